@@ -1,0 +1,134 @@
+/**
+ * A small client for protocol v1: connect, answer the challenge with `connect`, then make
+ * requests. Used by `gateway probe`, `status` and `health`, and by tests. Every step has a
+ * deadline, so a hung gateway gives a clear TIMEOUT instead of a hang.
+ */
+import { WebSocket } from "ws";
+import { OnebrainError } from "../shared/errors.ts";
+import { PROTOCOL_VERSION, type HelloOk, type ResponseFrame, type EventFrame } from "../protocol/frames.ts";
+import { onebrainVersion } from "../shared/version.ts";
+
+export interface ClientOptions {
+  url: string;
+  token?: string | undefined;
+  password?: string | undefined;
+  /** Deadline for the whole connect + handshake. */
+  timeoutMs?: number;
+  /** Origin header to send (browsers always send one; tools normally do not). */
+  origin?: string;
+  clientId?: string;
+  mode?: string;
+  /** Answer pings automatically (true, like any ws client); false simulates a frozen peer. */
+  autoPong?: boolean;
+}
+
+export interface GatewayConnection {
+  hello: HelloOk;
+  ws: WebSocket;
+  /** Sends a request and resolves with its payload, or rejects with the wire error as an OnebrainError. */
+  request<T = unknown>(method: string, params?: unknown, timeoutMs?: number): Promise<T>;
+  /** Events received so far (bounded), and a hook for new ones. */
+  events: EventFrame[];
+  onEvent(fn: (e: EventFrame) => void): void;
+  close(): Promise<{ code: number; reason: string }>;
+  closed: Promise<{ code: number; reason: string }>;
+}
+
+function wireError(code: string, message: string, retryAfterMs?: number): OnebrainError {
+  const mapped = code === "AUTH_FAILED" || code === "AUTH_REQUIRED" ? "AUTH_FAILED" : code === "RATE_LIMITED" ? "RATE_LIMITED" : code === "PROTOCOL_UNSUPPORTED" ? "PROTOCOL_ERROR" : "UNHEALTHY";
+  return new OnebrainError(mapped, message, { details: { wireCode: code, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) } });
+}
+
+/** Opens a connection and completes the handshake. */
+export function connectGateway(opts: ClientOptions): Promise<GatewayConnection> {
+  const timeoutMs = opts.timeoutMs ?? 5000;
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(opts.url, { handshakeTimeout: timeoutMs, autoPong: opts.autoPong ?? true, ...(opts.origin ? { origin: opts.origin } : {}), perMessageDeflate: false });
+    const pending = new Map<string, { resolve(v: unknown): void; reject(e: Error): void; timer: NodeJS.Timeout }>();
+    const events: EventFrame[] = [];
+    const listeners: Array<(e: EventFrame) => void> = [];
+    let nextId = 1;
+    let settled = false;
+    let resolveClosed!: (v: { code: number; reason: string }) => void;
+    const closed = new Promise<{ code: number; reason: string }>((r) => (resolveClosed = r));
+
+    const fail = (err: OnebrainError) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(deadline);
+      ws.terminate();
+      reject(err);
+    };
+    const deadline = setTimeout(() => fail(new OnebrainError("TIMEOUT", `No handshake from ${opts.url} within ${timeoutMs} ms`)), timeoutMs);
+
+    const request = <T>(method: string, params?: unknown, reqTimeoutMs = timeoutMs): Promise<T> =>
+      new Promise<T>((res, rej) => {
+        if (ws.readyState !== WebSocket.OPEN) return rej(new OnebrainError("GATEWAY_UNREACHABLE", `Connection to ${opts.url} is closed`));
+        const id = String(nextId++);
+        const timer = setTimeout(() => {
+          pending.delete(id);
+          rej(new OnebrainError("TIMEOUT", `${method} got no answer within ${reqTimeoutMs} ms`));
+        }, reqTimeoutMs);
+        pending.set(id, { resolve: res as (v: unknown) => void, reject: rej, timer });
+        ws.send(JSON.stringify({ type: "req", id, method, ...(params !== undefined ? { params } : {}) }));
+      });
+
+    ws.on("message", (data) => {
+      let frame: ResponseFrame | EventFrame;
+      try {
+        frame = JSON.parse(data.toString()) as ResponseFrame | EventFrame;
+      } catch {
+        return fail(new OnebrainError("PROTOCOL_ERROR", `${opts.url} sent a frame that is not JSON`));
+      }
+      if (frame.type === "event") {
+        if (events.length >= 1000) events.shift();
+        events.push(frame);
+        for (const l of listeners) l(frame);
+        if (frame.event === "connect.challenge" && !settled) {
+          request<HelloOk>("connect", {
+            minProtocol: PROTOCOL_VERSION,
+            maxProtocol: PROTOCOL_VERSION,
+            client: { id: opts.clientId ?? "onebrain-cli", version: onebrainVersion(), platform: process.platform, mode: opts.mode ?? "cli" },
+            ...(opts.token || opts.password ? { auth: { ...(opts.token ? { token: opts.token } : {}), ...(opts.password ? { password: opts.password } : {}) } } : {}),
+          }).then(
+            (hello) => {
+              if (settled) return;
+              settled = true;
+              clearTimeout(deadline);
+              resolve({ hello, ws, request, events, onEvent: (fn) => listeners.push(fn), closed, close: () => (ws.close(1000), closed) });
+            },
+            (err: OnebrainError) => fail(err),
+          );
+        }
+        return;
+      }
+      if (frame.type === "res") {
+        const p = pending.get(frame.id);
+        if (!p) return;
+        pending.delete(frame.id);
+        clearTimeout(p.timer);
+        if (frame.ok) p.resolve(frame.payload);
+        else p.reject(wireError(frame.error?.code ?? "INTERNAL", frame.error?.message ?? "request failed", frame.error?.retryAfterMs));
+      }
+    });
+    ws.on("unexpected-response", (_req, res) => {
+      const status = res.statusCode ?? 0;
+      const code = status === 401 ? "AUTH_FAILED" : status === 429 ? "RATE_LIMITED" : status === 403 ? "AUTH_FAILED" : "GATEWAY_UNREACHABLE";
+      fail(new OnebrainError(code, `${opts.url} refused the WebSocket upgrade with HTTP ${status}${status === 403 ? " (Origin not allowed)" : ""}`, { details: { httpStatus: status } }));
+    });
+    ws.on("error", (err: NodeJS.ErrnoException) => {
+      const code = err.code === "ECONNREFUSED" || err.code === "ENOTFOUND" || err.code === "EHOSTUNREACH" ? "GATEWAY_UNREACHABLE" : "UNHEALTHY";
+      fail(new OnebrainError(code, `Cannot connect to ${opts.url}: ${err.code ?? err.message}`, { details: { errno: err.code } }));
+    });
+    ws.on("close", (code, reason) => {
+      const r = reason.toString();
+      for (const p of pending.values()) {
+        clearTimeout(p.timer);
+        p.reject(new OnebrainError("GATEWAY_UNREACHABLE", `Connection closed (${code} ${r})`));
+      }
+      pending.clear();
+      resolveClosed({ code, reason: r });
+      fail(new OnebrainError("GATEWAY_UNREACHABLE", `${opts.url} closed the connection during the handshake (${code} ${r})`, { details: { closeCode: code } }));
+    });
+  });
+}

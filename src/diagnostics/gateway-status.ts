@@ -1,0 +1,156 @@
+/**
+ * `gateway status`: what is configured, who holds the lock, who listens on the port, and what
+ * an RPC probe says, with every disagreement spelled out. Strictly read-only: it never opens the
+ * lock file, never writes, never starts anything.
+ */
+import { loadConfig } from "../config/load.ts";
+import type { Config } from "../config/schema.ts";
+import { identifyGateway } from "../lock/identify.ts";
+import { inspectLock, type LockState } from "../lock/inspect.ts";
+import type { BrainPaths, Env } from "../paths/paths.ts";
+import { portPlan, type PortPlan } from "../paths/ports.ts";
+import { findListeners } from "../proc/listeners.ts";
+import { maskSecret } from "../shared/redact.ts";
+import { OnebrainError, toOnebrainError } from "../shared/errors.ts";
+import { resolveAuth } from "../server/auth.ts";
+import { planBind } from "../server/bind.ts";
+import { probeGateway, type ProbeResult } from "./probe.ts";
+
+export interface ListenerReport {
+  address: string;
+  pid: number | null;
+  user: string | null;
+  command: string | null;
+  /** Set when the listener is a onebrain gateway. */
+  gatewayStateDir: string | null;
+  isThisBrain: boolean;
+}
+
+export interface GatewayStatusReport {
+  configured: {
+    stateDir: string;
+    stateDirSource: string;
+    configPath: string;
+    configExists: boolean;
+    configError: { code: string; message: string } | null;
+    profile: string | null;
+    ports: PortPlan | null;
+    bind: { mode: string; hosts: string[] } | null;
+    auth: { mode: string; token: string | null; tokenSource: string | null; passwordSource: string | null } | null;
+  };
+  lock: LockState;
+  listeners: ListenerReport[];
+  rpc: ProbeResult | null;
+  /** running: healthy and consistent; stopped: nothing holds it; degraded/conflict: read `problems`. */
+  verdict: "running" | "stopped" | "degraded" | "conflict";
+  problems: string[];
+}
+
+export interface StatusOptions {
+  paths: BrainPaths;
+  env?: Env;
+  portFlag?: number | string | undefined;
+  /** Skip the RPC probe (e.g. for a pure offline look). */
+  probe?: boolean;
+  timeoutMs?: number;
+}
+
+function who(l: ListenerReport): string {
+  if (l.pid === null) return "an unidentified process";
+  const cmd = l.command ? (l.command.length > 50 ? `${l.command.slice(0, 47)}...` : l.command) : "?";
+  return l.gatewayStateDir ? `pid ${l.pid} (onebrain gateway of ${l.gatewayStateDir})` : `pid ${l.pid} (${cmd})`;
+}
+
+/** Gathers the whole status of a brain. */
+export async function gatewayStatus(opts: StatusOptions): Promise<GatewayStatusReport> {
+  const env = opts.env ?? process.env;
+  const { paths } = opts;
+  const problems: string[] = [];
+  let config: Readonly<Config> | null = null;
+  let configExists = false;
+  let configError: GatewayStatusReport["configured"]["configError"] = null;
+  try {
+    const loaded = loadConfig(paths.configPath);
+    config = loaded.config;
+    configExists = loaded.exists;
+  } catch (err) {
+    const e = toOnebrainError(err);
+    configError = { code: e.code, message: e.message };
+    configExists = e.code !== "CONFIG_UNREADABLE";
+    problems.push(`the config file is broken (${e.code}): a gateway started now would refuse to run`);
+  }
+
+  let ports: PortPlan | null = null;
+  let bind: GatewayStatusReport["configured"]["bind"] = null;
+  let auth: ReturnType<typeof resolveAuth> | null = null;
+  if (config) {
+    ports = portPlan({ flag: opts.portFlag, env, configPort: config.gateway.port, profile: paths.profile, browserControlPort: config.browser.controlPort, canvasPort: config.canvasHost.port });
+    try {
+      const b = planBind(config.gateway);
+      bind = { mode: b.mode, hosts: [...b.hosts, ...b.optionalHosts] };
+    } catch (err) {
+      bind = { mode: config.gateway.bind, hosts: [] };
+      problems.push((err as Error).message);
+    }
+    auth = resolveAuth(config.gateway.auth, env);
+  }
+
+  const lock = inspectLock(paths.lockPath, paths.ownerPath);
+  problems.push(...lock.notes.filter((n) => !n.startsWith("a leftover")));
+
+  // The port the running owner really uses may differ from config (started with --port).
+  const owner = lock.ownerIsHolder ? lock.owner : null;
+  const port = owner?.port ?? ports?.base ?? null;
+  if (owner && ports && owner.port !== ports.base) problems.push(`the running gateway listens on port ${owner.port}, but this CLI resolves port ${ports.base} (it was started with another --port, env or config)`);
+
+  const listeners: ListenerReport[] = port === null ? [] : findListeners([port]).map((l) => {
+    const gw = l.process ? identifyGateway(l.process.pid) : null;
+    return {
+      address: l.address,
+      pid: l.process?.pid ?? null,
+      user: l.process?.user ?? null,
+      command: l.process?.command ?? null,
+      gatewayStateDir: gw?.stateDir ?? null,
+      isThisBrain: gw !== null && gw.stateDir === paths.stateDir,
+    };
+  });
+
+  for (const l of listeners) {
+    if (lock.status === "held" && l.pid !== null && l.pid !== lock.holderPid) problems.push(`the lock is held by pid ${lock.holderPid} but port ${port} is held by ${who(l)}`);
+    if (lock.status === "free" && l.pid !== null) problems.push(`no gateway holds this brain, but port ${port} is held by ${who(l)}`);
+  }
+  if (lock.status === "held" && port !== null && listeners.length === 0) problems.push(`pid ${lock.holderPid} holds the brain but nothing listens on port ${port} (still starting, or stuck)`);
+
+  let rpc: ProbeResult | null = null;
+  if (opts.probe !== false && port !== null && (lock.status !== "free" || listeners.length > 0)) {
+    const host = owner?.bindHosts.find((h) => h !== "0.0.0.0" && h !== "::") ?? (bind?.mode === "loopback" || bind?.mode === "lan" ? "127.0.0.1" : bind?.hosts[0] ?? "127.0.0.1");
+    rpc = await probeGateway({ url: `ws://${host.includes(":") ? `[${host}]` : host}:${port}`, token: auth?.token, password: auth?.password, timeoutMs: opts.timeoutMs ?? 1500 });
+    if (!rpc.ok) problems.push(`the RPC probe failed: ${rpc.error?.message ?? "unhealthy"}`);
+    else if (rpc.status && rpc.status.stateDir !== paths.stateDir) problems.push(`port ${port} answers as the brain of ${rpc.status.stateDir}, not ${paths.stateDir}`);
+  }
+
+  const conflict = problems.some((p) => p.includes("is held by") || p.includes("answers as the brain"));
+  const verdict: GatewayStatusReport["verdict"] =
+    conflict ? "conflict" : lock.status === "held" && rpc?.ok && problems.length === 0 ? "running" : lock.status === "free" && listeners.length === 0 && problems.length === (configError ? 1 : 0) ? "stopped" : "degraded";
+
+  return {
+    configured: {
+      stateDir: paths.stateDir,
+      stateDirSource: paths.stateDirSource,
+      configPath: paths.configPath,
+      configExists,
+      configError,
+      profile: paths.profile ?? null,
+      ports,
+      bind,
+      auth: auth ? { mode: auth.mode, token: maskSecret(auth.token), tokenSource: auth.tokenSource, passwordSource: auth.passwordSource } : null,
+    },
+    lock,
+    listeners,
+    rpc,
+    verdict,
+    problems,
+  };
+}
+
+export { OnebrainError };

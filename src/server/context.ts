@@ -1,0 +1,53 @@
+/**
+ * The state that the HTTP routes, the WebSocket server and the RPC methods share. Config and
+ * auth are read through getters because a reload swaps them while the gateway runs.
+ */
+import type { Logger } from "pino";
+import type { Config } from "../config/schema.ts";
+import type { BrainPaths } from "../paths/paths.ts";
+import type { PortPlan } from "../paths/ports.ts";
+import type { AuthFailureLimiter, AuthSettings } from "./auth.ts";
+import type { BindPlan } from "./bind.ts";
+import type { LagMonitor, ReadinessReport } from "./health.ts";
+
+export interface GatewayContext {
+  readonly version: string;
+  readonly instanceId: string;
+  readonly startedAtMs: number;
+  readonly paths: BrainPaths;
+  readonly plan: PortPlan;
+  readonly bind: BindPlan;
+  /** Addresses really listened on (after optional ones were tried). */
+  boundHosts: string[];
+  readonly logFile: string | undefined;
+  readonly logger: Logger;
+  readonly limiter: AuthFailureLimiter;
+  readonly lag: LagMonitor;
+  config(): Readonly<Config>;
+  auth(): AuthSettings;
+  trustedProxies(): { matches(address: string): boolean };
+  readiness(): ReadinessReport;
+  connectionCount(): number;
+  shuttingDown: boolean;
+}
+
+export interface BrainStatus {
+  version: string;
+  instanceId: string;
+  pid: number;
+  user: string;
+  hostname: string;
+  home: string;
+  stateDir: string;
+  configPath: string;
+  profile: string | null;
+  startedAt: string;
+  uptimeMs: number;
+  bind: { mode: string; hosts: string[] };
+  auth: { mode: string; tokenSource: string | null; passwordSource: string | null };
+  ports: PortPlan;
+  connections: number;
+  memory: { rssBytes: number; heapUsedBytes: number };
+  eventLoop: ReturnType<LagMonitor["snapshot"]>;
+  readiness: ReadinessReport;
+}

@@ -1,0 +1,89 @@
+/** The HTTP side: health, readiness, and an authenticated status endpoint. */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { checkCredentials } from "./auth.ts";
+import { clientInfo, type ClientInfo } from "./client.ts";
+import type { GatewayContext } from "./context.ts";
+import { brainStatus } from "./status.ts";
+
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store", "content-length": Buffer.byteLength(text), ...headers });
+  res.end(res.req.method === "HEAD" ? undefined : text);
+}
+
+/** Credentials from `Authorization: Bearer X` (token or password) or Basic (password). */
+export function httpCredentials(req: IncomingMessage): { token?: string; password?: string } {
+  const h = req.headers.authorization ?? "";
+  const bearer = /^Bearer\s+(.+)$/i.exec(h);
+  if (bearer) return { token: bearer[1]!.trim(), password: bearer[1]!.trim() };
+  const basic = /^Basic\s+(.+)$/i.exec(h);
+  if (basic) {
+    const decoded = Buffer.from(basic[1]!, "base64").toString("utf8");
+    return { password: decoded.slice(decoded.indexOf(":") + 1) };
+  }
+  return {};
+}
+
+export type AccessResult = { ok: true; authenticated: boolean } | { ok: false; status: 401 | 429; code: string; message: string; retryAfterMs?: number };
+
+/**
+ * Decides whether a caller may use protected routes. With auth mode none only local callers may
+ * (a proxied request is never local); otherwise valid credentials are required. Failures count
+ * toward the per-address limit.
+ */
+export function checkAccess(ctx: GatewayContext, client: ClientInfo, creds: { token?: string | undefined; password?: string | undefined }): AccessResult {
+  const auth = ctx.auth();
+  if (auth.mode === "none") {
+    return client.local ? { ok: true, authenticated: false } : { ok: false, status: 401, code: "AUTH_REQUIRED", message: "this gateway has no auth configured, so it only serves local clients" };
+  }
+  const wait = ctx.limiter.retryAfterMs(client.address);
+  if (wait > 0) return { ok: false, status: 429, code: "RATE_LIMITED", message: "too many failed auth attempts; retry later", retryAfterMs: wait };
+  const verdict = checkCredentials(auth, creds);
+  if (verdict === "ok") {
+    ctx.limiter.succeed(client.address);
+    return { ok: true, authenticated: true };
+  }
+  ctx.limiter.fail(client.address);
+  ctx.logger.warn({ client: client.address, peer: client.peer, verdict }, "auth failed");
+  return verdict === "missing"
+    ? { ok: false, status: 401, code: "AUTH_REQUIRED", message: `this gateway requires a ${auth.mode}` }
+    : { ok: false, status: 401, code: "AUTH_FAILED", message: `wrong ${auth.mode}` };
+}
+
+/** Builds the request listener. */
+export function createHttpHandler(ctx: GatewayContext): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    const path = (req.url ?? "/").split("?")[0];
+    const method = req.method ?? "GET";
+    if (method !== "GET" && method !== "HEAD") {
+      send(res, 405, { error: { code: "METHOD_NOT_ALLOWED", message: `${method} is not served here` } }, { allow: "GET, HEAD" });
+      return;
+    }
+    switch (path) {
+      case "/healthz":
+      case "/health":
+        send(res, 200, { ok: true, service: "onebrain" });
+        return;
+      case "/readyz": {
+        const report = ctx.readiness();
+        const client = clientInfo(req, ctx.trustedProxies());
+        const detailed = client.local || (ctx.auth().mode !== "none" && checkAccess(ctx, client, httpCredentials(req)).ok);
+        send(res, report.ready ? 200 : 503, detailed ? report : { ready: report.ready });
+        return;
+      }
+      case "/api/status": {
+        const client = clientInfo(req, ctx.trustedProxies());
+        const access = checkAccess(ctx, client, httpCredentials(req));
+        if (!access.ok) {
+          const headers: Record<string, string> = access.status === 401 ? { "www-authenticate": 'Bearer realm="onebrain"' } : { "retry-after": String(Math.ceil((access.retryAfterMs ?? 1000) / 1000)) };
+          send(res, access.status, { error: { code: access.code, message: access.message } }, headers);
+          return;
+        }
+        send(res, 200, brainStatus(ctx));
+        return;
+      }
+      default:
+        send(res, 404, { error: { code: "NOT_FOUND", message: `no route ${path}` } });
+    }
+  };
+}

@@ -1,0 +1,73 @@
+/**
+ * The light first half of a start: plan ports and binds, refuse unsafe binds, take the brain
+ * lock. It imports nothing heavy, so a refused start (lock held, bad bind) exits in milliseconds.
+ */
+import crypto from "node:crypto";
+import type { LoadedConfig } from "../config/load.ts";
+import type { Config } from "../config/schema.ts";
+import { acquireBrainLock, type BrainLock } from "../lock/brain-lock.ts";
+import { ownerRecordFor } from "../lock/owner.ts";
+import type { BrainPaths, Env } from "../paths/paths.ts";
+import { portPlan, type PortPlan } from "../paths/ports.ts";
+import { onebrainVersion } from "../shared/version.ts";
+import { assertSafeBind, resolveAuth, type AuthSettings } from "./auth.ts";
+import { planBind, type BindPlan } from "./bind.ts";
+
+export interface StartOptions {
+  paths: BrainPaths;
+  loaded: LoadedConfig;
+  /** The `--port` flag, if given. */
+  portFlag?: number | string | undefined;
+  env?: Env;
+  /** Where console logs go; null for none (default stderr). */
+  console?: NodeJS.WritableStream | null;
+}
+
+export interface PreparedStart {
+  opts: StartOptions;
+  env: Env;
+  startedAtMs: number;
+  config: Readonly<Config>;
+  plan: PortPlan;
+  bind: BindPlan;
+  auth: AuthSettings;
+  version: string;
+  instanceId: string;
+  lock: BrainLock;
+}
+
+/** Plans the start and takes the lock; throws a coded error and leaves nothing behind when it cannot. */
+export function prepareStart(opts: StartOptions): PreparedStart {
+  const env = opts.env ?? process.env;
+  const startedAtMs = Date.now();
+  const config = opts.loaded.config;
+  const plan = portPlan({
+    flag: opts.portFlag,
+    env,
+    configPort: config.gateway.port,
+    profile: opts.paths.profile,
+    browserControlPort: config.browser.controlPort,
+    canvasPort: config.canvasHost.port,
+  });
+  const bind = planBind(config.gateway);
+  const auth = resolveAuth(config.gateway.auth, env);
+  assertSafeBind(bind, auth, plan.base);
+  const version = onebrainVersion();
+  const instanceId = crypto.randomUUID();
+  const lock = acquireBrainLock({
+    stateDir: opts.paths.stateDir,
+    lockPath: opts.paths.lockPath,
+    ownerPath: opts.paths.ownerPath,
+    owner: ownerRecordFor({
+      stateDir: opts.paths.stateDir,
+      configPath: opts.paths.configPath,
+      profile: opts.paths.profile,
+      port: plan.base,
+      bindHosts: bind.hosts,
+      version,
+      instanceId,
+      home: opts.paths.home,
+    }),
+  });
+  return { opts, env, startedAtMs, config, plan, bind, auth, version, instanceId, lock };
+}

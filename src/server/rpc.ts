@@ -1,0 +1,35 @@
+/** The RPC methods of protocol v1. Each handler gets validated params and the gateway context. */
+import { methodParams, type MethodName } from "../protocol/methods.ts";
+import { tailLog } from "../logging/tail.ts";
+import type { GatewayContext } from "./context.ts";
+import { brainStatus } from "./status.ts";
+
+export type MethodHandler = (params: unknown, ctx: GatewayContext) => unknown | Promise<unknown>;
+
+/** Health as a probe wants it: ok only when every readiness component is ok. */
+export function healthPayload(ctx: GatewayContext): { ok: boolean; ready: boolean; failing: string[]; uptimeMs: number; version: string; instanceId: string } {
+  const report = ctx.readiness();
+  return { ok: report.ready, ready: report.ready, failing: report.failing, uptimeMs: Date.now() - ctx.startedAtMs, version: ctx.version, instanceId: ctx.instanceId };
+}
+
+export const handlers: Record<MethodName, MethodHandler> = {
+  health: (_params, ctx) => healthPayload(ctx),
+  status: (_params, ctx) => brainStatus(ctx),
+  "logs.tail": (params, ctx) => {
+    const p = (params ?? {}) as { cursor?: number; limit?: number; maxBytes?: number };
+    if (!ctx.logFile) return { file: null, cursor: 0, size: 0, lines: [], truncated: false, reset: false };
+    return tailLog({ file: ctx.logFile, ...p });
+  },
+};
+
+/** Validates params for a method; returns the parsed params or an error message. */
+export function parseParams(method: MethodName, params: unknown): { ok: true; value: unknown } | { ok: false; message: string } {
+  const r = methodParams[method].safeParse(params);
+  if (r.success) return { ok: true, value: r.data };
+  return { ok: false, message: r.error.issues.map((i) => `${i.path.join(".") || "params"}: ${i.message}`).join("; ") };
+}
+
+/** True when `name` is a method of this protocol version. */
+export function isMethod(name: string): name is MethodName {
+  return Object.hasOwn(handlers, name);
+}

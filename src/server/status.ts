@@ -1,0 +1,29 @@
+/** The brain's own status, as the `status` RPC method and GET /api/status return it. */
+import os from "node:os";
+import type { BrainStatus, GatewayContext } from "./context.ts";
+
+/** A snapshot of this gateway: identity, paths, ports, auth mode (never secrets), load. */
+export function brainStatus(ctx: GatewayContext): BrainStatus {
+  const auth = ctx.auth();
+  const mem = process.memoryUsage();
+  return {
+    version: ctx.version,
+    instanceId: ctx.instanceId,
+    pid: process.pid,
+    user: os.userInfo().username,
+    hostname: os.hostname(),
+    home: ctx.paths.home,
+    stateDir: ctx.paths.stateDir,
+    configPath: ctx.paths.configPath,
+    profile: ctx.paths.profile ?? null,
+    startedAt: new Date(ctx.startedAtMs).toISOString(),
+    uptimeMs: Date.now() - ctx.startedAtMs,
+    bind: { mode: ctx.bind.mode, hosts: ctx.boundHosts },
+    auth: { mode: auth.mode, tokenSource: auth.tokenSource, passwordSource: auth.passwordSource },
+    ports: ctx.plan,
+    connections: ctx.connectionCount(),
+    memory: { rssBytes: mem.rss, heapUsedBytes: mem.heapUsed },
+    eventLoop: ctx.lag.snapshot(),
+    readiness: ctx.readiness(),
+  };
+}

@@ -1,0 +1,225 @@
+/**
+ * The WebSocket server: Origin check at upgrade, the connect handshake with auth, request
+ * dispatch, heartbeat (a client that misses one pong is terminated), slow-consumer cut-off, and
+ * revocation of clients whose secret was rotated away.
+ */
+import crypto from "node:crypto";
+import type { IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
+import { WebSocketServer, WebSocket, type RawData } from "ws";
+import { closeCodes, type WireErrorCode } from "../protocol/codes.ts";
+import { connectParamsSchema, requestFrameSchema, PROTOCOL_VERSION, type HelloOk, type ShutdownEvent } from "../protocol/frames.ts";
+import { METHODS, EVENTS } from "../protocol/methods.ts";
+import { checkAccess } from "./http.ts";
+import { secretFingerprint } from "./auth.ts";
+import { clientInfo, originAllowed, type ClientInfo } from "./client.ts";
+import type { GatewayContext } from "./context.ts";
+import { handlers, isMethod, parseParams } from "./rpc.ts";
+
+interface Conn {
+  id: string;
+  ws: WebSocket;
+  client: ClientInfo;
+  authed: boolean;
+  /** Fingerprint of the secret this client proved; a rotation that changes it revokes the client. */
+  secretFp: string | null;
+  alive: boolean;
+  seq: number;
+  inflight: number;
+  handshakeTimer: NodeJS.Timeout | undefined;
+}
+
+export interface WsGateway {
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  count(): number;
+  /** Closes authenticated clients whose secret is no longer the one in force. */
+  revokeRotated(): number;
+  /** Sends `shutdown` to every client, waits for in-flight requests up to `graceMs`, then closes all. */
+  shutdown(event: ShutdownEvent, graceMs: number): Promise<void>;
+}
+
+function rejectUpgrade(socket: Duplex, status: number, reason: string, headers: Record<string, string> = {}): void {
+  const body = JSON.stringify({ error: { message: reason } });
+  const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join("");
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}\r\n${body}`);
+}
+
+/** Creates the WebSocket side of the gateway. */
+export function createWsGateway(ctx: GatewayContext): WsGateway {
+  const cfg = () => ctx.config().gateway.ws;
+  const wss = new WebSocketServer({ noServer: true, maxPayload: cfg().maxPayload, perMessageDeflate: false, clientTracking: false });
+  const conns = new Set<Conn>();
+  let draining = false;
+
+  const sendFrame = (c: Conn, frame: object): void => {
+    if (c.ws.readyState !== WebSocket.OPEN) return;
+    if (c.ws.bufferedAmount > cfg().maxBufferedBytes) {
+      ctx.logger.warn({ conn: c.id, client: c.client.address, buffered: c.ws.bufferedAmount }, "closing slow consumer");
+      c.ws.close(closeCodes.SLOW_CONSUMER, "slow consumer: too many unsent bytes");
+      setTimeout(() => c.ws.terminate(), 1000).unref();
+      return;
+    }
+    c.ws.send(JSON.stringify(frame));
+  };
+  const sendEvent = (c: Conn, event: string, payload: unknown): void => sendFrame(c, { type: "event", event, payload, seq: c.seq++ });
+  const sendError = (c: Conn, id: string, code: WireErrorCode, message: string, extra: { retryable?: boolean; retryAfterMs?: number; details?: unknown } = {}): void =>
+    sendFrame(c, { type: "res", id, ok: false, error: { code, message, ...extra } });
+
+  function closeWith(c: Conn, code: number, reason: string): void {
+    c.ws.close(code, reason);
+    setTimeout(() => c.ws.terminate(), 1000).unref();
+  }
+
+  function handshake(c: Conn, frame: { id: string; method: string; params?: unknown }): void {
+    if (frame.method !== "connect") {
+      sendError(c, frame.id, "NOT_CONNECTED", "the first request must be connect");
+      return closeWith(c, closeCodes.POLICY, "connect first");
+    }
+    const parsed = connectParamsSchema.safeParse(frame.params);
+    if (!parsed.success) {
+      sendError(c, frame.id, "INVALID_REQUEST", `connect params: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+      return closeWith(c, closeCodes.POLICY, "invalid connect");
+    }
+    const p = parsed.data;
+    if (p.minProtocol > PROTOCOL_VERSION || p.maxProtocol < PROTOCOL_VERSION) {
+      sendError(c, frame.id, "PROTOCOL_UNSUPPORTED", `this gateway speaks protocol ${PROTOCOL_VERSION}; the client asked for ${p.minProtocol}-${p.maxProtocol}`, { details: { serverProtocol: PROTOCOL_VERSION } });
+      return closeWith(c, closeCodes.PROTOCOL_UNSUPPORTED, "protocol unsupported");
+    }
+    const access = checkAccess(ctx, c.client, p.auth ?? {});
+    if (!access.ok) {
+      if (access.code === "RATE_LIMITED") {
+        sendError(c, frame.id, "RATE_LIMITED", access.message, { retryable: true, retryAfterMs: access.retryAfterMs ?? 1000 });
+        return closeWith(c, closeCodes.RATE_LIMITED, "rate limited");
+      }
+      sendError(c, frame.id, access.code as WireErrorCode, access.message, { retryable: false });
+      return closeWith(c, closeCodes.AUTH_FAILED, access.code === "AUTH_REQUIRED" ? "auth required" : "auth failed");
+    }
+    clearTimeout(c.handshakeTimer);
+    c.authed = true;
+    c.secretFp = secretFingerprint(ctx.auth());
+    const w = cfg();
+    const hello: HelloOk = {
+      type: "hello-ok",
+      protocol: PROTOCOL_VERSION,
+      server: { version: ctx.version, connId: c.id, instanceId: ctx.instanceId, host: ctx.paths.profile ?? "default" },
+      features: { methods: [...METHODS], events: [...EVENTS] },
+      snapshot: { uptimeMs: Date.now() - ctx.startedAtMs, stateDir: ctx.paths.stateDir, profile: ctx.paths.profile ?? null },
+      policy: { maxPayload: w.maxPayload, maxBufferedBytes: w.maxBufferedBytes, tickIntervalMs: w.pingIntervalMs },
+    };
+    sendFrame(c, { type: "res", id: frame.id, ok: true, payload: hello });
+    ctx.logger.info({ conn: c.id, client: c.client.address, clientId: p.client.id, mode: p.client.mode }, "client connected");
+  }
+
+  async function dispatch(c: Conn, frame: { id: string; method: string; params?: unknown }): Promise<void> {
+    if (frame.method === "connect") return sendError(c, frame.id, "ALREADY_CONNECTED", "connect was already accepted on this socket");
+    if (draining) return sendError(c, frame.id, "SHUTTING_DOWN", "the gateway is stopping", { retryable: true });
+    if (!isMethod(frame.method)) return sendError(c, frame.id, "UNKNOWN_METHOD", `unknown method ${JSON.stringify(frame.method)}`, { details: { methods: METHODS } });
+    const params = parseParams(frame.method, frame.params);
+    if (!params.ok) return sendError(c, frame.id, "INVALID_REQUEST", params.message);
+    c.inflight++;
+    try {
+      const payload = await handlers[frame.method](params.value, ctx);
+      sendFrame(c, { type: "res", id: frame.id, ok: true, payload });
+    } catch (err) {
+      ctx.logger.error({ err, method: frame.method, conn: c.id }, "method failed");
+      sendError(c, frame.id, "INTERNAL", `${frame.method} failed: ${(err as Error).message}`);
+    } finally {
+      c.inflight--;
+    }
+  }
+
+  function onMessage(c: Conn, data: RawData, isBinary: boolean): void {
+    const size = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : (data as Buffer).byteLength;
+    if (!c.authed && size > cfg().preAuthMaxPayload) return closeWith(c, closeCodes.TOO_BIG, "frame too large before connect");
+    if (isBinary) return closeWith(c, 1003, "binary frames are not supported");
+    let value: unknown;
+    try {
+      value = JSON.parse(data.toString());
+    } catch {
+      return closeWith(c, closeCodes.INVALID_PAYLOAD, "frame is not valid JSON");
+    }
+    const frame = requestFrameSchema.safeParse(value);
+    if (!frame.success) {
+      const id = (value as { id?: unknown })?.id;
+      if (typeof id === "string" && id.length > 0 && c.authed) return sendError(c, id.slice(0, 128), "INVALID_REQUEST", "not a valid req frame: expected {type:\"req\", id, method, params?}");
+      return closeWith(c, closeCodes.PROTOCOL_ERROR, "not a valid req frame");
+    }
+    if (!c.authed) return handshake(c, frame.data);
+    void dispatch(c, frame.data);
+  }
+
+  function onConnection(ws: WebSocket, client: ClientInfo): void {
+    const c: Conn = { id: crypto.randomUUID(), ws, client, authed: false, secretFp: null, alive: true, seq: 0, inflight: 0, handshakeTimer: undefined };
+    conns.add(c);
+    c.handshakeTimer = setTimeout(() => closeWith(c, closeCodes.HANDSHAKE_TIMEOUT, "handshake timeout"), cfg().handshakeTimeoutMs);
+    ws.on("message", (data, isBinary) => onMessage(c, data, isBinary));
+    ws.on("pong", () => (c.alive = true));
+    ws.on("error", (err) => ctx.logger.debug({ err, conn: c.id }, "socket error"));
+    ws.on("close", (code) => {
+      clearTimeout(c.handshakeTimer);
+      conns.delete(c);
+      if (c.authed) ctx.logger.info({ conn: c.id, code }, "client disconnected");
+    });
+    sendEvent(c, "connect.challenge", { nonce: crypto.randomBytes(16).toString("hex"), ts: Date.now() });
+  }
+
+  // One timer for all clients: ping, and terminate those that did not answer the previous ping.
+  let heartbeat: NodeJS.Timeout;
+  const startHeartbeat = () => {
+    heartbeat = setInterval(() => {
+      const now = Date.now();
+      for (const c of conns) {
+        if (!c.alive) {
+          ctx.logger.info({ conn: c.id, client: c.client.address }, "terminating client that missed a pong");
+          c.ws.terminate();
+          conns.delete(c);
+          continue;
+        }
+        c.alive = false;
+        c.ws.ping();
+        if (c.authed) sendEvent(c, "tick", { ts: now });
+      }
+    }, cfg().pingIntervalMs);
+    heartbeat.unref();
+  };
+  startHeartbeat();
+
+  return {
+    handleUpgrade(req, socket, head) {
+      const client = clientInfo(req, ctx.trustedProxies());
+      if (draining || ctx.shuttingDown) return rejectUpgrade(socket, 503, "Service Unavailable");
+      if (!originAllowed(req.headers.origin, ctx.plan.base, ctx.config().gateway.allowedOrigins)) {
+        ctx.logger.warn({ origin: req.headers.origin, client: client.address }, "refused WebSocket from a foreign origin");
+        return rejectUpgrade(socket, 403, "Forbidden");
+      }
+      const wait = ctx.auth().mode === "none" ? 0 : ctx.limiter.retryAfterMs(client.address);
+      if (wait > 0) return rejectUpgrade(socket, 429, "Too Many Requests", { "Retry-After": String(Math.ceil(wait / 1000)) });
+      wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, client));
+    },
+    count: () => conns.size,
+    revokeRotated() {
+      const fp = secretFingerprint(ctx.auth());
+      let n = 0;
+      for (const c of conns) {
+        if (c.authed && c.secretFp !== fp) {
+          closeWith(c, closeCodes.CREDENTIALS_ROTATED, "credentials rotated: reconnect with the new secret");
+          n++;
+        }
+      }
+      return n;
+    },
+    async shutdown(event, graceMs) {
+      draining = true;
+      clearInterval(heartbeat);
+      for (const c of conns) if (c.authed) sendEvent(c, "shutdown", event);
+      const deadline = Date.now() + graceMs;
+      while (Date.now() < deadline && [...conns].some((c) => c.inflight > 0)) await new Promise((r) => setTimeout(r, 20));
+      for (const c of conns) c.ws.close(closeCodes.GOING_AWAY, "gateway shutting down");
+      const closeDeadline = Date.now() + Math.min(1000, Math.max(100, deadline - Date.now()));
+      while (conns.size > 0 && Date.now() < closeDeadline) await new Promise((r) => setTimeout(r, 10));
+      for (const c of conns) c.ws.terminate();
+      conns.clear();
+      wss.close();
+    },
+  };
+}

@@ -1,0 +1,102 @@
+/**
+ * The one registry of coded errors. Callers branch on `err.code`, never on message text.
+ * Every code here is listed in docs/errors.md (a test checks it), with its exit code.
+ */
+
+export interface ErrorSpec {
+  /** Process exit code when this error ends a CLI command. */
+  readonly exitCode: number;
+  /** HTTP status when this error answers an HTTP request. */
+  readonly httpStatus: number;
+  /** One line for docs and `--json` output. */
+  readonly summary: string;
+}
+
+export const errorCatalog = {
+  INTERNAL: { exitCode: 1, httpStatus: 500, summary: "Unexpected internal error (a bug: please report it with the log)." },
+  USAGE: { exitCode: 2, httpStatus: 400, summary: "The command line is wrong: unknown flag, missing or malformed value." },
+  UNHEALTHY: { exitCode: 3, httpStatus: 503, summary: "The gateway answered but is not healthy, or an RPC probe failed." },
+  GATEWAY_UNREACHABLE: { exitCode: 4, httpStatus: 502, summary: "No gateway answered at the address (not running, or wrong port)." },
+  AUTH_FAILED: { exitCode: 5, httpStatus: 401, summary: "The gateway refused the token or password." },
+  RATE_LIMITED: { exitCode: 6, httpStatus: 429, summary: "Too many failed auth attempts from this address; wait and retry." },
+  TIMEOUT: { exitCode: 7, httpStatus: 504, summary: "The operation did not finish within its time limit." },
+  GATEWAY_LOCK_HELD: { exitCode: 10, httpStatus: 409, summary: "Another live process holds this brain (the state-dir lock)." },
+  PORT_IN_USE: { exitCode: 11, httpStatus: 409, summary: "The gateway port is held by another process." },
+  BIND_FAILED: { exitCode: 12, httpStatus: 500, summary: "The bind address cannot be used (not on this host, or no tailnet address)." },
+  INSECURE_BIND: { exitCode: 13, httpStatus: 500, summary: "Refused to listen off loopback without auth." },
+  FORCE_REFUSED: { exitCode: 14, httpStatus: 409, summary: "--force would stop something it must not (another brain, or an unidentified listener)." },
+  CONFIG_INVALID: { exitCode: 20, httpStatus: 500, summary: "The config file does not match the schema (key path, found and expected are named)." },
+  CONFIG_SYNTAX: { exitCode: 21, httpStatus: 500, summary: "The config file is not valid JSON5 (line and column are named)." },
+  CONFIG_UNREADABLE: { exitCode: 22, httpStatus: 500, summary: "The config file exists but cannot be read (permissions, or it is a directory)." },
+  CONFIG_KEY_UNKNOWN: { exitCode: 23, httpStatus: 400, summary: "`config get/set` was given a key path that is not in the schema." },
+  PROFILE_INVALID: { exitCode: 24, httpStatus: 400, summary: "The profile name is not letters, digits, '-' or '_' (at most 64)." },
+  STATE_DIR_UNUSABLE: { exitCode: 25, httpStatus: 500, summary: "The state directory cannot be created or written." },
+  ALREADY_EXISTS: { exitCode: 26, httpStatus: 409, summary: "A file would be overwritten; pass --force to replace it (a backup is kept)." },
+  PROTOCOL_ERROR: { exitCode: 8, httpStatus: 400, summary: "A peer broke the wire protocol (bad frame, unsupported version)." },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof errorCatalog;
+
+export interface ErrorOptions {
+  /** Machine-readable facts for `--json` output and logs. Never put secrets here. */
+  details?: Record<string, unknown>;
+  /** The next step for the operator, one sentence. */
+  hint?: string;
+  cause?: unknown;
+}
+
+/** An error with a registered code; its exit code and HTTP status come from the registry. */
+export class OnebrainError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Record<string, unknown>;
+  readonly hint: string | undefined;
+
+  constructor(code: ErrorCode, message: string, options: ErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "OnebrainError";
+    this.code = code;
+    this.details = options.details ?? {};
+    this.hint = options.hint;
+  }
+
+  get exitCode(): number {
+    return errorCatalog[this.code].exitCode;
+  }
+
+  get httpStatus(): number {
+    return errorCatalog[this.code].httpStatus;
+  }
+
+  /** The shape printed by `--json` and sent over the wire. */
+  toJSON(): { code: ErrorCode; message: string; hint?: string; details: Record<string, unknown> } {
+    return { code: this.code, message: this.message, ...(this.hint ? { hint: this.hint } : {}), details: this.details };
+  }
+}
+
+/** Raised when a start is refused because another live process owns the state-dir lock. */
+export class GatewayLockError extends OnebrainError {
+  constructor(message: string, options: ErrorOptions = {}) {
+    super("GATEWAY_LOCK_HELD", message, options);
+    this.name = "GatewayLockError";
+  }
+}
+
+/** Raised for any config file problem: syntax, schema, unreadable, unknown key. */
+export class ConfigError extends OnebrainError {
+  constructor(code: "CONFIG_INVALID" | "CONFIG_SYNTAX" | "CONFIG_UNREADABLE" | "CONFIG_KEY_UNKNOWN", message: string, options: ErrorOptions = {}) {
+    super(code, message, options);
+    this.name = "ConfigError";
+  }
+}
+
+/** True when `err` is one of ours with the given code. */
+export function hasCode(err: unknown, code: ErrorCode): err is OnebrainError {
+  return err instanceof OnebrainError && err.code === code;
+}
+
+/** Wraps anything thrown into an OnebrainError, keeping ours as they are. */
+export function toOnebrainError(err: unknown): OnebrainError {
+  if (err instanceof OnebrainError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new OnebrainError("INTERNAL", message, { cause: err });
+}

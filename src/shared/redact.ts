@@ -1,0 +1,26 @@
+/** Secret handling: how secrets are shown (`abc…xyz`) and which keys hold them. */
+
+const SECRET_KEY = /(token|password|secret|authorization|api[-_]?key|cookie)/i;
+
+/** True when an object key names a secret (token, password, apiKey, authorization, ...). */
+export function isSecretKey(key: string): boolean {
+  return SECRET_KEY.test(key);
+}
+
+/** Shows a secret by its ends only: `abc…xyz`; short secrets are fully hidden. */
+export function maskSecret(value: string | undefined | null): string | null {
+  if (value === undefined || value === null || value === "") return null;
+  if (value.length < 12) return "…";
+  return `${value.slice(0, 3)}…${value.slice(-3)}`;
+}
+
+/** A deep copy of `value` with every secret-named key masked. Cycles and depth are bounded. */
+export function redactDeep(value: unknown, depth = 0): unknown {
+  if (depth > 8 || value === null || typeof value !== "object") return value;
+  if (Array.isArray(value)) return value.map((v) => redactDeep(v, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    out[k] = isSecretKey(k) && typeof v === "string" ? maskSecret(v) : redactDeep(v, depth + 1);
+  }
+  return out;
+}
