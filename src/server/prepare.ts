@@ -21,6 +21,8 @@ export interface StartOptions {
   env?: Env;
   /** Where console logs go; null for none (default stderr). */
   console?: NodeJS.WritableStream | null;
+  /** Overrides logging.consoleStyle (e.g. `gateway run --json`). */
+  consoleStyle?: "pretty" | "compact" | "json" | undefined;
 }
 
 export interface PreparedStart {

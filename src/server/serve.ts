@@ -38,7 +38,7 @@ export async function serve(p: PreparedStart): Promise<GatewayHandle> {
     file: logFile,
     fileLevel: config.logging.level,
     consoleLevel: config.logging.consoleLevel,
-    consoleStyle: config.logging.consoleStyle,
+    consoleStyle: opts.consoleStyle ?? config.logging.consoleStyle,
     maxFileBytes: config.logging.maxFileBytes,
     maxFiles: config.logging.maxFiles,
     console: opts.console === undefined ? process.stderr : opts.console,

@@ -1,0 +1,48 @@
+/** `onebrain gateway [run]`: the gateway in the foreground, with signals wired to a clean stop. */
+import { loadConfig } from "../../config/load.ts";
+import { hasCode, type OnebrainError } from "../../shared/errors.ts";
+import { startGateway, type GatewayHandle } from "../../server/gateway.ts";
+import { brainPaths, type GlobalOptions } from "../brain.ts";
+import { forceClear } from "./force.ts";
+
+/** Runs until SIGTERM/SIGINT; a second signal exits at once. */
+export default async function run(global: GlobalOptions, opts: { port?: string; force?: boolean; yes?: boolean; json?: boolean }): Promise<void> {
+  const paths = brainPaths(global);
+  const loaded = loadConfig(paths.configPath);
+  const start = () => startGateway({ paths, loaded, portFlag: opts.port, consoleStyle: opts.json ? "json" : undefined });
+  let handle: GatewayHandle;
+  try {
+    handle = await start();
+  } catch (err) {
+    if (!opts.force || !(hasCode(err, "GATEWAY_LOCK_HELD") || hasCode(err, "PORT_IN_USE"))) throw err;
+    await forceClear(err as OnebrainError, { yes: Boolean(opts.yes), paths });
+    handle = await start();
+  }
+  const { logger } = handle.ctx;
+
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals++;
+    if (signals > 1) {
+      logger.warn({ signal }, "second signal: exiting without waiting for the drain");
+      process.exit(130);
+    }
+    void handle.stop(`received ${signal}`).then(() => process.exit(0));
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+  process.on("SIGHUP", () => {
+    logger.info("SIGHUP: reloading config");
+    handle.reload();
+  });
+  process.on("uncaughtException", (err, origin) => {
+    logger.fatal({ err, origin }, "uncaught exception: stopping the gateway");
+    void handle.stop("uncaught exception").finally(() => process.exit(1));
+  });
+  process.on("unhandledRejection", (reason) => {
+    logger.error({ err: reason instanceof Error ? reason : { message: String(reason) } }, "unhandled promise rejection (a bug; the gateway keeps running)");
+  });
+  await new Promise<never>(() => {
+    // Runs until a signal handler exits the process.
+  });
+}

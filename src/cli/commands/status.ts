@@ -1,0 +1,30 @@
+/** `onebrain status [--deep]`: one screen about this brain; --deep adds every check. */
+import path from "node:path";
+import { runChecks, type CheckResult } from "../../diagnostics/checks.ts";
+import { gatewayStatus } from "../../diagnostics/gateway-status.ts";
+import { brainPaths, type GlobalOptions } from "../brain.ts";
+import { formatDuration, printJson, printLines, rows } from "../output.ts";
+
+/** The command. */
+export default async function statusCommand(global: GlobalOptions, opts: { json?: boolean; deep?: boolean }): Promise<void> {
+  const paths = brainPaths(global);
+  const gw = await gatewayStatus({ paths, timeoutMs: 1500 });
+  const checks: CheckResult[] | null = opts.deep ? runChecks({ paths, plan: gw.configured.ports, logFile: path.join(paths.logDir, "gateway.log") }) : null;
+  if (opts.json) return printJson({ brain: gw.configured, gateway: { verdict: gw.verdict, lock: gw.lock, listeners: gw.listeners, rpc: gw.rpc, problems: gw.problems }, ...(checks ? { checks } : {}) });
+  const c = gw.configured;
+  const p = c.ports;
+  const lines = [
+    `onebrain ${c.profile ? `profile ${c.profile}` : "(default profile)"}: gateway ${gw.verdict}`,
+    ...rows([
+      ["state dir", c.stateDir],
+      ["config", `${c.configPath}${c.configExists ? "" : " (missing: defaults)"}`],
+      ["ports", p ? `${p.base} (browser ${p.browserControl}, canvas ${p.canvas}, cdp ${p.cdp.first}-${p.cdp.last})` : "unknown"],
+      ["bind/auth", `${c.bind?.mode ?? "?"} / ${c.auth?.mode ?? "?"}`],
+      ["gateway", gw.rpc?.status ? `pid ${gw.rpc.status.pid}, up ${formatDuration(gw.rpc.status.uptimeMs)}, ${gw.rpc.status.connections} client(s), probe ${gw.rpc.latencyMs} ms` : gw.lock.status === "held" ? `pid ${gw.lock.holderPid} holds the brain; RPC: ${gw.rpc?.error?.message ?? "not probed"}` : "not running"],
+    ]),
+  ];
+  if (gw.problems.length) lines.push(...gw.problems.map((x) => `  ! ${x}`));
+  if (checks) lines.push("checks", ...checks.map((k) => `  ${k.status === "ok" ? "ok  " : k.status.toUpperCase().padEnd(4)} ${k.id.padEnd(10)} ${k.finding}${k.fix && k.status !== "ok" ? `  (fix: ${k.fix})` : ""}`));
+  printLines(lines);
+  if (checks?.some((k) => k.status === "fail")) process.exitCode = 3;
+}

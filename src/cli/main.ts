@@ -1,0 +1,110 @@
+/**
+ * The onebrain CLI. Commands are thin: parse, call a domain function, render text or --json.
+ * Command modules load lazily so that `onebrain gateway` pays only for what it uses.
+ */
+import { Command, CommanderError, Option } from "commander";
+import { OnebrainError } from "../shared/errors.ts";
+import { onebrainVersion } from "../shared/version.ts";
+import { reportError } from "./output.ts";
+import type { GlobalOptions } from "./brain.ts";
+
+type Action = (global: GlobalOptions, opts: Record<string, unknown>, args: string[]) => Promise<void> | void;
+
+/** Wraps a lazily imported action: coded errors become their exit codes; --json errors are JSON. */
+function action(load: () => Promise<{ default: Action }>) {
+  return async (...raw: unknown[]) => {
+    const cmd = raw[raw.length - 1] as Command;
+    const opts = cmd.opts();
+    const args = raw.slice(0, -2).filter((a): a is string => typeof a === "string");
+    try {
+      const mod = await load();
+      await mod.default(program.opts<GlobalOptions>(), opts, args);
+    } catch (err) {
+      reportError(err, Boolean(opts.json));
+    }
+  };
+}
+
+const program = new Command("onebrain")
+  .description("A self-hosted AI-agent gateway: one brain per state dir, enforced by the kernel.")
+  .version(onebrainVersion(), "-V, --version")
+  .addOption(new Option("--profile <name>", "use the named profile (state dir ~/.onebrain-NAME, its own ports)").env("ONEBRAIN_PROFILE"))
+  .showSuggestionAfterError(true)
+  // Commander's own error text is replaced by ours (with a code and exit status), so silence it.
+  .configureOutput({ writeErr: (text) => (text.startsWith("error:") ? undefined : process.stderr.write(text)) })
+  .exitOverride();
+
+const gateway = program.command("gateway").description("run and inspect the gateway process");
+const runOptions = (c: Command) =>
+  c
+    .option("--port <port>", "base port (overrides ONEBRAIN_GATEWAY_PORT and gateway.port)")
+    .option("--force", "stop an identified process holding this brain's lock or port, then start")
+    .option("--yes", "with --force: do not ask for confirmation")
+    .option("--json", "log to the console as JSON lines");
+runOptions(gateway.command("run", { isDefault: true }).description("run the gateway in the foreground")).action(action(() => import("./commands/gateway-run.ts")));
+
+gateway
+  .command("status")
+  .description("configured paths and ports, lock owner, port listener and an RPC probe; read-only")
+  .option("--json", "print JSON")
+  .option("--require-rpc", "exit non-zero unless the RPC probe succeeds")
+  .option("--port <port>", "inspect this port instead of the configured one")
+  .option("--timeout <ms>", "RPC probe timeout", "1500")
+  .action(action(() => import("./commands/gateway-status.ts")));
+
+gateway
+  .command("probe")
+  .description("connect, handshake and call health; exit 0 only if healthy (for container healthchecks)")
+  .option("--url <url>", "gateway WebSocket URL (default: this brain's loopback URL)")
+  .option("--token <token>", "token (default: ONEBRAIN_GATEWAY_TOKEN or the config)")
+  .option("--password <password>", "password (default: ONEBRAIN_GATEWAY_PASSWORD or the config)")
+  .option("--timeout <ms>", "overall timeout", "3000")
+  .option("--json", "print JSON")
+  .action(action(() => import("./commands/gateway-probe.ts")));
+
+program
+  .command("status")
+  .description("one-screen summary of this brain")
+  .option("--json", "print JSON")
+  .option("--deep", "add every check: config, permissions, port plan overlaps, log file")
+  .action(action(() => import("./commands/status.ts")));
+
+program
+  .command("health")
+  .description("ask the running gateway for its health over RPC")
+  .option("--json", "print JSON")
+  .option("--timeout <ms>", "timeout", "3000")
+  .action(action(() => import("./commands/health.ts")));
+
+program
+  .command("setup")
+  .description("create the state dir (0700), a config (0600) with a generated token, and the workspace")
+  .option("--force", "replace an existing config (the old one is kept as .bak)")
+  .option("--json", "print JSON")
+  .action(action(() => import("./commands/setup.ts")));
+
+program
+  .command("logs")
+  .description("show the gateway's file log")
+  .option("--follow", "keep printing new lines (survives rotation)")
+  .option("--lines <n>", "how many recent lines", "100")
+  .option("--json", "print raw JSON lines")
+  .action(action(() => import("./commands/logs.ts")));
+
+const config = program.command("config").description("read and edit the config file");
+config.command("path").description("print the config file path").option("--json", "print JSON").action(action(() => import("./commands/config-path.ts")));
+config.command("get").argument("<key>", "dotted key, e.g. gateway.port").description("print a value (secrets masked unless --reveal)").option("--json", "print JSON").option("--reveal", "show secrets in full").action(action(() => import("./commands/config-get.ts")));
+config.command("set").argument("<key>").argument("<value>", "JSON5 value or plain text").description("set a value (validated, atomic, keeps a .bak)").option("--json", "print JSON").action(action(() => import("./commands/config-set.ts")));
+config.command("unset").argument("<key>").description("remove a key (back to its default)").option("--json", "print JSON").action(action(() => import("./commands/config-unset.ts")));
+config.command("validate").description("check the config file against the schema").option("--json", "print JSON").action(action(() => import("./commands/config-validate.ts")));
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    if (err.code === "commander.helpDisplayed" || err.code === "commander.version" || err.code === "commander.help") process.exitCode = 0;
+    else reportError(new OnebrainError("USAGE", err.message.replace(/^error: /, ""), { hint: "See `onebrain --help`." }), false);
+  } else {
+    reportError(err, false);
+  }
+}

@@ -1,0 +1,186 @@
+/**
+ * Test utilities for real processes: temp state dirs, free ports, spawning the built CLI
+ * (`bin/onebrain.js` -> dist/) and waiting on it. Loopback only.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+export const cliPath = path.join(repoRoot, "bin/onebrain.js");
+
+const tmpRoots: string[] = [];
+
+/** A fresh temp dir, removed at process exit. */
+export function tmpDir(prefix = "onebrain-test-"): string {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  tmpRoots.push(d);
+  return d;
+}
+process.on("exit", () => {
+  for (const d of tmpRoots) fs.rmSync(d, { recursive: true, force: true });
+});
+
+/**
+ * A TCP port that is free on 127.0.0.1 and ::1 now, with room for its derived ports. Ports are
+ * drawn from a per-process range so parallel test files rarely race for the same one.
+ */
+let nextPort = 30000 + ((process.pid * 37) % 200) * 128;
+export async function freePort(): Promise<number> {
+  for (let i = 0; i < 200; i++) {
+    const port = nextPort;
+    nextPort += 7;
+    if (nextPort > 60000) nextPort = 30000;
+    if ((await canListen(port, "127.0.0.1")) && (await canListen(port, "::1"))) return port;
+  }
+  throw new Error("no free port found");
+}
+
+function canListen(port: number, host: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.once("error", (err: NodeJS.ErrnoException) => resolve(err.code === "EADDRNOTAVAIL" || err.code === "EAFNOSUPPORT"));
+    s.listen({ port, host, exclusive: true }, () => s.close(() => resolve(true)));
+  });
+}
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface Proc {
+  child: ChildProcess;
+  pid: number;
+  stdout(): string;
+  stderr(): string;
+  /** Resolves when the process exits. */
+  exited: Promise<CliResult>;
+  /** Waits until stdout+stderr contains `text` (or the process exits, which rejects). */
+  waitFor(text: string | RegExp, timeoutMs?: number): Promise<void>;
+  kill(signal?: NodeJS.Signals): void;
+}
+
+/** The environment for a test brain: isolated HOME and state dir, quiet console unless asked. */
+export function brainEnv(stateDir: string, extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, HOME: path.dirname(stateDir), ONEBRAIN_STATE_DIR: stateDir, NO_COLOR: "1" };
+  delete env.ONEBRAIN_PROFILE;
+  delete env.ONEBRAIN_CONFIG_PATH;
+  delete env.ONEBRAIN_GATEWAY_PORT;
+  delete env.ONEBRAIN_GATEWAY_TOKEN;
+  delete env.ONEBRAIN_GATEWAY_PASSWORD;
+  for (const [k, v] of Object.entries(extra)) {
+    if (v === undefined) delete env[k];
+    else env[k] = v;
+  }
+  return env;
+}
+
+/** Spawns `onebrain ...args` as a real process. */
+export function spawnCli(args: string[], env: NodeJS.ProcessEnv): Proc {
+  const child = spawn(process.execPath, [cliPath, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  let err = "";
+  const waiters = new Set<() => void>();
+  child.stdout!.on("data", (d: Buffer) => {
+    out += d.toString();
+    for (const w of waiters) w();
+  });
+  child.stderr!.on("data", (d: Buffer) => {
+    err += d.toString();
+    for (const w of waiters) w();
+  });
+  const exited = new Promise<CliResult>((resolve) => child.on("close", (code, signal) => resolve({ code, signal, stdout: out, stderr: err })));
+  let done = false;
+  void exited.then(() => {
+    done = true;
+    for (const w of waiters) w();
+  });
+  return {
+    child,
+    pid: child.pid!,
+    stdout: () => out,
+    stderr: () => err,
+    exited,
+    kill: (signal = "SIGTERM") => void child.kill(signal),
+    waitFor(text, timeoutMs = 10_000) {
+      return new Promise((resolve, reject) => {
+        const has = () => (typeof text === "string" ? (out + err).includes(text) : text.test(out + err));
+        const timer = setTimeout(() => finish(new Error(`timed out after ${timeoutMs} ms waiting for ${String(text)}\nstdout: ${out}\nstderr: ${err}`)), timeoutMs);
+        const check = () => {
+          if (has()) finish();
+          else if (done) finish(new Error(`process exited before printing ${String(text)}\nstdout: ${out}\nstderr: ${err}`));
+        };
+        const finish = (e?: Error) => {
+          clearTimeout(timer);
+          waiters.delete(check);
+          if (e) reject(e);
+          else resolve();
+        };
+        waiters.add(check);
+        check();
+      });
+    },
+  };
+}
+
+/** Runs `onebrain ...args` to completion. */
+export function runCli(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 20_000): Promise<CliResult> {
+  const p = spawnCli(args, env);
+  const timer = setTimeout(() => p.kill("SIGKILL"), timeoutMs);
+  return p.exited.finally(() => clearTimeout(timer));
+}
+
+export interface RunningGateway extends Proc {
+  port: number;
+  stateDir: string;
+  env: NodeJS.ProcessEnv;
+  /** SIGTERM and wait for exit. */
+  stop(): Promise<CliResult>;
+}
+
+/** Writes a config file (JSON) into the state dir, mode 0600. */
+export function writeConfig(stateDir: string, config: unknown): string {
+  fs.mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  const file = path.join(stateDir, "onebrain.json");
+  fs.writeFileSync(file, JSON.stringify(config, null, 2), { mode: 0o600 });
+  return file;
+}
+
+/** Starts a gateway process and waits until it is listening. */
+export async function startGateway(opts: { stateDir?: string; port?: number; config?: unknown; env?: Record<string, string | undefined>; args?: string[] } = {}): Promise<RunningGateway> {
+  const stateDir = opts.stateDir ?? path.join(tmpDir(), "state");
+  const port = opts.port ?? (await freePort());
+  if (opts.config !== undefined) writeConfig(stateDir, opts.config);
+  const env = brainEnv(stateDir, opts.env);
+  const p = spawnCli(["gateway", "--port", String(port), ...(opts.args ?? [])], env);
+  await p.waitFor("gateway listening");
+  return {
+    ...p,
+    port,
+    stateDir,
+    env,
+    async stop() {
+      if (p.child.exitCode === null && p.child.signalCode === null) p.kill("SIGTERM");
+      return p.exited;
+    },
+  };
+}
+
+/** GET a path on the gateway; returns status and parsed JSON body. */
+export async function httpGet(port: number, pathname: string, headers: Record<string, string> = {}): Promise<{ status: number; body: any; headers: Headers }> {
+  const res = await fetch(`http://127.0.0.1:${port}${pathname}`, { headers });
+  const text = await res.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // not JSON: keep text
+  }
+  return { status: res.status, body, headers: res.headers };
+}
