@@ -26,14 +26,15 @@ process.on("exit", () => {
 
 /**
  * A TCP port that is free on 127.0.0.1 and ::1 now, with room for its derived ports. Ports are
- * drawn from a per-process range so parallel test files rarely race for the same one.
+ * drawn from a per-process range below the kernel's ephemeral range (32768+) and below 18789,
+ * so parallel test files and outgoing connections rarely race for the same one.
  */
-let nextPort = 30000 + ((process.pid * 37) % 200) * 128;
+let nextPort = 10000 + ((process.pid * 37) % 60) * 128;
 export async function freePort(): Promise<number> {
   for (let i = 0; i < 200; i++) {
     const port = nextPort;
     nextPort += 7;
-    if (nextPort > 60000) nextPort = 30000;
+    if (nextPort > 18600) nextPort = 10000;
     if ((await canListen(port, "127.0.0.1")) && (await canListen(port, "::1"))) return port;
   }
   throw new Error("no free port found");
