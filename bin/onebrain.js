@@ -1,3 +1,20 @@
 #!/usr/bin/env node
-// The installed entry point: runs the compiled CLI (dist/), so Node >= 22.13 needs no type stripping.
-import "../dist/cli/main.js";
+// The installed entry point: checks the Node version, then runs the compiled CLI (dist/), so
+// Node >= 22.13 needs no type stripping.
+const [major, minor] = process.versions.node.split(".").map(Number);
+if (major < 22 || (major === 22 && minor < 13)) {
+  process.stderr.write(
+    `onebrain: Node ${process.versions.node} is too old: onebrain needs Node >= 22.13 (24 LTS recommended)\n` +
+      "  next: run `bash scripts/install.sh` (installs Node 24 into /usr/local), or put a newer node first in PATH\n",
+  );
+  process.exit(2);
+}
+try {
+  await import("../dist/cli/main.js");
+} catch (err) {
+  if (err?.code === "ERR_MODULE_NOT_FOUND" && String(err.message).includes("dist/cli/main.js")) {
+    process.stderr.write("onebrain: the compiled CLI (dist/) is missing\n  next: run `npm ci` (or `npm run build`) in the onebrain folder\n");
+    process.exit(2);
+  }
+  throw err;
+}

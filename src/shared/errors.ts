@@ -31,7 +31,6 @@ export const errorCatalog = {
   CONFIG_KEY_UNKNOWN: { exitCode: 23, httpStatus: 400, summary: "`config get/set` was given a key path that is not in the schema." },
   PROFILE_INVALID: { exitCode: 24, httpStatus: 400, summary: "The profile name is not letters, digits, '-' or '_' (at most 64)." },
   STATE_DIR_UNUSABLE: { exitCode: 25, httpStatus: 500, summary: "The state directory cannot be created or written." },
-  ALREADY_EXISTS: { exitCode: 26, httpStatus: 409, summary: "A file would be overwritten; pass --force to replace it (a backup is kept)." },
   PROTOCOL_ERROR: { exitCode: 8, httpStatus: 400, summary: "A peer broke the wire protocol (bad frame, unsupported version)." },
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -1,0 +1,56 @@
+#!/usr/bin/env node
+// Fails when src/ breaks the one-way dependency rule (a folder may import only from lower layers
+// or itself) or when any import cycle exists between files. Part of `npm test`.
+import fs from "node:fs";
+import path from "node:path";
+
+const root = path.resolve(import.meta.dirname, "..", "src");
+// Lower number = lower layer. A folder may import from folders of a strictly lower rank, or itself.
+const rank = { shared: 0, paths: 1, config: 2, proc: 2, lock: 3, protocol: 3, logging: 3, client: 4, server: 5, setup: 5, diagnostics: 6, cli: 7 };
+
+function walk(dir) {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? walk(path.join(dir, d.name)) : d.name.endsWith(".ts") ? [path.join(dir, d.name)] : []));
+}
+
+const files = walk(root);
+const graph = new Map();
+const problems = [];
+const importRe = /(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+"(\.{1,2}\/[^"]+)"|import\(\s*"(\.{1,2}\/[^"]+)"\s*\)/g;
+
+for (const file of files) {
+  const text = fs.readFileSync(file, "utf8");
+  const folder = path.relative(root, file).split(path.sep)[0];
+  if (!(folder in rank)) problems.push(`${path.relative(root, file)}: folder "${folder}" has no layer in scripts/check-deps.js`);
+  const deps = [];
+  for (const m of text.matchAll(importRe)) {
+    const spec = m[1] ?? m[2];
+    const target = path.resolve(path.dirname(file), spec);
+    deps.push(target);
+    const tFolder = path.relative(root, target).split(path.sep)[0];
+    if (tFolder !== folder && !(rank[tFolder] < rank[folder])) {
+      problems.push(`${path.relative(root, file)} imports ${path.relative(root, target)}: ${folder} (layer ${rank[folder]}) may not depend on ${tFolder} (layer ${rank[tFolder]})`);
+    }
+  }
+  graph.set(file, deps);
+}
+
+// Cycle detection over files (type-only imports count too: they still couple the files).
+const state = new Map();
+function visit(file, stack) {
+  if (state.get(file) === "done") return;
+  if (state.get(file) === "active") {
+    const cycle = stack.slice(stack.indexOf(file)).concat(file).map((f) => path.relative(root, f));
+    problems.push(`import cycle: ${cycle.join(" -> ")}`);
+    return;
+  }
+  state.set(file, "active");
+  for (const dep of graph.get(file) ?? []) visit(dep, [...stack, file]);
+  state.set(file, "done");
+}
+for (const file of files) visit(file, []);
+
+if (problems.length) {
+  console.error(`check-deps: ${problems.length} problem(s)\n${problems.map((p) => `  ${p}`).join("\n")}`);
+  process.exit(1);
+}
+console.error(`check-deps: ${files.length} files, layers respected, no cycles`);
