@@ -9,6 +9,14 @@ export interface LagSnapshot {
   windowMs: number;
 }
 
+/** Sampling interval of the delay histogram; every sample includes it, so it is subtracted. */
+const RESOLUTION_MS = 20;
+
+/** Nanoseconds of timer delay to milliseconds of lag (0.1 ms precision). */
+function lagMs(ns: number): number {
+  return Math.max(0, Math.round((ns / 1e6 - RESOLUTION_MS) * 10) / 10);
+}
+
 /** Measures event-loop delay in rolling windows, so a stall shows up within one window and then clears. */
 export class LagMonitor {
   private histogram: ELDHistogram | undefined;
@@ -22,7 +30,7 @@ export class LagMonitor {
   }
 
   start(): void {
-    this.histogram = monitorEventLoopDelay({ resolution: 20 });
+    this.histogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
     this.histogram.enable();
     this.timer = setInterval(() => this.roll(), this.windowMs);
     this.timer.unref();
@@ -31,8 +39,7 @@ export class LagMonitor {
   private roll(): void {
     const h = this.histogram;
     if (!h) return;
-    const ms = (ns: number) => Math.round((ns / 1e6) * 10) / 10;
-    this.last = { p50Ms: ms(h.percentile(50)), p99Ms: ms(h.percentile(99)), maxMs: ms(h.max), windowMs: this.windowMs };
+    this.last = { p50Ms: lagMs(h.percentile(50)), p99Ms: lagMs(h.percentile(99)), maxMs: lagMs(h.max), windowMs: this.windowMs };
     h.reset();
   }
 
@@ -40,8 +47,8 @@ export class LagMonitor {
   snapshot(): LagSnapshot {
     const h = this.histogram;
     if (h && h.count > 0) {
-      const currentP99 = Math.round((h.percentile(99) / 1e6) * 10) / 10;
-      if (currentP99 > this.last.p99Ms) return { ...this.last, p99Ms: currentP99, maxMs: Math.max(this.last.maxMs, Math.round(h.max / 1e5) / 10) };
+      const currentP99 = lagMs(h.percentile(99));
+      if (currentP99 > this.last.p99Ms) return { ...this.last, p99Ms: currentP99, maxMs: Math.max(this.last.maxMs, lagMs(h.max)) };
     }
     return this.last;
   }
