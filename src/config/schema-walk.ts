@@ -1,5 +1,5 @@
 /** Reads the shape of the config schema at a key path: for "did you mean" and `config get/set`. */
-import type { z } from "zod";
+import type * as z from "zod/mini";
 import { configSchema } from "./schema.ts";
 
 type AnySchema = z.core.$ZodType;

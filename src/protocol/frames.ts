@@ -4,62 +4,67 @@
  * ecosystem can be supported. Documented in docs/protocol.md; changes are additive, breaking ones
  * bump PROTOCOL_VERSION.
  */
-import { z } from "zod";
+import * as z from "zod/mini";
+import en from "zod/v4/locales/en.js";
+
+// zod/mini ships no messages by default ("Invalid input"); English ones make protocol errors useful.
+z.config(en());
 
 export const PROTOCOL_VERSION = 1;
 export const MIN_PROTOCOL_VERSION = 1;
 
-const nonEmpty = z.string().min(1);
+const nonEmpty = (max = 4096) => z.string().check(z.minLength(1), z.maxLength(max));
+const uint = () => z.int().check(z.minimum(0));
 
 export const requestFrameSchema = z.strictObject({
   type: z.literal("req"),
-  id: nonEmpty.max(128),
-  method: nonEmpty.max(128),
-  params: z.unknown().optional(),
+  id: nonEmpty(128),
+  method: nonEmpty(128),
+  params: z.optional(z.unknown()),
 });
 
 export const errorShapeSchema = z.strictObject({
-  code: nonEmpty,
-  message: nonEmpty,
-  details: z.unknown().optional(),
-  retryable: z.boolean().optional(),
-  retryAfterMs: z.number().int().min(0).optional(),
+  code: nonEmpty(),
+  message: nonEmpty(),
+  details: z.optional(z.unknown()),
+  retryable: z.optional(z.boolean()),
+  retryAfterMs: z.optional(uint()),
 });
 
 export const responseFrameSchema = z.strictObject({
   type: z.literal("res"),
-  id: nonEmpty,
+  id: nonEmpty(128),
   ok: z.boolean(),
-  payload: z.unknown().optional(),
-  error: errorShapeSchema.optional(),
+  payload: z.optional(z.unknown()),
+  error: z.optional(errorShapeSchema),
 });
 
 export const eventFrameSchema = z.strictObject({
   type: z.literal("event"),
-  event: nonEmpty,
-  payload: z.unknown().optional(),
-  seq: z.number().int().min(0).optional(),
+  event: nonEmpty(128),
+  payload: z.optional(z.unknown()),
+  seq: z.optional(uint()),
 });
 
 export const connectParamsSchema = z.object({
-  minProtocol: z.number().int().min(1),
-  maxProtocol: z.number().int().min(1),
+  minProtocol: z.int().check(z.minimum(1)),
+  maxProtocol: z.int().check(z.minimum(1)),
   client: z.object({
-    id: nonEmpty.max(128),
-    displayName: nonEmpty.max(256).optional(),
-    version: nonEmpty.max(64),
-    platform: nonEmpty.max(64),
-    mode: nonEmpty.max(64),
-    instanceId: nonEmpty.max(128).optional(),
+    id: nonEmpty(128),
+    displayName: z.optional(nonEmpty(256)),
+    version: nonEmpty(64),
+    platform: nonEmpty(64),
+    mode: nonEmpty(64),
+    instanceId: z.optional(nonEmpty(128)),
   }),
-  auth: z
-    .object({
-      token: z.string().max(4096).optional(),
-      password: z.string().max(4096).optional(),
-    })
-    .optional(),
-  locale: z.string().max(64).optional(),
-  userAgent: z.string().max(512).optional(),
+  auth: z.optional(
+    z.object({
+      token: z.optional(z.string().check(z.maxLength(4096))),
+      password: z.optional(z.string().check(z.maxLength(4096))),
+    }),
+  ),
+  locale: z.optional(z.string().check(z.maxLength(64))),
+  userAgent: z.optional(z.string().check(z.maxLength(512))),
 });
 
 export type RequestFrame = z.output<typeof requestFrameSchema>;

@@ -1,16 +1,16 @@
 /** The methods and events of protocol v1, with their parameter schemas. */
-import { z } from "zod";
+import * as z from "zod/mini";
 
 export const methodParams = {
-  health: z.object({}).optional(),
-  status: z.object({}).optional(),
-  "logs.tail": z
-    .object({
-      cursor: z.number().int().min(0).optional(),
-      limit: z.number().int().min(1).max(5000).optional(),
-      maxBytes: z.number().int().min(1).max(4 * 1024 * 1024).optional(),
-    })
-    .optional(),
+  health: z.optional(z.object({})),
+  status: z.optional(z.object({})),
+  "logs.tail": z.optional(
+    z.object({
+      cursor: z.optional(z.int().check(z.minimum(0))),
+      limit: z.optional(z.int().check(z.minimum(1), z.maximum(5000))),
+      maxBytes: z.optional(z.int().check(z.minimum(1), z.maximum(4 * 1024 * 1024))),
+    }),
+  ),
 } as const;
 
 export type MethodName = keyof typeof methodParams;
