@@ -98,9 +98,10 @@ export async function gatewayStatus(opts: StatusOptions): Promise<GatewayStatusR
   const lock = inspectLock(paths.lockPath, paths.ownerPath);
   problems.push(...lock.notes.filter((n) => !n.startsWith("a leftover")));
 
-  // The port the running owner really uses may differ from config (started with --port).
+  // The port the running owner really uses may differ from config (started with --port), so it
+  // is the one inspected, unless the caller named a port with --port: then that one is.
   const owner = lock.ownerIsHolder ? lock.owner : null;
-  const port = owner?.port ?? ports?.base ?? null;
+  const port = opts.portFlag !== undefined && ports ? ports.base : (owner?.port ?? ports?.base ?? null);
   if (owner && ports && owner.port !== ports.base) problems.push(`the running gateway listens on port ${owner.port}, but this CLI resolves port ${ports.base} (it was started with another --port, env or config)`);
 
   const listeners: ListenerReport[] = port === null ? [] : findListeners([port]).map((l) => {

@@ -93,6 +93,7 @@ export function acquireBrainLock(opts: AcquireOptions): BrainLock {
     });
   }
   const inode = fs.statSync(opts.lockPath).ino;
+  fs.chmodSync(opts.lockPath, 0o600); // SQLite creates it 0644; nobody else needs to open it
   let record = opts.owner;
   writeOwnerRecord(opts.ownerPath, record);
   let released = false;

@@ -1,5 +1,6 @@
 /** The heavy second half of a start: logging, HTTP + WebSocket servers, readiness, reload, stop. */
-import http from "node:http";
+import http, { type IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
 import path from "node:path";
 import type { Config } from "../config/schema.ts";
 import { createLogger, setLevels, closeLogger } from "../logging/logger.ts";
@@ -33,116 +34,130 @@ export async function serve(p: PreparedStart): Promise<GatewayHandle> {
   const { opts, env, startedAtMs, plan, bind, version, instanceId, lock } = p;
   let config = p.config;
   let auth: AuthSettings = p.auth;
-  const logFile = logFileOf(config, opts.paths);
-  const logger = createLogger({
-    file: logFile,
-    fileLevel: config.logging.level,
-    consoleLevel: config.logging.consoleLevel,
-    consoleStyle: opts.consoleStyle ?? config.logging.consoleStyle,
-    maxFileBytes: config.logging.maxFileBytes,
-    maxFiles: config.logging.maxFiles,
-    console: opts.console === undefined ? process.stderr : opts.console,
-    base: { pid: process.pid, instance: instanceId.slice(0, 8) },
-  });
-  let trusted = proxyMatcher(config.gateway.trustedProxies);
-  if (trusted.invalid.length) logger.warn({ invalid: trusted.invalid }, "ignoring gateway.trustedProxies entries that are not IPs or CIDRs");
-  const limiter = new AuthFailureLimiter({ limit: config.gateway.authFailuresPerMinute });
-  const lag = new LagMonitor();
-  let servers: http.Server[] = [];
-  let ws: ReturnType<typeof createWsGateway> | undefined;
 
-  const checks: ReadinessCheck[] = [
-    function lockCheck() {
-      const r = lock.check();
-      return r.ok ? { name: "lock", ok: true } : { name: "lock", ok: false, detail: r.reason };
-    },
-    function listening() {
-      const ok = servers.length > 0 && servers.every((s) => s.listening);
-      return { name: "http", ok, ...(ok ? {} : { detail: "not listening" }) };
-    },
-    function eventLoop() {
-      const s = lag.snapshot();
-      const limit = config.gateway.maxEventLoopLagMs;
-      return { name: "eventLoop", ok: s.p99Ms <= limit, detail: `p99 ${s.p99Ms} ms (limit ${limit} ms)` };
-    },
-    function lifecycle() {
-      return { name: "lifecycle", ok: !ctx.shuttingDown, ...(ctx.shuttingDown ? { detail: "shutting down" } : {}) };
-    },
-  ];
-
-  const ctx: GatewayContext = {
-    version,
-    instanceId,
-    startedAtMs,
-    paths: opts.paths,
-    plan,
-    bind,
-    boundHosts: [],
-    logFile,
-    logger,
-    limiter,
-    lag,
-    config: () => config,
-    auth: () => auth,
-    trustedProxies: () => trusted,
-    readiness: () => evaluateReadiness(checks),
-    connectionCount: () => ws?.count() ?? 0,
-    shuttingDown: false,
-  };
-
-  const onRequest = createHttpHandler(ctx);
-  ws = createWsGateway(ctx);
-  const wsRef = ws;
+  // Bind before anything heavy, so a port conflict leaves nothing behind (not even a log file).
+  // Until the gateway is wired up below (synchronously), requests get 503 and upgrades are dropped.
+  let onRequest: http.RequestListener = (_req, res) => void res.writeHead(503, { "retry-after": "1" }).end();
+  let onUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void = (_req, socket) => socket.destroy();
   const bound = await listenAll(bind, plan.base, () => {
-    const s = http.createServer({ requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 5_000 }, onRequest);
-    s.on("upgrade", (req, socket, head) => wsRef.handleUpgrade(req, socket, head));
+    const s = http.createServer({ requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 5_000 }, (req, res) => onRequest(req, res));
+    s.on("upgrade", (req, socket, head) => onUpgrade(req, socket, head));
     s.on("clientError", (_err, socket) => socket.destroy());
     return s;
   });
-  servers = bound.servers;
-  ctx.boundHosts = bound.hosts;
-  lag.start();
-  lock.updateOwner({ phase: "running", bindHosts: bound.hosts });
+  const servers = bound.servers;
 
-  const reload = (): void => {
-    const changed = reloadOnce(opts.paths.configPath, {
-      current: () => config,
-      onError: (err) => logger.error({ err: { message: (err as Error).message, code: (err as { code?: string }).code } }, "config reload failed; keeping the running config"),
-      apply: (next, changes) => {
-        config = next;
-        auth = resolveAuth(next.gateway.auth, env);
-        trusted = proxyMatcher(next.gateway.trustedProxies);
-        limiter.limit = next.gateway.authFailuresPerMinute;
-        setLevels(logger, { fileLevel: next.logging.level, consoleLevel: next.logging.consoleLevel });
-        const revoked = wsRef.revokeRotated();
-        logger.info({ applied: changes.hot, needsRestart: changes.restart, revoked }, "config reloaded");
-      },
+  try {
+    const logFile = logFileOf(config, opts.paths);
+    const logger = createLogger({
+      file: logFile,
+      fileLevel: config.logging.level,
+      consoleLevel: config.logging.consoleLevel,
+      consoleStyle: opts.consoleStyle ?? config.logging.consoleStyle,
+      maxFileBytes: config.logging.maxFileBytes,
+      maxFiles: config.logging.maxFiles,
+      console: opts.console === undefined ? process.stderr : opts.console,
+      base: { pid: process.pid, instance: instanceId.slice(0, 8) },
     });
-    if (changed && changed.restart.length) logger.warn({ keys: changed.restart }, "these config changes take effect after a restart");
-  };
-  const unwatch = watchConfig(opts.paths.configPath, reload);
+    let trusted = proxyMatcher(config.gateway.trustedProxies);
+    if (trusted.invalid.length) logger.warn({ invalid: trusted.invalid }, "ignoring gateway.trustedProxies entries that are not IPs or CIDRs");
+    const limiter = new AuthFailureLimiter({ limit: config.gateway.authFailuresPerMinute });
+    const lag = new LagMonitor();
+    let ws: ReturnType<typeof createWsGateway> | undefined;
 
-  logger.info({ port: plan.base, hosts: bound.hosts, stateDir: opts.paths.stateDir, profile: opts.paths.profile ?? "default", auth: auth.mode, ms: Date.now() - startedAtMs }, "gateway listening");
+    const checks: ReadinessCheck[] = [
+      function lockCheck() {
+        const r = lock.check();
+        return r.ok ? { name: "lock", ok: true } : { name: "lock", ok: false, detail: r.reason };
+      },
+      function listening() {
+        const ok = servers.length > 0 && servers.every((s) => s.listening);
+        return { name: "http", ok, ...(ok ? {} : { detail: "not listening" }) };
+      },
+      function eventLoop() {
+        const s = lag.snapshot();
+        const limit = config.gateway.maxEventLoopLagMs;
+        return { name: "eventLoop", ok: s.p99Ms <= limit, detail: `p99 ${s.p99Ms} ms (limit ${limit} ms)` };
+      },
+      function lifecycle() {
+        return { name: "lifecycle", ok: !ctx.shuttingDown, ...(ctx.shuttingDown ? { detail: "shutting down" } : {}) };
+      },
+    ];
 
-  let stopping: Promise<void> | undefined;
-  const stop = (reason = "stop requested", restartExpectedMs?: number): Promise<void> => {
-    stopping ??= (async () => {
-      ctx.shuttingDown = true;
-      lock.updateOwner({ phase: "stopping" });
-      logger.info({ reason }, "gateway stopping");
-      unwatch();
-      const closed = Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
-      for (const s of servers) s.closeIdleConnections();
-      await wsRef.shutdown({ reason, ...(restartExpectedMs !== undefined ? { restartExpectedMs } : {}) }, config.gateway.shutdownGraceMs);
-      for (const s of servers) s.closeAllConnections();
-      await closed;
-      lag.stop();
-      logger.info({ uptimeMs: Date.now() - startedAtMs }, "gateway stopped");
-      await closeLogger(logger);
-      lock.release();
-    })();
-    return stopping;
-  };
+    const ctx: GatewayContext = {
+      version,
+      instanceId,
+      startedAtMs,
+      paths: opts.paths,
+      plan,
+      bind,
+      boundHosts: bound.hosts,
+      logFile,
+      logger,
+      limiter,
+      lag,
+      config: () => config,
+      auth: () => auth,
+      trustedProxies: () => trusted,
+      readiness: () => evaluateReadiness(checks),
+      connectionCount: () => ws?.count() ?? 0,
+      shuttingDown: false,
+    };
 
-  return { ctx, port: plan.base, hosts: bound.hosts, stop, reload };
+    onRequest = createHttpHandler(ctx);
+    ws = createWsGateway(ctx);
+    const wsRef = ws;
+    onUpgrade = (req, socket, head) => wsRef.handleUpgrade(req, socket, head);
+    lag.start();
+    lock.updateOwner({ phase: "running", bindHosts: bound.hosts });
+
+    const reload = (): void => {
+      const changed = reloadOnce(opts.paths.configPath, {
+        current: () => config,
+        onError: (err) => logger.error({ err: { message: (err as Error).message, code: (err as { code?: string }).code } }, "config reload failed; keeping the running config"),
+        apply: (next, changes) => {
+          config = next;
+          auth = resolveAuth(next.gateway.auth, env);
+          trusted = proxyMatcher(next.gateway.trustedProxies);
+          limiter.limit = next.gateway.authFailuresPerMinute;
+          setLevels(logger, { fileLevel: next.logging.level, consoleLevel: next.logging.consoleLevel });
+          const revoked = wsRef.revokeRotated();
+          logger.info({ applied: changes.hot, needsRestart: changes.restart, revoked }, "config reloaded");
+        },
+      });
+      if (changed && changed.restart.length) logger.warn({ keys: changed.restart }, "these config changes take effect after a restart");
+    };
+    const unwatch = watchConfig(opts.paths.configPath, reload);
+
+    logger.info({ port: plan.base, hosts: bound.hosts, stateDir: opts.paths.stateDir, profile: opts.paths.profile ?? "default", auth: auth.mode, ms: Date.now() - startedAtMs }, "gateway listening");
+
+    let stopping: Promise<void> | undefined;
+    const stop = (reason = "stop requested", restartExpectedMs?: number): Promise<void> => {
+      stopping ??= (async () => {
+        ctx.shuttingDown = true;
+        lock.updateOwner({ phase: "stopping" });
+        logger.info({ reason }, "gateway stopping");
+        unwatch();
+        const closed = Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+        for (const s of servers) s.closeIdleConnections();
+        await wsRef.shutdown({ reason, ...(restartExpectedMs !== undefined ? { restartExpectedMs } : {}) }, config.gateway.shutdownGraceMs);
+        for (const s of servers) s.closeAllConnections();
+        await closed;
+        lag.stop();
+        logger.info({ uptimeMs: Date.now() - startedAtMs }, "gateway stopped");
+        await closeLogger(logger);
+        lock.release();
+      })();
+      return stopping;
+    };
+
+    return { ctx, port: plan.base, hosts: bound.hosts, stop, reload };
+  } catch (err) {
+    // Wiring failed after the bind (e.g. the log file cannot be opened): give the port back.
+    for (const server of servers) {
+      server.closeAllConnections();
+      server.close();
+    }
+    throw err;
+  }
 }

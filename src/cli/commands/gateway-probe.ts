@@ -1,8 +1,6 @@
 /** `onebrain gateway probe`: handshake + health; exit 0 only if healthy. Made for container healthchecks. */
-import { loadConfig } from "../../config/load.ts";
 import { probeGateway } from "../../diagnostics/probe.ts";
-import { portPlan } from "../../paths/ports.ts";
-import { resolveAuth } from "../../server/auth.ts";
+import { gatewayTarget } from "../../diagnostics/target.ts";
 import { errorCatalog, type ErrorCode } from "../../shared/errors.ts";
 import { brainPaths, type GlobalOptions } from "../brain.ts";
 import { printJson, printLines } from "../output.ts";
@@ -13,12 +11,10 @@ export default async function probeCommand(global: GlobalOptions, opts: { url?: 
   let token = opts.token;
   let password = opts.password;
   if (!url || (!token && !password)) {
-    const paths = brainPaths(global);
-    const { config } = loadConfig(paths.configPath);
-    const auth = resolveAuth(config.gateway.auth);
-    url ??= `ws://127.0.0.1:${portPlan({ configPort: config.gateway.port, profile: paths.profile }).base}`;
-    token ??= auth.token;
-    password ??= auth.password;
+    const target = gatewayTarget(brainPaths(global));
+    url ??= target.url;
+    token ??= target.auth.token;
+    password ??= target.auth.password;
   }
   const result = await probeGateway({ url, token, password, timeoutMs: Number(opts.timeout ?? 3000), withStatus: false });
   if (opts.json) printJson(result);

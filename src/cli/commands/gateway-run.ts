@@ -10,7 +10,23 @@ export default async function run(global: GlobalOptions, opts: { port?: string; 
   const paths = brainPaths(global);
   const loaded = loadConfig(paths.configPath);
   const start = () => startGateway({ paths, loaded, portFlag: opts.port, consoleStyle: opts.json ? "json" : undefined });
-  let handle: GatewayHandle;
+  // Signal handlers go in before the start: "gateway listening" is logged a moment before start()
+  // returns, and a SIGTERM in that window would otherwise kill the process with no clean stop.
+  let handle: GatewayHandle | undefined;
+  let pending: NodeJS.Signals | undefined;
+  let signals = 0;
+  const stopOn = (h: GatewayHandle, signal: NodeJS.Signals) => void h.stop(`received ${signal}`).then(() => process.exit(0));
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals++;
+    if (signals > 1) {
+      handle?.ctx.logger.warn({ signal }, "second signal: exiting without waiting for the drain");
+      process.exit(130);
+    }
+    if (handle) stopOn(handle, signal);
+    else pending = signal; // still starting: stopped as soon as it is up
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
   try {
     handle = await start();
   } catch (err) {
@@ -18,26 +34,17 @@ export default async function run(global: GlobalOptions, opts: { port?: string; 
     await forceClear(err as OnebrainError, { yes: Boolean(opts.yes), paths });
     handle = await start();
   }
-  const { logger } = handle.ctx;
+  const gw = handle;
+  const { logger } = gw.ctx;
+  if (pending) stopOn(gw, pending);
 
-  let signals = 0;
-  const onSignal = (signal: NodeJS.Signals) => {
-    signals++;
-    if (signals > 1) {
-      logger.warn({ signal }, "second signal: exiting without waiting for the drain");
-      process.exit(130);
-    }
-    void handle.stop(`received ${signal}`).then(() => process.exit(0));
-  };
-  process.on("SIGTERM", onSignal);
-  process.on("SIGINT", onSignal);
   process.on("SIGHUP", () => {
     logger.info("SIGHUP: reloading config");
-    handle.reload();
+    gw.reload();
   });
   process.on("uncaughtException", (err, origin) => {
     logger.fatal({ err, origin }, "uncaught exception: stopping the gateway");
-    void handle.stop("uncaught exception").finally(() => process.exit(1));
+    void gw.stop("uncaught exception").finally(() => process.exit(1));
   });
   process.on("unhandledRejection", (reason) => {
     logger.error({ err: reason instanceof Error ? reason : { message: String(reason) } }, "unhandled promise rejection (a bug; the gateway keeps running)");

@@ -1,8 +1,6 @@
 /** `onebrain health`: the running gateway's readiness over RPC, component by component. */
-import { loadConfig } from "../../config/load.ts";
 import { connectGateway } from "../../client/gateway-client.ts";
-import { portPlan } from "../../paths/ports.ts";
-import { resolveAuth } from "../../server/auth.ts";
+import { gatewayTarget } from "../../diagnostics/target.ts";
 import type { BrainStatus } from "../../server/context.ts";
 import { OnebrainError } from "../../shared/errors.ts";
 import { brainPaths, type GlobalOptions } from "../brain.ts";
@@ -10,12 +8,9 @@ import { formatBytes, formatDuration, printJson, printLines, rows } from "../out
 
 /** The command. */
 export default async function healthCommand(global: GlobalOptions, opts: { json?: boolean; timeout?: string }): Promise<void> {
-  const paths = brainPaths(global);
-  const { config } = loadConfig(paths.configPath);
-  const auth = resolveAuth(config.gateway.auth);
-  const port = portPlan({ configPort: config.gateway.port, profile: paths.profile }).base;
+  const target = gatewayTarget(brainPaths(global));
   const timeoutMs = Number(opts.timeout ?? 3000);
-  const conn = await connectGateway({ url: `ws://127.0.0.1:${port}`, token: auth.token, password: auth.password, timeoutMs });
+  const conn = await connectGateway({ url: target.url, token: target.auth.token, password: target.auth.password, timeoutMs });
   let status: BrainStatus;
   try {
     status = await conn.request<BrainStatus>("status", undefined, timeoutMs);
