@@ -4,6 +4,7 @@
  */
 import net from "node:net";
 import type { IncomingMessage } from "node:http";
+import { parseIpOrCidr } from "../shared/net.ts";
 import { isLoopbackAddress } from "./bind.ts";
 
 const PROXY_HEADERS = ["x-forwarded-for", "forwarded", "x-real-ip", "x-forwarded-host"];
@@ -13,14 +14,13 @@ export function proxyMatcher(entries: readonly string[]): { matches(address: str
   const list = new net.BlockList();
   const invalid: string[] = [];
   for (const entry of entries) {
-    const [addr, bits] = entry.split("/");
-    const family = net.isIPv6(addr ?? "") ? "ipv6" : net.isIPv4(addr ?? "") ? "ipv4" : null;
-    if (!family || !addr) {
+    const parsed = parseIpOrCidr(entry);
+    if (!parsed) {
       invalid.push(entry);
       continue;
     }
-    if (bits === undefined) list.addAddress(addr, family);
-    else list.addSubnet(addr, Number(bits), family);
+    if (parsed.bits === undefined) list.addAddress(parsed.addr, parsed.family);
+    else list.addSubnet(parsed.addr, parsed.bits, parsed.family);
   }
   return {
     invalid,

@@ -28,8 +28,8 @@ export type AccessResult = { ok: true; authenticated: boolean } | { ok: false; s
 
 /**
  * Decides whether a caller may use protected routes. With auth mode none only local callers may
- * (a proxied request is never local); otherwise valid credentials are required. Failures count
- * toward the per-address limit.
+ * (a proxied request is never local); otherwise valid credentials are required. Wrong secrets
+ * count toward the per-address limit.
  */
 export function checkAccess(ctx: GatewayContext, client: ClientInfo, creds: { token?: string | undefined; password?: string | undefined }): AccessResult {
   const auth = ctx.auth();
@@ -43,8 +43,9 @@ export function checkAccess(ctx: GatewayContext, client: ClientInfo, creds: { to
     ctx.limiter.succeed(client.address);
     return { ok: true, authenticated: true };
   }
-  ctx.limiter.fail(client.address);
-  ctx.logger.warn({ client: client.address, peer: client.peer, verdict }, "auth failed");
+  // Only a wrong secret counts toward the limit: a missing one is the normal 401-then-retry flow.
+  if (verdict === "wrong") ctx.limiter.fail(client.address);
+  ctx.logger[verdict === "wrong" ? "warn" : "debug"]({ client: client.address, peer: client.peer, verdict }, verdict === "wrong" ? "auth failed" : "auth required");
   return verdict === "missing"
     ? { ok: false, status: 401, code: "AUTH_REQUIRED", message: `this gateway requires a ${auth.mode}` }
     : { ok: false, status: 401, code: "AUTH_FAILED", message: `wrong ${auth.mode}` };
@@ -67,7 +68,10 @@ export function createHttpHandler(ctx: GatewayContext): (req: IncomingMessage, r
       case "/readyz": {
         const report = ctx.readiness();
         const client = clientInfo(req, ctx.trustedProxies());
-        const detailed = client.local || (ctx.auth().mode !== "none" && checkAccess(ctx, client, httpCredentials(req)).ok);
+        const creds = httpCredentials(req);
+        // Only a presented secret is an auth attempt: anonymous probes (load balancers) must not use up the failure limit.
+        const presented = creds.token !== undefined || creds.password !== undefined;
+        const detailed = client.local || (ctx.auth().mode !== "none" && presented && checkAccess(ctx, client, creds).ok);
         send(res, report.ready ? 200 : 503, detailed ? report : { ready: report.ready });
         return;
       }

@@ -2,6 +2,9 @@
 import os from "node:os";
 import type { BrainStatus, GatewayContext } from "./context.ts";
 
+/** The user this process runs as; it cannot change while the process lives. */
+let userName: string | undefined;
+
 /** A snapshot of this gateway: identity, paths, ports, auth mode (never secrets), load. */
 export function brainStatus(ctx: GatewayContext): BrainStatus {
   const auth = ctx.auth();
@@ -10,7 +13,7 @@ export function brainStatus(ctx: GatewayContext): BrainStatus {
     version: ctx.version,
     instanceId: ctx.instanceId,
     pid: process.pid,
-    user: os.userInfo().username,
+    user: (userName ??= os.userInfo().username),
     hostname: os.hostname(),
     home: ctx.paths.home,
     stateDir: ctx.paths.stateDir,

@@ -129,6 +129,8 @@ export function createWsGateway(ctx: GatewayContext): WsGateway {
   }
 
   function onMessage(c: Conn, data: RawData, isBinary: boolean): void {
+    // A socket we are closing (auth failure, slow consumer, ...) gets no more work done for it.
+    if (c.ws.readyState !== WebSocket.OPEN) return;
     const size = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : (data as Buffer).byteLength;
     if (!c.authed && size > cfg().preAuthMaxPayload) return closeWith(c, closeCodes.TOO_BIG, "frame too large before connect");
     if (isBinary) return closeWith(c, 1003, "binary frames are not supported");
