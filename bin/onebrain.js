@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// The installed entry point: checks the Node version, then runs the compiled CLI (dist/), so
-// Node >= 22.13 needs no type stripping.
+// The installed entry point: checks the Node version, then runs the bundled CLI (dist/, built by
+// scripts/build.js), so Node >= 22.13 needs no type stripping.
 const [major, minor] = process.versions.node.split(".").map(Number);
 if (major < 22 || (major === 22 && minor < 13)) {
   process.stderr.write(
@@ -10,9 +10,9 @@ if (major < 22 || (major === 22 && minor < 13)) {
   process.exit(2);
 }
 try {
-  await import("../dist/cli/main.js");
+  await import("../dist/onebrain.js");
 } catch (err) {
-  if (err?.code === "ERR_MODULE_NOT_FOUND" && String(err.message).includes("dist/cli/main.js")) {
+  if (err?.code === "ERR_MODULE_NOT_FOUND" && String(err.message).includes("dist/onebrain.js")) {
     process.stderr.write("onebrain: the compiled CLI (dist/) is missing\n  next: run `npm ci` (or `npm run build`) in the onebrain folder\n");
     process.exit(2);
   }

@@ -43,7 +43,10 @@ export interface GatewayStatusReport {
   rpc: ProbeResult | null;
   /** running: healthy and consistent; stopped: nothing holds it; degraded/conflict: read `problems`. */
   verdict: "running" | "stopped" | "degraded" | "conflict";
+  /** Disagreements that matter, in plain words; they decide the verdict. */
   problems: string[];
+  /** Facts worth knowing that are not problems (a leftover record, a port given on the command line). */
+  notes: string[];
 }
 
 export interface StatusOptions {
@@ -66,6 +69,9 @@ export async function gatewayStatus(opts: StatusOptions): Promise<GatewayStatusR
   const env = opts.env ?? process.env;
   const { paths } = opts;
   const problems: string[] = [];
+  const notes: string[] = [];
+  /** Set when two different processes claim this brain's lock or port: a split brain in the making. */
+  let conflict = false;
   let config: Readonly<Config> | null = null;
   let configExists = false;
   let configError: GatewayStatusReport["configured"]["configError"] = null;
@@ -96,13 +102,13 @@ export async function gatewayStatus(opts: StatusOptions): Promise<GatewayStatusR
   }
 
   const lock = inspectLock(paths.lockPath, paths.ownerPath);
-  problems.push(...lock.notes.filter((n) => !n.startsWith("a leftover")));
+  for (const n of lock.notes) (lock.status === "free" ? notes : problems).push(n);
 
   // The port the running owner really uses may differ from config (started with --port), so it
   // is the one inspected, unless the caller named a port with --port: then that one is.
   const owner = lock.ownerIsHolder ? lock.owner : null;
   const port = opts.portFlag !== undefined && ports ? ports.base : (owner?.port ?? ports?.base ?? null);
-  if (owner && ports && owner.port !== ports.base) problems.push(`the running gateway listens on port ${owner.port}, but this CLI resolves port ${ports.base} (it was started with another --port, env or config)`);
+  if (owner && ports && owner.port !== ports.base) notes.push(`the running gateway listens on port ${owner.port}, but this CLI resolves port ${ports.base} (it was started with another --port, env or config)`);
 
   const listeners: ListenerReport[] = port === null ? [] : findListeners([port]).map((l) => {
     const gw = l.process ? identifyGateway(l.process.pid) : null;
@@ -117,8 +123,10 @@ export async function gatewayStatus(opts: StatusOptions): Promise<GatewayStatusR
   });
 
   for (const l of listeners) {
-    if (lock.status === "held" && l.pid !== null && l.pid !== lock.holderPid) problems.push(`the lock is held by pid ${lock.holderPid} but port ${port} is held by ${who(l)}`);
-    if (lock.status === "free" && l.pid !== null) problems.push(`no gateway holds this brain, but port ${port} is held by ${who(l)}`);
+    if (l.pid !== null && ((lock.status === "held" && l.pid !== lock.holderPid) || lock.status === "free")) {
+      conflict = true;
+      problems.push(lock.status === "held" ? `the lock is held by pid ${lock.holderPid} but port ${port} is held by ${who(l)}` : `no gateway holds this brain, but port ${port} is held by ${who(l)}`);
+    }
   }
   if (lock.status === "held" && port !== null && listeners.length === 0) problems.push(`pid ${lock.holderPid} holds the brain but nothing listens on port ${port} (still starting, or stuck)`);
 
@@ -127,10 +135,12 @@ export async function gatewayStatus(opts: StatusOptions): Promise<GatewayStatusR
     const host = owner?.bindHosts.find((h) => h !== "0.0.0.0" && h !== "::") ?? (bind?.mode === "loopback" || bind?.mode === "lan" ? "127.0.0.1" : bind?.hosts[0] ?? "127.0.0.1");
     rpc = await probeGateway({ url: `ws://${host.includes(":") ? `[${host}]` : host}:${port}`, token: auth?.token, password: auth?.password, timeoutMs: opts.timeoutMs ?? 1500 });
     if (!rpc.ok) problems.push(`the RPC probe failed: ${rpc.error?.message ?? "unhealthy"}`);
-    else if (rpc.status && rpc.status.stateDir !== paths.stateDir) problems.push(`port ${port} answers as the brain of ${rpc.status.stateDir}, not ${paths.stateDir}`);
+    else if (rpc.status && rpc.status.stateDir !== paths.stateDir) {
+      conflict = true;
+      problems.push(`port ${port} answers as the brain of ${rpc.status.stateDir}, not ${paths.stateDir}`);
+    }
   }
 
-  const conflict = problems.some((p) => p.includes("is held by") || p.includes("answers as the brain"));
   const verdict: GatewayStatusReport["verdict"] =
     conflict ? "conflict" : lock.status === "held" && rpc?.ok && problems.length === 0 ? "running" : lock.status === "free" && listeners.length === 0 && problems.length === (configError ? 1 : 0) ? "stopped" : "degraded";
 
@@ -151,6 +161,7 @@ export async function gatewayStatus(opts: StatusOptions): Promise<GatewayStatusR
     rpc,
     verdict,
     problems,
+    notes,
   };
 }
 

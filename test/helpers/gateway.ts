@@ -1,6 +1,6 @@
 /**
  * Test utilities for real processes: temp state dirs, free ports, spawning the built CLI
- * (`bin/onebrain.js` -> dist/) and waiting on it. Loopback only.
+ * (`bin/onebrain.js` -> the dist/ bundle) and waiting on it. Loopback only.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";

@@ -1,0 +1,158 @@
+/**
+ * The onebrain bench: start-up, memory and CLI latencies of the built gateway (dist/ through
+ * bin/onebrain.js), each compared with its target and with the OpenClaw reference. Prints one
+ * JSON summary on stdout; progress goes to stderr. Exit 0 even when a target is missed (it is a
+ * report); 1 when a measurement could not be made, 2 on a bad command line.
+ *
+ *   npm run bench                       # all, 15 runs each (ws_idle_5000 runs once)
+ *   node bench/run.ts --quick           # 5 runs each
+ *   node bench/run.ts --runs 30 --only start_to_ready_ms,probe_ms
+ */
+import os from "node:os";
+import { parseArgs } from "node:util";
+import { bareNodeIdleRss, freshStarts, liveCommands, progress, startupFloor, type LiveCommand } from "./cli-runs.ts";
+import { cleanup } from "./procs.ts";
+import { errorResult, resultOf, round1, summarize, type BenchResult } from "./stats.ts";
+import { wsIdle } from "./ws-idle.ts";
+
+interface Spec {
+  unit: string;
+  target: number;
+  openclaw: string;
+}
+
+/** Targets, and what OpenClaw measured for the same thing on comparable hardware. */
+const SPECS = {
+  start_to_ready_ms: { unit: "ms", target: 300, openclaw: "5400-8600 (to /health)" },
+  idle_rss_mb: { unit: "MiB", target: 70, openclaw: "685 (+~170 in workers)" },
+  refused_start_ms: { unit: "ms", target: 200, openclaw: "2200" },
+  gateway_status_ms: { unit: "ms", target: 300, openclaw: "3500" },
+  probe_ms: { unit: "ms", target: 250, openclaw: "5400" },
+  ws_idle_5000: { unit: "MiB growth", target: 100, openclaw: "not measured" },
+} as const satisfies Record<string, Spec>;
+
+type Name = keyof typeof SPECS;
+const NAMES = Object.keys(SPECS) as Name[];
+const WS_CLIENTS = 5000;
+const IDLE_MS = 2000;
+
+const USAGE = `usage: node bench/run.ts [--runs N] [--quick] [--only ${NAMES.join(",")}]
+  --runs N     runs per measurement (default 15; --quick: 5); ws_idle_5000 always runs once
+  --quick      fewer runs
+  --only LIST  comma-separated measurement names`;
+
+function parseCli(argv: string[]): { runs: number; only: Set<Name> } {
+  const { values } = parseArgs({ args: argv, options: { runs: { type: "string" }, quick: { type: "boolean" }, only: { type: "string" }, help: { type: "boolean", short: "h" } } });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
+  }
+  const runs = values.runs !== undefined ? Number(values.runs) : values.quick ? 5 : 15;
+  if (!Number.isInteger(runs) || runs < 1 || runs > 1000) throw new Error(`Cannot use ${JSON.stringify(values.runs)} as --runs: expected an integer 1-1000`);
+  const only = new Set<Name>();
+  for (const raw of (values.only ?? NAMES.join(",")).split(",")) {
+    const name = raw.trim();
+    if (!name) continue;
+    if (!(name in SPECS)) throw new Error(`Cannot select ${JSON.stringify(name)} with --only: expected one of ${NAMES.join(", ")}`);
+    only.add(name as Name);
+  }
+  if (only.size === 0) throw new Error("--only selected nothing");
+  return { runs, only };
+}
+
+/** Runs a measurement; a thrown error becomes an error result instead of ending the bench. */
+async function guarded(names: Name[], fn: () => Promise<BenchResult[]>): Promise<BenchResult[]> {
+  try {
+    return await fn();
+  } catch (err) {
+    progress(`${names.join(", ")} failed: ${(err as Error).message}`);
+    return names.map((n) => errorResult(n, SPECS[n].unit, SPECS[n].target, SPECS[n].openclaw, err));
+  }
+}
+
+const result = (name: Name, samples: number[], extra: Record<string, unknown> = {}) => resultOf(name, SPECS[name].unit, samples, SPECS[name].target, SPECS[name].openclaw, extra);
+
+async function main(): Promise<number> {
+  let opts: { runs: number; only: Set<Name> };
+  try {
+    opts = parseCli(process.argv.slice(2));
+  } catch (err) {
+    process.stderr.write(`bench: ${(err as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  const { runs, only } = opts;
+  const t0 = performance.now();
+  // Other work on this small machine skews every timing; the load average makes that visible.
+  const loadBefore = round1(os.loadavg()[0]!);
+  const results: BenchResult[] = [];
+
+  if (only.has("start_to_ready_ms") || only.has("idle_rss_mb")) {
+    const names = NAMES.filter((n) => n === "start_to_ready_ms" || n === "idle_rss_mb").filter((n) => only.has(n));
+    results.push(
+      ...(await guarded(names, async () => {
+        progress(`fresh starts: ${runs} runs${only.has("idle_rss_mb") ? `, ${IDLE_MS} ms idle each before reading RSS` : ""}`);
+        const s = await freshStarts(runs, only.has("idle_rss_mb") ? IDLE_MS : null);
+        const out: BenchResult[] = [];
+        if (only.has("start_to_ready_ms")) {
+          progress(`start-up floor: bare node and onebrain --version, ${runs} runs`);
+          const floor = await startupFloor(runs);
+          out.push(
+            result("start_to_ready_ms", s.readyMs, {
+              // Where the time goes: medians of the runtime floor, the CLI entry, and the gateway's own prepare->listening.
+              breakdown: {
+                node_e0_exit_ms: summarize(floor.nodeMs).median,
+                cli_version_exit_ms: summarize(floor.cliVersionMs).median,
+                gateway_spawn_to_prepare_ms: s.beforePrepareMs.length ? summarize(s.beforePrepareMs).median : null,
+                gateway_prepare_to_listening_ms: s.listenMs.length ? summarize(s.listenMs).median : null,
+              },
+            }),
+          );
+        }
+        if (only.has("idle_rss_mb")) {
+          const bare = await bareNodeIdleRss(IDLE_MS);
+          out.push(result("idle_rss_mb", s.idleRssMb, { idle_ms: IDLE_MS, breakdown: { node_bare_idle_rss_mb: round1(bare) } }));
+        }
+        return out;
+      })),
+    );
+  }
+
+  const live = (["refused_start_ms", "gateway_status_ms", "probe_ms"] as const).filter((n) => only.has(n));
+  if (live.length) {
+    results.push(
+      ...(await guarded([...live], async () => {
+        progress(`live gateway: ${live.join(", ")}, ${runs} runs (+1 warm-up)`);
+        const s = await liveCommands(runs, new Set<LiveCommand>(live));
+        return live.map((n) => result(n, s[n]));
+      })),
+    );
+  }
+
+  if (only.has("ws_idle_5000")) {
+    results.push(
+      ...(await guarded(["ws_idle_5000"], async () => {
+        const w = await wsIdle({ clients: WS_CLIENTS, concurrency: 200, pingIntervalMs: 2000, holdPings: 3, settleMs: IDLE_MS });
+        const spec = SPECS.ws_idle_5000;
+        const ok = w.dropped === 0 && w.gateway_connections === WS_CLIENTS && w.pings_per_client_min >= 3;
+        return [{ name: "ws_idle_5000", unit: spec.unit, runs: 1, ...w, target: spec.target, pass: ok && w.growth_mb <= spec.target, openclaw: spec.openclaw }];
+      })),
+    );
+  }
+
+  const summary = {
+    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? "unknown", node: process.version, platform: `${process.platform}-${process.arch}`, memMb: Math.round(os.totalmem() / 1024 / 1024), load1Before: loadBefore, load1After: round1(os.loadavg()[0]!) },
+    runs,
+    durationS: round1((performance.now() - t0) / 1000),
+    results,
+    allPass: results.every((r) => r.pass),
+  };
+  process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+  return results.some((r) => r.error !== undefined) ? 1 : 0;
+}
+
+const code = await main().catch((err: unknown) => {
+  process.stderr.write(`bench: failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  return 1;
+});
+cleanup();
+process.exit(code);
