@@ -12,6 +12,13 @@ import { fileURLToPath } from "node:url";
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const cliPath = path.join(repoRoot, "bin/onebrain.js");
 
+/** The node flags in bin/onebrain.js's shebang, so spawned CLIs run exactly as the installed binary does. */
+export const binNodeFlags: string[] = (() => {
+  const first = fs.readFileSync(cliPath, "utf8").split("\n", 1)[0] ?? "";
+  const words = first.replace(/^#!\S+\s*(-S\s+)?/, "").split(/\s+/).filter(Boolean);
+  return words[0] === "node" ? words.slice(1) : [];
+})();
+
 const tmpRoots: string[] = [];
 
 /** A fresh temp dir, removed at process exit. */
@@ -84,7 +91,7 @@ export function brainEnv(stateDir: string, extra: Record<string, string | undefi
 
 /** Spawns `onebrain ...args` as a real process. */
 export function spawnCli(args: string[], env: NodeJS.ProcessEnv): Proc {
-  const child = spawn(process.execPath, [cliPath, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [...binNodeFlags, cliPath, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   let err = "";
   const waiters = new Set<() => void>();
