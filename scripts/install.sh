@@ -20,4 +20,4 @@ node_ok || { echo "install: no Node >= 22.13 on PATH after install; put /usr/loc
 echo "install: node $(node --version) ($(command -v node))" >&2
 echo "install: npm ci (dependencies + build)" >&2
 npm ci --no-audit --no-fund --loglevel=error >&2
-echo "install: done. Start with: npm start   (or: node bin/onebrain.js gateway)" >&2
+echo "install: done. Start with: npm start   (or: ./bin/onebrain.js gateway)" >&2

@@ -31,6 +31,8 @@ export interface GatewayConnection {
   events: EventFrame[];
   onEvent(fn: (e: EventFrame) => void): void;
   close(): Promise<{ code: number; reason: string }>;
+  /** Closes politely (1000) but waits at most `ms` for the server's close frame before dropping the socket. */
+  closeWithin(ms: number): Promise<void>;
   closed: Promise<{ code: number; reason: string }>;
 }
 
@@ -95,7 +97,21 @@ export function connectGateway(opts: ClientOptions): Promise<GatewayConnection> 
               if (settled) return;
               settled = true;
               clearTimeout(deadline);
-              resolve({ hello, ws, request, events, onEvent: (fn) => listeners.push(fn), closed, close: () => (ws.close(1000), closed) });
+              resolve({
+                hello,
+                ws,
+                request,
+                events,
+                onEvent: (fn) => listeners.push(fn),
+                closed,
+                close: () => (ws.close(1000), closed),
+                closeWithin: async (ms) => {
+                  ws.close(1000);
+                  const timer = setTimeout(() => ws.terminate(), ms);
+                  await closed;
+                  clearTimeout(timer);
+                },
+              });
             },
             (err: OnebrainError) => fail(err),
           );

@@ -44,7 +44,7 @@ export async function probeGateway(opts: ProbeOptions): Promise<ProbeResult> {
         error: health.ok ? null : { code: "UNHEALTHY", message: `not ready: ${health.failing.join(", ")}` },
       };
     } finally {
-      conn.ws.terminate();
+      await conn.closeWithin(200);
     }
   } catch (err) {
     const e = toOnebrainError(err);

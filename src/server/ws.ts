@@ -26,6 +26,8 @@ interface Conn {
   alive: boolean;
   seq: number;
   inflight: number;
+  /** Log connects and disconnects at debug (probes). */
+  quiet: boolean;
   handshakeTimer: NodeJS.Timeout | undefined;
 }
 
@@ -107,7 +109,9 @@ export function createWsGateway(ctx: GatewayContext): WsGateway {
       policy: { maxPayload: w.maxPayload, maxBufferedBytes: w.maxBufferedBytes, tickIntervalMs: w.pingIntervalMs },
     };
     sendFrame(c, { type: "res", id: frame.id, ok: true, payload: hello });
-    ctx.logger.info({ conn: c.id, client: c.client.address, clientId: p.client.id, mode: p.client.mode }, "client connected");
+    // Probes (healthchecks every few seconds) would drown the log at info level.
+    c.quiet = p.client.mode === "probe";
+    ctx.logger[c.quiet ? "debug" : "info"]({ conn: c.id, client: c.client.address, clientId: p.client.id, mode: p.client.mode }, "client connected");
   }
 
   async function dispatch(c: Conn, frame: { id: string; method: string; params?: unknown }): Promise<void> {
@@ -151,7 +155,7 @@ export function createWsGateway(ctx: GatewayContext): WsGateway {
   }
 
   function onConnection(ws: WebSocket, client: ClientInfo): void {
-    const c: Conn = { id: crypto.randomUUID(), ws, client, authed: false, secretFp: null, alive: true, seq: 0, inflight: 0, handshakeTimer: undefined };
+    const c: Conn = { id: crypto.randomUUID(), ws, client, authed: false, secretFp: null, alive: true, seq: 0, inflight: 0, quiet: false, handshakeTimer: undefined };
     conns.add(c);
     c.handshakeTimer = setTimeout(() => closeWith(c, closeCodes.HANDSHAKE_TIMEOUT, "handshake timeout"), cfg().handshakeTimeoutMs);
     ws.on("message", (data, isBinary) => onMessage(c, data, isBinary));
@@ -160,7 +164,7 @@ export function createWsGateway(ctx: GatewayContext): WsGateway {
     ws.on("close", (code) => {
       clearTimeout(c.handshakeTimer);
       conns.delete(c);
-      if (c.authed) ctx.logger.info({ conn: c.id, code }, "client disconnected");
+      if (c.authed) ctx.logger[c.quiet ? "debug" : "info"]({ conn: c.id, code }, "client disconnected");
     });
     sendEvent(c, "connect.challenge", { nonce: crypto.randomBytes(16).toString("hex"), ts: Date.now() });
   }

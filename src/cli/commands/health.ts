@@ -15,7 +15,7 @@ export default async function healthCommand(global: GlobalOptions, opts: { json?
   try {
     status = await conn.request<BrainStatus>("status", undefined, timeoutMs);
   } finally {
-    conn.ws.terminate();
+    await conn.closeWithin(200);
   }
   const r = status.readiness;
   if (opts.json) printJson({ ok: r.ready, readiness: r, eventLoop: status.eventLoop, memory: status.memory, connections: status.connections, uptimeMs: status.uptimeMs });
