@@ -4,7 +4,9 @@
  */
 import fs from "node:fs";
 import type { BrainPaths } from "../paths/paths.ts";
-import { plansOverlap, type PortPlan } from "../paths/ports.ts";
+import { planRanges, plansOverlap, type PortPlan } from "../paths/ports.ts";
+import { describeListener, findListeners } from "../proc/listeners.ts";
+import { identifyGateway } from "../lock/identify.ts";
 import { siblingPlans } from "../setup/setup.ts";
 import { validateConfigFile } from "../config/edit.ts";
 
@@ -56,6 +58,18 @@ export const checks: Check[] = [
     const clashes = siblingPlans(paths.home, paths).filter((s) => plansOverlap(plan, s.plan).overlap);
     if (clashes.length) return { id: "port-plan", status: "fail", finding: `ports overlap with ${clashes.map((c) => c.stateDir).join(", ")}`, fix: "give one brain another gateway.port (`onebrain --profile NAME config set gateway.port N`)" };
     return { id: "port-plan", status: "ok", finding: `ports ${plan.base}-${plan.cdp.last} overlap no other brain in ${paths.home}` };
+  },
+  function derivedPorts({ paths, plan }) {
+    if (!plan) return { id: "ports", status: "warn", finding: "port plan unknown (config broken)" };
+    const ranges = planRanges(plan).filter((r) => r.name !== "gateway");
+    const taken = findListeners([])
+      .map((l) => ({ l, range: ranges.find((r) => l.port >= r.first && l.port <= r.last) }))
+      .filter((x) => x.range !== undefined)
+      // A port held by this brain's own gateway is in use as planned, not in the way.
+      .filter((x) => !(x.l.process && identifyGateway(x.l.process.pid)?.stateDir === paths.stateDir));
+    if (taken.length === 0) return { id: "ports", status: "ok", finding: `browser control ${plan.browserControl}, canvas ${plan.canvas}, cdp ${plan.cdp.first}-${plan.cdp.last} are free` };
+    const first = taken.slice(0, 3).map((x) => `${x.range!.name} ${x.l.port}: ${describeListener(x.l)}`);
+    return { id: "ports", status: "warn", finding: `${taken.length} planned port(s) in use by others: ${first.join("; ")}`, fix: "stop those processes, or move this brain with gateway.port / browser.controlPort / canvasHost.port" };
   },
   function logFile({ logFile }) {
     try {

@@ -39,6 +39,8 @@ export interface GatewayStatusReport {
     auth: { mode: string; token: string | null; tokenSource: string | null; passwordSource: string | null } | null;
   };
   lock: LockState;
+  /** The port plan of the gateway that holds the lock (it may run on another --port); null when none runs. */
+  livePorts: PortPlan | null;
   listeners: ListenerReport[];
   rpc: ProbeResult | null;
   /** running: healthy and consistent; stopped: nothing holds it; degraded/conflict: read `problems`. */
@@ -108,6 +110,8 @@ export async function gatewayStatus(opts: StatusOptions): Promise<GatewayStatusR
   // is the one inspected, unless the caller named a port with --port: then that one is.
   const owner = lock.ownerIsHolder ? lock.owner : null;
   const port = opts.portFlag !== undefined && ports ? ports.base : (owner?.port ?? ports?.base ?? null);
+  const livePorts =
+    owner && config ? portPlan({ flag: owner.port, env, browserControlPort: config.browser.controlPort, canvasPort: config.canvasHost.port }) : null;
   if (owner && ports && owner.port !== ports.base) notes.push(`the running gateway listens on port ${owner.port}, but this CLI resolves port ${ports.base} (it was started with another --port, env or config)`);
 
   const listeners: ListenerReport[] = port === null ? [] : findListeners([port]).map((l) => {
@@ -157,6 +161,7 @@ export async function gatewayStatus(opts: StatusOptions): Promise<GatewayStatusR
       auth: auth ? { mode: auth.mode, token: maskSecret(auth.token), tokenSource: auth.tokenSource, passwordSource: auth.passwordSource } : null,
     },
     lock,
+    livePorts,
     listeners,
     rpc,
     verdict,

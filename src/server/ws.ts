@@ -97,6 +97,7 @@ export function createWsGateway(ctx: GatewayContext): WsGateway {
       return closeWith(c, closeCodes.AUTH_FAILED, access.code === "AUTH_REQUIRED" ? "auth required" : "auth failed");
     }
     clearTimeout(c.handshakeTimer);
+    c.handshakeTimer = undefined;
     c.authed = true;
     c.secretFp = secretFingerprint(ctx.auth());
     const w = cfg();

@@ -9,7 +9,7 @@ import { formatDuration, printJson, printLines, rows } from "../output.ts";
 export default async function statusCommand(global: GlobalOptions, opts: { json?: boolean; deep?: boolean }): Promise<void> {
   const paths = brainPaths(global);
   const gw = await gatewayStatus({ paths, timeoutMs: 1500 });
-  const checks: CheckResult[] | null = opts.deep ? runChecks({ paths, plan: gw.configured.ports, logFile: path.join(paths.logDir, "gateway.log") }) : null;
+  const checks: CheckResult[] | null = opts.deep ? runChecks({ paths, plan: gw.livePorts ?? gw.configured.ports, logFile: path.join(paths.logDir, "gateway.log") }) : null;
   if (opts.json) return printJson({ brain: gw.configured, gateway: { verdict: gw.verdict, lock: gw.lock, listeners: gw.listeners, rpc: gw.rpc, problems: gw.problems, notes: gw.notes }, ...(checks ? { checks } : {}) });
   const c = gw.configured;
   const p = c.ports;
@@ -25,7 +25,7 @@ export default async function statusCommand(global: GlobalOptions, opts: { json?
   ];
   if (gw.problems.length) lines.push(...gw.problems.map((x) => `  ! ${x}`));
   if (gw.notes.length) lines.push(...gw.notes.map((x) => `  · ${x}`));
-  if (checks) lines.push("checks", ...checks.map((k) => `  ${k.status === "ok" ? "ok  " : k.status.toUpperCase().padEnd(4)} ${k.id.padEnd(10)} ${k.finding}${k.fix && k.status !== "ok" ? `  (fix: ${k.fix})` : ""}`));
+  if (checks) lines.push("checks", ...checks.map((k) => `  ${k.status === "ok" ? "ok  " : k.status.toUpperCase().padEnd(4)} ${k.id.padEnd(11)} ${k.finding}${k.fix && k.status !== "ok" ? `  (fix: ${k.fix})` : ""}`));
   printLines(lines);
   if (checks?.some((k) => k.status === "fail")) process.exitCode = 3;
 }
