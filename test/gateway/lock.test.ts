@@ -17,7 +17,7 @@ const lockOf = (stateDir: string) => inspectLock(path.join(stateDir, "brain.lock
 test("of six gateways started at the same instant on one state dir, exactly one runs and the others exit 10 naming it, round after round", bounded, async () => {
   const stateDir = path.join(tmpDir(), "state");
   const env = brainEnv(stateDir);
-  for (let round = 1; round <= 5; round++) {
+  for (let round = 1; round <= 20; round++) {
     const ports: number[] = [];
     for (let i = 0; i < 6; i++) ports.push(await freePort());
     const procs = ports.map((p) => track(spawnCli(["gateway", "--port", String(p)], env)));
