@@ -10,7 +10,7 @@
 import fs from "node:fs";
 import { DatabaseSync } from "node:sqlite";
 import { GatewayLockError, OnebrainError } from "../shared/errors.ts";
-import { defaultProcFs, type ProcFs } from "../proc/process.ts";
+import type { ProcFs } from "../proc/process.ts";
 import { inspectLock, describeHolder, type LockState } from "./inspect.ts";
 import { removeOwnerRecordIfMine, writeOwnerRecord, type OwnerRecord } from "./owner.ts";
 
@@ -92,10 +92,19 @@ export function acquireBrainLock(opts: AcquireOptions): BrainLock {
       cause: err,
     });
   }
-  const inode = fs.statSync(opts.lockPath).ino;
-  fs.chmodSync(opts.lockPath, 0o600); // SQLite creates it 0644; nobody else needs to open it
+  let inode: number;
   let record = opts.owner;
-  writeOwnerRecord(opts.ownerPath, record);
+  try {
+    inode = fs.statSync(opts.lockPath).ino;
+    fs.chmodSync(opts.lockPath, 0o600); // SQLite creates it 0644; nobody else needs to open it
+    writeOwnerRecord(opts.ownerPath, record);
+  } catch (err) {
+    db.close(); // a lock we cannot describe (disk full, read-only dir) is given back at once
+    throw new OnebrainError("STATE_DIR_UNUSABLE", `Cannot write the owner record ${opts.ownerPath}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
+      hint: "Check free disk space and permissions of the state dir.",
+      cause: err,
+    });
+  }
   let released = false;
 
   return {
@@ -123,4 +132,3 @@ export function acquireBrainLock(opts: AcquireOptions): BrainLock {
   };
 }
 
-export { defaultProcFs };

@@ -82,3 +82,10 @@ test("a leftover owner record of a dead process is reported as a crash leftover 
 test("owner records never keep the value of a secret flag", () => {
   assert.deepEqual(redactArgv(["node", "x", "--token", "s3cret", "--password=hunter2", "--port", "1"]), ["node", "x", "--token", "…", "--password=…", "--port", "1"]);
 });
+
+test("a lock whose owner record cannot be written is given back at once", () => {
+  const stateDir = path.join(tmpDir(), "brain");
+  const opts = lockOpts(stateDir);
+  assert.throws(() => acquireBrainLock({ ...opts, ownerPath: path.join(stateDir, "missing-dir", "brain.owner.json") }), (e) => hasCode(e, "STATE_DIR_UNUSABLE") && /owner record/.test((e as Error).message));
+  acquireBrainLock(opts).release();
+});
