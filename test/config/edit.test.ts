@@ -1,7 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import {
   getConfigValue,
@@ -13,11 +12,12 @@ import {
 } from "../../src/config/edit.ts";
 import { loadConfig } from "../../src/config/load.ts";
 import { ConfigError } from "../../src/shared/errors.ts";
+import { tmpDir } from "../helpers/gateway.ts";
 
 const TOKEN = "tok_abcdefghijklmnop_xyz";
 
 function tempDir(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), "onebrain-edit-"));
+  return tmpDir("onebrain-edit-");
 }
 
 function modeOf(file: string): number {

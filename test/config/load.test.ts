@@ -1,13 +1,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { loadConfig } from "../../src/config/load.ts";
 import { ConfigError, hasCode } from "../../src/shared/errors.ts";
+import { tmpDir } from "../helpers/gateway.ts";
 
 function tempConfig(text?: string): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "onebrain-load-"));
+  const dir = tmpDir("onebrain-load-");
   const file = path.join(dir, "onebrain.json");
   if (text !== undefined) fs.writeFileSync(file, text);
   return file;

@@ -2,14 +2,14 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { once } from "node:events";
 import { closeLogger, createLogger, getLevels, setLevels, type LoggerOptions } from "../../src/logging/logger.ts";
 import { OnebrainError, hasCode } from "../../src/shared/errors.ts";
+import { tmpDir } from "../helpers/gateway.ts";
 
 function setup(overrides: Partial<LoggerOptions> = {}) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "onebrain-logger-"));
+  const dir = tmpDir("onebrain-logger-");
   const file = path.join(dir, "logs", "gateway.log");
   const chunks: string[] = [];
   const consoleOut = { write: (s: string) => chunks.push(s) } as unknown as NodeJS.WritableStream;
@@ -127,7 +127,7 @@ test("without a file it logs to the console only, and a null console writes noth
 });
 
 test("refuses a log file that cannot be opened with STATE_DIR_UNUSABLE", () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "onebrain-logger-"));
+  const dir = tmpDir("onebrain-logger-");
   fs.writeFileSync(path.join(dir, "file"), "");
   const file = path.join(dir, "file", "gateway.log");
   assert.throws(
@@ -137,7 +137,7 @@ test("refuses a log file that cannot be opened with STATE_DIR_UNUSABLE", () => {
 });
 
 test("loses no lines when the process exits on SIGTERM mid-stream", async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "onebrain-logger-"));
+  const dir = tmpDir("onebrain-logger-");
   const file = path.join(dir, "gateway.log");
   const script = path.join(dir, "child.mjs");
   const loggerUrl = new URL("../../src/logging/logger.ts", import.meta.url).href;

@@ -1,12 +1,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { RotatingFile } from "../../src/logging/rotating-file.ts";
+import { tmpDir } from "../helpers/gateway.ts";
 
 function tempLog(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "onebrain-rotate-"));
+  const dir = tmpDir("onebrain-rotate-");
   return path.join(dir, "logs", "gateway.log");
 }
 
@@ -84,7 +84,7 @@ test("drops lines after end instead of reopening the file", () => {
 });
 
 test("throws at open when the log directory cannot be created", () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "onebrain-rotate-"));
+  const dir = tmpDir("onebrain-rotate-");
   fs.writeFileSync(path.join(dir, "not-a-dir"), "");
   assert.throws(() => new RotatingFile(path.join(dir, "not-a-dir", "gateway.log"), { maxBytes: 1024, maxFiles: 2 }), /ENOTDIR|EEXIST/);
 });

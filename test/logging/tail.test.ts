@@ -1,13 +1,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { RotatingFile } from "../../src/logging/rotating-file.ts";
 import { followLog, formatLogLine, tailLog } from "../../src/logging/tail.ts";
+import { tmpDir } from "../helpers/gateway.ts";
 
 function tempFile(content = ""): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "onebrain-tail-"));
+  const dir = tmpDir("onebrain-tail-");
   const file = path.join(dir, "gateway.log");
   fs.writeFileSync(file, content);
   return file;
@@ -113,13 +113,13 @@ test("keeps multi-byte characters whole", async () => {
 });
 
 test("a missing file gives no lines and keeps the cursor", async () => {
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "onebrain-tail-")), "gateway.log");
+  const file = path.join(tmpDir("onebrain-tail-"), "gateway.log");
   assert.deepEqual(await tailLog({ file }), { file, cursor: 0, size: 0, lines: [], truncated: false, reset: false });
   assert.equal((await tailLog({ file, cursor: 42 })).cursor, 42);
 });
 
 test("followLog delivers new lines and the lines written just before a rotation", async () => {
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "onebrain-tail-")), "gateway.log");
+  const file = path.join(tmpDir("onebrain-tail-"), "gateway.log");
   const out = new RotatingFile(file, { maxBytes: 60, maxFiles: 3 });
   out.write("old 1\n");
   const seen: string[] = [];
