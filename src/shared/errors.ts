@@ -31,6 +31,11 @@ export const errorCatalog = {
   CONFIG_KEY_UNKNOWN: { exitCode: 23, httpStatus: 400, summary: "`config get/set` was given a key path that is not in the schema." },
   PROFILE_INVALID: { exitCode: 24, httpStatus: 400, summary: "The profile name is not letters, digits, '-' or '_' (at most 64)." },
   STATE_DIR_UNUSABLE: { exitCode: 25, httpStatus: 500, summary: "The state directory cannot be created or written." },
+  STORE_CORRUPT: { exitCode: 26, httpStatus: 500, summary: "The brain's database failed its integrity check; restore a backup with `onebrain restore FILE`." },
+  STORE_TOO_NEW: { exitCode: 27, httpStatus: 500, summary: "The brain's database was written by a newer onebrain (schema version above this one's)." },
+  BACKUP_FAILED: { exitCode: 28, httpStatus: 500, summary: "A backup or restore could not be completed (the file named is not a valid brain backup, or it cannot be written)." },
+  MODEL_NOT_CONFIGURED: { exitCode: 40, httpStatus: 503, summary: "No model provider is configured (set ANTHROPIC_API_KEY or OPENAI_API_KEY, or `models` in the config)." },
+  MODEL_FAILED: { exitCode: 41, httpStatus: 502, summary: "Every configured model failed (after retries and fallbacks); the details name each attempt." },
   PROTOCOL_ERROR: { exitCode: 8, httpStatus: 400, summary: "A peer broke the wire protocol (bad frame, unsupported version)." },
 } as const satisfies Record<string, ErrorSpec>;
 
