@@ -1,0 +1,54 @@
+/**
+ * Session keys: which conversation a message belongs to. The owner's direct chats share
+ * `agent:<agentId>:main` by default, so the assistant has one memory across channels; groups
+ * always get their own session; `session.dmScope` can split direct chats per person.
+ */
+
+export type DmScope = "main" | "per-peer" | "per-channel-peer";
+
+export interface SessionAddress {
+  agentId: string;
+  channel: string;
+  account: string;
+  /** dm: a direct chat; group: a group, channel or thread. */
+  kind: "dm" | "group";
+  /** The person (dm) or the group id (group). */
+  peer: string;
+}
+
+// Keys are joined with ':', so the parts must not contain it; ids from platforms can.
+function part(s: string): string {
+  return encodeURIComponent(s).replace(/%40/g, "@");
+}
+
+/**
+ * The session key for a message.
+ * - groups: `agent:<agentId>:<channel>:<account>:group:<groupId>`, always;
+ * - dm, scope main: `agent:<agentId>:main`;
+ * - dm, scope per-channel-peer: `agent:<agentId>:<channel>:<account>:dm:<peer>` (a person on
+ *   each bot account of each channel has their own session);
+ * - dm, scope per-peer: `agent:<agentId>:<channel>:*:dm:<peer>` (one session per person per
+ *   channel, shared across that channel's accounts).
+ */
+export function sessionKey(address: SessionAddress, dmScope: DmScope): string {
+  const agent = `agent:${part(address.agentId)}`;
+  if (address.kind === "group") return `${agent}:${part(address.channel)}:${part(address.account)}:group:${part(address.peer)}`;
+  if (dmScope === "main") return `${agent}:main`;
+  const account = dmScope === "per-peer" ? "*" : part(address.account);
+  return `${agent}:${part(address.channel)}:${account}:dm:${part(address.peer)}`;
+}
+
+/** The parts of a key built by sessionKey (for display and filtering); null for a foreign string. */
+export function parseSessionKey(key: string): { agentId: string; scope: "main" } | { agentId: string; scope: "dm" | "group"; channel: string; account: string; peer: string } | null {
+  const p = key.split(":").map(decodeURIComponent);
+  if (p[0] !== "agent" || !p[1]) return null;
+  if (p.length === 3 && p[2] === "main") return { agentId: p[1], scope: "main" };
+  if (p.length === 6 && (p[4] === "dm" || p[4] === "group")) return { agentId: p[1], scope: p[4], channel: p[2]!, account: p[3]!, peer: p[5]! };
+  return null;
+}
+
+/** True when the text is a reset command typed in a chat (`/new`, `/reset`, optionally with @botname). */
+export function isResetCommand(text: string): "new" | "reset" | null {
+  const m = /^\/(new|reset)(@\S+)?\s*$/i.exec(text.trim());
+  return m ? (m[1]!.toLowerCase() as "new" | "reset") : null;
+}
