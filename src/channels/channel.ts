@@ -1,0 +1,95 @@
+/**
+ * The channel interface: how a chat platform (WebChat, Telegram, Discord, Slack) meets the brain.
+ *
+ * A channel only RECEIVES, ACKNOWLEDGES and DELIVERS. Everything that makes replies exactly-once
+ * lives in the core (src/brain/), never in a channel:
+ *   - dedupe: the core stores each inbound message under UNIQUE(channel, account, messageId);
+ *     a redelivered message is dropped there, however often the platform sends it;
+ *   - cursors: a platform offset (e.g. Telegram's update_id) is committed in the same SQLite
+ *     transaction as the messages it covers, so a crash never replays answered messages and never
+ *     skips unanswered ones;
+ *   - ordering: one run at a time per session, in arrival order;
+ *   - outbox: each reply is written (with an idempotency key) before it is delivered and marked
+ *     delivered after; after a crash, pending replies are delivered again, never regenerated.
+ *
+ * So a channel must: call `ctx.ingest()` and acknowledge to the platform only after it resolves;
+ * resume from `ctx.cursor()`; make `deliver()` idempotent by `idempotencyKey` where the platform
+ * allows (and say so in `idempotentDelivery`); report its state truthfully with `ctx.setState()`.
+ */
+import type { Logger } from "pino";
+
+/** One message received from the platform. */
+export interface InboundMessage {
+  /** The platform's id for this message, unique per channel account: the dedupe key. */
+  messageId: string;
+  /** dm: a direct chat with one person; group: a group, channel or thread. */
+  kind: "dm" | "group";
+  /** The conversation: the person (dm) or the group id; replies go here. */
+  peer: string;
+  /** Who wrote it (platform user id or name), for the transcript and access control. */
+  sender: string;
+  text: string;
+  /** The platform id to thread the reply to; usually `messageId`. */
+  replyTo?: string;
+}
+
+/** What a channel hands to the core in one go: messages and the cursor that covers them. */
+export interface InboundBatch {
+  messages: InboundMessage[];
+  /** The platform position after these messages (committed atomically with them). */
+  cursor?: string;
+}
+
+/** The core's answer to ingest: which messages were new and which were duplicates. */
+export interface IngestResult {
+  accepted: number;
+  duplicates: number;
+}
+
+/** One reply to deliver. */
+export interface OutboundMessage {
+  /** Stable across redeliveries of the same reply; platforms that support it dedupe on it. */
+  idempotencyKey: string;
+  /** The conversation (the inbound `peer`). */
+  target: string;
+  /** The platform message to thread under, if any. */
+  replyTo: string | null;
+  text: string;
+}
+
+/** A channel's state, shown by `channels status`, the console and readiness. */
+export type ChannelState =
+  | { state: "starting" }
+  | { state: "connected"; since: number }
+  | { state: "reconnecting"; attempt: number; nextAttemptAt: number; lastError: string }
+  | { state: "conflict"; detail: string }
+  | { state: "failed"; reason: string }
+  | { state: "stopped" };
+
+/** What the core gives a channel when it starts it. */
+export interface ChannelContext {
+  /** Makes the batch durable (messages + cursor in one transaction). Acknowledge to the platform only after this resolves. */
+  ingest(batch: InboundBatch): Promise<IngestResult>;
+  /** The last committed cursor for this channel account, or null for a fresh start. */
+  cursor(): string | null;
+  setState(state: ChannelState): void;
+  logger: Logger;
+  /** Aborted when the gateway stops or the channel is restarted. */
+  signal: AbortSignal;
+}
+
+/** The interface every channel implements (a contract test suite in test/channels/ checks it). */
+export interface Channel {
+  /** The channel id: "webchat", "telegram", ... */
+  readonly id: string;
+  /** Which account of the platform (bot token, workspace) this instance serves. */
+  readonly account: string;
+  /** True when `deliver` is idempotent by `idempotencyKey`, so redelivery after a crash cannot duplicate a reply. */
+  readonly idempotentDelivery: boolean;
+  /** Starts receiving; resolves once the channel is running (it keeps running in the background). */
+  start(ctx: ChannelContext): Promise<void>;
+  /** Sends one reply; throws on failure (the core retries with backoff). */
+  deliver(message: OutboundMessage, signal: AbortSignal): Promise<{ platformMessageId?: string }>;
+  /** Stops receiving and releases what it holds (leases, sockets). */
+  stop(): Promise<void>;
+}
