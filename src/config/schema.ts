@@ -90,6 +90,31 @@ const browserProfileSchema = z.strictObject({
   color: z.optional(text()),
 });
 
+/** "provider/model": the model id may itself contain slashes (OpenRouter's "anthropic/claude-sonnet-4.5"). */
+const modelRef = () => text().check(z.refine((v) => /^[A-Za-z0-9_.-]+\/\S+$/.test(v), { error: 'expected "provider/model", such as "anthropic/claude-sonnet-4-5"' }));
+const httpUrl = () =>
+  text().check(z.refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), { error: "expected an http(s) URL such as http://127.0.0.1:11434/v1" }));
+
+const modelProviderSchema = z.strictObject({
+  /** Wire format. Default: anthropic for the provider named "anthropic", else openai (Chat Completions). */
+  kind: z.optional(oneOf(["anthropic", "openai"])),
+  baseUrl: z.optional(httpUrl()),
+  apiKey: z.optional(text()),
+  /** The environment variable holding the key, so the key can stay out of the file. */
+  apiKeyEnv: z.optional(text().check(z.refine((v) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(v), { error: "expected an environment variable name such as MY_API_KEY" }))),
+});
+
+const modelsSchema = z.strictObject({
+  /** Unset: inferred from ANTHROPIC_API_KEY or OPENAI_API_KEY (src/agent/models.ts). */
+  primary: z.optional(modelRef()),
+  fallbacks: z._default(z.array(modelRef(), { error: 'expected a list of "provider/model" strings' }), []),
+  maxTokens: z._default(int(1, 1_000_000), 1024),
+  /** A request with no progress (no headers, no stream data) for this long is aborted and retried. */
+  requestTimeoutSeconds: z._default(int(1, 3600), 60),
+  retries: z._default(int(0, 10), 2),
+  providers: z._default(z.record(z.string(), modelProviderSchema, { error: "expected an object of model providers" }), {}),
+});
+
 export const configSchema = z.strictObject({
   $schema: z.optional(z.string()),
   gateway: section(gatewaySchema),
@@ -104,6 +129,7 @@ export const configSchema = z.strictObject({
     }),
   ),
   canvasHost: section(z.strictObject({ port: z.optional(port()) })),
+  models: section(modelsSchema),
 });
 
 /** The parsed, defaulted config. Always deep-frozen once loaded. */

@@ -1,0 +1,69 @@
+/**
+ * The agent: what the brain calls to answer a session. It builds the system prompt from the
+ * workspace's AGENTS.md (or a default) and asks the configured models in order, streaming.
+ * Models are resolved from config + env lazily and again after a config reload.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import type { Config } from "../config/schema.ts";
+import { completeWithFallback, describeModels, resolveModels, type ResolveDeps, type ResolvedModels } from "./models.ts";
+
+export const DEFAULT_SYSTEM_PROMPT =
+  "You are a helpful personal assistant reached through a chat app. Answer clearly and briefly, " +
+  "in the language of the message. If you are unsure, say so.";
+
+export interface AgentOptions {
+  config: () => Readonly<Config>;
+  /** The workspace directory (agents.defaults.workspace or <stateDir>/workspace). */
+  workspace: string;
+  env?: NodeJS.ProcessEnv;
+  deps?: ResolveDeps;
+}
+
+export interface Agent {
+  notConfigured(): string | null;
+  reply(req: { history: Array<{ role: "user" | "assistant"; content: string }>; signal: AbortSignal; onDelta: (text: string) => void }): Promise<{ text: string; model: string }>;
+  /** One line for status: the models in order (keys masked), or "not configured". */
+  describe(): string;
+  models(): ResolvedModels;
+}
+
+/** Reads AGENTS.md again only when it changed (mtime + size), so edits apply without a restart. */
+function promptReader(file: string): () => string {
+  let cache: { stamp: string; text: string } | undefined;
+  return () => {
+    let stamp: string;
+    try {
+      const st = fs.statSync(file);
+      stamp = `${st.mtimeMs}:${st.size}`;
+    } catch {
+      return DEFAULT_SYSTEM_PROMPT;
+    }
+    if (cache?.stamp !== stamp) {
+      const text = fs.readFileSync(file, "utf8").trim();
+      cache = { stamp, text: text || DEFAULT_SYSTEM_PROMPT };
+    }
+    return cache.text;
+  };
+}
+
+/** Creates the agent for a brain. */
+export function createAgent(o: AgentOptions): Agent {
+  const systemPrompt = promptReader(path.join(o.workspace, "AGENTS.md"));
+  let resolved: { for: Readonly<Config>; models: ResolvedModels } | undefined;
+  const models = (): ResolvedModels => {
+    const config = o.config();
+    if (resolved?.for !== config) resolved = { for: config, models: resolveModels(config.models, o.env ?? process.env, o.deps ?? {}) };
+    return resolved.models;
+  };
+  return {
+    notConfigured: () => models().notConfiguredReason,
+    describe: () => describeModels(models()),
+    models,
+    async reply(req) {
+      const m = models();
+      const r = await completeWithFallback(m.providers, { system: systemPrompt(), messages: req.history, maxTokens: m.maxTokens, signal: req.signal, onDelta: req.onDelta });
+      return { text: r.text, model: `${r.provider}/${r.model}` };
+    },
+  };
+}

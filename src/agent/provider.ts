@@ -1,0 +1,72 @@
+/**
+ * The model provider extension point: one interface every wire format implements
+ * (`providers/anthropic.ts`, `providers/openai.ts`), a registry (`providers/registry.ts`) and one
+ * contract suite they all pass (`test/agent/provider-contract.test.ts`).
+ *
+ * A provider is one configured model at one endpoint ("anthropic/claude-sonnet-4-5",
+ * "ollama/llama3.2"). It owns its retries (`retry.ts`): `complete` returns only when the model
+ * answered or retrying is pointless. Choosing between providers (fallback) is `models.ts`'s job.
+ */
+/** One past message of the conversation. The system prompt is separate, as both APIs prefer. */
+export interface ChatTurn {
+  role: "user" | "assistant";
+  content: string;
+}
+
+/** What the agent asks of a model. */
+export interface CompletionRequest {
+  /** The system prompt; sent as Anthropic's `system` or as the first OpenAI `system` message. */
+  system: string;
+  /** Oldest first, ending with the user turn to answer. */
+  messages: ChatTurn[];
+  /** Upper bound of the reply's length, in the model's tokens. */
+  maxTokens: number;
+  /**
+   * The run's signal (its overall timeout or a cancel). Aborting it ends the HTTP request at once
+   * and no retry or fallback follows. An `AbortSignal.timeout()` reason ("TimeoutError") surfaces
+   * as TIMEOUT; any other reason as MODEL_FAILED with kind "aborted".
+   */
+  signal: AbortSignal;
+  /**
+   * Called with each piece of text as it streams in, in order. Once it has been called, the
+   * request is never retried or sent to a fallback: the listener already holds that text, and a
+   * second attempt would repeat or contradict it. A failure after a delta is final.
+   */
+  onDelta?: (text: string) => void;
+  /**
+   * When `signal` will fire (epoch ms, on the same clock as the retry `now`), if known. Lets a
+   * retry give up at once instead of waiting out a Retry-After that would end past it.
+   */
+  deadline?: number;
+}
+
+/** A finished reply. */
+export interface CompletionResult {
+  /** The whole reply: exactly the concatenation of the deltas given to `onDelta`. */
+  text: string;
+  /** The provider's configured name ("anthropic", "openrouter", "ollama", ...). */
+  provider: string;
+  model: string;
+  /** As the API said it: "end_turn" / "max_tokens" (Anthropic), "stop" / "length" (OpenAI). */
+  stopReason: string | null;
+  /** Null when the server did not report usage (some local servers do not). */
+  usage: { inputTokens: number; outputTokens: number } | null;
+  /** HTTP requests made, retries included (1 when the first one answered). */
+  attempts: number;
+}
+
+/**
+ * One model at one endpoint. Implementations must:
+ * - stream, calling `req.onDelta` per text delta, and return the full text with usage and stop reason;
+ * - throw only `OnebrainError`s: MODEL_FAILED with `ModelFailureDetails` (failure.ts), or TIMEOUT when the
+ *   run's signal timed out; never put an API key in a message or in details;
+ * - treat a stream that ends without its terminal event, or carries JSON they cannot parse, as a
+ *   failure of kind "malformed": a silently truncated answer must not pass as complete.
+ */
+export interface ModelProvider {
+  /** The configured provider name; the part before "/" in "provider/model". */
+  readonly provider: string;
+  readonly model: string;
+  /** Sends the request (with retries) and resolves with the complete reply. */
+  complete(req: CompletionRequest): Promise<CompletionResult>;
+}

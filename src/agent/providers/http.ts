@@ -1,0 +1,141 @@
+/**
+ * The HTTP half both wire formats share: POST a JSON body, turn a non-2xx answer into a coded
+ * failure (with the server's own error message, key scrubbed), and yield the SSE events.
+ */
+import { isRetryableStatus, modelFailure, scrubSecret, type ModelRef } from "../failure.ts";
+import { defaultRetryPolicy, systemClock, type Attempt, type RetryClock, type RetryPolicy } from "../retry.ts";
+import { parseSse, type SseEvent } from "../sse.ts";
+
+/** What every provider is built from (models.ts fills it from config and env). */
+export interface ProviderOptions {
+  /** The configured provider name ("anthropic", "openrouter", "ollama", ...). */
+  name: string;
+  model: string;
+  /** Default: the public API of the wire format. */
+  baseUrl?: string;
+  /** Omitted for local servers that need none. Kept in the provider's closure, never on an object. */
+  apiKey?: string;
+  retry?: Partial<RetryPolicy>;
+  clock?: Partial<RetryClock>;
+  fetch?: typeof fetch;
+}
+
+/** The options with every default applied. */
+export function withDefaults(opts: ProviderOptions, defaultBaseUrl: string) {
+  return {
+    who: { provider: opts.name, model: opts.model },
+    baseUrl: (opts.baseUrl ?? defaultBaseUrl).replace(/\/+$/, ""),
+    policy: { ...defaultRetryPolicy, ...opts.retry },
+    clock: { ...systemClock, ...opts.clock },
+    fetch: opts.fetch ?? fetch,
+  };
+}
+
+/** What one streaming request needs. */
+export interface StreamRequest {
+  who: ModelRef;
+  url: string;
+  headers: Record<string, string>;
+  body: unknown;
+  /** The API key, so that it can be scrubbed from any server text we repeat. */
+  secret: string | undefined;
+  fetch: typeof fetch;
+}
+
+/** Error bodies are read only this far: enough for a message, never a whole HTML page. */
+const MAX_ERROR_BODY = 4096;
+
+/** Posts the request and yields its SSE events, pushing the attempt's timeout back on each one. */
+export async function* postEvents(r: StreamRequest, attempt: Attempt): AsyncGenerator<SseEvent> {
+  const res = await r.fetch(r.url, {
+    method: "POST",
+    headers: { "content-type": "application/json", accept: "text/event-stream", ...r.headers },
+    body: JSON.stringify(r.body),
+    signal: attempt.signal,
+  });
+  attempt.progress();
+  if (!res.ok) throw await httpFailure(r, res);
+  const type = res.headers.get("content-type") ?? "";
+  // Only the clear mismatches are refused here (a server that ignored "stream": true, or a web
+  // page at a wrong baseUrl); odd content types from proxies still get parsed, and a stream
+  // without its terminal event fails later anyway.
+  if (!res.body || /json|html/i.test(type)) {
+    await res.body?.cancel().catch(() => {});
+    throw modelFailure(r.who, "malformed", `expected an event stream, got ${JSON.stringify(type || "no body")} (is the baseUrl right, and does the server support "stream": true?)`, { retryable: false });
+  }
+  for await (const event of parseSse(res.body)) {
+    attempt.progress();
+    yield event;
+  }
+}
+
+/** Parses one SSE data payload; unparsable JSON is a malformed stream, not a crash. */
+export function parseData(who: ModelRef, data: string): Record<string, unknown> {
+  try {
+    const v: unknown = JSON.parse(data);
+    if (v && typeof v === "object" && !Array.isArray(v)) return v as Record<string, unknown>;
+  } catch {
+    // fall through to the failure below
+  }
+  throw modelFailure(who, "malformed", `the stream carried data that is not a JSON object: ${JSON.stringify(data.slice(0, 80))}`, { retryable: false });
+}
+
+/** The value as an object to read fields from; {} for anything else. */
+export function asObject(v: unknown): Record<string, unknown> {
+  return v && typeof v === "object" ? (v as Record<string, unknown>) : {};
+}
+
+/** The value if it is a finite number. */
+export function asNumber(v: unknown): number | undefined {
+  return typeof v === "number" && Number.isFinite(v) ? v : undefined;
+}
+
+/** The failure for a stream that closed before its terminal event: a truncated reply. */
+export function truncated(who: ModelRef, expected: string): Error {
+  // Retryable: a dropped proxy connection looks exactly like this (retry.ts still refuses once text was streamed).
+  return modelFailure(who, "malformed", `the stream ended before ${expected}`, { retryable: true });
+}
+
+async function httpFailure(r: StreamRequest, res: Response) {
+  const body = scrubSecret(await readSome(res), r.secret);
+  const detail = errorMessage(body);
+  const retryAfterMs = res.headers.get("retry-after-ms");
+  const retryAfter = retryAfterMs && /^\d+$/.test(retryAfterMs) ? String(Number(retryAfterMs) / 1000) : (res.headers.get("retry-after") ?? undefined);
+  const statusText = res.statusText ? ` ${res.statusText}` : "";
+  return modelFailure(r.who, "http", `HTTP ${res.status}${statusText}${detail ? `: ${detail}` : ""}`, {
+    httpStatus: res.status,
+    retryable: isRetryableStatus(res.status),
+    ...(retryAfter !== undefined ? { retryAfter } : {}),
+  });
+}
+
+/** Both APIs put the reason at `error.message`; anything else is shown briefly as text. */
+function errorMessage(body: string): string {
+  try {
+    const j = JSON.parse(body) as { error?: { message?: unknown } | string; message?: unknown };
+    const m = typeof j.error === "string" ? j.error : (j.error?.message ?? j.message);
+    if (typeof m === "string" && m) return m.slice(0, 300);
+  } catch {
+    // not JSON: fall through
+  }
+  return body.replace(/\s+/g, " ").trim().slice(0, 200);
+}
+
+async function readSome(res: Response): Promise<string> {
+  if (!res.body) return "";
+  const reader = res.body.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  try {
+    while (text.length < MAX_ERROR_BODY) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
+    }
+  } catch {
+    // a body cut short still has a status worth reporting
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+  return text.slice(0, MAX_ERROR_BODY);
+}

@@ -1,0 +1,225 @@
+/**
+ * The brain: the only place channels meet the agent. It turns durable inbound messages into
+ * runs (one at a time per session, a global limit across sessions), streams deltas as events,
+ * writes each reply to the outbox in the run's final transaction, and delivers the outbox with
+ * fencing. After a crash, `start()` answers interrupted runs with a notice and delivers what
+ * was pending: nothing is lost, nothing runs twice.
+ */
+import type { Logger } from "pino";
+import type { Channel, InboundBatch, InboundMessage } from "../channels/channel.ts";
+import type { ResetPolicy } from "../sessions/reset.ts";
+import type { StoreHandle } from "../store/handle.ts";
+import { ingestBatch, type IngestOutcome } from "./inbox.ts";
+import { markAttemptFailed, markDelivered, pendingReplies } from "./outbox.ts";
+import { claimNext, finishRun, recoverInterrupted, type ClaimedRun, type RunOutcome } from "./runs.ts";
+
+/** What the brain needs from the agent (src/agent/ implements it over the model providers). */
+export interface AgentPort {
+  /** Null when a model is configured; otherwise the sentence telling the user what to set. */
+  notConfigured(): string | null;
+  reply(req: { sessionKey: string; history: Array<{ role: "user" | "assistant"; content: string }>; signal: AbortSignal; onDelta: (text: string) => void }): Promise<{ text: string; model: string }>;
+}
+
+/** Events for WebSocket clients: every tab sees the same stream. */
+export type BrainEvent =
+  | { type: "chat"; state: "delta"; runId: number; sessionKey: string; delta: string }
+  | { type: "chat"; state: "final"; runId: number; sessionKey: string; text: string; model: string | null }
+  | { type: "chat"; state: "error" | "aborted"; runId: number; sessionKey: string; text: string }
+  | { type: "fenced"; epoch: number };
+
+export interface BrainOptions {
+  store: StoreHandle;
+  /** The epoch this process got when it took the brain lock. */
+  epoch: number;
+  agent: AgentPort;
+  logger: Logger;
+  emit: (event: BrainEvent) => void;
+  settings: () => { agentId: string; historyLimit: number; reset: ResetPolicy; timeoutSeconds: number; maxConcurrentRuns: number };
+  /** Routes a message to its session key. */
+  sessionKeyOf: (channel: string, account: string, m: InboundMessage) => string;
+  now?: () => number;
+  maxDeliveryAttempts?: number;
+}
+
+export const INTERRUPTED_NOTICE = "I was restarted while answering this message, so it was not answered. Please send it again.";
+
+function errorReply(err: unknown, timeoutSeconds: number, timedOut: boolean): string {
+  if (timedOut) return `I could not answer within ${timeoutSeconds} s. Please try again.`;
+  const e = err as { code?: string; details?: { httpStatus?: number } };
+  const status = e.details?.httpStatus ? ` (HTTP ${e.details.httpStatus})` : "";
+  return `The model did not answer${status}. Please try again in a moment.`;
+}
+
+/** The exactly-once pipeline. */
+export class Brain {
+  private readonly o: BrainOptions;
+  private readonly now: () => number;
+  private readonly running = new Map<number, { sessionKey: string; abort: AbortController }>();
+  private readonly busySessions = new Set<string>();
+  private readonly channels = new Map<string, Channel>();
+  private delivering = false;
+  private deliverAgain = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private fenced = false;
+
+  constructor(options: BrainOptions) {
+    this.o = options;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Registers a channel for delivery (its id and account). */
+  addChannel(channel: Channel): void {
+    this.channels.set(`${channel.id}:${channel.account}`, channel);
+  }
+
+  /** Recovers after a crash, then starts pending runs and deliveries. */
+  start(): { interrupted: number } {
+    const interrupted = recoverInterrupted(this.o.store, INTERRUPTED_NOTICE, this.o.epoch, this.now());
+    if (interrupted) this.o.logger.warn({ interrupted }, "answered runs interrupted by a crash with a notice");
+    this.kick();
+    void this.deliver();
+    return { interrupted };
+  }
+
+  /** Makes a batch durable (dedupe + cursor in one transaction), then schedules work. */
+  ingest(channel: string, account: string, batch: InboundBatch): IngestOutcome {
+    const out = ingestBatch(this.o.store, channel, account, batch, (m) => this.o.sessionKeyOf(channel, account, m), this.now());
+    if (out.duplicates) this.o.logger.info({ channel, account, duplicates: out.duplicateIds }, "dropped duplicate inbound message(s)");
+    if (out.accepted) this.kick();
+    return out;
+  }
+
+  /** Aborts a run by id, or the run of a session; true when one was running. */
+  abort(target: { runId?: number; sessionKey?: string }): boolean {
+    for (const [runId, r] of this.running) {
+      if (runId === target.runId || r.sessionKey === target.sessionKey) {
+        r.abort.abort(new Error("aborted"));
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Runs in flight now. */
+  activeRuns(): Array<{ runId: number; sessionKey: string }> {
+    return [...this.running].map(([runId, r]) => ({ runId, sessionKey: r.sessionKey }));
+  }
+
+  /** Starts as many runs as the limits allow. */
+  kick(): void {
+    if (this.stopped || this.fenced) return;
+    const s = this.o.settings();
+    while (this.running.size < s.maxConcurrentRuns) {
+      const run = claimNext(this.o.store, { agentId: s.agentId, historyLimit: s.historyLimit, policy: s.reset, epoch: this.o.epoch, now: this.now(), busy: this.busySessions });
+      if (!run) return;
+      void this.execute(run, s.timeoutSeconds);
+    }
+  }
+
+  private async execute(run: ClaimedRun, timeoutSeconds: number): Promise<void> {
+    const abort = new AbortController();
+    this.running.set(run.runId, { sessionKey: run.sessionKey, abort });
+    this.busySessions.add(run.sessionKey);
+    const emit = this.o.emit;
+    let outcome: RunOutcome;
+    try {
+      outcome = await this.think(run, abort, timeoutSeconds);
+    } catch (err) {
+      this.o.logger.error({ err, runId: run.runId }, "run failed unexpectedly");
+      outcome = { kind: "error", text: "Something went wrong on my side. Please try again.", error: (err as Error).message };
+    }
+    try {
+      finishRun(this.o.store, run, outcome, this.o.epoch, this.now());
+      if (outcome.kind === "reply") emit({ type: "chat", state: "final", runId: run.runId, sessionKey: run.sessionKey, text: outcome.text, model: outcome.model });
+      else if (outcome.kind === "notice" && outcome.state === "done") emit({ type: "chat", state: "final", runId: run.runId, sessionKey: run.sessionKey, text: outcome.text, model: null });
+      else emit({ type: "chat", state: outcome.kind === "error" ? "error" : "aborted", runId: run.runId, sessionKey: run.sessionKey, text: outcome.text });
+      // A stop-interrupted reply is delivered by the next start (the gateway is going away).
+    } finally {
+      this.running.delete(run.runId);
+      this.busySessions.delete(run.sessionKey);
+    }
+    void this.deliver();
+    this.kick();
+  }
+
+  private async think(run: ClaimedRun, abort: AbortController, timeoutSeconds: number): Promise<RunOutcome> {
+    if (run.command) return { kind: "notice", text: "Started a new session.", state: "done" };
+    const missing = this.o.agent.notConfigured();
+    if (missing) return { kind: "notice", text: missing, state: "done" };
+    const timeout = AbortSignal.timeout(timeoutSeconds * 1000);
+    const signal = AbortSignal.any([abort.signal, timeout]);
+    try {
+      const r = await this.o.agent.reply({
+        sessionKey: run.sessionKey,
+        history: run.history,
+        signal,
+        onDelta: (delta) => this.o.emit({ type: "chat", state: "delta", runId: run.runId, sessionKey: run.sessionKey, delta }),
+      });
+      return { kind: "reply", text: r.text, model: r.model };
+    } catch (err) {
+      if (abort.signal.aborted && this.stopped) return { kind: "notice", text: INTERRUPTED_NOTICE, state: "interrupted" };
+      if (abort.signal.aborted) return { kind: "notice", text: "Stopped.", state: "aborted" };
+      this.o.logger.warn({ err, runId: run.runId, timedOut: timeout.aborted }, "run ended without an answer");
+      return { kind: "error", text: errorReply(err, timeoutSeconds, timeout.aborted), error: (err as Error).message };
+    }
+  }
+
+  /** Delivers pending replies in order; failures back off and retry, bounded. */
+  async deliver(): Promise<void> {
+    if (this.delivering) {
+      this.deliverAgain = true;
+      return;
+    }
+    this.delivering = true;
+    try {
+      do {
+        this.deliverAgain = false;
+        for (const item of pendingReplies(this.o.store)) {
+          if (this.stopped || this.fenced) return;
+          if (this.o.store.epoch() !== this.o.epoch) return this.fence();
+          const channel = this.channels.get(`${item.channel}:${item.account}`);
+          if (!channel) continue; // not running now: stays pending until it is
+          try {
+            await channel.deliver({ idempotencyKey: item.idempotencyKey, target: item.target, replyTo: item.replyTo, text: item.text }, AbortSignal.timeout(30_000));
+            if (!markDelivered(this.o.store, item.id, this.o.epoch, this.now())) return this.fence();
+          } catch (err) {
+            const verdict = markAttemptFailed(this.o.store, item.id, (err as Error).message, this.o.maxDeliveryAttempts ?? 8);
+            this.o.logger.warn({ err, outbox: item.id, channel: item.channel, verdict }, "delivery failed");
+            if (verdict === "retry") this.scheduleRetry(item.attempts + 1);
+          }
+        }
+      } while (this.deliverAgain);
+    } finally {
+      this.delivering = false;
+    }
+  }
+
+  private scheduleRetry(attempts: number): void {
+    if (this.retryTimer || this.stopped) return;
+    const delay = Math.min(60_000, 500 * 2 ** Math.min(attempts, 7)) * (0.5 + Math.random() / 2);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      void this.deliver();
+    }, delay);
+    this.retryTimer.unref();
+  }
+
+  private fence(): void {
+    if (this.fenced) return;
+    this.fenced = true;
+    this.o.logger.fatal({ epoch: this.o.epoch, current: this.o.store.epoch() }, "fenced: another process took this brain; no more deliveries from this one");
+    for (const r of this.running.values()) r.abort.abort(new Error("fenced"));
+    this.o.emit({ type: "fenced", epoch: this.o.epoch });
+  }
+
+  /** Stops taking work: aborts runs after `graceMs`, waits for them to write their outcome. */
+  async stop(graceMs: number): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    const deadline = Date.now() + graceMs;
+    while (this.running.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    for (const r of this.running.values()) r.abort.abort(new Error("gateway stopping"));
+    while (this.running.size > 0) await new Promise((r) => setTimeout(r, 10));
+  }
+}

@@ -1,0 +1,142 @@
+/**
+ * Run bookkeeping in the store. A run is claimed and finished in single transactions, so after
+ * a crash every message is in exactly one of: pending (never started: run it), running (the run
+ * was interrupted: answer with a notice, never run twice), or answered/failed (its reply is in
+ * the outbox).
+ */
+import type { StoreHandle } from "../store/handle.ts";
+import { isResetCommand } from "../sessions/keys.ts";
+import type { ResetPolicy } from "../sessions/reset.ts";
+import { appendMessage, liveSession, modelHistory, resetSessionKey } from "../sessions/store.ts";
+
+export interface ClaimedRun {
+  runId: number;
+  inboundId: number;
+  sessionId: number;
+  sessionKey: string;
+  channel: string;
+  account: string;
+  peer: string;
+  replyTo: string | null;
+  text: string;
+  /** What the model sees: the last historyLimit turns, ending with this message. */
+  history: Array<{ role: "user" | "assistant"; content: string }>;
+  /** Set when the message was `/new` or `/reset`: no model run, just a notice. */
+  command: "new" | "reset" | null;
+  /** Set when the previous session expired just now. */
+  expired: "daily" | "idle" | null;
+}
+
+export interface ClaimOptions {
+  agentId: string;
+  historyLimit: number;
+  policy: ResetPolicy;
+  epoch: number;
+  now: number;
+  /** Sessions that already have a run in this process (belt and braces with the SQL guard). */
+  busy: ReadonlySet<string>;
+}
+
+interface InboundRow {
+  id: number;
+  session_key: string;
+  channel: string;
+  account: string;
+  peer: string;
+  reply_to: string | null;
+  text: string;
+}
+
+/** Claims the oldest pending message of a session with no run going; null when there is none. */
+export function claimNext(store: StoreHandle, o: ClaimOptions): ClaimedRun | null {
+  return store.transaction(() => {
+    const candidates = store.db
+      .prepare(
+        `SELECT i.id, i.session_key, i.channel, i.account, i.peer, i.reply_to, i.text FROM inbound i
+         WHERE i.state = 'pending'
+           AND NOT EXISTS (SELECT 1 FROM inbound r WHERE r.session_key = i.session_key AND r.state = 'running')
+           AND i.id = (SELECT MIN(f.id) FROM inbound f WHERE f.session_key = i.session_key AND f.state = 'pending')
+         ORDER BY i.id LIMIT 16`,
+      )
+      .all() as unknown as InboundRow[];
+    const row = candidates.find((c) => !o.busy.has(c.session_key));
+    if (!row) return null;
+    const command = isResetCommand(row.text);
+    store.db.prepare("UPDATE inbound SET state = 'running' WHERE id = ? AND state = 'pending'").run(row.id);
+    if (command) resetSessionKey(store, row.session_key, command, o.now);
+    const session = liveSession(store, row.session_key, o.agentId, o.now, o.policy);
+    if (!command) appendMessage(store, { sessionId: session.id, role: "user", content: row.text, now: o.now, inboundId: row.id });
+    const run = store.db
+      .prepare("INSERT INTO runs (inbound_id, session_id, state, started_at, epoch) VALUES (?, ?, 'running', ?, ?) RETURNING id")
+      .get(row.id, session.id, o.now, o.epoch) as { id: number };
+    return {
+      runId: run.id,
+      inboundId: row.id,
+      sessionId: session.id,
+      sessionKey: row.session_key,
+      channel: row.channel,
+      account: row.account,
+      peer: row.peer,
+      replyTo: row.reply_to,
+      text: row.text,
+      history: command ? [] : modelHistory(store, session.id, o.historyLimit),
+      command,
+      expired: session.expired,
+    };
+  });
+}
+
+export type RunOutcome =
+  | { kind: "reply"; text: string; model: string }
+  | { kind: "notice"; text: string; state: "done" | "aborted" | "interrupted" }
+  | { kind: "error"; text: string; error: string };
+
+/** Finishes a run in one transaction: transcript, outbox row, inbound and run states. Returns the outbox id. */
+export function finishRun(store: StoreHandle, run: ClaimedRun, outcome: RunOutcome, epoch: number, now: number): number {
+  return store.transaction(() => {
+    const role = outcome.kind === "reply" ? "assistant" : "notice";
+    appendMessage(store, { sessionId: run.sessionId, role, content: outcome.text, now, inboundId: run.inboundId, runId: run.runId });
+    const runState = outcome.kind === "reply" ? "done" : outcome.kind === "error" ? "failed" : outcome.state;
+    store.db
+      .prepare("UPDATE runs SET state = ?, ended_at = ?, model = ?, error = ? WHERE id = ?")
+      .run(runState, now, outcome.kind === "reply" ? outcome.model : null, outcome.kind === "error" ? outcome.error : null, run.runId);
+    store.db.prepare("UPDATE inbound SET state = ? WHERE id = ?").run(outcome.kind === "error" ? "failed" : "answered", run.inboundId);
+    return enqueueReply(store, { inboundId: run.inboundId, key: `reply:${run.inboundId}`, channel: run.channel, account: run.account, target: run.peer, replyTo: run.replyTo, text: outcome.text, epoch, now });
+  });
+}
+
+/** Writes a reply to the outbox (inside the caller's transaction). The key makes a second write of the same reply a no-op. */
+export function enqueueReply(
+  store: StoreHandle,
+  r: { inboundId: number | null; key: string; channel: string; account: string; target: string; replyTo: string | null; text: string; epoch: number; now: number },
+): number {
+  const row = store.db
+    .prepare(
+      `INSERT INTO outbox (inbound_id, idempotency_key, channel, account, target, reply_to, text, created_at, epoch)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO UPDATE SET idempotency_key = excluded.idempotency_key RETURNING id`,
+    )
+    .get(r.inboundId, r.key, r.channel, r.account, r.target, r.replyTo, r.text, r.now, r.epoch) as { id: number };
+  return row.id;
+}
+
+/**
+ * After a crash: runs left 'running' are marked interrupted and their messages answered with a
+ * short notice, never run again. Returns how many were interrupted.
+ */
+export function recoverInterrupted(store: StoreHandle, notice: string, epoch: number, now: number): number {
+  return store.transaction(() => {
+    const rows = store.db
+      .prepare(
+        `SELECT r.id AS runId, r.session_id AS sessionId, i.id AS inboundId, i.channel, i.account, i.peer, i.reply_to AS replyTo
+         FROM runs r JOIN inbound i ON i.id = r.inbound_id WHERE r.state = 'running'`,
+      )
+      .all() as Array<{ runId: number; sessionId: number; inboundId: number; channel: string; account: string; peer: string; replyTo: string | null }>;
+    for (const r of rows) {
+      store.db.prepare("UPDATE runs SET state = 'interrupted', ended_at = ? WHERE id = ?").run(now, r.runId);
+      store.db.prepare("UPDATE inbound SET state = 'answered' WHERE id = ?").run(r.inboundId);
+      appendMessage(store, { sessionId: r.sessionId, role: "notice", content: notice, now, inboundId: r.inboundId, runId: r.runId });
+      enqueueReply(store, { inboundId: r.inboundId, key: `reply:${r.inboundId}`, channel: r.channel, account: r.account, target: r.peer, replyTo: r.replyTo, text: notice, epoch, now });
+    }
+    return rows.length;
+  });
+}
