@@ -91,6 +91,20 @@ program
   .option("--json", "print raw JSON lines")
   .action(action(() => import("./commands/logs.ts")));
 
+program
+  .command("backup")
+  .description("copy the brain's database to a file (consistent; safe while the gateway runs)")
+  .option("--out <file>", "where to write it (default: <stateDir>/backups/brain-YYYYMMDD-HHMMSS.db)")
+  .option("--json", "print JSON")
+  .action(action(() => import("./commands/backup.ts")));
+
+program
+  .command("restore")
+  .argument("<file>", "a backup made by `onebrain backup`")
+  .description("replace the brain's database with a backup (the gateway must be stopped; the old one is kept)")
+  .option("--json", "print JSON")
+  .action(action(() => import("./commands/restore.ts")));
+
 const config = program.command("config").description("read and edit the config file");
 config.command("path").description("print the config file path").option("--json", "print JSON").action(action(() => import("./commands/config-path.ts")));
 config.command("get").argument("<key>", "dotted key, e.g. gateway.port").description("print a value (secrets masked unless --reveal)").option("--json", "print JSON").option("--reveal", "show secrets in full").action(action(() => import("./commands/config-get.ts")));

@@ -28,6 +28,8 @@ export interface BrainPaths {
   lockPath: string;
   /** Diagnostics-only record of who holds the lock; never trusted for the decision. */
   ownerPath: string;
+  /** The brain's durable SQLite database (sessions, messages, inbound, runs, outbox). */
+  storePath: string;
   logDir: string;
   home: string;
 }
@@ -89,6 +91,7 @@ export function resolvePaths(inputs: PathInputs = {}): BrainPaths {
     configPathSource,
     lockPath: path.join(stateDir, "brain.lock"),
     ownerPath: path.join(stateDir, "brain.owner.json"),
+    storePath: path.join(stateDir, "brain.db"),
     logDir: path.join(stateDir, "logs"),
     home,
   };
