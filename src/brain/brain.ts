@@ -60,6 +60,7 @@ export class Brain {
   private delivering = false;
   private deliverAgain = false;
   private retryTimer: NodeJS.Timeout | undefined;
+  private started = false;
   private stopped = false;
   private fenced = false;
 
@@ -73,8 +74,9 @@ export class Brain {
     this.channels.set(`${channel.id}:${channel.account}`, channel);
   }
 
-  /** Recovers after a crash, then starts pending runs and deliveries. */
+  /** Recovers after a crash, then starts pending runs and deliveries. Nothing runs before this. */
   start(): { interrupted: number } {
+    this.started = true;
     const interrupted = recoverInterrupted(this.o.store, INTERRUPTED_NOTICE, this.o.epoch, this.now());
     if (interrupted) this.o.logger.warn({ interrupted }, "answered runs interrupted by a crash with a notice");
     this.kick();
@@ -108,7 +110,8 @@ export class Brain {
 
   /** Starts as many runs as the limits allow. */
   kick(): void {
-    if (this.stopped || this.fenced) return;
+    // Before start(), recovery has not run: a run claimed now would be taken for a crashed one.
+    if (!this.started || this.stopped || this.fenced) return;
     const s = this.o.settings();
     while (this.running.size < s.maxConcurrentRuns) {
       const run = claimNext(this.o.store, { agentId: s.agentId, historyLimit: s.historyLimit, policy: s.reset, epoch: this.o.epoch, now: this.now(), busy: this.busySessions });
@@ -167,6 +170,7 @@ export class Brain {
 
   /** Delivers pending replies in order; failures back off and retry, bounded. */
   async deliver(): Promise<void> {
+    if (!this.started) return;
     if (this.delivering) {
       this.deliverAgain = true;
       return;
