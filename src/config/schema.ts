@@ -65,7 +65,11 @@ const gatewaySchema = z.strictObject({
 });
 
 const sessionSchema = z.strictObject({
+  /** main: the owner's direct chats share one session; per-peer / per-channel-peer: one per person. */
+  dmScope: z._default(oneOf(["main", "per-peer", "per-channel-peer"]), "main"),
   historyLimit: z._default(int(0, 10_000), 50),
+  /** Ended sessions (and their transcripts) older than this are deleted; 0 keeps them for ever. */
+  retentionDays: z._default(int(0, 36_500), 0),
   reset: section(
     z.strictObject({
       mode: z._default(oneOf(["daily", "idle"]), "daily"),
@@ -121,7 +125,17 @@ export const configSchema = z.strictObject({
   session: section(sessionSchema),
   reply: section(z.strictObject({ timeoutSeconds: z._default(int(1, 3600), 120) })),
   logging: section(loggingSchema),
-  agents: section(z.strictObject({ defaults: section(z.strictObject({ workspace: z.optional(text()) })) })),
+  agents: section(
+    z.strictObject({
+      defaults: section(
+        z.strictObject({
+          workspace: z.optional(text()),
+          /** Runs in flight at once across all sessions (one per session regardless). */
+          maxConcurrentRuns: z._default(int(1, 64), 4),
+        }),
+      ),
+    }),
+  ),
   browser: section(
     z.strictObject({
       controlPort: z.optional(port()),

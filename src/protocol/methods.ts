@@ -11,12 +11,28 @@ export const methodParams = {
       maxBytes: z.optional(z.int().check(z.minimum(1), z.maximum(4 * 1024 * 1024))),
     }),
   ),
+  "chat.send": z.object({
+    text: z.string().check(z.minLength(1), z.maxLength(64 * 1024)),
+    idempotencyKey: z.string().check(z.minLength(1), z.maxLength(128)),
+    sessionKey: z.optional(z.string().check(z.minLength(1), z.maxLength(512))),
+  }),
+  "chat.history": z.object({
+    sessionKey: z.optional(z.string().check(z.minLength(1), z.maxLength(512))),
+    limit: z.optional(z.int().check(z.minimum(1), z.maximum(1000))),
+    beforeId: z.optional(z.int().check(z.minimum(1))),
+  }),
+  "chat.abort": z.object({
+    runId: z.optional(z.int().check(z.minimum(1))),
+    sessionKey: z.optional(z.string().check(z.minLength(1), z.maxLength(512))),
+  }),
+  "sessions.list": z.optional(z.object({ limit: z.optional(z.int().check(z.minimum(1), z.maximum(1000))) })),
+  "sessions.reset": z.object({ sessionKey: z.string().check(z.minLength(1), z.maxLength(512)) }),
 } as const;
 
 export type MethodName = keyof typeof methodParams;
 
 export const METHODS = Object.keys(methodParams) as MethodName[];
 
-export const EVENTS = ["connect.challenge", "tick", "shutdown"] as const;
+export const EVENTS = ["connect.challenge", "tick", "shutdown", "chat"] as const;
 
 export type EventName = (typeof EVENTS)[number];

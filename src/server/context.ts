@@ -8,6 +8,7 @@ import type { BrainPaths } from "../paths/paths.ts";
 import type { PortPlan } from "../paths/ports.ts";
 import type { AuthFailureLimiter, AuthSettings } from "./auth.ts";
 import type { BindPlan } from "./bind.ts";
+import type { BrainRuntime } from "./brain-runtime.ts";
 import type { LagMonitor, ReadinessReport } from "./health.ts";
 
 export interface GatewayContext {
@@ -23,6 +24,8 @@ export interface GatewayContext {
   readonly logger: Logger;
   readonly limiter: AuthFailureLimiter;
   readonly lag: LagMonitor;
+  /** The store, agent, pipeline and WebChat channel. */
+  readonly brain: BrainRuntime;
   config(): Readonly<Config>;
   auth(): AuthSettings;
   trustedProxies(): { matches(address: string): boolean };
@@ -50,4 +53,8 @@ export interface BrainStatus {
   memory: { rssBytes: number; heapUsedBytes: number };
   eventLoop: ReturnType<LagMonitor["snapshot"]>;
   readiness: ReadinessReport;
+  /** The model chain (keys masked) or "not configured". */
+  model: { configured: boolean; describe: string };
+  /** Fencing epoch, runs in flight, queued messages and undelivered replies. */
+  pipeline: { epoch: number; activeRuns: number; pendingInbound: number; pendingOutbox: number; failedOutbox: number };
 }

@@ -21,6 +21,8 @@ export interface StartOptions {
   env?: Env;
   /** Where console logs go; null for none (default stderr). */
   console?: NodeJS.WritableStream | null;
+  /** Called when the gateway must stop for a reason of its own (it lost the brain: fenced). */
+  onFatal?: (err: Error) => void;
   /** Overrides logging.consoleStyle (e.g. `gateway run --json`). */
   consoleStyle?: "pretty" | "compact" | "json" | undefined;
 }

@@ -2,9 +2,11 @@
 import { methodParams, type MethodName } from "../protocol/methods.ts";
 import { tailLog } from "../logging/tail.ts";
 import type { GatewayContext } from "./context.ts";
+import { chatHandlers, type CallerInfo } from "./rpc-chat.ts";
 import { brainStatus } from "./status.ts";
 
-export type MethodHandler = (params: unknown, ctx: GatewayContext) => unknown | Promise<unknown>;
+export type { CallerInfo } from "./rpc-chat.ts";
+export type MethodHandler = (params: unknown, ctx: GatewayContext, caller: CallerInfo) => unknown | Promise<unknown>;
 
 /** Health as a probe wants it: ok only when every readiness component is ok. */
 export function healthPayload(ctx: GatewayContext): { ok: boolean; ready: boolean; failing: string[]; uptimeMs: number; version: string; instanceId: string } {
@@ -20,6 +22,7 @@ export const handlers: Record<MethodName, MethodHandler> = {
     if (!ctx.logFile) return { file: null, cursor: 0, size: 0, lines: [], truncated: false, reset: false };
     return tailLog({ file: ctx.logFile, ...p });
   },
+  ...chatHandlers,
 };
 
 /** Validates params for a method; returns the parsed params or an error message. */

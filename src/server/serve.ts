@@ -14,6 +14,9 @@ import { listenAll } from "./listen.ts";
 import type { PreparedStart } from "./prepare.ts";
 import { reloadOnce, watchConfig } from "./reload.ts";
 import { createWsGateway } from "./ws.ts";
+import { startBrain } from "./brain-runtime.ts";
+import type { BrainEvent } from "../brain/brain.ts";
+import { OnebrainError } from "../shared/errors.ts";
 
 export interface GatewayHandle {
   readonly ctx: GatewayContext;
@@ -84,6 +87,18 @@ export async function serve(p: PreparedStart): Promise<GatewayHandle> {
       },
     ];
 
+    // The durable brain: store (integrity-checked, epoch bumped), agent, pipeline, WebChat.
+    let onBrainEvent: (e: BrainEvent) => void = () => {};
+    const brain = await startBrain({ paths: opts.paths, config: () => config, logger, env, emit: (e) => onBrainEvent(e) });
+    checks.push(function store() {
+      try {
+        brain.store.db.prepare("SELECT 1").get();
+        return { name: "store", ok: true };
+      } catch (err) {
+        return { name: "store", ok: false, detail: (err as Error).message };
+      }
+    });
+
     const ctx: GatewayContext = {
       version,
       instanceId,
@@ -96,6 +111,7 @@ export async function serve(p: PreparedStart): Promise<GatewayHandle> {
       logger,
       limiter,
       lag,
+      brain,
       config: () => config,
       auth: () => auth,
       trustedProxies: () => trusted,
@@ -108,6 +124,14 @@ export async function serve(p: PreparedStart): Promise<GatewayHandle> {
     ws = createWsGateway(ctx);
     const wsRef = ws;
     onUpgrade = (req, socket, head) => wsRef.handleUpgrade(req, socket, head);
+    onBrainEvent = (e) => {
+      if (e.type === "chat") {
+        const { type: _type, ...payload } = e;
+        wsRef.broadcast("chat", payload);
+      } else if (e.type === "fenced") {
+        opts.onFatal?.(new OnebrainError("GATEWAY_LOCK_HELD", `Another process took this brain (fencing epoch ${e.epoch} is stale): this gateway stops delivering and exits`));
+      }
+    };
     lag.start();
     lock.updateOwner({ phase: "running", bindHosts: bound.hosts });
 
@@ -143,6 +167,7 @@ export async function serve(p: PreparedStart): Promise<GatewayHandle> {
         await wsRef.shutdown({ reason, ...(restartExpectedMs !== undefined ? { restartExpectedMs } : {}) }, config.gateway.shutdownGraceMs);
         for (const s of servers) s.closeAllConnections();
         await closed;
+        await brain.close(config.gateway.shutdownGraceMs);
         lag.stop();
         logger.info({ uptimeMs: Date.now() - startedAtMs }, "gateway stopped");
         await closeLogger(logger);

@@ -28,5 +28,7 @@ export function brainStatus(ctx: GatewayContext): BrainStatus {
     memory: { rssBytes: mem.rss, heapUsedBytes: mem.heapUsed },
     eventLoop: ctx.lag.snapshot(),
     readiness: ctx.readiness(),
+    model: { configured: ctx.brain.agent.notConfigured() === null, describe: ctx.brain.agent.describe() },
+    pipeline: { epoch: ctx.brain.epoch, activeRuns: ctx.brain.brain.activeRuns().length, ...ctx.brain.backlog() },
   };
 }

@@ -28,12 +28,16 @@ interface Conn {
   inflight: number;
   /** Log connects and disconnects at debug (probes). */
   quiet: boolean;
+  /** The `client.id` given in connect (the sender of WebChat messages). */
+  clientId: string;
   handshakeTimer: NodeJS.Timeout | undefined;
 }
 
 export interface WsGateway {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
   count(): number;
+  /** Sends an event to every connected (authenticated) client. */
+  broadcast(event: string, payload: unknown): void;
   /** Closes authenticated clients whose secret is no longer the one in force. */
   revokeRotated(): number;
   /** Sends `shutdown` to every client, waits for in-flight requests up to `graceMs`, then closes all. */
@@ -112,6 +116,7 @@ export function createWsGateway(ctx: GatewayContext): WsGateway {
     sendFrame(c, { type: "res", id: frame.id, ok: true, payload: hello });
     // Probes (healthchecks every few seconds) would drown the log at info level.
     c.quiet = p.client.mode === "probe";
+    c.clientId = p.client.id;
     ctx.logger[c.quiet ? "debug" : "info"]({ conn: c.id, client: c.client.address, clientId: p.client.id, mode: p.client.mode }, "client connected");
   }
 
@@ -123,7 +128,7 @@ export function createWsGateway(ctx: GatewayContext): WsGateway {
     if (!params.ok) return sendError(c, frame.id, "INVALID_REQUEST", params.message);
     c.inflight++;
     try {
-      const payload = await handlers[frame.method](params.value, ctx);
+      const payload = await handlers[frame.method](params.value, ctx, { connId: c.id, clientId: c.clientId });
       sendFrame(c, { type: "res", id: frame.id, ok: true, payload });
     } catch (err) {
       ctx.logger.error({ err, method: frame.method, conn: c.id }, "method failed");
@@ -156,7 +161,7 @@ export function createWsGateway(ctx: GatewayContext): WsGateway {
   }
 
   function onConnection(ws: WebSocket, client: ClientInfo): void {
-    const c: Conn = { id: crypto.randomUUID(), ws, client, authed: false, secretFp: null, alive: true, seq: 0, inflight: 0, quiet: false, handshakeTimer: undefined };
+    const c: Conn = { id: crypto.randomUUID(), ws, client, authed: false, secretFp: null, alive: true, seq: 0, inflight: 0, quiet: false, clientId: "", handshakeTimer: undefined };
     conns.add(c);
     c.handshakeTimer = setTimeout(() => closeWith(c, closeCodes.HANDSHAKE_TIMEOUT, "handshake timeout"), cfg().handshakeTimeoutMs);
     ws.on("message", (data, isBinary) => onMessage(c, data, isBinary));
@@ -204,6 +209,9 @@ export function createWsGateway(ctx: GatewayContext): WsGateway {
       wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, client));
     },
     count: () => conns.size,
+    broadcast(event, payload) {
+      for (const c of conns) if (c.authed) sendEvent(c, event, payload);
+    },
     revokeRotated() {
       const fp = secretFingerprint(ctx.auth());
       let n = 0;

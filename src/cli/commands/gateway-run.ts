@@ -9,7 +9,11 @@ import { forceClear } from "./force.ts";
 export default async function run(global: GlobalOptions, opts: { port?: string; force?: boolean; yes?: boolean; json?: boolean }): Promise<void> {
   const paths = brainPaths(global);
   const loaded = loadConfig(paths.configPath);
-  const start = () => startGateway({ paths, loaded, portFlag: opts.port, consoleStyle: opts.json ? "json" : undefined });
+  const onFatal = (err: Error) => {
+    handle?.ctx.logger.fatal({ err }, "stopping: this process no longer owns the brain");
+    void handle?.stop("fenced").finally(() => process.exit(10));
+  };
+  const start = () => startGateway({ paths, loaded, portFlag: opts.port, consoleStyle: opts.json ? "json" : undefined, onFatal });
   // Signal handlers go in before the start: "gateway listening" is logged a moment before start()
   // returns, and a SIGTERM in that window would otherwise kill the process with no clean stop.
   let handle: GatewayHandle | undefined;

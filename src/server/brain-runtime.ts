@@ -1,0 +1,99 @@
+/**
+ * The durable brain inside a running gateway: the store (opened after the port is bound, its
+ * fencing epoch bumped because this process now holds the lock), the agent, the pipeline and
+ * the WebChat channel. `close` stops runs (interrupted ones are answered at the next start)
+ * and closes the database.
+ */
+import path from "node:path";
+import type { Logger } from "pino";
+import { createAgent, type Agent } from "../agent/agent.ts";
+import { Brain, type BrainEvent } from "../brain/brain.ts";
+import type { InboundMessage } from "../channels/channel.ts";
+import { WebChatChannel, WEBCHAT } from "../channels/webchat.ts";
+import type { Config } from "../config/schema.ts";
+import type { BrainPaths, Env } from "../paths/paths.ts";
+import { sessionKey } from "../sessions/keys.ts";
+import { openStore, type Store } from "../store/db.ts";
+
+export const AGENT_ID = "main";
+
+export interface BrainRuntime {
+  store: Store;
+  brain: Brain;
+  agent: Agent;
+  webchat: WebChatChannel;
+  epoch: number;
+  /** The session key a WebChat client without an explicit key talks to. */
+  webchatSessionKey(clientId: string): string;
+  /** Counts for status: queued messages and undelivered replies. */
+  backlog(): { pendingInbound: number; pendingOutbox: number; failedOutbox: number };
+  close(graceMs: number): Promise<void>;
+}
+
+/** Deletes ended sessions (their transcripts cascade) older than the retention; 0 keeps all. */
+export function pruneEndedSessions(store: Store, retentionDays: number, now: number): number {
+  if (retentionDays <= 0) return 0;
+  const r = store.db.prepare("DELETE FROM sessions WHERE ended_at IS NOT NULL AND ended_at < ?").run(now - retentionDays * 86_400_000);
+  return Number(r.changes);
+}
+
+/** Opens the store and starts the pipeline. Throws STORE_CORRUPT / STORE_TOO_NEW before anything runs. */
+export async function startBrain(o: { paths: BrainPaths; config: () => Readonly<Config>; logger: Logger; env: Env; emit: (e: BrainEvent) => void }): Promise<BrainRuntime> {
+  const store = openStore(o.paths.storePath);
+  try {
+    const epoch = store.bumpEpoch();
+    const pruned = pruneEndedSessions(store, o.config().session.retentionDays, Date.now());
+    if (pruned) o.logger.info({ pruned }, "deleted ended sessions past session.retentionDays");
+    const workspace = o.config().agents.defaults.workspace ?? path.join(o.paths.stateDir, "workspace");
+    const agent = createAgent({ config: o.config, workspace, env: o.env as NodeJS.ProcessEnv });
+    const route = (channel: string, account: string, m: InboundMessage): string =>
+      channel === WEBCHAT && m.peer.startsWith("agent:") ? m.peer : sessionKey({ agentId: AGENT_ID, channel, account, kind: m.kind, peer: m.peer }, o.config().session.dmScope);
+    const brain = new Brain({
+      store,
+      epoch,
+      agent,
+      logger: o.logger,
+      emit: o.emit,
+      sessionKeyOf: route,
+      settings: () => {
+        const c = o.config();
+        return { agentId: AGENT_ID, historyLimit: c.session.historyLimit, reset: c.session.reset, timeoutSeconds: c.reply.timeoutSeconds, maxConcurrentRuns: c.agents.defaults.maxConcurrentRuns };
+      },
+    });
+    const webchat = new WebChatChannel();
+    brain.addChannel(webchat);
+    const abort = new AbortController();
+    await webchat.start({
+      ingest: async (batch) => brain.ingest(WEBCHAT, webchat.account, batch),
+      cursor: () => null,
+      setState: () => {},
+      logger: o.logger,
+      signal: abort.signal,
+    });
+    const { interrupted } = brain.start();
+    o.logger.info({ epoch, interrupted, model: agent.describe() }, "brain started");
+    const count = (sql: string) => (store.db.prepare(sql).get() as { n: number }).n;
+    return {
+      store,
+      brain,
+      agent,
+      webchat,
+      epoch,
+      webchatSessionKey: (clientId) => route(WEBCHAT, webchat.account, { messageId: "", kind: "dm", peer: clientId, sender: clientId, text: "" }),
+      backlog: () => ({
+        pendingInbound: count("SELECT count(*) AS n FROM inbound WHERE state IN ('pending', 'running')"),
+        pendingOutbox: count("SELECT count(*) AS n FROM outbox WHERE state = 'pending'"),
+        failedOutbox: count("SELECT count(*) AS n FROM outbox WHERE state = 'failed'"),
+      }),
+      async close(graceMs) {
+        abort.abort();
+        await brain.stop(graceMs);
+        await webchat.stop();
+        store.close();
+      },
+    };
+  } catch (err) {
+    store.close();
+    throw err;
+  }
+}

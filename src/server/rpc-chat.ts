@@ -1,0 +1,45 @@
+/** RPC methods of the WebChat channel and sessions: chat.send/history/abort, sessions.list/reset. */
+import { listSessions, resetSessionKey, transcript } from "../sessions/store.ts";
+import type { GatewayContext } from "./context.ts";
+
+export interface CallerInfo {
+  connId: string;
+  /** The `client.id` the caller gave in `connect`. */
+  clientId: string;
+}
+
+type Handler = (params: unknown, ctx: GatewayContext, caller: CallerInfo) => unknown | Promise<unknown>;
+
+export const chatHandlers: Record<"chat.send" | "chat.history" | "chat.abort" | "sessions.list" | "sessions.reset", Handler> = {
+  /** Accepts a message once per idempotency key; the reply arrives as `chat` events. */
+  async "chat.send"(params, ctx, caller) {
+    const p = params as { text: string; idempotencyKey: string; sessionKey?: string };
+    const rt = ctx.brain;
+    const sessionKey = p.sessionKey ?? rt.webchatSessionKey(caller.clientId);
+    const r = await rt.webchat.send({ text: p.text, idempotencyKey: p.idempotencyKey, sessionKey, sender: caller.clientId });
+    return { status: r.accepted ? "accepted" : "duplicate", sessionKey, idempotencyKey: p.idempotencyKey };
+  },
+  /** A page of a session key's transcript (all its sessions), oldest first. */
+  "chat.history"(params, ctx, caller) {
+    const p = (params ?? {}) as { sessionKey?: string; limit?: number; beforeId?: number };
+    const sessionKey = p.sessionKey ?? ctx.brain.webchatSessionKey(caller.clientId);
+    const messages = transcript(ctx.brain.store, sessionKey, p.limit ?? 50, p.beforeId);
+    const active = ctx.brain.brain.activeRuns().find((r) => r.sessionKey === sessionKey);
+    return { sessionKey, messages, activeRunId: active?.runId ?? null };
+  },
+  "chat.abort"(params, ctx) {
+    const p = params as { runId?: number; sessionKey?: string };
+    return { aborted: ctx.brain.brain.abort({ ...(p.runId !== undefined ? { runId: p.runId } : {}), ...(p.sessionKey !== undefined ? { sessionKey: p.sessionKey } : {}) }) };
+  },
+  "sessions.list"(params, ctx) {
+    const p = (params ?? {}) as { limit?: number };
+    return { sessions: listSessions(ctx.brain.store, p.limit ?? 100) };
+  },
+  /** Ends a session (its transcript is kept); a run in flight for it is stopped first. */
+  "sessions.reset"(params, ctx) {
+    const p = params as { sessionKey: string };
+    const aborted = ctx.brain.brain.abort({ sessionKey: p.sessionKey });
+    const reset = ctx.brain.store.transaction(() => resetSessionKey(ctx.brain.store, p.sessionKey, "reset", Date.now()));
+    return { sessionKey: p.sessionKey, reset, aborted };
+  },
+};
