@@ -82,6 +82,8 @@ export function brainEnv(stateDir: string, extra: Record<string, string | undefi
   delete env.ONEBRAIN_GATEWAY_PORT;
   delete env.ONEBRAIN_GATEWAY_TOKEN;
   delete env.ONEBRAIN_GATEWAY_PASSWORD;
+  // Tests must never reach a real model API, whatever keys the machine has.
+  for (const k of ["ANTHROPIC_API_KEY", "OPENAI_API_KEY", "OPENROUTER_API_KEY"]) delete env[k];
   for (const [k, v] of Object.entries(extra)) {
     if (v === undefined) delete env[k];
     else env[k] = v;
