@@ -71,6 +71,12 @@ export async function startBrain(o: { paths: BrainPaths; config: () => Readonly<
       signal: abort.signal,
     });
     const { interrupted } = brain.start();
+    // Retention is also applied daily, so a gateway that never restarts does not keep transcripts for ever.
+    const prune = setInterval(() => {
+      const n = pruneEndedSessions(store, o.config().session.retentionDays, Date.now());
+      if (n) o.logger.info({ pruned: n }, "deleted ended sessions past session.retentionDays");
+    }, 86_400_000);
+    prune.unref();
     o.logger.info({ epoch, interrupted, model: agent.describe() }, "brain started");
     const count = (sql: string) => (store.db.prepare(sql).get() as { n: number }).n;
     return {
@@ -86,6 +92,7 @@ export async function startBrain(o: { paths: BrainPaths; config: () => Readonly<
         failedOutbox: count("SELECT count(*) AS n FROM outbox WHERE state = 'failed'"),
       }),
       async close(graceMs) {
+        clearInterval(prune);
         abort.abort();
         await brain.stop(graceMs);
         await webchat.stop();

@@ -32,6 +32,7 @@ export function renderGatewayStatus(r: GatewayStatusReport): string[] {
       ...rows([
         ["probe", r.rpc.ok ? `ok in ${r.rpc.latencyMs} ms (${r.rpc.url})` : `FAILED: ${r.rpc.error?.message ?? "?"}`],
         ...(r.rpc.status ? ([["gateway", `pid ${r.rpc.status.pid}, up ${formatDuration(r.rpc.status.uptimeMs)}, ${r.rpc.status.connections} client(s), v${r.rpc.status.version}`]] as const) : []),
+        ...(r.rpc.status ? ([["model", r.rpc.status.model.describe]] as const) : []),
       ]),
     );
   }

@@ -20,6 +20,10 @@ export default async function statusCommand(global: GlobalOptions, opts: { json?
       ["config", `${c.configPath}${c.configExists ? "" : " (missing: defaults)"}`],
       ["ports", p ? `${p.base} (browser ${p.browserControl}, canvas ${p.canvas}, cdp ${p.cdp.first}-${p.cdp.last})` : "unknown"],
       ["bind/auth", `${c.bind?.mode ?? "?"} / ${c.auth?.mode ?? "?"}`],
+      ["model", gw.rpc?.status ? gw.rpc.status.model.describe : "unknown (gateway not running)"],
+      ...(gw.rpc?.status
+        ? ([["pipeline", `epoch ${gw.rpc.status.pipeline.epoch}, ${gw.rpc.status.pipeline.activeRuns} run(s), ${gw.rpc.status.pipeline.pendingInbound} queued, ${gw.rpc.status.pipeline.pendingOutbox} undelivered, ${gw.rpc.status.pipeline.failedOutbox} failed`]] as const)
+        : []),
       ["gateway", gw.rpc?.status ? `pid ${gw.rpc.status.pid}, up ${formatDuration(gw.rpc.status.uptimeMs)}, ${gw.rpc.status.connections} client(s), probe ${gw.rpc.latencyMs} ms` : gw.lock.status === "held" ? `pid ${gw.lock.holderPid} holds the brain; RPC: ${gw.rpc?.error?.message ?? "not probed"}` : "not running"],
     ]),
   ];
