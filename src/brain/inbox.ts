@@ -24,7 +24,7 @@ export function ingestBatch(
   now: number,
 ): IngestOutcome {
   return store.transaction(() => {
-    const insert = store.db.prepare(
+    const insert = store.prepare(
       `INSERT INTO inbound (channel, account, message_id, session_key, kind, peer, sender, reply_to, text, received_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (channel, account, message_id) DO NOTHING RETURNING id`,
     );
@@ -36,8 +36,7 @@ export function ingestBatch(
       else duplicateIds.push(m.messageId);
     }
     if (batch.cursor !== undefined) {
-      store.db
-        .prepare(
+      store.prepare(
           `INSERT INTO channel_cursors (channel, account, cursor, updated_at) VALUES (?, ?, ?, ?)
            ON CONFLICT (channel, account) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at`,
         )
@@ -49,6 +48,6 @@ export function ingestBatch(
 
 /** The committed cursor of a channel account, or null. */
 export function channelCursor(store: StoreHandle, channel: string, account: string): string | null {
-  const row = store.db.prepare("SELECT cursor FROM channel_cursors WHERE channel = ? AND account = ?").get(channel, account) as { cursor: string } | undefined;
+  const row = store.prepare("SELECT cursor FROM channel_cursors WHERE channel = ? AND account = ?").get(channel, account) as { cursor: string } | undefined;
   return row?.cursor ?? null;
 }

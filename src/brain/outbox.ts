@@ -18,8 +18,7 @@ export interface OutboxItem {
 
 /** Pending replies in the order they were written. */
 export function pendingReplies(store: StoreHandle, limit = 100): OutboxItem[] {
-  return store.db
-    .prepare(
+  return store.prepare(
       `SELECT id, idempotency_key AS idempotencyKey, channel, account, target, reply_to AS replyTo, text, attempts
        FROM outbox WHERE state = 'pending' ORDER BY id LIMIT ?`,
     )
@@ -28,8 +27,7 @@ export function pendingReplies(store: StoreHandle, limit = 100): OutboxItem[] {
 
 /** Marks a reply delivered, only if this process still holds the brain's epoch. False when fenced out. */
 export function markDelivered(store: StoreHandle, id: number, epoch: number, now: number): boolean {
-  const r = store.db
-    .prepare(
+  const r = store.prepare(
       `UPDATE outbox SET state = 'delivered', delivered_at = ?, attempts = attempts + 1
        WHERE id = ? AND state = 'pending' AND (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'epoch') = ?`,
     )
@@ -39,8 +37,7 @@ export function markDelivered(store: StoreHandle, id: number, epoch: number, now
 
 /** Records a failed delivery attempt; after `maxAttempts` the reply is marked failed. */
 export function markAttemptFailed(store: StoreHandle, id: number, error: string, maxAttempts: number): "retry" | "failed" {
-  const row = store.db
-    .prepare(
+  const row = store.prepare(
       `UPDATE outbox SET attempts = attempts + 1, last_error = ?, state = CASE WHEN attempts + 1 >= ? THEN 'failed' ELSE state END
        WHERE id = ? RETURNING state`,
     )

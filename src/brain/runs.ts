@@ -50,8 +50,7 @@ interface InboundRow {
 /** Claims the oldest pending message of a session with no run going; null when there is none. */
 export function claimNext(store: StoreHandle, o: ClaimOptions): ClaimedRun | null {
   return store.transaction(() => {
-    const candidates = store.db
-      .prepare(
+    const candidates = store.prepare(
         `SELECT i.id, i.session_key, i.channel, i.account, i.peer, i.reply_to, i.text FROM inbound i
          WHERE i.state = 'pending'
            AND NOT EXISTS (SELECT 1 FROM inbound r WHERE r.session_key = i.session_key AND r.state = 'running')
@@ -62,12 +61,11 @@ export function claimNext(store: StoreHandle, o: ClaimOptions): ClaimedRun | nul
     const row = candidates.find((c) => !o.busy.has(c.session_key));
     if (!row) return null;
     const command = isResetCommand(row.text);
-    store.db.prepare("UPDATE inbound SET state = 'running' WHERE id = ? AND state = 'pending'").run(row.id);
+    store.prepare("UPDATE inbound SET state = 'running' WHERE id = ? AND state = 'pending'").run(row.id);
     if (command) resetSessionKey(store, row.session_key, command, o.now);
     const session = liveSession(store, row.session_key, o.agentId, o.now, o.policy);
     if (!command) appendMessage(store, { sessionId: session.id, role: "user", content: row.text, now: o.now, inboundId: row.id });
-    const run = store.db
-      .prepare("INSERT INTO runs (inbound_id, session_id, state, started_at, epoch) VALUES (?, ?, 'running', ?, ?) RETURNING id")
+    const run = store.prepare("INSERT INTO runs (inbound_id, session_id, state, started_at, epoch) VALUES (?, ?, 'running', ?, ?) RETURNING id")
       .get(row.id, session.id, o.now, o.epoch) as { id: number };
     return {
       runId: run.id,
@@ -97,10 +95,9 @@ export function finishRun(store: StoreHandle, run: ClaimedRun, outcome: RunOutco
     const role = outcome.kind === "reply" ? "assistant" : "notice";
     appendMessage(store, { sessionId: run.sessionId, role, content: outcome.text, now, inboundId: run.inboundId, runId: run.runId });
     const runState = outcome.kind === "reply" ? "done" : outcome.kind === "error" ? "failed" : outcome.state;
-    store.db
-      .prepare("UPDATE runs SET state = ?, ended_at = ?, model = ?, error = ? WHERE id = ?")
+    store.prepare("UPDATE runs SET state = ?, ended_at = ?, model = ?, error = ? WHERE id = ?")
       .run(runState, now, outcome.kind === "reply" ? outcome.model : null, outcome.kind === "error" ? outcome.error : null, run.runId);
-    store.db.prepare("UPDATE inbound SET state = ? WHERE id = ?").run(outcome.kind === "error" ? "failed" : "answered", run.inboundId);
+    store.prepare("UPDATE inbound SET state = ? WHERE id = ?").run(outcome.kind === "error" ? "failed" : "answered", run.inboundId);
     return enqueueReply(store, { inboundId: run.inboundId, key: `reply:${run.inboundId}`, channel: run.channel, account: run.account, target: run.peer, replyTo: run.replyTo, text: outcome.text, epoch, now });
   });
 }
@@ -110,8 +107,7 @@ export function enqueueReply(
   store: StoreHandle,
   r: { inboundId: number | null; key: string; channel: string; account: string; target: string; replyTo: string | null; text: string; epoch: number; now: number },
 ): number {
-  const row = store.db
-    .prepare(
+  const row = store.prepare(
       `INSERT INTO outbox (inbound_id, idempotency_key, channel, account, target, reply_to, text, created_at, epoch)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO UPDATE SET idempotency_key = excluded.idempotency_key RETURNING id`,
     )
@@ -125,15 +121,14 @@ export function enqueueReply(
  */
 export function recoverInterrupted(store: StoreHandle, notice: string, epoch: number, now: number): number {
   return store.transaction(() => {
-    const rows = store.db
-      .prepare(
+    const rows = store.prepare(
         `SELECT r.id AS runId, r.session_id AS sessionId, i.id AS inboundId, i.channel, i.account, i.peer, i.reply_to AS replyTo
          FROM runs r JOIN inbound i ON i.id = r.inbound_id WHERE r.state = 'running'`,
       )
       .all() as Array<{ runId: number; sessionId: number; inboundId: number; channel: string; account: string; peer: string; replyTo: string | null }>;
     for (const r of rows) {
-      store.db.prepare("UPDATE runs SET state = 'interrupted', ended_at = ? WHERE id = ?").run(now, r.runId);
-      store.db.prepare("UPDATE inbound SET state = 'answered' WHERE id = ?").run(r.inboundId);
+      store.prepare("UPDATE runs SET state = 'interrupted', ended_at = ? WHERE id = ?").run(now, r.runId);
+      store.prepare("UPDATE inbound SET state = 'answered' WHERE id = ?").run(r.inboundId);
       appendMessage(store, { sessionId: r.sessionId, role: "notice", content: notice, now, inboundId: r.inboundId, runId: r.runId });
       enqueueReply(store, { inboundId: r.inboundId, key: `reply:${r.inboundId}`, channel: r.channel, account: r.account, target: r.peer, replyTo: r.replyTo, text: notice, epoch, now });
     }

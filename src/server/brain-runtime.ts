@@ -33,7 +33,7 @@ export interface BrainRuntime {
 /** Deletes ended sessions (their transcripts cascade) older than the retention; 0 keeps all. */
 export function pruneEndedSessions(store: Store, retentionDays: number, now: number): number {
   if (retentionDays <= 0) return 0;
-  const r = store.db.prepare("DELETE FROM sessions WHERE ended_at IS NOT NULL AND ended_at < ?").run(now - retentionDays * 86_400_000);
+  const r = store.prepare("DELETE FROM sessions WHERE ended_at IS NOT NULL AND ended_at < ?").run(now - retentionDays * 86_400_000);
   return Number(r.changes);
 }
 
@@ -78,7 +78,7 @@ export async function startBrain(o: { paths: BrainPaths; config: () => Readonly<
     }, 86_400_000);
     prune.unref();
     o.logger.info({ epoch, interrupted, model: agent.describe() }, "brain started");
-    const count = (sql: string) => (store.db.prepare(sql).get() as { n: number }).n;
+    const count = (sql: string) => (store.prepare(sql).get() as { n: number }).n;
     return {
       store,
       brain,

@@ -92,7 +92,7 @@ export async function serve(p: PreparedStart): Promise<GatewayHandle> {
     const brain = await startBrain({ paths: opts.paths, config: () => config, logger, env, emit: (e) => onBrainEvent(e) });
     checks.push(function store() {
       try {
-        brain.store.db.prepare("SELECT 1").get();
+        brain.store.prepare("SELECT 1").get();
         return { name: "store", ok: true };
       } catch (err) {
         return { name: "store", ok: false, detail: (err as Error).message };

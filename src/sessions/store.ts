@@ -23,52 +23,48 @@ export interface TranscriptMessage {
 
 /** The live session of `key`, ending an expired one first and creating a new one if needed. Call inside a transaction. */
 export function liveSession(store: StoreHandle, key: string, agentId: string, now: number, policy: ResetPolicy): LiveSession {
-  const row = store.db.prepare("SELECT id, last_activity_at FROM sessions WHERE session_key = ? AND ended_at IS NULL").get(key) as { id: number; last_activity_at: number } | undefined;
+  const row = store.prepare("SELECT id, last_activity_at FROM sessions WHERE session_key = ? AND ended_at IS NULL").get(key) as { id: number; last_activity_at: number } | undefined;
   let expired: LiveSession["expired"] = null;
   if (row) {
     expired = expiry(row.last_activity_at, now, policy);
     if (!expired) return { id: row.id, key, expired: null };
     endSession(store, row.id, expired, now);
   }
-  const created = store.db
-    .prepare("INSERT INTO sessions (session_key, agent_id, started_at, last_activity_at) VALUES (?, ?, ?, ?) RETURNING id")
+  const created = store.prepare("INSERT INTO sessions (session_key, agent_id, started_at, last_activity_at) VALUES (?, ?, ?, ?) RETURNING id")
     .get(key, agentId, now, now) as { id: number };
   return { id: created.id, key, expired };
 }
 
 /** Ends a live session (reset, new, daily, idle); its transcript is kept. */
 export function endSession(store: StoreHandle, sessionId: number, reason: "reset" | "new" | "daily" | "idle", now: number): void {
-  store.db.prepare("UPDATE sessions SET ended_at = ?, ended_reason = ? WHERE id = ? AND ended_at IS NULL").run(now, reason, sessionId);
+  store.prepare("UPDATE sessions SET ended_at = ?, ended_reason = ? WHERE id = ? AND ended_at IS NULL").run(now, reason, sessionId);
 }
 
 /** Ends the live session of a key, if any; returns whether one was ended. */
 export function resetSessionKey(store: StoreHandle, key: string, reason: "reset" | "new", now: number): boolean {
-  const r = store.db.prepare("UPDATE sessions SET ended_at = ?, ended_reason = ? WHERE session_key = ? AND ended_at IS NULL").run(now, reason, key);
+  const r = store.prepare("UPDATE sessions SET ended_at = ?, ended_reason = ? WHERE session_key = ? AND ended_at IS NULL").run(now, reason, key);
   return Number(r.changes) > 0;
 }
 
 /** Appends a message to a session's transcript and bumps its activity. */
 export function appendMessage(store: StoreHandle, m: { sessionId: number; role: TranscriptMessage["role"]; content: string; now: number; inboundId?: number | null; runId?: number | null }): number {
-  const row = store.db
-    .prepare("INSERT INTO messages (session_id, role, content, created_at, inbound_id, run_id) VALUES (?, ?, ?, ?, ?, ?) RETURNING id")
+  const row = store.prepare("INSERT INTO messages (session_id, role, content, created_at, inbound_id, run_id) VALUES (?, ?, ?, ?, ?, ?) RETURNING id")
     .get(m.sessionId, m.role, m.content, m.now, m.inboundId ?? null, m.runId ?? null) as { id: number };
-  store.db.prepare("UPDATE sessions SET last_activity_at = ?, message_count = message_count + 1 WHERE id = ?").run(m.now, m.sessionId);
+  store.prepare("UPDATE sessions SET last_activity_at = ?, message_count = message_count + 1 WHERE id = ?").run(m.now, m.sessionId);
   return row.id;
 }
 
 /** The last `limit` user/assistant turns of a session, oldest first: what the model sees. */
 export function modelHistory(store: StoreHandle, sessionId: number, limit: number): Array<{ role: "user" | "assistant"; content: string }> {
   if (limit <= 0) return [];
-  const rows = store.db
-    .prepare("SELECT role, content FROM messages WHERE session_id = ? AND role IN ('user', 'assistant') ORDER BY id DESC LIMIT ?")
+  const rows = store.prepare("SELECT role, content FROM messages WHERE session_id = ? AND role IN ('user', 'assistant') ORDER BY id DESC LIMIT ?")
     .all(sessionId, limit) as Array<{ role: "user" | "assistant"; content: string }>;
   return rows.reverse();
 }
 
 /** A page of a key's transcript across its sessions, newest last (for chat.history). */
 export function transcript(store: StoreHandle, key: string, limit: number, beforeId?: number): TranscriptMessage[] {
-  const rows = store.db
-    .prepare(
+  const rows = store.prepare(
       `SELECT m.id, m.role, m.content, m.created_at AS createdAt, m.run_id AS runId FROM messages m JOIN sessions s ON s.id = m.session_id
        WHERE s.session_key = ? AND m.id < ? ORDER BY m.id DESC LIMIT ?`,
     )
@@ -86,8 +82,7 @@ export interface SessionSummary {
 
 /** Live sessions, most recently active first. */
 export function listSessions(store: StoreHandle, limit = 100): SessionSummary[] {
-  return store.db
-    .prepare(
+  return store.prepare(
       `SELECT session_key AS key, id AS sessionId, started_at AS startedAt, last_activity_at AS lastActivityAt, message_count AS messageCount
        FROM sessions WHERE ended_at IS NULL ORDER BY last_activity_at DESC LIMIT ?`,
     )
