@@ -4,12 +4,14 @@
  * JSON summary on stdout; progress goes to stderr. Exit 0 even when a target is missed (it is a
  * report); 1 when a measurement could not be made, 2 on a bad command line.
  *
- *   npm run bench                       # all, 15 runs each (ws_idle_5000 runs once)
+ *   npm run bench                       # all, 15 runs each (ws_idle_5000 and the chat benches run once)
  *   node bench/run.ts --quick           # 5 runs each
  *   node bench/run.ts --runs 30 --only start_to_ready_ms,probe_ms
+ *   node bench/run.ts --only memory_soak --soak-messages 20000
  */
 import os from "node:os";
 import { parseArgs } from "node:util";
+import { chatLatency, chatThroughput, memorySoak } from "./chat-bench.ts";
 import { bareNodeIdleRss, freshStarts, liveCommands, progress, startupFloor, type LiveCommand } from "./cli-runs.ts";
 import { cleanup } from "./procs.ts";
 import { errorResult, resultOf, round1, summarize, type BenchResult } from "./stats.ts";
@@ -29,20 +31,31 @@ const SPECS = {
   gateway_status_ms: { unit: "ms", target: 300, openclaw: "3500" },
   probe_ms: { unit: "ms", target: 250, openclaw: "5400" },
   ws_idle_5000: { unit: "MiB growth", target: 100, openclaw: "not measured" },
+  chat_latency_200: { unit: "ms p99", target: 10, openclaw: "not measured" },
+  chat_throughput: { unit: "msg/s (at least)", target: 1000, openclaw: "not measured" },
+  memory_soak: { unit: "% RSS change", target: 15, openclaw: "not measured" },
 } as const satisfies Record<string, Spec>;
 
 type Name = keyof typeof SPECS;
 const NAMES = Object.keys(SPECS) as Name[];
 const WS_CLIENTS = 5000;
 const IDLE_MS = 2000;
+const SOAK_MESSAGES = 100_000;
 
-const USAGE = `usage: node bench/run.ts [--runs N] [--quick] [--only ${NAMES.join(",")}]
-  --runs N     runs per measurement (default 15; --quick: 5); ws_idle_5000 always runs once
-  --quick      fewer runs
-  --only LIST  comma-separated measurement names`;
+const USAGE = `usage: node bench/run.ts [--runs N] [--quick] [--only ${NAMES.join(",")}] [--soak-messages N]
+  --runs N            runs per measurement (default 15; --quick: 5); ws_idle_5000 and the chat benches always run once
+  --quick             fewer runs
+  --only LIST         comma-separated measurement names
+  --soak-messages N   messages in memory_soak (default ${SOAK_MESSAGES})`;
 
-function parseCli(argv: string[]): { runs: number; only: Set<Name> } {
-  const { values } = parseArgs({ args: argv, options: { runs: { type: "string" }, quick: { type: "boolean" }, only: { type: "string" }, help: { type: "boolean", short: "h" } } });
+interface CliOptions {
+  runs: number;
+  only: Set<Name>;
+  soakMessages: number;
+}
+
+function parseCli(argv: string[]): CliOptions {
+  const { values } = parseArgs({ args: argv, options: { runs: { type: "string" }, quick: { type: "boolean" }, only: { type: "string" }, "soak-messages": { type: "string" }, help: { type: "boolean", short: "h" } } });
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
     process.exit(0);
@@ -57,7 +70,10 @@ function parseCli(argv: string[]): { runs: number; only: Set<Name> } {
     only.add(name as Name);
   }
   if (only.size === 0) throw new Error("--only selected nothing");
-  return { runs, only };
+  const soakMessages = values["soak-messages"] !== undefined ? Number(values["soak-messages"]) : SOAK_MESSAGES;
+  // The first RSS sample is read after 10,000 answers, so the soak must go well past that.
+  if (!Number.isInteger(soakMessages) || soakMessages < 20_000 || soakMessages > 10_000_000) throw new Error(`Cannot use ${JSON.stringify(values["soak-messages"])} as --soak-messages: expected an integer 20000-10000000`);
+  return { runs, only, soakMessages };
 }
 
 /** Runs a measurement; a thrown error becomes an error result instead of ending the bench. */
@@ -73,14 +89,14 @@ async function guarded(names: Name[], fn: () => Promise<BenchResult[]>): Promise
 const result = (name: Name, samples: number[], extra: Record<string, unknown> = {}) => resultOf(name, SPECS[name].unit, samples, SPECS[name].target, SPECS[name].openclaw, extra);
 
 async function main(): Promise<number> {
-  let opts: { runs: number; only: Set<Name> };
+  let opts: CliOptions;
   try {
     opts = parseCli(process.argv.slice(2));
   } catch (err) {
     process.stderr.write(`bench: ${(err as Error).message}\n${USAGE}\n`);
     return 2;
   }
-  const { runs, only } = opts;
+  const { runs, only, soakMessages } = opts;
   const t0 = performance.now();
   // Other work on this small machine skews every timing; the load average makes that visible.
   const loadBefore = round1(os.loadavg()[0]!);
@@ -135,6 +151,36 @@ async function main(): Promise<number> {
         const spec = SPECS.ws_idle_5000;
         const ok = w.dropped === 0 && w.gateway_connections === WS_CLIENTS && w.pings_per_client_min >= 3;
         return [{ name: "ws_idle_5000", unit: spec.unit, runs: 1, ...w, target: spec.target, pass: ok && w.growth_mb <= spec.target, openclaw: spec.openclaw }];
+      })),
+    );
+  }
+
+  if (only.has("chat_latency_200")) {
+    results.push(
+      ...(await guarded(["chat_latency_200"], async () => {
+        const r = await chatLatency({ rate: 200, sessions: 50, warmupMs: 2000, measureMs: 10_000, windows: 3 });
+        const spec = SPECS.chat_latency_200;
+        return [{ name: "chat_latency_200", unit: spec.unit, runs: 1, ...r.extra, target: spec.target, pass: r.ok && r.p99 <= spec.target, openclaw: spec.openclaw }];
+      })),
+    );
+  }
+
+  if (only.has("chat_throughput")) {
+    results.push(
+      ...(await guarded(["chat_throughput"], async () => {
+        const r = await chatThroughput({ window: 128, sessions: 200, warmupMs: 2000, measureMs: 10_000 });
+        const spec = SPECS.chat_throughput;
+        return [{ name: "chat_throughput", unit: spec.unit, runs: 1, msg_per_s: r.perS, ...r.extra, target: spec.target, pass: r.ok && r.perS >= spec.target, openclaw: spec.openclaw }];
+      })),
+    );
+  }
+
+  if (only.has("memory_soak")) {
+    results.push(
+      ...(await guarded(["memory_soak"], async () => {
+        const r = await memorySoak({ messages: soakMessages, sessions: 200, window: 128, historyLimit: 50, markAt: 10_000 });
+        const spec = SPECS.memory_soak;
+        return [{ name: "memory_soak", unit: spec.unit, runs: 1, rss_change_pct: r.diffPct, ...r.extra, target: spec.target, pass: r.ok && r.diffPct <= spec.target, openclaw: spec.openclaw }];
       })),
     );
   }

@@ -150,21 +150,29 @@ export class Brain {
     if (run.command) return { kind: "notice", text: "Started a new session.", state: "done" };
     const missing = this.o.agent.notConfigured();
     if (missing) return { kind: "notice", text: missing, state: "done" };
-    const timeout = AbortSignal.timeout(timeoutSeconds * 1000);
-    const signal = AbortSignal.any([abort.signal, timeout]);
+    // A timer cleared when the run ends, not AbortSignal.timeout(): that one stays alive (with
+    // everything the run's closures hold) for the whole timeout, so at hundreds of messages a
+    // second the heap grew by rate x timeout.
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      abort.abort(new DOMException(`run timed out after ${timeoutSeconds} s`, "TimeoutError"));
+    }, timeoutSeconds * 1000);
     try {
       const r = await this.o.agent.reply({
         sessionKey: run.sessionKey,
         history: run.history,
-        signal,
+        signal: abort.signal,
         onDelta: (delta) => this.o.emit({ type: "chat", state: "delta", runId: run.runId, sessionKey: run.sessionKey, delta }),
       });
       return { kind: "reply", text: r.text, model: r.model };
     } catch (err) {
-      if (abort.signal.aborted && this.stopped) return { kind: "notice", text: INTERRUPTED_NOTICE, state: "interrupted" };
-      if (abort.signal.aborted) return { kind: "notice", text: "Stopped.", state: "aborted" };
-      this.o.logger.warn({ err, runId: run.runId, timedOut: timeout.aborted }, "run ended without an answer");
-      return { kind: "error", text: errorReply(err, timeoutSeconds, timeout.aborted), error: (err as Error).message };
+      if (!timedOut && abort.signal.aborted && this.stopped) return { kind: "notice", text: INTERRUPTED_NOTICE, state: "interrupted" };
+      if (!timedOut && abort.signal.aborted) return { kind: "notice", text: "Stopped.", state: "aborted" };
+      this.o.logger.warn({ err, runId: run.runId, timedOut }, "run ended without an answer");
+      return { kind: "error", text: errorReply(err, timeoutSeconds, timedOut), error: (err as Error).message };
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -184,13 +192,17 @@ export class Brain {
           if (this.o.store.epoch() !== this.o.epoch) return this.fence();
           const channel = this.channels.get(`${item.channel}:${item.account}`);
           if (!channel) continue; // not running now: stays pending until it is
+          const sendAbort = new AbortController();
+          const sendTimer = setTimeout(() => sendAbort.abort(new DOMException("delivery timed out after 30 s", "TimeoutError")), 30_000);
           try {
-            await channel.deliver({ idempotencyKey: item.idempotencyKey, target: item.target, replyTo: item.replyTo, text: item.text }, AbortSignal.timeout(30_000));
+            await channel.deliver({ idempotencyKey: item.idempotencyKey, target: item.target, replyTo: item.replyTo, text: item.text }, sendAbort.signal);
             if (!markDelivered(this.o.store, item.id, this.o.epoch, this.now())) return this.fence();
           } catch (err) {
             const verdict = markAttemptFailed(this.o.store, item.id, (err as Error).message, this.o.maxDeliveryAttempts ?? 8);
             this.o.logger.warn({ err, outbox: item.id, channel: item.channel, verdict }, "delivery failed");
             if (verdict === "retry") this.scheduleRetry(item.attempts + 1);
+          } finally {
+            clearTimeout(sendTimer);
           }
         }
       } while (this.deliverAgain);

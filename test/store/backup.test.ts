@@ -9,6 +9,7 @@ import { backupStore, defaultBackupPath, fileStamp, restoreStore } from "../../s
 import { openStore } from "../../src/store/db.ts";
 import { tmpDir } from "../helpers/gateway.ts";
 import { addInbound, inboundRows, listDir, newStore, storeFile, thrown } from "./fixtures.ts";
+import { migrations } from "../../src/store/migrations/index.ts";
 
 /**
  * A second connection in another thread inserting inbound rows, one commit each, as fast as it
@@ -62,7 +63,7 @@ for (const method of ["backup", "vacuum"] as const) {
       const r = await backupStore(store.file, out, { method });
       const writtenAfter = writer.written();
       assert.equal(r.out, out);
-      assert.equal(r.schemaVersion, 1);
+      assert.equal(r.schemaVersion, migrations.length);
       assert.equal(r.bytes, fs.statSync(out).size);
       assert.equal(fs.statSync(out).mode & 0o777, 0o600);
       assert.deepEqual(listDir(path.dirname(out)), ["copy.db"], "no temp file, no -wal beside the copy");
@@ -107,7 +108,7 @@ test("restore brings back exactly the backed-up rows and keeps the replaced data
   const r = restoreStore(backup, file, { now: () => Date.UTC(2026, 0, 2, 3, 4, 5) });
   assert.equal(r.kept, `${file}.before-restore-20260102-030405`);
   assert.equal(r.keptWal, null, "the WAL was merged into the kept copy");
-  assert.equal(r.schemaVersion, 1);
+  assert.equal(r.schemaVersion, migrations.length);
   assert.equal(fs.statSync(file).mode & 0o777, 0o600);
   assert.equal(fs.statSync(r.kept!).mode & 0o777, 0o600);
   assert.deepEqual(listDir(path.dirname(file)), ["brain.db", "brain.db.before-restore-20260102-030405"], "no temp file, no stale -wal");

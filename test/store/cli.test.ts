@@ -6,6 +6,7 @@ import { openStore } from "../../src/store/db.ts";
 import { brainEnv, runCli, startGateway, tmpDir } from "../helpers/gateway.ts";
 import { bounded, reapAll, track } from "../gateway/support.ts";
 import { addInbound, inboundRows } from "./fixtures.ts";
+import { migrations } from "../../src/store/migrations/index.ts";
 
 after(reapAll);
 
@@ -23,7 +24,7 @@ test("backup works beside a running gateway; restore refuses while it holds the 
   assert.equal(b.ok, true);
   assert.equal(path.dirname(b.out), path.join(stateDir, "backups"));
   assert.match(path.basename(b.out), /^brain-\d{8}-\d{6}\.db$/);
-  assert.equal(b.schemaVersion, 1);
+  assert.equal(b.schemaVersion, migrations.length);
   assert.equal(fs.statSync(b.out).mode & 0o777, 0o600);
 
   // Changes after the backup, which the restore must undo.

@@ -167,13 +167,14 @@ test("a file that is not SQLite at all is STORE_CORRUPT and is not changed", () 
 
 test("a failing migration leaves nothing of itself behind and names its version", () => {
   const file = storeFile();
-  const broken: Migration = { version: 2, name: "broken", up: (db) => db.exec("CREATE TABLE half (x INTEGER) STRICT; INSERT INTO nowhere VALUES (1)") };
+  const next = migrations.length + 1;
+  const broken: Migration = { version: next, name: "broken", up: (db) => db.exec("CREATE TABLE half (x INTEGER) STRICT; INSERT INTO nowhere VALUES (1)") };
   const err = thrown(() => openStore(file, { migrations: [...migrations, broken] }));
   assert.ok(hasCode(err, "INTERNAL"));
-  assert.match(err.message, /Migration 2 \("broken"\)/);
+  assert.match(err.message, new RegExp(`Migration ${next} \\("broken"\\)`));
   const store = openStore(file);
   try {
-    assert.equal(store.schemaVersion(), 1, "migration 1 committed on its own");
+    assert.equal(store.schemaVersion(), migrations.length, "the known migrations committed on their own");
     assert.equal(store.db.prepare("SELECT 1 FROM sqlite_schema WHERE name = 'half'").get(), undefined);
   } finally {
     store.close();

@@ -1,6 +1,7 @@
 /** The registry of schema migrations, in order. Add a file `NNN-name.ts` and list it here; never edit a released one. */
 import type { Migration } from "../migrate.ts";
 import initial from "./001-initial.ts";
+import inboundSessionState from "./002-inbound-session-state.ts";
 
 /** Every migration this code knows, versions 1..n in order; the last one's version is the schema this code writes. */
-export const migrations: readonly Migration[] = Object.freeze([initial]);
+export const migrations: readonly Migration[] = Object.freeze([initial, inboundSessionState]);
