@@ -28,22 +28,29 @@ export interface Agent {
   models(): ResolvedModels;
 }
 
-/** Reads AGENTS.md again only when it changed (mtime + size), so edits apply without a restart. */
-function promptReader(file: string): () => string {
+/**
+ * The system prompt from AGENTS.md, re-read only when it changed (mtime + size), and looked at
+ * no more than once a second: a stat per reply was measurable at hundreds of messages a second.
+ */
+function promptReader(file: string, now: () => number = Date.now): () => string {
   let cache: { stamp: string; text: string } | undefined;
+  let checkedAt = -Infinity;
+  let current = DEFAULT_SYSTEM_PROMPT;
   return () => {
+    if (now() - checkedAt < 1000) return current;
+    checkedAt = now();
     let stamp: string;
     try {
       const st = fs.statSync(file);
       stamp = `${st.mtimeMs}:${st.size}`;
     } catch {
-      return DEFAULT_SYSTEM_PROMPT;
+      return (current = DEFAULT_SYSTEM_PROMPT);
     }
     if (cache?.stamp !== stamp) {
       const text = fs.readFileSync(file, "utf8").trim();
       cache = { stamp, text: text || DEFAULT_SYSTEM_PROMPT };
     }
-    return cache.text;
+    return (current = cache.text);
   };
 }
 
