@@ -25,7 +25,8 @@ export type BrainEvent =
   | { type: "chat"; state: "delta"; runId: number; sessionKey: string; delta: string }
   | { type: "chat"; state: "final"; runId: number; sessionKey: string; text: string; model: string | null }
   | { type: "chat"; state: "error" | "aborted"; runId: number; sessionKey: string; text: string }
-  | { type: "fenced"; epoch: number };
+  | { type: "fenced"; epoch: number }
+  | { type: "store-failed"; error: Error };
 
 export interface BrainOptions {
   store: StoreHandle;
@@ -84,11 +85,19 @@ export class Brain {
     return { interrupted };
   }
 
-  /** Makes a batch durable (dedupe + cursor in one transaction), then schedules work. */
-  ingest(channel: string, account: string, batch: InboundBatch): IngestOutcome {
-    const out = ingestBatch(this.o.store, channel, account, batch, (m) => this.o.sessionKeyOf(channel, account, m), this.now());
-    if (out.duplicates) this.o.logger.info({ channel, account, duplicates: out.duplicateIds }, "dropped duplicate inbound message(s)");
+  /**
+   * Makes a batch durable (dedupe + cursor in one transaction), then schedules work. The write
+   * joins the store's group commit; the promise resolves once it is on disk, and only then may
+   * the channel acknowledge the batch.
+   */
+  async ingest(channel: string, account: string, batch: InboundBatch): Promise<IngestOutcome> {
+    const { value: out, durable } = this.o.store.grouped(() =>
+      ingestBatch(this.o.store, channel, account, batch, (m) => this.o.sessionKeyOf(channel, account, m), this.now()),
+    );
+    // Runs claimed now join the same group, and wait for it before they call the model.
     if (out.accepted) this.kick();
+    await durable;
+    if (out.duplicates) this.o.logger.info({ channel, account, duplicates: out.duplicateIds }, "dropped duplicate inbound message(s)");
     return out;
   }
 
@@ -114,30 +123,37 @@ export class Brain {
     if (!this.started || this.stopped || this.fenced) return;
     const s = this.o.settings();
     while (this.running.size < s.maxConcurrentRuns) {
-      const run = claimNext(this.o.store, { agentId: s.agentId, historyLimit: s.historyLimit, policy: s.reset, epoch: this.o.epoch, now: this.now(), busy: this.busySessions });
+      const opts = { agentId: s.agentId, historyLimit: s.historyLimit, policy: s.reset, epoch: this.o.epoch, now: this.now(), busy: this.busySessions };
+      const { value: run, durable } = this.o.store.grouped(() => claimNext(this.o.store, opts));
       if (!run) return;
-      void this.execute(run, s.timeoutSeconds);
+      void this.execute(run, durable, s.timeoutSeconds);
     }
   }
 
-  private async execute(run: ClaimedRun, timeoutSeconds: number): Promise<void> {
+  /** Runs one claimed message: waits for the claim to be on disk, thinks, then writes the outcome and its reply. */
+  private async execute(run: ClaimedRun, claimed: Promise<void>, timeoutSeconds: number): Promise<void> {
     const abort = new AbortController();
     this.running.set(run.runId, { sessionKey: run.sessionKey, abort });
     this.busySessions.add(run.sessionKey);
     const emit = this.o.emit;
-    let outcome: RunOutcome;
     try {
-      outcome = await this.think(run, abort, timeoutSeconds);
-    } catch (err) {
-      this.o.logger.error({ err, runId: run.runId }, "run failed unexpectedly");
-      outcome = { kind: "error", text: "Something went wrong on my side. Please try again.", error: (err as Error).message };
-    }
-    try {
-      finishRun(this.o.store, run, outcome, this.o.epoch, this.now());
+      // The model is called only once the claim is durable: after a crash this message is
+      // then 'running' (answered with a notice), never run a second time.
+      await claimed;
+      let outcome: RunOutcome;
+      try {
+        outcome = await this.think(run, abort, timeoutSeconds);
+      } catch (err) {
+        this.o.logger.error({ err, runId: run.runId }, "run failed unexpectedly");
+        outcome = { kind: "error", text: "Something went wrong on my side. Please try again.", error: (err as Error).message };
+      }
+      await this.o.store.grouped(() => finishRun(this.o.store, run, outcome, this.o.epoch, this.now())).durable;
       if (outcome.kind === "reply") emit({ type: "chat", state: "final", runId: run.runId, sessionKey: run.sessionKey, text: outcome.text, model: outcome.model });
       else if (outcome.kind === "notice" && outcome.state === "done") emit({ type: "chat", state: "final", runId: run.runId, sessionKey: run.sessionKey, text: outcome.text, model: null });
       else emit({ type: "chat", state: outcome.kind === "error" ? "error" : "aborted", runId: run.runId, sessionKey: run.sessionKey, text: outcome.text });
       // A stop-interrupted reply is delivered by the next start (the gateway is going away).
+    } catch (err) {
+      return this.storeFailed(err);
     } finally {
       this.running.delete(run.runId);
       this.busySessions.delete(run.sessionKey);
@@ -196,9 +212,10 @@ export class Brain {
           const sendTimer = setTimeout(() => sendAbort.abort(new DOMException("delivery timed out after 30 s", "TimeoutError")), 30_000);
           try {
             await channel.deliver({ idempotencyKey: item.idempotencyKey, target: item.target, replyTo: item.replyTo, text: item.text }, sendAbort.signal);
-            if (!markDelivered(this.o.store, item.id, this.o.epoch, this.now())) return this.fence();
+            // Marks of one turn of the event loop share one commit.
+            if (!this.o.store.grouped(() => markDelivered(this.o.store, item.id, this.o.epoch, this.now())).value) return this.fence();
           } catch (err) {
-            const verdict = markAttemptFailed(this.o.store, item.id, (err as Error).message, this.o.maxDeliveryAttempts ?? 8);
+            const verdict = this.o.store.grouped(() => markAttemptFailed(this.o.store, item.id, (err as Error).message, this.o.maxDeliveryAttempts ?? 8)).value;
             this.o.logger.warn({ err, outbox: item.id, channel: item.channel, verdict }, "delivery failed");
             if (verdict === "retry") this.scheduleRetry(item.attempts + 1);
           } finally {
@@ -227,6 +244,19 @@ export class Brain {
     this.o.logger.fatal({ epoch: this.o.epoch, current: this.o.store.epoch() }, "fenced: another process took this brain; no more deliveries from this one");
     for (const r of this.running.values()) r.abort.abort(new Error("fenced"));
     this.o.emit({ type: "fenced", epoch: this.o.epoch });
+  }
+
+  /**
+   * A group commit failed (disk full, I/O error) and was rolled back: what this process holds in
+   * memory no longer matches the disk. It stops working and says so; a restart recovers from
+   * the disk, where every acknowledged message and written reply is.
+   */
+  private storeFailed(err: unknown): void {
+    if (this.fenced || this.stopped) return;
+    this.fenced = true;
+    this.o.logger.fatal({ err }, "a write to the brain's database failed; this gateway stops working and exits");
+    for (const r of this.running.values()) r.abort.abort(new Error("store failed"));
+    this.o.emit({ type: "store-failed", error: err as Error });
   }
 
   /** Stops taking work: aborts runs after `graceMs`, waits for them to write their outcome. */

@@ -130,6 +130,8 @@ export async function serve(p: PreparedStart): Promise<GatewayHandle> {
         wsRef.broadcast("chat", payload);
       } else if (e.type === "fenced") {
         opts.onFatal?.(new OnebrainError("GATEWAY_LOCK_HELD", `Another process took this brain (fencing epoch ${e.epoch} is stale): this gateway stops delivering and exits`));
+      } else if (e.type === "store-failed") {
+        opts.onFatal?.(new OnebrainError("STORE_WRITE_FAILED", `A write to the brain's database failed (${e.error.message}): this gateway stops and exits; a restart recovers from the disk`, { cause: e.error }));
       }
     };
     lag.start();

@@ -15,6 +15,7 @@ import { secretFingerprint } from "./auth.ts";
 import { clientInfo, originAllowed, type ClientInfo } from "./client.ts";
 import type { GatewayContext } from "./context.ts";
 import { handlers, isMethod, parseParams } from "./rpc.ts";
+import { TurnBatcher } from "./ws-batch.ts";
 
 interface Conn {
   id: string;
@@ -31,6 +32,8 @@ interface Conn {
   /** The `client.id` given in connect (the sender of WebChat messages). */
   clientId: string;
   handshakeTimer: NodeJS.Timeout | undefined;
+  /** The upgraded TCP socket (corked for a turn by the batcher). */
+  socket: Duplex;
 }
 
 export interface WsGateway {
@@ -57,6 +60,7 @@ export function createWsGateway(ctx: GatewayContext): WsGateway {
   const conns = new Set<Conn>();
   let draining = false;
 
+  const batcher = new TurnBatcher();
   const sendFrame = (c: Conn, frame: object): void => {
     if (c.ws.readyState !== WebSocket.OPEN) return;
     if (c.ws.bufferedAmount > cfg().maxBufferedBytes) {
@@ -65,6 +69,7 @@ export function createWsGateway(ctx: GatewayContext): WsGateway {
       setTimeout(() => c.ws.terminate(), 1000).unref();
       return;
     }
+    batcher.hold(c.socket);
     c.ws.send(JSON.stringify(frame));
   };
   const sendEvent = (c: Conn, event: string, payload: unknown): void => sendFrame(c, { type: "event", event, payload, seq: c.seq++ });
@@ -160,8 +165,8 @@ export function createWsGateway(ctx: GatewayContext): WsGateway {
     void dispatch(c, frame.data);
   }
 
-  function onConnection(ws: WebSocket, client: ClientInfo): void {
-    const c: Conn = { id: crypto.randomUUID(), ws, client, authed: false, secretFp: null, alive: true, seq: 0, inflight: 0, quiet: false, clientId: "", handshakeTimer: undefined };
+  function onConnection(ws: WebSocket, client: ClientInfo, socket: Duplex): void {
+    const c: Conn = { id: crypto.randomUUID(), ws, client, authed: false, secretFp: null, alive: true, seq: 0, inflight: 0, quiet: false, clientId: "", handshakeTimer: undefined, socket };
     conns.add(c);
     c.handshakeTimer = setTimeout(() => closeWith(c, closeCodes.HANDSHAKE_TIMEOUT, "handshake timeout"), cfg().handshakeTimeoutMs);
     ws.on("message", (data, isBinary) => onMessage(c, data, isBinary));
@@ -206,7 +211,7 @@ export function createWsGateway(ctx: GatewayContext): WsGateway {
       }
       const wait = ctx.auth().mode === "none" ? 0 : ctx.limiter.retryAfterMs(client.address);
       if (wait > 0) return rejectUpgrade(socket, 429, "Too Many Requests", { "Retry-After": String(Math.ceil(wait / 1000)) });
-      wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, client));
+      wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, client, socket));
     },
     count: () => conns.size,
     broadcast(event, payload) {

@@ -10,6 +10,7 @@ import path from "node:path";
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { OnebrainError } from "../shared/errors.ts";
 import { corruptStoreError, isCorruption, isFileSystemError, quickCheck, unusableStoreError } from "./check.ts";
+import { GroupCommit } from "./group-commit.ts";
 import { assertNotTooNew, migrate, readSchemaVersion, type Migration } from "./migrate.ts";
 import { migrations as allMigrations } from "./migrations/index.ts";
 
@@ -27,6 +28,14 @@ export interface Store {
    * `fn` must be synchronous: an async one would commit before its awaits finish.
    */
   transaction<T>(fn: () => T): T;
+  /**
+   * Group commit: runs `fn` now, inside the write group of this turn of the event loop (one
+   * transaction that every `grouped` call until the next `setImmediate` joins, each in its own
+   * SAVEPOINT), and returns its value at once. `durable` settles when the group's COMMIT is on
+   * disk; act on the write (acknowledge, call a model, send) only after it resolves. A
+   * `transaction()` call commits the open group first, so its own guarantee is unchanged.
+   */
+  grouped<T>(fn: () => T): Grouped<T>;
   /** The highest applied migration version. */
   schemaVersion(): number;
   /** The current fencing epoch (0 for a brain never taken by a gateway). */
@@ -35,6 +44,13 @@ export interface Store {
   bumpEpoch(): number;
   /** Closes the connection (SQLite checkpoints the WAL if this was the last one). Idempotent. */
   close(): void;
+}
+
+/** What `Store.grouped` returns: the value now, durability later. */
+export interface Grouped<T> {
+  value: T;
+  /** Resolves once the write is committed; rejects (STORE_WRITE_FAILED) if the group's COMMIT failed and was rolled back. */
+  durable: Promise<void>;
 }
 
 /** Options of `openStore`. */
@@ -106,17 +122,25 @@ function createStore(db: DatabaseSync, file: string): Store {
     return stmt;
   };
 
+  // Transaction control through cached statements: parsed once, not at every BEGIN and COMMIT.
+  const exec = (sql: string): void => void prepare(sql).run();
+
   const rollback = (savepoint: string | null): void => {
     try {
-      db.exec(savepoint ? `ROLLBACK TO ${savepoint}; RELEASE ${savepoint}` : "ROLLBACK");
+      if (savepoint) {
+        exec(`ROLLBACK TO ${savepoint}`);
+        exec(`RELEASE ${savepoint}`);
+      } else exec("ROLLBACK");
     } catch {
       // SQLite already ended the transaction (disk full, I/O error): nothing left to undo.
     }
   };
 
-  const transaction = <T>(fn: () => T): T => {
-    const savepoint = depth === 0 ? null : `sp${depth}`;
-    db.exec(savepoint ? `SAVEPOINT ${savepoint}` : "BEGIN IMMEDIATE");
+  const groups = new GroupCommit(exec, file);
+
+  /** Runs `fn` in a transaction (savepoint null) or a savepoint; undoes it (ROLLBACK or ROLLBACK TO) when it throws. */
+  const within = <T>(savepoint: string | null, fn: () => T): T => {
+    exec(savepoint ? `SAVEPOINT ${savepoint}` : "BEGIN IMMEDIATE");
     depth++;
     let result: T;
     try {
@@ -131,7 +155,7 @@ function createStore(db: DatabaseSync, file: string): Store {
     }
     depth--;
     try {
-      db.exec(savepoint ? `RELEASE ${savepoint}` : "COMMIT");
+      exec(savepoint ? `RELEASE ${savepoint}` : "COMMIT");
     } catch (err) {
       rollback(savepoint);
       throw err;
@@ -139,11 +163,25 @@ function createStore(db: DatabaseSync, file: string): Store {
     return result;
   };
 
+  const transaction = <T>(fn: () => T): T => {
+    if (depth > 0) return within(`sp${depth}`, fn);
+    // A top-level transaction promises durability when it returns: the open group goes first.
+    groups.commit();
+    return within(null, fn);
+  };
+
+  const grouped = <T>(fn: () => T): Grouped<T> => {
+    if (depth > 0) throw new OnebrainError("INTERNAL", "Store.grouped() was called inside a transaction: its durability would be the caller's");
+    const durable = groups.join();
+    return { value: within("grp", fn), durable };
+  };
+
   return {
     db,
     file,
     prepare,
     transaction,
+    grouped,
     schemaVersion: () => readSchemaVersion(db) ?? 0,
     epoch() {
       const row = prepare("SELECT value FROM meta WHERE key = 'epoch'").get() as { value: string } | undefined;
@@ -156,6 +194,7 @@ function createStore(db: DatabaseSync, file: string): Store {
     },
     close() {
       if (closed) return;
+      groups.closeSync();
       closed = true;
       cache.clear();
       db.close();

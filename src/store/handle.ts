@@ -14,6 +14,11 @@ export interface StoreHandle {
   prepare(sql: string): StatementSync;
   /** Runs `fn` in one transaction (BEGIN IMMEDIATE ... COMMIT; ROLLBACK when it throws). */
   transaction<T>(fn: () => T): T;
+  /**
+   * Group commit: runs `fn` now in the open write group and returns its value; `durable`
+   * resolves once the group's COMMIT is on disk (see Store.grouped).
+   */
+  grouped<T>(fn: () => T): { value: T; durable: Promise<void> };
   /** The persistent fencing epoch, as it is in the database now. */
   epoch(): number;
 }

@@ -18,10 +18,10 @@ test("the same inbound message delivered three times gives one run and one reply
   assert.equal((h.store.db.prepare("SELECT count(*) AS n FROM inbound").get() as { n: number }).n, 1);
 });
 
-test("the cursor is committed with the messages it covers, and duplicates are reported", () => {
+test("the cursor is committed with the messages it covers, and duplicates are reported", async () => {
   const h = harness();
-  const first = h.brain.ingest("test", "a1", { messages: [msg("1", "a"), msg("2", "b")], cursor: "3" });
-  const again = h.brain.ingest("test", "a1", { messages: [msg("2", "b"), msg("3", "c")], cursor: "4" });
+  const first = await h.brain.ingest("test", "a1", { messages: [msg("1", "a"), msg("2", "b")], cursor: "3" });
+  const again = await h.brain.ingest("test", "a1", { messages: [msg("2", "b"), msg("3", "c")], cursor: "4" });
   assert.deepEqual([first.accepted, first.duplicates, again.accepted, again.duplicates], [2, 0, 1, 1]);
   assert.equal((h.store.db.prepare("SELECT cursor FROM channel_cursors WHERE channel = 'test'").get() as { cursor: string }).cursor, "4");
 });

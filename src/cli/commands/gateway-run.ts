@@ -1,6 +1,6 @@
 /** `onebrain gateway [run]`: the gateway in the foreground, with signals wired to a clean stop. */
 import { loadConfig } from "../../config/load.ts";
-import { hasCode, type OnebrainError } from "../../shared/errors.ts";
+import { hasCode, OnebrainError } from "../../shared/errors.ts";
 import { startGateway, type GatewayHandle } from "../../server/gateway.ts";
 import { brainPaths, type GlobalOptions } from "../brain.ts";
 import { forceClear } from "./force.ts";
@@ -9,9 +9,11 @@ import { forceClear } from "./force.ts";
 export default async function run(global: GlobalOptions, opts: { port?: string; force?: boolean; yes?: boolean; json?: boolean }): Promise<void> {
   const paths = brainPaths(global);
   const loaded = loadConfig(paths.configPath);
+  // Fenced (another process took the brain: exit 10) or the store failed (exit 29).
   const onFatal = (err: Error) => {
-    handle?.ctx.logger.fatal({ err }, "stopping: this process no longer owns the brain");
-    void handle?.stop("fenced").finally(() => process.exit(10));
+    handle?.ctx.logger.fatal({ err }, "stopping: this process can no longer act for the brain");
+    const code = err instanceof OnebrainError ? err.exitCode : 1;
+    void handle?.stop(err.message).finally(() => process.exit(code));
   };
   const start = () => startGateway({ paths, loaded, portFlag: opts.port, consoleStyle: opts.json ? "json" : undefined, onFatal });
   // Signal handlers go in before the start: "gateway listening" is logged a moment before start()
