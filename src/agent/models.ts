@@ -62,8 +62,9 @@ export interface ResolvedModels {
 
 /** Test seams passed through to every provider. */
 export interface ResolveDeps {
-  fetch?: typeof fetch;
   clock?: Partial<RetryClock>;
+  /** Where requests for `baseUrl` really go (tests send the public APIs' URLs to the fake server). */
+  route?: (baseUrl: string) => string;
 }
 
 /** Resolves config + env into providers; never throws, never returns a key value. */
@@ -106,11 +107,10 @@ export function resolveModels(config: ModelsConfig, env: NodeJS.ProcessEnv = pro
       providerKinds[kind].create({
         name,
         model,
-        baseUrl,
+        baseUrl: deps.route ? deps.route(baseUrl) : baseUrl,
         ...(key ? { apiKey: key } : {}),
         retry: { retries: config.retries, requestTimeoutMs: config.requestTimeoutSeconds * 1000 },
         ...(deps.clock ? { clock: deps.clock } : {}),
-        ...(deps.fetch ? { fetch: deps.fetch } : {}),
       }),
     );
     descriptions.push({ ref, provider: name, model, kind, baseUrl, role, apiKey: maskSecret(key), keySource: (key && source) || null });

@@ -105,12 +105,14 @@ async function attempt(who: ModelRef, send: SendOnce, req: CompletionRequest, n:
   const ac = new AbortController();
   let timedOut = false;
   let timer: NodeJS.Timeout | undefined;
+  // One timer per attempt, pushed back on each sign of progress (refresh() re-arms it in place).
   const progress = () => {
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      timedOut = true;
-      ac.abort(new DOMException("the model request made no progress", "AbortError"));
-    }, timeoutMs);
+    if (timer) timer.refresh();
+    else
+      timer = setTimeout(() => {
+        timedOut = true;
+        ac.abort(new DOMException("the model request made no progress", "AbortError"));
+      }, timeoutMs);
   };
   const onAbort = () => ac.abort(req.signal.reason);
   req.signal.addEventListener("abort", onAbort, { once: true });
@@ -127,9 +129,9 @@ async function attempt(who: ModelRef, send: SendOnce, req: CompletionRequest, n:
     if (req.signal.aborted) throw abortFailure(who, req.signal.reason);
     if (timedOut) throw modelFailure(who, "timeout", `no response progress for ${timeoutMs / 1000} s`, { retryable: true }, err);
     if (failureDetails(err)) throw err;
-    // Anything else escaped fetch or the body stream: a refused, reset or dropped connection.
-    const e = err as Error & { cause?: { code?: string; message?: string } };
-    const why = e.cause?.code ?? e.cause?.message ?? e.message;
+    // Anything else escaped the request or the body stream: a refused, reset or dropped connection.
+    const e = err as Error & { code?: string; cause?: { code?: string; message?: string } };
+    const why = e.cause?.code ?? e.cause?.message ?? (e.code?.startsWith("E") ? e.code : e.message);
     throw modelFailure(who, "network", `network error: ${why}`, { retryable: true }, err);
   } finally {
     clearTimeout(timer);

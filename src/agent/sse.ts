@@ -1,5 +1,5 @@
 /**
- * A small Server-Sent Events parser (the WHATWG `text/event-stream` rules) over a fetch body.
+ * A small Server-Sent Events parser (the WHATWG `text/event-stream` rules) over a response body.
  * Both model wire formats stream this way; chunk boundaries fall anywhere, even inside a
  * `\r\n` pair or a multi-byte character, so the parser buffers until a line is complete.
  */
@@ -11,22 +11,20 @@ export interface SseEvent {
   id?: string;
 }
 
-/** Yields the events of an SSE byte stream; cancelling the iteration cancels the stream. */
-export async function* parseSse(body: ReadableStream<Uint8Array>): AsyncGenerator<SseEvent> {
-  const reader = body.getReader();
+/**
+ * Yields the events of an SSE body: text chunks (already decoded) or bytes (decoded here, a
+ * character split between chunks included). Stopping early returns the body's iterator, which
+ * lets its connection go.
+ */
+export async function* parseSse(body: AsyncIterable<string | Uint8Array>): AsyncGenerator<SseEvent> {
   const decoder = new TextDecoder();
   const parser = new SseLineParser();
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      const text = done ? decoder.decode() : decoder.decode(value, { stream: true });
-      yield* parser.push(text, done);
-      if (done) return;
-    }
-  } finally {
-    // Runs on early exit too (break, throw, abort): releases the socket instead of leaking it.
-    await reader.cancel().catch(() => {});
+  for await (const chunk of body) {
+    const text = typeof chunk === "string" ? chunk : decoder.decode(chunk, { stream: true });
+    const events = parser.push(text);
+    for (let i = 0; i < events.length; i++) yield events[i]!;
   }
+  yield* parser.push(decoder.decode(), true);
 }
 
 /** The line-level state machine, separate from I/O so the edge cases are easy to test. */

@@ -24,7 +24,7 @@ beforeEach(() => (fake.reset(), backup.reset()));
 
 /** Sends calls for the public APIs to the fake server instead, so the default URLs are exercised. */
 const deps = (): ResolveDeps => ({
-  fetch: (url, init) => fetch(String(url).replace("https://api.anthropic.com", fake.anthropicUrl).replace("https://api.openai.com/v1", fake.openaiUrl), init),
+  route: (baseUrl) => baseUrl.replace("https://api.anthropic.com", fake.anthropicUrl).replace("https://api.openai.com/v1", fake.openaiUrl),
   clock: { sleep: async () => {} },
 });
 

@@ -5,6 +5,7 @@
 import { isRetryableStatus, modelFailure, scrubSecret, type ModelRef } from "../failure.ts";
 import { defaultRetryPolicy, systemClock, type Attempt, type RetryClock, type RetryPolicy } from "../retry.ts";
 import { parseSse, type SseEvent } from "../sse.ts";
+import { post, type HttpAnswer } from "./transport.ts";
 
 /** What every provider is built from (models.ts fills it from config and env). */
 export interface ProviderOptions {
@@ -17,7 +18,6 @@ export interface ProviderOptions {
   apiKey?: string;
   retry?: Partial<RetryPolicy>;
   clock?: Partial<RetryClock>;
-  fetch?: typeof fetch;
 }
 
 /** The options with every default applied. */
@@ -27,7 +27,6 @@ export function withDefaults(opts: ProviderOptions, defaultBaseUrl: string) {
     baseUrl: (opts.baseUrl ?? defaultBaseUrl).replace(/\/+$/, ""),
     policy: { ...defaultRetryPolicy, ...opts.retry },
     clock: { ...systemClock, ...opts.clock },
-    fetch: opts.fetch ?? fetch,
   };
 }
 
@@ -39,7 +38,6 @@ export interface StreamRequest {
   body: unknown;
   /** The API key, so that it can be scrubbed from any server text we repeat. */
   secret: string | undefined;
-  fetch: typeof fetch;
 }
 
 /** Error bodies are read only this far: enough for a message, never a whole HTML page. */
@@ -47,23 +45,18 @@ const MAX_ERROR_BODY = 4096;
 
 /** Posts the request and yields its SSE events, pushing the attempt's timeout back on each one. */
 export async function* postEvents(r: StreamRequest, attempt: Attempt): AsyncGenerator<SseEvent> {
-  const res = await r.fetch(r.url, {
-    method: "POST",
-    headers: { "content-type": "application/json", accept: "text/event-stream", ...r.headers },
-    body: JSON.stringify(r.body),
-    signal: attempt.signal,
-  });
+  const res = await post(r.url, { "content-type": "application/json", accept: "text/event-stream", ...r.headers }, JSON.stringify(r.body), attempt.signal);
   attempt.progress();
-  if (!res.ok) throw await httpFailure(r, res);
-  const type = res.headers.get("content-type") ?? "";
+  if (res.status < 200 || res.status > 299) throw await httpFailure(r, res);
+  const type = res.header("content-type") ?? "";
   // Only the clear mismatches are refused here (a server that ignored "stream": true, or a web
   // page at a wrong baseUrl); odd content types from proxies still get parsed, and a stream
   // without its terminal event fails later anyway.
-  if (!res.body || /json|html/i.test(type)) {
-    await res.body?.cancel().catch(() => {});
-    throw modelFailure(r.who, "malformed", `expected an event stream, got ${JSON.stringify(type || "no body")} (is the baseUrl right, and does the server support "stream": true?)`, { retryable: false });
+  if (/json|html/i.test(type)) {
+    res.discard();
+    throw modelFailure(r.who, "malformed", `expected an event stream, got ${JSON.stringify(type)} (is the baseUrl right, and does the server support "stream": true?)`, { retryable: false });
   }
-  for await (const event of parseSse(res.body)) {
+  for await (const event of parseSse(res.chunks())) {
     attempt.progress();
     yield event;
   }
@@ -96,11 +89,11 @@ export function truncated(who: ModelRef, expected: string): Error {
   return modelFailure(who, "malformed", `the stream ended before ${expected}`, { retryable: true });
 }
 
-async function httpFailure(r: StreamRequest, res: Response) {
-  const body = scrubSecret(await readSome(res), r.secret);
+async function httpFailure(r: StreamRequest, res: HttpAnswer) {
+  const body = scrubSecret(await res.text(MAX_ERROR_BODY), r.secret);
   const detail = errorMessage(body);
-  const retryAfterMs = res.headers.get("retry-after-ms");
-  const retryAfter = retryAfterMs && /^\d+$/.test(retryAfterMs) ? String(Number(retryAfterMs) / 1000) : (res.headers.get("retry-after") ?? undefined);
+  const retryAfterMs = res.header("retry-after-ms");
+  const retryAfter = retryAfterMs && /^\d+$/.test(retryAfterMs) ? String(Number(retryAfterMs) / 1000) : res.header("retry-after");
   const statusText = res.statusText ? ` ${res.statusText}` : "";
   return modelFailure(r.who, "http", `HTTP ${res.status}${statusText}${detail ? `: ${detail}` : ""}`, {
     httpStatus: res.status,
@@ -119,23 +112,4 @@ function errorMessage(body: string): string {
     // not JSON: fall through
   }
   return body.replace(/\s+/g, " ").trim().slice(0, 200);
-}
-
-async function readSome(res: Response): Promise<string> {
-  if (!res.body) return "";
-  const reader = res.body.getReader();
-  const decoder = new TextDecoder();
-  let text = "";
-  try {
-    while (text.length < MAX_ERROR_BODY) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      text += decoder.decode(value, { stream: true });
-    }
-  } catch {
-    // a body cut short still has a status worth reporting
-  } finally {
-    await reader.cancel().catch(() => {});
-  }
-  return text.slice(0, MAX_ERROR_BODY);
 }

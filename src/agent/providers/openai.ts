@@ -14,7 +14,7 @@ export const OPENAI_BASE_URL = "https://api.openai.com/v1";
 
 /** A provider speaking OpenAI-compatible Chat Completions. */
 export function createOpenAIProvider(opts: ProviderOptions): ModelProvider {
-  const { who, baseUrl, policy, clock, fetch } = withDefaults(opts, OPENAI_BASE_URL);
+  const { who, baseUrl, policy, clock } = withDefaults(opts, OPENAI_BASE_URL);
   const apiKey = opts.apiKey;
 
   const send: SendOnce = async (req, attempt) => {
@@ -26,7 +26,6 @@ export function createOpenAIProvider(opts: ProviderOptions): ModelProvider {
         headers: apiKey ? { authorization: `Bearer ${apiKey}` } : {},
         body: requestBody(who.model, req),
         secret: apiKey,
-        fetch,
       },
       attempt,
     );
