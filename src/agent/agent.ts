@@ -20,11 +20,19 @@ export interface AgentOptions {
   deps?: ResolveDeps;
 }
 
+export interface AgentHealth {
+  lastSuccessAt: number | null;
+  lastFailureAt: number | null;
+  lastFailure: string | null;
+}
+
 export interface Agent {
   notConfigured(): string | null;
   reply(req: { history: Array<{ role: "user" | "assistant"; content: string }>; signal: AbortSignal; onDelta: (text: string) => void }): Promise<{ text: string; model: string }>;
   /** One line for status: the models in order (keys masked), or "not configured". */
   describe(): string;
+  /** When a reply last succeeded and last failed (epoch ms), and why it failed (no secret in it). */
+  health(): AgentHealth;
   models(): ResolvedModels;
 }
 
@@ -63,14 +71,26 @@ export function createAgent(o: AgentOptions): Agent {
     if (resolved?.for !== config) resolved = { for: config, models: resolveModels(config.models, o.env ?? process.env, o.deps ?? {}) };
     return resolved.models;
   };
+  const health: AgentHealth = { lastSuccessAt: null, lastFailureAt: null, lastFailure: null };
   return {
     notConfigured: () => models().notConfiguredReason,
     describe: () => describeModels(models()),
+    health: () => ({ ...health }),
     models,
     async reply(req) {
       const m = models();
-      const r = await completeWithFallback(m.providers, { system: systemPrompt(), messages: req.history, maxTokens: m.maxTokens, signal: req.signal, onDelta: req.onDelta });
-      return { text: r.text, model: `${r.provider}/${r.model}` };
+      try {
+        const r = await completeWithFallback(m.providers, { system: systemPrompt(), messages: req.history, maxTokens: m.maxTokens, signal: req.signal, onDelta: req.onDelta });
+        health.lastSuccessAt = Date.now();
+        return { text: r.text, model: `${r.provider}/${r.model}` };
+      } catch (err) {
+        // An abort by the user or a stopping gateway says nothing about the model.
+        if (!req.signal.aborted || (req.signal.reason as Error | undefined)?.name === "TimeoutError") {
+          health.lastFailureAt = Date.now();
+          health.lastFailure = (err as Error).message.slice(0, 500);
+        }
+        throw err;
+      }
     },
   };
 }

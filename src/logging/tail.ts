@@ -47,33 +47,35 @@ export interface FollowOptions {
   signal?: AbortSignal;
   /** Lines shown before following; default 200. */
   limit?: number;
+  /** Start at this cursor (of an earlier `tailLog`) instead of showing the last lines: nothing missed, nothing repeated. */
+  cursor?: number;
 }
 
 /** Calls `onLines` with the last lines, then with new lines as they are written, across rotations, until `signal` aborts. */
 export async function followLog(
   file: string,
-  onLines: (lines: string[], info: { reset: boolean; truncated: boolean }) => void | Promise<void>,
+  onLines: (lines: string[], info: { reset: boolean; truncated: boolean; cursor: number }) => void | Promise<void>,
   options: FollowOptions = {},
 ): Promise<void> {
   const { intervalMs = 1000, signal } = options;
-  let prev = await readSlice({ file, limit: options.limit });
-  if (prev.lines.length) await onLines(prev.lines, { reset: false, truncated: prev.truncated });
+  let prev = await readSlice(options.cursor === undefined ? { file, limit: options.limit } : { file, cursor: options.cursor, limit: MAX_LIMIT, maxBytes: MAX_BYTES });
+  if (prev.lines.length) await onLines(prev.lines, { reset: prev.reset, truncated: prev.truncated, cursor: prev.cursor });
   while (!signal?.aborted) {
     try {
       await sleep(intervalMs, undefined, { signal });
     } catch {
       return; // aborted
     }
-    let next = await readSlice({ file, cursor: prev.cursor });
+    let next = await readSlice({ file, cursor: prev.cursor, limit: MAX_LIMIT, maxBytes: MAX_BYTES });
     if (next.ino !== undefined && prev.ino !== undefined && next.ino !== prev.ino) {
       // Rotated: the lines written after our last read and before the rename are now in `.1`.
       const old = await readSlice({ file: `${file}.1`, cursor: prev.cursor });
-      if (old.ino === prev.ino && old.lines.length) await onLines(old.lines, { reset: false, truncated: old.truncated });
+      if (old.ino === prev.ino && old.lines.length) await onLines(old.lines, { reset: false, truncated: old.truncated, cursor: 0 });
       next = await readSlice({ file, cursor: 0 });
     } else if (next.ino === undefined) {
       continue; // between rename and reopen: keep our place and look again
     }
-    if (next.lines.length || next.reset) await onLines(next.lines, { reset: next.reset, truncated: next.truncated });
+    if (next.lines.length || next.reset) await onLines(next.lines, { reset: next.reset, truncated: next.truncated, cursor: next.cursor });
     prev = next;
   }
 }

@@ -9,8 +9,10 @@ export const methodParams = {
       cursor: z.optional(z.int().check(z.minimum(0))),
       limit: z.optional(z.int().check(z.minimum(1), z.maximum(5000))),
       maxBytes: z.optional(z.int().check(z.minimum(1), z.maximum(4 * 1024 * 1024))),
+      follow: z.optional(z.boolean()),
     }),
   ),
+  "logs.unfollow": z.optional(z.object({})),
   "chat.send": z.object({
     text: z.string().check(z.minLength(1), z.maxLength(64 * 1024)),
     idempotencyKey: z.string().check(z.minLength(1), z.maxLength(128)),
@@ -33,6 +35,6 @@ export type MethodName = keyof typeof methodParams;
 
 export const METHODS = Object.keys(methodParams) as MethodName[];
 
-export const EVENTS = ["connect.challenge", "tick", "shutdown", "chat"] as const;
+export const EVENTS = ["connect.challenge", "tick", "shutdown", "chat", "log"] as const;
 
 export type EventName = (typeof EVENTS)[number];

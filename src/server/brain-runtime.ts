@@ -8,7 +8,7 @@ import path from "node:path";
 import type { Logger } from "pino";
 import { createAgent, type Agent } from "../agent/agent.ts";
 import { Brain, type BrainEvent } from "../brain/brain.ts";
-import type { InboundMessage } from "../channels/channel.ts";
+import type { ChannelState, InboundMessage } from "../channels/channel.ts";
 import { WebChatChannel, WEBCHAT } from "../channels/webchat.ts";
 import type { Config } from "../config/schema.ts";
 import type { BrainPaths, Env } from "../paths/paths.ts";
@@ -16,6 +16,9 @@ import { sessionKey } from "../sessions/keys.ts";
 import { openStore, type Store } from "../store/db.ts";
 
 export const AGENT_ID = "main";
+
+/** A channel account and its last reported state (docs/protocol.md, `status.channels`). */
+export type ChannelStatus = { id: string; account: string } & ChannelState;
 
 export interface BrainRuntime {
   store: Store;
@@ -25,6 +28,8 @@ export interface BrainRuntime {
   epoch: number;
   /** The session key a WebChat client without an explicit key talks to. */
   webchatSessionKey(clientId: string): string;
+  /** Each running channel's last reported state. */
+  channels(): ChannelStatus[];
   /** Counts for status: queued messages and undelivered replies. */
   backlog(): { pendingInbound: number; pendingOutbox: number; failedOutbox: number };
   close(graceMs: number): Promise<void>;
@@ -63,10 +68,11 @@ export async function startBrain(o: { paths: BrainPaths; config: () => Readonly<
     const webchat = new WebChatChannel();
     brain.addChannel(webchat);
     const abort = new AbortController();
+    const channelStates = new Map<string, ChannelStatus>();
     await webchat.start({
       ingest: async (batch) => brain.ingest(WEBCHAT, webchat.account, batch),
       cursor: () => null,
-      setState: () => {},
+      setState: (state) => channelStates.set(`${WEBCHAT}:${webchat.account}`, { id: WEBCHAT, account: webchat.account, ...state }),
       logger: o.logger,
       signal: abort.signal,
     });
@@ -85,6 +91,7 @@ export async function startBrain(o: { paths: BrainPaths; config: () => Readonly<
       agent,
       webchat,
       epoch,
+      channels: () => [...channelStates.values()],
       webchatSessionKey: (clientId) => route(WEBCHAT, webchat.account, { messageId: "", kind: "dm", peer: clientId, sender: clientId, text: "" }),
       backlog: () => ({
         pendingInbound: count("SELECT count(*) AS n FROM inbound WHERE state IN ('pending', 'running')"),

@@ -8,8 +8,11 @@ import type { BrainPaths } from "../paths/paths.ts";
 import type { PortPlan } from "../paths/ports.ts";
 import type { AuthFailureLimiter, AuthSettings } from "./auth.ts";
 import type { BindPlan } from "./bind.ts";
-import type { BrainRuntime } from "./brain-runtime.ts";
+import type { AgentHealth } from "../agent/agent.ts";
+import type { OwnerRecord } from "../lock/owner.ts";
+import type { BrainRuntime, ChannelStatus } from "./brain-runtime.ts";
 import type { LagMonitor, ReadinessReport } from "./health.ts";
+import type { WsAttempts } from "./ws-attempts.ts";
 
 export interface GatewayContext {
   readonly version: string;
@@ -26,6 +29,8 @@ export interface GatewayContext {
   readonly lag: LagMonitor;
   /** The store, agent, pipeline and WebChat channel. */
   readonly brain: BrainRuntime;
+  /** What became of recent WebSocket attempts (for `/api/ws-check`). */
+  readonly attempts: WsAttempts;
   config(): Readonly<Config>;
   auth(): AuthSettings;
   trustedProxies(): { matches(address: string): boolean };
@@ -53,8 +58,12 @@ export interface BrainStatus {
   memory: { rssBytes: number; heapUsedBytes: number };
   eventLoop: ReturnType<LagMonitor["snapshot"]>;
   readiness: ReadinessReport;
-  /** The model chain (keys masked) or "not configured". */
-  model: { configured: boolean; describe: string };
+  /** The model chain (keys masked) or "not configured", and when replies last succeeded and failed. */
+  model: { configured: boolean; describe: string } & AgentHealth;
   /** Fencing epoch, runs in flight, queued messages and undelivered replies. */
   pipeline: { epoch: number; activeRuns: number; pendingInbound: number; pendingOutbox: number; failedOutbox: number };
+  /** The brain lock's owner record on disk (this process, unless something is badly wrong). */
+  lock: Pick<OwnerRecord, "pid" | "user" | "hostname" | "home" | "stateDir" | "configPath" | "profile" | "port" | "bindHosts" | "version" | "startedAt" | "instanceId" | "phase"> | null;
+  /** Each running channel's last reported state. */
+  channels: ChannelStatus[];
 }

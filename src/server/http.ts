@@ -4,6 +4,8 @@ import { checkCredentials } from "./auth.ts";
 import { clientInfo, type ClientInfo } from "./client.ts";
 import type { GatewayContext } from "./context.ts";
 import { brainStatus } from "./status.ts";
+import { ConsoleAssets } from "./console-assets.ts";
+import { attemptId, WsAttempts } from "./ws-attempts.ts";
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
@@ -52,15 +54,31 @@ export function checkAccess(ctx: GatewayContext, client: ClientInfo, creds: { to
 }
 
 /** Builds the request listener. */
-export function createHttpHandler(ctx: GatewayContext): (req: IncomingMessage, res: ServerResponse) => void {
+export function createHttpHandler(ctx: GatewayContext, assets = new ConsoleAssets()): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
-    const path = (req.url ?? "/").split("?")[0];
+    const path = (req.url ?? "/").split("?")[0]!;
     const method = req.method ?? "GET";
     if (method !== "GET" && method !== "HEAD") {
       send(res, 405, { error: { code: "METHOD_NOT_ALLOWED", message: `${method} is not served here` } }, { allow: "GET, HEAD" });
       return;
     }
+    if (assets.owns(path)) return assets.serve(res, path, method === "HEAD");
     switch (path) {
+      case "/ws":
+        // A WebSocket request that arrived as plain HTTP: a proxy dropped the upgrade on the way.
+        ctx.attempts.record(attemptId(req.url), { upgraded: false });
+        ctx.logger.warn({ client: clientInfo(req, ctx.trustedProxies()).address, upgrade: req.headers.upgrade ?? null, connection: req.headers.connection ?? null }, "a WebSocket request arrived without its upgrade (a reverse proxy without Upgrade/Connection headers?)");
+        send(res, 426, { error: { code: "UPGRADE_REQUIRED", message: 'This is the gateway\'s WebSocket endpoint, but the request arrived as plain HTTP: the WebSocket upgrade was lost on the way. A reverse proxy must pass it on (nginx: proxy_http_version 1.1; proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection "upgrade").' } }, { upgrade: "websocket" });
+        return;
+      case "/api/ws-check": {
+        const id = new URLSearchParams((req.url ?? "").slice(path.length + 1)).get("attempt");
+        if (!WsAttempts.valid(id)) {
+          send(res, 400, { error: { code: "INVALID_REQUEST", message: "attempt must be 8-64 characters of A-Z, a-z, 0-9, _ and -" } });
+          return;
+        }
+        send(res, 200, ctx.attempts.lookup(id));
+        return;
+      }
       case "/healthz":
       case "/health":
         send(res, 200, { ok: true, service: "onebrain" });

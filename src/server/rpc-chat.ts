@@ -1,11 +1,18 @@
 /** RPC methods of the WebChat channel and sessions: chat.send/history/abort, sessions.list/reset. */
 import { listSessions, resetSessionKey, transcript } from "../sessions/store.ts";
+import type { EventName } from "../protocol/methods.ts";
 import type { GatewayContext } from "./context.ts";
 
 export interface CallerInfo {
   connId: string;
   /** The `client.id` the caller gave in `connect`. */
   clientId: string;
+  /** Sends an event to this connection only. */
+  push(event: EventName, payload: unknown): void;
+  /** Starts a named subscription of this connection: a new one replaces (aborts) the old; closing the socket aborts all. */
+  subscribe(name: string): AbortSignal;
+  /** Ends a named subscription; false when there was none. */
+  unsubscribe(name: string): boolean;
 }
 
 type Handler = (params: unknown, ctx: GatewayContext, caller: CallerInfo) => unknown | Promise<unknown>;

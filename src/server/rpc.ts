@@ -1,6 +1,6 @@
 /** The RPC methods of protocol v1. Each handler gets validated params and the gateway context. */
 import { methodParams, type MethodName } from "../protocol/methods.ts";
-import { tailLog } from "../logging/tail.ts";
+import { followLog, tailLog } from "../logging/tail.ts";
 import type { GatewayContext } from "./context.ts";
 import { chatHandlers, type CallerInfo } from "./rpc-chat.ts";
 import { brainStatus } from "./status.ts";
@@ -17,13 +17,27 @@ export function healthPayload(ctx: GatewayContext): { ok: boolean; ready: boolea
 export const handlers: Record<MethodName, MethodHandler> = {
   health: (_params, ctx) => healthPayload(ctx),
   status: (_params, ctx) => brainStatus(ctx),
-  "logs.tail": (params, ctx) => {
-    const p = (params ?? {}) as { cursor?: number; limit?: number; maxBytes?: number };
-    if (!ctx.logFile) return { file: null, cursor: 0, size: 0, lines: [], truncated: false, reset: false };
-    return tailLog({ file: ctx.logFile, ...p });
+  "logs.tail": async (params, ctx, caller) => {
+    const { follow, ...p } = (params ?? {}) as { cursor?: number; limit?: number; maxBytes?: number; follow?: boolean };
+    if (!ctx.logFile) return { file: null, cursor: 0, size: 0, lines: [], truncated: false, reset: false, following: false };
+    const page = await tailLog({ file: ctx.logFile, ...p });
+    if (follow) followForCaller(ctx.logFile, page.cursor, caller, ctx);
+    return { ...page, following: Boolean(follow) };
+  },
+  "logs.unfollow": (_params, _ctx, caller) => {
+    caller.unsubscribe("logs");
+    return { following: false };
   },
   ...chatHandlers,
 };
+
+/** Sends `log` events to one connection from `cursor` on, every ~250 ms, until it unsubscribes or closes. */
+function followForCaller(file: string, cursor: number, caller: CallerInfo, ctx: GatewayContext): void {
+  const signal = caller.subscribe("logs");
+  void followLog(file, (lines, info) => caller.push("log", { cursor: info.cursor, lines, reset: info.reset, truncated: info.truncated }), { cursor, intervalMs: 250, signal }).catch((err) =>
+    ctx.logger.warn({ err, conn: caller.connId }, "log follow stopped"),
+  );
+}
 
 /** Validates params for a method; returns the parsed params or an error message. */
 export function parseParams(method: MethodName, params: unknown): { ok: true; value: unknown } | { ok: false; message: string } {

@@ -9,6 +9,7 @@ import { AuthFailureLimiter, resolveAuth, type AuthSettings } from "./auth.ts";
 import { proxyMatcher } from "./client.ts";
 import type { GatewayContext } from "./context.ts";
 import { evaluateReadiness, LagMonitor, type ReadinessCheck } from "./health.ts";
+import { WsAttempts } from "./ws-attempts.ts";
 import { createHttpHandler } from "./http.ts";
 import { listenAll } from "./listen.ts";
 import type { PreparedStart } from "./prepare.ts";
@@ -112,6 +113,7 @@ export async function serve(p: PreparedStart): Promise<GatewayHandle> {
       limiter,
       lag,
       brain,
+      attempts: new WsAttempts(),
       config: () => config,
       auth: () => auth,
       trustedProxies: () => trusted,

@@ -1,5 +1,6 @@
 /** The brain's own status, as the `status` RPC method and GET /api/status return it. */
 import os from "node:os";
+import { readOwnerRecord } from "../lock/owner.ts";
 import type { BrainStatus, GatewayContext } from "./context.ts";
 
 /** The user this process runs as; it cannot change while the process lives. */
@@ -28,7 +29,16 @@ export function brainStatus(ctx: GatewayContext): BrainStatus {
     memory: { rssBytes: mem.rss, heapUsedBytes: mem.heapUsed },
     eventLoop: ctx.lag.snapshot(),
     readiness: ctx.readiness(),
-    model: { configured: ctx.brain.agent.notConfigured() === null, describe: ctx.brain.agent.describe() },
+    model: { configured: ctx.brain.agent.notConfigured() === null, describe: ctx.brain.agent.describe(), ...ctx.brain.agent.health() },
     pipeline: { epoch: ctx.brain.epoch, activeRuns: ctx.brain.brain.activeRuns().length, ...ctx.brain.backlog() },
+    lock: lockRecord(ctx.paths.ownerPath),
+    channels: ctx.brain.channels(),
   };
+}
+
+/** The brain lock's owner record as it is on disk (argv and uid left out: the console shows the rest). */
+function lockRecord(file: string): BrainStatus["lock"] {
+  const r = readOwnerRecord(file);
+  if (!r) return null;
+  return { pid: r.pid, user: r.user, hostname: r.hostname, home: r.home, stateDir: r.stateDir, configPath: r.configPath, profile: r.profile, port: r.port, bindHosts: r.bindHosts, version: r.version, startedAt: r.startedAt, instanceId: r.instanceId, phase: r.phase };
 }

@@ -14,8 +14,9 @@ import { checkAccess } from "./http.ts";
 import { secretFingerprint } from "./auth.ts";
 import { clientInfo, originAllowed, type ClientInfo } from "./client.ts";
 import type { GatewayContext } from "./context.ts";
-import { handlers, isMethod, parseParams } from "./rpc.ts";
+import { handlers, isMethod, parseParams, type CallerInfo } from "./rpc.ts";
 import { TurnBatcher } from "./ws-batch.ts";
+import { attemptId } from "./ws-attempts.ts";
 
 interface Conn {
   id: string;
@@ -34,6 +35,10 @@ interface Conn {
   handshakeTimer: NodeJS.Timeout | undefined;
   /** The upgraded TCP socket (corked for a turn by the batcher). */
   socket: Duplex;
+  /** Named subscriptions (e.g. `logs`), aborted when the socket closes. */
+  subs: Map<string, AbortController>;
+  /** What RPC handlers get to know about and do with this connection. */
+  caller: CallerInfo;
 }
 
 export interface WsGateway {
@@ -133,7 +138,7 @@ export function createWsGateway(ctx: GatewayContext): WsGateway {
     if (!params.ok) return sendError(c, frame.id, "INVALID_REQUEST", params.message);
     c.inflight++;
     try {
-      const payload = await handlers[frame.method](params.value, ctx, { connId: c.id, clientId: c.clientId });
+      const payload = await handlers[frame.method](params.value, ctx, c.caller);
       sendFrame(c, { type: "res", id: frame.id, ok: true, payload });
     } catch (err) {
       ctx.logger.error({ err, method: frame.method, conn: c.id }, "method failed");
@@ -166,7 +171,26 @@ export function createWsGateway(ctx: GatewayContext): WsGateway {
   }
 
   function onConnection(ws: WebSocket, client: ClientInfo, socket: Duplex): void {
-    const c: Conn = { id: crypto.randomUUID(), ws, client, authed: false, secretFp: null, alive: true, seq: 0, inflight: 0, quiet: false, clientId: "", handshakeTimer: undefined, socket };
+    const subs = new Map<string, AbortController>();
+    const c: Conn = { id: crypto.randomUUID(), ws, client, authed: false, secretFp: null, alive: true, seq: 0, inflight: 0, quiet: false, clientId: "", handshakeTimer: undefined, socket, subs, caller: undefined! };
+    c.caller = {
+      connId: c.id,
+      get clientId() {
+        return c.clientId;
+      },
+      push: (event, payload) => sendEvent(c, event, payload),
+      subscribe(name) {
+        subs.get(name)?.abort();
+        const ac = new AbortController();
+        subs.set(name, ac);
+        return ac.signal;
+      },
+      unsubscribe(name) {
+        const ac = subs.get(name);
+        ac?.abort();
+        return subs.delete(name);
+      },
+    };
     conns.add(c);
     c.handshakeTimer = setTimeout(() => closeWith(c, closeCodes.HANDSHAKE_TIMEOUT, "handshake timeout"), cfg().handshakeTimeoutMs);
     ws.on("message", (data, isBinary) => onMessage(c, data, isBinary));
@@ -174,6 +198,8 @@ export function createWsGateway(ctx: GatewayContext): WsGateway {
     ws.on("error", (err) => ctx.logger.debug({ err, conn: c.id }, "socket error"));
     ws.on("close", (code) => {
       clearTimeout(c.handshakeTimer);
+      for (const ac of subs.values()) ac.abort();
+      subs.clear();
       conns.delete(c);
       if (c.authed) ctx.logger[c.quiet ? "debug" : "info"]({ conn: c.id, code }, "client disconnected");
     });
@@ -204,13 +230,19 @@ export function createWsGateway(ctx: GatewayContext): WsGateway {
   return {
     handleUpgrade(req, socket, head) {
       const client = clientInfo(req, ctx.trustedProxies());
-      if (draining || ctx.shuttingDown) return rejectUpgrade(socket, 503, "Service Unavailable");
+      const attempt = attemptId(req.url);
+      const refuse = (status: number, reason: string, why: string, headers: Record<string, string> = {}) => {
+        ctx.attempts.record(attempt, { upgraded: true, refused: { status, reason: why } });
+        rejectUpgrade(socket, status, reason, headers);
+      };
+      if (draining || ctx.shuttingDown) return refuse(503, "Service Unavailable", "the gateway is shutting down");
       if (!originAllowed(req.headers.origin, ctx.plan.base, ctx.config().gateway.allowedOrigins)) {
         ctx.logger.warn({ origin: req.headers.origin, client: client.address }, "refused WebSocket from a foreign origin");
-        return rejectUpgrade(socket, 403, "Forbidden");
+        return refuse(403, "Forbidden", `origin ${JSON.stringify(req.headers.origin ?? "")} is not allowed (add it to gateway.allowedOrigins)`);
       }
       const wait = ctx.auth().mode === "none" ? 0 : ctx.limiter.retryAfterMs(client.address);
-      if (wait > 0) return rejectUpgrade(socket, 429, "Too Many Requests", { "Retry-After": String(Math.ceil(wait / 1000)) });
+      if (wait > 0) return refuse(429, "Too Many Requests", `too many failed auth attempts from ${client.address}; retry in ${Math.ceil(wait / 1000)} s`, { "Retry-After": String(Math.ceil(wait / 1000)) });
+      ctx.attempts.record(attempt, { upgraded: true });
       wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, client, socket));
     },
     count: () => conns.size,

@@ -75,6 +75,8 @@ export function transcript(store: StoreHandle, key: string, limit: number, befor
 export interface SessionSummary {
   key: string;
   sessionId: number;
+  /** The channel of the key's last inbound message; null before the first. */
+  channel: string | null;
   startedAt: number;
   lastActivityAt: number;
   messageCount: number;
@@ -83,8 +85,10 @@ export interface SessionSummary {
 /** Live sessions, most recently active first. */
 export function listSessions(store: StoreHandle, limit = 100): SessionSummary[] {
   return store.prepare(
-      `SELECT session_key AS key, id AS sessionId, started_at AS startedAt, last_activity_at AS lastActivityAt, message_count AS messageCount
-       FROM sessions WHERE ended_at IS NULL ORDER BY last_activity_at DESC LIMIT ?`,
+      `SELECT s.session_key AS key, s.id AS sessionId,
+         (SELECT i.channel FROM inbound i WHERE i.session_key = s.session_key ORDER BY i.id DESC LIMIT 1) AS channel,
+         s.started_at AS startedAt, s.last_activity_at AS lastActivityAt, s.message_count AS messageCount
+       FROM sessions s WHERE s.ended_at IS NULL ORDER BY s.last_activity_at DESC LIMIT ?`,
     )
     .all(limit) as unknown as SessionSummary[];
 }

@@ -34,3 +34,26 @@ test("the system prompt is the workspace's AGENTS.md, and the default when there
     ],
   );
 });
+
+test("health records when a reply last succeeded and last failed, and why; an abort by the user is neither", async () => {
+  fake.reset();
+  const config = configSchema.parse({ models: { primary: "fake/m1", retries: 0, providers: { fake: { kind: "openai", baseUrl: fake.openaiUrl } } } });
+  const agent = createAgent({ config: () => config, workspace: tmpDir(), env: {} });
+  const history = [{ role: "user" as const, content: "hi" }];
+  assert.deepEqual(agent.health(), { lastSuccessAt: null, lastFailureAt: null, lastFailure: null });
+  await agent.reply({ history, signal: new AbortController().signal, onDelta: () => {} });
+  const ok = agent.health();
+  assert.ok(ok.lastSuccessAt !== null && ok.lastFailureAt === null);
+  fake.queue({ kind: "status", status: 400, message: "model not found" });
+  await assert.rejects(agent.reply({ history, signal: new AbortController().signal, onDelta: () => {} }));
+  const failed = agent.health();
+  assert.equal(failed.lastSuccessAt, ok.lastSuccessAt);
+  assert.ok(failed.lastFailureAt !== null);
+  assert.match(failed.lastFailure ?? "", /HTTP 400.*model not found/);
+  fake.queue({ kind: "hang" });
+  const user = new AbortController();
+  const run = agent.reply({ history, signal: user.signal, onDelta: () => {} });
+  setTimeout(() => user.abort(new Error("aborted")), 50);
+  await assert.rejects(run);
+  assert.deepEqual(agent.health(), failed);
+});
