@@ -55,6 +55,7 @@ export function checkAccess(ctx: GatewayContext, client: ClientInfo, creds: { to
 
 /** Builds the request listener. */
 export function createHttpHandler(ctx: GatewayContext, assets = new ConsoleAssets()): (req: IncomingMessage, res: ServerResponse) => void {
+  const lostUpgrades = { count: 0, loggedAt: 0 };
   return (req, res) => {
     const path = (req.url ?? "/").split("?")[0]!;
     const method = req.method ?? "GET";
@@ -67,7 +68,11 @@ export function createHttpHandler(ctx: GatewayContext, assets = new ConsoleAsset
       case "/ws":
         // A WebSocket request that arrived as plain HTTP: a proxy dropped the upgrade on the way.
         ctx.attempts.record(attemptId(req.url), { upgraded: false });
-        ctx.logger.warn({ client: clientInfo(req, ctx.trustedProxies()).address, upgrade: req.headers.upgrade ?? null, connection: req.headers.connection ?? null }, "a WebSocket request arrived without its upgrade (a reverse proxy without Upgrade/Connection headers?)");
+        // Logged at most once a minute (with a count): a misconfigured proxy retries all day long.
+        if (++lostUpgrades.count === 1 || Date.now() - lostUpgrades.loggedAt > 60_000) {
+          ctx.logger.warn({ client: clientInfo(req, ctx.trustedProxies()).address, upgrade: req.headers.upgrade ?? null, connection: req.headers.connection ?? null, count: lostUpgrades.count }, "a WebSocket request arrived without its upgrade (a reverse proxy without Upgrade/Connection headers?)");
+          lostUpgrades.loggedAt = Date.now();
+        }
         send(res, 426, { error: { code: "UPGRADE_REQUIRED", message: 'This is the gateway\'s WebSocket endpoint, but the request arrived as plain HTTP: the WebSocket upgrade was lost on the way. A reverse proxy must pass it on (nginx: proxy_http_version 1.1; proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection "upgrade").' } }, { upgrade: "websocket" });
         return;
       case "/api/ws-check": {
