@@ -105,6 +105,32 @@ program
   .option("--json", "print JSON")
   .action(action(() => import("./commands/restore.ts")));
 
+program
+  .command("migrate")
+  .description("copy sessions, transcripts, config and workspace files of another state dir into this brain (both must be stopped)")
+  .requiredOption("--from <dir>", "the other brain's state dir")
+  .option("--force", "also replace what this brain already has (same sessions, differing config values, workspace files)")
+  .option("--dry-run", "show what would be moved; change nothing")
+  .option("--json", "print JSON")
+  .action(action(() => import("./commands/migrate.ts")));
+
+program
+  .command("onboard")
+  .description("first run, step by step: setup, model and key, channels, bind and auth, service, then doctor")
+  .option("--non-interactive", "ask nothing: use the flags below and defaults (needed when stdin is not a terminal)")
+  .option("--provider <name>", "anthropic, openai, openai-compatible or skip")
+  .option("--provider-name <name>", "name for an openai-compatible provider (default: local)")
+  .option("--model <id>", "model id (default: the provider's usual one)")
+  .option("--base-url <url>", "endpoint of an openai-compatible server, e.g. http://127.0.0.1:11434/v1")
+  .option("--api-key-env <var>", "the environment variable that will hold the key (kept out of the file)")
+  .option("--api-key <key>", "store this key in the config (0600); prefer --api-key-env")
+  .option("--bind <mode>", "loopback, lan or tailnet")
+  .option("--auth <mode>", "token or none (none only with loopback)")
+  .option("--install-service", "install the gateway as a service (`onebrain gateway install`)")
+  .option("--no-doctor", "skip the final `onebrain doctor`")
+  .option("--json", "print JSON (with --non-interactive)")
+  .action(action(() => import("./commands/onboard.ts")));
+
 const config = program.command("config").description("read and edit the config file");
 config.command("path").description("print the config file path").option("--json", "print JSON").action(action(() => import("./commands/config-path.ts")));
 config.command("get").argument("<key>", "dotted key, e.g. gateway.port").description("print a value (secrets masked unless --reveal)").option("--json", "print JSON").option("--reveal", "show secrets in full").action(action(() => import("./commands/config-get.ts")));

@@ -37,6 +37,9 @@ export const errorCatalog = {
   STORE_WRITE_FAILED: { exitCode: 29, httpStatus: 500, summary: "A write to the brain's database failed (disk full or I/O error); the gateway stops so that a restart recovers from what is on disk." },
   MODEL_NOT_CONFIGURED: { exitCode: 40, httpStatus: 503, summary: "No model provider is configured (set ANTHROPIC_API_KEY or OPENAI_API_KEY, or `models` in the config)." },
   MODEL_FAILED: { exitCode: 41, httpStatus: 502, summary: "Every configured model failed (after retries and fallbacks); the details name each attempt." },
+  MIGRATE_FAILED: { exitCode: 55, httpStatus: 500, summary: "`migrate` could not finish; the message says what was changed (the database import is one transaction) and names the backup made first." },
+  MIGRATE_SOURCE_INVALID: { exitCode: 56, httpStatus: 400, summary: "`migrate --from DIR`: DIR is missing, is this brain itself, or holds no brain (no brain.db, no onebrain.json)." },
+  ONBOARD_ABORTED: { exitCode: 57, httpStatus: 400, summary: "`onboard` was cancelled (Ctrl-C or end of input); the steps already done are kept." },
   PROTOCOL_ERROR: { exitCode: 8, httpStatus: 400, summary: "A peer broke the wire protocol (bad frame, unsupported version)." },
 } as const satisfies Record<string, ErrorSpec>;
 
