@@ -12,6 +12,7 @@
 import os from "node:os";
 import { parseArgs } from "node:util";
 import { chatLatency, chatThroughput, memorySoak } from "./chat-bench.ts";
+import { doctorRuns } from "./doctor-bench.ts";
 import { bareNodeIdleRss, freshStarts, liveCommands, progress, startupFloor, type LiveCommand } from "./cli-runs.ts";
 import { cleanup } from "./procs.ts";
 import { errorResult, resultOf, round1, summarize, type BenchResult } from "./stats.ts";
@@ -30,6 +31,7 @@ const SPECS = {
   refused_start_ms: { unit: "ms", target: 200, openclaw: "2200" },
   gateway_status_ms: { unit: "ms", target: 300, openclaw: "3500" },
   probe_ms: { unit: "ms", target: 250, openclaw: "5400" },
+  doctor_ms: { unit: "ms", target: 1000, openclaw: "11500 (121 lines)" },
   ws_idle_5000: { unit: "MiB growth", target: 100, openclaw: "not measured" },
   chat_latency_200: { unit: "ms p99", target: 10, openclaw: "not measured" },
   chat_throughput: { unit: "msg/s (at least)", target: 1000, openclaw: "not measured" },
@@ -140,6 +142,16 @@ async function main(): Promise<number> {
         progress(`live gateway: ${live.join(", ")}, ${runs} runs (+1 warm-up)`);
         const s = await liveCommands(runs, new Set<LiveCommand>(live));
         return live.map((n) => result(n, s[n]));
+      })),
+    );
+  }
+
+  if (only.has("doctor_ms")) {
+    results.push(
+      ...(await guarded(["doctor_ms"], async () => {
+        progress(`doctor --json against a live gateway: ${runs} runs (+1 warm-up)`);
+        const d = await doctorRuns(runs);
+        return [result("doctor_ms", d.ms, { findings: d.checks, breakdown: { checks_ms: summarize(d.workMs).median } })];
       })),
     );
   }

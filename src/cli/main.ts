@@ -70,6 +70,17 @@ program
   .action(action(() => import("./commands/status.ts")));
 
 program
+  .command("doctor")
+  .description("check this brain and this host: other brains, lock, ports, service, permissions, exposure; read-only unless --fix")
+  .option("--json", "print JSON: {ok, worst, checks, fixed?}")
+  .option("--deep", "slower checks too: with --url, hold a WebSocket idle to find a proxy timeout shorter than the heartbeat")
+  .option("--fix", "apply safe, reversible fixes (permissions, a stale owner record), with a backup and a list of changes")
+  .option("--yes", "with --fix: also fixes that stop a process or edit a service")
+  .option("--url <url>", "a reverse proxy in front of this gateway (https://host/): try a real WebSocket handshake through it")
+  .option("--timeout <ms>", "network timeout for --url", "3000")
+  .action(action(() => import("./commands/doctor.ts")));
+
+program
   .command("health")
   .description("ask the running gateway for its health over RPC")
   .option("--json", "print JSON")

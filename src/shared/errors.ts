@@ -35,6 +35,8 @@ export const errorCatalog = {
   STORE_TOO_NEW: { exitCode: 27, httpStatus: 500, summary: "The brain's database was written by a newer onebrain (schema version above this one's)." },
   BACKUP_FAILED: { exitCode: 28, httpStatus: 500, summary: "A backup or restore could not be completed (the file named is not a valid brain backup, or it cannot be written)." },
   STORE_WRITE_FAILED: { exitCode: 29, httpStatus: 500, summary: "A write to the brain's database failed (disk full or I/O error); the gateway stops so that a restart recovers from what is on disk." },
+  DOCTOR_WARN: { exitCode: 30, httpStatus: 200, summary: "`doctor` found warnings and no failures (each finding names its fix)." },
+  DOCTOR_FAIL: { exitCode: 31, httpStatus: 200, summary: "`doctor` found at least one failure (each finding names its fix)." },
   MODEL_NOT_CONFIGURED: { exitCode: 40, httpStatus: 503, summary: "No model provider is configured (set ANTHROPIC_API_KEY or OPENAI_API_KEY, or `models` in the config)." },
   MODEL_FAILED: { exitCode: 41, httpStatus: 502, summary: "Every configured model failed (after retries and fallbacks); the details name each attempt." },
   MIGRATE_FAILED: { exitCode: 55, httpStatus: 500, summary: "`migrate` could not finish; the message says what was changed (the database import is one transaction) and names the backup made first." },

@@ -1,0 +1,54 @@
+/**
+ * Channel credentials as fingerprints: two brains answering the same bot (one Telegram token in
+ * two configs) fight over its updates and answer twice. Only a sha256 prefix is ever kept or
+ * shown, never the token. Reads raw configs (JSON5), so it works on OpenClaw's configs and on
+ * any future `channels` section of ours before the schema knows it.
+ */
+import crypto from "node:crypto";
+import fs from "node:fs";
+import JSON5 from "json5";
+import { isSecretKey } from "../../shared/redact.ts";
+
+export interface CredentialFingerprint {
+  /** Key path inside the config: `channels.telegram.botToken`. */
+  path: string;
+  /** First 12 hex digits of sha256(value). */
+  fingerprint: string;
+}
+
+/** A short, one-way fingerprint of a secret. */
+export function fingerprint(secret: string): string {
+  return crypto.createHash("sha256").update(secret, "utf8").digest("hex").slice(0, 12);
+}
+
+/** The channel credentials of a raw config: secret-named string values under `channels`, fingerprinted. */
+export function credentialFingerprints(raw: unknown): CredentialFingerprint[] {
+  const out: CredentialFingerprint[] = [];
+  const walk = (v: unknown, at: string, depth: number) => {
+    if (depth > 8 || v === null || typeof v !== "object") return;
+    for (const [k, child] of Object.entries(v)) {
+      const p = Array.isArray(v) ? `${at}[${k}]` : `${at}.${k}`;
+      // Short values are placeholders or references (`"env:TG_TOKEN"` would still count), not tokens.
+      if (typeof child === "string" && isSecretKey(k) && child.length >= 8) out.push({ path: p, fingerprint: fingerprint(child) });
+      else walk(child, p, depth + 1);
+    }
+  };
+  if (raw && typeof raw === "object" && "channels" in raw) walk((raw as { channels: unknown }).channels, "channels", 0);
+  return out;
+}
+
+/** Reads a config file as JSON5 without validating it; undefined when missing, unreadable or not JSON5. */
+export function readRawConfig(file: string | null): unknown {
+  if (!file) return undefined;
+  try {
+    return JSON5.parse(fs.readFileSync(file, "utf8"));
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when a raw config holds any secret-named string value (a token, password or API key). */
+export function holdsSecrets(raw: unknown, depth = 0): boolean {
+  if (depth > 8 || raw === null || typeof raw !== "object") return false;
+  return Object.entries(raw).some(([k, v]) => (typeof v === "string" && isSecretKey(k) && v.length > 0) || holdsSecrets(v, depth + 1));
+}

@@ -1,0 +1,268 @@
+/**
+ * One pass over /proc for every check that asks "who runs here": each process's command line and
+ * open files (sockets, `brain.lock`), the TCP listeners, and from those the running brains:
+ * onebrain gateways and OpenClaw-family gateways (OpenClaw, Clawdbot, Moltbot). No `ss`, no
+ * `lsof`; other users' processes are visible only to root (counted in `hiddenPids`).
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { parseProcNetTcp } from "../../proc/listeners.ts";
+import { parseProcLocks } from "../../proc/locks.ts";
+import { defaultProcFs, listPids, readProcessInfo, type ProcFs, type ProcessInfo } from "../../proc/process.ts";
+import { readOwnerRecord, type OwnerRecord } from "../../lock/owner.ts";
+import { resolvePaths } from "../../paths/paths.ts";
+
+export interface HostListener {
+  port: number;
+  address: string;
+  inode: number;
+  /** The owning process; null when /proc hides it (another user's process without root). */
+  pid: number | null;
+}
+
+export type BrainKind = "onebrain" | "openclaw" | "clawdbot" | "moltbot";
+
+/** A gateway process found on this host. */
+export interface RunningBrain {
+  kind: BrainKind;
+  pid: number;
+  user: string | null;
+  home: string | null;
+  stateDir: string | null;
+  configPath: string | null;
+  profile: string | null;
+  /** Its base port: the owner record's, else `--port`, else its lowest listening port. */
+  basePort: number | null;
+  /** Every TCP port it listens on. */
+  ports: number[];
+  startedAt: string | null;
+  /** onebrain only: it holds the kernel lock of `stateDir`. */
+  holdsLock: boolean;
+  /** Its open files are hidden from this user (another user's process, doctor not root): ports and lock unknown. */
+  hidden: boolean;
+  owner: OwnerRecord | null;
+}
+
+export interface HostScan {
+  listeners: HostListener[];
+  brains: RunningBrain[];
+  /** /proc facts of a pid (cached). */
+  info(pid: number): ProcessInfo | null;
+  /** Processes whose open files this user may not read. */
+  hiddenPids: number;
+  ms: number;
+}
+
+const CLAW = /(?:^|[\s/._-])(openclaw|clawdbot|moltbot)(?:$|[\s/._-])/i;
+/** CLI subcommands that talk about a gateway without being one. */
+const NOT_A_GATEWAY = /(?:^|\s)(status|probe|doctor|logs|install|uninstall|stop|restart|health)(?:\s|$)/;
+const VALUE_FLAGS = new Set(["--profile", "--port", "--url", "--timeout", "--token", "--password"]);
+
+/** The onebrain subcommand of an argv (`gateway`, `gateway run`, `restore`...), or null when it is not onebrain. */
+export function onebrainCommand(argv: readonly string[]): string | null {
+  const bin = argv.findIndex((a) => /(^|\/)onebrain(\.js)?$/.test(a) || a.endsWith("/dist/onebrain.js"));
+  if (bin === -1) return null;
+  const words: string[] = [];
+  for (let i = bin + 1; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (VALUE_FLAGS.has(a)) i++;
+    else if (!a.startsWith("-")) words.push(a);
+  }
+  return words.slice(0, 2).join(" ");
+}
+
+/** True for the argv of a onebrain gateway (`onebrain gateway`, `onebrain gateway run`). */
+export function isOnebrainGatewayArgv(argv: readonly string[]): boolean {
+  const cmd = onebrainCommand(argv);
+  return cmd === "gateway" || cmd === "gateway run";
+}
+
+/** The OpenClaw-family kind of a gateway argv (`openclaw gateway`, `openclaw-gateway`), or null. */
+export function clawGatewayKind(argv: readonly string[]): BrainKind | null {
+  const line = argv.join(" ");
+  const m = CLAW.exec(line);
+  if (!m || !/gateway/i.test(line) || NOT_A_GATEWAY.test(line)) return null;
+  return m[1]!.toLowerCase() as BrainKind;
+}
+
+/** The value of `--flag V` or `--flag=V` in an argv. */
+export function flagValue(argv: readonly string[], flag: string): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === flag) return argv[i + 1];
+    if (argv[i]!.startsWith(`${flag}=`)) return argv[i]!.slice(flag.length + 1);
+  }
+  return undefined;
+}
+
+/** Selected variables of a process's environment (readable for our own processes, or as root). */
+export function readEnviron(pid: number, keys: readonly string[], procFs: ProcFs = defaultProcFs): Record<string, string> {
+  const out: Record<string, string> = {};
+  try {
+    for (const kv of fs.readFileSync(`${procFs.procRoot}/${pid}/environ`, "utf8").split("\0")) {
+      const eq = kv.indexOf("=");
+      const k = kv.slice(0, eq);
+      if (eq > 0 && keys.includes(k)) out[k] = kv.slice(eq + 1);
+    }
+  } catch {
+    // Another user's process: its environment stays unknown.
+  }
+  return out;
+}
+
+function parentPid(pid: number, procFs: ProcFs): number | null {
+  try {
+    const stat = fs.readFileSync(`${procFs.procRoot}/${pid}/stat`, "utf8");
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+  } catch {
+    return null;
+  }
+}
+
+const ONEBRAIN_ENV = ["HOME", "ONEBRAIN_STATE_DIR", "ONEBRAIN_CONFIG_PATH", "ONEBRAIN_PROFILE"];
+
+/** Scans /proc once. */
+export function scanHost(procFs: ProcFs = defaultProcFs): HostScan {
+  const t0 = performance.now();
+  const socketOwner = new Map<number, number>();
+  const lockFile = new Map<number, string>();
+  const argvOf = new Map<number, string[]>();
+  const hidden = new Set<number>();
+  for (const pid of listPids(procFs)) {
+    const dir = `${procFs.procRoot}/${pid}`;
+    try {
+      argvOf.set(pid, fs.readFileSync(`${dir}/cmdline`, "utf8").split("\0").filter((s) => s !== ""));
+    } catch {
+      continue; // gone while we looked
+    }
+    let fds: string[];
+    try {
+      fds = fs.readdirSync(`${dir}/fd`);
+    } catch {
+      hidden.add(pid);
+      continue;
+    }
+    for (const fd of fds) {
+      let target: string;
+      try {
+        target = fs.readlinkSync(`${dir}/fd/${fd}`);
+      } catch {
+        continue;
+      }
+      if (target.startsWith("socket:[")) {
+        const inode = Number(target.slice(8, -1));
+        if (!socketOwner.has(inode)) socketOwner.set(inode, pid);
+      } else if (target.endsWith("/brain.lock") || target.endsWith("/brain.lock (deleted)")) {
+        lockFile.set(pid, target.replace(/ \(deleted\)$/, ""));
+      }
+    }
+  }
+
+  const listeners: HostListener[] = [];
+  for (const [file, v6] of [["tcp", false], ["tcp6", true]] as const) {
+    let text: string;
+    try {
+      text = fs.readFileSync(`${procFs.procRoot}/net/${file}`, "utf8");
+    } catch {
+      continue;
+    }
+    for (const s of parseProcNetTcp(text, v6)) listeners.push({ ...s, pid: socketOwner.get(s.inode) ?? null });
+  }
+
+  const infoCache = new Map<number, ProcessInfo | null>();
+  const info = (pid: number) => {
+    if (!infoCache.has(pid)) infoCache.set(pid, readProcessInfo(pid, procFs));
+    return infoCache.get(pid) ?? null;
+  };
+  const portsOf = (pid: number) => [...new Set(listeners.filter((l) => l.pid === pid).map((l) => l.port))].sort((a, b) => a - b);
+  let locksText: string | null | undefined;
+  const holdsLock = (pid: number, file: string) => {
+    if (locksText === undefined) {
+      try {
+        locksText = fs.readFileSync(`${procFs.procRoot}/locks`, "utf8");
+      } catch {
+        locksText = null;
+      }
+    }
+    try {
+      const st = fs.statSync(file);
+      return locksText !== null && parseProcLocks(locksText, st.dev, st.ino).some((h) => h.pid === pid);
+    } catch {
+      return false;
+    }
+  };
+
+  const brains: RunningBrain[] = [];
+  for (const [pid, argv] of argvOf) {
+    const cmd = onebrainCommand(argv);
+    const lock = lockFile.get(pid);
+    // A process holding a brain.lock is a gateway unless its command line says otherwise (restore).
+    if (!(isOnebrainGatewayArgv(argv) || (lock && (cmd === null || cmd.startsWith("gateway"))))) continue;
+    const env = readEnviron(pid, ONEBRAIN_ENV, procFs);
+    let stateDir = lock ? path.dirname(lock) : null;
+    let configPath: string | null = null;
+    try {
+      const p = resolvePaths({ profile: flagValue(argv, "--profile"), env, home: env.HOME ?? "/" });
+      if (stateDir === null && (env.HOME || env.ONEBRAIN_STATE_DIR)) stateDir = p.stateDir;
+      if (stateDir !== null) configPath = env.ONEBRAIN_CONFIG_PATH ? p.configPath : path.join(stateDir, "onebrain.json");
+    } catch {
+      // An invalid profile name: that gateway refuses to start anyway.
+    }
+    const rec = stateDir ? readOwnerRecord(path.join(stateDir, "brain.owner.json")) : null;
+    const owner = rec?.pid === pid ? rec : null;
+    const ports = portsOf(pid);
+    const flagPort = Number(flagValue(argv, "--port"));
+    const i = info(pid);
+    brains.push({
+      kind: "onebrain",
+      pid,
+      user: owner?.user ?? i?.user ?? null,
+      home: owner?.home ?? env.HOME ?? null,
+      stateDir,
+      configPath: owner?.configPath ?? configPath,
+      profile: owner?.profile ?? flagValue(argv, "--profile") ?? env.ONEBRAIN_PROFILE ?? null,
+      basePort: owner?.port ?? (Number.isInteger(flagPort) && flagPort > 0 ? flagPort : (ports[0] ?? null)),
+      ports,
+      startedAt: owner?.startedAt ?? (i?.startedAtMs ? new Date(i.startedAtMs).toISOString() : null),
+      holdsLock: lock ? holdsLock(pid, lock) : false,
+      hidden: hidden.has(pid),
+      owner,
+    });
+  }
+
+  const claws = new Map<number, BrainKind>();
+  for (const [pid, argv] of argvOf) {
+    const kind = clawGatewayKind(argv);
+    if (kind && pid !== process.pid && !brains.some((b) => b.pid === pid)) claws.set(pid, kind);
+  }
+  // A wrapper (`sh -c "openclaw gateway"`, an npm script) matches too: keep the process that listens.
+  const parents = new Map([...claws.keys()].map((pid) => [pid, parentPid(pid, procFs)]));
+  for (const [pid] of claws) {
+    const wraps = [...parents].some(([child, parent]) => parent === pid && child !== pid);
+    if (wraps && portsOf(pid).length === 0) claws.delete(pid);
+  }
+  for (const [pid, kind] of claws) {
+    const K = kind.toUpperCase();
+    const env = readEnviron(pid, ["HOME", `${K}_STATE_DIR`, `${K}_CONFIG_PATH`], procFs);
+    const stateDir = env[`${K}_STATE_DIR`] ?? (env.HOME ? path.join(env.HOME, `.${kind}`) : null);
+    const ports = portsOf(pid);
+    const flagPort = Number(flagValue(argvOf.get(pid)!, "--port"));
+    const i = info(pid);
+    brains.push({
+      kind,
+      pid,
+      user: i?.user ?? null,
+      home: env.HOME ?? null,
+      stateDir,
+      configPath: env[`${K}_CONFIG_PATH`] ?? (stateDir ? path.join(stateDir, `${kind}.json`) : null),
+      profile: null,
+      basePort: Number.isInteger(flagPort) && flagPort > 0 ? flagPort : (ports[0] ?? null),
+      ports,
+      startedAt: i?.startedAtMs ? new Date(i.startedAtMs).toISOString() : null,
+      holdsLock: false,
+      hidden: hidden.has(pid),
+      owner: null,
+    });
+  }
+  brains.sort((a, b) => a.pid - b.pid);
+  return { listeners, brains, info, hiddenPids: hidden.size, ms: Math.round((performance.now() - t0) * 10) / 10 };
+}
