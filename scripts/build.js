@@ -2,6 +2,7 @@
 // Builds dist/ from src/ with esbuild: one ESM bundle per lazily loaded command (code splitting),
 // dependencies included and tree-shaken. Fewer, smaller modules start faster and keep the
 // gateway's resident memory low (see docs/ARCHITECTURE.md, "Build"). Types are checked by tsc.
+// A second build bundles the operator console (console/) for the browser into dist/console/.
 import fs from "node:fs";
 import path from "node:path";
 import { build } from "esbuild";
@@ -29,3 +30,39 @@ const result = await build({
 const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0);
 const files = Object.keys(result.metafile.outputs).length;
 console.error(`build: ${files} files, ${(bytes / 1024).toFixed(0)} KB in ${path.relative(root, outdir)}/`);
+
+// The operator console: one script and one stylesheet for the browser, named by content hash so
+// the gateway can cache them for a year; index.html (revalidated) points at the current names.
+const consoleDir = path.join(outdir, "console");
+const pkg = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8"));
+const ui = await build({
+  entryPoints: [path.join(root, "console/src/main.tsx")],
+  outdir: path.join(consoleDir, "assets"),
+  entryNames: "app-[hash]",
+  assetNames: "[name]-[hash]",
+  bundle: true,
+  format: "esm",
+  platform: "browser",
+  target: "es2022",
+  minify: true,
+  jsx: "automatic",
+  jsxImportSource: "preact",
+  define: { ONEBRAIN_CONSOLE_VERSION: JSON.stringify(pkg.version) },
+  legalComments: "none",
+  metafile: true,
+  logLevel: "warning",
+});
+
+const names = Object.keys(ui.metafile.outputs).map((o) => path.basename(o));
+const script = names.find((n) => n.endsWith(".js"));
+const style = names.find((n) => n.endsWith(".css"));
+if (!script || !style) throw new Error(`console build: expected one .js and one .css asset, got ${names.join(", ")}`);
+let html = fs.readFileSync(path.join(root, "console/index.html"), "utf8");
+for (const [placeholder, name] of [["assets/app.js", script], ["assets/app.css", style]]) {
+  if (!html.includes(`"${placeholder}"`)) throw new Error(`console/index.html does not reference "${placeholder}"`);
+  html = html.replace(`"${placeholder}"`, `"assets/${name}"`);
+}
+fs.writeFileSync(path.join(consoleDir, "index.html"), html);
+
+const uiBytes = Object.values(ui.metafile.outputs).reduce((n, o) => n + o.bytes, 0) + Buffer.byteLength(html);
+console.error(`build: console ${names.length + 1} files, ${(uiBytes / 1024).toFixed(0)} KB in ${path.relative(root, consoleDir)}/`);

@@ -1,0 +1,63 @@
+/** Which banner state a failed attempt becomes (docs/console.md, "The connection banner"). */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { diagnoseCheck, diagnoseClose } from "../../console/src/link/diagnose.ts";
+
+const check = (seen: boolean, upgraded: boolean, refused: { status: number; reason: string } | null = null) => ({ kind: "http" as const, status: 200, body: { attempt: "x".repeat(22), seen, upgraded, refused, at: seen ? 1 : null } });
+
+test("a ws-check that cannot be fetched at all means unreachable, retried", () => {
+  const d = diagnoseCheck({ kind: "network-error", message: "fetch failed" });
+  assert.equal(d.state, "unreachable");
+  assert.equal(d.retry.kind, "backoff");
+  assert.equal(d.transient, true);
+});
+
+test("a 502 page from a proxy means proxy-error with that status, retried", () => {
+  const d = diagnoseCheck({ kind: "http", status: 502, body: undefined });
+  assert.deepEqual([d.state, d.httpStatus, d.retry.kind], ["proxy-error", 502, "backoff"]);
+  assert.match(d.detail, /HTTP 502/);
+});
+
+test("a 200 that is not the gateway's JSON answer is a proxy speaking too", () => {
+  assert.equal(diagnoseCheck({ kind: "http", status: 200, body: undefined }).state, "proxy-error");
+  assert.equal(diagnoseCheck({ kind: "http", status: 200, body: { hello: 1 } }).state, "proxy-error");
+});
+
+test("an attempt the gateway never saw was blocked on the way: unreachable, not a restart", () => {
+  const d = diagnoseCheck(check(false, false));
+  assert.equal(d.state, "unreachable");
+  assert.notEqual(d.transient, true);
+  assert.match(d.detail, /never reached it/);
+});
+
+test("an attempt seen as plain HTTP is proxy-no-upgrade and waits for the operator", () => {
+  const d = diagnoseCheck(check(true, false));
+  assert.deepEqual([d.state, d.retry.kind], ["proxy-no-upgrade", "manual"]);
+  assert.match(d.detail, /Upgrade and Connection headers/);
+});
+
+test("a refused upgrade says why; a foreign origin is not retried, a rate limit or a shutdown is", () => {
+  const origin = diagnoseCheck(check(true, false, { status: 403, reason: "origin not allowed" }));
+  assert.deepEqual([origin.state, origin.retry.kind, origin.httpStatus], ["refused", "manual", 403]);
+  assert.match(origin.detail, /allowedOrigins/);
+  assert.equal(diagnoseCheck(check(true, false, { status: 429, reason: "rate limited" })).retry.kind, "backoff");
+  const down = diagnoseCheck(check(true, false, { status: 503, reason: "shutting down" }));
+  assert.deepEqual([down.state, down.retry.kind], ["refused", "backoff"]);
+  assert.match(down.detail, /shutting down/);
+});
+
+test("close 4001 and AUTH_* errors are auth-failed with no retry", () => {
+  for (const [code, err] of [[4001, null], [4001, { code: "AUTH_FAILED", message: "wrong token" }], [1006, { code: "AUTH_REQUIRED", message: "needs a token" }]] as const) {
+    const d = diagnoseClose(code, "", err);
+    assert.deepEqual([d.state, d.retry.kind], ["auth-failed", "manual"], `close ${code}`);
+  }
+  assert.match(diagnoseClose(4001, "", { code: "AUTH_REQUIRED", message: "x" }).detail, /needs a token or password/);
+  assert.match(diagnoseClose(4001, "", { code: "AUTH_FAILED", message: "x" }).detail, /refused the token/);
+});
+
+test("a shutdown (1001), a slow-consumer cut (4008) and a plain drop (1006) are reconnecting with backoff", () => {
+  for (const code of [1001, 4008, 1006, 4002]) {
+    const d = diagnoseClose(code, "", null);
+    assert.deepEqual([d.state, d.retry.kind], ["reconnecting", "backoff"], `close ${code}`);
+  }
+});
