@@ -62,6 +62,18 @@ gateway
   .option("--json", "print JSON")
   .action(action(() => import("./commands/gateway-probe.ts")));
 
+// The service: a systemd unit (user unit by default; --system --user NAME for a dedicated service user).
+const serviceOptions = (c: Command) => c.option("--system", "the system unit (/etc/systemd/system) instead of your user unit").option("--json", "print JSON");
+serviceOptions(gateway.command("install").description("install and enable a systemd unit for this brain (Type=notify, watchdog, no restart on fatal exits)"))
+  .option("--user <name>", "with --system: the dedicated service user the gateway runs as")
+  .option("--force", "replace a different unit of the same name")
+  .option("--print", "print the unit instead of installing it")
+  .action(action(() => import("./commands/gateway-install.ts")));
+serviceOptions(gateway.command("uninstall").description("stop and disable the unit, remove it, reload systemd (the brain is kept)")).action(action(() => import("./commands/gateway-uninstall.ts")));
+serviceOptions(gateway.command("start").description("start the service and wait until healthy; says so if this brain already runs")).option("--user <name>", "with --system: whose brain, when no unit is installed").action(action(() => import("./commands/gateway-start.ts")));
+serviceOptions(gateway.command("stop").description("stop this brain's gateway (systemd, else SIGTERM) and check its port is free")).option("--user <name>", "with --system: whose brain, when no unit is installed").action(action(() => import("./commands/gateway-stop.ts")));
+serviceOptions(gateway.command("restart").description("stop, check the port is free, start, wait until healthy")).action(action(() => import("./commands/gateway-restart.ts")));
+
 program
   .command("status")
   .description("one-screen summary of this brain")

@@ -2,6 +2,7 @@
 import { loadConfig } from "../../config/load.ts";
 import { hasCode, OnebrainError } from "../../shared/errors.ts";
 import { startGateway, type GatewayHandle } from "../../server/gateway.ts";
+import { Notifier } from "../../service/notify.ts";
 import { brainPaths, type GlobalOptions } from "../brain.ts";
 import { forceClear } from "./force.ts";
 
@@ -9,11 +10,14 @@ import { forceClear } from "./force.ts";
 export default async function run(global: GlobalOptions, opts: { port?: string; force?: boolean; yes?: boolean; json?: boolean }): Promise<void> {
   const paths = brainPaths(global);
   const loaded = loadConfig(paths.configPath);
+  // sd_notify when systemd started us (NOTIFY_SOCKET set); a no-op otherwise.
+  const notify = new Notifier({ log: (level, msg, details) => handle?.ctx.logger[level](details ?? {}, msg) });
   // Fenced (another process took the brain: exit 10) or the store failed (exit 29).
   const onFatal = (err: Error) => {
     handle?.ctx.logger.fatal({ err }, "stopping: this process can no longer act for the brain");
     const code = err instanceof OnebrainError ? err.exitCode : 1;
-    void handle?.stop(err.message).finally(() => process.exit(code));
+    notify.stopping(`stopping: ${err.message}`);
+    void handle?.stop(err.message).finally(() => notify.flush(1000).finally(() => process.exit(code)));
   };
   const start = () => startGateway({ paths, loaded, portFlag: opts.port, consoleStyle: opts.json ? "json" : undefined, onFatal });
   // Signal handlers go in before the start: "gateway listening" is logged a moment before start()
@@ -21,7 +25,10 @@ export default async function run(global: GlobalOptions, opts: { port?: string; 
   let handle: GatewayHandle | undefined;
   let pending: NodeJS.Signals | undefined;
   let signals = 0;
-  const stopOn = (h: GatewayHandle, signal: NodeJS.Signals) => void h.stop(`received ${signal}`).then(() => process.exit(0));
+  const stopOn = (h: GatewayHandle, signal: NodeJS.Signals) => {
+    notify.stopping(`draining: received ${signal}`);
+    void h.stop(`received ${signal}`).then(() => notify.flush(1000)).then(() => process.exit(0));
+  };
   const onSignal = (signal: NodeJS.Signals) => {
     signals++;
     if (signals > 1) {
@@ -43,6 +50,7 @@ export default async function run(global: GlobalOptions, opts: { port?: string; 
   const gw = handle;
   const { logger } = gw.ctx;
   if (pending) stopOn(gw, pending);
+  else void notify.ready({ health: () => gw.ctx.readiness(), maxLagMs: () => gw.ctx.config().gateway.maxEventLoopLagMs }, `listening on port ${gw.port} (${gw.hosts.join(", ")})`);
 
   process.on("SIGHUP", () => {
     logger.info("SIGHUP: reloading config");
@@ -50,6 +58,7 @@ export default async function run(global: GlobalOptions, opts: { port?: string; 
   });
   process.on("uncaughtException", (err, origin) => {
     logger.fatal({ err, origin }, "uncaught exception: stopping the gateway");
+    notify.stopping("stopping: uncaught exception");
     void gw.stop("uncaught exception").finally(() => process.exit(1));
   });
   process.on("unhandledRejection", (reason) => {
