@@ -1,9 +1,37 @@
 #!/usr/bin/env bash
 # Installs what onebrain needs on a fresh machine: Node >= 22.13 (Node 24 from the npm registry
 # into /usr/local when the system Node is older) and the project's npm dependencies, which also
-# builds dist/. Idempotent; progress goes to stderr.
+# builds dist/. With --test-tools it also installs, with apt-get and only when missing, the Debian
+# packages the tests drive for real: chromium (console in a browser), nginx-light (reverse proxy),
+# tmux (onboard in a terminal), systemd (systemd-analyze, systemd-notify; it is not started) and
+# python3 (a unix datagram socket standing in for NOTIFY_SOCKET). Idempotent; progress on stderr.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+test_tools=false
+for arg in "$@"; do
+  case "$arg" in
+    --test-tools) test_tools=true ;;
+    *) echo "install: unknown option $arg (known: --test-tools)" >&2; exit 2 ;;
+  esac
+done
+
+if $test_tools; then
+  missing=()
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
+  command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
+  command -v tmux >/dev/null 2>&1 || missing+=(tmux)
+  { command -v systemd-analyze && command -v systemd-notify; } >/dev/null 2>&1 || missing+=(systemd)
+  [ -x /usr/bin/python3 ] || missing+=(python3-minimal)
+  if [ ${#missing[@]} -gt 0 ]; then
+    as_root=()
+    [ "$(id -u)" -eq 0 ] || as_root=(sudo)
+    echo "install: test tools: apt-get install ${missing[*]}" >&2
+    "${as_root[@]}" apt-get update >&2
+    "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" >&2
+  fi
+  echo "install: test tools: $(/usr/bin/chromium --version 2>/dev/null), $("$(command -v nginx || echo /usr/sbin/nginx)" -v 2>&1 | head -n 1), $(tmux -V)" >&2
+fi
 
 node_ok() {
   command -v node >/dev/null 2>&1 || return 1
