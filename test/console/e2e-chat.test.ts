@@ -5,6 +5,8 @@
  */
 import { after, afterEach, before, test } from "node:test";
 import assert from "node:assert/strict";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import type { Browser } from "playwright-core";
 import { launchBrowser, pause, screenshot, screenshotIfFailed } from "../helpers/browser.ts";
 import { FakeModelServer } from "../helpers/fake-model.ts";
@@ -42,6 +44,15 @@ test("a new tab asks for the token, then the banner says connected", bounded, as
   await signIn(tab.page, token);
   await waitBanner(tab, "connected");
   await byTestId(tab.page, "token-input").waitFor({ state: "hidden" });
+  // Kept for the origin: a second tab of the same browser profile connects without asking.
+  const second = await tab.context.newPage();
+  try {
+    await second.goto(`http://127.0.0.1:${gw.port}/`);
+    await second.locator('[data-testid="banner"][data-state="connected"]').waitFor({ state: "visible" });
+    assert.equal(await byTestId(second, "token-input").count(), 0);
+  } finally {
+    await second.close();
+  }
 });
 
 test("a chat message gets the model's reply streamed into the page word by word", bounded, async () => {
@@ -86,6 +97,28 @@ test("every page renders its data (screenshots kept in test-artifacts/screenshot
   await goTo(tab.page, "brain");
   await tab.page.locator('[data-testid="brain-field"][data-field="pid"]').filter({ hasText: String(gw.pid) }).first().waitFor({ state: "visible" });
   assert.deepEqual(tab.errors, [], "no uncaught errors in the page");
+});
+
+test("a gateway URL in the page's query string or fragment is never connected to (CVE-2026-25253)", bounded, async () => {
+  // A decoy that would receive the token if the console believed the link it was opened with.
+  let decoyHits = 0;
+  const decoy = http.createServer((_req, res) => (decoyHits++, res.end()));
+  decoy.on("upgrade", (_req, socket) => (decoyHits++, socket.destroy()));
+  await new Promise<void>((r) => decoy.listen(0, "127.0.0.1", r));
+  const evil = `ws://127.0.0.1:${(decoy.address() as AddressInfo).port}/`;
+  const q = new URLSearchParams({ gateway: evil, gatewayUrl: evil, url: evil, ws: evil, host: evil });
+  const tricked = await openConsole(browser, `http://127.0.0.1:${gw.port}/?${q}#gatewayUrl=${encodeURIComponent(evil)}`);
+  try {
+    await byTestId(tricked.page, "token-input").waitFor({ state: "visible" });
+    await signIn(tricked.page, token);
+    await waitBanner(tricked, "connected");
+    assert.ok(tricked.sockets.count() >= 1);
+    for (const u of tricked.sockets.urls) assert.equal(new URL(u).host, `127.0.0.1:${gw.port}`, `every WebSocket goes to the page's own origin: ${u}`);
+    assert.equal(decoyHits, 0, "the decoy was never contacted");
+  } finally {
+    await tricked.close();
+    await new Promise((r) => decoy.close(r));
+  }
 });
 
 test("a wrong token shows auth failed and makes no further attempts until a new one is typed", bounded, async () => {
