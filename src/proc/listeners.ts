@@ -79,9 +79,8 @@ export function socketOwners(inodes: ReadonlySet<number>, procFs: ProcFs = defau
   return owners;
 }
 
-/** Every TCP listener on the given ports (all ports when `ports` is empty), with its process. */
-export function findListeners(ports: readonly number[], procFs: ProcFs = defaultProcFs): Listener[] {
-  const wanted = new Set(ports);
+/** Every listening TCP socket of the host (IPv4 and IPv6), from /proc/net/tcp and tcp6; a missing table is skipped. */
+export function listeningSockets(procFs: ProcFs = defaultProcFs): Array<{ port: number; address: string; inode: number }> {
   const sockets: Array<{ port: number; address: string; inode: number }> = [];
   for (const [file, v6] of [["tcp", false], ["tcp6", true]] as const) {
     let text: string;
@@ -90,8 +89,15 @@ export function findListeners(ports: readonly number[], procFs: ProcFs = default
     } catch {
       continue;
     }
-    for (const s of parseProcNetTcp(text, v6)) if (wanted.size === 0 || wanted.has(s.port)) sockets.push(s);
+    sockets.push(...parseProcNetTcp(text, v6));
   }
+  return sockets;
+}
+
+/** Every TCP listener on the given ports (all ports when `ports` is empty), with its process. */
+export function findListeners(ports: readonly number[], procFs: ProcFs = defaultProcFs): Listener[] {
+  const wanted = new Set(ports);
+  const sockets = listeningSockets(procFs).filter((s) => wanted.size === 0 || wanted.has(s.port));
   const owners = socketOwners(new Set(sockets.map((s) => s.inode)), procFs);
   const infoCache = new Map<number, ProcessInfo | null>();
   return sockets.map((s) => {

@@ -6,7 +6,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { parseProcNetTcp } from "../../proc/listeners.ts";
+import { listeningSockets } from "../../proc/listeners.ts";
 import { parseProcLocks } from "../../proc/locks.ts";
 import { defaultProcFs, listPids, readProcessInfo, type ProcFs, type ProcessInfo } from "../../proc/process.ts";
 import { readOwnerRecord, type OwnerRecord } from "../../lock/owner.ts";
@@ -157,16 +157,7 @@ export function scanHost(procFs: ProcFs = defaultProcFs): HostScan {
     }
   }
 
-  const listeners: HostListener[] = [];
-  for (const [file, v6] of [["tcp", false], ["tcp6", true]] as const) {
-    let text: string;
-    try {
-      text = fs.readFileSync(`${procFs.procRoot}/net/${file}`, "utf8");
-    } catch {
-      continue;
-    }
-    for (const s of parseProcNetTcp(text, v6)) listeners.push({ ...s, pid: socketOwner.get(s.inode) ?? null });
-  }
+  const listeners: HostListener[] = listeningSockets(procFs).map((s) => ({ ...s, pid: socketOwner.get(s.inode) ?? null }));
 
   const infoCache = new Map<number, ProcessInfo | null>();
   const info = (pid: number) => {
