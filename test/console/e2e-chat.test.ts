@@ -81,6 +81,22 @@ test("a chat message gets the model's reply streamed into the page word by word"
   await screenshot(page, "e2e-chat-replied");
 });
 
+test("Stop aborts a reply in flight: the run ends as Stopped. and the composer is free again", bounded, async () => {
+  const { page } = tab;
+  await goTo(page, "chat");
+  fake.behaviour = { kind: "hang" };
+  try {
+    await sendChat(page, "this one will never be answered by the model");
+    await byTestId(page, "chat-abort").and(page.locator(":enabled")).waitFor({ state: "visible" });
+    await byTestId(page, "chat-abort").click();
+    await page.locator('[data-testid="chat-message"]').filter({ hasText: "Stopped." }).first().waitFor({ state: "visible" });
+    await byTestId(page, "chat-abort").and(page.locator(":disabled")).waitFor({ state: "visible" });
+    await screenshot(page, "e2e-chat-stopped");
+  } finally {
+    fake.behaviour = { kind: "reply" };
+  }
+});
+
 test("the sessions page lists the chat's session and shows its transcript", bounded, async () => {
   const { page } = tab;
   await goTo(page, "sessions");
@@ -92,8 +108,14 @@ test("the sessions page lists the chat's session and shows its transcript", boun
   await screenshot(page, "e2e-chat-session-transcript");
 });
 
-test("every page renders its data (screenshots kept in test-artifacts/screenshots)", bounded, async () => {
+test("every page renders its data from the gateway alone: no request leaves its origin (screenshots in test-artifacts/screenshots)", bounded, async () => {
+  const origins = new Set<string>();
+  tab.page.on("request", (r) => void origins.add(new URL(r.url()).host));
+  await tab.page.reload({ waitUntil: "load" });
+  await waitBanner(tab, "connected");
   await screenshotEveryPage(tab.page, "e2e-chat-page");
+  for (const u of tab.sockets.urls) origins.add(new URL(u).host);
+  assert.deepEqual([...origins], [`127.0.0.1:${gw.port}`], "documents, scripts, styles and the WebSocket all come from the gateway");
   await goTo(tab.page, "brain");
   await tab.page.locator('[data-testid="brain-field"][data-field="pid"]').filter({ hasText: String(gw.pid) }).first().waitFor({ state: "visible" });
   assert.deepEqual(tab.errors, [], "no uncaught errors in the page");
