@@ -119,6 +119,31 @@ const modelsSchema = z.strictObject({
   providers: z._default(z.record(z.string(), modelProviderSchema, { error: "expected an object of model providers" }), {}),
 });
 
+const telegramSchema = z.strictObject({
+  /** False keeps the channel off even with a token. */
+  enabled: z._default(z.boolean({ error: "expected true or false" }), true),
+  /** The bot token from @BotFather; unset: TELEGRAM_BOT_TOKEN. */
+  botToken: z.optional(text()),
+  /** The Bot API server: the public one, or a local Bot API server (and the tests' fake). */
+  apiRoot: z._default(httpUrl(), "https://api.telegram.org"),
+  /** Direct messages from unknown users: pairing (they get a code to give the operator), allowlist (ignored), open (everyone). */
+  dmPolicy: z._default(oneOf(["pairing", "allowlist", "open"]), "pairing"),
+  /** Telegram user ids (as strings) or @usernames always allowed. */
+  allowFrom: z._default(textList(), []),
+  groups: section(
+    z.strictObject({
+      /** In groups, answer only when mentioned or replied to. */
+      requireMention: z._default(z.boolean({ error: "expected true or false" }), true),
+      /** Group chat ids to serve; empty: every group the bot is in. */
+      allow: z._default(textList(), []),
+    }),
+  ),
+  /** Long-poll timeout of getUpdates. */
+  pollTimeoutSeconds: z._default(int(1, 50), 30),
+  /** Longest message part; Telegram's limit is 4096 characters. */
+  textChunkLimit: z._default(int(100, 4096), 4000),
+});
+
 export const configSchema = z.strictObject({
   $schema: z.optional(z.string()),
   gateway: section(gatewaySchema),
@@ -144,6 +169,7 @@ export const configSchema = z.strictObject({
   ),
   canvasHost: section(z.strictObject({ port: z.optional(port()) })),
   models: section(modelsSchema),
+  channels: section(z.strictObject({ telegram: section(telegramSchema) })),
 });
 
 /** The parsed, defaulted config. Always deep-frozen once loaded. */

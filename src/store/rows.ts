@@ -113,6 +113,25 @@ export interface OutboxRow {
   created_at: number;
   delivered_at: number | null;
   epoch: number;
+  /** Set just before a send to a platform without idempotency (003); after a crash: treated as delivered. */
+  send_started_at: number | null;
+  platform_message_id: string | null;
+  /** Parts of a long reply already delivered (003). */
+  parts_sent: number;
+}
+
+/** `pairings`: who may talk to the agent on a channel (003); approved rows are the allow list. */
+export interface PairingRow {
+  channel: string;
+  account: string;
+  sender: string;
+  sender_name: string | null;
+  peer: string;
+  code: string;
+  created_at: number;
+  expires_at: number;
+  approved_at: number | null;
+  approved_by: string | null;
 }
 
 /** `channel_cursors`: how far a channel account has been read. */
