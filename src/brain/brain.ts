@@ -6,11 +6,11 @@
  * was pending: nothing is lost, nothing runs twice.
  */
 import type { Logger } from "pino";
-import type { Channel, InboundBatch, InboundMessage } from "../channels/channel.ts";
+import type { Channel, InboundBatch, InboundMessage, PartialDeliveryError } from "../channels/channel.ts";
 import type { ResetPolicy } from "../sessions/reset.ts";
 import type { StoreHandle } from "../store/handle.ts";
 import { ingestBatch, type IngestOutcome } from "./inbox.ts";
-import { markAttemptFailed, markDelivered, pendingReplies } from "./outbox.ts";
+import { markAttemptFailed, markDelivered, markSendStarted, pendingReplies, settleStartedSends } from "./outbox.ts";
 import { claimNext, finishRun, recoverInterrupted, type ClaimedRun, type RunOutcome } from "./runs.ts";
 
 /** What the brain needs from the agent (src/agent/ implements it over the model providers). */
@@ -80,6 +80,8 @@ export class Brain {
     this.started = true;
     const interrupted = recoverInterrupted(this.o.store, INTERRUPTED_NOTICE, this.o.epoch, this.now());
     if (interrupted) this.o.logger.warn({ interrupted }, "answered runs interrupted by a crash with a notice");
+    const assumed = this.o.store.transaction(() => settleStartedSends(this.o.store, this.now()));
+    if (assumed) this.o.logger.warn({ assumed }, "replies whose send had started before a crash are taken as delivered (sending again could duplicate them)");
     this.kick();
     void this.deliver();
     return { interrupted };
@@ -136,10 +138,14 @@ export class Brain {
     this.running.set(run.runId, { sessionKey: run.sessionKey, abort });
     this.busySessions.add(run.sessionKey);
     const emit = this.o.emit;
+    const channel = this.channels.get(`${run.channel}:${run.account}`);
+    let typing = false;
     try {
       // The model is called only once the claim is durable: after a crash this message is
       // then 'running' (answered with a notice), never run a second time.
       await claimed;
+      typing = Boolean(channel?.typing);
+      channel?.typing?.(run.peer, true);
       let outcome: RunOutcome;
       try {
         outcome = await this.think(run, abort, timeoutSeconds);
@@ -155,6 +161,7 @@ export class Brain {
     } catch (err) {
       return this.storeFailed(err);
     } finally {
+      if (typing) channel?.typing?.(run.peer, false);
       this.running.delete(run.runId);
       this.busySessions.delete(run.sessionKey);
     }
@@ -210,12 +217,20 @@ export class Brain {
           if (!channel) continue; // not running now: stays pending until it is
           const sendAbort = new AbortController();
           const sendTimer = setTimeout(() => sendAbort.abort(new DOMException("delivery timed out after 30 s", "TimeoutError")), 30_000);
+          sendTimer.unref(); // the send's own socket keeps the process alive while it matters
           try {
-            await channel.deliver({ idempotencyKey: item.idempotencyKey, target: item.target, replyTo: item.replyTo, text: item.text }, sendAbort.signal);
+            // A platform that cannot dedupe: the start of the send is on disk before its first byte
+            // leaves, and nothing is awaited in between (see settleStartedSends).
+            if (!channel.idempotentDelivery && !markSendStarted(this.o.store, item.id, this.o.epoch, this.now())) return this.fence();
+            const sent = await channel.deliver(
+              { idempotencyKey: item.idempotencyKey, target: item.target, replyTo: item.replyTo, text: item.text, ...(item.partsSent ? { skipParts: item.partsSent } : {}) },
+              sendAbort.signal,
+            );
             // Marks of one turn of the event loop share one commit.
-            if (!this.o.store.grouped(() => markDelivered(this.o.store, item.id, this.o.epoch, this.now())).value) return this.fence();
+            if (!this.o.store.grouped(() => markDelivered(this.o.store, item.id, this.o.epoch, this.now(), sent.platformMessageId ?? null)).value) return this.fence();
           } catch (err) {
-            const verdict = this.o.store.grouped(() => markAttemptFailed(this.o.store, item.id, (err as Error).message, this.o.maxDeliveryAttempts ?? 8)).value;
+            const partsSent = Number((err as Partial<PartialDeliveryError>).partsSent ?? 0) || 0;
+            const verdict = this.o.store.grouped(() => markAttemptFailed(this.o.store, item.id, (err as Error).message, this.o.maxDeliveryAttempts ?? 8, partsSent)).value;
             this.o.logger.warn({ err, outbox: item.id, channel: item.channel, verdict }, "delivery failed");
             if (verdict === "retry") this.scheduleRetry(item.attempts + 1);
           } finally {

@@ -14,33 +14,66 @@ export interface OutboxItem {
   replyTo: string | null;
   text: string;
   attempts: number;
+  /** Parts of a long reply already delivered by an earlier attempt. */
+  partsSent: number;
 }
 
 /** Pending replies in the order they were written. */
 export function pendingReplies(store: StoreHandle, limit = 100): OutboxItem[] {
   return store.prepare(
-      `SELECT id, idempotency_key AS idempotencyKey, channel, account, target, reply_to AS replyTo, text, attempts
+      `SELECT id, idempotency_key AS idempotencyKey, channel, account, target, reply_to AS replyTo, text, attempts, parts_sent AS partsSent
        FROM outbox WHERE state = 'pending' ORDER BY id LIMIT ?`,
     )
     .all(limit) as unknown as OutboxItem[];
 }
 
 /** Marks a reply delivered, only if this process still holds the brain's epoch. False when fenced out. */
-export function markDelivered(store: StoreHandle, id: number, epoch: number, now: number): boolean {
+export function markDelivered(store: StoreHandle, id: number, epoch: number, now: number, platformMessageId: string | null = null): boolean {
   const r = store.prepare(
-      `UPDATE outbox SET state = 'delivered', delivered_at = ?, attempts = attempts + 1
+      `UPDATE outbox SET state = 'delivered', delivered_at = ?, attempts = attempts + 1, platform_message_id = ?
        WHERE id = ? AND state = 'pending' AND (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'epoch') = ?`,
     )
-    .run(now, id, epoch);
+    .run(now, platformMessageId, id, epoch);
   return Number(r.changes) === 1;
 }
 
-/** Records a failed delivery attempt; after `maxAttempts` the reply is marked failed. */
-export function markAttemptFailed(store: StoreHandle, id: number, error: string, maxAttempts: number): "retry" | "failed" {
+/**
+ * Records durably that a send to a platform without idempotency is starting (a FULL transaction,
+ * not a group: the record must be on disk before the first byte leaves). Fenced like markDelivered.
+ */
+export function markSendStarted(store: StoreHandle, id: number, epoch: number, now: number): boolean {
+  return store.transaction(() => {
+    const r = store.prepare(
+        `UPDATE outbox SET send_started_at = ?
+         WHERE id = ? AND state = 'pending' AND (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'epoch') = ?`,
+      )
+      .run(now, id, epoch);
+    return Number(r.changes) === 1;
+  });
+}
+
+/**
+ * After a crash: replies whose send had started are treated as delivered. The platform may or
+ * may not have them; sending again could show the user the same reply twice, which is the
+ * failure this project exists to prevent. Returns how many.
+ */
+export function settleStartedSends(store: StoreHandle, now: number): number {
+  const r = store.prepare(
+      `UPDATE outbox SET state = 'delivered', delivered_at = ?, last_error = 'assumed delivered: the gateway stopped while this reply was being sent'
+       WHERE state = 'pending' AND send_started_at IS NOT NULL`,
+    )
+    .run(now);
+  return Number(r.changes);
+}
+
+/** Records a failed delivery attempt (and parts that did go out); after `maxAttempts` the reply is marked failed. */
+export function markAttemptFailed(store: StoreHandle, id: number, error: string, maxAttempts: number, partsSent = 0): "retry" | "failed" {
+  // The send is over, so it no longer counts as started: a crash now must not take it for delivered.
   const row = store.prepare(
-      `UPDATE outbox SET attempts = attempts + 1, last_error = ?, state = CASE WHEN attempts + 1 >= ? THEN 'failed' ELSE state END
+      `UPDATE outbox SET attempts = attempts + 1, last_error = ?, parts_sent = parts_sent + ?, send_started_at = NULL,
+         state = CASE WHEN attempts + 1 >= ? THEN 'failed' ELSE state END
        WHERE id = ? RETURNING state`,
     )
-    .get(error.slice(0, 500), maxAttempts, id) as { state: string } | undefined;
+    .get(error.slice(0, 500), partsSent, maxAttempts, id) as { state: string } | undefined;
   return row?.state === "failed" ? "failed" : "retry";
 }

@@ -55,6 +55,21 @@ export interface OutboundMessage {
   /** The platform message to thread under, if any. */
   replyTo: string | null;
   text: string;
+  /** Parts of a long reply an earlier attempt already delivered: send only the rest. */
+  skipParts?: number;
+}
+
+/** A delivery that failed after some parts of a long reply went out: the retry skips those. */
+export interface PartialDeliveryError extends Error {
+  partsSent: number;
+}
+
+/** Who may reach the agent through a channel (src/channels/pairing.ts implements it over the store). */
+export interface ChannelAccess {
+  /** True when the sender is allowed (config allow list, approved pairing, or an open policy). */
+  isAllowed(sender: string, senderName?: string): boolean;
+  /** A pairing code for an unknown sender (the same one while it is valid); `isNew` when just made. */
+  requestPairing(p: { sender: string; senderName?: string; peer: string }): { code: string; isNew: boolean };
 }
 
 /** A channel's state, shown by `channels status`, the console and readiness. */
@@ -76,6 +91,8 @@ export interface ChannelContext {
   logger: Logger;
   /** Aborted when the gateway stops or the channel is restarted. */
   signal: AbortSignal;
+  /** Access control for channels whose senders are strangers by default (Telegram); absent for WebChat. */
+  access?: ChannelAccess;
 }
 
 /** The interface every channel implements (a contract test suite in test/channels/ checks it). */
@@ -84,12 +101,20 @@ export interface Channel {
   readonly id: string;
   /** Which account of the platform (bot token, workspace) this instance serves. */
   readonly account: string;
-  /** True when `deliver` is idempotent by `idempotencyKey`, so redelivery after a crash cannot duplicate a reply. */
+  /**
+   * True when `deliver` is idempotent by `idempotencyKey`, so redelivery after a crash cannot
+   * duplicate a reply. When false (Telegram has no idempotency key), the core records durably
+   * that a send started just before calling `deliver`, and after a crash treats such a reply as
+   * delivered rather than send it twice: `deliver` must therefore start its network write at
+   * once, with nothing to wait for before it.
+   */
   readonly idempotentDelivery: boolean;
   /** Starts receiving; resolves once the channel is running (it keeps running in the background). */
   start(ctx: ChannelContext): Promise<void>;
-  /** Sends one reply; throws on failure (the core retries with backoff). */
+  /** Sends one reply; throws on failure (the core retries with backoff), a PartialDeliveryError when some parts went out. */
   deliver(message: OutboundMessage, signal: AbortSignal): Promise<{ platformMessageId?: string }>;
+  /** A run for `target` started (true) or ended (false): e.g. a typing indicator meanwhile. */
+  typing?(target: string, active: boolean): void;
   /** Stops receiving and releases what it holds (leases, sockets). */
   stop(): Promise<void>;
 }

@@ -35,7 +35,7 @@ export class ScriptedAgent implements AgentPort {
 export class RecordingChannel implements Channel {
   readonly id = "test";
   readonly account = "a1";
-  readonly idempotentDelivery = true;
+  readonly idempotentDelivery: boolean = true;
   delivered: OutboundMessage[] = [];
   failNext = 0;
   async start(): Promise<void> {}
