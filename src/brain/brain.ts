@@ -42,6 +42,9 @@ export interface BrainOptions {
   maxDeliveryAttempts?: number;
 }
 
+/** Pending outbox rows read at a time by a delivery pass. */
+const DELIVERY_PAGE = 100;
+
 export const INTERRUPTED_NOTICE = "I was restarted while answering this message, so it was not answered. Please send it again.";
 
 function errorReply(err: unknown, timeoutSeconds: number, timedOut: boolean): string {
@@ -210,31 +213,37 @@ export class Brain {
     try {
       do {
         this.deliverAgain = false;
-        for (const item of pendingReplies(this.o.store)) {
-          if (this.stopped || this.fenced) return;
-          if (this.o.store.epoch() !== this.o.epoch) return this.fence();
-          const channel = this.channels.get(`${item.channel}:${item.account}`);
-          if (!channel) continue; // not running now: stays pending until it is
-          const sendAbort = new AbortController();
-          const sendTimer = setTimeout(() => sendAbort.abort(new DOMException("delivery timed out after 30 s", "TimeoutError")), 30_000);
-          sendTimer.unref(); // the send's own socket keeps the process alive while it matters
-          try {
-            // A platform that cannot dedupe: the start of the send is on disk before its first byte
-            // leaves, and nothing is awaited in between (see settleStartedSends).
-            if (!channel.idempotentDelivery && !markSendStarted(this.o.store, item.id, this.o.epoch, this.now())) return this.fence();
-            const sent = await channel.deliver(
-              { idempotencyKey: item.idempotencyKey, target: item.target, replyTo: item.replyTo, text: item.text, ...(item.partsSent ? { skipParts: item.partsSent } : {}) },
-              sendAbort.signal,
-            );
-            // Marks of one turn of the event loop share one commit.
-            if (!this.o.store.grouped(() => markDelivered(this.o.store, item.id, this.o.epoch, this.now(), sent.platformMessageId ?? null)).value) return this.fence();
-          } catch (err) {
-            const partsSent = Number((err as Partial<PartialDeliveryError>).partsSent ?? 0) || 0;
-            const verdict = this.o.store.grouped(() => markAttemptFailed(this.o.store, item.id, (err as Error).message, this.o.maxDeliveryAttempts ?? 8, partsSent)).value;
-            this.o.logger.warn({ err, outbox: item.id, channel: item.channel, verdict }, "delivery failed");
-            if (verdict === "retry") this.scheduleRetry(item.attempts + 1);
-          } finally {
-            clearTimeout(sendTimer);
+        // Page through every pending row (not just the first page: a backlog can be longer), each once per pass.
+        for (let after = 0, more = true; more; ) {
+          const batch = pendingReplies(this.o.store, DELIVERY_PAGE, after);
+          more = batch.length === DELIVERY_PAGE;
+          for (const item of batch) {
+            after = item.id;
+            if (this.stopped || this.fenced) return;
+            if (this.o.store.epoch() !== this.o.epoch) return this.fence();
+            const channel = this.channels.get(`${item.channel}:${item.account}`);
+            if (!channel) continue; // not running now: stays pending until it is
+            const sendAbort = new AbortController();
+            const sendTimer = setTimeout(() => sendAbort.abort(new DOMException("delivery timed out after 30 s", "TimeoutError")), 30_000);
+            sendTimer.unref(); // the send's own socket keeps the process alive while it matters
+            try {
+              // A platform that cannot dedupe: the start of the send is on disk before its first byte
+              // leaves, and nothing is awaited in between (see settleStartedSends).
+              if (!channel.idempotentDelivery && !markSendStarted(this.o.store, item.id, this.o.epoch, this.now())) return this.fence();
+              const sent = await channel.deliver(
+                { idempotencyKey: item.idempotencyKey, target: item.target, replyTo: item.replyTo, text: item.text, ...(item.partsSent ? { skipParts: item.partsSent } : {}) },
+                sendAbort.signal,
+              );
+              // Marks of one turn of the event loop share one commit.
+              if (!this.o.store.grouped(() => markDelivered(this.o.store, item.id, this.o.epoch, this.now(), sent.platformMessageId ?? null)).value) return this.fence();
+            } catch (err) {
+              const partsSent = Number((err as Partial<PartialDeliveryError>).partsSent ?? 0) || 0;
+              const verdict = this.o.store.grouped(() => markAttemptFailed(this.o.store, item.id, (err as Error).message, this.o.maxDeliveryAttempts ?? 8, partsSent)).value;
+              this.o.logger.warn({ err, outbox: item.id, channel: item.channel, verdict }, "delivery failed");
+              if (verdict === "retry") this.scheduleRetry(item.attempts + 1);
+            } finally {
+              clearTimeout(sendTimer);
+            }
           }
         }
       } while (this.deliverAgain);

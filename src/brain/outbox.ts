@@ -18,13 +18,13 @@ export interface OutboxItem {
   partsSent: number;
 }
 
-/** Pending replies in the order they were written. */
-export function pendingReplies(store: StoreHandle, limit = 100): OutboxItem[] {
+/** Pending replies in the order they were written, `limit` at a time after the row `afterId`. */
+export function pendingReplies(store: StoreHandle, limit = 100, afterId = 0): OutboxItem[] {
   return store.prepare(
       `SELECT id, idempotency_key AS idempotencyKey, channel, account, target, reply_to AS replyTo, text, attempts, parts_sent AS partsSent
-       FROM outbox WHERE state = 'pending' ORDER BY id LIMIT ?`,
+       FROM outbox WHERE state = 'pending' AND id > ? ORDER BY id LIMIT ?`,
     )
-    .all(limit) as unknown as OutboxItem[];
+    .all(afterId, limit) as unknown as OutboxItem[];
 }
 
 /** Marks a reply delivered, only if this process still holds the brain's epoch. False when fenced out. */

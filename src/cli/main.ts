@@ -154,6 +154,19 @@ program
   .option("--json", "print JSON (with --non-interactive)")
   .action(action(() => import("./commands/onboard.ts")));
 
+// Channels (Telegram) and who may talk to the agent through them.
+const channels = program.command("channels").description("the chat channels of this brain (Telegram)");
+channels
+  .command("status")
+  .description("each channel's state, traffic, credential lease and last error, from the running gateway (else from the config)")
+  .option("--probe", "also ask the platform who the bot is (Telegram getMe), with the latency")
+  .option("--timeout <ms>", "RPC timeout", "3000")
+  .option("--json", "print JSON")
+  .action(action(() => import("./commands/channels-status.ts")));
+const pairing = program.command("pairing").description("access requests of unknown senders: list them, approve a code");
+pairing.command("list").description("pending requests (with their codes) and approved senders").option("--channel <id>", "only this channel, e.g. telegram").option("--json", "print JSON").action(action(() => import("./commands/pairing-list.ts")));
+pairing.command("approve").argument("<channel>", "the channel, e.g. telegram").argument("<code>", "the code the sender was given").description("let the sender of a pending code talk to the agent").option("--json", "print JSON").action(action(() => import("./commands/pairing-approve.ts")));
+
 const config = program.command("config").description("read and edit the config file");
 config.command("path").description("print the config file path").option("--json", "print JSON").action(action(() => import("./commands/config-path.ts")));
 config.command("get").argument("<key>", "dotted key, e.g. gateway.port").description("print a value (secrets masked unless --reveal)").option("--json", "print JSON").option("--reveal", "show secrets in full").action(action(() => import("./commands/config-get.ts")));

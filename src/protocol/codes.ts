@@ -1,7 +1,7 @@
 /** Wire-level error codes (in `res.error.code`) and WebSocket close codes. Documented in docs/protocol.md. */
 
 export const wireErrorCodes = {
-  INVALID_REQUEST: "The frame is not valid JSON or not a valid req frame, or params are malformed.",
+  INVALID_REQUEST: "The frame is not valid JSON or not a valid req frame, or params are malformed or name nothing that exists (e.g. an unknown pairing code).",
   UNKNOWN_METHOD: "No such method; `hello-ok.features.methods` lists the ones that exist.",
   NOT_CONNECTED: "A request was sent before a successful `connect`.",
   ALREADY_CONNECTED: "`connect` was sent twice on one socket.",

@@ -29,6 +29,12 @@ export const methodParams = {
   }),
   "sessions.list": z.optional(z.object({ limit: z.optional(z.int().check(z.minimum(1), z.maximum(1000))) })),
   "sessions.reset": z.object({ sessionKey: z.string().check(z.minLength(1), z.maxLength(512)) }),
+  "channels.status": z.optional(z.object({ probe: z.optional(z.boolean()) })),
+  "pairing.list": z.optional(z.object({ channel: z.optional(z.string().check(z.minLength(1), z.maxLength(64))) })),
+  "pairing.approve": z.object({
+    channel: z.string().check(z.minLength(1), z.maxLength(64)),
+    code: z.string().check(z.minLength(1), z.maxLength(64)),
+  }),
 } as const;
 
 export type MethodName = keyof typeof methodParams;

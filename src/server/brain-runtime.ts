@@ -1,14 +1,18 @@
 /**
  * The durable brain inside a running gateway: the store (opened after the port is bound, its
  * fencing epoch bumped because this process now holds the lock), the agent, the pipeline and
- * the WebChat channel. `close` stops runs (interrupted ones are answered at the next start)
- * and closes the database.
+ * the WebChat channel, and Telegram when a bot token is configured. `close` stops runs
+ * (interrupted ones are answered at the next start) and closes the database.
  */
+import os from "node:os";
 import path from "node:path";
 import type { Logger } from "pino";
 import { createAgent, type Agent } from "../agent/agent.ts";
 import { Brain, type BrainEvent } from "../brain/brain.ts";
-import type { ChannelState, InboundMessage } from "../channels/channel.ts";
+import { channelCursor } from "../brain/inbox.ts";
+import type { Channel, ChannelState, InboundMessage } from "../channels/channel.ts";
+import { configuredChannels } from "../channels/inspect.ts";
+import { createChannelAccess } from "../channels/pairing.ts";
 import { WebChatChannel, WEBCHAT } from "../channels/webchat.ts";
 import type { Config } from "../config/schema.ts";
 import type { BrainPaths, Env } from "../paths/paths.ts";
@@ -43,7 +47,7 @@ export function pruneEndedSessions(store: Store, retentionDays: number, now: num
 }
 
 /** Opens the store and starts the pipeline. Throws STORE_CORRUPT / STORE_TOO_NEW before anything runs. */
-export async function startBrain(o: { paths: BrainPaths; config: () => Readonly<Config>; logger: Logger; env: Env; emit: (e: BrainEvent) => void }): Promise<BrainRuntime> {
+export async function startBrain(o: { paths: BrainPaths; config: () => Readonly<Config>; logger: Logger; env: Env; emit: (e: BrainEvent) => void; port?: number }): Promise<BrainRuntime> {
   const store = openStore(o.paths.storePath);
   try {
     const epoch = store.bumpEpoch();
@@ -76,6 +80,7 @@ export async function startBrain(o: { paths: BrainPaths; config: () => Readonly<
       logger: o.logger,
       signal: abort.signal,
     });
+    const platforms = await startPlatformChannels({ ...o, store, brain, signal: abort.signal, setState: (s) => channelStates.set(`${s.id}:${s.account}`, s) });
     const { interrupted } = brain.start();
     // Retention is also applied daily, so a gateway that never restarts does not keep transcripts for ever.
     const prune = setInterval(() => {
@@ -101,6 +106,8 @@ export async function startBrain(o: { paths: BrainPaths; config: () => Readonly<
       async close(graceMs) {
         clearInterval(prune);
         abort.abort();
+        // Channels first: no batch may be ingested into a store that is closing.
+        await Promise.all(platforms.map((c) => c.stop()));
         await brain.stop(graceMs);
         await webchat.stop();
         store.close();
@@ -110,4 +117,50 @@ export async function startBrain(o: { paths: BrainPaths; config: () => Readonly<
     store.close();
     throw err;
   }
+}
+
+/**
+ * Starts the channels of outside platforms that the config sets up (Telegram: enabled and a bot
+ * token in the config or TELEGRAM_BOT_TOKEN). Each runs in the background and reports its state;
+ * none can stop the gateway. grammY is loaded only when Telegram is configured.
+ */
+async function startPlatformChannels(o: {
+  paths: BrainPaths;
+  config: () => Readonly<Config>;
+  logger: Logger;
+  env: Env;
+  port?: number;
+  store: Store;
+  brain: Brain;
+  signal: AbortSignal;
+  setState: (s: ChannelStatus) => void;
+}): Promise<Channel[]> {
+  const started: Channel[] = [];
+  const tg = configuredChannels(o.config(), o.env).find((c) => c.id === "telegram");
+  const token = tg?.secret();
+  if (!tg?.enabled || !token) return started;
+  try {
+    const { TelegramChannel, TELEGRAM } = await import("../channels/telegram/index.ts");
+    const channel = new TelegramChannel({
+      token,
+      settings: () => o.config().channels.telegram,
+      holder: { user: os.userInfo().username, stateDir: o.paths.stateDir, profile: o.paths.profile ?? null, port: o.port ?? null, startedAt: new Date().toISOString() },
+      env: o.env as NodeJS.ProcessEnv,
+    });
+    o.brain.addChannel(channel);
+    await channel.start({
+      ingest: async (batch) => o.brain.ingest(TELEGRAM, channel.account, batch),
+      cursor: () => channelCursor(o.store, TELEGRAM, channel.account),
+      setState: (state) => o.setState({ id: TELEGRAM, account: channel.account, ...state }),
+      logger: o.logger.child({ channel: TELEGRAM }),
+      signal: o.signal,
+      access: createChannelAccess({ store: o.store, channel: TELEGRAM, account: channel.account, policy: () => o.config().channels.telegram }),
+    });
+    started.push(channel);
+  } catch (err) {
+    // A channel that cannot even start is reported, not fatal: WebChat and the rest keep working.
+    o.logger.error({ err: (err as Error).message }, "the telegram channel could not start");
+    o.setState({ id: "telegram", account: tg.account ?? "unknown", state: "failed", reason: `could not start: ${(err as Error).message}` });
+  }
+  return started;
 }

@@ -9,7 +9,20 @@ import { loadConfig } from "../config/load.ts";
 import type { Config } from "../config/schema.ts";
 
 /** Keys that take effect without a restart. */
-const HOT_PREFIXES = ["gateway.auth", "gateway.trustedProxies", "gateway.allowedOrigins", "gateway.authFailuresPerMinute", "logging.level", "logging.consoleLevel"];
+const HOT_PREFIXES = [
+  "gateway.auth",
+  "gateway.trustedProxies",
+  "gateway.allowedOrigins",
+  "gateway.authFailuresPerMinute",
+  "logging.level",
+  "logging.consoleLevel",
+  // The Telegram channel reads these at each message, poll or delivery (not the token, apiRoot or enabled).
+  "channels.telegram.dmPolicy",
+  "channels.telegram.allowFrom",
+  "channels.telegram.groups",
+  "channels.telegram.pollTimeoutSeconds",
+  "channels.telegram.textChunkLimit",
+];
 
 function flatten(value: unknown, prefix = "", out: Record<string, string> = {}): Record<string, string> {
   if (value && typeof value === "object" && !Array.isArray(value)) {

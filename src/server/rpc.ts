@@ -3,6 +3,7 @@ import { methodParams, type MethodName } from "../protocol/methods.ts";
 import { followLog, tailLog } from "../logging/tail.ts";
 import type { GatewayContext } from "./context.ts";
 import { chatHandlers, type CallerInfo } from "./rpc-chat.ts";
+import { channelHandlers } from "./rpc-channels.ts";
 import { brainStatus } from "./status.ts";
 
 export type { CallerInfo } from "./rpc-chat.ts";
@@ -29,6 +30,7 @@ export const handlers: Record<MethodName, MethodHandler> = {
     return { following: false };
   },
   ...chatHandlers,
+  ...channelHandlers,
 };
 
 /** Sends `log` events to one connection from `cursor` on, every ~250 ms, until it unsubscribes or closes. */

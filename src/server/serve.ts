@@ -90,7 +90,7 @@ export async function serve(p: PreparedStart): Promise<GatewayHandle> {
 
     // The durable brain: store (integrity-checked, epoch bumped), agent, pipeline, WebChat.
     let onBrainEvent: (e: BrainEvent) => void = () => {};
-    const brain = await startBrain({ paths: opts.paths, config: () => config, logger, env, emit: (e) => onBrainEvent(e) });
+    const brain = await startBrain({ paths: opts.paths, config: () => config, logger, env, emit: (e) => onBrainEvent(e), port: plan.base });
     checks.push(function store() {
       try {
         brain.store.prepare("SELECT 1").get();
@@ -98,6 +98,13 @@ export async function serve(p: PreparedStart): Promise<GatewayHandle> {
       } catch (err) {
         return { name: "store", ok: false, detail: (err as Error).message };
       }
+    });
+    // A channel that cannot work without the operator (token revoked, token polled elsewhere) makes
+    // the gateway not ready, naming it; reconnecting after a network error does not.
+    checks.push(function channels() {
+      const bad = brain.channels().filter((c) => c.state === "failed" || c.state === "conflict");
+      if (!bad.length) return { name: "channels", ok: true };
+      return { name: "channels", ok: false, detail: bad.map((c) => `${c.id}: ${c.state === "failed" ? c.reason : c.state === "conflict" ? c.detail : ""}`).join("; ") };
     });
 
     const ctx: GatewayContext = {

@@ -15,6 +15,7 @@ import { secretFingerprint } from "./auth.ts";
 import { clientInfo, originAllowed, type ClientInfo } from "./client.ts";
 import type { GatewayContext } from "./context.ts";
 import { handlers, isMethod, parseParams, type CallerInfo } from "./rpc.ts";
+import { RpcError } from "./rpc-error.ts";
 import { TurnBatcher } from "./ws-batch.ts";
 import { attemptId } from "./ws-attempts.ts";
 
@@ -141,6 +142,7 @@ export function createWsGateway(ctx: GatewayContext): WsGateway {
       const payload = await handlers[frame.method](params.value, ctx, c.caller);
       sendFrame(c, { type: "res", id: frame.id, ok: true, payload });
     } catch (err) {
+      if (err instanceof RpcError) return sendError(c, frame.id, err.code, err.message, err.details ? { details: err.details } : {});
       ctx.logger.error({ err, method: frame.method, conn: c.id }, "method failed");
       sendError(c, frame.id, "INTERNAL", `${frame.method} failed: ${(err as Error).message}`);
     } finally {

@@ -84,6 +84,8 @@ export function brainEnv(stateDir: string, extra: Record<string, string | undefi
   delete env.ONEBRAIN_GATEWAY_PASSWORD;
   // Tests must never reach a real model API, whatever keys the machine has.
   for (const k of ["ANTHROPIC_API_KEY", "OPENAI_API_KEY", "OPENROUTER_API_KEY"]) delete env[k];
+  // Nor a real Telegram bot: a test that wants one passes the fake's token and apiRoot.
+  delete env.TELEGRAM_BOT_TOKEN;
   for (const [k, v] of Object.entries(extra)) {
     if (v === undefined) delete env[k];
     else env[k] = v;

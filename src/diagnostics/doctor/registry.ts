@@ -1,5 +1,6 @@
 /** Every doctor check, in the order they are shown. A new check is one entry here (and passes test/doctor/contract.test.ts). */
 import { runningBrainsCheck, stateDirsCheck } from "./brains.ts";
+import { channelsCheck } from "./channels.ts";
 import { clockCheck, diskCheck, filesystemCheck, nodeCheck } from "./environment.ts";
 import { exposureCheck } from "./exposure.ts";
 import { permissionsCheck } from "./permissions.ts";
@@ -17,6 +18,7 @@ export const doctorChecks: readonly DoctorCheck[] = [
   portsCheck,
   portPlanCheck,
   serviceCheck,
+  channelsCheck,
   permissionsCheck,
   exposureCheck,
   filesystemCheck,

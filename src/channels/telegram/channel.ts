@@ -1,0 +1,286 @@
+/**
+ * The Telegram channel: long polling of the Bot API through grammY's `Api`.
+ *
+ * 1. The credential lease first (src/lock/lease.ts): one poller per bot token on the whole
+ *    host. Without it the channel does not poll; its state names the holder, and it tries again
+ *    every ~30 s so that a stopped holder lets this one take over.
+ * 2. `getMe` (the bot's username, for mentions), `deleteWebhook` once (a webhook blocks polling).
+ * 3. `getUpdates` from the committed cursor; each batch goes to `ctx.ingest` with the cursor
+ *    `last update_id + 1`, which commits messages and offset in one transaction. Only then is
+ *    the next getUpdates sent with that offset, which is what confirms the batch to Telegram.
+ *    A crash before the commit gets the batch again (the core drops what it already has); a
+ *    crash after it never does.
+ * Failures (failures.ts): network and 5xx back off with jitter, 429 waits `retry_after`, 409
+ * retries slowly, 401 stops the channel. The rest of the gateway never notices.
+ */
+import type { Api } from "grammy";
+import type { Update } from "grammy/types";
+import { acquireCredentialLease, describeLeaseHolder, type LeaseHolder, type LeaseResult } from "../../lock/lease.ts";
+import type { Channel, ChannelContext, ChannelState, OutboundMessage } from "../channel.ts";
+import { telegramBotId } from "../inspect.ts";
+import { createApi, sig } from "./api.ts";
+import { backoffMs, classify, CONFLICT_DETAIL, describeFailure, jittered } from "./failures.ts";
+import { decideUpdates, pairingText, type InboundSettings, type PairingAsk } from "./inbound.ts";
+import { sendReply } from "./send.ts";
+import { TypingIndicators } from "./typing.ts";
+
+export const TELEGRAM = "telegram";
+
+/** The channel's settings (config `channels.telegram`), read live where a reload can change them. */
+export interface TelegramSettings extends InboundSettings {
+  apiRoot: string;
+  pollTimeoutSeconds: number;
+  textChunkLimit: number;
+}
+
+/** Delays, injectable so tests do not wait a minute. */
+export interface TelegramTiming {
+  leaseRecheckMs: number;
+  conflictRetryMs: number;
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  typingIntervalMs: number;
+  /** How often a stranger may be sent their pairing code again. */
+  codeResendMs: number;
+  /** How long a call may take (beyond a long poll's own timeout) before it counts as lost. */
+  callSlackMs: number;
+}
+
+const DEFAULT_TIMING: TelegramTiming = { leaseRecheckMs: 30_000, conflictRetryMs: 60_000, backoffBaseMs: 1_000, backoffMaxMs: 60_000, typingIntervalMs: 4_500, codeResendMs: 3_600_000, callSlackMs: 15_000 };
+
+export interface TelegramChannelOptions {
+  token: string;
+  settings: () => TelegramSettings;
+  /** Who this brain is, recorded with the lease so that a loser can name the holder. */
+  holder: Omit<LeaseHolder, "pid">;
+  /** For the lease directory (`ONEBRAIN_LEASE_DIR`). */
+  env?: NodeJS.ProcessEnv;
+  acquireLease?: typeof acquireCredentialLease;
+  timing?: Partial<TelegramTiming>;
+  random?: () => number;
+}
+
+type Lease = Extract<LeaseResult, { ok: true }>;
+
+/** The Telegram channel of one bot token. */
+export class TelegramChannel implements Channel {
+  readonly id = TELEGRAM;
+  /** The bot's numeric id (the token's prefix): public, stable when the token is rotated. */
+  readonly account: string;
+  readonly idempotentDelivery = false;
+  readonly api: Api;
+  private readonly o: TelegramChannelOptions;
+  private readonly t: TelegramTiming;
+  private readonly random: () => number;
+  private readonly stopper = new AbortController();
+  private ctx: ChannelContext | undefined;
+  private loop: Promise<void> | undefined;
+  private lease: Lease | null = null;
+  private me: { id: number; username: string } | null = null;
+  private webhookCleared = false;
+  /** The next update_id to ask for (the committed cursor). */
+  private offset: number | null = null;
+  private state: ChannelState = { state: "stopped" };
+  private attempt = 0;
+  private method = "getMe";
+  private readonly typingChats: TypingIndicators;
+  private readonly codeSentAt = new Map<string, number>();
+
+  constructor(o: TelegramChannelOptions) {
+    this.o = o;
+    this.t = { ...DEFAULT_TIMING, ...o.timing };
+    this.random = o.random ?? Math.random;
+    this.account = telegramBotId(o.token) ?? "default";
+    const s = o.settings();
+    // grammY's own timeout is a backstop; each call below has a tighter one.
+    this.api = createApi(o.token, { apiRoot: s.apiRoot, timeoutSeconds: s.pollTimeoutSeconds + 30 });
+    this.typingChats = new TypingIndicators((chat) => {
+      if (this.state.state === "failed" || this.stopper.signal.aborted) return;
+      this.api.sendChatAction(chat, "typing", {}, sig(AbortSignal.timeout(10_000))).catch((err) => this.ctx?.logger.debug({ chat, error: describeFailure(err, this.o.token) }, "telegram typing indicator failed"));
+    }, this.t.typingIntervalMs);
+  }
+
+  /** The last reported state. */
+  status(): ChannelState {
+    return this.state;
+  }
+
+  async start(ctx: ChannelContext): Promise<void> {
+    this.ctx = ctx;
+    if (ctx.signal.aborted) this.stopper.abort();
+    else ctx.signal.addEventListener("abort", () => this.stopper.abort(), { once: true });
+    const cursor = ctx.cursor();
+    this.offset = cursor !== null && /^\d+$/.test(cursor) ? Number(cursor) : null;
+    this.setState({ state: "starting" });
+    // Runs in the background: the gateway does not wait for Telegram to answer.
+    this.loop = this.run().catch((err) => {
+      ctx.logger.error({ err: describeFailure(err, this.o.token) }, "telegram poll loop ended unexpectedly");
+      this.setState({ state: "failed", reason: `the poll loop stopped: ${describeFailure(err, this.o.token)}` });
+    });
+  }
+
+  async deliver(m: OutboundMessage, signal: AbortSignal): Promise<{ platformMessageId?: string }> {
+    if (!this.ctx) throw new Error("the telegram channel is not started");
+    return sendReply(this.api, m, { limit: this.o.settings().textChunkLimit, signal, logger: this.ctx.logger, token: this.o.token });
+  }
+
+  /** "typing…" in the chat while a run for it is going (typing.ts). */
+  typing(target: string, active: boolean): void {
+    this.typingChats.set(target, active);
+  }
+
+  async stop(): Promise<void> {
+    this.stopper.abort();
+    await this.loop;
+    this.typingChats.clear();
+    this.dropLease();
+    this.setState({ state: "stopped" });
+  }
+
+  private setState(s: ChannelState): void {
+    this.state = s;
+    this.ctx?.setState(s);
+  }
+
+  private async run(): Promise<void> {
+    const signal = this.stopper.signal;
+    const log = this.ctx!.logger;
+    while (!signal.aborted) {
+      if (!this.lease && !this.takeLease()) {
+        await this.sleep(jittered(this.t.leaseRecheckMs, this.random));
+        continue;
+      }
+      try {
+        await this.pollOnce(signal);
+        this.attempt = 0;
+      } catch (err) {
+        if (signal.aborted) break;
+        const v = classify(err, this.method, this.o.token);
+        if (v.kind === "unauthorized") {
+          log.error({ method: this.method, error: describeFailure(err, this.o.token) }, "telegram refused the bot token; the channel stops (no retries)");
+          this.setState({ state: "failed", reason: v.reason });
+          this.dropLease();
+          return;
+        }
+        if (v.kind === "conflict" && v.webhook) {
+          // Someone set a webhook since our deleteWebhook: delete it again, soon.
+          this.webhookCleared = false;
+          log.warn({ error: v.description }, "a webhook is set on this bot; deleting it to poll");
+        }
+        if (v.kind === "conflict" && !v.webhook) {
+          const delay = jittered(this.t.conflictRetryMs, this.random);
+          if (this.state.state !== "conflict") log.warn({ retryInMs: delay, error: v.description }, `telegram: ${CONFLICT_DETAIL}`);
+          this.setState({ state: "conflict", detail: CONFLICT_DETAIL });
+          await this.sleep(delay);
+          continue;
+        }
+        this.attempt++;
+        const delay = v.kind === "retry" && v.retryAfterMs !== undefined ? v.retryAfterMs : backoffMs(this.attempt, { baseMs: this.t.backoffBaseMs, maxMs: this.t.backoffMaxMs, random: this.random });
+        const lastError = v.kind === "retry" ? v.error : v.description;
+        log.warn({ method: this.method, attempt: this.attempt, retryInMs: delay, error: lastError }, "telegram call failed; reconnecting");
+        this.setState({ state: "reconnecting", attempt: this.attempt, nextAttemptAt: Date.now() + delay, lastError });
+        await this.sleep(delay);
+      }
+    }
+  }
+
+  /** One step: identify the bot and clear a webhook if not done yet, then one getUpdates and its batch. */
+  private async pollOnce(signal: AbortSignal): Promise<void> {
+    if (!this.me) {
+      const me = await this.call("getMe", this.t.callSlackMs, signal, (s) => this.api.getMe(sig(s)));
+      this.me = { id: me.id, username: me.username };
+    }
+    if (!this.webhookCleared) {
+      await this.call("deleteWebhook", this.t.callSlackMs, signal, (s) => this.api.deleteWebhook({ drop_pending_updates: false }, sig(s)));
+      this.webhookCleared = true;
+    }
+    const settings = this.o.settings();
+    // After a start or a network failure, a short poll first: the state turns to connected at once,
+    // not after a long poll. After a 409, a long one: only a poll that another poller did not cut
+    // short proves that the other one is gone (else the state would flap with each retry).
+    const timeout = this.state.state === "starting" || this.state.state === "reconnecting" ? 0 : settings.pollTimeoutSeconds;
+    const params = { ...(this.offset !== null ? { offset: this.offset } : {}), timeout, allowed_updates: ["message" as const] };
+    const updates: Update[] = await this.call("getUpdates", timeout * 1000 + this.t.callSlackMs, signal, (s) => this.api.getUpdates(params, sig(s)));
+    if (this.state.state !== "connected") {
+      this.setState({ state: "connected", since: Date.now() });
+      this.ctx!.logger.info({ bot: `@${this.me.username}`, account: this.account }, "telegram connected (long polling)");
+    }
+    if (!updates.length) return;
+    const next = Math.max(this.offset ?? 0, ...updates.map((u) => u.update_id + 1));
+    const d = decideUpdates(updates, { me: this.me, settings, access: this.ctx!.access, minUpdateId: this.offset ?? 0 });
+    this.method = "ingest";
+    await this.ctx!.ingest({ messages: d.messages, cursor: String(next) });
+    this.offset = next;
+    for (const p of d.pairing) void this.sendPairingCode(p);
+  }
+
+  /** A Bot API call with its own deadline, aborted at once when the channel stops. */
+  private async call<T>(method: string, ms: number, stop: AbortSignal, fn: (s: AbortSignal) => Promise<T>): Promise<T> {
+    this.method = method;
+    const ac = new AbortController();
+    const onStop = () => ac.abort();
+    stop.addEventListener("abort", onStop, { once: true });
+    const timer = setTimeout(() => ac.abort(), ms);
+    try {
+      return await fn(ac.signal);
+    } catch (err) {
+      if (ac.signal.aborted && !stop.aborted) throw new Error(`${method} got no answer within ${Math.round(ms / 1000)} s`);
+      throw err;
+    } finally {
+      clearTimeout(timer);
+      stop.removeEventListener("abort", onStop);
+    }
+  }
+
+  /** Tells a stranger how to get access: a new code at once, the same one again at most once per `codeResendMs`. */
+  private async sendPairingCode(p: PairingAsk): Promise<void> {
+    const log = this.ctx!.logger;
+    try {
+      const r = this.ctx!.access!.requestPairing(p);
+      const last = this.codeSentAt.get(p.sender);
+      if (!r.isNew && last !== undefined && Date.now() - last < this.t.codeResendMs) return;
+      this.codeSentAt.set(p.sender, Date.now());
+      if (r.isNew) log.info({ sender: p.sender, name: p.senderName, code: r.code }, "telegram: an unknown sender asked for access; approve with `onebrain pairing approve telegram CODE`");
+      await this.api.sendMessage(p.peer, pairingText(r.code, p.sender), {}, sig(AbortSignal.timeout(15_000)));
+    } catch (err) {
+      log.warn({ sender: p.sender, error: describeFailure(err, this.o.token) }, "telegram: could not send a pairing code");
+    }
+  }
+
+  /** Takes the host-wide lease of the token; false (and state conflict naming the holder) when another brain has it. */
+  private takeLease(): boolean {
+    const r = (this.o.acquireLease ?? acquireCredentialLease)({ kind: TELEGRAM, secret: this.o.token, holder: this.o.holder, ...(this.o.env ? { env: this.o.env } : {}) });
+    if (r.ok) {
+      if (this.state.state === "conflict") this.ctx!.logger.info("telegram: the token's lease is free again; this gateway polls now");
+      this.lease = r;
+      this.setState({ state: "starting" });
+      return true;
+    }
+    const detail = r.holder ? `token in use by ${describeLeaseHolder(r.holder)}` : `token lease: ${r.reason}`;
+    if (this.state.state !== "conflict" || this.state.detail !== detail) {
+      this.ctx!.logger.warn({ lease: r.key, holder: r.holder }, `telegram does not poll: ${detail}`);
+      this.setState({ state: "conflict", detail });
+    }
+    return false;
+  }
+
+  private dropLease(): void {
+    this.lease?.release();
+    this.lease = null;
+  }
+
+  /** Waits `ms`, or less if the channel stops. */
+  private sleep(ms: number): Promise<void> {
+    const signal = this.stopper.signal;
+    return new Promise((resolve) => {
+      if (signal.aborted) return resolve();
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener("abort", done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal.addEventListener("abort", done, { once: true });
+    });
+  }
+}

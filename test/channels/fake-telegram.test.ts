@@ -1,0 +1,166 @@
+/**
+ * The fake Bot API server speaks Telegram's wire format: the tests of the Telegram channel are
+ * only as good as this. Checked with grammY's own client and with raw HTTP (JSON, form, query).
+ */
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { Api, GrammyError } from "grammy";
+import { DEFAULT_TOKEN, FakeTelegram } from "../helpers/fake-telegram.ts";
+import { parseHtml, parseMarkdownV2 } from "../helpers/fake-telegram-parse.ts";
+
+const fake = new FakeTelegram();
+before(() => fake.start());
+after(() => fake.close());
+
+const raw = async (method: string, init: RequestInit & { token?: string; query?: string } = {}) => {
+  const res = await fetch(`${fake.apiRoot}/bot${init.token ?? fake.token}/${method}${init.query ? `?${init.query}` : ""}`, init);
+  return { status: res.status, body: (await res.json()) as any };
+};
+const json = (body: unknown): RequestInit => ({ method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+const apiError = async (p: Promise<unknown>) => {
+  try {
+    await p;
+  } catch (err) {
+    assert.ok(err instanceof GrammyError, String(err));
+    return { code: err.error_code, description: err.description, parameters: err.parameters };
+  }
+  assert.fail("expected an API error");
+};
+
+test("listens on loopback only and answers getMe to grammY, by JSON, form and query", async () => {
+  assert.match(fake.apiRoot, /^http:\/\/127\.0\.0\.1:\d+$/);
+  const api = new Api(fake.token, { apiRoot: fake.apiRoot });
+  const me = await api.getMe();
+  assert.deepEqual([me.id, me.is_bot, me.username], [7000001, true, "onebrain_test_bot"]);
+  assert.equal((await raw("getMe", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "" })).body.result.id, 7000001);
+  assert.equal((await raw("getMe")).body.ok, true);
+});
+
+test("an unknown or revoked token gets 401 Unauthorized; an unknown method 404", async () => {
+  assert.deepEqual(await raw("getMe", { token: "1:nope" }), { status: 401, body: { ok: false, error_code: 401, description: "Unauthorized" } });
+  assert.equal((await raw("noSuchMethod")).status, 404);
+  const token = "7000050:AARevokeMexxxxxxxxxxxxxxxxxxxxxxxxxx";
+  fake.addBot(token, "revoke_bot");
+  assert.equal((await raw("getMe", { token })).status, 200);
+  fake.revoke(token);
+  assert.deepEqual((await raw("getMe", { token })).body, { ok: false, error_code: 401, description: "Unauthorized" });
+});
+
+test("getUpdates long-polls until an update arrives, returns [] at its timeout, and an offset confirms what is below it", async () => {
+  const token = "7000051:AAPollxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx";
+  fake.addBot(token, "poll_bot");
+  const api = new Api(token, { apiRoot: fake.apiRoot });
+  const t0 = Date.now();
+  assert.deepEqual(await api.getUpdates({ timeout: 1 }), []);
+  assert.ok(Date.now() - t0 >= 900, "held for the timeout");
+  const waiting = api.getUpdates({ timeout: 10 });
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(fake.pollsInFlight(token), 1);
+  const u1 = fake.userSays(5, "one", { token });
+  const got = await waiting;
+  assert.deepEqual(got.map((u) => u.update_id), [u1.update_id]);
+  assert.equal(got[0]!.message!.text, "one");
+  assert.deepEqual(got[0]!.message!.chat, { id: 5, type: "private", first_name: "User5" });
+  const u2 = fake.userSays(5, "two", { token });
+  assert.deepEqual((await api.getUpdates({ timeout: 0 })).map((u) => u.update_id), [u1.update_id, u2.update_id], "nothing confirmed without an offset");
+  assert.deepEqual((await api.getUpdates({ offset: u2.update_id, timeout: 0 })).map((u) => u.update_id), [u2.update_id]);
+  assert.equal(fake.unconfirmed(token), 1);
+  assert.deepEqual(await api.getUpdates({ offset: u2.update_id + 1, timeout: 0 }), []);
+  assert.equal(fake.unconfirmed(token), 0);
+  assert.equal(fake.redeliver(undefined, token), 2);
+  assert.deepEqual((await api.getUpdates({ offset: u2.update_id + 1, timeout: 0 })).map((u) => u.update_id), [u1.update_id, u2.update_id], "redelivered once");
+  assert.deepEqual(await api.getUpdates({ offset: u2.update_id + 1, timeout: 0 }), []);
+});
+
+test("a second getUpdates terminates the older one with Telegram's 409; a webhook blocks polling until deleteWebhook", async () => {
+  const token = "7000052:AAConflictxxxxxxxxxxxxxxxxxxxxxxxxxxx";
+  fake.addBot(token, "conflict2_bot");
+  const api = new Api(token, { apiRoot: fake.apiRoot });
+  const older = apiError(api.getUpdates({ timeout: 5 }));
+  await new Promise((r) => setTimeout(r, 50));
+  const newer = api.getUpdates({ timeout: 1 });
+  assert.deepEqual(await older, { code: 409, description: "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running", parameters: {} });
+  assert.deepEqual(await newer, []);
+  fake.setWebhook("https://example.invalid/hook", token);
+  assert.match((await apiError(api.getUpdates({ timeout: 0 }))).description, /can't use getUpdates method while webhook is active/);
+  assert.equal(await api.deleteWebhook(), true);
+  assert.deepEqual(await api.getUpdates({ timeout: 0 }), []);
+});
+
+test("allowed_updates drops the kinds not asked for; mentions and commands get their entities", async () => {
+  const token = "7000053:AAAllowedxxxxxxxxxxxxxxxxxxxxxxxxxxxx";
+  fake.addBot(token, "allowed_bot");
+  const api = new Api(token, { apiRoot: fake.apiRoot });
+  fake.userSays(-9, "/start@allowed_bot hi @allowed_bot and @other", { token, from: { id: 3, first_name: "C" } });
+  fake.userSays(-9, "edited", { token, edited: true, from: { id: 3, first_name: "C" } });
+  const got = await api.getUpdates({ timeout: 0, allowed_updates: ["message"] });
+  assert.equal(got.length, 1);
+  assert.deepEqual(got[0]!.message!.entities, [
+    { type: "bot_command", offset: 0, length: 18 },
+    { type: "mention", offset: 22, length: 12 },
+    { type: "mention", offset: 39, length: 6 },
+  ]);
+  assert.equal(got[0]!.message!.chat.type, "supergroup");
+});
+
+test("sendMessage parses MarkdownV2 and HTML as Telegram does and refuses malformed text with 400 can't parse entities", async () => {
+  const api = new Api(fake.token, { apiRoot: fake.apiRoot });
+  fake.userSays(11, "hi");
+  const bad = async (text: string, parse_mode: "MarkdownV2" | "HTML") => (await apiError(api.sendMessage(11, text, { parse_mode }))).description;
+  assert.equal(await bad("Hello.", "MarkdownV2"), "Bad Request: can't parse entities: Character '.' is reserved and must be escaped with the preceding '\\'");
+  assert.equal(await bad("*bold", "MarkdownV2"), "Bad Request: can't parse entities: Can't find end of Bold entity at byte offset 0");
+  assert.equal(await bad("<b>open", "HTML"), 'Bad Request: can\'t parse entities: Can\'t find end tag corresponding to start tag "b"');
+  assert.match(await bad("<blink>x</blink>", "HTML"), /Unsupported start tag "blink" at byte offset 0/);
+  assert.match(await bad("1 < 2", "HTML"), /can't parse entities/);
+  const ok = await api.sendMessage(11, "*bold* and \\. and `code.`", { parse_mode: "MarkdownV2" });
+  assert.equal(ok.text, "bold and . and code.");
+  const html = await api.sendMessage(11, '<b>b</b> <a href="https://x.y/?a=1&amp;b=2">l</a> 1 &lt; 2', { parse_mode: "HTML" });
+  assert.equal(html.text, "b l 1 < 2");
+  assert.equal((await apiError(api.sendMessage(11, "x".repeat(4097)))).description, "Bad Request: message is too long");
+  assert.equal((await apiError(api.sendMessage(11, "  "))).description, "Bad Request: message text is empty");
+  assert.equal((await apiError(api.sendMessage(999_999, "hi"))).description, "Bad Request: chat not found");
+});
+
+test("sendMessage threads replies, numbers messages per chat, and records what was sent; sendChatAction is recorded", async () => {
+  const api = new Api(fake.token, { apiRoot: fake.apiRoot });
+  const u = fake.userSays(12, "question");
+  const m = await api.sendMessage(12, "answer", { reply_parameters: { message_id: u.message!.message_id } });
+  assert.equal(m.message_id, u.message!.message_id + 1);
+  assert.equal(m.reply_to_message?.message_id, u.message!.message_id);
+  assert.equal((await apiError(api.sendMessage(12, "x", { reply_parameters: { message_id: 999 } }))).description, "Bad Request: message to be replied not found");
+  await api.sendMessage(12, "x", { reply_parameters: { message_id: 999, allow_sending_without_reply: true } });
+  assert.deepEqual(
+    fake.sentTo(12).map((s) => [s.text, s.replyTo]),
+    [["answer", u.message!.message_id], ["x", 999]],
+  );
+  assert.equal(await api.sendChatAction(12, "typing"), true);
+  assert.deepEqual(fake.actions.filter((a) => a.chatId === 12).map((a) => a.action), ["typing"]);
+  const form = await raw("sendMessage", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: `chat_id=12&text=${encodeURIComponent("form *x*")}&parse_mode=MarkdownV2` });
+  assert.equal(form.body.result.text, "form x");
+});
+
+test("scripted trouble: failNext with retry_after, a reset socket, a non-JSON 502, stall", async () => {
+  const api = new Api(fake.token, { apiRoot: fake.apiRoot });
+  fake.failNext("getMe", { code: 429, description: "Too Many Requests: retry after 7", retryAfter: 7 });
+  assert.deepEqual(await apiError(api.getMe()), { code: 429, description: "Too Many Requests: retry after 7", parameters: { retry_after: 7 } });
+  fake.failNext("getMe", { reset: true });
+  await assert.rejects(api.getMe(), /Network request for 'getMe' failed/);
+  fake.failNext("getMe", { code: 502, raw: "<html>Bad Gateway</html>" });
+  await assert.rejects(api.getMe(), /Network request for 'getMe' failed/);
+  fake.stall("getMe", 300);
+  const t0 = Date.now();
+  await api.getMe();
+  assert.ok(Date.now() - t0 >= 280);
+  assert.equal((await api.getMe()).id, 7000001, "back to normal");
+  assert.equal(DEFAULT_TOKEN, fake.token);
+});
+
+test("the markup parsers: nesting, escapes, code, links", () => {
+  assert.deepEqual(parseMarkdownV2("*bold _italic_* ~s~ ||sp|| __u__ [l](https://a.b/c\\)d) `a\\`b` ```js\nx = 1;\n```"), { ok: true, text: "bold italic s sp u l a`b x = 1;\n" });
+  assert.equal(parseMarkdownV2("a_b").ok, false);
+  assert.equal(parseMarkdownV2("*a _b* c_").ok, false, "entities must nest");
+  assert.deepEqual(parseMarkdownV2(">quote\n>more"), { ok: true, text: "quote\nmore" });
+  assert.deepEqual(parseHtml('<pre><code class="language-js">a &amp;&amp; b</code></pre>'), { ok: true, text: "a && b" });
+  assert.equal(parseHtml("<b><i>x</b></i>").ok, false);
+  assert.equal(parseHtml("<a>x</a>").ok, false, "a link needs href");
+});
