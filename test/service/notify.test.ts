@@ -4,7 +4,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { keepAliveDecision, Notifier, notifySettings, type Health } from "../../src/service/notify.ts";
 import { isAlive } from "../../src/proc/process.ts";
-import { startGateway, tmpDir } from "../helpers/gateway.ts";
+import { httpGet, startGateway, tmpDir } from "../helpers/gateway.ts";
+import { acquireCredentialLease } from "../../src/lock/lease.ts";
 import { accepts, bounded, reapAll, track } from "../gateway/support.ts";
 import { notifySocket, python3, systemdNotify, type NotifySocket } from "./support.ts";
 
@@ -141,4 +142,24 @@ test("a stalled event loop stops the keep-alives until the lag window is clean a
   const back = await s.waitFor("WATCHDOG", "1", 10_000, resumed);
   assert.ok(back.at - resumed >= 3000, `keep-alives came back ${back.at - resumed} ms after the stall`);
   assert.equal((await gw.stop()).code, 0);
+});
+
+test("a Telegram token held by another brain fails /readyz but neither holds back READY=1 nor stops the keep-alives", { ...bounded, skip: cannot }, async () => {
+  const s = await socket();
+  const leaseDir = path.join(tmpDir(), "leases");
+  // This test process plays the other brain that polls the same bot.
+  const other = acquireCredentialLease({ kind: "telegram", secret: "4242:held-elsewhere", holder: { user: "other", stateDir: "/home/other/.onebrain", profile: null, port: 1, startedAt: null }, env: { ONEBRAIN_LEASE_DIR: leaseDir } });
+  assert.equal(other.ok, true);
+  try {
+    const gw = track(await startGateway({ env: { NOTIFY_SOCKET: s.path, WATCHDOG_USEC: "600000", TELEGRAM_BOT_TOKEN: "4242:held-elsewhere", ONEBRAIN_LEASE_DIR: leaseDir } }));
+    await s.waitFor("READY", "1");
+    const ready = await httpGet(gw.port, "/readyz");
+    assert.equal(ready.status, 503);
+    assert.ok(ready.body.failing.includes("channels"), JSON.stringify(ready.body));
+    await sleep(1200);
+    assert.ok(count(s, "WATCHDOG") >= 3, `keep-alives continue: got ${count(s, "WATCHDOG")}`);
+    assert.equal((await gw.stop()).code, 0);
+  } finally {
+    if (other.ok) other.release();
+  }
 });
