@@ -1,11 +1,13 @@
-#!/usr/bin/env -S node --max-semi-space-size=1
+#!/usr/bin/env -S node --max-semi-space-size=1 --disable-warning=DEP0040 --disable-warning=DEP0169
 // The installed entry point: checks the Node version, then runs the bundled CLI (dist/, built by
 // scripts/build.js), so Node >= 22.13 needs no type stripping.
 // The shebang caps V8's young generation at 2 x 1 MB: without it a burst of long-lived objects
 // (thousands of WebSocket clients connecting at once) grows it to 64 MB, and V8 never returns
 // those pages to the OS. Measured with 5,000 clients: +90 MB RSS uncapped, +47 MB capped; idle
 // 67 MB instead of 70; RPC throughput within 7% (see docs/ARCHITECTURE.md, "Memory").
-// Launchers that call `node` directly must pass the same flag.
+// The two --disable-warning flags silence deprecations raised inside grammY's HTTP dependency
+// (node-fetch 2: punycode, url.parse), which an operator can do nothing about.
+// Launchers that call `node` directly must pass the same flags (the systemd unit reads them here).
 const [major, minor] = process.versions.node.split(".").map(Number);
 if (major < 22 || (major === 22 && minor < 13)) {
   process.stderr.write(

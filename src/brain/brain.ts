@@ -6,11 +6,12 @@
  * was pending: nothing is lost, nothing runs twice.
  */
 import type { Logger } from "pino";
-import type { Channel, InboundBatch, InboundMessage, PartialDeliveryError } from "../channels/channel.ts";
+import type { Channel, InboundBatch, InboundMessage } from "../channels/channel.ts";
 import type { ResetPolicy } from "../sessions/reset.ts";
 import type { StoreHandle } from "../store/handle.ts";
 import { ingestBatch, type IngestOutcome } from "./inbox.ts";
-import { markAttemptFailed, markDelivered, markSendStarted, pendingReplies, settleStartedSends } from "./outbox.ts";
+import { Delivery } from "./delivery.ts";
+import { settleStartedSends } from "./outbox.ts";
 import { claimNext, finishRun, recoverInterrupted, type ClaimedRun, type RunOutcome } from "./runs.ts";
 
 /** What the brain needs from the agent (src/agent/ implements it over the model providers). */
@@ -42,9 +43,6 @@ export interface BrainOptions {
   maxDeliveryAttempts?: number;
 }
 
-/** Pending outbox rows read at a time by a delivery pass. */
-const DELIVERY_PAGE = 100;
-
 export const INTERRUPTED_NOTICE = "I was restarted while answering this message, so it was not answered. Please send it again.";
 
 function errorReply(err: unknown, timeoutSeconds: number, timedOut: boolean): string {
@@ -61,9 +59,7 @@ export class Brain {
   private readonly running = new Map<number, { sessionKey: string; abort: AbortController }>();
   private readonly busySessions = new Set<string>();
   private readonly channels = new Map<string, Channel>();
-  private delivering = false;
-  private deliverAgain = false;
-  private retryTimer: NodeJS.Timeout | undefined;
+  private readonly delivery: Delivery;
   private started = false;
   private stopped = false;
   private fenced = false;
@@ -71,6 +67,16 @@ export class Brain {
   constructor(options: BrainOptions) {
     this.o = options;
     this.now = options.now ?? Date.now;
+    this.delivery = new Delivery({
+      store: options.store,
+      epoch: options.epoch,
+      logger: options.logger,
+      now: this.now,
+      maxAttempts: options.maxDeliveryAttempts ?? 8,
+      channel: (id, account) => this.channels.get(`${id}:${account}`),
+      onFenced: () => this.fence(),
+      active: () => !this.stopped && !this.fenced,
+    });
   }
 
   /** Registers a channel for delivery (its id and account). */
@@ -83,8 +89,8 @@ export class Brain {
     this.started = true;
     const interrupted = recoverInterrupted(this.o.store, INTERRUPTED_NOTICE, this.o.epoch, this.now());
     if (interrupted) this.o.logger.warn({ interrupted }, "answered runs interrupted by a crash with a notice");
-    const assumed = this.o.store.transaction(() => settleStartedSends(this.o.store, this.now()));
-    if (assumed) this.o.logger.warn({ assumed }, "replies whose send had started before a crash are taken as delivered (sending again could duplicate them)");
+    const assumed = this.o.store.transaction(() => settleStartedSends(this.o.store));
+    if (assumed) this.o.logger.warn({ assumed }, "reply parts that were being sent when the gateway stopped are taken as delivered (sending them again could duplicate them)");
     this.kick();
     void this.deliver();
     return { interrupted };
@@ -202,64 +208,10 @@ export class Brain {
     }
   }
 
-  /** Delivers pending replies in order; failures back off and retry, bounded. */
+  /** Delivers pending replies in order; failures back off per reply and retry, bounded (delivery.ts). */
   async deliver(): Promise<void> {
     if (!this.started) return;
-    if (this.delivering) {
-      this.deliverAgain = true;
-      return;
-    }
-    this.delivering = true;
-    try {
-      do {
-        this.deliverAgain = false;
-        // Page through every pending row (not just the first page: a backlog can be longer), each once per pass.
-        for (let after = 0, more = true; more; ) {
-          const batch = pendingReplies(this.o.store, DELIVERY_PAGE, after);
-          more = batch.length === DELIVERY_PAGE;
-          for (const item of batch) {
-            after = item.id;
-            if (this.stopped || this.fenced) return;
-            if (this.o.store.epoch() !== this.o.epoch) return this.fence();
-            const channel = this.channels.get(`${item.channel}:${item.account}`);
-            if (!channel) continue; // not running now: stays pending until it is
-            const sendAbort = new AbortController();
-            const sendTimer = setTimeout(() => sendAbort.abort(new DOMException("delivery timed out after 30 s", "TimeoutError")), 30_000);
-            sendTimer.unref(); // the send's own socket keeps the process alive while it matters
-            try {
-              // A platform that cannot dedupe: the start of the send is on disk before its first byte
-              // leaves, and nothing is awaited in between (see settleStartedSends).
-              if (!channel.idempotentDelivery && !markSendStarted(this.o.store, item.id, this.o.epoch, this.now())) return this.fence();
-              const sent = await channel.deliver(
-                { idempotencyKey: item.idempotencyKey, target: item.target, replyTo: item.replyTo, text: item.text, ...(item.partsSent ? { skipParts: item.partsSent } : {}) },
-                sendAbort.signal,
-              );
-              // Marks of one turn of the event loop share one commit.
-              if (!this.o.store.grouped(() => markDelivered(this.o.store, item.id, this.o.epoch, this.now(), sent.platformMessageId ?? null)).value) return this.fence();
-            } catch (err) {
-              const partsSent = Number((err as Partial<PartialDeliveryError>).partsSent ?? 0) || 0;
-              const verdict = this.o.store.grouped(() => markAttemptFailed(this.o.store, item.id, (err as Error).message, this.o.maxDeliveryAttempts ?? 8, partsSent)).value;
-              this.o.logger.warn({ err, outbox: item.id, channel: item.channel, verdict }, "delivery failed");
-              if (verdict === "retry") this.scheduleRetry(item.attempts + 1);
-            } finally {
-              clearTimeout(sendTimer);
-            }
-          }
-        }
-      } while (this.deliverAgain);
-    } finally {
-      this.delivering = false;
-    }
-  }
-
-  private scheduleRetry(attempts: number): void {
-    if (this.retryTimer || this.stopped) return;
-    const delay = Math.min(60_000, 500 * 2 ** Math.min(attempts, 7)) * (0.5 + Math.random() / 2);
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = undefined;
-      void this.deliver();
-    }, delay);
-    this.retryTimer.unref();
+    await this.delivery.run();
   }
 
   private fence(): void {
@@ -286,7 +238,7 @@ export class Brain {
   /** Stops taking work: aborts runs after `graceMs`, waits for them to write their outcome. */
   async stop(graceMs: number): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.retryTimer);
+    this.delivery.stop();
     const deadline = Date.now() + graceMs;
     while (this.running.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     for (const r of this.running.values()) r.abort.abort(new Error("gateway stopping"));

@@ -38,39 +38,47 @@ export function markDelivered(store: StoreHandle, id: number, epoch: number, now
 }
 
 /**
- * Records durably that a send to a platform without idempotency is starting (a FULL transaction,
- * not a group: the record must be on disk before the first byte leaves). Fenced like markDelivered.
+ * Records that a send to a platform without idempotency is starting. Committed before it returns
+ * (in the WAL, so it survives a crash of this process; its fdatasync follows): the channel then
+ * writes its request with nothing awaited in between. Fenced like markDelivered.
  */
 export function markSendStarted(store: StoreHandle, id: number, epoch: number, now: number): boolean {
-  return store.transaction(() => {
+  return store.commitNow(() => {
     const r = store.prepare(
         `UPDATE outbox SET send_started_at = ?
          WHERE id = ? AND state = 'pending' AND (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'epoch') = ?`,
       )
       .run(now, id, epoch);
     return Number(r.changes) === 1;
-  });
+  }).value;
+}
+
+/** Records at once (like markSendStarted) that `partsSent` parts of a reply went out, before the next part is written. */
+export function markPartsSent(store: StoreHandle, id: number, partsSent: number): void {
+  store.commitNow(() => store.prepare("UPDATE outbox SET parts_sent = max(parts_sent, ?) WHERE id = ?").run(partsSent, id));
 }
 
 /**
- * After a crash: replies whose send had started are treated as delivered. The platform may or
- * may not have them; sending again could show the user the same reply twice, which is the
- * failure this project exists to prevent. Returns how many.
+ * After a crash: the part that was being sent to a platform without idempotency is taken as
+ * delivered (the platform may have it; sending it again could show the user the same text
+ * twice, the failure this project exists to prevent). The reply stays pending for any parts
+ * after it, which are sent normally. Returns how many replies had a send in flight.
  */
-export function settleStartedSends(store: StoreHandle, now: number): number {
+export function settleStartedSends(store: StoreHandle): number {
   const r = store.prepare(
-      `UPDATE outbox SET state = 'delivered', delivered_at = ?, last_error = 'assumed delivered: the gateway stopped while this reply was being sent'
+      `UPDATE outbox SET parts_sent = parts_sent + 1, send_started_at = NULL,
+         last_error = 'part ' || (parts_sent + 1) || ' was being sent when the gateway stopped: taken as delivered'
        WHERE state = 'pending' AND send_started_at IS NOT NULL`,
     )
-    .run(now);
+    .run();
   return Number(r.changes);
 }
 
-/** Records a failed delivery attempt (and parts that did go out); after `maxAttempts` the reply is marked failed. */
+/** Records a failed delivery attempt (and how many parts, in all, did go out); after `maxAttempts` the reply is marked failed. */
 export function markAttemptFailed(store: StoreHandle, id: number, error: string, maxAttempts: number, partsSent = 0): "retry" | "failed" {
   // The send is over, so it no longer counts as started: a crash now must not take it for delivered.
   const row = store.prepare(
-      `UPDATE outbox SET attempts = attempts + 1, last_error = ?, parts_sent = parts_sent + ?, send_started_at = NULL,
+      `UPDATE outbox SET attempts = attempts + 1, last_error = ?, parts_sent = max(parts_sent, ?), send_started_at = NULL,
          state = CASE WHEN attempts + 1 >= ? THEN 'failed' ELSE state END
        WHERE id = ? RETURNING state`,
     )

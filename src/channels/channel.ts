@@ -59,6 +59,12 @@ export interface OutboundMessage {
   skipParts?: number;
 }
 
+/** How a multi-part delivery reports each part that went out (the core records it at once). */
+export interface DeliveryProgress {
+  /** `partsSent` parts of the reply (counting earlier attempts' skipped ones) are now delivered. */
+  partSent(partsSent: number): void;
+}
+
 /** A delivery that failed after some parts of a long reply went out: the retry skips those. */
 export interface PartialDeliveryError extends Error {
   partsSent: number;
@@ -112,7 +118,13 @@ export interface Channel {
   /** Starts receiving; resolves once the channel is running (it keeps running in the background). */
   start(ctx: ChannelContext): Promise<void>;
   /** Sends one reply; throws on failure (the core retries with backoff), a PartialDeliveryError when some parts went out. */
-  deliver(message: OutboundMessage, signal: AbortSignal): Promise<{ platformMessageId?: string }>;
+  deliver(message: OutboundMessage, signal: AbortSignal, progress?: DeliveryProgress): Promise<{ platformMessageId?: string }>;
+  /**
+   * For channels without idempotent delivery: called before a send is recorded as started, to
+   * get everything that takes time (e.g. a connection) out of the way, so that `deliver` then
+   * writes at once. May throw (the delivery counts as failed and is retried).
+   */
+  prepareSend?(signal: AbortSignal): Promise<void>;
   /** A run for `target` started (true) or ended (false): e.g. a typing indicator meanwhile. */
   typing?(target: string, active: boolean): void;
   /** Stops receiving and releases what it holds (leases, sockets). */

@@ -36,6 +36,11 @@ export interface Store {
    * `transaction()` call commits the open group first, so its own guarantee is unchanged.
    */
   grouped<T>(fn: () => T): Grouped<T>;
+  /**
+   * Like `grouped`, but the group commits now, before this returns: the write is in the WAL
+   * (it survives a crash of this process) while its fdatasync follows on the thread pool.
+   */
+  commitNow<T>(fn: () => T): Grouped<T>;
   /** The highest applied migration version. */
   schemaVersion(): number;
   /** The current fencing epoch (0 for a brain never taken by a gateway). */
@@ -176,12 +181,19 @@ function createStore(db: DatabaseSync, file: string): Store {
     return { value: within("grp", fn), durable };
   };
 
+  const commitNow = <T>(fn: () => T): Grouped<T> => {
+    const g = grouped(fn);
+    groups.commit();
+    return g;
+  };
+
   return {
     db,
     file,
     prepare,
     transaction,
     grouped,
+    commitNow,
     schemaVersion: () => readSchemaVersion(db) ?? 0,
     epoch() {
       const row = prepare("SELECT value FROM meta WHERE key = 'epoch'").get() as { value: string } | undefined;

@@ -19,6 +19,8 @@ export interface StoreHandle {
    * resolves once the group's COMMIT is on disk (see Store.grouped).
    */
   grouped<T>(fn: () => T): { value: T; durable: Promise<void> };
+  /** Like `grouped`, committed before it returns (in the WAL: survives a process crash); fdatasync follows. */
+  commitNow<T>(fn: () => T): { value: T; durable: Promise<void> };
   /** The persistent fencing epoch, as it is in the database now. */
   epoch(): number;
 }

@@ -133,9 +133,11 @@ test("two gateways with one bot token: one polls, the other names it; 1,000 mess
     models: { primary: "fake/echo-1", providers: { fake: { kind: "openai", baseUrl: model.openaiUrl } } },
     agents: { defaults: { maxConcurrentRuns: 8 } },
     session: { dmScope: "per-channel-peer" },
-    channels: { telegram: { botToken: tg.token, apiRoot, allowFrom: users.map(String), pollTimeoutSeconds: 5 } },
+    channels: { telegram: { apiRoot, allowFrom: users.map(String), pollTimeoutSeconds: 5 } },
   });
-  const env = { ONEBRAIN_LEASE_DIR: leaseDir, TELEGRAM_BOT_TOKEN: undefined };
+  // The token comes from the environment, not the config files: doctor's host-wide scan reads
+  // every running brain's config, and other tests' doctor runs must not see this pair's clash.
+  const env = { ONEBRAIN_LEASE_DIR: leaseDir, TELEGRAM_BOT_TOKEN: tg.token };
   const pa = await new CountingProxy(tg.apiRoot).start();
   const pb = await new CountingProxy(tg.apiRoot).start();
   proxies.push(pa, pb);
@@ -157,10 +159,10 @@ test("two gateways with one bot token: one polls, the other names it; 1,000 mess
   const component = ready.body.components.find((c: { name: string }) => c.name === "channels");
   assert.match(component.detail, new RegExp(`^telegram: .*token in use by pid ${a.pid}\\b`), `readiness names the channel and the holder: ${JSON.stringify(component)}`);
   assert.equal((await httpGet(a.port, "/readyz")).status, 200);
-  const doctorB = await runDoctor({ paths: resolvePaths({ env: { ONEBRAIN_STATE_DIR: b.stateDir } }), env: { ONEBRAIN_STATE_DIR: b.stateDir, ONEBRAIN_LEASE_DIR: leaseDir }, checks: [channelsCheck] });
+  const doctorB = await runDoctor({ paths: resolvePaths({ env: { ONEBRAIN_STATE_DIR: b.stateDir } }), env: { ONEBRAIN_STATE_DIR: b.stateDir, ONEBRAIN_LEASE_DIR: leaseDir, TELEGRAM_BOT_TOKEN: tg.token }, checks: [channelsCheck] });
   assert.equal(doctorB.checks[0]!.status, "fail");
   assert.match(doctorB.checks[0]!.finding, new RegExp(`token in use by pid ${a.pid} \\(user ${user}, state dir`));
-  const doctorA = await runDoctor({ paths: resolvePaths({ env: { ONEBRAIN_STATE_DIR: a.stateDir } }), env: { ONEBRAIN_STATE_DIR: a.stateDir, ONEBRAIN_LEASE_DIR: leaseDir }, checks: [channelsCheck] });
+  const doctorA = await runDoctor({ paths: resolvePaths({ env: { ONEBRAIN_STATE_DIR: a.stateDir } }), env: { ONEBRAIN_STATE_DIR: a.stateDir, ONEBRAIN_LEASE_DIR: leaseDir, TELEGRAM_BOT_TOKEN: tg.token }, checks: [channelsCheck] });
   assert.equal(doctorA.checks[0]!.status, "ok", doctorA.checks[0]!.finding);
   const cli = await runCli(["channels", "status"], b.env);
   assert.equal(cli.code, 3, cli.stdout + cli.stderr);

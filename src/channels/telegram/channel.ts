@@ -16,11 +16,12 @@
 import type { Api } from "grammy";
 import type { Update } from "grammy/types";
 import { acquireCredentialLease, describeLeaseHolder, type LeaseHolder, type LeaseResult } from "../../lock/lease.ts";
-import type { Channel, ChannelContext, ChannelState, OutboundMessage } from "../channel.ts";
+import type { Channel, ChannelContext, ChannelState, DeliveryProgress, OutboundMessage } from "../channel.ts";
 import { telegramBotId } from "../inspect.ts";
 import { createApi, sig } from "./api.ts";
 import { backoffMs, classify, CONFLICT_DETAIL, describeFailure, jittered } from "./failures.ts";
 import { decideUpdates, pairingText, type InboundSettings, type PairingAsk } from "./inbound.ts";
+import { warmConnection } from "./post.ts";
 import { sendReply } from "./send.ts";
 import { TypingIndicators } from "./typing.ts";
 
@@ -119,9 +120,15 @@ export class TelegramChannel implements Channel {
     });
   }
 
-  async deliver(m: OutboundMessage, signal: AbortSignal): Promise<{ platformMessageId?: string }> {
-    if (!this.ctx) throw new Error("the telegram channel is not started");
-    return sendReply(this.api, m, { limit: this.o.settings().textChunkLimit, signal, logger: this.ctx.logger, token: this.o.token });
+  /** Before a send is recorded as started: an idle connection to write it on (post.ts). */
+  prepareSend(signal: AbortSignal): Promise<void> {
+    return warmConnection(this.o.settings().apiRoot, this.o.token, signal);
+  }
+
+  // Not async: the first request must be written before anything is awaited (see post.ts).
+  deliver(m: OutboundMessage, signal: AbortSignal, progress?: DeliveryProgress): Promise<{ platformMessageId?: string }> {
+    if (!this.ctx) return Promise.reject(new Error("the telegram channel is not started"));
+    return sendReply({ apiRoot: this.o.settings().apiRoot, token: this.o.token }, m, { limit: this.o.settings().textChunkLimit, signal, logger: this.ctx.logger, ...(progress ? { progress } : {}) });
   }
 
   /** "typing…" in the chat while a run for it is going (typing.ts). */
