@@ -56,7 +56,7 @@ test("install --print shows the unit for this brain, with no token in it, and it
   assert.equal(r.code, 0, r.stderr);
   const unit = r.stdout;
   assert.ok(!unit.includes(token) && !unit.includes("env-token") && !unit.includes(token.slice(-8)), "the unit holds no secret");
-  assert.match(unit, new RegExp(`^ExecStart=\\S+ --max-semi-space-size=1 ${esc(cliPath)} --profile work gateway run$`, "m"));
+  assert.match(unit, new RegExp(`^ExecStart=\\S+ --max-semi-space-size=1 --disable-warning=DEP0040 --disable-warning=DEP0169 ${esc(cliPath)} --profile work gateway run$`, "m"));
   assert.match(unit, new RegExp(`^Environment=ONEBRAIN_STATE_DIR=${esc(b.stateDir)}$`, "m"));
   assert.match(unit, new RegExp(`^Environment=ONEBRAIN_GATEWAY_PORT=${b.port}$`, "m"));
   assert.match(unit, /^TimeoutStopSec=34$/m, "2 x 12 s of drain + 10 s");

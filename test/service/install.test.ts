@@ -95,7 +95,7 @@ test("the service user's access to the code is checked along the whole path", { 
 });
 
 test("the unit repeats the node flags of bin/onebrain.js's shebang", () => {
-  assert.deepEqual(shebangNodeFlags(cliPath), ["--max-semi-space-size=1"]);
+  assert.deepEqual(shebangNodeFlags(cliPath), ["--max-semi-space-size=1", "--disable-warning=DEP0040", "--disable-warning=DEP0169"]);
 });
 
 test("the foreground command carries the variables that selected the brain, quoted for a shell", () => {

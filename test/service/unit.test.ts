@@ -72,7 +72,7 @@ test("the system unit's hardening scores as OK in `systemd-analyze security --of
 test("the unit runs the absolute node and bin with the shebang's memory flag, and names the brain explicitly", () => {
   const f = facts({ profile: "work", extraEnv: { ONEBRAIN_GATEWAY_PORT: "19001" } });
   const text = renderUnit(f);
-  assert.equal(directive(text, "ExecStart"), `${process.execPath} --max-semi-space-size=1 ${cliPath} --profile work gateway run`);
+  assert.equal(directive(text, "ExecStart"), `${process.execPath} --max-semi-space-size=1 --disable-warning=DEP0040 --disable-warning=DEP0169 ${cliPath} --profile work gateway run`);
   assert.equal(directive(text, "WorkingDirectory"), f.stateDir);
   const u = parseUnit(text);
   assert.deepEqual(u.env, { HOME: f.home, ONEBRAIN_STATE_DIR: f.stateDir, ONEBRAIN_CONFIG_PATH: f.configPath, ONEBRAIN_PROFILE: "work", ONEBRAIN_GATEWAY_PORT: "19001" });
@@ -110,7 +110,7 @@ test("paths with spaces, percent signs, dollars and quotes survive the unit's qu
   const u = parseUnit(text);
   assert.equal(u.env.ONEBRAIN_STATE_DIR, stateDir);
   assert.equal(u.env.ONEBRAIN_CONFIG_PATH, f.configPath);
-  assert.deepEqual(u.argv, [process.execPath, "--max-semi-space-size=1", cliPath, "gateway", "run"]);
+  assert.deepEqual(u.argv, [process.execPath, "--max-semi-space-size=1", "--disable-warning=DEP0040", "--disable-warning=DEP0169", cliPath, "gateway", "run"]);
   const r = await verifyUnit(text, "onebrain-gateway", "system");
   assert.deepEqual(r, { code: 0, output: "" }, text);
 });
