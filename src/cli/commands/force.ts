@@ -7,6 +7,7 @@ import readline from "node:readline/promises";
 import { identifyGateway } from "../../lock/identify.ts";
 import type { LockState } from "../../lock/inspect.ts";
 import type { BrainPaths } from "../../paths/paths.ts";
+import { findListeners } from "../../proc/listeners.ts";
 import { isAlive, readProcessInfo } from "../../proc/process.ts";
 import { OnebrainError } from "../../shared/errors.ts";
 
@@ -69,4 +70,10 @@ export async function forceClear(err: OnebrainError, opts: { yes: boolean; paths
   }
   await terminate(pid);
   process.stderr.write(`--force: pid ${pid} stopped\n`);
+  // The kernel may list its listening socket for a moment after the process is gone: wait for
+  // the port to be free, or the start that follows fails on a socket nobody owns any more.
+  if (port !== null) {
+    const deadline = Date.now() + 3000;
+    while (findListeners([port]).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+  }
 }
