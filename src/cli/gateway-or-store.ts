@@ -4,16 +4,13 @@
  * no gateway writes meanwhile (one that starts during it is refused for those milliseconds).
  * The store is never written behind a running gateway's back.
  */
-import crypto from "node:crypto";
 import fs from "node:fs";
 import { connectGateway, type GatewayConnection } from "../client/gateway-client.ts";
 import { gatewayTarget } from "../diagnostics/target.ts";
-import { acquireBrainLock } from "../lock/brain-lock.ts";
+import { lockForMaintenance } from "../lock/brain-lock.ts";
 import { describeHolder, type LockState } from "../lock/inspect.ts";
-import { ownerRecordFor } from "../lock/owner.ts";
 import type { BrainPaths } from "../paths/paths.ts";
 import { hasCode, OnebrainError } from "../shared/errors.ts";
-import { onebrainVersion } from "../shared/version.ts";
 import { openStore, type Store } from "../store/db.ts";
 
 export interface Access<T> {
@@ -27,13 +24,7 @@ export interface Access<T> {
 export async function viaGatewayOrStore<T>(paths: BrainPaths, access: Access<T>, timeoutMs = 5000): Promise<{ via: "gateway" | "store"; value: T }> {
   let lock;
   try {
-    lock = acquireBrainLock({
-      stateDir: paths.stateDir,
-      lockPath: paths.lockPath,
-      ownerPath: paths.ownerPath,
-      // Port 0, no binds: the record says a maintenance command holds the brain, not a gateway.
-      owner: ownerRecordFor({ stateDir: paths.stateDir, configPath: paths.configPath, profile: paths.profile, port: 0, bindHosts: [], version: onebrainVersion(), instanceId: crypto.randomUUID(), home: paths.home }),
-    });
+    lock = lockForMaintenance(paths);
   } catch (err) {
     if (!hasCode(err, "GATEWAY_LOCK_HELD")) throw err;
     return { via: "gateway", value: await overRpc(paths, access, err.details.lock as LockState, timeoutMs) };

@@ -12,7 +12,10 @@ import { DatabaseSync } from "node:sqlite";
 import { GatewayLockError, OnebrainError } from "../shared/errors.ts";
 import type { ProcFs } from "../proc/process.ts";
 import { inspectLock, describeHolder, type LockState } from "./inspect.ts";
-import { removeOwnerRecordIfMine, writeOwnerRecord, type OwnerRecord } from "./owner.ts";
+import crypto from "node:crypto";
+import path from "node:path";
+import { onebrainVersion } from "../shared/version.ts";
+import { ownerRecordFor, removeOwnerRecordIfMine, writeOwnerRecord, type OwnerRecord } from "./owner.ts";
 
 export interface BrainLock {
   readonly lockPath: string;
@@ -132,3 +135,17 @@ export function acquireBrainLock(opts: AcquireOptions): BrainLock {
   };
 }
 
+
+/**
+ * Takes a brain's lock for a maintenance command (restore, migrate, pairing without a gateway):
+ * port 0 and no binds in the owner record say that a command holds the brain, not a gateway.
+ * Throws GatewayLockError (exit 10) naming the holder, like a refused start.
+ */
+export function lockForMaintenance(b: { stateDir: string; configPath: string; profile: string | undefined; home: string }): BrainLock {
+  return acquireBrainLock({
+    stateDir: b.stateDir,
+    lockPath: path.join(b.stateDir, "brain.lock"),
+    ownerPath: path.join(b.stateDir, "brain.owner.json"),
+    owner: ownerRecordFor({ stateDir: b.stateDir, configPath: b.configPath, profile: b.profile, port: 0, bindHosts: [], version: onebrainVersion(), instanceId: crypto.randomUUID(), home: b.home }),
+  });
+}

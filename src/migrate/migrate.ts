@@ -7,17 +7,14 @@
  * write, the old file kept); workspace files this brain lacks are copied. Nothing in the other
  * dir is changed: its database is read from a copy.
  */
-import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { setConfigValue } from "../config/edit.ts";
 import { parseConfigText, readConfigText, validateConfig } from "../config/load.ts";
-import { acquireBrainLock, type BrainLock } from "../lock/brain-lock.ts";
+import { lockForMaintenance, type BrainLock } from "../lock/brain-lock.ts";
 import { describeHolder, type LockState } from "../lock/inspect.ts";
-import { ownerRecordFor } from "../lock/owner.ts";
 import { expandHome, type BrainPaths } from "../paths/paths.ts";
 import { GatewayLockError, OnebrainError, hasCode } from "../shared/errors.ts";
-import { onebrainVersion } from "../shared/version.ts";
 import { backupStore, defaultBackupPath, fileStamp } from "../store/backup.ts";
 import { openStore } from "../store/db.ts";
 import { planConfigMerge, type SkippedKey } from "./config-merge.ts";
@@ -90,13 +87,7 @@ function checkSource(dir: string, self: BrainPaths): string {
 function lockBrain(stateDir: string, self: BrainPaths, which: "this" | "other", from: string): BrainLock {
   const configPath = which === "this" ? self.configPath : path.join(stateDir, "onebrain.json");
   try {
-    return acquireBrainLock({
-      stateDir,
-      lockPath: path.join(stateDir, "brain.lock"),
-      ownerPath: path.join(stateDir, "brain.owner.json"),
-      // Port 0, no binds: the record says a maintenance command holds the brain, not a gateway.
-      owner: ownerRecordFor({ stateDir, configPath, profile: which === "this" ? self.profile : undefined, port: 0, bindHosts: [], version: onebrainVersion(), instanceId: crypto.randomUUID(), home: self.home }),
-    });
+    return lockForMaintenance({ stateDir, configPath, profile: which === "this" ? self.profile : undefined, home: self.home });
   } catch (err) {
     if (!hasCode(err, "GATEWAY_LOCK_HELD")) throw err;
     const state = err.details.lock as LockState;

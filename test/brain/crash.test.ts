@@ -11,6 +11,7 @@ import { connectGateway, type GatewayConnection } from "../../src/client/gateway
 import { openStore } from "../../src/store/db.ts";
 import { FakeModelServer } from "../helpers/fake-model.ts";
 import { spawnCli, startGateway, type Proc, type RunningGateway } from "../helpers/gateway.ts";
+import { prng } from "../helpers/prng.ts";
 
 const MESSAGES = 500;
 const SESSIONS = 20;
@@ -21,17 +22,6 @@ const fake = new FakeModelServer();
 before(() => fake.start());
 after(() => fake.close());
 
-/** mulberry32: a small seeded PRNG, so a failing seed can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

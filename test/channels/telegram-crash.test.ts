@@ -19,23 +19,13 @@ import { FakeModelServer } from "../helpers/fake-model.ts";
 import { FakeTelegram } from "../helpers/fake-telegram.ts";
 import { spawnCli, startGateway, tmpDir, type Proc, type RunningGateway } from "../helpers/gateway.ts";
 import { reapAll, track } from "../gateway/support.ts";
+import { prng } from "../helpers/prng.ts";
 
 const UPDATES = 300;
 const USERS = 30;
 const KILLS = 4;
 const SEEDS = Array.from({ length: Number(process.env.ONEBRAIN_TG_CRASH_SEEDS ?? 2) }, (_, i) => i + 1);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-/** mulberry32: a small seeded PRNG, so a failing seed can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const model = new FakeModelServer();
 before(() => model.start());

@@ -2,13 +2,10 @@
  * `onebrain restore FILE`: puts a backup in place of the brain's database. It takes the brain
  * lock itself, so it refuses while a gateway holds the brain, and no gateway can start meanwhile.
  */
-import crypto from "node:crypto";
 import path from "node:path";
-import { acquireBrainLock } from "../../lock/brain-lock.ts";
+import { lockForMaintenance } from "../../lock/brain-lock.ts";
 import { describeHolder, type LockState } from "../../lock/inspect.ts";
-import { ownerRecordFor } from "../../lock/owner.ts";
 import { GatewayLockError, hasCode } from "../../shared/errors.ts";
-import { onebrainVersion } from "../../shared/version.ts";
 import { restoreStore } from "../../store/backup.ts";
 import { brainPaths, type GlobalOptions } from "../brain.ts";
 import { formatBytes, printJson, printLines, rows } from "../output.ts";
@@ -19,13 +16,7 @@ export default function restoreCommand(global: GlobalOptions, opts: { json?: boo
   const backupFile = path.resolve(file!);
   let lock;
   try {
-    lock = acquireBrainLock({
-      stateDir: paths.stateDir,
-      lockPath: paths.lockPath,
-      ownerPath: paths.ownerPath,
-      // Port 0, no binds: the record says a maintenance command holds the brain, not a gateway.
-      owner: ownerRecordFor({ stateDir: paths.stateDir, configPath: paths.configPath, profile: paths.profile, port: 0, bindHosts: [], version: onebrainVersion(), instanceId: crypto.randomUUID(), home: paths.home }),
-    });
+    lock = lockForMaintenance(paths);
   } catch (err) {
     if (!hasCode(err, "GATEWAY_LOCK_HELD")) throw err;
     const state = err.details.lock as LockState;
