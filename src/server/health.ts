@@ -68,6 +68,8 @@ export interface ComponentState {
   name: string;
   ok: boolean;
   detail?: string;
+  /** Reports something outside this process (a platform, another brain): a restart cannot fix it. */
+  external?: boolean;
 }
 
 export interface ReadinessReport {
@@ -78,6 +80,15 @@ export interface ReadinessReport {
 }
 
 export type ReadinessCheck = () => ComponentState;
+
+/**
+ * The health of this process alone: the report without its external components. systemd's READY
+ * and watchdog judge this, since restarting the process cannot fix an external failure.
+ */
+export function processHealth(report: ReadinessReport): { ready: boolean; failing: string[] } {
+  const failing = report.components.filter((c) => !c.ok && !c.external).map((c) => c.name);
+  return { ready: failing.length === 0, failing };
+}
 
 /** Runs every check; one that throws counts as failing with its message. */
 export function evaluateReadiness(checks: readonly ReadinessCheck[]): ReadinessReport {

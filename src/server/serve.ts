@@ -103,8 +103,8 @@ export async function serve(p: PreparedStart): Promise<GatewayHandle> {
     // the gateway not ready, naming it; reconnecting after a network error does not.
     checks.push(function channels() {
       const bad = brain.channels().filter((c) => c.state === "failed" || c.state === "conflict");
-      if (!bad.length) return { name: "channels", ok: true };
-      return { name: "channels", ok: false, detail: bad.map((c) => `${c.id}: ${c.state === "failed" ? c.reason : c.state === "conflict" ? c.detail : ""}`).join("; ") };
+      if (!bad.length) return { name: "channels", ok: true, external: true };
+      return { name: "channels", ok: false, external: true, detail: bad.map((c) => `${c.id}: ${c.state === "failed" ? c.reason : c.state === "conflict" ? c.detail : ""}`).join("; ") };
     });
 
     const ctx: GatewayContext = {

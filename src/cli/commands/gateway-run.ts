@@ -2,6 +2,7 @@
 import { loadConfig } from "../../config/load.ts";
 import { hasCode, OnebrainError } from "../../shared/errors.ts";
 import { startGateway, type GatewayHandle } from "../../server/gateway.ts";
+import { processHealth } from "../../server/health.ts";
 import { Notifier } from "../../service/notify.ts";
 import { brainPaths, type GlobalOptions } from "../brain.ts";
 import { forceClear } from "./force.ts";
@@ -49,16 +50,8 @@ export default async function run(global: GlobalOptions, opts: { port?: string; 
   }
   const gw = handle;
   const { logger } = gw.ctx;
-  // systemd's READY and watchdog judge this process (event loop, lock, store), not its channels:
-  // a Telegram token in use elsewhere shows as a failing `channels` component in /readyz, but a
-  // restart cannot fix it, so it must neither hold back READY nor stop the keep-alives.
-  const processHealth = () => {
-    const r = gw.ctx.readiness();
-    const failing = r.failing.filter((name) => name !== "channels");
-    return { ...r, ready: failing.length === 0, failing };
-  };
   if (pending) stopOn(gw, pending);
-  else void notify.ready({ health: processHealth, maxLagMs: () => gw.ctx.config().gateway.maxEventLoopLagMs }, `listening on port ${gw.port} (${gw.hosts.join(", ")})`);
+  else void notify.ready({ health: () => processHealth(gw.ctx.readiness()), maxLagMs: () => gw.ctx.config().gateway.maxEventLoopLagMs }, `listening on port ${gw.port} (${gw.hosts.join(", ")})`);
 
   process.on("SIGHUP", () => {
     logger.info("SIGHUP: reloading config");
