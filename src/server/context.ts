@@ -35,6 +35,8 @@ export interface GatewayContext {
   auth(): AuthSettings;
   trustedProxies(): { matches(address: string): boolean };
   readiness(): ReadinessReport;
+  /** Readiness of this process alone, without external components (what systemd's READY and watchdog judge). */
+  processReadiness(): ReadinessReport;
   connectionCount(): number;
   shuttingDown: boolean;
 }

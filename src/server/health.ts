@@ -68,8 +68,6 @@ export interface ComponentState {
   name: string;
   ok: boolean;
   detail?: string;
-  /** Reports something outside this process (a platform, another brain): a restart cannot fix it. */
-  external?: boolean;
 }
 
 export interface ReadinessReport {
@@ -79,20 +77,16 @@ export interface ReadinessReport {
   failing: string[];
 }
 
-export type ReadinessCheck = () => ComponentState;
-
 /**
- * The health of this process alone: the report without its external components. systemd's READY
- * and watchdog judge this, since restarting the process cannot fix an external failure.
+ * A readiness check. `external` marks one that reports something outside this process (a
+ * platform, another brain): it counts for /readyz, but not for the process's own health, which
+ * systemd's READY and watchdog judge, since a restart cannot fix it.
  */
-export function processHealth(report: ReadinessReport): { ready: boolean; failing: string[] } {
-  const failing = report.components.filter((c) => !c.ok && !c.external).map((c) => c.name);
-  return { ready: failing.length === 0, failing };
-}
+export type ReadinessCheck = (() => ComponentState) & { external?: boolean };
 
-/** Runs every check; one that throws counts as failing with its message. */
-export function evaluateReadiness(checks: readonly ReadinessCheck[]): ReadinessReport {
-  const components = checks.map((check) => {
+/** Runs every check (only the process's own with `processOnly`); one that throws counts as failing with its message. */
+export function evaluateReadiness(checks: readonly ReadinessCheck[], o: { processOnly?: boolean } = {}): ReadinessReport {
+  const components = checks.filter((check) => !(o.processOnly && check.external)).map((check) => {
     try {
       return check();
     } catch (err) {

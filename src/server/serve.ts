@@ -101,11 +101,17 @@ export async function serve(p: PreparedStart): Promise<GatewayHandle> {
     });
     // A channel that cannot work without the operator (token revoked, token polled elsewhere) makes
     // the gateway not ready, naming it; reconnecting after a network error does not.
-    checks.push(function channels() {
-      const bad = brain.channels().filter((c) => c.state === "failed" || c.state === "conflict");
-      if (!bad.length) return { name: "channels", ok: true, external: true };
-      return { name: "channels", ok: false, external: true, detail: bad.map((c) => `${c.id}: ${c.state === "failed" ? c.reason : c.state === "conflict" ? c.detail : ""}`).join("; ") };
-    });
+    // External: a restart of this process cannot fix a revoked token or another brain's lease.
+    checks.push(
+      Object.assign(
+        function channels() {
+          const bad = brain.channels().filter((c) => c.state === "failed" || c.state === "conflict");
+          if (!bad.length) return { name: "channels", ok: true };
+          return { name: "channels", ok: false, detail: bad.map((c) => `${c.id}: ${c.state === "failed" ? c.reason : c.state === "conflict" ? c.detail : ""}`).join("; ") };
+        },
+        { external: true },
+      ),
+    );
 
     const ctx: GatewayContext = {
       version,
@@ -125,6 +131,7 @@ export async function serve(p: PreparedStart): Promise<GatewayHandle> {
       auth: () => auth,
       trustedProxies: () => trusted,
       readiness: () => evaluateReadiness(checks),
+      processReadiness: () => evaluateReadiness(checks, { processOnly: true }),
       connectionCount: () => ws?.count() ?? 0,
       shuttingDown: false,
     };

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { evaluateReadiness, LagMonitor, processHealth } from "../../src/server/health.ts";
+import { evaluateReadiness, LagMonitor } from "../../src/server/health.ts";
 
 test("the lag monitor reports a stall as drift of the next tick and forgets it after the window", () => {
   let t = 0;
@@ -35,9 +35,10 @@ test("readiness fails when any component fails and names it; a throwing check co
   assert.equal(r.components[1]!.detail, "boom");
 });
 
-test("the process's own health leaves out external components (a restart cannot fix those)", () => {
-  const report = evaluateReadiness([() => ({ name: "lock", ok: true }), () => ({ name: "channels", ok: false, external: true, detail: "telegram: conflict" })]);
-  assert.deepEqual([report.ready, report.failing], [false, ["channels"]]);
-  assert.deepEqual(processHealth(report), { ready: true, failing: [] });
-  assert.deepEqual(processHealth(evaluateReadiness([() => ({ name: "store", ok: false })])), { ready: false, failing: ["store"] });
+test("the process's own readiness leaves out external checks (a restart cannot fix those)", () => {
+  const checks = [() => ({ name: "lock", ok: true }), Object.assign(() => ({ name: "channels", ok: false, detail: "telegram: conflict" }), { external: true })];
+  const all = evaluateReadiness(checks);
+  assert.deepEqual([all.ready, all.failing], [false, ["channels"]]);
+  const own = evaluateReadiness(checks, { processOnly: true });
+  assert.deepEqual([own.ready, own.failing, own.components.map((c) => c.name)], [true, [], ["lock"]]);
 });

@@ -2,7 +2,6 @@
 import { loadConfig } from "../../config/load.ts";
 import { hasCode, OnebrainError } from "../../shared/errors.ts";
 import { startGateway, type GatewayHandle } from "../../server/gateway.ts";
-import { processHealth } from "../../server/health.ts";
 import { Notifier } from "../../service/notify.ts";
 import { brainPaths, type GlobalOptions } from "../brain.ts";
 import { forceClear } from "./force.ts";
@@ -51,7 +50,7 @@ export default async function run(global: GlobalOptions, opts: { port?: string; 
   const gw = handle;
   const { logger } = gw.ctx;
   if (pending) stopOn(gw, pending);
-  else void notify.ready({ health: () => processHealth(gw.ctx.readiness()), maxLagMs: () => gw.ctx.config().gateway.maxEventLoopLagMs }, `listening on port ${gw.port} (${gw.hosts.join(", ")})`);
+  else void notify.ready({ health: () => gw.ctx.processReadiness(), maxLagMs: () => gw.ctx.config().gateway.maxEventLoopLagMs }, `listening on port ${gw.port} (${gw.hosts.join(", ")})`);
 
   process.on("SIGHUP", () => {
     logger.info("SIGHUP: reloading config");
