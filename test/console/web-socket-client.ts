@@ -3,14 +3,8 @@
  * package): what the console does on the wire, for the reverse-proxy tests that need no page.
  */
 
-export interface Frame {
-  type: string;
-  id?: string;
-  ok?: boolean;
-  event?: string;
-  payload?: any;
-  error?: { code: string; message: string };
-}
+export type { Frame } from "../server/raw-ws.ts";
+import type { Frame } from "../server/raw-ws.ts";
 
 export interface WebClient {
   ws: WebSocket;

@@ -5,7 +5,7 @@
 import { isRetryableStatus, modelFailure, scrubSecret, type ModelRef } from "../failure.ts";
 import { defaultRetryPolicy, systemClock, type Attempt, type RetryClock, type RetryPolicy } from "../retry.ts";
 import { parseSse, type SseEvent } from "../sse.ts";
-import { post, type HttpAnswer } from "./transport.ts";
+import { post, type HttpAnswer } from "../../shared/http-client.ts";
 
 /** What every provider is built from (models.ts fills it from config and env). */
 export interface ProviderOptions {

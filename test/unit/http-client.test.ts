@@ -3,7 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { post } from "../../src/agent/providers/transport.ts";
+import { post } from "../../src/shared/http-client.ts";
 
 /** A loopback server that streams `parts` (one per 10 ms) and counts the TCP connections it accepted. */
 async function streamingServer(parts: string[]) {

@@ -1,5 +1,7 @@
 /**
- * The HTTP client under the model providers: node:http and node:https with keep-alive agents.
+ * The HTTP client for outside APIs (the model providers, Telegram sends): node:http and
+ * node:https with keep-alive agents. The request is written synchronously by `post` (with a free
+ * pooled connection its bytes leave on the next tick), which Telegram sends rely on.
  * Not `fetch`: at hundreds of replies a second its WHATWG streams, Request and Headers objects
  * cost a large share of the gateway's CPU, and leaving a stream early (after `[DONE]`) built
  * an AbortError with a stack each time. Here a body that is left early is drained in the
@@ -29,6 +31,15 @@ export interface HttpAnswer {
   text(max: number): Promise<string>;
   /** Lets the body go without reading it. */
   discard(): void;
+}
+
+/** True when a kept-alive connection to `url`'s host is open and idle, so that a `post` there writes at once. */
+export function hasIdleConnection(url: string): boolean {
+  const u = new URL(url);
+  const protocol = u.protocol === "https:" ? "https:" : "http:";
+  const agent = agents[protocol];
+  const key = agent.getName({ host: u.hostname, port: Number(u.port) || (protocol === "https:" ? 443 : 80) });
+  return (agent.freeSockets[key]?.length ?? 0) > 0;
 }
 
 /** POSTs `body`; resolves when the status line and headers arrive, rejects on a network error or an abort. */
