@@ -1,9 +1,11 @@
 /**
  * The fake Bot API server speaks Telegram's wire format: the tests of the Telegram channel are
- * only as good as this. Checked with grammY's own client and with raw HTTP (JSON, form, query).
+ * only as good as this. Checked with grammY's own client, with raw HTTP (JSON, form, query), and
+ * with raw sockets for clients that die while or right after sending.
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
+import net from "node:net";
 import { Api, GrammyError } from "grammy";
 import { DEFAULT_TOKEN, FakeTelegram } from "../helpers/fake-telegram.ts";
 import { parseHtml, parseMarkdownV2 } from "../helpers/fake-telegram-parse.ts";
@@ -121,7 +123,7 @@ test("sendMessage parses MarkdownV2 and HTML as Telegram does and refuses malfor
   assert.equal((await apiError(api.sendMessage(999_999, "hi"))).description, "Bad Request: chat not found");
 });
 
-test("sendMessage threads replies, numbers messages per chat, and records what was sent; sendChatAction is recorded", async () => {
+test("sendMessage threads replies, takes the id after the user's message, and records what was sent; sendChatAction is recorded", async () => {
   const api = new Api(fake.token, { apiRoot: fake.apiRoot });
   const u = fake.userSays(12, "question");
   const m = await api.sendMessage(12, "answer", { reply_parameters: { message_id: u.message!.message_id } });
@@ -163,4 +165,93 @@ test("the markup parsers: nesting, escapes, code, links", () => {
   assert.deepEqual(parseHtml('<pre><code class="language-js">a &amp;&amp; b</code></pre>'), { ok: true, text: "a && b" });
   assert.equal(parseHtml("<b><i>x</b></i>").ok, false);
   assert.equal(parseHtml("<a>x</a>").ok, false, "a link needs href");
+});
+
+test("private chats and basic groups take message ids from one counter per bot; a supergroup counts its own from 1", async () => {
+  const token = "7000054:AAIdsxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx";
+  fake.addBot(token, "ids_bot");
+  const api = new Api(token, { apiRoot: fake.apiRoot });
+  const heard = (chat: number, o: { chatType?: "group" | "supergroup" } = {}) => fake.userSays(chat, "hi", { token, ...o }).message!.message_id;
+  const said = async (chat: number) => (await api.sendMessage(chat, "hello")).message_id;
+  const box = [heard(21), await said(21), heard(-22, { chatType: "group" }), heard(23), await said(-22), await said(23)];
+  assert.deepEqual(box, [1, 2, 3, 4, 5, 6], "user and bot messages in two private chats and a basic group, interleaved");
+  const supergroup = [heard(-1_000_000_024, { chatType: "supergroup" }), await said(-1_000_000_024)];
+  assert.deepEqual(supergroup, [1, 2]);
+  assert.equal(heard(21), 7, "the supergroup did not move the bot's counter");
+  const elsewhere = await apiError(api.sendMessage(23, "x", { reply_parameters: { message_id: 1 } }));
+  assert.equal(elsewhere.description, "Bad Request: message to be replied not found", "message 1 is chat 21's, not chat 23's");
+});
+
+test("editMessageReplyMarkup answers not found, can't be edited and not modified as Telegram does, and stores a new keyboard", async () => {
+  const token = "7000055:AAProbexxxxxxxxxxxxxxxxxxxxxxxxxxxxxx";
+  fake.addBot(token, "probe_bot");
+  const api = new Api(token, { apiRoot: fake.apiRoot });
+  const theirs = fake.userSays(31, "hi", { token }).message!.message_id;
+  fake.userSays(32, "hi", { token });
+  const mine = (await api.sendMessage(31, "hello")).message_id;
+  const otherChat = (await api.sendMessage(32, "hello")).message_id;
+  const keyboard = { inline_keyboard: [[{ text: "Yes", callback_data: "yes" }]] };
+  const probe = async (id: number, reply_markup?: typeof keyboard) => (await apiError(api.editMessageReplyMarkup(31, id, reply_markup ? { reply_markup } : {}))).description;
+  const NOT_MODIFIED = "Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message";
+  assert.equal(await probe(otherChat), "Bad Request: message to edit not found");
+  assert.equal(await probe(999), "Bad Request: message to edit not found", "an id never allocated");
+  assert.equal(await probe(theirs), "Bad Request: message can't be edited");
+  assert.equal(await probe(mine), NOT_MODIFIED, "the bot's own message, no keyboard before or after");
+  const edited = await api.editMessageReplyMarkup(31, mine, { reply_markup: keyboard });
+  assert.deepEqual(edited !== true && edited.reply_markup, keyboard);
+  assert.equal(await probe(mine, keyboard), NOT_MODIFIED, "the same keyboard again");
+  assert.equal(fake.calls.filter((c) => c.token === token && c.method === "editMessageReplyMarkup").length, 6, "every probe is recorded");
+});
+
+test("editMessageText tells a missing message from someone else's and refuses an edit that changes nothing", async () => {
+  const token = "7000056:AAEditxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx";
+  fake.addBot(token, "edit_bot");
+  const api = new Api(token, { apiRoot: fake.apiRoot });
+  const theirs = fake.userSays(33, "hi", { token }).message!.message_id;
+  const mine = (await api.sendMessage(33, "hello")).message_id;
+  const edit = async (id: number, text: string) => (await apiError(api.editMessageText(33, id, text))).description;
+  assert.equal(await edit(999, "x"), "Bad Request: message to edit not found");
+  assert.equal(await edit(theirs, "x"), "Bad Request: message can't be edited");
+  assert.match(await edit(mine, "hello"), /^Bad Request: message is not modified: /);
+  const edited = await api.editMessageText(33, mine, "hello again");
+  assert.equal((edited as { text?: string }).text, "hello again");
+});
+
+test("a request written in full runs even if its client is gone right after, also after a stall; one cut mid-body does not", async () => {
+  const chat = 41;
+  fake.userSays(chat, "hi");
+  const { port } = new URL(fake.apiRoot);
+  // Writes `data` on a raw socket and destroys it at once, as a client process killed after its write.
+  const writeAndDie = (data: string) =>
+    new Promise<void>((resolve) => {
+      const socket = net.connect(Number(port), "127.0.0.1", () => socket.write(data, () => socket.destroy()));
+      socket.on("close", () => resolve());
+    });
+  const request = (text: string, cut = false) => {
+    const body = JSON.stringify({ chat_id: chat, text });
+    const head = `POST /bot${fake.token}/sendMessage HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`;
+    return head + (cut ? body.slice(0, body.length / 2) : body);
+  };
+  const sentTexts = () => fake.sentTo(chat).map((m) => m.text);
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const waitFor = async (n: number) => {
+    for (let i = 0; i < 100 && sentTexts().length < n; i++) await sleep(20);
+  };
+
+  await writeAndDie(request("sent by a client that died"));
+  await waitFor(1);
+  assert.deepEqual(sentTexts(), ["sent by a client that died"]);
+
+  fake.stall("sendMessage", 300);
+  await writeAndDie(request("stalled, and its client died"));
+  await sleep(100);
+  assert.equal(sentTexts().length, 1, "still stalled");
+  await waitFor(2);
+  assert.deepEqual(sentTexts(), ["sent by a client that died", "stalled, and its client died"]);
+
+  const calls = fake.calls.length;
+  await writeAndDie(request("cut mid-body", true));
+  await sleep(200);
+  assert.equal(fake.calls.length, calls, "an incomplete request is not a call");
+  assert.equal(sentTexts().length, 2);
 });

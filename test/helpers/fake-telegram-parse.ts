@@ -4,8 +4,10 @@
  * reserved character outside an entity must be escaped) and HTML (only the supported tags, every
  * tag closed in order, `<` `>` `&` escaped). A malformed text gives the same kind of
  * "can't parse entities" description Telegram returns; a good one gives the plain text the user
- * sees (whose length is what the 4096-character limit counts).
+ * sees (whose length is what the 4096-character limit counts). A request the client sent in full
+ * is read in full even when the client is gone by then (`readBody`).
  */
+import type { IncomingMessage } from "node:http";
 
 /** Telegram's answer to the older of two overlapping getUpdates calls. */
 export const CONFLICT = "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running";
@@ -201,6 +203,7 @@ export function autoEntities(text: string): Array<{ type: string; offset: number
   return out;
 }
 
+/** Telegram's description for an error status when a scripted failure gives none. */
 export function defaultDescription(code: number): string {
   return { 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden: bot was blocked by the user", 404: "Not Found", 409: CONFLICT, 429: "Too Many Requests: retry later", 500: "Internal Server Error", 502: "Bad Gateway" }[code] ?? "Error";
 }
@@ -226,4 +229,27 @@ export function parseParams(contentType: string, raw: string, query: URLSearchPa
     }
   }
   return out;
+}
+
+/**
+ * The body of a request, or null when the client died before sending all of it. Telegram runs a
+ * request that reached it in full even if the client is gone by then; only the answer is lost.
+ * Node's server destroys a request whose client closed (socket end -> abortIncoming), and a reader
+ * that comes late finds it destroyed, so the listeners go on at once (call this synchronously in
+ * the request handler) and `req.complete`, set when the parser saw the whole message, decides.
+ */
+export function readBody(req: IncomingMessage): Promise<string | null> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    const done = () => {
+      const body = Buffer.concat(chunks);
+      const declared = req.headers["content-length"];
+      resolve(req.complete && (declared === undefined || Number(declared) === body.length) ? body.toString() : null);
+    };
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.once("end", done);
+    req.once("close", done);
+    // An aborted request is the client's trouble, not the fake's: `close` follows and decides.
+    req.on("error", () => {});
+  });
 }

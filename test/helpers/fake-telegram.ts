@@ -2,49 +2,39 @@
  * A fake Telegram Bot API server on 127.0.0.1 speaking the real wire format:
  * `GET|POST {apiRoot}/bot<TOKEN>/<method>` with JSON, form or query parameters, answered with
  * `{ok: true, result}` or `{ok: false, error_code, description, parameters?}` under the same
- * HTTP status. getUpdates long-polls with offsets (an offset confirms every update below it) and
- * answers the OLDER of two overlapping pollers with 409, as Telegram does. sendMessage parses
- * MarkdownV2 and HTML like the Bot API (fake-telegram-parse.ts) and rejects malformed text.
- * Tests speak as users with `userSays`, and script trouble with `failNext`, `stall`,
- * `redeliver`, `revoke` and `setWebhook`.
+ * HTTP status. getUpdates long-polls with offsets and ends the OLDER of two overlapping polls with
+ * 409, as Telegram does (fake-telegram-updates.ts). sendMessage parses MarkdownV2 and HTML like the
+ * Bot API (fake-telegram-parse.ts) and rejects malformed text. Message ids come from Telegram's
+ * counters (one per bot for private chats and basic groups, one per supergroup), and the edit
+ * methods answer "not found", "can't be edited" and "not modified" as Telegram does
+ * (fake-telegram-chats.ts): what a client reads when it probes whether a send arrived. A request
+ * received in full runs even if its client died right after sending it (only the answer is lost);
+ * one cut mid-body does not. Tests speak as users with `userSays`, and script trouble with
+ * `failNext`, `stall`, `redeliver`, `revoke` and `setWebhook`.
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { autoEntities, CONFLICT, defaultDescription, parseEntities, parseParams } from "./fake-telegram-parse.ts";
+import { type Answer, BotChats, replyToOf, type TgChat, type TgEntity, type TgMessage, type TgUser } from "./fake-telegram-chats.ts";
+import { autoEntities, defaultDescription, parseParams, readBody } from "./fake-telegram-parse.ts";
+import { type TgUpdate, UpdateQueue } from "./fake-telegram-updates.ts";
 
-export interface TgUser { id: number; is_bot: boolean; first_name: string; username?: string }
-export interface TgChat { id: number; type: "private" | "group" | "supergroup"; title?: string; first_name?: string; username?: string }
-export interface TgEntity { type: string; offset: number; length: number; user?: TgUser }
-export interface TgMessage { message_id: number; date: number; chat: TgChat; from?: TgUser; text?: string; entities?: TgEntity[]; reply_to_message?: TgMessage }
-export interface TgUpdate { update_id: number; message?: TgMessage; edited_message?: TgMessage; [kind: string]: unknown }
+export type { TgChat, TgEntity, TgMessage, TgUser } from "./fake-telegram-chats.ts";
+export type { TgUpdate } from "./fake-telegram-updates.ts";
 
 /** A message a bot sent, as the fake recorded it. */
 export interface SentMessage { token: string; chatId: number; messageId: number; text: string; parseMode?: string; replyTo?: number; plain: string; at: number }
-/** A scripted failure: an API error (`code`, `description`, `retryAfter`), a non-JSON body (`raw`), or a reset socket. */
-export interface Failure { code?: number; description?: string; retryAfter?: number; raw?: string; reset?: boolean; match?: (params: Record<string, any>) => boolean }
+/**
+ * A scripted failure: an API error (`code`, `description`, `retryAfter`), a non-JSON body (`raw`),
+ * a reset socket before the method runs (`reset`), or after it ran, instead of its answer (`loseAnswer`).
+ */
+export interface Failure { code?: number; description?: string; retryAfter?: number; raw?: string; reset?: boolean; loseAnswer?: boolean; match?: (params: Record<string, any>) => boolean }
 
-interface Poller { respond: (status: number, body: unknown) => void }
-interface Bot {
-  token: string;
-  user: TgUser;
-  pending: TgUpdate[];
-  confirmed: TgUpdate[];
-  replay: TgUpdate[];
-  nextUpdateId: number;
-  pollers: Set<Poller>;
-  polls: number;
-  returned: number;
-  allowed: string[] | null;
-  revoked: boolean;
-  webhook: string | null;
-  chats: Map<number, { chat: TgChat; nextId: number; messages: Map<number, TgMessage> }>;
-  wake: Set<() => void>;
-}
+interface Bot { token: string; user: TgUser; revoked: boolean; webhook: string | null; chats: BotChats; updates: UpdateQueue }
 
 export const DEFAULT_TOKEN = "7000001:AAFakeTokenForOnebrainTests_00000000";
-const DEFAULT_UPDATES = (kind: string) => !["chat_member", "message_reaction", "message_reaction_count"].includes(kind);
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
+/** The fake server: its bots, what they were sent, and the trouble scripted for the next calls. */
 export class FakeTelegram {
   /** Every message sent by any bot, in order. */
   readonly sent: SentMessage[] = [];
@@ -55,7 +45,10 @@ export class FakeTelegram {
   readonly #bots = new Map<string, Bot>();
   readonly #failures = new Map<string, Failure[]>();
   readonly #stalls = new Map<string, number[]>();
-  readonly #server = http.createServer((req, res) => void this.#handle(req, res));
+  readonly #server = http.createServer((req, res) => {
+    // A bug in the fake becomes a 500 the test sees, not an unhandled rejection that ends the run.
+    this.#handle(req, res).catch((err: unknown) => reply(res, 500, { ok: false, error_code: 500, description: `Internal Server Error: the fake failed: ${String(err)}` }));
+  });
   #port = 0;
 
   constructor(opts: { token?: string; username?: string } = {}) {
@@ -82,7 +75,7 @@ export class FakeTelegram {
   /** Registers another bot token; its id is the token's number before ':'. */
   addBot(token: string, username: string): TgUser {
     const user = { id: Number(token.split(":")[0]), is_bot: true, first_name: username.replace(/_bot$/, ""), username };
-    this.#bots.set(token, { token, user, pending: [], confirmed: [], replay: [], nextUpdateId: 500_000_001, pollers: new Set(), polls: 0, returned: 0, allowed: null, revoked: false, webhook: null, chats: new Map(), wake: new Set() });
+    this.#bots.set(token, { token, user, revoked: false, webhook: null, chats: new BotChats(user), updates: new UpdateQueue() });
     return user;
   }
 
@@ -100,22 +93,15 @@ export class FakeTelegram {
     const bot = this.#bot(o.token ?? this.token);
     const type = o.chatType ?? (chatId > 0 ? "private" : "supergroup");
     const from: TgUser = { id: chatId > 0 ? chatId : 1001, is_bot: false, first_name: `User${o.from?.id ?? chatId}`, ...o.from };
-    const chat = this.#chat(bot, type === "private" ? { id: chatId, type, first_name: from.first_name, ...(from.username ? { username: from.username } : {}) } : { id: chatId, type, title: o.title ?? `Group ${chatId}` });
+    const chat: TgChat = type === "private" ? { id: chatId, type, first_name: from.first_name, ...(from.username ? { username: from.username } : {}) } : { id: chatId, type, title: o.title ?? `Group ${chatId}` };
     const entities = o.entities ?? autoEntities(text);
-    const message: TgMessage = { message_id: chat.nextId++, date: Math.floor(Date.now() / 1000), chat: chat.chat, from, text, ...(entities.length ? { entities } : {}) };
-    const replied = o.replyTo !== undefined ? chat.messages.get(o.replyTo) : undefined;
-    if (replied) message.reply_to_message = replied;
-    chat.messages.set(message.message_id, message);
+    const message: TgMessage = bot.chats.receive(chat, { from, text, ...(entities.length ? { entities } : {}) }, o.replyTo);
     return this.pushUpdate({ [o.edited ? "edited_message" : "message"]: message }, bot.token);
   }
 
   /** Queues a raw update (update_id assigned when missing) and wakes a waiting poller. */
   pushUpdate(update: Partial<TgUpdate>, token = this.token): TgUpdate {
-    const bot = this.#bot(token);
-    const u = { ...update, update_id: update.update_id ?? bot.nextUpdateId++ } as TgUpdate;
-    bot.pending.push(u);
-    for (const w of bot.wake) w();
-    return u;
+    return this.#bot(token).updates.push(update);
   }
 
   /** The next `times` calls of `method` (matching `f.match`, if given) fail as described. */
@@ -132,17 +118,13 @@ export class FakeTelegram {
 
   /** The next getUpdates also returns already confirmed updates (the last `count`, default all) again. */
   redeliver(count?: number, token = this.token): number {
-    const bot = this.#bot(token);
-    const again = count === undefined ? bot.confirmed : bot.confirmed.slice(-count);
-    bot.replay.push(...again);
-    for (const w of bot.wake) w();
-    return again.length;
+    return this.#bot(token).updates.redeliver(count);
   }
 
   /** From now on every call with this token gets 401 Unauthorized (a token revoked in BotFather). */
   revoke(token = this.token): void {
     this.#bot(token).revoked = true;
-    for (const p of [...this.#bot(token).pollers]) p.respond(401, { ok: false, error_code: 401, description: "Unauthorized" });
+    this.#bot(token).updates.endPolls(401, { ok: false, error_code: 401, description: "Unauthorized" });
   }
 
   /** Sets a webhook: getUpdates then gets 409 until deleteWebhook. */
@@ -152,22 +134,22 @@ export class FakeTelegram {
 
   /** getUpdates calls waiting right now. */
   pollsInFlight(token = this.token): number {
-    return this.#bot(token).pollers.size;
+    return this.#bot(token).updates.inFlight;
   }
 
   /** getUpdates calls received so far (answered or not). */
   polls(token = this.token): number {
-    return this.#bot(token).polls;
+    return this.#bot(token).updates.polls;
   }
 
   /** Updates handed out by getUpdates so far (redeliveries included). */
   updatesReturned(token = this.token): number {
-    return this.#bot(token).returned;
+    return this.#bot(token).updates.returned;
   }
 
   /** Updates not yet confirmed by an offset. */
   unconfirmed(token = this.token): number {
-    return this.#bot(token).pending.length;
+    return this.#bot(token).updates.pending.length;
   }
 
   /** Messages sent to one chat (by one bot, if `token` is given). */
@@ -177,7 +159,7 @@ export class FakeTelegram {
 
   /** Stops listening and ends every open request, long polls included. */
   async close(): Promise<void> {
-    for (const bot of this.#bots.values()) for (const p of [...bot.pollers]) p.respond(200, { ok: true, result: [] });
+    for (const bot of this.#bots.values()) bot.updates.endPolls(200, { ok: true, result: [] });
     const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
     this.#server.closeAllConnections();
     await closed;
@@ -189,19 +171,12 @@ export class FakeTelegram {
     return bot;
   }
 
-  #chat(bot: Bot, chat: TgChat) {
-    let c = bot.chats.get(chat.id);
-    if (!c) bot.chats.set(chat.id, (c = { chat, nextId: 1, messages: new Map() }));
-    return c;
-  }
-
   async #handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    let raw = "";
-    for await (const chunk of req) raw += chunk;
-    const send = (status: number, body: unknown) => {
-      if (res.headersSent || res.destroyed) return;
-      res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
-    };
+    // First statement, so the body's listeners go on before the client can be gone (readBody).
+    const raw = await readBody(req);
+    if (raw === null) return; // cut mid-body: Telegram never got a request, so nothing runs
+    let lose = false;
+    const send = (status: number, body: unknown) => (lose ? void res.socket?.destroy() : reply(res, status, body));
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
     const m = /^\/bot([^/]+)\/([A-Za-z]+)$/.exec(url.pathname);
     if (!m) return send(404, { ok: false, error_code: 404, description: "Not Found" });
@@ -212,115 +187,62 @@ export class FakeTelegram {
     this.calls.push({ token, method, params, at: Date.now() });
 
     const stall = this.#stalls.get(method)?.shift();
+    // No check that the client is still there: a request that reached Telegram runs; only the answer is lost.
     if (stall) await sleep(stall);
-    if (res.destroyed) return;
+    if (method === "getUpdates") bot.updates.polls++;
     const list = this.#failures.get(method);
     const fi = list?.findIndex((f) => !f.match || f.match(params)) ?? -1;
     if (fi >= 0) {
       const f = list!.splice(fi, 1)[0]!;
-      if (method === "getUpdates") bot.polls++;
       if (f.reset) return void res.socket?.destroy();
-      if (f.raw !== undefined) return void res.writeHead(f.code ?? 502, { "content-type": "text/html" }).end(f.raw);
-      const code = f.code ?? 500;
-      return send(code, { ok: false, error_code: code, description: f.description ?? defaultDescription(code), ...(f.retryAfter !== undefined ? { parameters: { retry_after: f.retryAfter } } : {}) });
+      // The method runs below; its answer never leaves.
+      if (f.loseAnswer) lose = true;
+      else if (f.raw !== undefined) return reply(res, f.code ?? 502, f.raw, "text/html");
+      else {
+        const code = f.code ?? 500;
+        return send(code, { ok: false, error_code: code, description: f.description ?? defaultDescription(code), ...(f.retryAfter !== undefined ? { parameters: { retry_after: f.retryAfter } } : {}) });
+      }
     }
-    const bad = (description: string) => send(400, { ok: false, error_code: 400, description: `Bad Request: ${description}` });
     const ok = (result: unknown) => send(200, { ok: true, result });
+    const answer = (a: Answer) => (a.ok ? ok(a.result) : send(a.code, { ok: false, error_code: a.code, description: a.description }));
     switch (method) {
       case "getMe":
         return ok({ ...bot.user, can_join_groups: true, can_read_all_group_messages: false, supports_inline_queries: false });
       case "deleteWebhook":
         bot.webhook = null;
-        if (params.drop_pending_updates === true || params.drop_pending_updates === "true") bot.pending.length = 0;
+        if (params.drop_pending_updates === true || params.drop_pending_updates === "true") bot.updates.pending.length = 0;
         return ok(true);
       case "setMyCommands":
       case "close":
       case "logOut":
         return ok(true);
       case "getWebhookInfo":
-        return ok({ url: bot.webhook ?? "", has_custom_certificate: false, pending_update_count: bot.pending.length });
+        return ok({ url: bot.webhook ?? "", has_custom_certificate: false, pending_update_count: bot.updates.pending.length });
       case "getUpdates":
-        return this.#getUpdates(bot, params, res, send);
+        if (bot.webhook) return send(409, { ok: false, error_code: 409, description: "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first" });
+        return bot.updates.poll(params, res, send);
       case "sendChatAction": {
-        const chat = bot.chats.get(Number(params.chat_id));
-        if (!chat) return bad("chat not found");
-        if (!["typing", "upload_photo", "record_video", "upload_video", "record_voice", "upload_voice", "upload_document", "choose_sticker", "find_location", "record_video_note", "upload_video_note"].includes(params.action)) return bad("wrong parameter action in request");
-        this.actions.push({ token, chatId: chat.chat.id, action: params.action, at: Date.now() });
-        return ok(true);
+        const a = bot.chats.sendChatAction(params);
+        if (a.ok) this.actions.push({ token, chatId: Number(params.chat_id), action: params.action, at: Date.now() });
+        return answer(a);
       }
-      case "sendMessage":
-      case "editMessageText": {
-        const chat = bot.chats.get(Number(params.chat_id));
-        if (!chat) return bad("chat not found");
-        const text = String(params.text ?? "");
-        if (!text.trim()) return bad("message text is empty");
-        const parsed = parseEntities(text, params.parse_mode);
-        if (!parsed.ok) return send(400, { ok: false, error_code: 400, description: parsed.description });
-        if (parsed.text.length > 4096) return bad("message is too long");
-        if (method === "editMessageText") {
-          const old = chat.messages.get(Number(params.message_id));
-          if (!old || old.from?.id !== bot.user.id) return bad("message to edit not found");
-          old.text = parsed.text;
-          return ok(old);
-        }
-        const rp = params.reply_parameters ?? (params.reply_to_message_id !== undefined ? { message_id: params.reply_to_message_id } : undefined);
-        const replyTo = rp?.message_id !== undefined ? Number(rp.message_id) : undefined;
-        const replied = replyTo !== undefined ? chat.messages.get(replyTo) : undefined;
-        if (replyTo !== undefined && !replied && rp.allow_sending_without_reply !== true) return bad("message to be replied not found");
-        const message: TgMessage = { message_id: chat.nextId++, date: Math.floor(Date.now() / 1000), chat: chat.chat, from: bot.user, text: parsed.text, ...(replied ? { reply_to_message: replied } : {}) };
-        chat.messages.set(message.message_id, message);
-        this.sent.push({ token, chatId: chat.chat.id, messageId: message.message_id, text, ...(params.parse_mode ? { parseMode: params.parse_mode } : {}), ...(replyTo !== undefined ? { replyTo } : {}), plain: parsed.text, at: Date.now() });
-        return ok(message);
+      case "sendMessage": {
+        const a = bot.chats.sendMessage(params);
+        const replyTo = replyToOf(params);
+        if (a.ok) this.sent.push({ token, chatId: a.result.chat.id, messageId: a.result.message_id, text: String(params.text), ...(params.parse_mode ? { parseMode: params.parse_mode } : {}), ...(replyTo !== undefined ? { replyTo } : {}), plain: a.result.text, at: Date.now() });
+        return answer(a);
       }
+      case "editMessageText":
+      case "editMessageReplyMarkup":
+        return answer(bot.chats[method](params));
       default:
         return send(404, { ok: false, error_code: 404, description: "Not Found: method not found" });
     }
   }
+}
 
-  async #getUpdates(bot: Bot, params: Record<string, any>, res: http.ServerResponse, send: (status: number, body: unknown) => void): Promise<void> {
-    bot.polls++;
-    if (bot.webhook) return send(409, { ok: false, error_code: 409, description: "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first" });
-    const offset = Number(params.offset ?? 0);
-    const limit = Math.min(100, Math.max(1, Number(params.limit ?? 100)));
-    const timeout = Math.max(0, Number(params.timeout ?? 0));
-    if (Array.isArray(params.allowed_updates)) bot.allowed = params.allowed_updates.length ? params.allowed_updates : null;
-    // An offset confirms (forgets) every update below it; updates of kinds not allowed are dropped.
-    const allowed = (u: TgUpdate) => Object.keys(u).filter((k) => k !== "update_id").every((k) => (bot.allowed ? bot.allowed.includes(k) : DEFAULT_UPDATES(k)));
-    if (offset > 0) bot.confirmed.push(...bot.pending.filter((u) => u.update_id < offset));
-    bot.pending = bot.pending.filter((u) => (offset <= 0 || u.update_id >= offset) && allowed(u));
-    // A newer poller terminates the older one, as Telegram does.
-    for (const p of [...bot.pollers]) p.respond(409, { ok: false, error_code: 409, description: CONFLICT });
-    let done = false;
-    let wake = () => {};
-    const poller: Poller = {
-      respond: (status, body) => {
-        if (done) return;
-        done = true;
-        bot.pollers.delete(poller);
-        bot.wake.delete(wake);
-        send(status, body);
-        wake();
-      },
-    };
-    bot.pollers.add(poller);
-    // The client went away (aborted, timed out): this poll no longer counts as in flight.
-    res.once("close", () => poller.respond(499, {}));
-    const deadline = Date.now() + timeout * 1000;
-    while (!done) {
-      const ready = [...bot.replay.splice(0), ...bot.pending.filter(allowed)].slice(0, limit);
-      if (ready.length || Date.now() >= deadline) {
-        bot.returned += ready.length;
-        return poller.respond(200, { ok: true, result: ready });
-      }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.max(1, deadline - Date.now()));
-        wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-        bot.wake.add(wake);
-      });
-      bot.wake.delete(wake);
-    }
-  }
+/** Answers unless the client has gone: the request ran all the same, only its answer is lost. */
+function reply(res: http.ServerResponse, status: number, body: unknown, contentType = "application/json"): void {
+  if (res.headersSent || res.destroyed) return;
+  res.writeHead(status, { "content-type": contentType }).end(contentType === "application/json" ? JSON.stringify(body) : String(body));
 }
