@@ -5,17 +5,25 @@
  * a burst of passes) and fails for good after `maxAttempts`.
  *
  * Platforms without idempotency (Telegram): the start of each send is committed just before
- * `deliver` and each part that goes out is recorded before the next is written, so after a
- * crash only the part in flight is in doubt, and it is taken as sent (outbox.ts).
+ * `deliver`, with the conversation's floor (Channel.sendFloor), and each part that goes out is
+ * recorded before the next is written. A part still marked started after a crash, or whose
+ * request got no answer, is in doubt: before anything else goes to that conversation the channel
+ * asks its platform (Channel.checkSent), and the part is sent again only if it is not there. A
+ * channel that cannot ask has the part taken as sent (never twice, possibly lost).
  */
 import type { Logger } from "pino";
-import type { Channel, PartialDeliveryError } from "../channels/channel.ts";
+import type { Channel, OutboundMessage, PartialDeliveryError } from "../channels/channel.ts";
 import type { StoreHandle } from "../store/handle.ts";
-import { markAttemptFailed, markDelivered, markPartsSent, markSendStarted, pendingReplies, type OutboxItem } from "./outbox.ts";
+import { markAttemptFailed, markDelivered, markPartsSent, markSendStarted, pendingReplies, priorFloor, settleDoubt, type DoubtOutcome, type OutboxItem } from "./outbox.ts";
 
 /** Pending outbox rows read at a time by a delivery pass. */
 const PAGE = 100;
 const SEND_TIMEOUT_MS = 30_000;
+/** Asking a platform about a part in doubt may take many calls (telegram/doubt.ts). */
+const CHECK_TIMEOUT_MS = 120_000;
+
+/** What became of one reply in a pass: "held" keeps the rest of its conversation waiting (a part in doubt). */
+type Step = "done" | "held" | "stop";
 
 export interface DeliveryOptions {
   store: StoreHandle;
@@ -44,6 +52,8 @@ export class Delivery {
   private timerAt = Infinity;
   /** Replies waiting out a backoff: outbox id -> not before (epoch ms). In memory: a restart retries at once. */
   private readonly notBefore = new Map<number, number>();
+  /** Outbox rows whose part in doubt is being checked with the platform now. */
+  private readonly settling = new Set<number>();
 
   constructor(options: DeliveryOptions) {
     this.o = options;
@@ -59,6 +69,9 @@ export class Delivery {
     try {
       do {
         this.again = false;
+        // Conversations with a part in doubt: nothing else goes there until it is settled, or
+        // the platform could mistake the later message for the one in doubt.
+        const held = new Set<string>();
         for (let after = 0, more = true; more; ) {
           const batch = pendingReplies(this.o.store, PAGE, after);
           more = batch.length === PAGE;
@@ -66,7 +79,11 @@ export class Delivery {
             after = item.id;
             if (!this.o.active()) return;
             if (this.o.store.epoch() !== this.o.epoch) return this.o.onFenced();
-            if (!(await this.one(item))) return;
+            const conversation = `${item.channel}\u0000${item.account}\u0000${item.target}`;
+            if (held.has(conversation)) continue;
+            const step = await this.one(item);
+            if (step === "stop") return;
+            if (step === "held") held.add(conversation);
           }
         }
       } while (this.again);
@@ -81,56 +98,122 @@ export class Delivery {
     this.timer = undefined;
   }
 
-  /** Delivers one reply unless it is waiting out a backoff; false when fenced out (stop the pass). */
-  private async one(item: OutboxItem): Promise<boolean> {
+  /** Delivers one reply unless it is waiting out a backoff. */
+  private async one(item: OutboxItem): Promise<Step> {
     // Real time, not the brain's clock (tests freeze that one): backoff is about the platform.
     const wait = (this.notBefore.get(item.id) ?? 0) - Date.now();
-    if (wait > 0) return this.wakeIn(wait), true;
     const channel = this.o.channel(item.channel, item.account);
-    if (!channel) return true; // not running now: stays pending until it is
+    // Not running now: stays pending until it is.
+    if (wait > 0 || !channel) {
+      if (wait > 0) this.wakeIn(wait);
+      return item.sendStartedAt === null ? "done" : "held";
+    }
+    const platform = !channel.idempotentDelivery;
+    // Asking the platform takes a while: it runs beside the pass, which goes on with other chats.
+    if (platform && item.sendStartedAt !== null && channel.checkSent) return this.settleBeside(channel, item), "held";
+    let partsSent = item.partsSent;
+    let started = false;
     const abort = new AbortController();
-    const timer = setTimeout(() => abort.abort(new DOMException(`delivery timed out after ${SEND_TIMEOUT_MS / 1000} s`, "TimeoutError")), SEND_TIMEOUT_MS);
-    timer.unref(); // the send's own socket keeps the process alive while it matters
+    let timer: NodeJS.Timeout | undefined;
     try {
-      if (!channel.idempotentDelivery) await channel.prepareSend?.(abort.signal);
-      // Nothing is awaited between this commit and the channel writing its request.
-      if (!channel.idempotentDelivery && !markSendStarted(this.o.store, item.id, this.o.epoch, this.o.now())) return this.o.onFenced(), false;
-      const sent = await channel.deliver(
-        { idempotencyKey: item.idempotencyKey, target: item.target, replyTo: item.replyTo, text: item.text, ...(item.partsSent ? { skipParts: item.partsSent } : {}) },
-        abort.signal,
-        { partSent: (n) => markPartsSent(this.o.store, item.id, n) },
-      );
+      if (platform && item.sendStartedAt !== null) {
+        const settled = await this.settle(channel, item);
+        if (settled === null) return this.o.onFenced(), "stop";
+        partsSent = settled;
+      }
+      timer = setTimeout(() => abort.abort(new DOMException(`delivery timed out after ${SEND_TIMEOUT_MS / 1000} s`, "TimeoutError")), SEND_TIMEOUT_MS);
+      timer.unref(); // the send's own socket keeps the process alive while it matters
+      if (platform) await channel.prepareSend?.(abort.signal);
+      const m: OutboundMessage = { idempotencyKey: item.idempotencyKey, target: item.target, replyTo: item.replyTo, text: item.text, ...(partsSent ? { skipParts: partsSent } : {}) };
+      if (platform) {
+        const floor = channel.sendFloor?.(m, priorFloor(this.o.store, item.channel, item.account, item.target)) ?? null;
+        // Nothing is awaited between this commit and the channel writing its request.
+        // Real time (like backoff): the platform's, which checkSent compares with.
+        if (!markSendStarted(this.o.store, item.id, this.o.epoch, Date.now(), floor)) return this.o.onFenced(), "stop";
+        started = true;
+      }
+      const sent = await channel.deliver(m, abort.signal, { partSent: (n, floor) => markPartsSent(this.o.store, item.id, n, Date.now(), floor ?? null) });
       this.notBefore.delete(item.id);
-      // Stopped meanwhile: the store may be closing. A started send is settled at the next start.
-      if (!this.o.active()) return false;
+      // Stopped meanwhile: the store may be closing. A started send is checked at the next start.
+      if (!this.o.active()) return "stop";
       // Marks of one turn of the event loop share one commit.
-      const ok = this.o.store.grouped(() => markDelivered(this.o.store, item.id, this.o.epoch, this.o.now(), sent.platformMessageId ?? null)).value;
+      const ok = this.o.store.grouped(() => markDelivered(this.o.store, item.id, this.o.epoch, this.o.now(), sent.platformMessageId ?? null, sent.floor ?? null)).value;
       if (!ok) this.o.onFenced();
-      return ok;
+      return ok ? "done" : "stop";
     } catch (err) {
+      // In doubt: a written request without an answer. Such a part stays "started" and is
+      // checked with the platform before it is ever sent again.
+      const inDoubt = started && !!channel.checkSent && (err as Partial<PartialDeliveryError>).inDoubt === true;
       if (!this.o.active()) {
-        // Stopping: record the failure if the store is still open (so the next start retries the
-        // reply instead of taking it as sent); if it is closed, the next start settles the row.
+        // Stopping: a part in doubt is checked at the next start; any other failure is recorded
+        // (if the store is still open) so that the next start retries the reply.
         try {
-          markAttemptFailed(this.o.store, item.id, (err as Error).message, this.o.maxAttempts, item.partsSent);
+          if (!inDoubt) markAttemptFailed(this.o.store, item.id, (err as Error).message, this.o.maxAttempts, partsSent);
         } catch {
           // closed
         }
-        return false;
+        return "stop";
       }
       // The error counts this attempt's parts; the row counts them all (progress may have recorded them already).
-      const partsSent = item.partsSent + (Number((err as Partial<PartialDeliveryError>).partsSent ?? 0) || 0);
-      const verdict = this.o.store.grouped(() => markAttemptFailed(this.o.store, item.id, (err as Error).message, this.o.maxAttempts, partsSent)).value;
-      this.o.logger.warn({ err, outbox: item.id, channel: item.channel, verdict, attempts: item.attempts + 1 }, "delivery failed");
-      if (verdict === "retry") {
-        const delay = retryDelayMs(item.attempts + 1);
-        this.notBefore.set(item.id, Date.now() + delay);
-        this.wakeIn(delay);
-      } else this.notBefore.delete(item.id);
-      return true;
+      const total = partsSent + (Number((err as Partial<PartialDeliveryError>).partsSent ?? 0) || 0);
+      const verdict = this.failed(item, err as Error, total, inDoubt);
+      return verdict === "retry" && inDoubt ? "held" : "done";
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** Records a failed attempt and schedules its retry after the reply's own backoff. */
+  private failed(item: OutboxItem, err: Error, partsSent: number, inDoubt: boolean): "retry" | "failed" {
+    const verdict = this.o.store.grouped(() => markAttemptFailed(this.o.store, item.id, err.message, this.o.maxAttempts, partsSent, inDoubt)).value;
+    this.o.logger.warn({ err, outbox: item.id, channel: item.channel, verdict, attempts: item.attempts + 1, inDoubt }, "delivery failed");
+    if (verdict === "retry") {
+      const delay = retryDelayMs(item.attempts + 1);
+      this.notBefore.set(item.id, Date.now() + delay);
+      this.wakeIn(delay);
+    } else this.notBefore.delete(item.id);
+    return verdict;
+  }
+
+  /**
+   * Settles a part in doubt beside the pass (once per row at a time), then asks for a new pass.
+   * If the platform cannot tell, the attempt counts as failed and the part stays in doubt.
+   */
+  private settleBeside(channel: Channel, item: OutboxItem): void {
+    if (this.settling.has(item.id)) return;
+    this.settling.add(item.id);
+    void (async () => {
+      try {
+        const n = await this.settle(channel, item);
+        if (n === null && this.o.active() && this.o.store.epoch() !== this.o.epoch) return this.o.onFenced();
+        this.notBefore.delete(item.id);
+        if (this.o.active()) void this.run();
+      } catch (err) {
+        // Stopping: the part stays in doubt for the next start.
+        if (this.o.active()) this.failed(item, err as Error, item.partsSent, true);
+      } finally {
+        this.settling.delete(item.id);
+      }
+    })();
+  }
+
+  /**
+   * Settles the part in doubt of `item` with what its platform says (or takes it as sent when
+   * the channel cannot ask). Returns the reply's parts sent now, null when fenced out; throws
+   * when the platform could not tell (the part stays in doubt).
+   */
+  private async settle(channel: Channel, item: OutboxItem): Promise<number | null> {
+    const part = item.partsSent + 1;
+    let outcome: DoubtOutcome = { assumed: true };
+    if (channel.checkSent) {
+      const doubt = { target: item.target, replyTo: item.replyTo, text: item.text, part: item.partsSent, floor: item.sendFloor, startedAt: item.sendStartedAt ?? 0 };
+      outcome = await channel.checkSent(doubt, AbortSignal.timeout(CHECK_TIMEOUT_MS));
+    }
+    const log = { outbox: item.id, channel: item.channel, part };
+    if ("assumed" in outcome) this.o.logger.warn(log, "a reply part was being sent when the gateway stopped; this channel cannot ask its platform, so it is taken as delivered");
+    else if (outcome.sent) this.o.logger.info({ ...log, platformMessageId: outcome.platformMessageId }, "a reply part in doubt was found on the platform: not sent again");
+    else this.o.logger.info(log, "a reply part in doubt is not on the platform: sending it");
+    return this.o.store.grouped(() => settleDoubt(this.o.store, item.id, this.o.epoch, outcome)).value;
   }
 
   /** Makes sure a pass runs in `ms` (the earliest backoff wins). */

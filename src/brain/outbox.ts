@@ -2,7 +2,12 @@
  * The outbox: replies are written before they are sent and marked delivered after. Marking is
  * fenced: it only succeeds while the database's epoch is the one this process took with the
  * brain lock, so a process that lost the brain (frozen, then resumed) cannot deliver.
+ *
+ * For platforms without idempotency, `send_started_at` marks the part at `parts_sent` as on its
+ * way; still set after a crash (or a send without an answer), that part is in doubt until
+ * `settleDoubt` records what the platform says (delivery.ts).
  */
+import type { SendCheck } from "../channels/channel.ts";
 import type { StoreHandle } from "../store/handle.ts";
 
 export interface OutboxItem {
@@ -16,72 +21,107 @@ export interface OutboxItem {
   attempts: number;
   /** Parts of a long reply already delivered by an earlier attempt. */
   partsSent: number;
+  /** Set while part `partsSent` is (or, after a crash, may have been) on its way to a platform without idempotency. */
+  sendStartedAt: number | null;
+  /** The conversation's floor recorded with that send (see Channel.sendFloor). */
+  sendFloor: number | null;
 }
 
 /** Pending replies in the order they were written, `limit` at a time after the row `afterId`. */
 export function pendingReplies(store: StoreHandle, limit = 100, afterId = 0): OutboxItem[] {
   return store.prepare(
-      `SELECT id, idempotency_key AS idempotencyKey, channel, account, target, reply_to AS replyTo, text, attempts, parts_sent AS partsSent
+      `SELECT id, idempotency_key AS idempotencyKey, channel, account, target, reply_to AS replyTo, text, attempts,
+         parts_sent AS partsSent, send_started_at AS sendStartedAt, send_floor AS sendFloor
        FROM outbox WHERE state = 'pending' AND id > ? ORDER BY id LIMIT ?`,
     )
     .all(afterId, limit) as unknown as OutboxItem[];
 }
 
-/** Marks a reply delivered, only if this process still holds the brain's epoch. False when fenced out. */
-export function markDelivered(store: StoreHandle, id: number, epoch: number, now: number, platformMessageId: string | null = null): boolean {
+const FENCE = "(SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'epoch') = ?";
+
+/**
+ * Marks a reply delivered, only if this process still holds the brain's epoch. False when fenced
+ * out. An id found earlier for the first part (a check after a crash) is kept.
+ */
+export function markDelivered(store: StoreHandle, id: number, epoch: number, now: number, platformMessageId: string | null = null, floor: number | null = null): boolean {
   const r = store.prepare(
-      `UPDATE outbox SET state = 'delivered', delivered_at = ?, attempts = attempts + 1, platform_message_id = ?
-       WHERE id = ? AND state = 'pending' AND (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'epoch') = ?`,
+      `UPDATE outbox SET state = 'delivered', delivered_at = ?, attempts = attempts + 1, send_started_at = NULL,
+         platform_message_id = coalesce(platform_message_id, ?), send_floor = coalesce(?, send_floor)
+       WHERE id = ? AND state = 'pending' AND ${FENCE}`,
     )
-    .run(now, platformMessageId, id, epoch);
+    .run(now, platformMessageId, floor, id, epoch);
   return Number(r.changes) === 1;
 }
 
 /**
- * Records that a send to a platform without idempotency is starting. Committed before it returns
- * (in the WAL, so it survives a crash of this process; its fdatasync follows): the channel then
- * writes its request with nothing awaited in between. Fenced like markDelivered.
+ * Records that a send to a platform without idempotency is starting, with the conversation's
+ * floor. Committed before it returns (in the WAL, so it survives a crash of this process; its
+ * fdatasync follows): the channel then writes its request with nothing awaited in between.
+ * Fenced like markDelivered.
  */
-export function markSendStarted(store: StoreHandle, id: number, epoch: number, now: number): boolean {
+export function markSendStarted(store: StoreHandle, id: number, epoch: number, now: number, floor: number | null = null): boolean {
   return store.commitNow(() => {
-    const r = store.prepare(
-        `UPDATE outbox SET send_started_at = ?
-         WHERE id = ? AND state = 'pending' AND (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'epoch') = ?`,
-      )
-      .run(now, id, epoch);
+    const r = store.prepare(`UPDATE outbox SET send_started_at = ?, send_floor = coalesce(?, send_floor) WHERE id = ? AND state = 'pending' AND ${FENCE}`).run(now, floor, id, epoch);
     return Number(r.changes) === 1;
   }).value;
 }
 
-/** Records at once (like markSendStarted) that `partsSent` parts of a reply went out, before the next part is written. */
-export function markPartsSent(store: StoreHandle, id: number, partsSent: number): void {
-  store.commitNow(() => store.prepare("UPDATE outbox SET parts_sent = max(parts_sent, ?) WHERE id = ?").run(partsSent, id));
+/**
+ * Records at once (like markSendStarted) that `partsSent` parts of a reply went out, before the
+ * next part is written: that next part is now the one in doubt, from `now`, above `floor`.
+ */
+export function markPartsSent(store: StoreHandle, id: number, partsSent: number, now: number, floor: number | null = null): void {
+  store.commitNow(() =>
+    store.prepare("UPDATE outbox SET parts_sent = max(parts_sent, ?), send_floor = coalesce(?, send_floor), send_started_at = CASE WHEN send_started_at IS NULL THEN NULL ELSE ? END WHERE id = ?").run(partsSent, floor, now, id),
+  );
+}
+
+/** The newest floor recorded by any send to this conversation (null: none yet). */
+export function priorFloor(store: StoreHandle, channel: string, account: string, target: string): number | null {
+  const row = store.prepare("SELECT max(send_floor) AS floor FROM outbox WHERE channel = ? AND account = ? AND target = ?").get(channel, account, target) as { floor: number | null };
+  return row.floor;
+}
+
+/** How a part in doubt was settled: the platform has it, has not, or (no way to ask) it is taken as delivered. */
+export type DoubtOutcome = SendCheck | { assumed: true };
+
+/**
+ * Settles the part in doubt of a reply (fenced): found or assumed, it counts as sent and the
+ * reply goes on with the next part; not found, it is sent again. Returns the new parts count,
+ * or null when fenced out or the row is no longer in doubt.
+ */
+export function settleDoubt(store: StoreHandle, id: number, epoch: number, outcome: DoubtOutcome): number | null {
+  const counted = "sent" in outcome ? outcome.sent : true;
+  const note = "assumed" in outcome ? "taken as delivered (this channel cannot ask its platform)" : outcome.sent ? "found on the platform" : (outcome.note ?? "not on the platform: sent again");
+  const row = store.prepare(
+      `UPDATE outbox SET parts_sent = parts_sent + ?, send_started_at = NULL,
+         platform_message_id = CASE WHEN parts_sent = 0 AND ? IS NOT NULL THEN ? ELSE platform_message_id END,
+         send_floor = max(coalesce(send_floor, 0), coalesce(?, 0)),
+         last_error = 'part ' || (parts_sent + 1) || ' was being sent when the gateway stopped: ' || ?
+       WHERE id = ? AND state = 'pending' AND send_started_at IS NOT NULL AND ${FENCE} RETURNING parts_sent AS n`,
+    )
+    .get(counted ? 1 : 0, "sent" in outcome && outcome.sent ? outcome.platformMessageId : null, "sent" in outcome && outcome.sent ? outcome.platformMessageId : null, "sent" in outcome && outcome.sent ? (outcome.floor ?? null) : null, note, id, epoch) as { n: number } | undefined;
+  return row ? row.n : null;
+}
+
+/** Pending replies with a part in doubt (being sent when the gateway stopped, or without an answer). */
+export function sendsInDoubt(store: StoreHandle): number {
+  return (store.prepare("SELECT count(*) AS n FROM outbox WHERE state = 'pending' AND send_started_at IS NOT NULL").get() as { n: number }).n;
 }
 
 /**
- * After a crash: the part that was being sent to a platform without idempotency is taken as
- * delivered (the platform may have it; sending it again could show the user the same text
- * twice, the failure this project exists to prevent). The reply stays pending for any parts
- * after it, which are sent normally. Returns how many replies had a send in flight.
+ * Records a failed delivery attempt (and how many parts, in all, did go out); after `maxAttempts`
+ * the reply is marked failed. `inDoubt`: the failing part's request went out without an answer,
+ * so it stays "started" and is checked with the platform before it is sent again.
  */
-export function settleStartedSends(store: StoreHandle): number {
-  const r = store.prepare(
-      `UPDATE outbox SET parts_sent = parts_sent + 1, send_started_at = NULL,
-         last_error = 'part ' || (parts_sent + 1) || ' was being sent when the gateway stopped: taken as delivered'
-       WHERE state = 'pending' AND send_started_at IS NOT NULL`,
-    )
-    .run();
-  return Number(r.changes);
-}
-
-/** Records a failed delivery attempt (and how many parts, in all, did go out); after `maxAttempts` the reply is marked failed. */
-export function markAttemptFailed(store: StoreHandle, id: number, error: string, maxAttempts: number, partsSent = 0): "retry" | "failed" {
-  // The send is over, so it no longer counts as started: a crash now must not take it for delivered.
+export function markAttemptFailed(store: StoreHandle, id: number, error: string, maxAttempts: number, partsSent = 0, inDoubt = false): "retry" | "failed" {
+  // A send that is over without doubt no longer counts as started: a crash now must not take it for delivered.
   const row = store.prepare(
-      `UPDATE outbox SET attempts = attempts + 1, last_error = ?, parts_sent = max(parts_sent, ?), send_started_at = NULL,
+      `UPDATE outbox SET attempts = attempts + 1, last_error = ?, parts_sent = max(parts_sent, ?),
+         send_started_at = CASE WHEN ? THEN send_started_at ELSE NULL END,
          state = CASE WHEN attempts + 1 >= ? THEN 'failed' ELSE state END
        WHERE id = ? RETURNING state`,
     )
-    .get(error.slice(0, 500), partsSent, maxAttempts, id) as { state: string } | undefined;
+    .get(error.slice(0, 500), partsSent, inDoubt ? 1 : 0, maxAttempts, id) as { state: string } | undefined;
   return row?.state === "failed" ? "failed" : "retry";
 }

@@ -61,14 +61,44 @@ export interface OutboundMessage {
 
 /** How a multi-part delivery reports each part that went out (the core records it at once). */
 export interface DeliveryProgress {
-  /** `partsSent` parts of the reply (counting earlier attempts' skipped ones) are now delivered. */
-  partSent(partsSent: number): void;
+  /**
+   * `partsSent` parts of the reply (counting earlier attempts' skipped ones) are now delivered;
+   * `floor` is the conversation's new floor (see Channel.sendFloor), recorded for the next part.
+   */
+  partSent(partsSent: number, floor?: number): void;
 }
 
-/** A delivery that failed after some parts of a long reply went out: the retry skips those. */
+/** What a delivery reports: the platform's id of the (first part of the) reply, and the floor after its last part. */
+export interface Delivered {
+  platformMessageId?: string;
+  floor?: number;
+}
+
+/**
+ * A delivery that failed after some parts of a long reply went out: the retry skips those.
+ * `inDoubt`: the request of the failing part was written and no answer came (a network error, a
+ * timeout), so the platform may have it; the core asks `checkSent` before sending it again.
+ */
 export interface PartialDeliveryError extends Error {
   partsSent: number;
+  inDoubt?: boolean;
 }
+
+/** A part of a reply whose send was under way when the gateway stopped, or got no answer. */
+export interface SendInDoubt {
+  target: string;
+  replyTo: string | null;
+  /** The whole reply; `part` (0-based) is the part in doubt. */
+  text: string;
+  part: number;
+  /** The floor recorded when that part's send started (null: the channel gave none). */
+  floor: number | null;
+  /** When that send started (epoch ms, real time). */
+  startedAt: number;
+}
+
+/** The platform's answer about a part in doubt. */
+export type SendCheck = { sent: true; platformMessageId: string; floor?: number } | { sent: false; note?: string };
 
 /** Who may reach the agent through a channel (src/channels/pairing.ts implements it over the store). */
 export interface ChannelAccess {
@@ -110,15 +140,29 @@ export interface Channel {
   /**
    * True when `deliver` is idempotent by `idempotencyKey`, so redelivery after a crash cannot
    * duplicate a reply. When false (Telegram has no idempotency key), the core records durably
-   * that a send started just before calling `deliver`, and after a crash treats such a reply as
-   * delivered rather than send it twice: `deliver` must therefore start its network write at
-   * once, with nothing to wait for before it.
+   * that a send started just before calling `deliver` (with `sendFloor`), and after a crash asks
+   * `checkSent` whether the part in flight arrived, instead of sending it twice: `deliver` must
+   * therefore start its network write at once, with nothing to wait for before it.
    */
   readonly idempotentDelivery: boolean;
   /** Starts receiving; resolves once the channel is running (it keeps running in the background). */
   start(ctx: ChannelContext): Promise<void>;
   /** Sends one reply; throws on failure (the core retries with backoff), a PartialDeliveryError when some parts went out. */
-  deliver(message: OutboundMessage, signal: AbortSignal, progress?: DeliveryProgress): Promise<{ platformMessageId?: string }>;
+  deliver(message: OutboundMessage, signal: AbortSignal, progress?: DeliveryProgress): Promise<Delivered>;
+  /**
+   * For channels without idempotent delivery: the newest platform message id known in the
+   * conversation right now (at least `prior`, the floor recorded by the conversation's earlier
+   * sends), committed with the send's start. Synchronous: it runs between that commit's
+   * preparation and the send. Any message of ours found above it later can only be this send.
+   */
+  sendFloor?(message: OutboundMessage, prior: number | null): number | null;
+  /**
+   * For channels without idempotent delivery: asks the platform whether a part in doubt arrived.
+   * Without it, such a part is taken as delivered (never sent twice, possibly lost). Throws when
+   * the platform cannot tell now (the core retries with backoff; nothing else is sent to that
+   * conversation meanwhile, so the answer stays unambiguous).
+   */
+  checkSent?(doubt: SendInDoubt, signal: AbortSignal): Promise<SendCheck>;
   /**
    * For channels without idempotent delivery: called before a send is recorded as started, to
    * get everything that takes time (e.g. a connection) out of the way, so that `deliver` then

@@ -113,11 +113,13 @@ export interface OutboxRow {
   created_at: number;
   delivered_at: number | null;
   epoch: number;
-  /** Set just before a send to a platform without idempotency (003); after a crash: treated as delivered. */
+  /** Set just before a send to a platform without idempotency (003); still set after a crash: that part is in doubt. */
   send_started_at: number | null;
   platform_message_id: string | null;
   /** Parts of a long reply already delivered (003). */
   parts_sent: number;
+  /** The newest platform message id known in the conversation at the send's latest part (004). */
+  send_floor: number | null;
 }
 
 /** `pairings`: who may talk to the agent on a channel (003); approved rows are the allow list. */

@@ -9,45 +9,29 @@
  *    `last update_id + 1`, which commits messages and offset in one transaction. Only then is
  *    the next getUpdates sent with that offset, which is what confirms the batch to Telegram.
  *    A crash before the commit gets the batch again (the core drops what it already has); a
- *    crash after it never does.
+ *    crash after it never does. The cursor also keeps the newest message id seen (ids.ts).
+ * 4. Replies (send.ts) go out one part at a time; a part in doubt after a crash or without an
+ *    answer is looked for on Telegram before it is sent again (doubt.ts).
  * Failures (failures.ts): network and 5xx back off with jitter, 429 waits `retry_after`, 409
  * retries slowly, 401 stops the channel. The rest of the gateway never notices.
  */
 import type { Api } from "grammy";
 import type { Update } from "grammy/types";
 import { acquireCredentialLease, describeLeaseHolder, type LeaseHolder, type LeaseResult } from "../../lock/lease.ts";
-import type { Channel, ChannelContext, ChannelState, DeliveryProgress, OutboundMessage } from "../channel.ts";
+import type { Channel, ChannelContext, ChannelState, Delivered, DeliveryProgress, OutboundMessage, SendCheck, SendInDoubt } from "../channel.ts";
 import { telegramBotId } from "../inspect.ts";
 import { createApi, sig } from "./api.ts";
 import { backoffMs, classify, CONFLICT_DETAIL, describeFailure, jittered } from "./failures.ts";
-import { decideUpdates, pairingText, type InboundSettings, type PairingAsk } from "./inbound.ts";
+import { checkPartSent } from "./doubt.ts";
+import { KnownIds } from "./ids.ts";
+import { decideUpdates } from "./inbound.ts";
+import { PairingCodes } from "./pairing-codes.ts";
 import { warmConnection } from "./post.ts";
 import { sendReply } from "./send.ts";
+import { DEFAULT_TIMING, type TelegramSettings, type TelegramTiming } from "./settings.ts";
 import { TypingIndicators } from "./typing.ts";
 
 export const TELEGRAM = "telegram";
-
-/** The channel's settings (config `channels.telegram`), read live where a reload can change them. */
-export interface TelegramSettings extends InboundSettings {
-  apiRoot: string;
-  pollTimeoutSeconds: number;
-  textChunkLimit: number;
-}
-
-/** Delays, injectable so tests do not wait a minute. */
-export interface TelegramTiming {
-  leaseRecheckMs: number;
-  conflictRetryMs: number;
-  backoffBaseMs: number;
-  backoffMaxMs: number;
-  typingIntervalMs: number;
-  /** How often a stranger may be sent their pairing code again. */
-  codeResendMs: number;
-  /** How long a call may take (beyond a long poll's own timeout) before it counts as lost. */
-  callSlackMs: number;
-}
-
-const DEFAULT_TIMING: TelegramTiming = { leaseRecheckMs: 30_000, conflictRetryMs: 60_000, backoffBaseMs: 1_000, backoffMaxMs: 60_000, typingIntervalMs: 4_500, codeResendMs: 3_600_000, callSlackMs: 15_000 };
 
 export interface TelegramChannelOptions {
   token: string;
@@ -85,7 +69,12 @@ export class TelegramChannel implements Channel {
   private attempt = 0;
   private method = "getMe";
   private readonly typingChats: TypingIndicators;
-  private readonly codeSentAt = new Map<string, number>();
+  private codes: PairingCodes | undefined;
+  /** The newest message id seen in each id counter (ids.ts): floors and horizons for sends in doubt. */
+  private readonly ids = new KnownIds();
+  /** Resolves once a poll found no more waiting updates: every id handed out before this start is known. */
+  private readonly caughtUp: Promise<void>;
+  private markCaughtUp = () => {};
 
   constructor(o: TelegramChannelOptions) {
     this.o = o;
@@ -95,6 +84,7 @@ export class TelegramChannel implements Channel {
     const s = o.settings();
     // grammY's own timeout is a backstop; each call below has a tighter one.
     this.api = createApi(o.token, { apiRoot: s.apiRoot, timeoutSeconds: s.pollTimeoutSeconds + 30 });
+    this.caughtUp = new Promise((resolve) => (this.markCaughtUp = resolve));
     this.typingChats = new TypingIndicators((chat) => {
       if (this.state.state === "failed" || this.stopper.signal.aborted) return;
       this.api.sendChatAction(chat, "typing", {}, sig(AbortSignal.timeout(10_000))).catch((err) => this.ctx?.logger.debug({ chat, error: describeFailure(err, this.o.token) }, "telegram typing indicator failed"));
@@ -110,8 +100,8 @@ export class TelegramChannel implements Channel {
     this.ctx = ctx;
     if (ctx.signal.aborted) this.stopper.abort();
     else ctx.signal.addEventListener("abort", () => this.stopper.abort(), { once: true });
-    const cursor = ctx.cursor();
-    this.offset = cursor !== null && /^\d+$/.test(cursor) ? Number(cursor) : null;
+    this.offset = this.ids.restore(ctx.cursor());
+    if (ctx.access) this.codes = new PairingCodes({ api: this.api, token: this.o.token, access: ctx.access, logger: ctx.logger, resendMs: this.t.codeResendMs, sent: (chat, id) => this.ids.note(chat, id) });
     this.setState({ state: "starting" });
     // Runs in the background: the gateway does not wait for Telegram to answer.
     this.loop = this.run().catch((err) => {
@@ -126,9 +116,26 @@ export class TelegramChannel implements Channel {
   }
 
   // Not async: the first request must be written before anything is awaited (see post.ts).
-  deliver(m: OutboundMessage, signal: AbortSignal, progress?: DeliveryProgress): Promise<{ platformMessageId?: string }> {
+  deliver(m: OutboundMessage, signal: AbortSignal, progress?: DeliveryProgress): Promise<Delivered> {
     if (!this.ctx) return Promise.reject(new Error("the telegram channel is not started"));
-    return sendReply({ apiRoot: this.o.settings().apiRoot, token: this.o.token }, m, { limit: this.o.settings().textChunkLimit, signal, logger: this.ctx.logger, ...(progress ? { progress } : {}) });
+    const onPart = (n: number, id: number) => {
+      this.ids.note(m.target, id);
+      progress?.partSent(n, this.ids.newestIn(m.target));
+    };
+    const sent = sendReply({ apiRoot: this.o.settings().apiRoot, token: this.o.token }, m, { limit: this.o.settings().textChunkLimit, signal, logger: this.ctx.logger, onPart });
+    return sent.then((r) => ({ ...r, floor: this.ids.newestIn(m.target) }));
+  }
+
+  /** The newest id known in the chat's counter: above every earlier message of ours there (ids.ts). */
+  sendFloor(m: OutboundMessage, prior: number | null): number | null {
+    return Math.max(this.ids.newestIn(m.target), prior ?? 0, /^\d+$/.test(m.replyTo ?? "") ? Number(m.replyTo) : 0) || null;
+  }
+
+  /** Looks for a part in doubt above its floor (doubt.ts), once every id handed out before this start is known. */
+  checkSent(d: SendInDoubt, signal: AbortSignal): Promise<SendCheck> {
+    const settings = this.o.settings();
+    const c = { apiRoot: settings.apiRoot, token: this.o.token, chunkLimit: settings.textChunkLimit, ids: this.ids, caughtUp: this.caughtUp, settleMs: this.t.doubtSettleMs };
+    return checkPartSent(d, c, AbortSignal.any([signal, this.stopper.signal]));
   }
 
   /** "typing…" in the chat while a run for it is going (typing.ts). */
@@ -212,13 +219,16 @@ export class TelegramChannel implements Channel {
       this.setState({ state: "connected", since: Date.now() });
       this.ctx!.logger.info({ bot: `@${this.me.username}`, account: this.account }, "telegram connected (long polling)");
     }
-    if (!updates.length) return;
+    if (!updates.length) return this.markCaughtUp();
     const next = Math.max(this.offset ?? 0, ...updates.map((u) => u.update_id + 1));
+    for (const u of updates) if (u.message) this.ids.note(u.message.chat.id, u.message.message_id);
     const d = decideUpdates(updates, { me: this.me, settings, access: this.ctx!.access, minUpdateId: this.offset ?? 0 });
     this.method = "ingest";
-    await this.ctx!.ingest({ messages: d.messages, cursor: String(next) });
+    await this.ctx!.ingest({ messages: d.messages, cursor: this.ids.cursor(next) });
     this.offset = next;
-    for (const p of d.pairing) void this.sendPairingCode(p);
+    // A full batch may have more behind it.
+    if (updates.length < 100) this.markCaughtUp();
+    for (const p of d.pairing) void this.codes?.answer(p);
   }
 
   /** A Bot API call with its own deadline, aborted at once when the channel stops. */
@@ -236,21 +246,6 @@ export class TelegramChannel implements Channel {
     } finally {
       clearTimeout(timer);
       stop.removeEventListener("abort", onStop);
-    }
-  }
-
-  /** Tells a stranger how to get access: a new code at once, the same one again at most once per `codeResendMs`. */
-  private async sendPairingCode(p: PairingAsk): Promise<void> {
-    const log = this.ctx!.logger;
-    try {
-      const r = this.ctx!.access!.requestPairing(p);
-      const last = this.codeSentAt.get(p.sender);
-      if (!r.isNew && last !== undefined && Date.now() - last < this.t.codeResendMs) return;
-      this.codeSentAt.set(p.sender, Date.now());
-      if (r.isNew) log.info({ sender: p.sender, name: p.senderName, code: r.code }, "telegram: an unknown sender asked for access; approve with `onebrain pairing approve telegram CODE`");
-      await this.api.sendMessage(p.peer, pairingText(r.code, p.sender), {}, sig(AbortSignal.timeout(15_000)));
-    } catch (err) {
-      log.warn({ sender: p.sender, error: describeFailure(err, this.o.token) }, "telegram: could not send a pairing code");
     }
   }
 

@@ -1,2 +1,3 @@
 /** The Telegram channel (long polling through grammY); see docs/telegram.md. */
-export { TelegramChannel, TELEGRAM, type TelegramChannelOptions, type TelegramSettings, type TelegramTiming } from "./channel.ts";
+export { TelegramChannel, TELEGRAM, type TelegramChannelOptions } from "./channel.ts";
+export type { TelegramSettings, TelegramTiming } from "./settings.ts";

@@ -6,9 +6,9 @@
  * first request is written at once, with nothing awaited before it.
  */
 import type { Logger } from "pino";
-import type { DeliveryProgress, OutboundMessage, PartialDeliveryError } from "../channel.ts";
+import type { OutboundMessage, PartialDeliveryError } from "../channel.ts";
 import { describeFailure, isEntityError } from "./failures.ts";
-import { postMethod } from "./post.ts";
+import { postMethod, SendNetworkError } from "./post.ts";
 import { markdownToHtml } from "./format.ts";
 import { splitText } from "./split.ts";
 
@@ -36,11 +36,12 @@ async function sendPart(to: SendTarget, chatId: string, text: string, replyTo: s
 
 /**
  * Sends every part of a reply not sent by an earlier attempt (`skipParts`). Returns the id of the
- * first part sent. Each part's success is reported to `progress` before the next part's request
- * is written (nothing awaited in between), so after a crash only the part in flight is in doubt.
- * Throws a PartialDeliveryError whose `partsSent` counts the parts this call delivered.
+ * first part sent. Each part's success is reported to `onPart` (parts sent in all, the part's
+ * message id) before the next part's request is written (nothing awaited in between), so after a
+ * crash only the part in flight is in doubt. Throws a PartialDeliveryError whose `partsSent`
+ * counts the parts this call delivered, `inDoubt` when the failing part got no answer.
  */
-export async function sendReply(to: SendTarget, m: OutboundMessage, o: { limit: number; signal: AbortSignal; logger: Logger; progress?: DeliveryProgress }): Promise<{ platformMessageId?: string }> {
+export async function sendReply(to: SendTarget, m: OutboundMessage, o: { limit: number; signal: AbortSignal; logger: Logger; onPart?: (partsSent: number, messageId: number) => void }): Promise<{ platformMessageId?: string }> {
   const parts = splitText(m.text, o.limit);
   const skip = Math.max(0, m.skipParts ?? 0);
   let first: number | undefined;
@@ -51,11 +52,13 @@ export async function sendReply(to: SendTarget, m: OutboundMessage, o: { limit: 
       const id = await sendPart(to, m.target, parts[i]!, i === 0 ? m.replyTo : null, o.signal, o.logger);
       first ??= id;
       sent++;
-      o.progress?.partSent(skip + sent);
+      o.onPart?.(skip + sent, id);
     } catch (err) {
       // No `cause`: grammY's error carries the request payload (the user's text) into the logs.
       const e = new Error(`sent ${skip + sent} of ${parts.length} part(s); part ${i + 1} failed: ${describeFailure(err, to.token)}`) as PartialDeliveryError;
       e.partsSent = sent;
+      // No answer: Telegram may have the part (the core checks before sending it again).
+      e.inDoubt = err instanceof SendNetworkError;
       throw e;
     }
   }

@@ -1,0 +1,28 @@
+/** The Telegram channel's settings and delays. */
+import type { InboundSettings } from "./inbound.ts";
+
+/** The channel's settings (config `channels.telegram`), read live where a reload can change them. */
+export interface TelegramSettings extends InboundSettings {
+  apiRoot: string;
+  pollTimeoutSeconds: number;
+  textChunkLimit: number;
+}
+
+/** Delays, injectable so tests do not wait a minute. */
+export interface TelegramTiming {
+  leaseRecheckMs: number;
+  conflictRetryMs: number;
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  typingIntervalMs: number;
+  /** How often a stranger may be sent their pairing code again. */
+  codeResendMs: number;
+  /** How long a call may take (beyond a long poll's own timeout) before it counts as lost. */
+  callSlackMs: number;
+  /** How long after a send started Telegram is given to have handled it, before it is looked for. */
+  doubtSettleMs: number;
+}
+
+/** The delays of a production gateway. */
+export const DEFAULT_TIMING: TelegramTiming = { leaseRecheckMs: 30_000, conflictRetryMs: 60_000, backoffBaseMs: 1_000, backoffMaxMs: 60_000, typingIntervalMs: 4_500, codeResendMs: 3_600_000, callSlackMs: 15_000, doubtSettleMs: 2_000 };
+
