@@ -111,7 +111,7 @@ test("with dmPolicy allowlist a stranger is ignored without a code; @username in
   });
 });
 
-test("groups: only messages that mention the bot or reply to it run, each group has its own session", async () => {
+test("groups: only messages that mention the bot or reply to it run, each group has its own session, and the model hears who speaks", async () => {
   const bot = fake.botUser();
   await withBrain({}, async (b) => {
     const g1 = -1001;
@@ -119,7 +119,7 @@ test("groups: only messages that mention the bot or reply to it run, each group 
     fake.userSays(g1, "just chatting among ourselves", { from: { id: 501, first_name: "A" } });
     fake.userSays(g1, `@${bot.username} what is 2+2?`, { from: { id: 501, first_name: "A" } });
     await eventually(() => fake.sentTo(g1).length === 1, 5000, "answer to the mention");
-    assert.equal(fake.sentTo(g1)[0]!.plain, "echo: what is 2+2?", "the mention is not part of what the model reads");
+    assert.equal(fake.sentTo(g1)[0]!.plain, "echo: A: what is 2+2?", "the mention is not part of what the model reads; the speaker is");
     fake.userSays(g1, "and 3+3?", { from: { id: 502, first_name: "B" }, replyTo: fake.sentTo(g1)[0]!.messageId });
     await eventually(() => fake.sentTo(g1).length === 2, 5000, "answer to the reply");
     fake.userSays(g2, `hey @${bot.username}`, { from: { id: 501, first_name: "A" } });
@@ -132,7 +132,7 @@ test("groups: only messages that mention the bot or reply to it run, each group 
     const keys = (b.store.prepare("SELECT DISTINCT session_key AS k FROM inbound ORDER BY k").all() as Array<{ k: string }>).map((r) => r.k);
     assert.deepEqual(keys, [`agent:main:telegram:${b.tg.account}:group:-1001`, `agent:main:telegram:${b.tg.account}:group:-1002`]);
     const second = b.agent.calls[1]!;
-    assert.deepEqual(second.map((m) => m.content), ["what is 2+2?", "echo: what is 2+2?", "and 3+3?"], "the reply continues the group's session");
+    assert.deepEqual(second.map((m) => m.content), ["A: what is 2+2?", "echo: A: what is 2+2?", "B: and 3+3?"], "the reply continues the group's session");
   });
 });
 

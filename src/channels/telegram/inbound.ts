@@ -47,6 +47,12 @@ export function addressesBot(msg: Message, me: { id: number; username: string })
   return false;
 }
 
+/** A person as people see them: "First Last (@username)", without the parts they did not set. */
+function displayName(u: { first_name: string; last_name?: string; username?: string }): string {
+  const name = [u.first_name, u.last_name].filter(Boolean).join(" ");
+  return u.username ? `${name} (@${u.username})` : name;
+}
+
 /** The text without the bot's own @mention (what the model should read), unless nothing else is left. */
 function withoutMention(text: string, username: string): string {
   const stripped = text.replace(new RegExp(`(^|\\s)@${username}\\b[,:]?`, "gi"), "$1").replace(/[ \t]{2,}/g, " ").trim();
@@ -71,8 +77,7 @@ export function decideUpdates(updates: readonly Update[], o: { me: { id: number;
       else {
         out.skipped++;
         if (o.settings.dmPolicy === "pairing" && o.access) {
-          const name = [msg.from.first_name, msg.from.last_name].filter(Boolean).join(" ");
-          out.pairing.push({ sender: base.sender, senderName: msg.from.username ? `${name} (@${msg.from.username})` : name, peer: base.peer });
+          out.pairing.push({ sender: base.sender, senderName: displayName(msg.from), peer: base.peer });
         }
       }
       continue;
@@ -86,7 +91,9 @@ export function decideUpdates(updates: readonly Update[], o: { me: { id: number;
       out.skipped++;
       continue;
     }
-    out.messages.push({ ...base, kind: "group", text: withoutMention(text, o.me.username) });
+    // A group session hears several people: the model is told who speaks (commands stay bare).
+    const said = withoutMention(text, o.me.username);
+    out.messages.push({ ...base, kind: "group", text: said.startsWith("/") ? said : `${displayName(msg.from)}: ${said}` });
   }
   return out;
 }
