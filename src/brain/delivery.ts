@@ -14,7 +14,7 @@
 import type { Logger } from "pino";
 import type { Channel, OutboundMessage, PartialDeliveryError } from "../channels/channel.ts";
 import type { StoreHandle } from "../store/handle.ts";
-import { markAttemptFailed, markDelivered, markPartsSent, markSendStarted, pendingReplies, priorFloor, settleDoubt, type DoubtOutcome, type OutboxItem } from "./outbox.ts";
+import { conversationKey, conversationsInDoubt, markAttemptFailed, markDelivered, markPartsSent, markSendStarted, pendingReplies, priorFloor, settleDoubt, type DoubtOutcome, type OutboxItem } from "./outbox.ts";
 
 /** Pending outbox rows read at a time by a delivery pass. */
 const PAGE = 100;
@@ -69,9 +69,9 @@ export class Delivery {
     try {
       do {
         this.again = false;
-        // Conversations with a part in doubt: nothing else goes there until it is settled, or
-        // the platform could mistake the later message for the one in doubt.
-        const held = new Set<string>();
+        // Conversations with a part in doubt: nothing else goes there until it is settled (not
+        // even an older reply), or the platform could mistake that message for the one in doubt.
+        const held = conversationsInDoubt(this.o.store);
         for (let after = 0, more = true; more; ) {
           const batch = pendingReplies(this.o.store, PAGE, after);
           more = batch.length === PAGE;
@@ -79,8 +79,8 @@ export class Delivery {
             after = item.id;
             if (!this.o.active()) return;
             if (this.o.store.epoch() !== this.o.epoch) return this.o.onFenced();
-            const conversation = `${item.channel}\u0000${item.account}\u0000${item.target}`;
-            if (held.has(conversation)) continue;
+            const conversation = conversationKey(item);
+            if (held.has(conversation) && item.sendStartedAt === null) continue;
             const step = await this.one(item);
             if (step === "stop") return;
             if (step === "held") held.add(conversation);
@@ -120,6 +120,7 @@ export class Delivery {
         const settled = await this.settle(channel, item);
         if (settled === null) return this.o.onFenced(), "stop";
         partsSent = settled;
+        this.again = true; // its conversation's other replies were skipped in this pass
       }
       timer = setTimeout(() => abort.abort(new DOMException(`delivery timed out after ${SEND_TIMEOUT_MS / 1000} s`, "TimeoutError")), SEND_TIMEOUT_MS);
       timer.unref(); // the send's own socket keeps the process alive while it matters

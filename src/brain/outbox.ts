@@ -104,6 +104,17 @@ export function settleDoubt(store: StoreHandle, id: number, epoch: number, outco
   return row ? row.n : null;
 }
 
+/** The conversations (channel, account, target joined by NUL) with a part in doubt: nothing else may go there yet. */
+export function conversationsInDoubt(store: StoreHandle): Set<string> {
+  const rows = store.prepare("SELECT DISTINCT channel, account, target FROM outbox WHERE state = 'pending' AND send_started_at IS NOT NULL").all() as Array<{ channel: string; account: string; target: string }>;
+  return new Set(rows.map((r) => conversationKey(r)));
+}
+
+/** One key per conversation. */
+export function conversationKey(r: { channel: string; account: string; target: string }): string {
+  return `${r.channel}\u0000${r.account}\u0000${r.target}`;
+}
+
 /** Pending replies with a part in doubt (being sent when the gateway stopped, or without an answer). */
 export function sendsInDoubt(store: StoreHandle): number {
   return (store.prepare("SELECT count(*) AS n FROM outbox WHERE state = 'pending' AND send_started_at IS NOT NULL").get() as { n: number }).n;

@@ -20,6 +20,8 @@ class DoubtChannel extends RecordingChannel {
   hangBeforeWrite: number | null = null;
   /** The next send reaches the platform but its answer is lost (a network error after the write). */
   loseAnswer = false;
+  /** The next send fails the same way, but its request never reached the platform. */
+  dropRequest = false;
   checkFails = 0;
   checks: SendInDoubt[] = [];
   priors: Array<number | null> = [];
@@ -40,11 +42,19 @@ class DoubtChannel extends RecordingChannel {
   }
 
   override async deliver(m: OutboundMessage, _signal?: AbortSignal, progress?: DeliveryProgress): Promise<Delivered> {
+    if (this.failNext > 0) {
+      this.failNext--;
+      throw new Error("platform unavailable"); // an answer: not in doubt
+    }
     const parts = m.text.split("\n\n");
     let first: number | undefined;
     let last: number | undefined;
     for (let i = m.skipParts ?? 0; i < parts.length; i++) {
       if (this.hangBeforeWrite === i + 1) return new Promise(() => {});
+      if (this.dropRequest) {
+        this.dropRequest = false;
+        throw Object.assign(new Error("socket hang up"), { partsSent: i - (m.skipParts ?? 0), inDoubt: true }) as PartialDeliveryError;
+      }
       const id = this.platform.nextId++;
       this.platform.messages.push({ target: m.target, text: parts[i]!, id });
       if (this.hangAfterWrite === i + 1) return new Promise(() => {});
@@ -162,4 +172,20 @@ test("a long reply caught with its second part in doubt is checked above the fir
   assert.deepEqual({ part: second.channel.checks[0]!.part, floor: second.channel.checks[0]!.floor }, { part: 1, floor: 100 });
   assert.deepEqual(second.channel.texts(), ["one", "two", "three"]);
   assert.equal(row(second)[0]!.parts_sent, 3);
+});
+
+test("an older reply waiting out a backoff is not sent to a chat while a newer one is in doubt there", async () => {
+  const h = doubtHarness();
+  h.channel.failNext = 1;
+  h.brain.start();
+  await h.brain.ingest("test", "a1", { messages: [msg("1", "first")] });
+  await until(() => (h.store.db.prepare("SELECT attempts FROM outbox").get() as { attempts: number } | undefined)?.attempts === 1);
+  // While "first" waits out its backoff, "second" is sent without an answer (it never arrived): in
+  // doubt. Had "first" gone out now, its message would sit above second's floor and pass for it.
+  h.channel.dropRequest = true;
+  h.channel.checkFails = 1;
+  await h.brain.ingest("test", "a1", { messages: [msg("2", "second")] });
+  await until(() => row(h).every((r) => r.state === "delivered"), 10_000);
+  assert.deepEqual(h.channel.texts().sort(), ["echo: first", "echo: second"], "each once: second was not taken for found");
+  await h.brain.stop(0);
 });
