@@ -72,7 +72,7 @@ test("a stranger gets a pairing code and the model sees nothing; after `onebrain
   tg.userSays(-800, "talking among ourselves", { token, from: { id: 9, first_name: "G" } });
   tg.userSays(-800, "@gw_test_bot summarise please", { token, from: { id: 9, first_name: "G" } });
   await eventually(() => tg.sentTo(-800, token).length === 1, 10_000, "group answer");
-  assert.equal(tg.sentTo(-800, token)[0]!.plain, "echo: summarise please");
+  assert.equal(tg.sentTo(-800, token)[0]!.plain, "echo: G: summarise please", "the model hears who asks");
   assert.equal(model.requests.length, 2);
   const ready = await httpGet(g.port, "/readyz");
   assert.equal(ready.status, 200);
