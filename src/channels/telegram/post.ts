@@ -1,10 +1,11 @@
 /**
  * Bot API calls for sends, over the shared keep-alive HTTP client: the request is written the
  * moment `postMethod` is called. Telegram's sendMessage has no idempotency key, so the core
- * commits "a send started" just before calling deliver and, after a crash, takes such a reply as
- * sent (brain/outbox.ts). Every microsecond between that commit and the request's first byte is a
- * window in which a crash loses the reply; grammY's client spends milliseconds there (several
- * awaits, then node-fetch), this one spends none. Polling and the other calls stay on grammY.
+ * commits "a send started" just before calling deliver and, after a crash, has such a part looked
+ * for on Telegram (doubt.ts) before it is sent again. The shorter the time between that commit
+ * and the request's first byte, the fewer sends are ever in doubt: grammY's client spends
+ * milliseconds there (several awaits, then node-fetch), this one spends none. Polling and the
+ * other calls stay on grammY.
  * Failures are GrammyErrors, so failures.ts classifies both paths alike.
  */
 import { GrammyError } from "grammy";
@@ -27,7 +28,7 @@ const methodUrl = (apiRoot: string, token: string, method: string) => `${apiRoot
 /**
  * Makes sure a kept-alive connection to the Bot API is open and idle, so that the next
  * `postMethod` writes at once instead of waiting for a connect (a crash during that wait would
- * lose a send already recorded as started). Costs a `getMe` only when no idle connection exists.
+ * leave a send in doubt that never left). Costs a `getMe` only when no idle connection exists.
  */
 export async function warmConnection(apiRoot: string, token: string, signal: AbortSignal): Promise<void> {
   if (!hasIdleConnection(apiRoot)) await postMethod(apiRoot, token, "getMe", {}, signal);
