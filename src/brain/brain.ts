@@ -11,7 +11,7 @@ import type { ResetPolicy } from "../sessions/reset.ts";
 import type { StoreHandle } from "../store/handle.ts";
 import { ingestBatch, type IngestOutcome } from "./inbox.ts";
 import { Delivery } from "./delivery.ts";
-import { sendsInDoubt } from "./outbox.ts";
+import { conversationsInDoubt } from "./outbox.ts";
 import { claimNext, finishRun, recoverInterrupted, type ClaimedRun, type RunOutcome } from "./runs.ts";
 
 /** What the brain needs from the agent (src/agent/ implements it over the model providers). */
@@ -89,7 +89,7 @@ export class Brain {
     this.started = true;
     const interrupted = recoverInterrupted(this.o.store, INTERRUPTED_NOTICE, this.o.epoch, this.now());
     if (interrupted) this.o.logger.warn({ interrupted }, "answered runs interrupted by a crash with a notice");
-    const inDoubt = sendsInDoubt(this.o.store);
+    const inDoubt = conversationsInDoubt(this.o.store).size;
     if (inDoubt) this.o.logger.warn({ inDoubt }, "reply parts were being sent when the gateway stopped: each is checked with its platform before it is sent again");
     this.kick();
     void this.deliver();

@@ -91,20 +91,20 @@ export type DoubtOutcome = SendCheck | { assumed: true };
  * or null when fenced out or the row is no longer in doubt.
  */
 export function settleDoubt(store: StoreHandle, id: number, epoch: number, outcome: DoubtOutcome): number | null {
-  const counted = "sent" in outcome ? outcome.sent : true;
+  const found = "sent" in outcome && outcome.sent ? outcome : null;
   const note = "assumed" in outcome ? "taken as delivered (this channel cannot ask its platform)" : outcome.sent ? "found on the platform" : (outcome.note ?? "not on the platform: sent again");
   const row = store.prepare(
       `UPDATE outbox SET parts_sent = parts_sent + ?, send_started_at = NULL,
-         platform_message_id = CASE WHEN parts_sent = 0 AND ? IS NOT NULL THEN ? ELSE platform_message_id END,
+         platform_message_id = CASE WHEN parts_sent = 0 THEN coalesce(?, platform_message_id) ELSE platform_message_id END,
          send_floor = max(coalesce(send_floor, 0), coalesce(?, 0)),
          last_error = 'part ' || (parts_sent + 1) || ' was being sent when the gateway stopped: ' || ?
        WHERE id = ? AND state = 'pending' AND send_started_at IS NOT NULL AND ${FENCE} RETURNING parts_sent AS n`,
     )
-    .get(counted ? 1 : 0, "sent" in outcome && outcome.sent ? outcome.platformMessageId : null, "sent" in outcome && outcome.sent ? outcome.platformMessageId : null, "sent" in outcome && outcome.sent ? (outcome.floor ?? null) : null, note, id, epoch) as { n: number } | undefined;
+    .get("assumed" in outcome || found ? 1 : 0, found?.platformMessageId ?? null, found?.floor ?? null, note, id, epoch) as { n: number } | undefined;
   return row ? row.n : null;
 }
 
-/** The conversations (channel, account, target joined by NUL) with a part in doubt: nothing else may go there yet. */
+/** The conversations (channel, account, target joined by NUL) with a part in doubt (one each): nothing else may go there yet. */
 export function conversationsInDoubt(store: StoreHandle): Set<string> {
   const rows = store.prepare("SELECT DISTINCT channel, account, target FROM outbox WHERE state = 'pending' AND send_started_at IS NOT NULL").all() as Array<{ channel: string; account: string; target: string }>;
   return new Set(rows.map((r) => conversationKey(r)));
@@ -113,11 +113,6 @@ export function conversationsInDoubt(store: StoreHandle): Set<string> {
 /** One key per conversation. */
 export function conversationKey(r: { channel: string; account: string; target: string }): string {
   return `${r.channel}\u0000${r.account}\u0000${r.target}`;
-}
-
-/** Pending replies with a part in doubt (being sent when the gateway stopped, or without an answer). */
-export function sendsInDoubt(store: StoreHandle): number {
-  return (store.prepare("SELECT count(*) AS n FROM outbox WHERE state = 'pending' AND send_started_at IS NOT NULL").get() as { n: number }).n;
 }
 
 /**

@@ -23,7 +23,7 @@ import { telegramBotId } from "../inspect.ts";
 import { createApi, sig } from "./api.ts";
 import { backoffMs, classify, CONFLICT_DETAIL, describeFailure, jittered } from "./failures.ts";
 import { checkPartSent } from "./doubt.ts";
-import { KnownIds } from "./ids.ts";
+import { KnownIds, messageIdOf } from "./ids.ts";
 import { decideUpdates } from "./inbound.ts";
 import { PairingCodes } from "./pairing-codes.ts";
 import { warmConnection } from "./post.ts";
@@ -128,7 +128,7 @@ export class TelegramChannel implements Channel {
 
   /** The newest id known in the chat's counter: above every earlier message of ours there (ids.ts). */
   sendFloor(m: OutboundMessage, prior: number | null): number | null {
-    return Math.max(this.ids.newestIn(m.target), prior ?? 0, /^\d+$/.test(m.replyTo ?? "") ? Number(m.replyTo) : 0) || null;
+    return Math.max(this.ids.newestIn(m.target), prior ?? 0, messageIdOf(m.replyTo)) || null;
   }
 
   /** Looks for a part in doubt above its floor (doubt.ts), once every id handed out before this start is known. */

@@ -16,9 +16,10 @@
  * supergroup, whose ids are dense) or of what can have been handed out before the crash (the
  * box, whose newest id before the crash is in the cursor and after it in memory).
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import { GrammyError } from "grammy";
 import type { SendCheck, SendInDoubt } from "../channel.ts";
-import type { KnownIds } from "./ids.ts";
+import { messageIdOf, type KnownIds } from "./ids.ts";
 import { postMethod } from "./post.ts";
 import { splitText } from "./split.ts";
 
@@ -42,19 +43,6 @@ export interface DoubtScan {
   maxProbes?: number;
 }
 
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      if (signal.aborted) reject(signal.reason);
-      else resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-  });
-
 /** Asks about one id; waits out a 429 and asks again; throws on anything it cannot read. */
 async function probe(s: DoubtScan, messageId: number): Promise<Probe> {
   for (;;) {
@@ -65,7 +53,7 @@ async function probe(s: DoubtScan, messageId: number): Promise<Probe> {
     } catch (err) {
       if (!(err instanceof GrammyError)) throw err;
       if (err.error_code === 429) {
-        await sleep((Number(err.parameters.retry_after) || 1) * 1000, s.signal);
+        await sleep((Number(err.parameters.retry_after) || 1) * 1000, undefined, { signal: s.signal });
         continue;
       }
       if (/message is not modified/i.test(err.description)) return "ours";
@@ -122,9 +110,9 @@ export async function checkPartSent(d: SendInDoubt, c: DoubtContext, signal: Abo
   if (d.part >= splitText(d.text, c.chunkLimit).length) return { sent: false, note: "every part had gone out already" };
   await orAbort(c.caughtUp, signal);
   // A request written just before a crash may still be on its way through Telegram.
-  await sleep(Math.min(c.settleMs, Math.max(0, d.startedAt + c.settleMs - Date.now())), signal);
+  await sleep(Math.min(c.settleMs, Math.max(0, d.startedAt + c.settleMs - Date.now())), undefined, { signal });
   // Sends recorded before floors existed: the message they answer is the floor (so a later part is found as sent).
-  const floor = d.floor ?? (/^\d+$/.test(d.replyTo ?? "") ? Number(d.replyTo) : 0);
+  const floor = d.floor ?? messageIdOf(d.replyTo);
   const found = await findOurMessage({ apiRoot: c.apiRoot, token: c.token, chatId: d.target, floor, horizon: Math.max(floor, c.ids.newestIn(d.target)), signal });
   if (found === null) return { sent: false };
   c.ids.note(d.target, found);

@@ -15,6 +15,11 @@ export function idSpace(chatId: string | number): string {
   return id.startsWith("-100") ? id : "box";
 }
 
+/** A message id kept as text (a reply's `replyTo`), or 0 when there is none. */
+export function messageIdOf(text: string | null | undefined): number {
+  return text && /^\d+$/.test(text) ? Number(text) : 0;
+}
+
 /** The newest message id seen per counter. */
 export class KnownIds {
   private readonly newest = new Map<string, number>();

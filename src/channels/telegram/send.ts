@@ -8,6 +8,7 @@
 import type { Logger } from "pino";
 import type { OutboundMessage, PartialDeliveryError } from "../channel.ts";
 import { describeFailure, isEntityError } from "./failures.ts";
+import { messageIdOf } from "./ids.ts";
 import { postMethod, SendNetworkError } from "./post.ts";
 import { markdownToHtml } from "./format.ts";
 import { splitText } from "./split.ts";
@@ -23,7 +24,7 @@ export interface SendTarget {
  * request is written synchronously, before this function first awaits.
  */
 async function sendPart(to: SendTarget, chatId: string, text: string, replyTo: string | null, signal: AbortSignal, logger: Logger): Promise<number> {
-  const thread = replyTo && /^\d+$/.test(replyTo) ? { reply_parameters: { message_id: Number(replyTo), allow_sending_without_reply: true } } : {};
+  const thread = messageIdOf(replyTo) ? { reply_parameters: { message_id: messageIdOf(replyTo), allow_sending_without_reply: true } } : {};
   const html = postMethod<{ message_id: number }>(to.apiRoot, to.token, "sendMessage", { chat_id: chatId, text: markdownToHtml(text), parse_mode: "HTML", ...thread }, signal);
   try {
     return (await html).message_id;
