@@ -107,7 +107,7 @@ export async function chatLatency(o: LatencyOptions) {
     const status = await gatewayStatus(rig.gw.port);
     const all = merged(runs);
     const pooled = latencyStats(all.latenciesMs);
-    const p99 = [...windows.map((w) => w.p99_ms)].sort((a, b) => a - b)[Math.floor(windows.length / 2)]!;
+    const p99 = windows.map((w) => w.p99_ms).sort((a, b) => a - b)[Math.floor(windows.length / 2)]!;
     const mean = (k: string) => round1(cpus.reduce((n, c) => n + c[k]!, 0) / cpus.length);
     progress(`chat_latency: median window p99 ${p99} ms; pooled p50 ${pooled.p50_ms} p99 ${pooled.p99_ms} max ${pooled.max_ms} ms; fake model alone p50 ${direct.p50_ms} p99 ${direct.p99_ms} ms`);
     return {

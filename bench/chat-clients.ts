@@ -93,7 +93,10 @@ async function run(spec: LoadSpec): Promise<RunResult> {
       firstError ??= `chat.send: ${err.message}`;
       const q = queues.get(key)!;
       const at = q.indexOf(entry);
-      if (at >= 0) q.splice(at, 1), outstanding--;
+      if (at >= 0) {
+        q.splice(at, 1);
+        outstanding--;
+      }
       wake();
     });
   };

@@ -41,7 +41,9 @@ export async function startFakeModel(timeoutMs = 10_000): Promise<FakeModelProc>
     child.stdout!.on("data", (d: Buffer) => {
       out += d.toString();
       const m = /port=(\d+)/.exec(out);
-      if (m) clearTimeout(timer), resolve(Number(m[1]));
+      if (!m) return;
+      clearTimeout(timer);
+      resolve(Number(m[1]));
     });
     child.once("exit", (code) => (clearTimeout(timer), reject(new Error(`the fake model exited (${code}) before printing its port`))));
   });

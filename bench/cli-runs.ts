@@ -3,7 +3,7 @@
  * people and healthchecks run against a live gateway (refused second start, status, probe).
  */
 import { spawn } from "node:child_process";
-import { spawnCli, type Proc } from "../test/helpers/gateway.ts";
+import { type Proc } from "../test/helpers/gateway.ts";
 import { freePort, freshBrain, listenLogMs, readRss, sleep, startGateway, timeCli, timeSpawn, track } from "./procs.ts";
 
 /** Writes one progress line on stderr (stdout carries only the JSON summary). */

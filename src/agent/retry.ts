@@ -89,7 +89,7 @@ export async function completeWithRetries(who: ModelRef, send: SendOnce, req: Co
     if (retryAfterMs !== undefined && retryAfterMs > policy.maxRetryAfterMs) {
       throw final(who, err, n, streamed, `the server asked to wait ${Math.ceil(retryAfterMs / 1000)} s, more than the ${policy.maxRetryAfterMs / 1000} s we wait`);
     }
-    const wait = retryAfterMs ?? backoffMs(n, policy, clock.random);
+    const wait = retryAfterMs ?? backoffMs(n, policy, () => clock.random());
     if (req.deadline !== undefined && clock.now() + wait >= req.deadline) {
       throw final(who, err, n, streamed, `no time left for a retry before the run's deadline`);
     }

@@ -153,7 +153,7 @@ export class Brain {
       // The model is called only once the claim is durable: after a crash this message is
       // then 'running' (answered with a notice), never run a second time.
       await claimed;
-      typing = Boolean(channel?.typing);
+      typing = channel?.typing !== undefined;
       channel?.typing?.(run.peer, true);
       let outcome: RunOutcome;
       try {

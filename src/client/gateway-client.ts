@@ -4,6 +4,7 @@
  * deadline, so a hung gateway gives a clear TIMEOUT instead of a hang.
  */
 import { WebSocket } from "ws";
+import { frameText } from "../protocol/raw-data.ts";
 import { OnebrainError } from "../shared/errors.ts";
 import { PROTOCOL_VERSION, type HelloOk, type ResponseFrame, type EventFrame } from "../protocol/frames.ts";
 import { onebrainVersion } from "../shared/version.ts";
@@ -29,7 +30,7 @@ export interface GatewayConnection {
   request<T = unknown>(method: string, params?: unknown, timeoutMs?: number): Promise<T>;
   /** Events received so far (bounded), and a hook for new ones. */
   events: EventFrame[];
-  onEvent(fn: (e: EventFrame) => void): void;
+  onEvent: (fn: (e: EventFrame) => void) => void;
   close(): Promise<{ code: number; reason: string }>;
   /** Closes politely (1000) but waits at most `ms` for the server's close frame before dropping the socket. */
   closeWithin(ms: number): Promise<void>;
@@ -78,7 +79,7 @@ export function connectGateway(opts: ClientOptions): Promise<GatewayConnection> 
     ws.on("message", (data) => {
       let frame: ResponseFrame | EventFrame;
       try {
-        frame = JSON.parse(data.toString()) as ResponseFrame | EventFrame;
+        frame = JSON.parse(frameText(data)) as ResponseFrame | EventFrame;
       } catch {
         return fail(new OnebrainError("PROTOCOL_ERROR", `${opts.url} sent a frame that is not JSON`));
       }

@@ -3,6 +3,8 @@
  * journald, `json` unchanged for tools. Used by the gateway's console stream and `onebrain logs`.
  */
 
+import { hasControlChars, isControlCode } from "../shared/text.ts";
+
 export type ConsoleStyle = "pretty" | "compact" | "json";
 
 export interface FormatOptions {
@@ -85,13 +87,13 @@ function formatValue(key: string, value: unknown, compact: boolean): string {
   if (key === "err" && isErrorRecord(value)) out = quote(errorSummary(value));
   else if (typeof value === "string") out = quote(value);
   else if (value === null || typeof value !== "object") out = String(value);
-  else out = JSON.stringify(value) ?? String(value);
+  else out = JSON.stringify(value) ?? "undefined";
   return compact && out.length > COMPACT_VALUE_MAX ? `${out.slice(0, COMPACT_VALUE_MAX - 1)}…` : out;
 }
 
 // Bare when unambiguous, JSON-quoted otherwise, so `key=value` stays parseable and one line.
 function quote(s: string): string {
-  return s !== "" && /^[^\s"=\\\u0000-\u001f\u007f-\u009f]+$/.test(s) ? s : escapeControls(JSON.stringify(s));
+  return s !== "" && /^[^\s"=\\]+$/.test(s) && !hasControlChars(s) ? s : escapeControls(JSON.stringify(s));
 }
 
 function isErrorRecord(value: unknown): value is { message?: unknown; code?: unknown; type?: unknown; stack?: unknown } {
@@ -115,10 +117,14 @@ function errorStack(err: unknown): string {
 
 // Log text can come from chat users: never let it move the cursor, recolour or fake a new line.
 function escapeControls(s: string): string {
-  return s.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => {
-    if (c === "\n") return "\\n";
-    if (c === "\t") return "\\t";
-    if (c === "\r") return "\\r";
-    return `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
-  });
+  if (!hasControlChars(s)) return s;
+  let out = "";
+  for (const c of s) {
+    if (!isControlCode(c.charCodeAt(0))) out += c;
+    else if (c === "\n") out += "\\n";
+    else if (c === "\t") out += "\\t";
+    else if (c === "\r") out += "\\r";
+    else out += `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
+  }
+  return out;
 }

@@ -158,8 +158,9 @@ function lowestLevel(levels: LogLevel[]): LogLevel {
 // pino runs the bindings formatter for the root logger only (children reset it), so child()
 // and setBindings() would let `logger.child({ token })` through; scrub their argument instead.
 function guardBindings(logger: Logger): void {
-  const child = logger.child;
-  const setBindings = logger.setBindings;
+  // The originals are called with each logger as `this` (pino's children inherit these overrides).
+  const child = Reflect.get(logger, "child") as Logger["child"];
+  const setBindings = Reflect.get(logger, "setBindings") as Logger["setBindings"];
   Object.defineProperty(logger, "child", {
     configurable: true,
     writable: true,

@@ -4,8 +4,10 @@ import { defaultProcFs, type ProcFs } from "./process.ts";
 
 export interface FileLockHolder {
   pid: number;
-  kind: "POSIX" | "FLOCK" | "OFDLCK" | string;
-  access: "READ" | "WRITE" | string;
+  /** "POSIX", "FLOCK" or "OFDLCK" as /proc/locks names them (others kept as read). */
+  kind: string;
+  /** "READ" or "WRITE". */
+  access: string;
 }
 
 /** Linux's dev_t split: major and minor numbers as /proc/locks prints them (hex). */

@@ -12,7 +12,7 @@ import type { GatewayContext } from "./context.ts";
 import type { CallerInfo } from "./rpc-chat.ts";
 import { RpcError } from "./rpc-error.ts";
 
-type Handler = (params: unknown, ctx: GatewayContext, caller: CallerInfo) => unknown | Promise<unknown>;
+type Handler = (params: unknown, ctx: GatewayContext, caller: CallerInfo) => unknown; // a value or a Promise of one
 
 /** One entry of `channels.status`. */
 export type ChannelReport = ChannelStatus & {

@@ -15,7 +15,7 @@ export interface CallerInfo {
   unsubscribe(name: string): boolean;
 }
 
-type Handler = (params: unknown, ctx: GatewayContext, caller: CallerInfo) => unknown | Promise<unknown>;
+type Handler = (params: unknown, ctx: GatewayContext, caller: CallerInfo) => unknown; // a value or a Promise of one
 
 export const chatHandlers: Record<"chat.send" | "chat.history" | "chat.abort" | "sessions.list" | "sessions.reset", Handler> = {
   /** Accepts a message once per idempotency key; the reply arrives as `chat` events. */

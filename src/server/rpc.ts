@@ -7,7 +7,7 @@ import { channelHandlers } from "./rpc-channels.ts";
 import { brainStatus } from "./status.ts";
 
 export type { CallerInfo } from "./rpc-chat.ts";
-export type MethodHandler = (params: unknown, ctx: GatewayContext, caller: CallerInfo) => unknown | Promise<unknown>;
+export type MethodHandler = (params: unknown, ctx: GatewayContext, caller: CallerInfo) => unknown; // a value or a Promise of one
 
 /** Health as a probe wants it: ok only when every readiness component is ok. */
 export function healthPayload(ctx: GatewayContext): { ok: boolean; ready: boolean; failing: string[]; uptimeMs: number; version: string; instanceId: string } {

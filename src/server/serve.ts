@@ -188,7 +188,7 @@ export async function serve(p: PreparedStart): Promise<GatewayHandle> {
         await brain.close(config.gateway.shutdownGraceMs);
         lag.stop();
         logger.info({ uptimeMs: Date.now() - startedAtMs }, "gateway stopped");
-        await closeLogger(logger);
+        closeLogger(logger);
         lock.release();
       })();
       return stopping;

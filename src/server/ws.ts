@@ -10,6 +10,7 @@ import { WebSocketServer, WebSocket, type RawData } from "ws";
 import { closeCodes, type WireErrorCode } from "../protocol/codes.ts";
 import { connectParamsSchema, requestFrameSchema, PROTOCOL_VERSION, type HelloOk, type ShutdownEvent } from "../protocol/frames.ts";
 import { METHODS, EVENTS } from "../protocol/methods.ts";
+import { frameText } from "../protocol/raw-data.ts";
 import { checkAccess } from "./http.ts";
 import { secretFingerprint } from "./auth.ts";
 import { clientInfo, originAllowed, type ClientInfo } from "./client.ts";
@@ -158,7 +159,7 @@ export function createWsGateway(ctx: GatewayContext): WsGateway {
     if (isBinary) return closeWith(c, 1003, "binary frames are not supported");
     let value: unknown;
     try {
-      value = JSON.parse(data.toString());
+      value = JSON.parse(frameText(data));
     } catch {
       return closeWith(c, closeCodes.INVALID_PAYLOAD, "frame is not valid JSON");
     }

@@ -7,6 +7,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { serviceName } from "../paths/paths.ts";
 import { errorCatalog, OnebrainError, type ErrorCode } from "../shared/errors.ts";
+import { hasControlChars } from "../shared/text.ts";
 
 export type ServiceScope = "user" | "system";
 
@@ -68,7 +69,7 @@ export function timeoutStopSec(shutdownGraceMs: number): number {
 
 /** Refuses text that would break a unit line (newlines, control characters) or a path that is not absolute. */
 function checked(value: string, what: string, absolute = false): string {
-  if (/[\x00-\x1f\x7f]/.test(value) || value !== value.trim() || (absolute && !path.isAbsolute(value))) {
+  if (hasControlChars(value) || value !== value.trim() || (absolute && !path.isAbsolute(value))) {
     throw new OnebrainError("USAGE", `Cannot write ${JSON.stringify(value)} as the ${what} of a systemd unit: expected ${absolute ? "an absolute path " : "text "}without control characters or surrounding spaces`, {
       hint: "Choose a plain path (ONEBRAIN_STATE_DIR, ONEBRAIN_CONFIG_PATH) and run the install again.",
     });

@@ -37,6 +37,18 @@ export function showValue(value: unknown): string {
     const s = JSON.stringify(value);
     return s.length > 60 ? `${s.slice(0, 57)}...` : s;
   } catch {
-    return String(value);
+    // A BigInt or a cycle: JSON cannot show it.
+    return typeof value === "bigint" ? `${value}n` : "an unprintable value";
   }
+}
+
+/** Whether a UTF-16 code unit is a C0 or C1 control character or DEL. */
+export function isControlCode(code: number): boolean {
+  return code <= 0x1f || (code >= 0x7f && code <= 0x9f);
+}
+
+/** Whether `s` holds a control character (a newline, an escape, a C1 code...). */
+export function hasControlChars(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (isControlCode(s.charCodeAt(i))) return true;
+  return false;
 }

@@ -18,7 +18,9 @@ const req = (over: Partial<CompletionRequest> = {}): CompletionRequest => ({ sys
 
 const fake = new FakeModelServer();
 const backup = new FakeModelServer();
-before(async () => void (await Promise.all([fake.start(), backup.start()])));
+before(async () => {
+  await Promise.all([fake.start(), backup.start()]);
+});
 after(() => Promise.all([fake.close(), backup.close()]));
 beforeEach(() => (fake.reset(), backup.reset()));
 

@@ -8,7 +8,7 @@ import { harness, msg, until } from "./harness.ts";
 test("the same inbound message delivered three times gives one run and one reply", async () => {
   const h = harness();
   h.brain.start();
-  for (let i = 0; i < 3; i++) h.brain.ingest("test", "a1", { messages: [msg("m1", "hello")] });
+  for (let i = 0; i < 3; i++) await h.brain.ingest("test", "a1", { messages: [msg("m1", "hello")] });
   await until(() => h.channel.delivered.length === 1);
   await new Promise((r) => setTimeout(r, 50));
   assert.equal(h.agent.calls.length, 1);
@@ -35,7 +35,7 @@ test("one run at a time per session: later messages queue behind it and are answ
     return `re: ${history[history.length - 1]!.content}`;
   };
   h.brain.start();
-  h.brain.ingest("test", "a1", { messages: [msg("1", "first"), msg("2", "second"), msg("3", "third")] });
+  await h.brain.ingest("test", "a1", { messages: [msg("1", "first"), msg("2", "second"), msg("3", "third")] });
   await until(() => h.agent.calls.length === 1);
   await new Promise((r) => setTimeout(r, 30));
   assert.equal(h.agent.calls.length, 1, "the second message waits for the first run");
@@ -58,7 +58,7 @@ test("a global limit caps parallel runs across sessions", async () => {
     return "ok";
   };
   h.brain.start();
-  h.brain.ingest("test", "a1", { messages: ["p1", "p2", "p3", "p4", "p5"].map((p, i) => msg(`m${i}`, "hi", p)) });
+  await h.brain.ingest("test", "a1", { messages: ["p1", "p2", "p3", "p4", "p5"].map((p, i) => msg(`m${i}`, "hi", p)) });
   await until(() => h.channel.delivered.length === 5);
   assert.equal(peak, 2);
 });
@@ -68,7 +68,7 @@ test("historyLimit bounds what the model receives", async () => {
   h.settings.historyLimit = 3;
   h.brain.start();
   for (let i = 1; i <= 4; i++) {
-    h.brain.ingest("test", "a1", { messages: [msg(`m${i}`, `q${i}`)] });
+    await h.brain.ingest("test", "a1", { messages: [msg(`m${i}`, `q${i}`)] });
     await until(() => h.channel.delivered.length === i);
   }
   assert.deepEqual(h.agent.calls[3]!.map((t) => t.content), ["q3", "echo: q3", "q4"]);
@@ -77,12 +77,12 @@ test("historyLimit bounds what the model receives", async () => {
 test("/new starts a fresh session and keeps the old transcript; the model then sees only the new one", async () => {
   const h = harness();
   h.brain.start();
-  h.brain.ingest("test", "a1", { messages: [msg("1", "remember 42")] });
+  await h.brain.ingest("test", "a1", { messages: [msg("1", "remember 42")] });
   await until(() => h.channel.delivered.length === 1);
-  h.brain.ingest("test", "a1", { messages: [msg("2", "/new")] });
+  await h.brain.ingest("test", "a1", { messages: [msg("2", "/new")] });
   await until(() => h.channel.delivered.length === 2);
   assert.equal(h.channel.delivered[1]!.text, "Started a new session.");
-  h.brain.ingest("test", "a1", { messages: [msg("3", "what number?")] });
+  await h.brain.ingest("test", "a1", { messages: [msg("3", "what number?")] });
   await until(() => h.channel.delivered.length === 3);
   assert.deepEqual(h.agent.calls[1]!.map((t) => t.content), ["what number?"]);
   const sessions = h.store.db.prepare("SELECT ended_reason FROM sessions ORDER BY id").all() as Array<{ ended_reason: string | null }>;
@@ -93,10 +93,10 @@ test("/new starts a fresh session and keeps the old transcript; the model then s
 test("a daily reset at the configured hour starts a new session (injected clock)", async () => {
   const h = harness();
   h.brain.start();
-  h.brain.ingest("test", "a1", { messages: [msg("1", "evening")] });
+  await h.brain.ingest("test", "a1", { messages: [msg("1", "evening")] });
   await until(() => h.channel.delivered.length === 1);
   h.clock.now = new Date(2026, 10, 22, 4, 30).getTime(); // past 04:00 the next day
-  h.brain.ingest("test", "a1", { messages: [msg("2", "morning")] });
+  await h.brain.ingest("test", "a1", { messages: [msg("2", "morning")] });
   await until(() => h.channel.delivered.length === 2);
   assert.deepEqual(h.agent.calls[1]!.map((t) => t.content), ["morning"]);
   assert.equal((h.store.db.prepare("SELECT ended_reason FROM sessions WHERE id = 1").get() as { ended_reason: string }).ended_reason, "daily");
@@ -106,21 +106,21 @@ test("an idle reset after idleMinutes starts a new session (injected clock)", as
   const h = harness();
   h.settings.reset = { mode: "idle", atHour: 4, idleMinutes: 30 };
   h.brain.start();
-  h.brain.ingest("test", "a1", { messages: [msg("1", "a")] });
+  await h.brain.ingest("test", "a1", { messages: [msg("1", "a")] });
   await until(() => h.channel.delivered.length === 1);
   h.clock.now += 29 * 60_000;
-  h.brain.ingest("test", "a1", { messages: [msg("2", "b")] });
+  await h.brain.ingest("test", "a1", { messages: [msg("2", "b")] });
   await until(() => h.channel.delivered.length === 2);
   assert.equal(h.agent.calls[1]!.length, 3, "29 minutes: same session");
   h.clock.now += 31 * 60_000;
-  h.brain.ingest("test", "a1", { messages: [msg("3", "c")] });
+  await h.brain.ingest("test", "a1", { messages: [msg("3", "c")] });
   await until(() => h.channel.delivered.length === 3);
   assert.deepEqual(h.agent.calls[2]!.map((t) => t.content), ["c"]);
 });
 
 test("a run interrupted by a crash is answered with a notice on restart and never run twice", async () => {
   const first = harness();
-  first.brain.ingest("test", "a1", { messages: [msg("1", "long question"), msg("2", "next")] });
+  await first.brain.ingest("test", "a1", { messages: [msg("1", "long question"), msg("2", "next")] });
   // The crash: a run was claimed (durably 'running') and the process died before it finished.
   const s = first.settings;
   assert.ok(claimNext(first.store, { agentId: "main", historyLimit: s.historyLimit, policy: s.reset, epoch: first.store.epoch(), now: first.clock.now, busy: new Set() }));
@@ -137,7 +137,7 @@ test("pending replies are delivered after a restart, not regenerated", async () 
   const first = harness();
   first.channel.failNext = 100; // the platform is down: the reply stays in the outbox
   first.brain.start();
-  first.brain.ingest("test", "a1", { messages: [msg("1", "hi")] });
+  await first.brain.ingest("test", "a1", { messages: [msg("1", "hi")] });
   await until(() => (first.store.db.prepare("SELECT attempts FROM outbox").get() as { attempts: number } | undefined)?.attempts === 1);
   await first.brain.stop(0);
   first.store.close();
@@ -153,7 +153,7 @@ test("a brain whose epoch is stale (another process took the brain) cannot deliv
   const h = harness();
   h.channel.failNext = 1;
   h.brain.start();
-  h.brain.ingest("test", "a1", { messages: [msg("1", "hi")] });
+  await h.brain.ingest("test", "a1", { messages: [msg("1", "hi")] });
   await until(() => (h.store.db.prepare("SELECT attempts FROM outbox").get() as { attempts: number } | undefined)?.attempts === 1);
   h.store.bumpEpoch(); // what a new owner does when it takes the lock
   await h.brain.deliver();
@@ -166,7 +166,7 @@ test("a failed delivery is retried with backoff and then succeeds", async () => 
   const h = harness();
   h.channel.failNext = 1;
   h.brain.start();
-  h.brain.ingest("test", "a1", { messages: [msg("1", "hi")] });
+  await h.brain.ingest("test", "a1", { messages: [msg("1", "hi")] });
   await until(() => h.channel.delivered.length === 1, 8000);
   assert.equal((h.store.db.prepare("SELECT attempts, state FROM outbox").get() as { attempts: number; state: string }).state, "delivered");
 });
@@ -176,7 +176,7 @@ test("a run that takes longer than the timeout gets a short error reply, not sil
   h.settings.timeoutSeconds = 1;
   h.agent.script = (_h, signal) => new Promise((_, reject) => signal.addEventListener("abort", () => reject(signal.reason)));
   h.brain.start();
-  h.brain.ingest("test", "a1", { messages: [msg("1", "hi")] });
+  await h.brain.ingest("test", "a1", { messages: [msg("1", "hi")] });
   await until(() => h.channel.delivered.length === 1, 5000);
   assert.equal(h.channel.delivered[0]!.text, "I could not answer within 1 s. Please try again.");
   assert.equal(h.agent.calls.length, 1);
@@ -187,7 +187,7 @@ test("with no model configured the chat gets one clear reply saying what to set"
   const h = harness();
   h.agent.missing = "No model is configured: set ANTHROPIC_API_KEY or OPENAI_API_KEY.";
   h.brain.start();
-  h.brain.ingest("test", "a1", { messages: [msg("1", "hi")] });
+  await h.brain.ingest("test", "a1", { messages: [msg("1", "hi")] });
   await until(() => h.channel.delivered.length === 1);
   assert.equal(h.channel.delivered[0]!.text, h.agent.missing);
   assert.equal(h.agent.calls.length, 0);
@@ -200,7 +200,7 @@ test("abort stops a running run and answers 'Stopped.'; deltas reached every lis
     return new Promise((_, reject) => signal.addEventListener("abort", () => reject(signal.reason)));
   };
   h.brain.start();
-  h.brain.ingest("test", "a1", { messages: [msg("1", "hi")] });
+  await h.brain.ingest("test", "a1", { messages: [msg("1", "hi")] });
   await until(() => h.brain.activeRuns().length === 1 && h.events.some((e) => e.type === "chat" && e.state === "delta"));
   assert.equal(h.brain.abort({ sessionKey: "agent:main:test:a1:dm:ada" }), true);
   await until(() => h.channel.delivered.length === 1);

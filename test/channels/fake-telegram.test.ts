@@ -18,7 +18,6 @@ const raw = async (method: string, init: RequestInit & { token?: string; query?:
   const res = await fetch(`${fake.apiRoot}/bot${init.token ?? fake.token}/${method}${init.query ? `?${init.query}` : ""}`, init);
   return { status: res.status, body: (await res.json()) as any };
 };
-const json = (body: unknown): RequestInit => ({ method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
 const apiError = async (p: Promise<unknown>) => {
   try {
     await p;

@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
-import { approvePairing, CODE_ALPHABET, createChannelAccess, inAllowList, listPairings, newPairingCode, PAIRING_TTL_MS, requestPairing, revokePairing, type AccessPolicy } from "../../src/channels/pairing.ts";
+import { approvePairing, CODE_ALPHABET, createChannelAccess, inAllowList, listPairings, newPairingCode, PAIRING_TTL_MS, revokePairing, type AccessPolicy } from "../../src/channels/pairing.ts";
 import { openStore } from "../../src/store/db.ts";
 import { tmpDir } from "../helpers/gateway.ts";
 

@@ -156,7 +156,7 @@ test("a long reply is split on paragraph boundaries, in order, each part within 
     const u = fake.userSays(ada, "tell me a lot");
     await eventually(() => fake.sentTo(ada).length >= 4 && b.store.prepare("SELECT state FROM outbox").get()?.state === "delivered", 5000, "all parts");
     const parts = fake.sentTo(ada);
-    assert.ok(parts.every((p) => p.plain.length <= 800), `parts within the limit: ${parts.map((p) => p.plain.length)}`);
+    assert.ok(parts.every((p) => p.plain.length <= 800), `parts within the limit: ${parts.map((p) => p.plain.length).join(", ")}`);
     assert.equal(parts.map((p) => p.plain).join("\n\n"), long, "nothing lost, nothing reordered, cut only between paragraphs");
     assert.ok(parts.every((p) => /^Paragraph \d+\./.test(p.plain)), "each part starts with a paragraph");
     assert.equal(parts[0]!.replyTo, u.message!.message_id);

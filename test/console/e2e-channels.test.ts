@@ -14,7 +14,7 @@ import { FakeTelegram } from "../helpers/fake-telegram.ts";
 import { startGateway, tmpDir, type RunningGateway } from "../helpers/gateway.ts";
 import { reapAll, track } from "../gateway/support.ts";
 import { eventually } from "../server/raw-ws.ts";
-import { byTestId, goTo, openConsole, signIn, SLOW, waitBanner, type Console } from "./console-page.ts";
+import { goTo, openConsole, signIn, SLOW, waitBanner, type Console } from "./console-page.ts";
 
 const token = "tok_e2e_channels_".padEnd(40, "t");
 const model = new FakeModelServer();

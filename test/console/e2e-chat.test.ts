@@ -129,7 +129,7 @@ test("a gateway URL in the page's query string or fragment is never connected to
   await new Promise<void>((r) => decoy.listen(0, "127.0.0.1", r));
   const evil = `ws://127.0.0.1:${(decoy.address() as AddressInfo).port}/`;
   const q = new URLSearchParams({ gateway: evil, gatewayUrl: evil, url: evil, ws: evil, host: evil });
-  const tricked = await openConsole(browser, `http://127.0.0.1:${gw.port}/?${q}#gatewayUrl=${encodeURIComponent(evil)}`);
+  const tricked = await openConsole(browser, `http://127.0.0.1:${gw.port}/?${q.toString()}#gatewayUrl=${encodeURIComponent(evil)}`);
   try {
     await byTestId(tricked.page, "token-input").waitFor({ state: "visible" });
     await signIn(tricked.page, token);

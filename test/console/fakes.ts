@@ -103,11 +103,11 @@ export function fakeDeps(clock: FakeClock, location = { protocol: "http:", host:
     sockets,
     checks,
     /** Sets what /api/ws-check answers from now on. */
-    answerCheck(status: number, body: unknown) {
+    answerCheck: (status: number, body: unknown) => {
       check = () => Promise.resolve({ status, text: () => Promise.resolve(typeof body === "string" ? body : JSON.stringify(body)) });
     },
     /** Holds every /api/ws-check answer back until the returned function is called. */
-    holdChecks(): () => void {
+    holdChecks: (): (() => void) => {
       let release!: () => void;
       gate = new Promise<void>((r) => (release = r));
       return release;

@@ -46,9 +46,10 @@ test("a dormant second brain and a named profile are not two brains", async () =
   assert.equal(c.status, "ok");
   assert.match(c.finding, /^3 brain dir\(s\) in 2 home\(s\), one active per profile/);
   const dirs = (c.details as { dirs: Array<{ dir: string; profile: string; active: boolean; isThisBrain: boolean; sizeBytes: number }> }).dirs;
+  const byDir = (x: [string, ...unknown[]], y: [string, ...unknown[]]) => x[0].localeCompare(y[0]);
   assert.deepEqual(
-    dirs.map((d) => [path.relative(path.dirname(a), d.dir), d.profile, d.active, d.isThisBrain]).sort(),
-    [["home/ada/.onebrain", "default", false, false], ["root/.onebrain", "default", true, true], ["root/.onebrain-work", "work", true, false]].sort(),
+    dirs.map((d): [string, string, boolean, boolean] => [path.relative(path.dirname(a), d.dir), d.profile, d.active, d.isThisBrain]).sort(byDir),
+    [["home/ada/.onebrain", "default", false, false], ["root/.onebrain", "default", true, true], ["root/.onebrain-work", "work", true, false]],
   );
 });
 

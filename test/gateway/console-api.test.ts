@@ -15,7 +15,9 @@ function nextEvent(events: EventFrame[], onEvent: (fn: (e: EventFrame) => void) 
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error("no matching event in time")), timeoutMs);
     onEvent((e) => {
-      if (match(e)) clearTimeout(timer), resolve(e);
+      if (!match(e)) return;
+      clearTimeout(timer);
+      resolve(e);
     });
   });
 }

@@ -52,7 +52,7 @@ export class UpdateQueue {
 
   /** Answers every waiting poll with `status` and `body` (a revoked token, the fake closing). */
   endPolls(status: number, body: unknown): void {
-    for (const p of [...this.#pollers]) p.respond(status, body);
+    for (const p of Array.from(this.#pollers)) p.respond(status, body);
   }
 
   /** Serves one getUpdates call, answering through `send` when updates arrive or the timeout ends. */

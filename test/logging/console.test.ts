@@ -17,8 +17,8 @@ test("pretty shows the local time, the level, the message, then extra fields as 
 });
 
 test("pretty colours the level only when asked", () => {
-  assert.doesNotMatch(formatLine(line, "pretty"), /\x1b/);
-  assert.match(formatLine(line, "pretty", { color: true }), /\x1b\[32mINFO \x1b\[0m gateway listening/);
+  assert.ok(!formatLine(line, "pretty").includes("\x1b"));
+  assert.ok(formatLine(line, "pretty", { color: true }).includes("\x1b[32mINFO \x1b[0m gateway listening"));
 });
 
 test("colour is wanted for a TTY only, and never with NO_COLOR", () => {
@@ -55,7 +55,7 @@ test("shows a malformed line as it is instead of failing", () => {
 test("escapes control characters so logged text cannot fake a line or recolour the terminal", () => {
   const evil = JSON.stringify({ level: 30, msg: "hi\n12:00:00.000 ERROR fake\x1b[31m", who: "a\nb" });
   const out = formatLine(evil, "pretty");
-  assert.doesNotMatch(out, /[\n\x1b]/);
+  assert.ok(!out.includes("\n") && !out.includes("\x1b"));
   assert.match(out, /hi\\n12:00:00\.000 ERROR fake\\u001b\[31m/);
   assert.match(out, /who="a\\nb"/);
 });

@@ -19,7 +19,7 @@ export function stateDirIn(name: string): string {
 }
 
 /** Creates a brain: config (if given) and a database opened with `fill`. */
-export function makeBrain(stateDir: string, config: unknown | null, fill?: (store: Store) => void): void {
+export function makeBrain(stateDir: string, config: unknown, fill?: (store: Store) => void): void {
   fs.mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   if (config !== null) writeConfig(stateDir, config);
   if (!fill) return;

@@ -4,6 +4,7 @@
  * connectGateway instead.
  */
 import { WebSocket } from "ws";
+import { frameText } from "../../src/protocol/raw-data.ts";
 import { startGateway, type RunningGateway } from "../helpers/gateway.ts";
 
 export interface Frame {
@@ -47,7 +48,7 @@ export function openRaw(port: number, opts: RawOptions = {}): Promise<RawClient>
     const waiters = new Set<() => void>();
     let nextId = 1;
     ws.on("message", (data) => {
-      frames.push(JSON.parse(data.toString()) as Frame);
+      frames.push(JSON.parse(frameText(data)) as Frame);
       for (const w of waiters) w();
     });
     const closed = new Promise<{ code: number; reason: string }>((r) => ws.on("close", (code, reason) => r({ code, reason: reason.toString() })));

@@ -74,7 +74,7 @@ for (const method of ["backup", "vacuum"] as const) {
         // Each writer row is its own commit, so a snapshot holds exactly w1..wN with no holes.
         const busy = copy.prepare("SELECT count(*) AS n, max(CAST(substr(message_id, 2) AS INTEGER)) AS last FROM inbound WHERE account = 'busy'").get()!;
         assert.equal(busy.n, busy.last ?? 0);
-        assert.ok((busy.n as number) >= writtenBefore && (busy.n as number) <= writtenAfter, `${busy.n} rows, ${writtenBefore}..${writtenAfter} written`);
+        assert.ok((busy.n as number) >= writtenBefore && (busy.n as number) <= writtenAfter, `${busy.n as number} rows, ${writtenBefore}..${writtenAfter} written`);
         assert.equal(copy.prepare("SELECT count(*) AS n FROM inbound WHERE account = 'default'").get()!.n, 500);
       } finally {
         copy.close();

@@ -11,7 +11,7 @@ interface ChatPageProps {
   outbox: ChatOutbox;
   /** The chosen session key; "" is the console's default session. */
   session: string;
-  onSession(key: string): void;
+  onSession: (key: string) => void;
 }
 
 interface History {

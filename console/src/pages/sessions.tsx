@@ -13,7 +13,7 @@ interface SessionRow {
   messageCount: number;
 }
 
-function Transcript({ sessionKey, onReset }: { sessionKey: string; onReset(): void }) {
+function Transcript({ sessionKey, onReset }: { sessionKey: string; onReset: () => void }) {
   const conn = useConnection();
   const history = useRequest<{ messages: HistoryMessage[] }>("chat.history", { sessionKey, limit: 200 });
   const [note, setNote] = useState<string | null>(null);

@@ -32,8 +32,8 @@ function retryLine(link: LinkSnapshot, now: number): string | null {
 
 interface BannerProps {
   link: LinkSnapshot;
-  onRetry(): void;
-  onDismiss(): void;
+  onRetry: () => void;
+  onDismiss: () => void;
 }
 
 /** The banner at the top of every page. */

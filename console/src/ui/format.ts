@@ -5,7 +5,9 @@ export const DASH = "—";
 /** `v` as text, or "—" when it is null, undefined or empty. */
 export function show(v: unknown): string {
   if (v === null || v === undefined || v === "") return DASH;
-  return typeof v === "string" ? v : typeof v === "object" ? JSON.stringify(v) : String(v);
+  if (typeof v === "string") return v;
+  if (typeof v === "number" || typeof v === "boolean" || typeof v === "bigint") return String(v);
+  return JSON.stringify(v) ?? DASH;
 }
 
 /** A byte count as KB/MB/GB. */
@@ -14,7 +16,7 @@ export function bytes(n: unknown): string {
   const units = ["B", "KB", "MB", "GB"];
   let v = n;
   let i = 0;
-  while (v >= 1024 && i < units.length - 1) (v /= 1024), i++;
+  for (; v >= 1024 && i < units.length - 1; i++) v /= 1024;
   return `${v.toFixed(v >= 100 || i === 0 ? 0 : 1)} ${units[i]}`;
 }
 

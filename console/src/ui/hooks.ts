@@ -50,7 +50,7 @@ export interface RequestState<T> {
   loading: boolean;
   /** When `data` was last loaded (epoch ms). */
   at: number | null;
-  reload(): void;
+  reload: () => void;
 }
 
 /**

@@ -4,7 +4,7 @@ import { useState } from "preact/hooks";
 interface TokenFormProps {
   /** Why it is shown (the banner's detail). */
   reason: string;
-  onSubmit(secret: string): void;
+  onSubmit: (secret: string) => void;
 }
 
 /** Asks for the gateway token or password; it is stored for this origin on submit. */

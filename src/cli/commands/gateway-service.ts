@@ -161,7 +161,9 @@ export function serviceOps(ctx: ServiceContext): ServiceOps {
     unitInstalled: ctx.unitText !== null,
     view: (port) => brainView(ctx.brain, port),
     state: () => unitState(ctx.scope, ctx.name, ctx.host),
-    systemctl: async (args, timeoutMs) => void (await systemctlOk(ctx.scope, args, ctx.host, timeoutMs)),
+    systemctl: async (args, timeoutMs) => {
+      await systemctlOk(ctx.scope, args, ctx.host, timeoutMs);
+    },
     terminate: (pid, ms) => terminate(pid, ms),
     foreground: ctx.foreground,
     stopTimeoutMs: timeoutStopSec(graceMs) * 1000,

@@ -110,7 +110,7 @@ export const modelStep: OnboardStep = {
 
     let keySource: string | null = null;
     if (entry.apiKey) keySource = "config";
-    else if (entry.apiKeyEnv) keySource = String(entry.apiKeyEnv);
+    else if (typeof entry.apiKeyEnv === "string" && entry.apiKeyEnv) keySource = entry.apiKeyEnv;
     else if (KEY_ENV[provider]) keySource = KEY_ENV[provider]!;
     const shownKey = typeof entry.apiKey === "string" ? maskSecret(entry.apiKey) : null;
     p.say(`Model: ${primary}${baseUrl ? ` at ${baseUrl}` : ""}.`);
