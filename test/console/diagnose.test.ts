@@ -78,6 +78,7 @@ test("every close code reads as its own sentence; the number is only a footnote"
     }
   }
   assert.match(diagnoseClose(1006, "", null).detail, /without a closing handshake/);
+  assert.equal(diagnoseClose(4999, "maintenance window", null).detail, "The connection closed for a reason this console does not know: maintenance window. (close code 4999)");
 });
 
 test("a shutdown (1001), a slow-consumer cut (4008) and a plain drop (1006) are reconnecting with backoff", () => {

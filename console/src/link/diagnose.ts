@@ -112,12 +112,10 @@ const CLOSE_SENTENCES: Record<number, string> = {
   [closeCodes.SLOW_CONSUMER]: "The gateway dropped this tab for reading too slowly.",
 };
 
-/** The sentence for a close code, the server's reason if it gave one, and the code as a footnote. */
+/** The sentence for a close code (an unknown one with the server's reason, if it gave one), and the code as a footnote. */
 export function closeSentence(code: number, reason: string): string {
-  const known = CLOSE_SENTENCES[code];
-  const text = known ?? `The connection closed for a reason this console does not know${reason ? `: ${reason}` : ""}.`;
-  const said = known && reason && !known.toLowerCase().includes(reason.toLowerCase()) ? ` The gateway said: ${reason}.` : "";
-  return `${text}${said} (close code ${code})`;
+  const text = CLOSE_SENTENCES[code] ?? `The connection closed for a reason this console does not know${reason ? `: ${reason}` : ""}.`;
+  return `${text} (close code ${code})`;
 }
 
 /** Diagnoses a close after the socket opened, from its code and the `connect` error frame if one came. */
