@@ -45,7 +45,10 @@ function usePage(): PageId {
 function Shell({ conn, storage }: AppProps) {
   const link = useLink();
   const page = usePage();
-  const [hasSecret, setHasSecret] = useState(loadSecret(storage) !== null);
+  // Read at each render: the connection removes a refused secret from storage by itself (and
+  // then reports auth-failed, which renders); signing in or out here re-renders with `stored`.
+  const hasSecret = loadSecret(storage) !== null;
+  const [, stored] = useState(0);
   const outbox = useMemo(() => new ChatOutbox((p) => conn.request("chat.send", p)), [conn]);
   const [chatSession, setChatSession] = useState("");
 
@@ -56,12 +59,12 @@ function Shell({ conn, storage }: AppProps) {
 
   const signIn = (secret: string) => {
     saveSecret(storage, secret);
-    setHasSecret(true);
+    stored((n) => n + 1);
     conn.setSecret(secret);
   };
   const signOut = () => {
     forgetSecret(storage);
-    setHasSecret(false);
+    stored((n) => n + 1);
     conn.setSecret(null);
   };
   const hello = link.hello;
@@ -81,7 +84,7 @@ function Shell({ conn, storage }: AppProps) {
       <div class="body">
         <Nav page={page} />
         <main class="main">
-          {link.state === "auth-failed" && <TokenForm reason={link.detail} onSubmit={signIn} />}
+          {(link.state === "sign-in" || link.state === "auth-failed") && <TokenForm reason={link.detail} onSubmit={signIn} />}
           {page === "chat" && <ChatPage outbox={outbox} session={chatSession} onSession={setChatSession} />}
           {page === "sessions" && <SessionsPage />}
           {page === "brain" && <BrainPage />}

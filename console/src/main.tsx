@@ -2,7 +2,7 @@
 import { render } from "preact";
 import { App } from "./app.tsx";
 import { Connection } from "./link/connection.ts";
-import { loadSecret } from "./store.ts";
+import { forgetSecret, loadSecret } from "./store.ts";
 import "./styles.css";
 
 /** Set by scripts/build.js from package.json. */
@@ -18,7 +18,10 @@ function storage(): Storage | null {
 
 const store = storage();
 // Only the page's own location is ever dialled; nothing from its query or fragment.
-const conn = new Connection({ WebSocket, fetch: (url) => fetch(url, { cache: "no-store", credentials: "same-origin" }), location: { protocol: location.protocol, host: location.host } }, { clientVersion: ONEBRAIN_CONSOLE_VERSION });
+const conn = new Connection(
+  { WebSocket, fetch: (url) => fetch(url, { cache: "no-store", credentials: "same-origin" }), location: { protocol: location.protocol, host: location.host }, forgetSecret: () => forgetSecret(store) },
+  { clientVersion: ONEBRAIN_CONSOLE_VERSION },
+);
 conn.start(loadSecret(store));
 // Back online (laptop wakes, Wi-Fi returns): no need to sit out the backoff.
 addEventListener("online", () => conn.snapshot.manual || conn.retryNow());

@@ -7,6 +7,7 @@ import type { Config } from "../config/schema.ts";
 import { OnebrainError, hasCode } from "../shared/errors.ts";
 import { maskSecret } from "../shared/redact.ts";
 import { failureDetails, type ModelFailureDetails } from "./failure.ts";
+import { meteredComplete } from "./metered.ts";
 import type { CompletionRequest, CompletionResult, ModelProvider } from "./provider.ts";
 import type { RetryClock } from "./retry.ts";
 import { providerKinds, type ProviderKindName } from "./providers/registry.ts";
@@ -138,7 +139,7 @@ export async function completeWithFallback(providers: readonly ModelProvider[], 
   let last: OnebrainError | undefined;
   for (const provider of providers) {
     try {
-      return await provider.complete(tracked);
+      return await meteredComplete(provider, tracked);
     } catch (err) {
       const d = failureDetails(err);
       // A cancelled or timed-out run ends here: the caller has stopped waiting for any model.

@@ -11,6 +11,7 @@ import type { ResetPolicy } from "../sessions/reset.ts";
 import type { StoreHandle } from "../store/handle.ts";
 import { ingestBatch, type IngestOutcome } from "./inbox.ts";
 import { Delivery } from "./delivery.ts";
+import { metrics } from "../metrics/instruments.ts";
 import { conversationsInDoubt } from "./outbox.ts";
 import { claimNext, finishRun, recoverInterrupted, type ClaimedRun, type RunOutcome } from "./runs.ts";
 
@@ -108,6 +109,8 @@ export class Brain {
     // Runs claimed now join the same group, and wait for it before they call the model.
     if (out.accepted) this.kick();
     await durable;
+    metrics.inbound.inc({ channel }, out.accepted);
+    metrics.duplicates.inc({ channel }, out.duplicates);
     if (out.duplicates) this.o.logger.info({ channel, account, duplicates: out.duplicateIds }, "dropped duplicate inbound message(s)");
     return out;
   }
@@ -163,6 +166,7 @@ export class Brain {
         outcome = { kind: "error", text: "Something went wrong on my side. Please try again.", error: (err as Error).message };
       }
       await this.o.store.grouped(() => finishRun(this.o.store, run, outcome, this.o.epoch, this.now())).durable;
+      metrics.runs.inc({ outcome: outcome.kind === "notice" ? (outcome.state === "done" ? "notice" : outcome.state) : outcome.kind });
       if (outcome.kind === "reply") emit({ type: "chat", state: "final", runId: run.runId, sessionKey: run.sessionKey, text: outcome.text, model: outcome.model });
       else if (outcome.kind === "notice" && outcome.state === "done") emit({ type: "chat", state: "final", runId: run.runId, sessionKey: run.sessionKey, text: outcome.text, model: null });
       else emit({ type: "chat", state: outcome.kind === "error" ? "error" : "aborted", runId: run.runId, sessionKey: run.sessionKey, text: outcome.text });

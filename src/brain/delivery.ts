@@ -14,6 +14,7 @@
 import type { Logger } from "pino";
 import type { Channel, OutboundMessage, PartialDeliveryError } from "../channels/channel.ts";
 import type { StoreHandle } from "../store/handle.ts";
+import { metrics } from "../metrics/instruments.ts";
 import { conversationKey, conversationsInDoubt, markAttemptFailed, markDelivered, markPartsSent, markSendStarted, pendingReplies, priorFloor, settleDoubt, type DoubtOutcome, type OutboxItem } from "./outbox.ts";
 
 /** Pending outbox rows read at a time by a delivery pass. */
@@ -140,6 +141,7 @@ export class Delivery {
       // Marks of one turn of the event loop share one commit.
       const ok = this.o.store.grouped(() => markDelivered(this.o.store, item.id, this.o.epoch, this.o.now(), sent.platformMessageId ?? null, sent.floor ?? null)).value;
       if (!ok) this.o.onFenced();
+      else metrics.delivered.inc({ channel: item.channel });
       return ok ? "done" : "stop";
     } catch (err) {
       // In doubt: a written request without an answer. Such a part stays "started" and is
@@ -168,6 +170,9 @@ export class Delivery {
   private failed(item: OutboxItem, err: Error, partsSent: number, inDoubt: boolean): "retry" | "failed" {
     const verdict = this.o.store.grouped(() => markAttemptFailed(this.o.store, item.id, err.message, this.o.maxAttempts, partsSent, inDoubt)).value;
     this.o.logger.warn({ err, outbox: item.id, channel: item.channel, verdict, attempts: item.attempts + 1, inDoubt }, "delivery failed");
+    metrics.deliveryErrors.inc({ channel: item.channel });
+    if (inDoubt) metrics.inDoubt.inc({ channel: item.channel });
+    if (verdict === "failed") metrics.failed.inc({ channel: item.channel });
     if (verdict === "retry") {
       const delay = retryDelayMs(item.attempts + 1);
       this.notBefore.set(item.id, Date.now() + delay);

@@ -18,6 +18,7 @@ import type { Config } from "../config/schema.ts";
 import type { BrainPaths, Env } from "../paths/paths.ts";
 import { sessionKey } from "../sessions/keys.ts";
 import { openStore, type Store } from "../store/db.ts";
+import { countChannelState } from "../metrics/instruments.ts";
 
 export const AGENT_ID = "main";
 
@@ -80,7 +81,7 @@ export async function startBrain(o: { paths: BrainPaths; config: () => Readonly<
       logger: o.logger,
       signal: abort.signal,
     });
-    const platforms = await startPlatformChannels({ ...o, store, brain, signal: abort.signal, setState: (s) => channelStates.set(`${s.id}:${s.account}`, s) });
+    const platforms = await startPlatformChannels({ ...o, store, brain, signal: abort.signal, setState: (s) => channelStates.set(`${s.id}:${s.account}`, countChannelState(s)) });
     const { interrupted } = brain.start();
     // Retention is also applied daily, so a gateway that never restarts does not keep transcripts for ever.
     const prune = setInterval(() => {

@@ -1,9 +1,10 @@
-/** The HTTP side: health, readiness, and an authenticated status endpoint. */
+/** The HTTP side: health, readiness, and the authenticated status and metrics endpoints. */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { checkCredentials } from "./auth.ts";
 import { clientInfo, type ClientInfo } from "./client.ts";
 import type { GatewayContext } from "./context.ts";
 import { brainStatus } from "./status.ts";
+import { sendMetrics } from "./metrics.ts";
 import { ConsoleAssets } from "./console-assets.ts";
 import { attemptId, WsAttempts } from "./ws-attempts.ts";
 
@@ -98,7 +99,8 @@ export function createHttpHandler(ctx: GatewayContext, assets = new ConsoleAsset
         send(res, report.ready ? 200 : 503, detailed ? report : { ready: report.ready });
         return;
       }
-      case "/api/status": {
+      case "/api/status":
+      case "/metrics": {
         const client = clientInfo(req, ctx.trustedProxies());
         const access = checkAccess(ctx, client, httpCredentials(req));
         if (!access.ok) {
@@ -106,6 +108,7 @@ export function createHttpHandler(ctx: GatewayContext, assets = new ConsoleAsset
           send(res, access.status, { error: { code: access.code, message: access.message } }, headers);
           return;
         }
+        if (path === "/metrics") return sendMetrics(res, ctx, method === "HEAD");
         send(res, 200, brainStatus(ctx));
         return;
       }

@@ -19,6 +19,7 @@ import { handlers, isMethod, parseParams, type CallerInfo } from "./rpc.ts";
 import { RpcError } from "./rpc-error.ts";
 import { TurnBatcher } from "./ws-batch.ts";
 import { attemptId } from "./ws-attempts.ts";
+import { metrics } from "../metrics/instruments.ts";
 
 interface Conn {
   id: string;
@@ -195,6 +196,7 @@ export function createWsGateway(ctx: GatewayContext): WsGateway {
       },
     };
     conns.add(c);
+    metrics.wsConnections.inc();
     c.handshakeTimer = setTimeout(() => closeWith(c, closeCodes.HANDSHAKE_TIMEOUT, "handshake timeout"), cfg().handshakeTimeoutMs);
     ws.on("message", (data, isBinary) => onMessage(c, data, isBinary));
     ws.on("pong", () => (c.alive = true));
@@ -236,6 +238,7 @@ export function createWsGateway(ctx: GatewayContext): WsGateway {
       const attempt = attemptId(req.url);
       const refuse = (status: number, reason: string, why: string, headers: Record<string, string> = {}) => {
         ctx.attempts.record(attempt, { upgraded: true, refused: { status, reason: why } });
+        metrics.wsRefused.inc({ status: String(status) });
         rejectUpgrade(socket, status, reason, headers);
       };
       if (draining || ctx.shuttingDown) return refuse(503, "Service Unavailable", "the gateway is shutting down");

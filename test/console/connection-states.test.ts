@@ -59,19 +59,64 @@ test("is connected only once the status call has given the fencing epoch", async
   conn.stop();
 });
 
+/** Connects to `first`, drops, and reconnects to `second` whose status says epoch 2. */
+async function reconnectTo(first: string, second: string) {
+  const s = setup();
+  s.conn.start();
+  s.last().handshake(first);
+  s.last().answerStatus(1);
+  await flush();
+  s.last().closeWith(1006);
+  s.clock.advance(1_000);
+  s.last().handshake(second);
+  s.last().answerStatus(2);
+  await flush();
+  return s;
+}
+
 test("a new fencing epoch from the same instance id counts as replaced", async () => {
-  const { conn, last, clock } = setup();
-  conn.start();
-  last().handshake("inst-1");
-  last().answerStatus(1);
-  await flush();
-  last().closeWith(1006);
-  clock.advance(1_000);
-  last().handshake("inst-1");
-  last().answerStatus(2);
-  await flush();
+  const { conn } = await reconnectTo("inst-1", "inst-1");
   assert.equal(conn.snapshot.state, "replaced");
   assert.equal(conn.snapshot.generation, 2);
+  conn.stop();
+});
+
+test("the 'replaced' notice gives way to plain connected on its own after 8 s", async () => {
+  const { conn, clock } = await reconnectTo("inst-1", "inst-2");
+  assert.equal(conn.snapshot.state, "replaced");
+  clock.advance(7_900);
+  assert.equal(conn.snapshot.state, "replaced");
+  clock.advance(100);
+  assert.deepEqual([conn.snapshot.state, conn.snapshot.detail, conn.snapshot.generation], ["connected", "", 2]);
+  conn.stop();
+});
+
+/** Dials with `secret` and has the gateway refuse the connect with `code`; counts calls of forgetSecret. */
+function refusedWith(secret: string | null, code: "AUTH_REQUIRED" | "AUTH_FAILED") {
+  const counts = { forgotten: 0 };
+  const f = fakeDeps(new FakeClock());
+  const conn = new Connection({ ...f.deps, forgetSecret: () => counts.forgotten++ });
+  conn.start(secret);
+  f.last().open();
+  f.last().receive({ type: "event", event: "connect.challenge", payload: {}, seq: 0 });
+  f.last().receive({ type: "res", id: f.last().sent[0].id, ok: false, error: { code, message: "refused" } });
+  f.last().closeWith(4001, "auth");
+  return { conn, counts, f };
+}
+
+test("a first visit without a secret to a gateway that wants one is sign-in, and nothing is forgotten", () => {
+  const { conn, counts } = refusedWith(null, "AUTH_REQUIRED");
+  assert.deepEqual([conn.snapshot.state, conn.snapshot.manual, counts.forgotten], ["sign-in", true, 0]);
+  conn.stop();
+});
+
+test("a refused secret is forgotten (storage and memory): the next attempt sends none", () => {
+  const { conn, counts, f } = refusedWith("wrong", "AUTH_FAILED");
+  assert.deepEqual([conn.snapshot.state, counts.forgotten], ["auth-failed", 1]);
+  conn.retryNow();
+  f.last().open();
+  f.last().receive({ type: "event", event: "connect.challenge", payload: {}, seq: 0 });
+  assert.equal("auth" in f.last().sent[0].params, false, "the refused secret is not sent again");
   conn.stop();
 });
 

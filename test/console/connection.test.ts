@@ -60,11 +60,11 @@ test("a refused token ends in auth-failed with no retry until a new token is giv
   conn.stop();
 });
 
-test("a gateway that needs a token and got none says so instead of retrying", async () => {
+test("a gateway that needs a token and got none asks to sign in instead of retrying", async () => {
   const g = await gateway({ env: { ONEBRAIN_GATEWAY_TOKEN: "right-token-123456" } });
   const { conn } = link(g.port, fast);
   conn.start(null);
-  const s = await waitForLink(conn, (x) => x.state === "auth-failed", "auth-failed");
+  const s = await waitForLink(conn, (x) => x.state === "sign-in", "sign-in");
   assert.match(s.detail, /needs a token or password/);
   conn.stop();
 });

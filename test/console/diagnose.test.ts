@@ -46,13 +46,39 @@ test("a refused upgrade says why; a foreign origin is not retried, a rate limit 
   assert.match(down.detail, /shutting down/);
 });
 
-test("close 4001 and AUTH_* errors are auth-failed with no retry", () => {
-  for (const [code, err] of [[4001, null], [4001, { code: "AUTH_FAILED", message: "wrong token" }], [1006, { code: "AUTH_REQUIRED", message: "needs a token" }]] as const) {
+test("close 4001 and AUTH_FAILED are auth-failed with no retry", () => {
+  for (const [code, err] of [[4001, null], [4001, { code: "AUTH_FAILED", message: "wrong token" }], [1006, { code: "AUTH_FAILED", message: "wrong token" }]] as const) {
     const d = diagnoseClose(code, "", err);
     assert.deepEqual([d.state, d.retry.kind], ["auth-failed", "manual"], `close ${code}`);
   }
-  assert.match(diagnoseClose(4001, "", { code: "AUTH_REQUIRED", message: "x" }).detail, /needs a token or password/);
   assert.match(diagnoseClose(4001, "", { code: "AUTH_FAILED", message: "x" }).detail, /refused the token/);
+});
+
+test("AUTH_REQUIRED (no secret was sent: a first visit) is a neutral sign-in, not a refusal", () => {
+  for (const code of [4001, 1006]) {
+    const d = diagnoseClose(code, "", { code: "AUTH_REQUIRED", message: "needs a token" });
+    assert.deepEqual([d.state, d.retry.kind], ["sign-in", "manual"], `close ${code}`);
+    assert.match(d.detail, /needs a token or password/);
+    assert.doesNotMatch(d.detail, /refused|failed|wrong/i);
+  }
+});
+
+test("every close code reads as its own sentence; the number is only a footnote", () => {
+  const known = [1000, 1001, 1002, 1003, 1005, 1006, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 1015, 4002, 4005, 4008];
+  const words = new Map<string, number>();
+  for (const code of [...known, 3000, 4999]) {
+    const { detail } = diagnoseClose(code, "", null);
+    const withoutNumber = detail.replace(/\(close code \d+\)/, "").trim();
+    assert.doesNotMatch(withoutNumber, /\d{4}/, `close ${code}: "${detail}" has a bare code in its words`);
+    assert.ok(withoutNumber.split(/\s+/).length >= 5, `close ${code} is explained in words: "${detail}"`);
+    assert.match(detail, new RegExp(`\\(close code ${code}\\)\\.?$`), `close ${code} keeps its number as a footnote`);
+    if (known.includes(code)) {
+      assert.ok(!words.has(withoutNumber), `close ${code} has its own sentence, not that of ${words.get(withoutNumber)}: "${detail}"`);
+      words.set(withoutNumber, code);
+    }
+  }
+  assert.match(diagnoseClose(1006, "", null).detail, /without a closing handshake/);
+  assert.equal(diagnoseClose(4999, "maintenance window", null).detail, "The connection closed for a reason this console does not know: maintenance window. (close code 4999)");
 });
 
 test("a shutdown (1001), a slow-consumer cut (4008) and a plain drop (1006) are reconnecting with backoff", () => {

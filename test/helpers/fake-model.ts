@@ -30,6 +30,8 @@ export interface RecordedRequest {
   body: any;
   /** True when the client went away before the response finished (an abort or a timeout). */
   closedEarly: boolean;
+  /** The token counts the fake reported in its answer (absent when it answered with an error). */
+  usage?: { input: number; output: number };
 }
 
 const ANTHROPIC_ERROR_TYPES: Record<number, string> = { 400: "invalid_request_error", 401: "authentication_error", 403: "permission_error", 404: "not_found_error", 408: "timeout_error", 429: "rate_limit_error", 500: "api_error", 529: "overloaded_error" };
@@ -122,6 +124,7 @@ export class FakeModelServer {
     const chunks = all.slice(0, body.max_tokens);
     const cut = chunks.length < all.length;
     const input = words(typeof body.system === "string" ? body.system : "") + body.messages.reduce((n: number, m: any) => n + words(String(m.content)), 0);
+    record.usage = { input, output: chunks.length };
     const wire = format === "anthropic" ? anthropicWire(body.model, input, chunks.length, cut) : openaiWire(body.model, input, chunks.length, cut, body.stream_options?.include_usage === true);
 
     res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", connection: "keep-alive" });

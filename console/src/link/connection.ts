@@ -17,10 +17,12 @@ export type { BannerState } from "./diagnose.ts";
 export { RequestError };
 export type { LinkDeps, LinkEvent, LinkOptions, LinkSnapshot, SocketLike } from "./types.ts";
 
-type TimerName = "open" | "handshake" | "watchdog";
+type TimerName = "open" | "handshake" | "watchdog" | "notice";
 
 /** A link that lasted this long resets the backoff; a shorter one does not (a gateway in a crash loop). */
 const STABLE_MS = 10_000;
+/** How long "Gateway replaced" stays before the banner says plain "Connected" again (Dismiss ends it sooner). */
+export const REPLACED_NOTICE_MS = 8_000;
 
 const defaultSchedule = (ms: number, fn: () => void): (() => void) => {
   const t = setTimeout(fn, ms);
@@ -57,7 +59,7 @@ export class Connection {
   private cancelRetry: (() => void) | null = null;
 
   constructor(deps: LinkDeps, opts: LinkOptions = {}) {
-    this.deps = { now: () => Date.now(), schedule: defaultSchedule, random: Math.random, ...deps };
+    this.deps = { now: () => Date.now(), schedule: defaultSchedule, random: Math.random, forgetSecret: () => {}, ...deps };
     this.pending = new PendingRequests(this.deps.schedule);
     this.opts = { clientVersion: "0.0.0", platform: "browser", openTimeoutMs: 15_000, handshakeTimeoutMs: 10_000, requestTimeoutMs: 15_000, checkTimeoutMs: 5_000, backoff: {}, ...opts };
   }
@@ -249,6 +251,7 @@ export class Connection {
       epoch,
       generation: this.snap.generation + 1,
     });
+    if (replaced) this.timer("notice", REPLACED_NOTICE_MS, () => this.acknowledgeReplaced());
   }
 
   /** A link with no frame for 2.5 ticks is dead even if the socket says otherwise (a sleeping laptop, a dropped NAT entry). */
@@ -287,6 +290,11 @@ export class Connection {
   private fail(d: Diagnosis, wasConnected: boolean): void {
     this.teardown();
     if (!this.started) return;
+    if (d.state === "auth-failed" && this.secret !== null) {
+      // Refused: kept, it would be sent again by every reload and by the Retry button.
+      this.secret = null;
+      this.deps.forgetSecret();
+    }
     if (d.retry.kind === "manual") {
       this.update({ state: d.state, detail: d.detail, manual: true, nextRetryAt: null, httpStatus: d.httpStatus ?? null, hello: null });
       return;

@@ -11,6 +11,7 @@ export type BannerState =
   | "connecting"
   | "connected"
   | "reconnecting"
+  | "sign-in"
   | "auth-failed"
   | "replaced"
   | "proxy-no-upgrade"
@@ -86,12 +87,44 @@ export function diagnoseCheck(answer: CheckAnswer): Diagnosis {
   return { state: "reconnecting", detail: "The gateway accepted the connection, but it dropped at once.", retry: BACKOFF };
 }
 
+/**
+ * What each close code means, in words (RFC 6455 section 7.4.1 and docs/protocol.md). A code is
+ * never shown alone: it follows its sentence as "(close code N)", for whoever reads the logs.
+ */
+const CLOSE_SENTENCES: Record<number, string> = {
+  1000: "The gateway ended the connection normally.",
+  [closeCodes.GOING_AWAY]: "The gateway is restarting or shutting down.",
+  [closeCodes.PROTOCOL_ERROR]: "The gateway could not read a frame from this console (a protocol error).",
+  1003: "The gateway received a kind of data it does not accept.",
+  1005: "The connection ended without a reason given.",
+  1006: "The connection was cut off without a closing handshake: the gateway stopped abruptly or the network dropped.",
+  [closeCodes.INVALID_PAYLOAD]: "The gateway received a message that was not valid JSON or UTF-8.",
+  [closeCodes.POLICY]: "The gateway closed the connection because a message broke its rules (such as a request before connect).",
+  [closeCodes.TOO_BIG]: "The gateway received a message larger than it accepts.",
+  1010: "The browser needed a WebSocket extension that the gateway did not offer.",
+  1011: "The gateway hit an unexpected error and closed the connection.",
+  1012: "The gateway or a proxy in front of it is restarting.",
+  1013: "The server is overloaded for now: try again later.",
+  1014: "A proxy in front of the gateway got a bad answer from it.",
+  1015: "The secure connection could not be set up (the TLS handshake failed).",
+  [closeCodes.HANDSHAKE_TIMEOUT]: "The handshake took too long.",
+  [closeCodes.HEARTBEAT_TIMEOUT]: "The gateway heard nothing from this tab for too long (no answer to its pings).",
+  [closeCodes.SLOW_CONSUMER]: "The gateway dropped this tab for reading too slowly.",
+};
+
+/** The sentence for a close code (an unknown one with the server's reason, if it gave one), and the code as a footnote. */
+export function closeSentence(code: number, reason: string): string {
+  const text = CLOSE_SENTENCES[code] ?? `The connection closed for a reason this console does not know${reason ? `: ${reason}` : ""}.`;
+  return `${text} (close code ${code})`;
+}
+
 /** Diagnoses a close after the socket opened, from its code and the `connect` error frame if one came. */
 export function diagnoseClose(code: number, reason: string, error: WireError | null): Diagnosis {
   const said = error?.message ?? reason;
-  if (code === closeCodes.AUTH_FAILED || error?.code === "AUTH_REQUIRED" || error?.code === "AUTH_FAILED") {
-    const detail = error?.code === "AUTH_REQUIRED" ? "This gateway needs a token or password." : "The gateway refused the token or password.";
-    return { state: "auth-failed", detail, retry: { kind: "manual" } };
+  // No secret was sent (a first visit): asking for one is not an error.
+  if (error?.code === "AUTH_REQUIRED") return { state: "sign-in", detail: "This gateway needs a token or password.", retry: { kind: "manual" } };
+  if (code === closeCodes.AUTH_FAILED || error?.code === "AUTH_FAILED") {
+    return { state: "auth-failed", detail: "The gateway refused the token or password.", retry: { kind: "manual" } };
   }
   if (code === closeCodes.CREDENTIALS_ROTATED) {
     return { state: "auth-failed", detail: "The gateway's token or password was changed: enter the new one.", retry: { kind: "manual" } };
@@ -103,8 +136,5 @@ export function diagnoseClose(code: number, reason: string, error: WireError | n
     const retry: RetryPolicy = error?.retryAfterMs !== undefined ? { kind: "backoff", minDelayMs: error.retryAfterMs } : BACKOFF;
     return { state: "refused", detail: "Too many failed sign-in attempts from this address: waiting before trying again.", retry };
   }
-  if (code === closeCodes.GOING_AWAY) return { state: "reconnecting", detail: "The gateway is restarting or shutting down.", retry: BACKOFF };
-  if (code === closeCodes.SLOW_CONSUMER) return { state: "reconnecting", detail: "The gateway dropped this tab for reading too slowly.", retry: BACKOFF };
-  if (code === closeCodes.HANDSHAKE_TIMEOUT) return { state: "reconnecting", detail: "The handshake took too long.", retry: BACKOFF };
-  return { state: "reconnecting", detail: `The connection dropped (code ${code}${reason ? `, ${reason}` : ""}).`, retry: BACKOFF };
+  return { state: "reconnecting", detail: closeSentence(code, reason), retry: BACKOFF };
 }

@@ -23,6 +23,8 @@ export interface LinkDeps {
   /** Runs `fn` after `ms`; returns a cancel function. */
   schedule?: (ms: number, fn: () => void) => () => void;
   random?: () => number;
+  /** Removes the stored token or password: the gateway refused it, so a reload must ask again rather than send it anew. */
+  forgetSecret?: () => void;
 }
 
 /** Timeouts and identity; every field has a default. */

@@ -10,13 +10,17 @@ const TITLES: Record<BannerState, string> = {
   connecting: "Connecting",
   connected: "Connected",
   reconnecting: "Reconnecting",
-  "auth-failed": "Sign-in needed",
+  "sign-in": "Sign in",
+  "auth-failed": "Sign-in refused",
   replaced: "Gateway replaced",
   "proxy-no-upgrade": "Proxy does not pass WebSockets",
   unreachable: "Gateway unreachable",
   "proxy-error": "Proxy error",
   refused: "Connection refused",
 };
+
+/** States where a Retry button cannot help: all is well, an attempt is running, or a token must be typed first. */
+const NO_RETRY: ReadonlySet<BannerState> = new Set(["connected", "replaced", "connecting", "sign-in"]);
 
 const NGINX_FIX = `proxy_http_version 1.1;
 proxy_set_header Upgrade $http_upgrade;
@@ -64,7 +68,7 @@ export function Banner({ link, onRetry, onDismiss }: BannerProps) {
               Dismiss
             </button>
           )}
-          {link.state !== "connected" && link.state !== "replaced" && link.state !== "connecting" && (link.manual || link.nextRetryAt !== null) && (
+          {!NO_RETRY.has(link.state) && (link.manual || link.nextRetryAt !== null) && (
             <button type="button" class="btn btn-small" data-testid="retry" onClick={onRetry}>
               {link.manual ? "Retry" : "Retry now"}
             </button>
