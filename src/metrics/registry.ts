@@ -130,7 +130,7 @@ export class Histogram<L extends string = never> extends Family<L, { counts: num
     this.buckets = [...buckets].sort((a, b) => a - b);
   }
   protected fresh() {
-    return { counts: new Array<number>(this.buckets.length).fill(0), sum: 0, count: 0 };
+    return { counts: Array.from({ length: this.buckets.length }, () => 0), sum: 0, count: 0 };
   }
   observe(labels: Labels<L> | undefined, value: number): void {
     const s = this.at(labels);
