@@ -111,7 +111,7 @@ export interface ChannelAccess {
 /** A channel's state, shown by `channels status`, the console and readiness. */
 export type ChannelState =
   | { state: "starting" }
-  | { state: "connected"; since: number }
+  | { state: "connected"; since: number; detail?: string }
   | { state: "reconnecting"; attempt: number; nextAttemptAt: number; lastError: string }
   | { state: "conflict"; detail: string }
   | { state: "failed"; reason: string }

@@ -20,14 +20,14 @@ test("a group message reaches the model with who wrote it, and a command in a gr
       groupUpdate(2, "thanks @helper_bot", { id: 6, first_name: "Bo" }),
       groupUpdate(3, "/new@helper_bot", { id: 5, first_name: "Ada" }),
     ],
-    { me, settings, access, minUpdateId: 0 },
+    { me, settings, access },
   );
   assert.deepEqual(d.messages.map((m) => m.text), ["Ada L (@ada): what time is it?", "Bo: thanks", "/new@helper_bot"]);
 });
 
 test("a stranger's direct message is a pairing request named as people see them, and reaches nobody", () => {
   const u = { update_id: 4, message: { message_id: 4, date: 0, chat: { id: 8, type: "private", first_name: "Cy" }, from: { id: 8, is_bot: false, first_name: "Cy", username: "cy" }, text: "hi" } } as unknown as Update;
-  const d = decideUpdates([u], { me, settings, access, minUpdateId: 0 });
+  const d = decideUpdates([u], { me, settings, access });
   assert.deepEqual(d.messages, []);
   assert.deepEqual(d.pairing, [{ sender: "8", senderName: "Cy (@cy)", peer: "8" }]);
 });

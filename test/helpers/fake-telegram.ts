@@ -10,7 +10,7 @@
  * (fake-telegram-chats.ts): what a client reads when it probes whether a send arrived. A request
  * received in full runs even if its client died right after sending it (only the answer is lost);
  * one cut mid-body does not. Tests speak as users with `userSays`, and script trouble with
- * `failNext`, `stall`, `redeliver`, `revoke` and `setWebhook`.
+ * `failNext`, `stall`, `redeliver`, `restartUpdateIds`, `revoke` and `setWebhook`.
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -119,6 +119,11 @@ export class FakeTelegram {
   /** The next getUpdates also returns already confirmed updates (the last `count`, default all) again. */
   redeliver(count?: number, token = this.token): number {
     return this.#bot(token).updates.redeliver(count);
+  }
+
+  /** The bot's next update id is `next` (a restarted, lower sequence); an offset above the newest id + 10 is then ignored. */
+  restartUpdateIds(next: number, token = this.token): void {
+    this.#bot(token).updates.restartIds(next);
   }
 
   /** From now on every call with this token gets 401 Unauthorized (a token revoked in BotFather). */

@@ -21,8 +21,10 @@ export interface TelegramTiming {
   callSlackMs: number;
   /** How long after a send started Telegram is given to have handled it, before it is looked for. */
   doubtSettleMs: number;
+  /** The least time between two getUpdates calls when the first brought nothing new (no tight loop). */
+  idlePollMinMs: number;
 }
 
 /** The delays of a production gateway. */
-export const DEFAULT_TIMING: TelegramTiming = { leaseRecheckMs: 30_000, conflictRetryMs: 60_000, backoffBaseMs: 1_000, backoffMaxMs: 60_000, typingIntervalMs: 4_500, codeResendMs: 3_600_000, callSlackMs: 15_000, doubtSettleMs: 2_000 };
+export const DEFAULT_TIMING: TelegramTiming = { leaseRecheckMs: 30_000, conflictRetryMs: 60_000, backoffBaseMs: 1_000, backoffMaxMs: 60_000, typingIntervalMs: 4_500, codeResendMs: 3_600_000, callSlackMs: 15_000, doubtSettleMs: 2_000, idlePollMinMs: 1_000 };
 
