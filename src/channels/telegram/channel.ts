@@ -236,7 +236,10 @@ export class TelegramChannel implements Channel {
     const next = v.next;
     const d = decideUpdates(v.updates, { me: this.me, settings, access: this.ctx!.access });
     this.method = "ingest";
-    await this.ctx!.ingest({ messages: d.messages, cursor: this.ids.cursor(next) });
+    const cursor = this.ids.cursor(next);
+    await this.ctx!.ingest({ messages: d.messages, cursor });
+    // At once, before the poll that confirms the batch: a standby that takes over starts here.
+    this.lease?.handOver(cursor);
     this.offset.commit(next);
     // A full batch may have more behind it.
     if (updates.length < 100) this.markCaughtUp();
@@ -274,6 +277,7 @@ export class TelegramChannel implements Channel {
     if (r.ok) {
       if (this.state.state === "conflict") this.ctx!.logger.info("telegram: the token's lease is free again; this gateway polls now");
       this.lease = r;
+      this.takeHandedOver(r.handedOver);
       this.setState({ state: "starting" });
       return true;
     }
@@ -283,6 +287,17 @@ export class TelegramChannel implements Channel {
       this.setState({ state: "conflict", detail });
     }
     return false;
+  }
+
+  /**
+   * Starts from the offset the previous holder of the lease handed over when it is ahead of ours:
+   * that brain stored the updates below it, maybe without confirming them to Telegram yet.
+   */
+  private takeHandedOver(position: string | null): void {
+    const handed = this.ids.restore(position);
+    if (handed === null || handed <= (this.offset.value ?? 0)) return;
+    this.ctx!.logger.info({ own: this.offset.value, handedOver: handed }, "telegram starts from the update offset handed over with the token's lease (another brain stored the updates below it)");
+    this.offset.commit(handed);
   }
 
   private dropLease(): void {
