@@ -137,7 +137,7 @@ export class TelegramChannel implements Channel {
   /** Looks for a part in doubt above its floor (doubt.ts), once every id handed out before this start is known. */
   checkSent(d: SendInDoubt, signal: AbortSignal): Promise<SendCheck> {
     const settings = this.o.settings();
-    const c = { apiRoot: settings.apiRoot, token: this.o.token, chunkLimit: settings.textChunkLimit, ids: this.ids, caughtUp: this.caughtUp, settleMs: this.t.doubtSettleMs };
+    const c = { apiRoot: settings.apiRoot, token: this.o.token, chunkLimit: settings.textChunkLimit, ids: this.ids, caughtUp: this.caughtUp, settleMs: this.t.doubtSettleMs, lifeMs: this.t.doubtLifeMs, rescanMs: this.t.doubtRescanMs };
     return checkPartSent(d, c, AbortSignal.any([signal, this.stopper.signal]));
   }
 
