@@ -74,7 +74,10 @@ export function decideUpdates(updates: readonly Update[], o: { me: { id: number;
     const base = { messageId: messageKey(msg.chat.id, msg.message_id), peer: String(msg.chat.id), sender: String(msg.from.id), replyTo: String(msg.message_id) };
     if (msg.chat.type === "private") {
       // Fail closed: without an access policy nobody is a known sender.
-      if (o.access?.isAllowed(base.sender, msg.from.username)) out.messages.push({ ...base, kind: "dm", text });
+      if (o.access?.isAllowed(base.sender, msg.from.username)) {
+        // Someone the owner let in has a conversation of their own, not the owner's (session.pairedDmScope).
+        out.messages.push({ ...base, kind: "dm", text, ...(o.access.isOwner(base.sender, msg.from.username) ? {} : { guest: true }) });
+      }
       else {
         out.skipped++;
         if (o.settings.dmPolicy === "pairing" && o.access) {
