@@ -9,7 +9,9 @@
  *    `last update_id + 1`, which commits messages and offset in one transaction. Only then is
  *    the next getUpdates sent with that offset, which is what confirms the batch to Telegram.
  *    A crash before the commit gets the batch again (the core drops what it already has); a
- *    crash after it never does. The cursor also keeps the newest message id seen (ids.ts).
+ *    crash after it never does. The cursor also keeps the newest message id seen (ids.ts), and is
+ *    handed over with the lease, so a standby that takes over starts from it. Update ids that
+ *    restart below the offset are detected and the offset re-based (offset.ts).
  * 4. Replies (send.ts) go out one part at a time; a part in doubt after a crash or without an
  *    answer is looked for on Telegram before it is sent again (doubt.ts).
  * Failures (failures.ts): network and 5xx back off with jitter, 429 waits `retry_after`, 409
@@ -25,7 +27,7 @@ import { backoffMs, classify, CONFLICT_DETAIL, describeFailure, jittered } from 
 import { checkPartSent } from "./doubt.ts";
 import { KnownIds, messageIdOf } from "./ids.ts";
 import { decideUpdates } from "./inbound.ts";
-import { UpdateOffset } from "./offset.ts";
+import { restartNote, UpdateOffset } from "./offset.ts";
 import { PairingCodes } from "./pairing-codes.ts";
 import { warmConnection } from "./post.ts";
 import { sendReply } from "./send.ts";
@@ -248,7 +250,7 @@ export class TelegramChannel implements Channel {
 
   /** Update ids restarted below the offset (offset.ts): said in the log and in the connected state. */
   private restarted(from: number, to: number): void {
-    this.note = `update ids restarted below the saved offset at ${new Date().toISOString()} (another Bot API server, or a new random sequence after a week without updates): re-based from ${from} to ${to}`;
+    this.note = restartNote(from, to, new Date());
     this.ctx!.logger.warn({ from, to }, "telegram update ids restarted below the saved offset; re-based the offset (messages are deduplicated by chat and message id, so none is answered twice)");
     if (this.state.state === "connected") this.setState({ ...this.state, detail: this.note });
   }
@@ -277,7 +279,9 @@ export class TelegramChannel implements Channel {
     if (r.ok) {
       if (this.state.state === "conflict") this.ctx!.logger.info("telegram: the token's lease is free again; this gateway polls now");
       this.lease = r;
-      this.takeHandedOver(r.handedOver);
+      // Another brain may have stored updates below its offset without confirming them yet.
+      const own = this.offset.value;
+      if (this.offset.adopt(this.ids.restore(r.handedOver))) this.ctx!.logger.info({ own, handedOver: this.offset.value }, "telegram starts from the update offset handed over with the token's lease");
       this.setState({ state: "starting" });
       return true;
     }
@@ -287,17 +291,6 @@ export class TelegramChannel implements Channel {
       this.setState({ state: "conflict", detail });
     }
     return false;
-  }
-
-  /**
-   * Starts from the offset the previous holder of the lease handed over when it is ahead of ours:
-   * that brain stored the updates below it, maybe without confirming them to Telegram yet.
-   */
-  private takeHandedOver(position: string | null): void {
-    const handed = this.ids.restore(position);
-    if (handed === null || handed <= (this.offset.value ?? 0)) return;
-    this.ctx!.logger.info({ own: this.offset.value, handedOver: handed }, "telegram starts from the update offset handed over with the token's lease (another brain stored the updates below it)");
-    this.offset.commit(handed);
   }
 
   private dropLease(): void {

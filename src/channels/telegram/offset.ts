@@ -57,4 +57,16 @@ export class UpdateOffset {
   commit(next: number): void {
     this.value = next;
   }
+
+  /** Takes an offset handed over with the credential lease when it is ahead of ours; true when it was. */
+  adopt(handedOver: number | null): boolean {
+    if (handedOver === null || handedOver <= (this.value ?? 0)) return false;
+    this.value = handedOver;
+    return true;
+  }
+}
+
+/** What the channel's state says once update ids restarted below the offset. */
+export function restartNote(from: number, to: number, at: Date): string {
+  return `update ids restarted below the saved offset at ${at.toISOString()} (another Bot API server, or a new random sequence after a week without updates): re-based from ${from} to ${to}`;
 }
