@@ -124,10 +124,14 @@ export async function checkPartSent(d: SendInDoubt, c: DoubtContext, signal: Abo
   // Sends recorded before floors existed: the message they answer is the floor (so a later part is found as sent).
   const floor = d.floor ?? messageIdOf(d.replyTo);
   let found: number | null;
-  for (;;) {
-    found = await findOurMessage({ apiRoot: c.apiRoot, token: c.token, chatId: d.target, floor, horizon: Math.max(floor, c.ids.newestIn(d.target)), signal });
+  // A part not found by one look was not handled before it began, so it has an id above every id
+  // known then: the next look starts above those (each look then costs only the ids since).
+  for (let from = floor; ; ) {
+    const horizon = Math.max(from, c.ids.newestIn(d.target));
+    found = await findOurMessage({ apiRoot: c.apiRoot, token: c.token, chatId: d.target, floor: from, horizon, signal });
     const left = d.startedAt + c.lifeMs - Date.now();
     if (found !== null || left <= 0) break;
+    from = horizon;
     await sleep(Math.min(left, c.rescanMs), undefined, { signal });
   }
   if (found === null) return { sent: false };
