@@ -31,6 +31,11 @@ export interface InboundMessage {
   text: string;
   /** The platform id to thread the reply to; usually `messageId`. */
   replyTo?: string;
+  /**
+   * A direct message from an allowed sender who is not the owner (approved through pairing, or let
+   * in by an open policy): routed by `session.pairedDmScope`, so it never lands in the owner's session.
+   */
+  guest?: boolean;
 }
 
 /** What a channel hands to the core in one go: messages and the cursor that covers them. */
@@ -104,6 +109,8 @@ export type SendCheck = { sent: true; platformMessageId: string; floor?: number 
 export interface ChannelAccess {
   /** True when the sender is allowed (config allow list, approved pairing, or an open policy). */
   isAllowed(sender: string, senderName?: string): boolean;
+  /** True when the sender is the owner: listed in the channel's allow list by id or @username (`*` makes nobody the owner). */
+  isOwner(sender: string, senderName?: string): boolean;
   /** A pairing code for an unknown sender (the same one while it is valid); `isNew` when just made. */
   requestPairing(p: { sender: string; senderName?: string; peer: string }): { code: string; isNew: boolean };
 }
@@ -111,7 +118,7 @@ export interface ChannelAccess {
 /** A channel's state, shown by `channels status`, the console and readiness. */
 export type ChannelState =
   | { state: "starting" }
-  | { state: "connected"; since: number }
+  | { state: "connected"; since: number; detail?: string }
   | { state: "reconnecting"; attempt: number; nextAttemptAt: number; lastError: string }
   | { state: "conflict"; detail: string }
   | { state: "failed"; reason: string }

@@ -113,6 +113,9 @@ export function createChannelAccess(o: { store: StoreHandle; channel: string; ac
       if (p.dmPolicy === "open" || inAllowList(p.allowFrom, sender, senderName)) return true;
       return isPaired(o.store, o.channel, o.account, sender);
     },
+    isOwner(sender, senderName) {
+      return inAllowList(o.policy().allowFrom.filter((e) => e.trim() !== "*"), sender, senderName);
+    },
     requestPairing(r) {
       return requestPairing(o.store, { channel: o.channel, account: o.account, sender: r.sender, ...(r.senderName !== undefined ? { senderName: r.senderName } : {}), peer: r.peer, now: now() });
     },

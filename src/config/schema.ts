@@ -67,6 +67,8 @@ const gatewaySchema = z.strictObject({
 const sessionSchema = z.strictObject({
   /** main: the owner's direct chats share one session; per-peer / per-channel-peer: one per person. */
   dmScope: z._default(oneOf(["main", "per-peer", "per-channel-peer"]), "main"),
+  /** Direct chats of allowed senders who are not the owner (approved through pairing, or let in by an open policy): their own session by default. */
+  pairedDmScope: z._default(oneOf(["main", "per-peer", "per-channel-peer"]), "per-peer"),
   historyLimit: z._default(int(0, 10_000), 50),
   /** Ended sessions (and their transcripts) older than this are deleted; 0 keeps them for ever. */
   retentionDays: z._default(int(0, 36_500), 0),

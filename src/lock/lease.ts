@@ -9,6 +9,11 @@
  * systemd unit with PrivateTmp sees privately), so brains of every user collide. The file is named
  * by a hash of the credential, never the credential. Who holds it comes from /proc/locks; a small
  * JSON beside it (one per holder pid) says which brain that is.
+ *
+ * The lease also hands over the holder's position on the platform (Telegram: the update offset it
+ * has stored, `handOver`): a brain that takes the lease after another (a standby after a kill -9)
+ * starts from it (`handedOver`), so it never takes updates that the other brain already stored but
+ * had not confirmed yet. Each brain has its own store; this file is the only place they meet.
  */
 import crypto from "node:crypto";
 import fs from "node:fs";
@@ -27,7 +32,20 @@ export interface LeaseHolder {
   startedAt: string | null;
 }
 
-export type LeaseResult = { ok: true; key: string; release(): void } | { ok: false; key: string; holder: LeaseHolder | null; reason: string };
+export type LeaseResult =
+  | {
+      ok: true;
+      key: string;
+      /** The position the previous holders handed over (the last `handOver`), or null. */
+      handedOver: string | null;
+      /** Records this holder's committed position for whoever holds the lease next (one write; a failure is ignored). */
+      handOver(position: string): void;
+      release(): void;
+    }
+  | { ok: false; key: string; holder: LeaseHolder | null; reason: string };
+
+/** A hand-over record is one fixed-size write at offset 0: a kill -9 can never leave half of one. */
+const HANDOVER_BYTES = 512;
 
 /** The host-wide lease directory: `ONEBRAIN_LEASE_DIR`, else /dev/shm/onebrain-leases (or /tmp/onebrain-leases without /dev/shm). */
 export function leaseDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -53,6 +71,48 @@ function ensureDir(dir: string): void {
 }
 
 const holderFile = (dir: string, key: string, pid: number) => path.join(dir, `${key}.holder-${pid}.json`);
+
+/** Opens (creating 0666, like the lock file: the next holder may be another user) the hand-over file of a lease. */
+function openHandover(dir: string, key: string): number | null {
+  try {
+    const fd = fs.openSync(path.join(dir, `${key}.handover`), fs.constants.O_RDWR | fs.constants.O_CREAT, 0o666);
+    try {
+      fs.fchmodSync(fd, 0o666);
+    } catch {
+      // another user's file: it has the mode it was created with
+    }
+    return fd;
+  } catch {
+    return null;
+  }
+}
+
+/** The position in a hand-over file, or null (none yet, or unreadable). */
+function readHandover(fd: number | null): string | null {
+  if (fd === null) return null;
+  try {
+    const buf = Buffer.alloc(HANDOVER_BYTES);
+    const n = fs.readSync(fd, buf, 0, HANDOVER_BYTES, 0);
+    const j = JSON.parse(buf.subarray(0, n).toString("utf8").trim()) as { position?: unknown };
+    return typeof j.position === "string" ? j.position : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Writes a position as one padded record over the old one. */
+function writeHandover(fd: number | null, position: string): void {
+  if (fd === null) return;
+  const record = Buffer.from(JSON.stringify({ position, pid: process.pid, at: new Date().toISOString() }), "utf8");
+  if (record.length > HANDOVER_BYTES) return;
+  const buf = Buffer.alloc(HANDOVER_BYTES, " ");
+  record.copy(buf);
+  try {
+    fs.writeSync(fd, buf, 0, HANDOVER_BYTES, 0);
+  } catch {
+    // The next holder then starts from its own position, as it did before hand-overs existed.
+  }
+}
 
 /** Who holds the lease `key`, from /proc/locks and the holder's JSON; null when nobody does. */
 export function leaseHolder(key: string, env: NodeJS.ProcessEnv = process.env, procFs: ProcFs = defaultProcFs): LeaseHolder | null {
@@ -139,13 +199,19 @@ export function acquireCredentialLease(o: { kind: string; secret: string; holder
     // The lease holds without its description; holders are then named by pid only.
   }
   let released = false;
+  const handover = openHandover(dir, key);
   return {
     ok: true,
     key,
+    handedOver: readHandover(handover),
+    handOver(position) {
+      if (!released) writeHandover(handover, position);
+    },
     release() {
       if (released) return;
       released = true;
       fs.rmSync(mine, { force: true });
+      if (handover !== null) fs.closeSync(handover);
       db.close(); // drops the fcntl lock
     },
   };

@@ -56,8 +56,9 @@ export async function startBrain(o: { paths: BrainPaths; config: () => Readonly<
     if (pruned) o.logger.info({ pruned }, "deleted ended sessions past session.retentionDays");
     const workspace = o.config().agents.defaults.workspace ?? path.join(o.paths.stateDir, "workspace");
     const agent = createAgent({ config: o.config, workspace, env: o.env as NodeJS.ProcessEnv });
+    // A guest (let in, not the owner) never shares the owner's session unless session.pairedDmScope says "main".
     const route = (channel: string, account: string, m: InboundMessage): string =>
-      channel === WEBCHAT && m.peer.startsWith("agent:") ? m.peer : sessionKey({ agentId: AGENT_ID, channel, account, kind: m.kind, peer: m.peer }, o.config().session.dmScope);
+      channel === WEBCHAT && m.peer.startsWith("agent:") ? m.peer : sessionKey({ agentId: AGENT_ID, channel, account, kind: m.kind, peer: m.peer }, m.guest ? o.config().session.pairedDmScope : o.config().session.dmScope);
     const brain = new Brain({
       store,
       epoch,

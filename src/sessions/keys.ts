@@ -1,7 +1,8 @@
 /**
  * Session keys: which conversation a message belongs to. The owner's direct chats share
  * `agent:<agentId>:main` by default, so the assistant has one memory across channels; groups
- * always get their own session; `session.dmScope` can split direct chats per person.
+ * always get their own session; `session.dmScope` can split direct chats per person, and
+ * `session.pairedDmScope` places the people the owner lets in (their own session by default).
  */
 
 export type DmScope = "main" | "per-peer" | "per-channel-peer";

@@ -73,6 +73,21 @@ test("getUpdates long-polls until an update arrives, returns [] at its timeout, 
   assert.deepEqual(await api.getUpdates({ offset: u2.update_id + 1, timeout: 0 }), []);
 });
 
+test("update ids restarted lower: an offset above the newest id + 10 is ignored (the queue is served from its start, nothing confirmed), one within it is honoured", async () => {
+  const token = "7000052:AARestartxxxxxxxxxxxxxxxxxxxxxxxxxxxx";
+  fake.addBot(token, "restart_bot");
+  const api = new Api(token, { apiRoot: fake.apiRoot });
+  const old = fake.userSays(6, "old", { token });
+  assert.deepEqual(await api.getUpdates({ offset: old.update_id + 1, timeout: 0 }), []);
+  fake.restartUpdateIds(50, token);
+  const a = fake.userSays(6, "a", { token });
+  const b = fake.userSays(6, "b", { token });
+  assert.deepEqual([a.update_id, b.update_id], [50, 51]);
+  for (let i = 0; i < 2; i++) assert.deepEqual((await api.getUpdates({ offset: old.update_id + 1, timeout: 0 })).map((u) => u.update_id), [50, 51], "our old offset is ignored, again and again");
+  assert.deepEqual(await api.getUpdates({ offset: 61, timeout: 0 }), [], "newest + 10 is still an offset");
+  assert.equal(fake.unconfirmed(token), 0, "and it confirmed both");
+});
+
 test("a second getUpdates terminates the older one with Telegram's 409; a webhook blocks polling until deleteWebhook", async () => {
   const token = "7000052:AAConflictxxxxxxxxxxxxxxxxxxxxxxxxxxx";
   fake.addBot(token, "conflict2_bot");

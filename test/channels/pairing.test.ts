@@ -64,5 +64,8 @@ test("allowFrom matches ids and @usernames (any case); dmPolicy open lets everyo
   assert.equal(access.isAllowed("6"), false);
   policy.dmPolicy = "open";
   assert.equal(access.isAllowed("6"), true, "the policy is read at each call (a reload applies)");
+  assert.deepEqual([access.isOwner("5"), access.isOwner("6")], [true, false], "let in by the policy is not the owner");
+  policy.allowFrom = ["*", "@Ada"];
+  assert.deepEqual([access.isAllowed("6"), access.isOwner("6"), access.isOwner("9", "ada")], [true, false, true], "'*' lets everyone in and makes nobody the owner");
   store.close();
 });

@@ -113,8 +113,8 @@ for (const seed of SEEDS) {
             sentByFake: tg.sentTo(w.chat).filter((s) => s.replyTo === w.id),
             // Did the request reach the fake at all (recorded before any validation)?
             callsAtFake: tg.calls.filter((c) => c.method === "sendMessage" && Number(c.params.chat_id) === w.chat && Number(c.params.reply_parameters?.message_id) === w.id).length,
-            inbound: store.db.prepare("SELECT id, state, received_at FROM inbound WHERE channel = 'telegram' AND message_id = ?").get(String(w.update)),
-            outbox: store.db.prepare("SELECT o.state, o.attempts, o.send_started_at, o.delivered_at, o.parts_sent, o.last_error, o.epoch FROM outbox o JOIN inbound i ON i.id = o.inbound_id WHERE i.message_id = ?").all(String(w.update)),
+            inbound: store.db.prepare("SELECT id, state, received_at FROM inbound WHERE channel = 'telegram' AND message_id = ?").get(`${w.chat}:${w.id}`),
+            outbox: store.db.prepare("SELECT o.state, o.attempts, o.send_started_at, o.delivered_at, o.parts_sent, o.last_error, o.epoch FROM outbox o JOIN inbound i ON i.id = o.inbound_id WHERE i.message_id = ?").all(`${w.chat}:${w.id}`),
           }));
           const withKill = rows.map((r) => {
             const started = (r.outbox[0] as { send_started_at?: number } | undefined)?.send_started_at;

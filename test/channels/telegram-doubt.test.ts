@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { Api } from "grammy";
 import { findOurMessage } from "../../src/channels/telegram/doubt.ts";
 import { FakeTelegram } from "../helpers/fake-telegram.ts";
-import { eventually, telegramBrain } from "./telegram-support.ts";
+import { eventually, sleep, telegramBrain } from "./telegram-support.ts";
 
 const fake = new FakeTelegram();
 before(() => fake.start());
@@ -88,4 +88,24 @@ test("in a supergroup the search goes through other people's messages to ours, a
   assert.equal(await scan(group, floor, floor), ours);
   assert.ok(Date.now() - started >= 900, "waited retry_after");
   assert.equal(await scan(group, ours, ours), null, "nothing of ours above it");
+});
+
+test("a send Telegram handles 8 s late, its connection gone at once, is not taken as never arrived: it is found once it appears and sent once", async () => {
+  const ada = ++nextChat;
+  const b = await telegramBrain(fake, { settings: { allowFrom: [String(ada)] }, timing: { doubtLifeMs: 15_000, doubtRescanMs: 2_000 } });
+  try {
+    await eventually(() => b.state().state === "connected", 5000, "connected");
+    fake.failNext("sendMessage", { lateMs: 8_000, match: (p) => Number(p.chat_id) === ada });
+    const t0 = Date.now();
+    fake.userSays(ada, "slow day at Telegram");
+    await eventually(() => b.store.prepare("SELECT state FROM outbox").get()?.state === "delivered", 20_000, "delivered");
+    // Long enough for the late send to have landed, and for a second one to show.
+    await sleep(Math.max(0, t0 + 9_500 - Date.now()));
+    assert.deepEqual(fake.sentTo(ada).map((m) => m.plain), ["echo: slow day at Telegram"], "on Telegram once");
+    const row = b.store.prepare("SELECT platform_message_id AS id, last_error AS e FROM outbox").get() as { id: string; e: string };
+    assert.equal(row.id, String(fake.sentTo(ada)[0]!.messageId));
+    assert.match(row.e, /found on the platform/);
+  } finally {
+    await b.stop();
+  }
 });

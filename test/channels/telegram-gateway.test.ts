@@ -120,3 +120,34 @@ test("two gateways with one token: the second does not poll, its status names th
   assert.equal(tg.sentTo(700, token).length, 1, "the pairing code went out once");
   assert.ok(tg.pollsInFlight(token) <= 1);
 });
+
+test("a stranger approved through pairing talks in a session of their own: the model never shows the owner's turns to them, nor theirs to the owner", async () => {
+  const token = "7300004:AAGatewayTestTokenwwwwwwwwwwwwwwwwwww";
+  tg.addBot(token, "gw_guest_bot");
+  model.reset();
+  const owner = 801;
+  const stranger = 802;
+  // The defaults otherwise: session.dmScope main (the owner's chats share one session).
+  const g = await gateway({ token, telegram: { allowFrom: [String(owner)] } });
+  await eventually(() => tg.pollsInFlight(token) === 1, 10_000, "polling");
+  const say = async (chat: number, text: string, replies: number) => {
+    tg.userSays(chat, text, { token });
+    await eventually(() => tg.sentTo(chat, token).length === replies, 10_000, `answer to ${text}`);
+  };
+  await say(owner, "owner: my bank PIN is 4711", 1);
+  await say(stranger, "stranger: hello?", 1);
+  const code = /approve telegram ([A-Z2-9]{8})/.exec(tg.sentTo(stranger, token)[0]!.plain)![1]!;
+  assert.equal((await runCli(["pairing", "approve", "telegram", code], g.env)).code, 0);
+  await say(stranger, "stranger: what did the owner tell you?", 2);
+  await say(owner, "owner: and my second turn", 2);
+  await say(stranger, "stranger: anything else?", 3);
+
+  const seen = model.requests.map((r) => (r.body.messages as Array<{ role: string; content: unknown }>).filter((m) => m.role !== "system").map((m) => String(m.content)).join("\n"));
+  const asked = (who: string) => seen.filter((s) => s.split("\n").at(-1)!.startsWith(who));
+  assert.equal(asked("stranger:").length, 2);
+  assert.equal(asked("owner:").length, 2);
+  for (const s of asked("stranger:")) assert.doesNotMatch(s, /owner:|4711/, "the stranger's conversation holds none of the owner's turns");
+  for (const s of asked("owner:")) assert.doesNotMatch(s, /stranger:/, "the owner's conversation holds none of the stranger's turns");
+  assert.match(asked("owner:")[1]!, /my bank PIN is 4711/, "the owner's own history is still there");
+  assert.match(asked("stranger:")[1]!, /what did the owner tell you/, "and so is the stranger's");
+});

@@ -120,3 +120,36 @@ test("two brains with one token: one polls, the other reports the conflict namin
     await b.stop();
   }
 });
+
+test("update ids restarting below the saved offset: the next messages are answered once each, the channel does not poll in a tight loop, and its state says so", async (t) => {
+  const token = newBot();
+  const b = await telegramBrain(fake, { token, settings });
+  try {
+    for (let i = 0; i < 3; i++) fake.userSays(ADA, `old${i}`, { token });
+    await eventually(() => fake.sentTo(ADA, token).length === 3, 5000, "three answers");
+    await eventually(() => fake.unconfirmed(token) === 0, 5000, "confirmed");
+    // Another Bot API server, or a week without updates: the sequence goes on far below our offset.
+    fake.restartUpdateIds(1_000, token);
+    await sleep(300);
+    const polls = fake.polls(token);
+    fake.userSays(ADA, "after the restart", { token });
+    fake.userSays(ADA, "and again", { token });
+    await eventually(() => fake.sentTo(ADA, token).length === 5, 8000, "both new messages answered");
+    await eventually(() => fake.unconfirmed(token) === 0, 5000, "confirmed under the new sequence");
+    await sleep(1000);
+    assert.ok(fake.polls(token) - polls <= 8, `no tight loop: ${fake.polls(token) - polls} getUpdates since the restart`);
+    t.diagnostic(`${fake.polls(token) - polls} getUpdates from the restart of the update ids until 1 s after both messages were answered`);
+    const state = b.state();
+    assert.equal(state.state, "connected");
+    assert.match((state as { detail?: string }).detail ?? "", /update ids restarted below the saved offset.*re-based from \d+ to 1002/);
+    // Random again, this time onto the ids of the first three messages: new messages all the same.
+    fake.restartUpdateIds(500_000_001, token);
+    fake.userSays(ADA, "reused update id", { token });
+    await eventually(() => fake.sentTo(ADA, token).length === 6, 8000, "a message under a reused update id answered");
+    await sleep(300);
+    assert.deepEqual(fake.sentTo(ADA, token).map((m) => m.plain), ["old0", "old1", "old2", "after the restart", "and again", "reused update id"].map((t) => `echo: ${t}`), "each once");
+    assert.equal(count(b, "SELECT count(*) AS n FROM inbound"), 6);
+  } finally {
+    await b.stop();
+  }
+});

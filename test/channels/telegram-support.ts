@@ -31,8 +31,8 @@ export interface TelegramBrain extends Harness {
   stop(): Promise<void>;
 }
 
-/** Fast timings: tests must not wait a minute for a conflict retry. */
-export const FAST: Partial<TelegramTiming> = { leaseRecheckMs: 200, conflictRetryMs: 1_000, backoffBaseMs: 50, backoffMaxMs: 400, typingIntervalMs: 150 };
+/** Fast timings: tests must not wait a minute for a conflict retry, nor for a send in doubt that never reached the fake. */
+export const FAST: Partial<TelegramTiming> = { leaseRecheckMs: 200, conflictRetryMs: 1_000, backoffBaseMs: 50, backoffMaxMs: 400, typingIntervalMs: 150, doubtLifeMs: 1_000, doubtRescanMs: 250 };
 
 /** Starts a brain with a Telegram channel polling `fake`. */
 export async function telegramBrain(fake: FakeTelegram, o: { settings?: Partial<Settings>; file?: string; leaseDir?: string; token?: string; timing?: Partial<TelegramTiming>; stateDir?: string } = {}): Promise<TelegramBrain> {

@@ -19,7 +19,7 @@ import { runDoctor } from "../../src/diagnostics/doctor/index.ts";
 import { resolvePaths } from "../../src/paths/paths.ts";
 import { FakeModelServer } from "../helpers/fake-model.ts";
 import { FakeTelegram } from "../helpers/fake-telegram.ts";
-import { httpGet, runCli, startGateway, tmpDir, type RunningGateway } from "../helpers/gateway.ts";
+import { httpGet, runCli, spawnCli, startGateway, tmpDir, type RunningGateway } from "../helpers/gateway.ts";
 import { reapAll, track } from "../gateway/support.ts";
 
 const MESSAGES = 1000;
@@ -209,5 +209,75 @@ test("two gateways with one bot token: one polls, the other names it; 1,000 mess
   assert.deepEqual(more.map((s) => after.get(`${s.chat}:${s.id}`)), more.map(() => 1));
   assert.ok(pb.count("getUpdates") > 0, "now the other polls");
   assert.deepEqual([...after].filter(([, n]) => n > 1), [], "still nothing answered twice");
+  assert.equal((await b.stop()).code, 0);
+});
+
+test("the poller is killed after storing a batch and before confirming it; the standby takes the token over and starts from the handed-over offset: the message is answered once", { timeout: 180_000 }, async (t) => {
+  const token = "7000077:AAHandOverTokenxxxxxxxxxxxxxxxxxxxxxxxx";
+  tg.addBot(token, "handover_bot");
+  const ada = 40_001;
+  const leaseDir = path.join(tmpDir(), "leases");
+  const env = { ONEBRAIN_LEASE_DIR: leaseDir, TELEGRAM_BOT_TOKEN: token };
+  const pa = await new CountingProxy(tg.apiRoot).start();
+  const pb = await new CountingProxy(tg.apiRoot).start();
+  proxies.push(pa, pb);
+  const config = (apiRoot: string) => ({
+    models: { primary: "fake/echo-1", providers: { fake: { kind: "openai", baseUrl: model.openaiUrl } } },
+    channels: { telegram: { apiRoot, allowFrom: [String(ada)], pollTimeoutSeconds: 5 } },
+  });
+  const a = track(await startGateway({ config: config(pa.url), env }));
+  await waitState(a, "connected", 20_000);
+  const b = track(await startGateway({ config: config(pb.url), env }));
+  await waitState(b, "conflict", 20_000);
+  // A few messages first, so that the standby's own offset (none) is behind the holder's.
+  for (let i = 0; i < 3; i++) tg.userSays(ada, `before-${i}`, { token });
+  const start = Date.now();
+  while (tg.sentTo(ada, token).length < 3) {
+    assert.ok(Date.now() - start < 20_000, "the first three answered");
+    await sleep(50);
+  }
+  // The window: the batch is stored, the poll that would confirm it hangs at Telegram, the run is slow.
+  model.behaviour = { kind: "reply", delayMs: 3000 };
+  while (tg.pollsInFlight(token) !== 1) await sleep(20);
+  tg.stall("getUpdates", 600_000);
+  const polls = pa.count("getUpdates");
+  const u = tg.userSays(ada, "answer me once", { token });
+  const msg = u.message!;
+  while (pa.count("getUpdates") < polls + 1) await sleep(5);
+  a.kill("SIGKILL");
+  await a.exited;
+  model.behaviour = { kind: "reply" };
+  assert.equal(tg.unconfirmed(token), 1, "Telegram still has the update");
+
+  // The standby takes the token at its next lease check (~30 s) and polls from the handed-over offset.
+  const killedAt = Date.now();
+  await waitState(b, "connected", 60_000);
+  t.diagnostic(`the standby took over ${Date.now() - killedAt} ms after the kill`);
+  const deadline = Date.now() + 10_000;
+  while (tg.unconfirmed(token) !== 0) {
+    assert.ok(Date.now() < deadline, "the standby's first poll confirmed the batch the killed holder stored");
+    await sleep(50);
+  }
+  const first = tg.calls.find((c) => c.token === token && c.method === "getUpdates" && c.at >= killedAt)!;
+  assert.equal(first.params.offset, u.update_id + 1, "the standby's first poll starts from the offset the killed holder handed over");
+  // The killed brain comes back (now the standby) and answers what it had stored.
+  const again = track(spawnCli(["gateway", "--port", String(a.port)], a.env));
+  await again.waitFor("gateway listening", 20_000);
+  await waitAnswered([{ chat: ada, id: msg.message_id }], 30_000);
+  for (const gw of [a.port, b.port]) {
+    const conn = await connectGateway({ url: `ws://127.0.0.1:${gw}`, timeoutMs: 5000 });
+    for (let i = 0; ; i++) {
+      const p = (await conn.request<{ pipeline: { pendingInbound: number; pendingOutbox: number; activeRuns: number } }>("status")).pipeline;
+      if (p.pendingInbound + p.pendingOutbox + p.activeRuns === 0) break;
+      assert.ok(i < 150, `gateway on port ${gw} did not become idle`);
+      await sleep(200);
+    }
+    await conn.closeWithin(200);
+  }
+  await sleep(500);
+  assert.deepEqual(tg.sentTo(ada, token).filter((m) => m.replyTo === msg.message_id).length, 1, "answered once, not by the standby and the restarted brain both");
+  assert.equal(tg.sentTo(ada, token).length, 4);
+  again.kill("SIGTERM");
+  await again.exited;
   assert.equal((await b.stop()).code, 0);
 });

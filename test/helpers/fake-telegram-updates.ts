@@ -1,7 +1,10 @@
 /**
  * One fake bot's update queue, served by getUpdates as Telegram serves it: a long poll waits for
  * an update or its timeout, an offset confirms (forgets) every update below it, `allowed_updates`
- * is remembered between calls, and a newer poll ends the older one with 409 Conflict.
+ * is remembered between calls, and a newer poll ends the older one with 409 Conflict. Update ids
+ * can restart lower (`restartIds`: Telegram picks the next id at random after a week without
+ * updates; another Bot API server has its own sequence), and an offset above the newest id + 10
+ * is ignored, as the real server ignores it: the queue is served from its start, nothing confirmed.
  */
 import type { ServerResponse } from "node:http";
 import type { TgMessage } from "./fake-telegram-chats.ts";
@@ -28,10 +31,13 @@ export class UpdateQueue {
   readonly #wake = new Set<() => void>();
   #allowed: string[] | null = null;
   #nextUpdateId = 500_000_001;
+  /** The newest update id handed out (or the one before the first). */
+  #newest = 500_000_000;
 
   /** Queues an update (update_id assigned when missing) and wakes a waiting poll. */
   push(update: Partial<TgUpdate>): TgUpdate {
     const u = { ...update, update_id: update.update_id ?? this.#nextUpdateId++ } as TgUpdate;
+    this.#newest = u.update_id;
     this.pending.push(u);
     for (const w of this.#wake) w();
     return u;
@@ -43,6 +49,13 @@ export class UpdateQueue {
     this.#replay.push(...again);
     for (const w of this.#wake) w();
     return again.length;
+  }
+
+  /** The next update gets id `next` (lower than before: a sequence restarted); confirmed updates are forgotten. */
+  restartIds(next: number): void {
+    this.#nextUpdateId = next;
+    this.#newest = next - 1;
+    this.#confirmed.length = 0;
   }
 
   /** getUpdates calls waiting right now. */
@@ -57,7 +70,9 @@ export class UpdateQueue {
 
   /** Serves one getUpdates call, answering through `send` when updates arrive or the timeout ends. */
   async poll(params: Record<string, any>, res: ServerResponse, send: Send): Promise<void> {
-    const offset = Number(params.offset ?? 0);
+    // The real server ignores an offset above its newest update id + 10 (as if none was given).
+    const asked = Number(params.offset ?? 0);
+    const offset = asked > this.#newest + 10 ? 0 : asked;
     const limit = Math.min(100, Math.max(1, Number(params.limit ?? 100)));
     const timeout = Math.max(0, Number(params.timeout ?? 0));
     if (Array.isArray(params.allowed_updates)) this.#allowed = params.allowed_updates.length ? params.allowed_updates : null;

@@ -10,7 +10,7 @@
  * (fake-telegram-chats.ts): what a client reads when it probes whether a send arrived. A request
  * received in full runs even if its client died right after sending it (only the answer is lost);
  * one cut mid-body does not. Tests speak as users with `userSays`, and script trouble with
- * `failNext`, `stall`, `redeliver`, `revoke` and `setWebhook`.
+ * `failNext`, `stall`, `redeliver`, `restartUpdateIds`, `revoke` and `setWebhook`.
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -25,9 +25,11 @@ export type { TgUpdate } from "./fake-telegram-updates.ts";
 export interface SentMessage { token: string; chatId: number; messageId: number; text: string; parseMode?: string; replyTo?: number; plain: string; at: number }
 /**
  * A scripted failure: an API error (`code`, `description`, `retryAfter`), a non-JSON body (`raw`),
- * a reset socket before the method runs (`reset`), or after it ran, instead of its answer (`loseAnswer`).
+ * a reset socket before the method runs (`reset`), or after it ran, instead of its answer (`loseAnswer`),
+ * or a request Telegram handles late (`lateMs`): the connection drops at once, without an answer,
+ * and the method runs `lateMs` later (Telegram was still working on it).
  */
-export interface Failure { code?: number; description?: string; retryAfter?: number; raw?: string; reset?: boolean; loseAnswer?: boolean; match?: (params: Record<string, any>) => boolean }
+export interface Failure { code?: number; description?: string; retryAfter?: number; raw?: string; reset?: boolean; loseAnswer?: boolean; lateMs?: number; match?: (params: Record<string, any>) => boolean }
 
 interface Bot { token: string; user: TgUser; revoked: boolean; webhook: string | null; chats: BotChats; updates: UpdateQueue }
 
@@ -121,6 +123,11 @@ export class FakeTelegram {
     return this.#bot(token).updates.redeliver(count);
   }
 
+  /** The bot's next update id is `next` (a restarted, lower sequence); an offset above the newest id + 10 is then ignored. */
+  restartUpdateIds(next: number, token = this.token): void {
+    this.#bot(token).updates.restartIds(next);
+  }
+
   /** From now on every call with this token gets 401 Unauthorized (a token revoked in BotFather). */
   revoke(token = this.token): void {
     this.#bot(token).revoked = true;
@@ -195,8 +202,12 @@ export class FakeTelegram {
     if (fi >= 0) {
       const f = list!.splice(fi, 1)[0]!;
       if (f.reset) return void res.socket?.destroy();
+      if (f.lateMs !== undefined) {
+        res.socket?.destroy();
+        await sleep(f.lateMs);
+      }
       // The method runs below; its answer never leaves.
-      if (f.loseAnswer) lose = true;
+      if (f.loseAnswer || f.lateMs !== undefined) lose = true;
       else if (f.raw !== undefined) return reply(res, f.code ?? 502, f.raw, "text/html");
       else {
         const code = f.code ?? 500;

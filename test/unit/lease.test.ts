@@ -70,3 +70,37 @@ console.log(r.ok ? "held" : "refused"); setInterval(() => {}, 1000);`;
   assert.equal(after.ok, true, "no stale lease after kill -9");
   if (after.ok) after.release();
 });
+
+test("a holder hands its position over with the lease: the next holder reads it, even after the first was killed, and the file is 0666 and tokenless", async () => {
+  const dir = path.join(tmpDir(), "leases");
+  const env = { ...process.env, ONEBRAIN_LEASE_DIR: dir };
+  const first = acquireCredentialLease({ kind: "telegram", secret: "888:HANDOVER-TOKEN", holder: holder("/a"), env });
+  assert.ok(first.ok);
+  assert.equal(first.handedOver, null, "nobody handed anything over yet");
+  first.handOver("500000004/17");
+  first.release();
+  const script = `import { acquireCredentialLease } from ${JSON.stringify(path.join(repoRoot, "src/lock/lease.ts"))};
+const r = acquireCredentialLease({ kind: "telegram", secret: "888:HANDOVER-TOKEN", holder: { user: "svc", stateDir: "/b", profile: null, port: 1, startedAt: null } });
+globalThis.lease = r;
+const took = r.ok ? r.handedOver : null;
+if (r.ok) r.handOver("500000009/23");
+console.log(r.ok ? "took " + took : "refused"); setInterval(() => {}, 1000);`;
+  const child = spawn(process.execPath, ["--input-type=module", "-e", script], { env, stdio: ["ignore", "pipe", "inherit"] });
+  try {
+    const said = await new Promise<string>((resolve, reject) => {
+      child.stdout.on("data", (d: Buffer) => resolve(d.toString().trim()));
+      child.once("exit", (code) => reject(new Error(`child exited ${code}`)));
+    });
+    assert.equal(said, "took 500000004/17");
+  } finally {
+    child.kill("SIGKILL");
+    await new Promise((r) => child.once("exit", r));
+  }
+  const third = acquireCredentialLease({ kind: "telegram", secret: "888:HANDOVER-TOKEN", holder: holder("/c"), env });
+  assert.ok(third.ok);
+  assert.equal(third.handedOver, "500000009/23", "what a holder killed with -9 handed over is there");
+  third.release();
+  const file = path.join(dir, `${leaseKey("telegram", "888:HANDOVER-TOKEN")}.handover`);
+  assert.equal(fs.statSync(file).mode & 0o777, 0o666);
+  assert.ok(!fs.readFileSync(file, "utf8").includes("HANDOVER-TOKEN"));
+});

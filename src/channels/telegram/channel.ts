@@ -9,7 +9,9 @@
  *    `last update_id + 1`, which commits messages and offset in one transaction. Only then is
  *    the next getUpdates sent with that offset, which is what confirms the batch to Telegram.
  *    A crash before the commit gets the batch again (the core drops what it already has); a
- *    crash after it never does. The cursor also keeps the newest message id seen (ids.ts).
+ *    crash after it never does. The cursor also keeps the newest message id seen (ids.ts), and is
+ *    handed over with the lease, so a standby that takes over starts from it. Update ids that
+ *    restart below the offset are detected and the offset re-based (offset.ts).
  * 4. Replies (send.ts) go out one part at a time; a part in doubt after a crash or without an
  *    answer is looked for on Telegram before it is sent again (doubt.ts).
  * Failures (failures.ts): network and 5xx back off with jitter, 429 waits `retry_after`, 409
@@ -25,6 +27,7 @@ import { backoffMs, classify, CONFLICT_DETAIL, describeFailure, jittered } from 
 import { checkPartSent } from "./doubt.ts";
 import { KnownIds, messageIdOf } from "./ids.ts";
 import { decideUpdates } from "./inbound.ts";
+import { restartNote, UpdateOffset } from "./offset.ts";
 import { PairingCodes } from "./pairing-codes.ts";
 import { warmConnection } from "./post.ts";
 import { sendReply } from "./send.ts";
@@ -63,8 +66,10 @@ export class TelegramChannel implements Channel {
   private lease: Lease | null = null;
   private me: { id: number; username: string } | null = null;
   private webhookCleared = false;
-  /** The next update_id to ask for (the committed cursor). */
-  private offset: number | null = null;
+  /** The next update_id to ask for (the committed cursor), and update ids restarting below it (offset.ts). */
+  private readonly offset = new UpdateOffset(null);
+  /** Said in the connected state once update ids restarted below the offset. */
+  private note: string | undefined;
   private state: ChannelState = { state: "stopped" };
   private attempt = 0;
   private method = "getMe";
@@ -100,7 +105,7 @@ export class TelegramChannel implements Channel {
     this.ctx = ctx;
     if (ctx.signal.aborted) this.stopper.abort();
     else ctx.signal.addEventListener("abort", () => this.stopper.abort(), { once: true });
-    this.offset = this.ids.restore(ctx.cursor());
+    this.offset.value = this.ids.restore(ctx.cursor());
     if (ctx.access) this.codes = new PairingCodes({ api: this.api, token: this.o.token, access: ctx.access, logger: ctx.logger, resendMs: this.t.codeResendMs, sent: (chat, id) => this.ids.note(chat, id) });
     this.setState({ state: "starting" });
     // Runs in the background: the gateway does not wait for Telegram to answer.
@@ -134,7 +139,7 @@ export class TelegramChannel implements Channel {
   /** Looks for a part in doubt above its floor (doubt.ts), once every id handed out before this start is known. */
   checkSent(d: SendInDoubt, signal: AbortSignal): Promise<SendCheck> {
     const settings = this.o.settings();
-    const c = { apiRoot: settings.apiRoot, token: this.o.token, chunkLimit: settings.textChunkLimit, ids: this.ids, caughtUp: this.caughtUp, settleMs: this.t.doubtSettleMs };
+    const c = { apiRoot: settings.apiRoot, token: this.o.token, chunkLimit: settings.textChunkLimit, ids: this.ids, caughtUp: this.caughtUp, settleMs: this.t.doubtSettleMs, lifeMs: this.t.doubtLifeMs, rescanMs: this.t.doubtRescanMs };
     return checkPartSent(d, c, AbortSignal.any([signal, this.stopper.signal]));
   }
 
@@ -213,22 +218,41 @@ export class TelegramChannel implements Channel {
     // not after a long poll. After a 409, a long one: only a poll that another poller did not cut
     // short proves that the other one is gone (else the state would flap with each retry).
     const timeout = this.state.state === "starting" || this.state.state === "reconnecting" ? 0 : settings.pollTimeoutSeconds;
-    const params = { ...(this.offset !== null ? { offset: this.offset } : {}), timeout, allowed_updates: ["message" as const] };
+    const params = { ...(this.offset.value !== null ? { offset: this.offset.value } : {}), timeout, allowed_updates: ["message" as const] };
+    const polledAt = Date.now();
     const updates: Update[] = await this.call("getUpdates", timeout * 1000 + this.t.callSlackMs, signal, (s) => this.api.getUpdates(params, sig(s)));
     if (this.state.state !== "connected") {
-      this.setState({ state: "connected", since: Date.now() });
+      this.setState({ state: "connected", since: Date.now(), ...(this.note ? { detail: this.note } : {}) });
       this.ctx!.logger.info({ bot: `@${this.me.username}`, account: this.account }, "telegram connected (long polling)");
     }
-    if (!updates.length) return this.markCaughtUp();
-    const next = Math.max(this.offset ?? 0, ...updates.map((u) => u.update_id + 1));
     for (const u of updates) if (u.message) this.ids.note(u.message.chat.id, u.message.message_id);
-    const d = decideUpdates(updates, { me: this.me, settings, access: this.ctx!.access, minUpdateId: this.offset ?? 0 });
+    const v = this.offset.judge(updates);
+    if (v.kind === "nothing-new") {
+      if (!updates.length) this.markCaughtUp();
+      // A long poll that came back at once with nothing new is never repeated at once: no tight loop.
+      const early = this.t.idlePollMinMs - (Date.now() - polledAt);
+      if (timeout > 0 && early > 0) await this.sleep(early);
+      return;
+    }
+    if (v.restartedFrom !== undefined) this.restarted(v.restartedFrom, v.next);
+    const next = v.next;
+    const d = decideUpdates(v.updates, { me: this.me, settings, access: this.ctx!.access });
     this.method = "ingest";
-    await this.ctx!.ingest({ messages: d.messages, cursor: this.ids.cursor(next) });
-    this.offset = next;
+    const cursor = this.ids.cursor(next);
+    await this.ctx!.ingest({ messages: d.messages, cursor });
+    // At once, before the poll that confirms the batch: a standby that takes over starts here.
+    this.lease?.handOver(cursor);
+    this.offset.commit(next);
     // A full batch may have more behind it.
     if (updates.length < 100) this.markCaughtUp();
     for (const p of d.pairing) void this.codes?.answer(p);
+  }
+
+  /** Update ids restarted below the offset (offset.ts): said in the log and in the connected state. */
+  private restarted(from: number, to: number): void {
+    this.note = restartNote(from, to, new Date());
+    this.ctx!.logger.warn({ from, to }, "telegram update ids restarted below the saved offset; re-based the offset (messages are deduplicated by chat and message id, so none is answered twice)");
+    if (this.state.state === "connected") this.setState({ ...this.state, detail: this.note });
   }
 
   /** A Bot API call with its own deadline, aborted at once when the channel stops. */
@@ -255,6 +279,9 @@ export class TelegramChannel implements Channel {
     if (r.ok) {
       if (this.state.state === "conflict") this.ctx!.logger.info("telegram: the token's lease is free again; this gateway polls now");
       this.lease = r;
+      // Another brain may have stored updates below its offset without confirming them yet.
+      const own = this.offset.value;
+      if (this.offset.adopt(this.ids.restore(r.handedOver))) this.ctx!.logger.info({ own, handedOver: this.offset.value }, "telegram starts from the update offset handed over with the token's lease");
       this.setState({ state: "starting" });
       return true;
     }

@@ -15,6 +15,12 @@
  * `tail` ids in a row with no message in this chat: past the end of the counter (for a
  * supergroup, whose ids are dense) or of what can have been handed out before the crash (the
  * box, whose newest id before the crash is in the cursor and after it in memory).
+ *
+ * Not found is only concluded once the request's whole possible life is over: Telegram may handle
+ * a send seconds after the connection it came on is gone (an answer lost, a timeout), and a part
+ * taken as never arrived while Telegram still works on it goes out twice. So a scan that finds
+ * nothing is repeated every `rescanMs` until `lifeMs` after the send started (the send's own
+ * deadline and as long again); the part is found as soon as it appears.
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { GrammyError } from "grammy";
@@ -90,8 +96,12 @@ export interface DoubtContext {
   ids: KnownIds;
   /** Resolves once every id handed out before this start is known (the update queue was drained). */
   caughtUp: Promise<void>;
-  /** How long after a send started Telegram is given to have handled it. */
+  /** How long after a send started Telegram is given to have handled it, before the first look. */
   settleMs: number;
+  /** How long after a send started Telegram may still handle it: "not found" is concluded only after this. */
+  lifeMs: number;
+  /** Time between two looks while that life lasts. */
+  rescanMs: number;
 }
 
 /** `promise`, or the abort reason of `signal` if that comes first. */
@@ -113,7 +123,17 @@ export async function checkPartSent(d: SendInDoubt, c: DoubtContext, signal: Abo
   await sleep(Math.min(c.settleMs, Math.max(0, d.startedAt + c.settleMs - Date.now())), undefined, { signal });
   // Sends recorded before floors existed: the message they answer is the floor (so a later part is found as sent).
   const floor = d.floor ?? messageIdOf(d.replyTo);
-  const found = await findOurMessage({ apiRoot: c.apiRoot, token: c.token, chatId: d.target, floor, horizon: Math.max(floor, c.ids.newestIn(d.target)), signal });
+  let found: number | null;
+  // A part not found by one look was not handled before it began, so it has an id above every id
+  // known then: the next look starts above those (each look then costs only the ids since).
+  for (let from = floor; ; ) {
+    const horizon = Math.max(from, c.ids.newestIn(d.target));
+    found = await findOurMessage({ apiRoot: c.apiRoot, token: c.token, chatId: d.target, floor: from, horizon, signal });
+    const left = d.startedAt + c.lifeMs - Date.now();
+    if (found !== null || left <= 0) break;
+    from = horizon;
+    await sleep(Math.min(left, c.rescanMs), undefined, { signal });
+  }
   if (found === null) return { sent: false };
   c.ids.note(d.target, found);
   return { sent: true, platformMessageId: String(found), floor: c.ids.newestIn(d.target) };

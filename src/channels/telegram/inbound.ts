@@ -5,11 +5,13 @@
  * `allowlist`) is simply not ingested: the batch's cursor still covers it, so it is confirmed to
  * Telegram and never comes back.
  *
- * The message id is the update_id: Telegram redelivers an unconfirmed update under the same id,
- * so the core's dedupe recognises it.
+ * The message id (the core's dedupe key) is the chat id and the message_id (offset.ts): a
+ * redelivered update carries the same message, and update ids may restart while message ids
+ * do not (so a new update can never be taken for an old one, nor an old one run again).
  */
 import type { Message, Update } from "grammy/types";
 import type { ChannelAccess, InboundMessage } from "../channel.ts";
+import { messageKey } from "./offset.ts";
 
 /** The part of the channel's settings this needs. */
 export interface InboundSettings {
@@ -60,20 +62,22 @@ function withoutMention(text: string, username: string): string {
 }
 
 /** Splits a batch of updates into messages for the agent and pairing requests. */
-export function decideUpdates(updates: readonly Update[], o: { me: { id: number; username: string }; settings: InboundSettings; access: ChannelAccess | undefined; minUpdateId: number }): Decisions {
+export function decideUpdates(updates: readonly Update[], o: { me: { id: number; username: string }; settings: InboundSettings; access: ChannelAccess | undefined }): Decisions {
   const out: Decisions = { messages: [], pairing: [], skipped: 0 };
   for (const u of updates) {
     const msg = u.message;
     const text = msg?.text ?? msg?.caption;
-    // Updates below the committed offset were confirmed already (a redelivery): never again.
-    if (u.update_id < o.minUpdateId || !msg || !text || !msg.from || msg.from.is_bot) {
+    if (!msg || !text || !msg.from || msg.from.is_bot) {
       out.skipped++;
       continue;
     }
-    const base = { messageId: String(u.update_id), peer: String(msg.chat.id), sender: String(msg.from.id), replyTo: String(msg.message_id) };
+    const base = { messageId: messageKey(msg.chat.id, msg.message_id), peer: String(msg.chat.id), sender: String(msg.from.id), replyTo: String(msg.message_id) };
     if (msg.chat.type === "private") {
       // Fail closed: without an access policy nobody is a known sender.
-      if (o.access?.isAllowed(base.sender, msg.from.username)) out.messages.push({ ...base, kind: "dm", text });
+      if (o.access?.isAllowed(base.sender, msg.from.username)) {
+        // Someone the owner let in has a conversation of their own, not the owner's (session.pairedDmScope).
+        out.messages.push({ ...base, kind: "dm", text, ...(o.access.isOwner(base.sender, msg.from.username) ? {} : { guest: true }) });
+      }
       else {
         out.skipped++;
         if (o.settings.dmPolicy === "pairing" && o.access) {
