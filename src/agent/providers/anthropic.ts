@@ -69,7 +69,7 @@ export function createAnthropicProvider(opts: ProviderOptions): ModelProvider {
     }
     if (!stopped) throw truncated(who, "message_stop");
     const usage = inputTokens !== undefined && outputTokens !== undefined ? { inputTokens, outputTokens } : null;
-    return { text, provider: who.provider, model: who.model, stopReason, usage };
+    return { text, provider: who.provider, model: who.model, stopReason, cut: stopReason === "max_tokens", usage };
   };
 
   return {
