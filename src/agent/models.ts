@@ -110,6 +110,7 @@ export function resolveModels(config: ModelsConfig, env: NodeJS.ProcessEnv = pro
         model,
         baseUrl: deps.route ? deps.route(baseUrl) : baseUrl,
         ...(key ? { apiKey: key } : {}),
+        env,
         // Decided from the configured baseUrl, not the routed one (tests route api.openai.com to a fake).
         ...(kind === "openai" ? { maxTokensParam: entry?.maxTokensParam ?? maxTokensParamFor(baseUrl) } : {}),
         retry: { retries: config.retries, requestTimeoutMs: config.requestTimeoutSeconds * 1000 },

@@ -11,6 +11,7 @@ import type { ChatTurn, CompletionRequest } from "../../src/agent/provider.ts";
 import { failureDetails } from "../../src/agent/failure.ts";
 import { OnebrainError } from "../../src/shared/errors.ts";
 import { FakeModelServer } from "../helpers/fake-model.ts";
+import { proxyCases } from "./contract-proxy.ts";
 
 /** How each wire format carries what the contract checks. */
 interface Wire {
@@ -278,6 +279,8 @@ function providerContract(kind: ProviderKindName, wire: Wire): void {
       await waitFor(() => fake.requests[0]?.closedEarly === true);
       assert.equal(fake.requests.length, 1);
     });
+
+    proxyCases({ kind, baseUrl: () => wire.baseUrl(fake), make, request: () => request(), rejection, waitFor });
 
     test("surfaces the run's own timeout as TIMEOUT, not as a model failure", async () => {
       fake.behaviour = { kind: "hang" };

@@ -23,6 +23,8 @@ export interface ProviderOptions {
    * (`maxTokensParamFor` in openai.ts). A 400 refusing it switches to the other one, once.
    */
   maxTokensParam?: MaxTokensParam;
+  /** Where HTTPS_PROXY / HTTP_PROXY / NO_PROXY are read (default: the process's environment). */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** The two names OpenAI-compatible servers give the reply's token limit. */
@@ -32,6 +34,7 @@ export type MaxTokensParam = "max_tokens" | "max_completion_tokens";
 export function withDefaults(opts: ProviderOptions, defaultBaseUrl: string) {
   return {
     who: { provider: opts.name, model: opts.model },
+    env: opts.env ?? process.env,
     baseUrl: (opts.baseUrl ?? defaultBaseUrl).replace(/\/+$/, ""),
     policy: { ...defaultRetryPolicy, ...opts.retry },
     clock: { ...systemClock, ...opts.clock },
@@ -46,6 +49,8 @@ export interface StreamRequest {
   body: unknown;
   /** The API key, so that it can be scrubbed from any server text we repeat. */
   secret: string | undefined;
+  /** The proxy settings' environment. */
+  env: NodeJS.ProcessEnv;
 }
 
 /** Error bodies are read only this far: enough for a message, never a whole HTML page. */
@@ -53,7 +58,7 @@ const MAX_ERROR_BODY = 4096;
 
 /** Posts the request and yields its SSE events, pushing the attempt's timeout back on each one. */
 export async function* postEvents(r: StreamRequest, attempt: Attempt): AsyncGenerator<SseEvent> {
-  const res = await post(r.url, { "content-type": "application/json", accept: "text/event-stream", ...r.headers }, JSON.stringify(r.body), attempt.signal);
+  const res = await post(r.url, { "content-type": "application/json", accept: "text/event-stream", ...r.headers }, JSON.stringify(r.body), attempt.signal, r.env);
   attempt.progress();
   if (res.status < 200 || res.status > 299) throw await httpFailure(r, res);
   const type = res.header("content-type") ?? "";

@@ -33,7 +33,7 @@ function refusesParam(err: unknown, param: MaxTokensParam): boolean {
 
 /** A provider speaking OpenAI-compatible Chat Completions. */
 export function createOpenAIProvider(opts: ProviderOptions): ModelProvider {
-  const { who, baseUrl, policy, clock } = withDefaults(opts, OPENAI_BASE_URL);
+  const { who, baseUrl, policy, clock, env } = withDefaults(opts, OPENAI_BASE_URL);
   const apiKey = opts.apiKey;
   // Remembered for this provider's life (a config reload builds a new one and decides again).
   let param = opts.maxTokensParam ?? maxTokensParamFor(baseUrl);
@@ -47,6 +47,7 @@ export function createOpenAIProvider(opts: ProviderOptions): ModelProvider {
         headers: apiKey ? { authorization: `Bearer ${apiKey}` } : {},
         body: requestBody(who.model, req, param),
         secret: apiKey,
+        env,
       },
       attempt,
     );

@@ -17,7 +17,7 @@ function modelErrorRow(e: ModelErrorReport | null, lastSuccessAt: number | null)
 export default async function statusCommand(global: GlobalOptions, opts: { json?: boolean; deep?: boolean }): Promise<void> {
   const paths = brainPaths(global);
   const gw = await gatewayStatus({ paths, timeoutMs: 1500 });
-  const checks: CheckResult[] | null = opts.deep ? runChecks({ paths, plan: gw.livePorts ?? gw.configured.ports, logFile: path.join(paths.logDir, "gateway.log") }) : null;
+  const checks: CheckResult[] | null = opts.deep ? runChecks({ paths, plan: gw.livePorts ?? gw.configured.ports, logFile: path.join(paths.logDir, "gateway.log"), gatewayProxy: gw.rpc?.status?.outboundProxy ?? null }) : null;
   if (opts.json) return printJson({ brain: gw.configured, gateway: { verdict: gw.verdict, lock: gw.lock, listeners: gw.listeners, rpc: gw.rpc, problems: gw.problems, notes: gw.notes }, ...(checks ? { checks } : {}) });
   const c = gw.configured;
   const p = c.ports;
