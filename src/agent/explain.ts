@@ -11,7 +11,7 @@ import { failureDetails, type ModelFailureDetails } from "./failure.ts";
 import type { ProviderDescription } from "./models.ts";
 
 /** What went wrong, in the closed set `status` shows. */
-export type ModelErrorKind = "key-refused" | "model-not-found" | "bad-request" | "rate-limited" | "server-error" | "timeout" | "network" | "malformed" | "other";
+export type ModelErrorKind = "key-refused" | "model-not-found" | "bad-request" | "proxy-refused" | "rate-limited" | "server-error" | "timeout" | "network" | "malformed" | "other";
 
 /** The last model error as `status` reports it. */
 export interface ModelErrorReport {
@@ -31,7 +31,7 @@ export interface ModelErrorReport {
 
 type Failure = ModelFailureDetails & { message?: string };
 
-const PERMANENT: ReadonlySet<ModelErrorKind> = new Set(["key-refused", "model-not-found", "bad-request"]);
+const PERMANENT: ReadonlySet<ModelErrorKind> = new Set(["key-refused", "model-not-found", "bad-request", "proxy-refused"]);
 
 /** The kind of one provider failure. */
 export function kindOf(f: Pick<ModelFailureDetails, "kind" | "httpStatus" | "retryable">): ModelErrorKind {
@@ -39,6 +39,7 @@ export function kindOf(f: Pick<ModelFailureDetails, "kind" | "httpStatus" | "ret
   if (f.kind === "http" && s !== undefined) {
     if (s === 401 || s === 403) return "key-refused";
     if (s === 404) return "model-not-found";
+    if (s === 407) return "proxy-refused";
     if (s === 429) return "rate-limited";
     if (s >= 400 && s < 500 && !f.retryable) return "bad-request";
     return "server-error";
@@ -81,6 +82,8 @@ function replyFor(kind: ModelErrorKind, f: Failure, d: ProviderDescription | und
       const said = serverWords(f);
       return `The model provider rejected the request for ${ref} (${s}${said ? `: ${said}` : ""}). Check models.providers.${f.provider} and models.maxTokens.`;
     }
+    case "proxy-refused":
+      return `The outbound proxy refused to carry the request for ${ref} (407). Check the credentials in HTTP_PROXY / HTTPS_PROXY of the gateway's environment.`;
     case "rate-limited":
       return `The model provider is rate-limiting ${ref} (429). Please try again in a moment.`;
     case "malformed":

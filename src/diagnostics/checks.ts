@@ -98,8 +98,8 @@ export const checks: Check[] = [
     const r = gatewayProxy ?? proxyReport(env);
     const whose = gatewayProxy ? "" : " (this shell's environment: no gateway answered)";
     const finding = `outbound proxy: ${r.line}${whose}`;
-    if (r.problems.length) return { id: "proxy", status: "warn", finding: `${finding}; ${r.problems.join("; ")}`, fix: "set HTTPS_PROXY / HTTP_PROXY to an http://host:port proxy in the gateway's environment" };
-    return { id: "proxy", status: "ok", finding };
+    if (r.problems.length) return { id: "outbound", status: "warn", finding: `${finding}; ${r.problems.join("; ")}`, fix: "set HTTPS_PROXY / HTTP_PROXY to an http://host:port proxy in the gateway's environment" };
+    return { id: "outbound", status: "ok", finding };
   },
   function nodeVersion() {
     const [major, minor] = process.versions.node.split(".").map(Number) as [number, number];

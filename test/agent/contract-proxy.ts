@@ -8,6 +8,7 @@ import tls from "node:tls";
 import type { CompletionRequest, ModelProvider } from "../../src/agent/provider.ts";
 import type { ProviderKindName, ProviderOptions } from "../../src/agent/providers/registry.ts";
 import { failureDetails } from "../../src/agent/failure.ts";
+import { explainFailure } from "../../src/agent/explain.ts";
 import type { OnebrainError } from "../../src/shared/errors.ts";
 import { hasIdleConnection } from "../../src/shared/http-client.ts";
 import { ForwardProxy, testCertificate, tlsFront } from "../helpers/forward-proxy.ts";
@@ -79,6 +80,16 @@ describe("behind an outbound proxy", () => {
     assert.equal(failureDetails(err)!.kind, "network");
     assert.match(err.message, /407/);
     assert.ok(!JSON.stringify([err.message, err.details, err.hint]).includes("wrong-pass"));
+  });
+
+  test("an http target whose proxy refuses the credentials gets the proxy's 407, final, worded as the proxy's refusal", async () => {
+    proxy.credentials = { user: "ada", pass: "right-pass" };
+    const err = await o.rejection(o.make({ baseUrl: onName("http", port()), env: { HTTP_PROXY: proxy.url("ada:wrong-pass") } }).complete(o.request()));
+    assert.deepEqual([failureDetails(err)!.httpStatus, failureDetails(err)!.attempts], [407, 1]);
+    const explained = explainFailure(err, []);
+    assert.deepEqual([explained.kind, explained.permanent], ["proxy-refused", true]);
+    assert.match(explained.reply, /outbound proxy refused .*\(407\)\. Check the credentials in HTTP_PROXY/);
+    assert.ok(!JSON.stringify([err.message, explained]).includes("wrong-pass"));
   });
 
   test("NO_PROXY and loopback go direct: the proxy sees nothing", async () => {

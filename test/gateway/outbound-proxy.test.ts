@@ -56,10 +56,10 @@ test("Telegram polling and sends and the model requests all go through HTTPS_PRO
   assert.ok(proxy.carried.filter((c) => c.method === "CONNECT").length <= 4, `${proxy.carried.length} requests`);
 
   const deep = await runCli(["status", "--deep", "--json"], gateway.env);
-  const check = (JSON.parse(deep.stdout).checks as Array<{ id: string; status: string; finding: string }>).find((c) => c.id === "proxy");
+  const check = (JSON.parse(deep.stdout).checks as Array<{ id: string; status: string; finding: string }>).find((c) => c.id === "outbound");
   const shown = proxy.url("…:***");
-  assert.deepEqual(check, { id: "proxy", status: "ok", finding: `outbound proxy: ${shown} (from HTTPS_PROXY and HTTP_PROXY), NO_PROXY: localhost, loopback direct` });
+  assert.deepEqual(check, { id: "outbound", status: "ok", finding: `outbound proxy: ${shown} (from HTTPS_PROXY and HTTP_PROXY), NO_PROXY: localhost, loopback direct` });
   const text = await runCli(["status", "--deep"], gateway.env);
-  assert.ok(text.stdout.includes(`proxy       outbound proxy: ${shown}`), text.stdout);
+  assert.ok(text.stdout.includes(`outbound    outbound proxy: ${shown}`), text.stdout);
   for (const out of [deep.stdout, deep.stderr, text.stdout, text.stderr]) assert.ok(!out.includes("proxy-Secret-42"), out);
 });
