@@ -94,15 +94,20 @@ class ForwardAgent extends http.Agent {
 /** The agents of each proxy in use, made on first use and kept: their pools are the point. */
 const viaProxy = new Map<string, { "http:": http.Agent; "https:": https.Agent }>();
 
-/** The proxy settings of an environment, parsed again only when its proxy variables change. */
-const settingsCache = new WeakMap<NodeJS.ProcessEnv, { key: string; settings: ProxySettings }>();
+/**
+ * The proxy settings of an environment, parsed again only when its proxy variables change, and
+ * those looked at no more than once a second: six getenv calls per request were most of its cost.
+ */
+const settingsCache = new WeakMap<NodeJS.ProcessEnv, { key: string; settings: ProxySettings; checkedAt: number }>();
 const PROXY_VARS = ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy"];
 
 /** The proxy settings `env` gives (cached per env object). */
-export function proxySettingsOf(env: NodeJS.ProcessEnv): ProxySettings {
-  const key = PROXY_VARS.map((v) => env[v] ?? "\0").join("\n");
+export function proxySettingsOf(env: NodeJS.ProcessEnv, now: number = performance.now()): ProxySettings {
   let cached = settingsCache.get(env);
-  if (cached?.key !== key) settingsCache.set(env, (cached = { key, settings: proxySettings(env) }));
+  if (cached && now - cached.checkedAt < 1000) return cached.settings;
+  const key = PROXY_VARS.map((v) => env[v] ?? "\0").join("\n");
+  if (cached?.key !== key) cached = { key, settings: proxySettings(env), checkedAt: now };
+  settingsCache.set(env, { ...cached, checkedAt: now });
   return cached.settings;
 }
 
