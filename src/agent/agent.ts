@@ -30,8 +30,12 @@ export interface AgentHealth {
   lastError: ModelErrorReport | null;
 }
 
-/** The line appended to a reply that the token limit cut short. */
-export function cutNotice(maxTokens: number): string {
+/**
+ * The line appended to a reply that the token limit cut short. A reasoning model can spend the
+ * whole limit thinking and write nothing: then the line is the whole reply, and says so.
+ */
+export function cutNotice(maxTokens: number, empty = false): string {
+  if (empty) return `[reply cut: the model hit its max tokens limit (${maxTokens}) before writing anything; raise models.maxTokens]`;
   return `\n\n[reply cut: the model hit its max tokens limit (${maxTokens}); raise models.maxTokens]`;
 }
 
@@ -92,7 +96,7 @@ export function createAgent(o: AgentOptions): Agent {
         const r = await completeWithFallback(m.providers, { system: systemPrompt(), messages: req.history, maxTokens: m.maxTokens, signal: req.signal, onDelta: req.onDelta });
         health.lastSuccessAt = Date.now();
         // A cut reply says so where it is read (the stream, the transcript, the chat), not only in a log.
-        const notice = r.cut ? cutNotice(m.maxTokens) : "";
+        const notice = r.cut ? cutNotice(m.maxTokens, r.text.trim() === "") : "";
         if (notice) req.onDelta(notice);
         return { text: r.text + notice, model: `${r.provider}/${r.model}` };
       } catch (err) {

@@ -69,6 +69,10 @@ test("a reply cut by the token limit ends with a line saying so, streamed like t
   assert.equal(deltas.join(""), r.text);
   const whole = await agentIn(tmpDir()).reply({ history: [{ role: "user", content: "hi" }], signal: new AbortController().signal, onDelta: () => {} });
   assert.equal(whole.text, "echo: hi", "a reply that ended by itself has no such line");
+  fake.queue({ kind: "reply", thinkingTokens: 5 });
+  const silent = await agent.reply({ history: [{ role: "user", content: "think hard" }], signal: new AbortController().signal, onDelta: () => {} });
+  assert.equal(fake.requests.at(-1)!.body.max_tokens, 2);
+  assert.equal(silent.text, "[reply cut: the model hit its max tokens limit (2) before writing anything; raise models.maxTokens]");
 });
 
 test("a refused key and an unknown model are told as what they are, with the fix, and status keeps the kind; no key in either", async () => {

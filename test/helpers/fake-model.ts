@@ -10,8 +10,11 @@ import type { AddressInfo } from "node:net";
 
 /** What the server does with one request. */
 export type Behaviour =
-  /** Answer (the default); `delayMs` before each text chunk makes it slow; `text` overrides the echo. */
-  | { kind: "reply"; text?: string; delayMs?: number }
+  /**
+   * Answer (the default); `delayMs` before each text chunk makes it slow; `text` overrides the
+   * echo; `thinkingTokens` are spent (unseen, as a reasoning model does) before the text, out of the same limit.
+   */
+  | { kind: "reply"; text?: string; delayMs?: number; thinkingTokens?: number }
   /** An HTTP error in the format's own error body (as the real API words it for 401/403/404 unless `message` is given), optionally with Retry-After. */
   | { kind: "status"; status: number; retryAfter?: string; message?: string }
   /** Read the request, then never answer (not even headers). */
@@ -135,8 +138,9 @@ export class FakeModelServer {
     const fullText = behaviour.kind === "reply" && behaviour.text !== undefined ? behaviour.text : `echo: ${lastUser}`;
     // Honour max_tokens the way a real model does: cut the reply and say why.
     const all = chunksOf(fullText);
-    const chunks = all.slice(0, maxTokens);
-    const cut = chunks.length < all.length;
+    const thinking = behaviour.kind === "reply" ? (behaviour.thinkingTokens ?? 0) : 0;
+    const chunks = all.slice(0, Math.max(0, maxTokens - thinking));
+    const cut = chunks.length < all.length || thinking >= maxTokens;
     const input = words(typeof body.system === "string" ? body.system : "") + body.messages.reduce((n: number, m: any) => n + words(String(m.content)), 0);
     const wire = format === "anthropic" ? anthropicWire(body.model, input, chunks.length, cut) : openaiWire(body.model, input, chunks.length, cut, body.stream_options?.include_usage === true);
 
