@@ -23,6 +23,7 @@ if $test_tools; then
   command -v tmux >/dev/null 2>&1 || missing+=(tmux)
   { command -v systemd-analyze && command -v systemd-notify; } >/dev/null 2>&1 || missing+=(systemd)
   [ -x /usr/bin/python3 ] || missing+=(python3-minimal)
+  command -v openssl >/dev/null 2>&1 || missing+=(openssl)
   if [ ${#missing[@]} -gt 0 ]; then
     as_root=()
     [ "$(id -u)" -eq 0 ] || as_root=(sudo)

@@ -6,6 +6,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { Config } from "../config/schema.ts";
+import { OnebrainError } from "../shared/errors.ts";
+import { explainFailure, type ModelErrorReport } from "./explain.ts";
 import { completeWithFallback, describeModels, resolveModels, type ResolveDeps, type ResolvedModels } from "./models.ts";
 
 export const DEFAULT_SYSTEM_PROMPT =
@@ -24,6 +26,17 @@ export interface AgentHealth {
   lastSuccessAt: number | null;
   lastFailureAt: number | null;
   lastFailure: string | null;
+  /** The last failure explained: its kind, whether retrying can help, and what the user was told. */
+  lastError: ModelErrorReport | null;
+}
+
+/**
+ * The line appended to a reply that the token limit cut short. A reasoning model can spend the
+ * whole limit thinking and write nothing: then the line is the whole reply, and says so.
+ */
+export function cutNotice(maxTokens: number, empty = false): string {
+  if (empty) return `[reply cut: the model hit its max tokens limit (${maxTokens}) before writing anything; raise models.maxTokens]`;
+  return `\n\n[reply cut: the model hit its max tokens limit (${maxTokens}); raise models.maxTokens]`;
 }
 
 export interface Agent {
@@ -71,7 +84,7 @@ export function createAgent(o: AgentOptions): Agent {
     if (resolved?.for !== config) resolved = { for: config, models: resolveModels(config.models, o.env ?? process.env, o.deps ?? {}) };
     return resolved.models;
   };
-  const health: AgentHealth = { lastSuccessAt: null, lastFailureAt: null, lastFailure: null };
+  const health: AgentHealth = { lastSuccessAt: null, lastFailureAt: null, lastFailure: null, lastError: null };
   return {
     notConfigured: () => models().notConfiguredReason,
     describe: () => describeModels(models()),
@@ -82,12 +95,19 @@ export function createAgent(o: AgentOptions): Agent {
       try {
         const r = await completeWithFallback(m.providers, { system: systemPrompt(), messages: req.history, maxTokens: m.maxTokens, signal: req.signal, onDelta: req.onDelta });
         health.lastSuccessAt = Date.now();
-        return { text: r.text, model: `${r.provider}/${r.model}` };
+        // A cut reply says so where it is read (the stream, the transcript, the chat), not only in a log.
+        const notice = r.cut ? cutNotice(m.maxTokens, r.text.trim() === "") : "";
+        if (notice) req.onDelta(notice);
+        return { text: r.text + notice, model: `${r.provider}/${r.model}` };
       } catch (err) {
         // An abort by the user or a stopping gateway says nothing about the model.
         if (!req.signal.aborted || (req.signal.reason as Error | undefined)?.name === "TimeoutError") {
-          health.lastFailureAt = Date.now();
-          health.lastFailure = (err as Error).message.slice(0, 500);
+          const report = explainFailure(err, m.descriptions);
+          health.lastFailureAt = report.at;
+          health.lastFailure = report.message;
+          health.lastError = report;
+          // The brain answers the chat with `userReply`: what failed and the fix, not a vague "try again".
+          if (err instanceof OnebrainError) Object.assign(err.details, { userReply: report.reply, errorKind: report.kind, permanent: report.permanent });
         }
         throw err;
       }

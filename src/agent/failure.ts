@@ -22,6 +22,10 @@ export interface ModelFailureDetails {
   attempts?: number;
   /** True when some text had already reached `onDelta` (so nothing may be retried). */
   streamed?: boolean;
+  /** The request field an API error names (OpenAI's `error.param`), e.g. "max_tokens". */
+  apiParam?: string;
+  /** The API's own error code (OpenAI's `error.code`), e.g. "unsupported_parameter", "model_not_found". */
+  apiCode?: string;
 }
 
 /** Names a provider's model in messages: "anthropic/claude-sonnet-4-5". */

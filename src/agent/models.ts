@@ -11,6 +11,7 @@ import { meteredComplete } from "./metered.ts";
 import type { CompletionRequest, CompletionResult, ModelProvider } from "./provider.ts";
 import type { RetryClock } from "./retry.ts";
 import { providerKinds, type ProviderKindName } from "./providers/registry.ts";
+import { maxTokensParamFor } from "./providers/openai.ts";
 
 /** The `models` section of the config, defaults applied. */
 export type ModelsConfig = Config["models"];
@@ -110,6 +111,9 @@ export function resolveModels(config: ModelsConfig, env: NodeJS.ProcessEnv = pro
         model,
         baseUrl: deps.route ? deps.route(baseUrl) : baseUrl,
         ...(key ? { apiKey: key } : {}),
+        env,
+        // Decided from the configured baseUrl, not the routed one (tests route api.openai.com to a fake).
+        ...(kind === "openai" ? { maxTokensParam: entry?.maxTokensParam ?? maxTokensParamFor(baseUrl) } : {}),
         retry: { retries: config.retries, requestTimeoutMs: config.requestTimeoutSeconds * 1000 },
         ...(deps.clock ? { clock: deps.clock } : {}),
       }),

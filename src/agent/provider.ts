@@ -49,6 +49,8 @@ export interface CompletionResult {
   model: string;
   /** As the API said it: "end_turn" / "max_tokens" (Anthropic), "stop" / "length" (OpenAI). */
   stopReason: string | null;
+  /** True when the reply stopped at `maxTokens` (Anthropic "max_tokens", OpenAI "length"): the text is cut short. */
+  cut: boolean;
   /** Null when the server did not report usage (some local servers do not). */
   usage: { inputTokens: number; outputTokens: number } | null;
   /** HTTP requests made, retries included (1 when the first one answered). */
@@ -57,7 +59,8 @@ export interface CompletionResult {
 
 /**
  * One model at one endpoint. Implementations must:
- * - stream, calling `req.onDelta` per text delta, and return the full text with usage and stop reason;
+ * - stream, calling `req.onDelta` per text delta, and return the full text with usage and stop reason,
+ *   and `cut` set when the model stopped at the token limit;
  * - throw only `OnebrainError`s: MODEL_FAILED with `ModelFailureDetails` (failure.ts), or TIMEOUT when the
  *   run's signal timed out; never put an API key in a message or in details;
  * - treat a stream that ends without its terminal event, or carries JSON they cannot parse, as a

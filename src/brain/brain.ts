@@ -48,7 +48,9 @@ export const INTERRUPTED_NOTICE = "I was restarted while answering this message,
 
 function errorReply(err: unknown, timeoutSeconds: number, timedOut: boolean): string {
   if (timedOut) return `I could not answer within ${timeoutSeconds} s. Please try again.`;
-  const e = err as { code?: string; details?: { httpStatus?: number } };
+  const e = err as { code?: string; details?: { httpStatus?: number; userReply?: unknown } };
+  // The agent words model failures itself (a refused key, an unknown model: what it is and the fix).
+  if (typeof e.details?.userReply === "string") return e.details.userReply;
   const status = e.details?.httpStatus ? ` (HTTP ${e.details.httpStatus})` : "";
   return `The model did not answer${status}. Please try again in a moment.`;
 }

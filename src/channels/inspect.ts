@@ -4,6 +4,7 @@
  * credential itself), when the store last saw traffic on them, and a live `getMe` probe.
  * Nothing here starts, stops or changes a channel.
  */
+import { agentFor } from "../shared/http-client.ts";
 import type { Config } from "../config/schema.ts";
 import { inspectCredentialLease, type LeaseHolder } from "../lock/lease.ts";
 import type { Env } from "../paths/paths.ts";
@@ -94,7 +95,9 @@ export async function probeTelegram(o: { token: string; apiRoot: string; timeout
     const mod = await import("grammy");
     const { Api, GrammyError } = (mod as unknown as { default?: typeof mod }).default ?? mod;
     try {
-      const api = new Api(o.token, { apiRoot: o.apiRoot.replace(/\/+$/, ""), timeoutSeconds: Math.ceil(timeoutMs / 1000) });
+      // Through the outbound proxy like the channel itself (telegram/api.ts; not imported: it loads grammY eagerly).
+      const agent = (url: { href: string }) => agentFor(url);
+      const api = new Api(o.token, { apiRoot: o.apiRoot.replace(/\/+$/, ""), timeoutSeconds: Math.ceil(timeoutMs / 1000), baseFetchConfig: { agent: agent as never } });
       // grammY types its signal as the abort-controller polyfill's; Node's own is what it uses at run time.
       const me = await api.getMe(signal as unknown as Parameters<typeof api.getMe>[0]);
       const name = [me.first_name, me.last_name].filter(Boolean).join(" ");

@@ -108,6 +108,8 @@ const modelProviderSchema = z.strictObject({
   apiKey: z.optional(text()),
   /** The environment variable holding the key, so the key can stay out of the file. */
   apiKeyEnv: z.optional(text().check(z.refine((v) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(v), { error: "expected an environment variable name such as MY_API_KEY" }))),
+  /** kind openai: the field for models.maxTokens. Unset: max_completion_tokens at api.openai.com (and Azure), max_tokens elsewhere. */
+  maxTokensParam: z.optional(oneOf(["max_tokens", "max_completion_tokens"])),
 });
 
 const modelsSchema = z.strictObject({

@@ -9,6 +9,7 @@ import { describeListener, findListeners } from "../proc/listeners.ts";
 import { identifyGateway } from "../lock/identify.ts";
 import { siblingPlans } from "../setup/setup.ts";
 import { validateConfigFile } from "../config/edit.ts";
+import { proxyReport, type ProxyReport } from "../shared/proxy-env.ts";
 
 export interface CheckResult {
   id: string;
@@ -21,6 +22,10 @@ export interface CheckInput {
   paths: BrainPaths;
   plan: PortPlan | null;
   logFile: string;
+  /** The running gateway's own proxy report (its environment is the one that counts), if it answered. */
+  gatewayProxy?: ProxyReport | null;
+  /** Read when no gateway answered. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export type Check = (input: CheckInput) => CheckResult;
@@ -88,6 +93,13 @@ export const checks: Check[] = [
     } catch {
       return { id: "disk", status: "warn", finding: "free disk space unknown" };
     }
+  },
+  function outboundProxy({ gatewayProxy, env }) {
+    const r = gatewayProxy ?? proxyReport(env);
+    const whose = gatewayProxy ? "" : " (this shell's environment: no gateway answered)";
+    const finding = `outbound proxy: ${r.line}${whose}`;
+    if (r.problems.length) return { id: "outbound", status: "warn", finding: `${finding}; ${r.problems.join("; ")}`, fix: "set HTTPS_PROXY / HTTP_PROXY to an http://host:port proxy in the gateway's environment" };
+    return { id: "outbound", status: "ok", finding };
   },
   function nodeVersion() {
     const [major, minor] = process.versions.node.split(".").map(Number) as [number, number];

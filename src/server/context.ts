@@ -2,6 +2,7 @@
  * The state that the HTTP routes, the WebSocket server and the RPC methods share. Config and
  * auth are read through getters because a reload swaps them while the gateway runs.
  */
+import type { ProxyReport } from "../shared/proxy-env.ts";
 import type { Logger } from "pino";
 import type { Config } from "../config/schema.ts";
 import type { BrainPaths } from "../paths/paths.ts";
@@ -68,4 +69,6 @@ export interface BrainStatus {
   lock: Pick<OwnerRecord, "pid" | "user" | "hostname" | "home" | "stateDir" | "configPath" | "profile" | "port" | "bindHosts" | "version" | "startedAt" | "instanceId" | "phase"> | null;
   /** Each running channel's last reported state. */
   channels: ChannelStatus[];
+  /** The outbound proxy this process uses for model providers and Telegram (credentials masked). */
+  outboundProxy: ProxyReport;
 }

@@ -1,6 +1,7 @@
 /** The brain's own status, as the `status` RPC method and GET /api/status return it. */
 import os from "node:os";
 import { readOwnerRecord } from "../lock/owner.ts";
+import { proxyReport } from "../shared/proxy-env.ts";
 import type { BrainStatus, GatewayContext } from "./context.ts";
 
 /** The user this process runs as; it cannot change while the process lives. */
@@ -33,6 +34,7 @@ export function brainStatus(ctx: GatewayContext): BrainStatus {
     pipeline: { epoch: ctx.brain.epoch, activeRuns: ctx.brain.brain.activeRuns().length, ...ctx.brain.backlog() },
     lock: lockRecord(ctx.paths.ownerPath),
     channels: ctx.brain.channels(),
+    outboundProxy: proxyReport(process.env),
   };
 }
 

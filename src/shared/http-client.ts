@@ -1,6 +1,7 @@
 /**
- * The HTTP client for outside APIs (the model providers, Telegram sends): node:http and
- * node:https with keep-alive agents. The request is written synchronously by `post` (with a free
+ * The HTTP client for outside APIs (the model providers, Telegram): node:http and node:https
+ * with keep-alive agents, through the proxy HTTPS_PROXY / HTTP_PROXY name unless NO_PROXY or
+ * loopback says direct (proxy-env.ts). The request is written synchronously by `post` (with a free
  * pooled connection its bytes leave on the next tick), which Telegram sends rely on.
  * Not `fetch`: at hundreds of replies a second its WHATWG streams, Request and Headers objects
  * cost a large share of the gateway's CPU, and leaving a stream early (after `[DONE]`) built
@@ -9,12 +10,122 @@
  */
 import http from "node:http";
 import https from "node:https";
-import type { Readable } from "node:stream";
+import net from "node:net";
+import tls from "node:tls";
+import type { Duplex, Readable } from "node:stream";
+import { proxyFor, proxySettings, type ProxyEntry, type ProxySettings } from "./proxy-env.ts";
 
-const agents = {
+const direct = {
   "http:": new http.Agent({ keepAlive: true, scheduling: "lifo" }),
   "https:": new https.Agent({ keepAlive: true, scheduling: "lifo" }),
 };
+
+/** A CONNECT through the proxy that has not answered in this time fails (the request is then retried or reported). */
+const CONNECT_TIMEOUT_MS = 30_000;
+
+/**
+ * https targets through an http proxy: each pooled connection is a CONNECT tunnel with TLS to the
+ * target inside it, so the pool (keyed by target, as for direct connections) keeps tunnels alive.
+ */
+class TunnelAgent extends https.Agent {
+  private readonly proxy: ProxyEntry;
+  constructor(proxy: ProxyEntry) {
+    super({ keepAlive: true, scheduling: "lifo" });
+    this.proxy = proxy;
+  }
+
+  override createConnection(options: http.RequestOptions, callback?: (err: Error | null, stream: Duplex) => void): undefined {
+    const done = callback!;
+    const target = `${options.host?.includes(":") ? `[${options.host}]` : options.host}:${options.port ?? 443}`;
+    const raw = net.connect({ host: this.proxy.hostname, port: this.proxy.port });
+    let settled = false;
+    const settle = (err: Error | null) => {
+      if (settled) return;
+      settled = true;
+      raw.off("data", onData);
+      raw.setTimeout(0);
+      if (!err) return done(null, tls.connect({ ...(options as tls.ConnectionOptions), socket: raw }));
+      raw.destroy();
+      done(err, raw);
+    };
+    const fail = (why: string) => settle(new Error(`proxy ${this.proxy.origin}: ${why}`));
+    raw.setTimeout(CONNECT_TIMEOUT_MS, () => fail(`no answer to CONNECT ${target} within ${CONNECT_TIMEOUT_MS / 1000} s`));
+    // Stays on after the handover: the TLS socket reports what happens later; an error here must not throw.
+    raw.on("error", (err: NodeJS.ErrnoException) => fail(err.code ?? err.message));
+    raw.once("connect", () => {
+      const auth = this.proxy.authorization ? `Proxy-Authorization: ${this.proxy.authorization}\r\n` : "";
+      raw.write(`CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\n${auth}\r\n`);
+    });
+    let head = Buffer.alloc(0);
+    const onData = (chunk: Buffer) => {
+      head = Buffer.concat([head, chunk]);
+      const end = head.indexOf("\r\n\r\n");
+      if (end === -1) return head.length > 16_384 ? fail("an endless answer to CONNECT") : undefined;
+      const status = /^HTTP\/1\.[01] (\d{3})([^\r]*)/.exec(head.subarray(0, end).toString("latin1"));
+      if (status?.[1] !== "200") return fail(`CONNECT ${target} answered ${status ? `${status[1]}${status[2]}` : "with something that is not HTTP"}`);
+      if (head.length > end + 4) raw.unshift(head.subarray(end + 4));
+      settle(null);
+    };
+    raw.on("data", onData);
+    return undefined;
+  }
+}
+
+/**
+ * http targets through an http proxy: the request goes to the proxy with its absolute URI
+ * (`POST http://host/path`), so every target shares the kept-alive connections to the proxy.
+ */
+class ForwardAgent extends http.Agent {
+  private readonly proxy: ProxyEntry;
+  constructor(proxy: ProxyEntry) {
+    super({ keepAlive: true, scheduling: "lifo" });
+    this.proxy = proxy;
+  }
+
+  /** Runs in the request's constructor, before its head is written: the path and headers can still change. */
+  addRequest(req: http.ClientRequest, options: http.RequestOptions): void {
+    const host = req.getHeader("host") ?? `${options.host}:${options.port ?? 80}`;
+    req.path = `http://${String(host)}${req.path}`;
+    if (this.proxy.authorization) req.setHeader("proxy-authorization", this.proxy.authorization);
+    (http.Agent.prototype as unknown as { addRequest(r: http.ClientRequest, o: http.RequestOptions): void }).addRequest.call(this, req, { ...options, host: this.proxy.hostname, port: this.proxy.port });
+  }
+}
+
+/** The agents of each proxy in use, made on first use and kept: their pools are the point. */
+const viaProxy = new Map<string, { "http:": http.Agent; "https:": https.Agent }>();
+
+/**
+ * The proxy settings of an environment, parsed again only when its proxy variables change, and
+ * those looked at no more than once a second: six getenv calls per request were most of its cost.
+ */
+const settingsCache = new WeakMap<NodeJS.ProcessEnv, { key: string; settings: ProxySettings; checkedAt: number }>();
+const PROXY_VARS = ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy"];
+
+/** The proxy settings `env` gives (cached per env object). */
+export function proxySettingsOf(env: NodeJS.ProcessEnv, now: number = performance.now()): ProxySettings {
+  let cached = settingsCache.get(env);
+  if (cached && now - cached.checkedAt < 1000) return cached.settings;
+  const key = PROXY_VARS.map((v) => env[v] ?? "\0").join("\n");
+  if (cached?.key !== key) cached = { key, settings: proxySettings(env), checkedAt: now };
+  settingsCache.set(env, { ...cached, checkedAt: now });
+  return cached.settings;
+}
+
+/**
+ * The agent for a request to `url` under `env`'s proxy settings: a direct keep-alive agent, or
+ * one of the proxy's. Also what grammY's fetch gets (`baseFetchConfig.agent`), so Telegram's
+ * polling takes the same way out as everything else.
+ */
+export function agentFor(url: URL | { href: string }, env: NodeJS.ProcessEnv = process.env): http.Agent {
+  const u = url instanceof URL ? url : new URL(url.href);
+  const protocol = u.protocol === "https:" ? "https:" : "http:";
+  const proxy = proxyFor(proxySettingsOf(env), u);
+  if (!proxy) return direct[protocol];
+  const key = `${proxy.origin}\n${proxy.authorization ?? ""}`;
+  let agents = viaProxy.get(key);
+  if (!agents) viaProxy.set(key, (agents = { "http:": new ForwardAgent(proxy), "https:": new TunnelAgent(proxy) }));
+  return agents[protocol];
+}
 
 /** A body left early must end within this time, or its connection is closed. */
 const DRAIN_MS = 10_000;
@@ -33,23 +144,23 @@ export interface HttpAnswer {
   discard(): void;
 }
 
-/** True when a kept-alive connection to `url`'s host is open and idle, so that a `post` there writes at once. */
-export function hasIdleConnection(url: string): boolean {
+/** True when a kept-alive connection for `url` (to its host, or to its proxy) is open and idle, so that a `post` there writes at once. */
+export function hasIdleConnection(url: string, env: NodeJS.ProcessEnv = process.env): boolean {
   const u = new URL(url);
-  const protocol = u.protocol === "https:" ? "https:" : "http:";
-  const agent = agents[protocol];
-  const key = agent.getName({ host: u.hostname, port: Number(u.port) || (protocol === "https:" ? 443 : 80) });
+  const agent = agentFor(u, env);
+  const proxy = agent instanceof ForwardAgent ? proxyFor(proxySettingsOf(env), u) : null;
+  const key = agent.getName(proxy ? { host: proxy.hostname, port: proxy.port } : { host: u.hostname, port: Number(u.port) || (u.protocol === "https:" ? 443 : 80) });
   return (agent.freeSockets[key]?.length ?? 0) > 0;
 }
 
-/** POSTs `body`; resolves when the status line and headers arrive, rejects on a network error or an abort. */
-export function post(url: string, headers: Record<string, string>, body: string, signal: AbortSignal): Promise<HttpAnswer> {
+/** POSTs `body` (through the proxy `env` names for it, if any); resolves when the status line and headers arrive, rejects on a network error or an abort. */
+export function post(url: string, headers: Record<string, string>, body: string, signal: AbortSignal, env: NodeJS.ProcessEnv = process.env): Promise<HttpAnswer> {
   const u = new URL(url);
   const protocol = u.protocol === "https:" || u.protocol === "http:" ? u.protocol : null;
   if (!protocol) return Promise.reject(new Error(`unsupported URL scheme ${JSON.stringify(u.protocol)} in ${u.origin} (use http: or https:)`));
   const request = protocol === "https:" ? https.request : http.request;
   return new Promise((resolve, reject) => {
-    const req = request(u, { method: "POST", headers: { ...headers, "content-length": Buffer.byteLength(body) }, agent: agents[protocol], signal }, (res) => {
+    const req = request(u, { method: "POST", headers: { ...headers, "content-length": Buffer.byteLength(body) }, agent: agentFor(u, env), signal }, (res) => {
       res.setEncoding("utf8");
       resolve(answer(res));
     });

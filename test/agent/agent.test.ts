@@ -4,6 +4,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { createAgent, DEFAULT_SYSTEM_PROMPT } from "../../src/agent/agent.ts";
 import { configSchema } from "../../src/config/schema.ts";
+import { OnebrainError } from "../../src/shared/errors.ts";
 import { FakeModelServer } from "../helpers/fake-model.ts";
 import { tmpDir } from "../helpers/gateway.ts";
 
@@ -40,7 +41,7 @@ test("health records when a reply last succeeded and last failed, and why; an ab
   const config = configSchema.parse({ models: { primary: "fake/m1", retries: 0, providers: { fake: { kind: "openai", baseUrl: fake.openaiUrl } } } });
   const agent = createAgent({ config: () => config, workspace: tmpDir(), env: {} });
   const history = [{ role: "user" as const, content: "hi" }];
-  assert.deepEqual(agent.health(), { lastSuccessAt: null, lastFailureAt: null, lastFailure: null });
+  assert.deepEqual(agent.health(), { lastSuccessAt: null, lastFailureAt: null, lastFailure: null, lastError: null });
   await agent.reply({ history, signal: new AbortController().signal, onDelta: () => {} });
   const ok = agent.health();
   assert.ok(ok.lastSuccessAt !== null && ok.lastFailureAt === null);
@@ -57,3 +58,53 @@ test("health records when a reply last succeeded and last failed, and why; an ab
   await assert.rejects(run);
   assert.deepEqual(agent.health(), failed);
 });
+
+test("a reply cut by the token limit ends with a line saying so, streamed like the rest", async () => {
+  fake.reset();
+  const config = configSchema.parse({ models: { primary: "fake/m1", maxTokens: 2, providers: { fake: { kind: "openai", baseUrl: fake.openaiUrl } } } });
+  const agent = createAgent({ config: () => config, workspace: tmpDir(), env: {} });
+  const deltas: string[] = [];
+  const r = await agent.reply({ history: [{ role: "user", content: "tell me everything" }], signal: new AbortController().signal, onDelta: (d) => deltas.push(d) });
+  assert.equal(r.text, "echo: tell \n\n[reply cut: the model hit its max tokens limit (2); raise models.maxTokens]");
+  assert.equal(deltas.join(""), r.text);
+  const whole = await agentIn(tmpDir()).reply({ history: [{ role: "user", content: "hi" }], signal: new AbortController().signal, onDelta: () => {} });
+  assert.equal(whole.text, "echo: hi", "a reply that ended by itself has no such line");
+  fake.queue({ kind: "reply", thinkingTokens: 5 });
+  const silent = await agent.reply({ history: [{ role: "user", content: "think hard" }], signal: new AbortController().signal, onDelta: () => {} });
+  assert.equal(fake.requests.at(-1)!.body.max_tokens, 2);
+  assert.equal(silent.text, "[reply cut: the model hit its max tokens limit (2) before writing anything; raise models.maxTokens]");
+});
+
+test("a refused key and an unknown model are told as what they are, with the fix, and status keeps the kind; no key in either", async () => {
+  fake.reset();
+  const key = "sk-live-abcdefghijklmnop0123";
+  const config = configSchema.parse({ models: { primary: "fake/m1", retries: 2, providers: { fake: { kind: "openai", baseUrl: fake.openaiUrl, apiKeyEnv: "FAKE_KEY" } } } });
+  const agent = createAgent({ config: () => config, workspace: tmpDir(), env: { FAKE_KEY: key }, deps: { clock: { sleep: async () => {} } } });
+  const history = [{ role: "user" as const, content: "hi" }];
+  const ask = () => agent.reply({ history, signal: new AbortController().signal, onDelta: () => {} }).then(() => assert.fail("expected a failure"), (e: OnebrainError) => e);
+
+  fake.apiKey = "sk-another-key-000000000000";
+  const refused = await ask();
+  assert.equal(refused.details.userReply, "The model provider refused the API key for fake/m1 (401). Check FAKE_KEY.");
+  assert.deepEqual(pick(agent.health().lastError), { kind: "key-refused", permanent: true, model: "fake/m1", httpStatus: 401 });
+
+  fake.apiKey = undefined;
+  fake.models = ["m2"];
+  const missing = await ask();
+  assert.equal(missing.details.userReply, `Model 'm1' not found (404) at ${fake.openaiUrl}. Check the model id in models.primary / models.fallbacks ("fake/m1") and models.providers.fake.baseUrl.`);
+  assert.deepEqual(pick(agent.health().lastError), { kind: "model-not-found", permanent: true, model: "fake/m1", httpStatus: 404 });
+  assert.equal(fake.requests.length, 2, "neither was retried");
+
+  fake.models = undefined;
+  fake.behaviour = { kind: "status", status: 503 };
+  const busy = await ask();
+  assert.match(String(busy.details.userReply), /^The model did not answer \(HTTP 503\)\. Please try again in a moment\.$/);
+  assert.deepEqual(pick(agent.health().lastError), { kind: "server-error", permanent: false, model: "fake/m1", httpStatus: 503 });
+  const everything = JSON.stringify([refused.details, missing.details, busy.details, agent.health()]);
+  assert.ok(!everything.includes(key), everything);
+});
+
+function pick(e: ReturnType<ReturnType<typeof createAgent>["health"]>["lastError"]) {
+  assert.ok(e, "expected a last error");
+  return { kind: e.kind, permanent: e.permanent, model: e.model, httpStatus: e.httpStatus };
+}

@@ -167,3 +167,18 @@ test("keys never appear in descriptions, resolved objects or errors", async () =
   assert.equal(fake.requests.length, 2);
   for (const key of [ANTHROPIC_KEY, OPENAI_KEY]) assert.ok(!shown.includes(key), `${key.slice(0, 12)}... leaked`);
 });
+
+test("OpenAI's own API gets max_completion_tokens (reasoning models refuse max_tokens); other OpenAI-compatible servers get max_tokens unless the config says otherwise", async () => {
+  const official = resolveModels(models({ primary: "openai/o4-mini" }), { OPENAI_API_KEY: OPENAI_KEY }, deps());
+  const local = resolveModels(models({ primary: "local/llama3.2", providers: { local: { baseUrl: fake.openaiUrl } } }), {}, deps());
+  const forced = resolveModels(models({ primary: "vllm/qwen", providers: { vllm: { baseUrl: fake.openaiUrl, maxTokensParam: "max_completion_tokens" } } }), {}, deps());
+  for (const r of [official, local, forced]) await completeWithFallback(r.providers, req());
+  assert.deepEqual(
+    fake.requests.map((q) => [q.body.model, q.body.max_tokens, q.body.max_completion_tokens]),
+    [
+      ["o4-mini", undefined, 50],
+      ["llama3.2", 50, undefined],
+      ["qwen", undefined, 50],
+    ],
+  );
+});

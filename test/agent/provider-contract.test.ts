@@ -11,6 +11,7 @@ import type { ChatTurn, CompletionRequest } from "../../src/agent/provider.ts";
 import { failureDetails } from "../../src/agent/failure.ts";
 import { OnebrainError } from "../../src/shared/errors.ts";
 import { FakeModelServer } from "../helpers/fake-model.ts";
+import { proxyCases } from "./contract-proxy.ts";
 
 /** How each wire format carries what the contract checks. */
 interface Wire {
@@ -20,7 +21,17 @@ interface Wire {
   key(headers: http.IncomingHttpHeaders): string | undefined;
   endTurn: string;
   cut: string;
+  /** The body field that carried the token limit. */
+  limit(body: any): { field: string; value: unknown };
+  /** A model of this API that refuses `max_tokens` (OpenAI's reasoning models), if the API has such models. */
+  reasoningModel?: string;
 }
+
+const limitOf = (body: any) => {
+  const fields = ["max_tokens", "max_completion_tokens"].filter((f) => f in body);
+  assert.equal(fields.length, 1, `exactly one token-limit field, got ${fields.join(", ")}`);
+  return { field: fields[0]!, value: body[fields[0]!] };
+};
 
 const wires: Record<ProviderKindName, Wire> = {
   anthropic: {
@@ -30,6 +41,7 @@ const wires: Record<ProviderKindName, Wire> = {
     key: (h) => h["x-api-key"] as string | undefined,
     endTurn: "end_turn",
     cut: "max_tokens",
+    limit: limitOf,
   },
   openai: {
     baseUrl: (f) => f.openaiUrl,
@@ -38,6 +50,8 @@ const wires: Record<ProviderKindName, Wire> = {
     key: (h) => h.authorization?.replace(/^Bearer /, ""),
     endTurn: "stop",
     cut: "length",
+    limit: limitOf,
+    reasoningModel: "o4-mini",
   },
 };
 
@@ -92,6 +106,7 @@ function providerContract(kind: ProviderKindName, wire: Wire): void {
       assert.equal(req.deltas.join(""), result.text);
       assert.deepEqual(result.usage, { inputTokens: 3 + 1 + 1 + 3, outputTokens: 4 });
       assert.equal(result.stopReason, wire.endTurn);
+      assert.equal(result.cut, false);
       assert.deepEqual([result.provider, result.model, result.attempts], [`my-${kind}`, "model-x", 1]);
     });
 
@@ -101,7 +116,7 @@ function providerContract(kind: ProviderKindName, wire: Wire): void {
       assert.equal(wire.system(sent!.body), "You are terse.");
       assert.deepEqual(wire.turns(sent!.body), HISTORY);
       assert.equal(sent!.body.model, "model-x");
-      assert.equal(sent!.body.max_tokens, 100);
+      assert.deepEqual(wire.limit(sent!.body), { field: "max_tokens", value: 100 });
       assert.equal(sent!.body.stream, true);
       assert.equal(wire.key(sent!.headers), KEY);
     });
@@ -111,10 +126,52 @@ function providerContract(kind: ProviderKindName, wire: Wire): void {
       assert.equal(wire.key(fake.requests[0]!.headers), undefined);
     });
 
-    test("reports the model's own stop reason when max tokens cut the reply", async () => {
+    test("reports the model's own stop reason when max tokens cut the reply, and that it was cut", async () => {
       const result = await make().complete(request({ maxTokens: 2 }));
       assert.equal(result.text, "echo: say ");
       assert.equal(result.stopReason, wire.cut);
+      assert.equal(result.cut, true);
+    });
+
+    for (const [status, apiCode] of [[400, undefined], [401, "invalid_api_key"], [403, undefined], [404, "model_not_found"]] as const) {
+      test(`does not retry a ${status} in the API's own error body, and keeps the server's words`, async () => {
+        if (status === 404) fake.models = ["some-other-model"];
+        else fake.behaviour = { kind: "status", status };
+        const err = await rejection(make().complete(request()));
+        assert.deepEqual(pick(failureDetails(err)), { kind: "http", httpStatus: status, attempts: 1, retryable: false });
+        assert.equal(fake.requests.length, 1);
+        if (status === 404) assert.match(err.message, /model-x/);
+        if (kind === "openai") assert.equal(failureDetails(err)!.apiCode, apiCode);
+      });
+    }
+
+    test("a reasoning model refusing max_tokens with a 400 gets max_completion_tokens at once, and from then on", { skip: !wire.reasoningModel }, async () => {
+      const provider = make({ model: wire.reasoningModel! });
+      const first = await provider.complete(request({ maxTokens: 3 }));
+      assert.equal(first.text, "echo: say something ");
+      assert.equal(first.attempts, 1, "the switch is not a retry");
+      await provider.complete(request());
+      assert.deepEqual(fake.requests.map((r) => wire.limit(r.body)), [
+        { field: "max_tokens", value: 3 },
+        { field: "max_completion_tokens", value: 3 },
+        { field: "max_completion_tokens", value: 100 },
+      ]);
+      assert.deepEqual(sleeps, []);
+    });
+
+    test("switches the token-limit field only once: a server refusing both gets its 400 reported", { skip: !wire.reasoningModel }, async () => {
+      fake.queue(
+        { kind: "status", status: 400, message: "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead." },
+        { kind: "status", status: 400, message: "Unsupported parameter: 'max_completion_tokens' is not supported with this model. Use 'max_tokens' instead." },
+      );
+      const err = await rejection(make().complete(request()));
+      assert.deepEqual(pick(failureDetails(err)), { kind: "http", httpStatus: 400, attempts: 1, retryable: false });
+      assert.deepEqual(fake.requests.map((r) => wire.limit(r.body).field), ["max_tokens", "max_completion_tokens"]);
+    });
+
+    test("the configured token-limit field is sent as is", { skip: !wire.reasoningModel }, async () => {
+      await make({ maxTokensParam: "max_completion_tokens" }).complete(request());
+      assert.deepEqual(wire.limit(fake.requests[0]!.body), { field: "max_completion_tokens", value: 100 });
     });
 
     test("waits out a 429's Retry-After, then succeeds", async () => {
@@ -222,6 +279,8 @@ function providerContract(kind: ProviderKindName, wire: Wire): void {
       await waitFor(() => fake.requests[0]?.closedEarly === true);
       assert.equal(fake.requests.length, 1);
     });
+
+    proxyCases({ kind, baseUrl: () => wire.baseUrl(fake), make, request: () => request(), rejection, waitFor });
 
     test("surfaces the run's own timeout as TIMEOUT, not as a model failure", async () => {
       fake.behaviour = { kind: "hang" };

@@ -115,6 +115,37 @@ test("a model that keeps failing gets bounded retries, then one clear error repl
   await c.close();
 });
 
+test("a model that does not exist is answered with what it is and the fix, not 'try again'; status shows the error and its kind", async () => {
+  const g = await gateway(viaOpenAI({ retries: 2 }));
+  fake.models = ["echo-2"];
+  const c = await client(g.port);
+  await c.request("chat.send", { text: "anyone?", idempotencyKey: "nf-1" });
+  await until(() => chatEvents(c, "error").length === 1);
+  const text = String(chatEvents(c, "error")[0]!.text);
+  assert.equal(text, `Model 'echo-1' not found (404) at ${fake.openaiUrl}. Check the model id in models.primary / models.fallbacks ("fake/echo-1") and models.providers.fake.baseUrl.`);
+  assert.equal(fake.requests.length, 1, "a 404 is not retried");
+  const history = await c.request<{ messages: Array<{ role: string; content: string }> }>("chat.history", {});
+  assert.equal(history.messages.at(-1)!.content, text);
+  await c.close();
+  const json = JSON.parse((await runCli(["status", "--json"], g.env)).stdout);
+  assert.deepEqual([json.gateway.rpc.status.model.lastError.kind, json.gateway.rpc.status.model.lastError.httpStatus, json.gateway.rpc.status.model.lastError.permanent], ["model-not-found", 404, true]);
+  const plain = (await runCli(["status"], g.env)).stdout;
+  assert.match(plain, /model error +model-not-found \(404\), permanent, .* ago: Model 'echo-1' not found/);
+});
+
+test("a reply cut at max tokens says so in the stream, the final reply and the transcript", async () => {
+  const g = await gateway(viaOpenAI({ maxTokens: 3 }));
+  const c = await client(g.port);
+  await c.request("chat.send", { text: "tell me a long story", idempotencyKey: "cut-1" });
+  await until(() => chatEvents(c, "final").length === 1);
+  const expected = "echo: tell me \n\n[reply cut: the model hit its max tokens limit (3); raise models.maxTokens]";
+  assert.equal(chatEvents(c, "final")[0]!.text, expected);
+  assert.equal(chatEvents(c, "delta").map((e) => e.delta).join(""), expected);
+  const history = await c.request<{ messages: Array<{ role: string; content: string }> }>("chat.history", {});
+  assert.equal(history.messages.at(-1)!.content, expected);
+  await c.close();
+});
+
 test("a model that hangs past reply.timeoutSeconds gets a short timeout reply", async () => {
   const g = await gateway({ ...viaOpenAI({ retries: 0, requestTimeoutSeconds: 30 }), reply: { timeoutSeconds: 1 } });
   fake.behaviour = { kind: "hang" };

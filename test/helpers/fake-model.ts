@@ -10,9 +10,12 @@ import type { AddressInfo } from "node:net";
 
 /** What the server does with one request. */
 export type Behaviour =
-  /** Answer (the default); `delayMs` before each text chunk makes it slow; `text` overrides the echo. */
-  | { kind: "reply"; text?: string; delayMs?: number }
-  /** An HTTP error in the format's own error body, optionally with Retry-After. */
+  /**
+   * Answer (the default); `delayMs` before each text chunk makes it slow; `text` overrides the
+   * echo; `thinkingTokens` are spent (unseen, as a reasoning model does) before the text, out of the same limit.
+   */
+  | { kind: "reply"; text?: string; delayMs?: number; thinkingTokens?: number }
+  /** An HTTP error in the format's own error body (as the real API words it for 401/403/404 unless `message` is given), optionally with Retry-After. */
   | { kind: "status"; status: number; retryAfter?: string; message?: string }
   /** Read the request, then never answer (not even headers). */
   | { kind: "hang" }
@@ -34,6 +37,9 @@ export interface RecordedRequest {
   usage?: { input: number; output: number };
 }
 
+/** OpenAI's reasoning models refuse `max_tokens` (the real API's check is by model). */
+const REASONING_MODEL = /^(o\d|gpt-5)/;
+
 const ANTHROPIC_ERROR_TYPES: Record<number, string> = { 400: "invalid_request_error", 401: "authentication_error", 403: "permission_error", 404: "not_found_error", 408: "timeout_error", 429: "rate_limit_error", 500: "api_error", 529: "overloaded_error" };
 // Unref'd: a slow reply to a client that already left must not keep the test process alive.
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
@@ -51,6 +57,14 @@ export class FakeModelServer {
   behaviour: Behaviour = { kind: "reply" };
   /** When set, requests must carry this key (x-api-key or Bearer) or get a 401. */
   apiKey: string | undefined;
+  /** When set, only these model ids exist; any other gets the API's own 404. */
+  models: string[] | undefined;
+  /**
+   * False makes the OpenAI side behave like a local server that only knows `max_tokens`: it
+   * ignores `max_completion_tokens` (as Ollama and llama.cpp ignore unknown fields) and its
+   * reasoning-model check is off.
+   */
+  knowsMaxCompletionTokens = true;
   readonly requests: RecordedRequest[] = [];
   #queue: Behaviour[] = [];
   #server = http.createServer((req, res) => void this.#handle(req, res));
@@ -84,6 +98,8 @@ export class FakeModelServer {
   reset(): void {
     this.behaviour = { kind: "reply" };
     this.apiKey = undefined;
+    this.models = undefined;
+    this.knowsMaxCompletionTokens = true;
     this.requests.length = 0;
     this.#queue = [];
   }
@@ -110,19 +126,23 @@ export class FakeModelServer {
     const behaviour = this.#queue.shift() ?? this.behaviour;
 
     const key = format === "anthropic" ? req.headers["x-api-key"] : req.headers.authorization?.replace(/^Bearer /, "");
-    if (this.apiKey !== undefined && key !== this.apiKey) return this.#error(res, format, 401, format === "anthropic" ? "invalid x-api-key" : "Incorrect API key provided.");
+    if (this.apiKey !== undefined && key !== this.apiKey) return this.#error(res, format, 401, undefined, undefined, body.model);
     if (format === "anthropic" && req.headers["anthropic-version"] !== "2023-06-01") return this.#error(res, format, 400, "anthropic-version: header is required");
-    if (body.stream !== true || typeof body.max_tokens !== "number" || !Array.isArray(body.messages)) return this.#error(res, format, 400, "expected stream: true, max_tokens and messages");
+    if (this.models !== undefined && !this.models.includes(body.model)) return this.#error(res, format, 404, undefined, undefined, body.model);
+    const maxTokens = this.#tokenLimit(format, body);
+    if (typeof maxTokens === "string") return this.#error(res, format, 400, maxTokens, undefined, undefined, "max_tokens");
+    if (body.stream !== true || !Array.isArray(body.messages)) return this.#error(res, format, 400, "expected stream: true and messages");
 
     if (behaviour.kind === "hang") return;
-    if (behaviour.kind === "status") return this.#error(res, format, behaviour.status, behaviour.message ?? "scripted failure", behaviour.retryAfter);
+    if (behaviour.kind === "status") return this.#error(res, format, behaviour.status, behaviour.message, behaviour.retryAfter, body.model);
 
     const lastUser = [...body.messages].reverse().find((m: any) => m.role === "user")?.content ?? "";
     const fullText = behaviour.kind === "reply" && behaviour.text !== undefined ? behaviour.text : `echo: ${lastUser}`;
     // Honour max_tokens the way a real model does: cut the reply and say why.
     const all = chunksOf(fullText);
-    const chunks = all.slice(0, body.max_tokens);
-    const cut = chunks.length < all.length;
+    const thinking = behaviour.kind === "reply" ? (behaviour.thinkingTokens ?? 0) : 0;
+    const chunks = all.slice(0, Math.max(0, maxTokens - thinking));
+    const cut = chunks.length < all.length || thinking >= maxTokens;
     const input = words(typeof body.system === "string" ? body.system : "") + body.messages.reduce((n: number, m: any) => n + words(String(m.content)), 0);
     record.usage = { input, output: chunks.length };
     const wire = format === "anthropic" ? anthropicWire(body.model, input, chunks.length, cut) : openaiWire(body.model, input, chunks.length, cut, body.stream_options?.include_usage === true);
@@ -146,9 +166,28 @@ export class FakeModelServer {
     res.end();
   }
 
-  #error(res: http.ServerResponse, format: "anthropic" | "openai", status: number, message: string, retryAfter?: string): void {
+  /** The reply's token limit from the body, or the API's 400 message when the body's limit field is refused or missing. */
+  #tokenLimit(format: "anthropic" | "openai", body: any): number | string {
+    if (format === "anthropic") return typeof body.max_tokens === "number" ? body.max_tokens : "max_tokens: Field required";
+    if (!this.knowsMaxCompletionTokens) return typeof body.max_tokens === "number" ? body.max_tokens : Infinity;
+    if (typeof body.max_tokens === "number" && REASONING_MODEL.test(String(body.model).split("/").pop()!)) {
+      return "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.";
+    }
+    return body.max_completion_tokens ?? body.max_tokens ?? Infinity;
+  }
+
+  /** An error answer in the body shape each real API uses, worded as it words 401/403/404 by default. */
+  #error(res: http.ServerResponse, format: "anthropic" | "openai", status: number, message?: string, retryAfter?: string, model?: string, param?: string): void {
     const type = ANTHROPIC_ERROR_TYPES[status] ?? "api_error";
-    const body = format === "anthropic" ? { type: "error", error: { type, message } } : { error: { message, type: status === 429 ? "rate_limit_exceeded" : "invalid_request_error", param: null, code: status === 401 ? "invalid_api_key" : null } };
+    let body: unknown;
+    if (format === "anthropic") {
+      const text = message ?? ({ 401: "invalid x-api-key", 403: "Your API key does not have permission to use the specified resource.", 404: `model: ${model}` } as Record<number, string>)[status] ?? "scripted failure";
+      body = { type: "error", error: { type, message: text }, request_id: "req_fake01" };
+    } else {
+      const text = message ?? ({ 401: "Incorrect API key provided: sk-test-****cdef. You can find your API key at https://platform.openai.com/account/api-keys.", 403: "You are not allowed to sample from this model", 404: `The model \`${model}\` does not exist or you do not have access to it.` } as Record<number, string>)[status] ?? "scripted failure";
+      const code = param ? "unsupported_parameter" : ({ 401: "invalid_api_key", 404: "model_not_found" } as Record<number, string>)[status] ?? null;
+      body = { error: { message: text, type: status === 429 ? "rate_limit_exceeded" : status >= 500 ? "server_error" : "invalid_request_error", param: param ?? null, code } };
+    }
     res.writeHead(status, { "content-type": "application/json", ...(retryAfter !== undefined ? { "retry-after": retryAfter } : {}) });
     res.end(JSON.stringify(body));
   }

@@ -14,7 +14,7 @@ const API_VERSION = "2023-06-01";
 
 /** A provider speaking the Anthropic Messages API. */
 export function createAnthropicProvider(opts: ProviderOptions): ModelProvider {
-  const { who, baseUrl, policy, clock } = withDefaults(opts, ANTHROPIC_BASE_URL);
+  const { who, baseUrl, policy, clock, env } = withDefaults(opts, ANTHROPIC_BASE_URL);
   const apiKey = opts.apiKey;
 
   const send: SendOnce = async (req, attempt) => {
@@ -25,6 +25,7 @@ export function createAnthropicProvider(opts: ProviderOptions): ModelProvider {
         headers: { "anthropic-version": API_VERSION, ...(apiKey ? { "x-api-key": apiKey } : {}) },
         body: requestBody(who.model, req),
         secret: apiKey,
+        env,
       },
       attempt,
     );
@@ -69,7 +70,7 @@ export function createAnthropicProvider(opts: ProviderOptions): ModelProvider {
     }
     if (!stopped) throw truncated(who, "message_stop");
     const usage = inputTokens !== undefined && outputTokens !== undefined ? { inputTokens, outputTokens } : null;
-    return { text, provider: who.provider, model: who.model, stopReason, usage };
+    return { text, provider: who.provider, model: who.model, stopReason, cut: stopReason === "max_tokens", usage };
   };
 
   return {

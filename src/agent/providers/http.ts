@@ -18,12 +18,23 @@ export interface ProviderOptions {
   apiKey?: string;
   retry?: Partial<RetryPolicy>;
   clock?: Partial<RetryClock>;
+  /**
+   * OpenAI wire format only: the field that carries the reply's token limit. Default: by baseUrl
+   * (`maxTokensParamFor` in openai.ts). A 400 refusing it switches to the other one, once.
+   */
+  maxTokensParam?: MaxTokensParam;
+  /** Where HTTPS_PROXY / HTTP_PROXY / NO_PROXY are read (default: the process's environment). */
+  env?: NodeJS.ProcessEnv;
 }
+
+/** The two names OpenAI-compatible servers give the reply's token limit. */
+export type MaxTokensParam = "max_tokens" | "max_completion_tokens";
 
 /** The options with every default applied. */
 export function withDefaults(opts: ProviderOptions, defaultBaseUrl: string) {
   return {
     who: { provider: opts.name, model: opts.model },
+    env: opts.env ?? process.env,
     baseUrl: (opts.baseUrl ?? defaultBaseUrl).replace(/\/+$/, ""),
     policy: { ...defaultRetryPolicy, ...opts.retry },
     clock: { ...systemClock, ...opts.clock },
@@ -38,6 +49,8 @@ export interface StreamRequest {
   body: unknown;
   /** The API key, so that it can be scrubbed from any server text we repeat. */
   secret: string | undefined;
+  /** The proxy settings' environment. */
+  env: NodeJS.ProcessEnv;
 }
 
 /** Error bodies are read only this far: enough for a message, never a whole HTML page. */
@@ -45,7 +58,7 @@ const MAX_ERROR_BODY = 4096;
 
 /** Posts the request and yields its SSE events, pushing the attempt's timeout back on each one. */
 export async function* postEvents(r: StreamRequest, attempt: Attempt): AsyncGenerator<SseEvent> {
-  const res = await post(r.url, { "content-type": "application/json", accept: "text/event-stream", ...r.headers }, JSON.stringify(r.body), attempt.signal);
+  const res = await post(r.url, { "content-type": "application/json", accept: "text/event-stream", ...r.headers }, JSON.stringify(r.body), attempt.signal, r.env);
   attempt.progress();
   if (res.status < 200 || res.status > 299) throw await httpFailure(r, res);
   const type = res.header("content-type") ?? "";
@@ -91,25 +104,30 @@ export function truncated(who: ModelRef, expected: string): Error {
 
 async function httpFailure(r: StreamRequest, res: HttpAnswer) {
   const body = scrubSecret(await res.text(MAX_ERROR_BODY), r.secret);
-  const detail = errorMessage(body);
+  const api = apiError(body);
   const retryAfterMs = res.header("retry-after-ms");
   const retryAfter = retryAfterMs && /^\d+$/.test(retryAfterMs) ? String(Number(retryAfterMs) / 1000) : res.header("retry-after");
   const statusText = res.statusText ? ` ${res.statusText}` : "";
-  return modelFailure(r.who, "http", `HTTP ${res.status}${statusText}${detail ? `: ${detail}` : ""}`, {
+  return modelFailure(r.who, "http", `HTTP ${res.status}${statusText}${api.message ? `: ${api.message}` : ""}`, {
     httpStatus: res.status,
     retryable: isRetryableStatus(res.status),
     ...(retryAfter !== undefined ? { retryAfter } : {}),
+    ...(api.param ? { apiParam: api.param } : {}),
+    ...(api.code ? { apiCode: api.code } : {}),
   });
 }
 
-/** Both APIs put the reason at `error.message`; anything else is shown briefly as text. */
-function errorMessage(body: string): string {
+/** Both APIs put the reason at `error.message` (OpenAI adds `param` and `code`); anything else is shown briefly as text. */
+function apiError(body: string): { message: string; param?: string; code?: string } {
   try {
-    const j = JSON.parse(body) as { error?: { message?: unknown } | string; message?: unknown };
-    const m = typeof j.error === "string" ? j.error : (j.error?.message ?? j.message);
-    if (typeof m === "string" && m) return m.slice(0, 300);
+    const j = JSON.parse(body) as { error?: { message?: unknown; param?: unknown; code?: unknown } | string; message?: unknown };
+    const e = typeof j.error === "object" && j.error !== null ? j.error : {};
+    const m = typeof j.error === "string" ? j.error : (e.message ?? j.message);
+    if (typeof m === "string" && m) {
+      return { message: m.slice(0, 300), ...(typeof e.param === "string" ? { param: e.param } : {}), ...(typeof e.code === "string" ? { code: e.code } : {}) };
+    }
   } catch {
     // not JSON: fall through
   }
-  return body.replace(/\s+/g, " ").trim().slice(0, 200);
+  return { message: body.replace(/\s+/g, " ").trim().slice(0, 200) };
 }

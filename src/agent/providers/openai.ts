@@ -5,30 +5,76 @@
  * `stream_options.include_usage` is honoured, and `data: [DONE]`.
  */
 import type { CompletionRequest, ModelProvider } from "../provider.ts";
-import { isRetryableStatus, modelFailure, type ModelRef } from "../failure.ts";
-import { completeWithRetries, type SendOnce } from "../retry.ts";
-import { asNumber, asObject, parseData, postEvents, truncated, withDefaults, type ProviderOptions } from "./http.ts";
+import { failureDetails, isRetryableStatus, modelFailure, type ModelRef } from "../failure.ts";
+import { completeWithRetries, type Attempt, type SendOnce } from "../retry.ts";
+import { asNumber, asObject, parseData, postEvents, truncated, withDefaults, type MaxTokensParam, type ProviderOptions } from "./http.ts";
 
 /** The public endpoint; `/chat/completions` is appended (so other servers' baseUrl ends in /v1). */
 export const OPENAI_BASE_URL = "https://api.openai.com/v1";
 
+/**
+ * Which field carries the token limit at `baseUrl`. OpenAI's own API (and Azure OpenAI) wants
+ * max_completion_tokens: max_tokens is deprecated there and its reasoning models (o1, o3,
+ * o4-mini, gpt-5) refuse it with a 400. Every other server gets max_tokens, the one Ollama,
+ * vLLM, llama.cpp, LM Studio and OpenRouter document: they ignore a field they do not know, so
+ * guessing max_completion_tokens from a model name would drop the limit without a word, while
+ * the other mistake is a 400 that `send` corrects by itself.
+ */
+export function maxTokensParamFor(baseUrl: string): MaxTokensParam {
+  const host = URL.canParse(baseUrl) ? new URL(baseUrl).hostname : "";
+  return host === "api.openai.com" || host.endsWith(".openai.azure.com") ? "max_completion_tokens" : "max_tokens";
+}
+
+/** True for the API's 400 "Unsupported parameter: 'max_tokens' ... Use 'max_completion_tokens' instead" (or the reverse). */
+function refusesParam(err: unknown, param: MaxTokensParam): boolean {
+  const d = failureDetails(err);
+  return d?.httpStatus === 400 && (d.apiParam === param || (err as Error).message.includes(`Unsupported parameter: '${param}'`));
+}
+
 /** A provider speaking OpenAI-compatible Chat Completions. */
 export function createOpenAIProvider(opts: ProviderOptions): ModelProvider {
-  const { who, baseUrl, policy, clock } = withDefaults(opts, OPENAI_BASE_URL);
+  const { who, baseUrl, policy, clock, env } = withDefaults(opts, OPENAI_BASE_URL);
   const apiKey = opts.apiKey;
+  // Remembered for this provider's life (a config reload builds a new one and decides again).
+  let param = opts.maxTokensParam ?? maxTokensParamFor(baseUrl);
 
-  const send: SendOnce = async (req, attempt) => {
-    const events = postEvents(
+  const post = (req: CompletionRequest, attempt: Attempt) =>
+    postEvents(
       {
         who,
         url: `${baseUrl}/chat/completions`,
         // Local servers need no key, and some reject an empty "Bearer " header.
         headers: apiKey ? { authorization: `Bearer ${apiKey}` } : {},
-        body: requestBody(who.model, req),
+        body: requestBody(who.model, req, param),
         secret: apiKey,
+        env,
       },
       attempt,
     );
+
+  /** The stream's first event, switching the token-limit field once if the server refuses the one sent. */
+  const open = async (req: CompletionRequest, attempt: Attempt) => {
+    let events = post(req, attempt);
+    try {
+      return { events, first: await events.next() };
+    } catch (err) {
+      if (!refusesParam(err, param)) throw err;
+      param = param === "max_tokens" ? "max_completion_tokens" : "max_tokens";
+      events = post(req, attempt);
+      return { events, first: await events.next() };
+    }
+  };
+
+  const send: SendOnce = async (req, attempt) => {
+    const opened = await open(req, attempt);
+    const events = (async function* () {
+      try {
+        if (!opened.first.done) yield opened.first.value;
+        yield* opened.events;
+      } finally {
+        await opened.events.return(undefined); // a stream left after its first event still lets its connection go
+      }
+    })();
     let text = "";
     let stopReason: string | null = null;
     let usage: { inputTokens: number; outputTokens: number } | null = null;
@@ -55,7 +101,7 @@ export function createOpenAIProvider(opts: ProviderOptions): ModelProvider {
     }
     // Some servers close after the finish_reason chunk without [DONE]; the reply is complete then.
     if (!done && stopReason === null) throw truncated(who, "[DONE] or a finish_reason");
-    return { text, provider: who.provider, model: who.model, stopReason, usage };
+    return { text, provider: who.provider, model: who.model, stopReason, cut: stopReason === "length", usage };
   };
 
   return {
@@ -65,11 +111,10 @@ export function createOpenAIProvider(opts: ProviderOptions): ModelProvider {
   };
 }
 
-function requestBody(model: string, req: CompletionRequest) {
+function requestBody(model: string, req: CompletionRequest, param: MaxTokensParam) {
   return {
     model,
-    // max_tokens rather than max_completion_tokens: the local servers only know the former.
-    max_tokens: req.maxTokens,
+    [param]: req.maxTokens,
     messages: [...(req.system ? [{ role: "system", content: req.system }] : []), ...req.messages.map((m) => ({ role: m.role, content: m.content }))],
     stream: true,
     stream_options: { include_usage: true },

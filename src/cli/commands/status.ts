@@ -2,14 +2,22 @@
 import path from "node:path";
 import { runChecks, type CheckResult } from "../../diagnostics/checks.ts";
 import { gatewayStatus } from "../../diagnostics/gateway-status.ts";
+import type { ModelErrorReport } from "../../agent/explain.ts";
 import { brainPaths, type GlobalOptions } from "../brain.ts";
 import { formatDuration, printJson, printLines, rows } from "../output.ts";
+
+/** The last model error, with its kind, when one happened: "key-refused (401), permanent, 2m ago: <what the user was told>". */
+function modelErrorRow(e: ModelErrorReport | null, lastSuccessAt: number | null): [string, string][] {
+  if (!e) return [];
+  const since = lastSuccessAt !== null && lastSuccessAt > e.at ? "; replies have succeeded since" : "";
+  return [["model error", `${e.kind}${e.httpStatus ? ` (${e.httpStatus})` : ""}${e.permanent ? ", permanent" : ""}, ${formatDuration(Date.now() - e.at)} ago${since}: ${e.reply}`]];
+}
 
 /** The command. */
 export default async function statusCommand(global: GlobalOptions, opts: { json?: boolean; deep?: boolean }): Promise<void> {
   const paths = brainPaths(global);
   const gw = await gatewayStatus({ paths, timeoutMs: 1500 });
-  const checks: CheckResult[] | null = opts.deep ? runChecks({ paths, plan: gw.livePorts ?? gw.configured.ports, logFile: path.join(paths.logDir, "gateway.log") }) : null;
+  const checks: CheckResult[] | null = opts.deep ? runChecks({ paths, plan: gw.livePorts ?? gw.configured.ports, logFile: path.join(paths.logDir, "gateway.log"), gatewayProxy: gw.rpc?.status?.outboundProxy ?? null }) : null;
   if (opts.json) return printJson({ brain: gw.configured, gateway: { verdict: gw.verdict, lock: gw.lock, listeners: gw.listeners, rpc: gw.rpc, problems: gw.problems, notes: gw.notes }, ...(checks ? { checks } : {}) });
   const c = gw.configured;
   const p = c.ports;
@@ -21,6 +29,7 @@ export default async function statusCommand(global: GlobalOptions, opts: { json?
       ["ports", p ? `${p.base} (browser ${p.browserControl}, canvas ${p.canvas}, cdp ${p.cdp.first}-${p.cdp.last})` : "unknown"],
       ["bind/auth", `${c.bind?.mode ?? "?"} / ${c.auth?.mode ?? "?"}`],
       ["model", gw.rpc?.status ? gw.rpc.status.model.describe : "unknown (gateway not running)"],
+      ...modelErrorRow(gw.rpc?.status?.model.lastError ?? null, gw.rpc?.status?.model.lastSuccessAt ?? null),
       ...(gw.rpc?.status
         ? ([["pipeline", `epoch ${gw.rpc.status.pipeline.epoch}, ${gw.rpc.status.pipeline.activeRuns} run(s), ${gw.rpc.status.pipeline.pendingInbound} queued, ${gw.rpc.status.pipeline.pendingOutbox} undelivered, ${gw.rpc.status.pipeline.failedOutbox} failed`]] as const)
         : []),
