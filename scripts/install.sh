@@ -4,7 +4,7 @@
 # builds dist/. With --test-tools it also installs, with apt-get and only when missing, the Debian
 # packages the tests drive for real: chromium (console in a browser), nginx-light (reverse proxy),
 # tmux (onboard in a terminal), systemd (systemd-analyze, systemd-notify; it is not started) and
-# python3 (a unix datagram socket standing in for NOTIFY_SOCKET). Idempotent; progress on stderr.
+# python3 (a unix datagram socket standing in for NOTIFY_SOCKET) and openssl (a test certificate). Idempotent; progress on stderr.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -104,7 +104,7 @@ export class ForwardProxy {
 
   #forward(req: http.IncomingMessage, res: http.ServerResponse): void {
     const target = req.url ?? "";
-    if (!/^http:\/\//.test(target)) return void res.writeHead(400).end("a proxy request needs an absolute URI");
+    if (!target.startsWith("http://")) return void res.writeHead(400).end("a proxy request needs an absolute URI");
     const u = new URL(target);
     const { status, address } = this.#check(req, req.socket, req.method ?? "GET", target, u.hostname.replace(/^\[|\]$/g, ""));
     if (status === 407) return void res.writeHead(407, { "proxy-authenticate": 'Basic realm="test"' }).end();
