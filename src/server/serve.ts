@@ -15,6 +15,7 @@ import { listenAll } from "./listen.ts";
 import type { PreparedStart } from "./prepare.ts";
 import { reloadOnce, watchConfig } from "./reload.ts";
 import { createWsGateway } from "./ws.ts";
+import { guardServer, logSocketErrors, type SocketErrorSink } from "./sockets.ts";
 import { startBrain } from "./brain-runtime.ts";
 import type { BrainEvent } from "../brain/brain.ts";
 import { OnebrainError } from "../shared/errors.ts";
@@ -43,10 +44,12 @@ export async function serve(p: PreparedStart): Promise<GatewayHandle> {
   // Until the gateway is wired up below (synchronously), requests get 503 and upgrades are dropped.
   let onRequest: http.RequestListener = (_req, res) => void res.writeHead(503, { "retry-after": "1" }).end();
   let onUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void = (_req, socket) => socket.destroy();
+  let onSocketError: SocketErrorSink = () => {};
   const bound = await listenAll(bind, plan.base, () => {
     const s = http.createServer({ requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 5_000 }, (req, res) => onRequest(req, res));
     s.on("upgrade", (req, socket, head) => onUpgrade(req, socket, head));
     s.on("clientError", (_err, socket) => socket.destroy());
+    guardServer(s, (err, where) => onSocketError(err, where));
     return s;
   });
   const servers = bound.servers;
@@ -63,6 +66,7 @@ export async function serve(p: PreparedStart): Promise<GatewayHandle> {
       console: opts.console === undefined ? process.stderr : opts.console,
       base: { pid: process.pid, instance: instanceId.slice(0, 8) },
     });
+    onSocketError = logSocketErrors(logger);
     let trusted = proxyMatcher(config.gateway.trustedProxies);
     if (trusted.invalid.length) logger.warn({ invalid: trusted.invalid }, "ignoring gateway.trustedProxies entries that are not IPs or CIDRs");
     const limiter = new AuthFailureLimiter({ limit: config.gateway.authFailuresPerMinute });

@@ -56,6 +56,10 @@ export interface WsGateway {
 function rejectUpgrade(socket: Duplex, status: number, reason: string, headers: Record<string, string> = {}): void {
   const body = JSON.stringify({ error: { message: reason } });
   const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join("");
+  // The client may already be gone (a reset right after its request): nothing to answer. Once the
+  // answer is flushed the socket is destroyed, so a client that never closes its side holds nothing.
+  if (!socket.writable) return void socket.destroy();
+  socket.once("finish", () => socket.destroy());
   socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}\r\n${body}`);
 }
 
@@ -195,7 +199,15 @@ export function createWsGateway(ctx: GatewayContext): WsGateway {
     };
     conns.add(c);
     c.handshakeTimer = setTimeout(() => closeWith(c, closeCodes.HANDSHAKE_TIMEOUT, "handshake timeout"), cfg().handshakeTimeoutMs);
-    ws.on("message", (data, isBinary) => onMessage(c, data, isBinary));
+    ws.on("message", (data, isBinary) => {
+      // A throw here would surface from the socket's data event and end the process: it ends this client instead.
+      try {
+        onMessage(c, data, isBinary);
+      } catch (err) {
+        ctx.logger.error({ err, conn: c.id }, "a frame could not be handled; closing that client");
+        c.ws.terminate();
+      }
+    });
     ws.on("pong", () => (c.alive = true));
     ws.on("error", (err) => ctx.logger.debug({ err, conn: c.id }, "socket error"));
     ws.on("close", (code) => {

@@ -1,0 +1,81 @@
+/**
+ * Tools for the hostile-input suite: raw TCP upgrade requests (sent exactly as written, then
+ * optionally reset), a gateway's resident memory from /proc, and liveness checks.
+ */
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import net from "node:net";
+import { httpGet, type RunningGateway } from "../helpers/gateway.ts";
+import { openRaw } from "./raw-ws.ts";
+
+/** A WebSocket upgrade request for `/ws` with the given extra headers (Host defaults to the loopback address). */
+export function upgradeRequest(port: number, headers: Record<string, string> = {}): string {
+  const all: Record<string, string> = {
+    Host: `127.0.0.1:${port}`,
+    Upgrade: "websocket",
+    Connection: "Upgrade",
+    "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+    "Sec-WebSocket-Version": "13",
+    ...headers,
+  };
+  return `GET /ws HTTP/1.1\r\n${Object.entries(all).map(([k, v]) => `${k}: ${v}\r\n`).join("")}\r\n`;
+}
+
+/** Sends `request` on a fresh TCP connection and resets it (RST, SO_LINGER 0) right after writing. */
+export function sendAndReset(port: number, request: string): Promise<void> {
+  return new Promise((resolve) => {
+    const s = net.connect({ port, host: "127.0.0.1" }, () => {
+      s.write(request);
+      s.resetAndDestroy();
+      resolve();
+    });
+    s.on("error", () => resolve());
+  });
+}
+
+/** Sends `request` and resolves with everything the server answered before it closed. */
+export function sendAndRead(port: number, request: string, timeoutMs = 3000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const s = net.connect({ port, host: "127.0.0.1" }, () => s.write(request));
+    const timer = setTimeout(() => {
+      s.destroy();
+      reject(new Error(`no end of answer within ${timeoutMs} ms; got ${Buffer.concat(chunks).toString().slice(0, 300)}`));
+    }, timeoutMs);
+    s.on("data", (d: Buffer) => chunks.push(d));
+    s.on("error", () => {});
+    s.on("close", () => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(chunks).toString());
+    });
+  });
+}
+
+/** Runs `fn` `total` times, `parallel` at a time. */
+export async function repeat(total: number, parallel: number, fn: (i: number) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: parallel }, async () => {
+      while (next < total) await fn(next++);
+    }),
+  );
+}
+
+/** The resident memory of a process in bytes (VmRSS of /proc/PID/status). */
+export function rssBytes(pid: number): number {
+  const m = /^VmRSS:\s+(\d+) kB$/m.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
+  if (!m) throw new Error(`no VmRSS for pid ${pid}`);
+  return Number(m[1]) * 1024;
+}
+
+export const MiB = 1024 * 1024;
+
+/** Asserts the gateway process runs, answers HTTP and accepts a WebSocket client. */
+export async function assertAlive(gw: RunningGateway, auth?: { token: string }): Promise<void> {
+  assert.equal(gw.child.exitCode, null, `the gateway process is alive; its output ends with:\n${gw.stderr().slice(-1500)}`);
+  assert.equal((await httpGet(gw.port, "/healthz")).status, 200);
+  const c = await openRaw(gw.port);
+  const res = await c.connect(auth);
+  assert.equal(res.ok, true, JSON.stringify(res.error));
+  c.ws.close();
+}
