@@ -1,7 +1,8 @@
 /** The HTTP side: health, readiness, and an authenticated status endpoint. */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { checkCredentials } from "./auth.ts";
-import { clientInfo, type ClientInfo } from "./client.ts";
+import { clientInfo, hostAllowed, type ClientInfo } from "./client.ts";
+import { clip } from "../shared/text.ts";
 import type { GatewayContext } from "./context.ts";
 import { brainStatus } from "./status.ts";
 import { ConsoleAssets } from "./console-assets.ts";
@@ -53,12 +54,29 @@ export function checkAccess(ctx: GatewayContext, client: ClientInfo, creds: { to
     : { ok: false, status: 401, code: "AUTH_FAILED", message: `wrong ${auth.mode}` };
 }
 
+/**
+ * Why a request must be refused with 421 for its Host header, or null when it may proceed. Only
+ * without auth: then the gateway serves any local caller, and a web page whose name was rebound
+ * to 127.0.0.1 is a local caller that sends its own name as Host (DNS rebinding).
+ */
+export function misdirected(ctx: GatewayContext, host: string | undefined): string | null {
+  if (ctx.auth().mode !== "none") return null;
+  if (hostAllowed(host, [...ctx.bind.hosts, ...ctx.boundHosts], ctx.config().gateway.allowedHosts)) return null;
+  return `Host ${clip(JSON.stringify(host ?? ""))} is not a name of this gateway. Without auth it answers only its loopback names and addresses and gateway.allowedHosts: add the name there, or set gateway.auth.`;
+}
+
 /** Builds the request listener. */
 export function createHttpHandler(ctx: GatewayContext, assets = new ConsoleAssets()): (req: IncomingMessage, res: ServerResponse) => void {
   const lostUpgrades = { count: 0, loggedAt: 0 };
   return (req, res) => {
     const path = (req.url ?? "/").split("?")[0]!;
     const method = req.method ?? "GET";
+    const wrongHost = misdirected(ctx, req.headers.host);
+    if (wrongHost) {
+      ctx.logger.debug({ host: clip(req.headers.host ?? ""), path: clip(path) }, "refused a request for a foreign Host");
+      send(res, 421, { error: { code: "MISDIRECTED_REQUEST", message: wrongHost } });
+      return;
+    }
     if (method !== "GET" && method !== "HEAD") {
       send(res, 405, { error: { code: "METHOD_NOT_ALLOWED", message: `${method} is not served here` } }, { allow: "GET, HEAD" });
       return;

@@ -10,7 +10,7 @@ import { WebSocketServer, WebSocket, type RawData } from "ws";
 import { closeCodes, type WireErrorCode } from "../protocol/codes.ts";
 import { connectParamsSchema, requestFrameSchema, PROTOCOL_VERSION, type HelloOk, type ShutdownEvent } from "../protocol/frames.ts";
 import { METHODS, EVENTS } from "../protocol/methods.ts";
-import { checkAccess } from "./http.ts";
+import { checkAccess, misdirected } from "./http.ts";
 import { secretFingerprint } from "./auth.ts";
 import { clientInfo, originAllowed, type ClientInfo } from "./client.ts";
 import type { GatewayContext } from "./context.ts";
@@ -250,6 +250,8 @@ export function createWsGateway(ctx: GatewayContext): WsGateway {
         rejectUpgrade(socket, status, reason, headers);
       };
       if (draining || ctx.shuttingDown) return refuse(503, "Service Unavailable", "the gateway is shutting down");
+      const wrongHost = misdirected(ctx, req.headers.host);
+      if (wrongHost) return refuse(421, "Misdirected Request", wrongHost);
       if (!originAllowed(req.headers.origin, ctx.plan.base, ctx.config().gateway.allowedOrigins)) {
         ctx.logger.warn({ origin: req.headers.origin, client: client.address }, "refused WebSocket from a foreign origin");
         return refuse(403, "Forbidden", `origin ${JSON.stringify(req.headers.origin ?? "")} is not allowed (add it to gateway.allowedOrigins)`);

@@ -40,3 +40,8 @@ export function showValue(value: unknown): string {
     return String(value);
   }
 }
+
+/** Cuts a client-supplied string to `max` characters, saying how much was left out, so it cannot flood a log line. */
+export function clip(value: string, max = 200): string {
+  return value.length <= max ? value : `${value.slice(0, max)}…[${value.length - max} more chars]`;
+}

@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import fs from "node:fs";
+import http from "node:http";
 import net from "node:net";
 import { httpGet, type RunningGateway } from "../helpers/gateway.ts";
 import { openRaw } from "./raw-ws.ts";
@@ -51,6 +52,28 @@ export function sendAndRead(port: number, request: string, timeoutMs = 3000): Pr
   });
 }
 
+/** Sends `request` and resolves with the HTTP status of the answer's first line (then closes). */
+export function answerStatus(port: number, request: string, timeoutMs = 3000): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let got = "";
+    const s = net.connect({ port, host: "127.0.0.1" }, () => s.write(request));
+    const done = (err: Error | null, status?: number) => {
+      clearTimeout(timer);
+      s.destroy();
+      if (err) reject(err);
+      else resolve(status!);
+    };
+    const timer = setTimeout(() => done(new Error(`no status line within ${timeoutMs} ms; got ${JSON.stringify(got.slice(0, 300))}`)), timeoutMs);
+    s.on("data", (d: Buffer) => {
+      got += d.toString("latin1");
+      const m = /^HTTP\/1\.1 (\d{3}) /.exec(got);
+      if (m) done(null, Number(m[1]));
+    });
+    s.on("error", (err) => done(err));
+    s.on("close", () => done(new Error(`closed without a status line; got ${JSON.stringify(got.slice(0, 300))}`)));
+  });
+}
+
 /** Runs `fn` `total` times, `parallel` at a time. */
 export async function repeat(total: number, parallel: number, fn: (i: number) => Promise<unknown>): Promise<void> {
   let next = 0;
@@ -78,4 +101,25 @@ export async function assertAlive(gw: RunningGateway, auth?: { token: string }):
   const res = await c.connect(auth);
   assert.equal(res.ok, true, JSON.stringify(res.error));
   c.ws.close();
+}
+
+/** GET `pathname` with the given Host header (fetch cannot set one); resolves with status and body. */
+export function getWithHost(port: number, pathname: string, host: string, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: "127.0.0.1", port, path: pathname, headers: { ...headers, host }, agent: false }, (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (d: string) => (text += d));
+      res.on("end", () => {
+        let body: unknown = text;
+        try {
+          body = JSON.parse(text);
+        } catch {
+          // not JSON: keep the text
+        }
+        resolve({ status: res.statusCode ?? 0, body });
+      });
+    });
+    req.on("error", reject);
+  });
 }
