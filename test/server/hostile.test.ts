@@ -4,9 +4,11 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { httpGet } from "../helpers/gateway.ts";
+import fs from "node:fs";
+import path from "node:path";
+import { httpGet, startGateway, tmpDir } from "../helpers/gateway.ts";
 import { gatewayFor } from "./raw-ws.ts";
-import { answerStatus, assertAlive, getWithHost, repeat, sendAndRead, sendAndReset, upgradeRequest } from "./hostile.ts";
+import { answerStatus, assertAlive, blast, getWithHost, MiB, repeat, sendAndRead, sendAndReset, upgradeRequest, watchRss } from "./hostile.ts";
 
 const TOKEN = "tok-hostile-5e8a1c3f9b7d";
 
@@ -52,4 +54,28 @@ test("with auth set, a foreign Host gets the usual answers: the secret is the de
   assert.equal((await getWithHost(gw.port, "/api/status", "evil.example")).status, 401);
   assert.equal((await getWithHost(gw.port, "/api/status", "evil.example", { authorization: `Bearer ${TOKEN}` })).status, 200);
   assert.equal(await answerStatus(gw.port, upgradeRequest(gw.port, { Host: "evil.example" })), 101);
+});
+
+test("400 pipelined logs.tail of 4 MiB each on one connection hold a bounded amount of memory, released for reuse, and the excess is refused with TOO_MANY_REQUESTS", async (t) => {
+  // A 6 MiB log, so every request has a full 4 MiB to read.
+  const stateDir = path.join(tmpDir(), "state");
+  fs.mkdirSync(path.join(stateDir, "logs"), { recursive: true });
+  const line = `${JSON.stringify({ level: 30, time: 0, msg: "x".repeat(180) })}\n`;
+  fs.writeFileSync(path.join(stateDir, "logs", "gateway.log"), line.repeat(Math.ceil((6 * MiB) / line.length)));
+  const gw = await startGateway({ stateDir, config: { gateway: { auth: { token: TOKEN } } } });
+  t.after(() => gw.stop());
+  const tails = Array.from({ length: 400 }, (_, i) => JSON.stringify({ type: "req", id: `t${i}`, method: "logs.tail", params: { cursor: 0, limit: 5000, maxBytes: 4 * MiB } }));
+  const attack = () => watchRss(gw.pid, () => blast(gw.port, tails, { auth: { token: TOKEN }, expect: tails.length, timeoutMs: 60_000 }));
+
+  const first = await attack();
+  assert.equal(first.value.closeCode, null, "the client that reads its answers is not cut off");
+  assert.equal((first.value.answers.ok ?? 0) + (first.value.answers.TOO_MANY_REQUESTS ?? 0), 400, JSON.stringify(first.value.answers));
+  assert.ok(first.value.answers.ok! >= 256, "gateway.ws.maxInflight (256) requests run at once");
+  assert.ok(first.value.answers.TOO_MANY_REQUESTS! > 0, "the rest are refused at once");
+  assert.ok(first.peak - first.before < 300 * MiB, `RSS grew by ${((first.peak - first.before) / MiB).toFixed(0)} MiB (from ${(first.before / MiB).toFixed(0)} MiB)`);
+
+  const second = await attack();
+  assert.ok(second.value.answers.ok! >= 256);
+  assert.ok(second.peak < first.peak + 64 * MiB, `the second attack reuses the first one's memory: peak ${(second.peak / MiB).toFixed(0)} MiB after ${(first.peak / MiB).toFixed(0)} MiB`);
+  await assertAlive(gw, { token: TOKEN });
 });

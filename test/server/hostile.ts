@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import http from "node:http";
 import net from "node:net";
+import { WebSocket } from "ws";
 import { httpGet, type RunningGateway } from "../helpers/gateway.ts";
 import { openRaw } from "./raw-ws.ts";
 
@@ -122,4 +123,76 @@ export function getWithHost(port: number, pathname: string, host: string, header
     });
     req.on("error", reject);
   });
+}
+
+/** A frame to send: text as given, or raw bytes as a text frame (invalid UTF-8 allowed) or a binary one. */
+export type OutFrame = string | { bytes: Buffer; binary: boolean };
+
+export interface Blast {
+  /** Responses by outcome: "ok" or the error code. */
+  answers: Record<string, number>;
+  /** How the server closed the socket (null when it stayed open until the client closed it). */
+  closeCode: number | null;
+}
+
+/**
+ * Opens a WebSocket (connecting with `auth` first unless `connect` is false), sends every frame
+ * back to back without waiting, and counts the answers as they come without keeping them, until
+ * `expect` answers arrived or the server closed the socket.
+ */
+export function blast(port: number, frames: OutFrame[], o: { auth?: { token: string }; connect?: boolean; expect: number; timeoutMs?: number }): Promise<Blast> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/`, { perMessageDeflate: false, maxPayload: 64 * MiB });
+    const answers: Record<string, number> = {};
+    let count = 0;
+    let connected = o.connect === false;
+    const timer = setTimeout(() => finish(new Error(`only ${count} of ${o.expect} answers within ${o.timeoutMs ?? 20_000} ms: ${JSON.stringify(answers)}`)), o.timeoutMs ?? 20_000);
+    const finish = (err: Error | null, closeCode: number | null = null) => {
+      clearTimeout(timer);
+      ws.removeAllListeners("close");
+      ws.on("error", () => {});
+      ws.terminate();
+      if (err) reject(err);
+      else resolve({ answers, closeCode });
+    };
+    const sendAll = () => {
+      for (const f of frames) {
+        if (typeof f === "string") ws.send(f);
+        else ws.send(f.bytes, { binary: f.binary });
+      }
+    };
+    ws.on("error", () => {});
+    ws.on("open", () => {
+      if (connected) sendAll();
+      else ws.send(JSON.stringify({ type: "req", id: "connect", method: "connect", params: { minProtocol: 1, maxProtocol: 1, client: { id: "hostile", version: "0", platform: "test", mode: "test" }, ...(o.auth ? { auth: o.auth } : {}) } }));
+    });
+    ws.on("message", (data) => {
+      const text = data.toString();
+      if (!text.startsWith('{"type":"res"')) return;
+      const f = JSON.parse(text) as { id: string; ok: boolean; error?: { code: string } };
+      if (!connected) {
+        if (!f.ok) return finish(new Error(`connect refused: ${text.slice(0, 300)}`));
+        connected = true;
+        return sendAll();
+      }
+      const key = f.ok ? "ok" : f.error!.code;
+      answers[key] = (answers[key] ?? 0) + 1;
+      if (++count >= o.expect) finish(null);
+    });
+    ws.on("close", (code) => finish(null, code));
+  });
+}
+
+/** Runs `fn` while sampling the process's RSS every 20 ms; returns the RSS before, the peak and the RSS after. */
+export async function watchRss<T>(pid: number, fn: () => Promise<T>): Promise<{ value: T; before: number; peak: number; after: number }> {
+  const before = rssBytes(pid);
+  let peak = before;
+  const timer = setInterval(() => (peak = Math.max(peak, rssBytes(pid))), 20);
+  try {
+    const value = await fn();
+    const after = rssBytes(pid);
+    return { value, before, peak: Math.max(peak, after), after };
+  } finally {
+    clearInterval(timer);
+  }
 }
