@@ -5,6 +5,7 @@
 import net from "node:net";
 import type { IncomingMessage } from "node:http";
 import { parseIpOrCidr } from "../shared/net.ts";
+import { clip } from "../shared/text.ts";
 import { isLoopbackAddress } from "./bind.ts";
 
 const PROXY_HEADERS = ["x-forwarded-for", "forwarded", "x-real-ip", "x-forwarded-host"];
@@ -53,7 +54,8 @@ export function clientInfo(req: IncomingMessage, trusted: { matches(address: str
     // The right-most untrusted hop is the client; hops added by our own proxies are skipped.
     for (let i = first.length - 1; i >= 0; i--) {
       const hop = first[i]!;
-      address = hop;
+      // A hop that is no address is whatever the client wrote: kept short, for logs and limiter keys.
+      address = net.isIP(hop) ? hop : clip(hop, 64);
       if (!trusted.matches(hop)) break;
     }
   }

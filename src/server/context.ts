@@ -3,6 +3,7 @@
  * auth are read through getters because a reload swaps them while the gateway runs.
  */
 import type { Logger } from "pino";
+import type { LogThrottle } from "../logging/throttle.ts";
 import type { Config } from "../config/schema.ts";
 import type { BrainPaths } from "../paths/paths.ts";
 import type { PortPlan } from "../paths/ports.ts";
@@ -25,6 +26,8 @@ export interface GatewayContext {
   boundHosts: string[];
   readonly logFile: string | undefined;
   readonly logger: Logger;
+  /** Rate-limited lines for what any client can cause (refusals, auth failures, socket errors). */
+  readonly logThrottle: LogThrottle;
   readonly limiter: AuthFailureLimiter;
   readonly lag: LagMonitor;
   /** The store, agent, pipeline and WebChat channel. */

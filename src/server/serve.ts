@@ -15,7 +15,8 @@ import { listenAll } from "./listen.ts";
 import type { PreparedStart } from "./prepare.ts";
 import { reloadOnce, watchConfig } from "./reload.ts";
 import { createWsGateway } from "./ws.ts";
-import { guardServer, logSocketErrors, type SocketErrorSink } from "./sockets.ts";
+import { guardServer, logSocketError, type SocketErrorSink } from "./sockets.ts";
+import { LogThrottle } from "../logging/throttle.ts";
 import { startBrain } from "./brain-runtime.ts";
 import type { BrainEvent } from "../brain/brain.ts";
 import { OnebrainError } from "../shared/errors.ts";
@@ -66,7 +67,8 @@ export async function serve(p: PreparedStart): Promise<GatewayHandle> {
       console: opts.console === undefined ? process.stderr : opts.console,
       base: { pid: process.pid, instance: instanceId.slice(0, 8) },
     });
-    onSocketError = logSocketErrors(logger);
+    const logThrottle = new LogThrottle(logger);
+    onSocketError = (err, where) => logSocketError(logThrottle, err, where);
     let trusted = proxyMatcher(config.gateway.trustedProxies);
     if (trusted.invalid.length) logger.warn({ invalid: trusted.invalid }, "ignoring gateway.trustedProxies entries that are not IPs or CIDRs");
     const limiter = new AuthFailureLimiter({ limit: config.gateway.authFailuresPerMinute });
@@ -127,6 +129,7 @@ export async function serve(p: PreparedStart): Promise<GatewayHandle> {
       boundHosts: bound.hosts,
       logFile,
       logger,
+      logThrottle,
       limiter,
       lag,
       brain,
@@ -191,6 +194,7 @@ export async function serve(p: PreparedStart): Promise<GatewayHandle> {
         await closed;
         await brain.close(config.gateway.shutdownGraceMs);
         lag.stop();
+        logThrottle.flushAll();
         logger.info({ uptimeMs: Date.now() - startedAtMs }, "gateway stopped");
         await closeLogger(logger);
         lock.release();

@@ -8,7 +8,7 @@
  * (EMFILE under a connection flood), which must not end the process either.
  */
 import type http from "node:http";
-import type { Logger } from "pino";
+import type { LogThrottle } from "../logging/throttle.ts";
 
 /** Where guarded errors go. */
 export type SocketErrorSink = (err: Error, where: "socket" | "server") => void;
@@ -20,21 +20,11 @@ export function guardServer(server: http.Server, sink: SocketErrorSink): void {
 }
 
 /**
- * Logs guarded errors: a client's socket error at debug (a reset is that client's business), a
- * server error at warn. Each kind logs its first error, then at most one line a minute with the
- * count since, so a flood of resets costs almost nothing.
+ * Logs a guarded error: a client's socket error at debug (a reset is that client's business), a
+ * server error at warn; both rate limited, so a flood of resets costs a line a minute.
  */
-export function logSocketErrors(logger: Pick<Logger, "debug" | "warn">, now: () => number = Date.now): SocketErrorSink {
-  const state = { socket: { count: 0, loggedAt: -Infinity }, server: { count: 0, loggedAt: -Infinity } };
-  return (err, where) => {
-    const s = state[where];
-    s.count++;
-    if (now() - s.loggedAt < 60_000) return;
-    const e = err as NodeJS.ErrnoException;
-    const fields = { code: e.code ?? null, err: e.message, count: s.count };
-    if (where === "server") logger.warn(fields, "server error (the gateway keeps running)");
-    else logger.debug(fields, "client socket error (only that client's connection ends)");
-    s.loggedAt = now();
-    s.count = 0;
-  };
+export function logSocketError(throttle: LogThrottle, err: Error, where: "socket" | "server"): void {
+  const fields = { code: (err as NodeJS.ErrnoException).code ?? null, err: err.message };
+  if (where === "server") throttle.log("warn", fields, "server error (the gateway keeps running)", 1);
+  else throttle.log("debug", fields, "client socket error (only that client's connection ends)", 1);
 }

@@ -8,6 +8,7 @@ import type { Duplex } from "node:stream";
 import { originAllowed, type ClientInfo } from "./client.ts";
 import type { GatewayContext } from "./context.ts";
 import { misdirected } from "./http.ts";
+import { clip } from "../shared/text.ts";
 
 export interface UpgradeRefusal {
   status: number;
@@ -21,11 +22,12 @@ export interface UpgradeRefusal {
 /** Why this upgrade must be refused, or null when it may proceed. */
 export function upgradeRefusal(ctx: GatewayContext, req: IncomingMessage, client: ClientInfo, draining: boolean): UpgradeRefusal | null {
   if (draining || ctx.shuttingDown) return { status: 503, reason: "Service Unavailable", why: "the gateway is shutting down" };
-  const wrongHost = misdirected(ctx, req.headers.host);
+  const wrongHost = misdirected(ctx, req.headers.host, client);
   if (wrongHost) return { status: 421, reason: "Misdirected Request", why: wrongHost };
   if (!originAllowed(req.headers.origin, ctx.plan.base, ctx.config().gateway.allowedOrigins)) {
-    ctx.logger.warn({ origin: req.headers.origin, client: client.address }, "refused WebSocket from a foreign origin");
-    return { status: 403, reason: "Forbidden", why: `origin ${JSON.stringify(req.headers.origin ?? "")} is not allowed (add it to gateway.allowedOrigins)` };
+    const origin = clip(req.headers.origin ?? "");
+    ctx.logThrottle.log("warn", { origin, client: client.address }, "refused WebSocket from a foreign origin");
+    return { status: 403, reason: "Forbidden", why: `origin ${JSON.stringify(origin)} is not allowed (add it to gateway.allowedOrigins)` };
   }
   const wait = ctx.auth().mode === "none" ? 0 : ctx.limiter.retryAfterMs(client.address);
   if (wait > 0) {

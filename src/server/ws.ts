@@ -37,7 +37,7 @@ export function createWsGateway(ctx: GatewayContext): WsGateway {
     if (c.ws.readyState !== WebSocket.OPEN) return onWritten?.();
     if (c.ws.bufferedAmount > cfg().maxBufferedBytes) {
       onWritten?.();
-      ctx.logger.warn({ conn: c.id, client: c.client.address, buffered: c.ws.bufferedAmount }, "closing slow consumer");
+      ctx.logThrottle.log("warn", { conn: c.id, client: c.client.address, buffered: c.ws.bufferedAmount }, "closing slow consumer");
       c.ws.close(closeCodes.SLOW_CONSUMER, "slow consumer: too many unsent bytes");
       setTimeout(() => c.ws.terminate(), 1000).unref();
       return;
@@ -186,12 +186,12 @@ export function createWsGateway(ctx: GatewayContext): WsGateway {
       try {
         onMessage(c, data, isBinary);
       } catch (err) {
-        ctx.logger.error({ err, conn: c.id }, "a frame could not be handled; closing that client");
+        ctx.logThrottle.log("error", { err, conn: c.id }, "a frame could not be handled; closing that client");
         c.ws.terminate();
       }
     });
     ws.on("pong", () => (c.alive = true));
-    ws.on("error", (err) => ctx.logger.debug({ err, conn: c.id }, "socket error"));
+    ws.on("error", (err) => ctx.logThrottle.log("debug", { err, conn: c.id }, "socket error"));
     ws.on("close", (code) => {
       clearTimeout(c.handshakeTimer);
       for (const ac of subs.values()) ac.abort();
@@ -209,7 +209,7 @@ export function createWsGateway(ctx: GatewayContext): WsGateway {
       const now = Date.now();
       for (const c of conns) {
         if (!c.alive) {
-          ctx.logger.info({ conn: c.id, client: c.client.address }, "terminating client that missed a pong");
+          ctx.logThrottle.log("info", { conn: c.id, client: c.client.address }, "terminating client that missed a pong");
           c.ws.terminate();
           conns.delete(c);
           continue;

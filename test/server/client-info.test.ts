@@ -81,3 +81,9 @@ test("hostAllowed takes loopback names and addresses on any port, the listen add
   assert.equal(hostAllowed("brain.example.com.evil", [], ["brain.example.com"]), false);
   assert.equal(hostAllowed(undefined, [], []), true, "no Host: not a browser");
 });
+
+test("an X-Forwarded-For hop that is not an address is kept short: it is client text that reaches logs and the limiter", () => {
+  const info = clientInfo(req("10.1.2.3", { "x-forwarded-for": `${"z".repeat(10_000)}, 10.0.0.9` }), proxyMatcher(["10.0.0.0/8"]));
+  assert.ok(info.address.length < 100, `address of ${info.address.length} chars`);
+  assert.match(info.address, /^z{64}…\[9936 more chars\]$/);
+});

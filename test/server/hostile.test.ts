@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { httpGet, startGateway, tmpDir } from "../helpers/gateway.ts";
-import { gatewayFor } from "./raw-ws.ts";
+import { eventually, gatewayFor } from "./raw-ws.ts";
 import { answerStatus, assertAlive, blast, getWithHost, MiB, repeat, sendAndRead, sendAndReset, upgradeRequest, watchRss } from "./hostile.ts";
 
 const TOKEN = "tok-hostile-5e8a1c3f9b7d";
@@ -78,4 +78,24 @@ test("400 pipelined logs.tail of 4 MiB each on one connection hold a bounded amo
   assert.ok(second.value.answers.ok! >= 256);
   assert.ok(second.peak < first.peak + 64 * MiB, `the second attack reuses the first one's memory: peak ${(second.peak / MiB).toFixed(0)} MiB after ${(first.peak / MiB).toFixed(0)} MiB`);
   await assertAlive(gw, { token: TOKEN });
+});
+
+test("1,000 upgrades with a 15 KB Origin (a hundred times the log's size) neither rotate an earlier auth failure out of the log nor grow it by more than a few lines", async (t) => {
+  const gw = await gatewayFor(t, { gateway: { auth: { token: TOKEN } }, logging: { maxFileBytes: 64 * 1024, maxFiles: 1 } });
+  const logFile = path.join(gw.stateDir, "logs", "gateway.log");
+  const logText = () => [logFile, `${logFile}.1`].filter((f) => fs.existsSync(f)).map((f) => fs.readFileSync(f, "utf8")).join("");
+  assert.equal((await httpGet(gw.port, "/api/status", { authorization: "Bearer tok-the-attacker-guessed" })).status, 401);
+  await eventually(() => logText().includes('"msg":"auth failed"'), "the auth failure is in the log");
+  const before = logText().length;
+
+  const huge = upgradeRequest(gw.port, { Origin: `http://${"a".repeat(15_000)}.example` });
+  await repeat(1000, 20, () => sendAndReset(gw.port, huge));
+  await assertAlive(gw, { token: TOKEN });
+
+  const text = logText();
+  assert.ok(text.includes('"msg":"auth failed"'), "the earlier auth failure is still in the log");
+  assert.ok(text.length - before < 16 * 1024, `the log grew by ${text.length - before} bytes`);
+  const refusals = text.split("\n").filter((l) => l.includes("refused WebSocket from a foreign origin"));
+  assert.ok(refusals.length >= 1 && refusals.length <= 10, `${refusals.length} refusal lines`);
+  for (const line of refusals) assert.ok(line.length < 1000, `a refusal line of ${line.length} chars`);
 });
