@@ -96,7 +96,8 @@ export function createWsGateway(ctx: GatewayContext): WsGateway {
     // Probes (healthchecks every few seconds) would drown the log at info level.
     c.quiet = p.client.mode === "probe";
     c.clientId = p.client.id;
-    ctx.logger[c.quiet ? "debug" : "info"]({ conn: c.id, client: c.client.address, clientId: p.client.id, mode: p.client.mode }, "client connected");
+    // Rate limited like refusals: a script reconnecting in a loop must not rotate the log away.
+    ctx.logThrottle.log(c.quiet ? "debug" : "info", { conn: c.id, client: c.client.address, clientId: p.client.id, mode: p.client.mode }, "client connected", 100);
   }
 
   async function dispatch(c: Conn, frame: { id: string; method: string; params?: unknown }): Promise<void> {
@@ -127,7 +128,7 @@ export function createWsGateway(ctx: GatewayContext): WsGateway {
       sendFrame(c, { type: "res", id: frame.id, ok: true, payload }, written);
     } catch (err) {
       if (err instanceof RpcError) return sendError(c, frame.id, err.code, err.message, err.details ? { details: err.details } : {});
-      ctx.logger.error({ err, method: frame.method, conn: c.id }, "method failed");
+      ctx.logThrottle.log("error", { err, method: frame.method, conn: c.id }, "method failed");
       sendError(c, frame.id, "INTERNAL", `${frame.method} failed: ${(err as Error).message}`);
     } finally {
       shared();
@@ -197,7 +198,7 @@ export function createWsGateway(ctx: GatewayContext): WsGateway {
       for (const ac of subs.values()) ac.abort();
       subs.clear();
       conns.delete(c);
-      if (c.authed) ctx.logger[c.quiet ? "debug" : "info"]({ conn: c.id, code }, "client disconnected");
+      if (c.authed) ctx.logThrottle.log(c.quiet ? "debug" : "info", { conn: c.id, code }, "client disconnected", 100);
     });
     sendEvent(c, "connect.challenge", { nonce: crypto.randomBytes(16).toString("hex"), ts: Date.now() });
   }

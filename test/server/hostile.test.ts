@@ -100,6 +100,13 @@ test("1,000 upgrades with a 15 KB Origin (a hundred times the log's size) neithe
   const refusals = text.split("\n").filter((l) => l.includes("refused WebSocket from a foreign origin"));
   assert.ok(refusals.length >= 1 && refusals.length <= 10, `${refusals.length} refusal lines`);
   for (const line of refusals) assert.ok(line.length < 1000, `a refusal line of ${line.length} chars`);
+
+  // A client reconnecting in a loop is rate limited the same way.
+  await repeat(300, 10, () => blast(gw.port, [], { auth: { token: TOKEN }, expect: 0 }));
+  const connects = () => logText().split("\n").filter((l) => l.includes('"msg":"client connected"')).length;
+  await eventually(() => connects() >= 100, "100 connects are logged");
+  assert.equal(connects(), 100, "the first 100 connects of the minute are logged, then none");
+  assert.ok(logText().includes('"msg":"auth failed"'), "the earlier auth failure is still in the log");
 });
 
 // Frames an authenticated connection answers with an error and stays open for.

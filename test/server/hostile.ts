@@ -160,6 +160,7 @@ export function blast(port: number, frames: OutFrame[], o: { auth?: { token: str
         if (typeof f === "string") ws.send(f);
         else ws.send(f.bytes, { binary: f.binary });
       }
+      if (o.expect <= 0) finish(null);
     };
     ws.on("error", () => {});
     ws.on("open", () => {
