@@ -1,6 +1,7 @@
 /**
- * Tools for the hostile-input suite: raw TCP upgrade requests (sent exactly as written, then
- * optionally reset), a gateway's resident memory from /proc, and liveness checks.
+ * Tools for the hostile-input suite: raw TCP requests (sent exactly as written, then optionally
+ * reset), pipelined WebSocket frames whose answers are counted but not kept, a gateway's resident
+ * memory from /proc (sampled while an attack runs), and liveness checks.
  */
 import assert from "node:assert/strict";
 import fs from "node:fs";
