@@ -21,6 +21,8 @@ const text = () => z.string({ error: "expected a string" }).check(z.minLength(1,
 const textList = () => z.array(text(), { error: "expected a list of strings" });
 const ipOrCidr = () => text().check(z.refine((v) => parseIpOrCidr(v) !== null, { error: "expected an IP address or CIDR such as 10.0.0.0/8 or ::1" }));
 
+const hostName = () => text().check(z.refine((v) => /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+)$/.test(v), { error: "expected a host name without scheme or port, such as onebrain.example.com" }));
+
 /** An object section parsed from `{}` when missing, so the defaults inside it apply. */
 const section = <S extends z.ZodMiniType>(schema: S) => z.prefault(schema, {} as never);
 
@@ -44,6 +46,8 @@ const wsSchema = z.strictObject({
   preAuthMaxPayload: z._default(int(256, 1024 * 1024), 64 * 1024),
   /** A client whose unsent bytes pass this is closed as a slow consumer. */
   maxBufferedBytes: z._default(int(1024, 1024 * 1024 * 1024), 8 * 1024 * 1024),
+  /** Requests one connection may have in flight; more are answered at once with TOO_MANY_REQUESTS. */
+  maxInflight: z._default(int(1, 100_000), 256),
 });
 
 const gatewaySchema = z.strictObject({
@@ -55,6 +59,8 @@ const gatewaySchema = z.strictObject({
   trustedProxies: z._default(z.array(ipOrCidr(), { error: "expected a list of IP addresses or CIDRs" }), []),
   /** Extra browser origins allowed to open the WebSocket (the gateway's own loopback origins always are). */
   allowedOrigins: z._default(textList(), []),
+  /** Extra Host names a gateway without auth answers to (its loopback names and bind address always are): the names a reverse proxy forwards. */
+  allowedHosts: z._default(z.array(hostName(), { error: "expected a list of host names" }), []),
   ws: section(wsSchema),
   /** How long a stop waits for clients and work to drain before closing them. */
   shutdownGraceMs: z._default(int(0, 300_000), 5_000),

@@ -1,13 +1,17 @@
 /**
- * Makes a log record safe to write: errors become plain objects (message, code, stack kept) and
- * every value under a secret-named key is masked, at any depth. Runs before pino serializes, so
+ * Makes a log record safe to write: errors become plain objects (message, code, stack kept),
+ * every value under a secret-named key is masked, at any depth, and no string is longer than 8 KiB. Runs before pino serializes, so
  * neither the file nor the console ever sees a secret, whatever path it was logged under.
  */
 import pino from "pino";
 import { isSecretKey, maskSecret } from "../shared/redact.ts";
+import { clip } from "../shared/text.ts";
 
 // Deeper than any record we log on purpose; past it we print a marker rather than risk a leak.
 const MAX_DEPTH = 10;
+// Longer than any string we log on purpose (a stack trace included): a backstop for client text
+// that reached a log call uncut, so no single line can rotate the log away.
+const MAX_STRING = 8192;
 
 /** A copy of a log record (or bindings) with errors serialized and secrets masked. */
 export function scrubRecord(record: object): Record<string, unknown> {
@@ -16,7 +20,7 @@ export function scrubRecord(record: object): Record<string, unknown> {
 }
 
 function scrub(value: unknown, secret: boolean, depth: number, seen: WeakSet<object>): unknown {
-  if (typeof value === "string") return secret ? maskSecret(value) : value;
+  if (typeof value === "string") return secret ? maskSecret(value) : clip(value, MAX_STRING);
   if (typeof value !== "object" || value === null) return value;
   if (depth > MAX_DEPTH) return "[too deep]";
   if (seen.has(value)) return "[circular]";

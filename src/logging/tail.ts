@@ -31,8 +31,8 @@ export interface TailResult {
 
 const DEFAULT_LIMIT = 200;
 const MAX_LIMIT = 5000;
-const DEFAULT_MAX_BYTES = 256 * 1024;
-const MAX_BYTES = 4 * 1024 * 1024;
+export const DEFAULT_MAX_BYTES = 256 * 1024;
+export const MAX_BYTES = 4 * 1024 * 1024;
 const FIRST_WINDOW = 16 * 1024;
 const NL = 0x0a;
 
@@ -112,16 +112,20 @@ async function readSlice(options: TailOptions): Promise<Slice> {
     for (;;) {
       const from = Math.max(startPoint, size - window);
       const found = await completeLines(fh, from, size);
-      const enough = found.offsets.length >= limit || from === startPoint || window >= maxBytes;
+      const count = found.starts.length;
+      const enough = count >= limit || from === startPoint || window >= maxBytes;
       if (enough) {
-        const keep = Math.max(0, found.offsets.length - limit);
+        const keep = Math.max(0, count - limit);
         const next = found.end ?? startPoint;
-        const first = found.offsets[keep] ?? next;
+        const first = keep < count ? found.base + found.starts[keep]! : next;
+        // Only the returned lines become strings: a 4 MiB window of short lines is far more than `limit`.
+        const lines: string[] = [];
+        for (let i = keep; i < count; i++) lines.push(found.buf.toString("utf8", found.starts[i], found.stops[i]));
         return {
           file: options.file,
           cursor: next,
           size,
-          lines: found.lines.slice(keep),
+          lines,
           truncated: first > startPoint,
           reset,
           ino: st.ino,
@@ -135,30 +139,31 @@ async function readSlice(options: TailOptions): Promise<Slice> {
   }
 }
 
-// The complete lines in [from, end): a partial first line (from is mid-line) and a partial last
-// line (still being written) are both left out. Splitting bytes on 0x0a is UTF-8 safe.
-async function completeLines(fh: fs.FileHandle, from: number, end: number): Promise<{ lines: string[]; offsets: number[]; end: number | null }> {
+// The complete lines in [from, end), as positions in `buf` (file offset = base + position): a
+// partial first line (from is mid-line) and a partial last line (still being written) are both
+// left out. Splitting bytes on 0x0a is UTF-8 safe.
+async function completeLines(fh: fs.FileHandle, from: number, end: number): Promise<{ buf: Buffer; base: number; starts: number[]; stops: number[]; end: number | null }> {
   const lead = from > 0 ? 1 : 0; // one byte before `from` tells whether it starts a line
   const base = from - lead;
   const buf = await readAt(fh, base, end - base);
-  const lines: string[] = [];
-  const offsets: number[] = [];
+  const starts: number[] = [];
+  const stops: number[] = [];
   const aligned = lead === 0 || buf[0] === NL;
   let pos = aligned ? lead : buf.indexOf(NL, lead) + 1;
-  if (!aligned && pos === 0) return { lines, offsets, end: null }; // mid-line with no newline after: nothing complete
+  if (!aligned && pos === 0) return { buf, base, starts, stops, end: null }; // mid-line with no newline after: nothing complete
   let lineEnd: number | null = aligned ? null : base + pos;
   for (;;) {
     const nl = buf.indexOf(NL, pos);
     if (nl === -1) break;
     const stop = nl > pos && buf[nl - 1] === 0x0d ? nl - 1 : nl;
     if (stop > pos) {
-      lines.push(buf.toString("utf8", pos, stop));
-      offsets.push(base + pos);
+      starts.push(pos);
+      stops.push(stop);
     }
     pos = nl + 1;
     lineEnd = base + pos;
   }
-  return { lines, offsets, end: lineEnd };
+  return { buf, base, starts, stops, end: lineEnd };
 }
 
 async function readAt(fh: fs.FileHandle, position: number, length: number): Promise<Buffer> {

@@ -5,6 +5,7 @@
 import net from "node:net";
 import type { IncomingMessage } from "node:http";
 import { parseIpOrCidr } from "../shared/net.ts";
+import { clip } from "../shared/text.ts";
 import { isLoopbackAddress } from "./bind.ts";
 
 const PROXY_HEADERS = ["x-forwarded-for", "forwarded", "x-real-ip", "x-forwarded-host"];
@@ -53,7 +54,8 @@ export function clientInfo(req: IncomingMessage, trusted: { matches(address: str
     // The right-most untrusted hop is the client; hops added by our own proxies are skipped.
     for (let i = first.length - 1; i >= 0; i--) {
       const hop = first[i]!;
-      address = hop;
+      // A hop that is no address is whatever the client wrote: kept short, for logs and limiter keys.
+      address = net.isIP(hop) ? hop : clip(hop, 64);
       if (!trusted.matches(hop)) break;
     }
   }
@@ -84,4 +86,37 @@ export function originAllowed(origin: string | undefined, port: number, allowed:
   if (!o) return false;
   if (ownOrigins(port).includes(o)) return true;
   return allowed.some((a) => normalizeOrigin(a) === o);
+}
+
+/** A Host header's (or configured name's) hostname, lowercased, without port, brackets or trailing dot; null when malformed. */
+export function hostnameOf(host: string): string | null {
+  if (!host || /[@/?#\\\s]/.test(host)) return null;
+  try {
+    const name = new URL(`http://${host}`).hostname.replace(/\.$/, "");
+    return name.startsWith("[") ? name.slice(1, -1) : name;
+  } catch {
+    return null;
+  }
+}
+
+// Names that only ever mean this host: a web page cannot rebind them to its own server.
+function isLoopbackName(name: string): boolean {
+  if (name === "localhost" || name.endsWith(".localhost")) return true;
+  if (net.isIPv4(name)) return name.startsWith("127.");
+  // The URL parser writes IPv4-mapped loopback (::ffff:127.0.0.1) as ::ffff:7fxx:xxxx.
+  return name === "::1" || /^::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}$/.test(name);
+}
+
+/**
+ * Whether a request's Host header names this gateway: a loopback name or address, one of the
+ * addresses it listens on, or `gateway.allowedHosts`; any port. A request without Host (not a
+ * browser: a browser always sends one) passes. This is what stops DNS rebinding: a page on the
+ * attacker's name that rebinds to 127.0.0.1 still sends the attacker's name as Host.
+ */
+export function hostAllowed(host: string | undefined, own: readonly string[], allowed: readonly string[]): boolean {
+  if (host === undefined) return true;
+  const name = hostnameOf(host);
+  if (name === null) return false;
+  if (isLoopbackName(name)) return true;
+  return [...own, ...allowed].some((h) => hostnameOf(h) === name);
 }

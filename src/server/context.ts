@@ -4,6 +4,7 @@
  */
 import type { ProxyReport } from "../shared/proxy-env.ts";
 import type { Logger } from "pino";
+import type { LogThrottle } from "../logging/throttle.ts";
 import type { Config } from "../config/schema.ts";
 import type { BrainPaths } from "../paths/paths.ts";
 import type { PortPlan } from "../paths/ports.ts";
@@ -26,6 +27,8 @@ export interface GatewayContext {
   boundHosts: string[];
   readonly logFile: string | undefined;
   readonly logger: Logger;
+  /** Rate-limited lines for what any client can cause (refusals, auth failures, socket errors). */
+  readonly logThrottle: LogThrottle;
   readonly limiter: AuthFailureLimiter;
   readonly lag: LagMonitor;
   /** The store, agent, pipeline and WebChat channel. */

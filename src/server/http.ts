@@ -1,7 +1,8 @@
 /** The HTTP side: health, readiness, and the authenticated status and metrics endpoints. */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { checkCredentials } from "./auth.ts";
-import { clientInfo, type ClientInfo } from "./client.ts";
+import { clientInfo, hostAllowed, type ClientInfo } from "./client.ts";
+import { clip } from "../shared/text.ts";
 import type { GatewayContext } from "./context.ts";
 import { brainStatus } from "./status.ts";
 import { sendMetrics } from "./metrics.ts";
@@ -48,18 +49,38 @@ export function checkAccess(ctx: GatewayContext, client: ClientInfo, creds: { to
   }
   // Only a wrong secret counts toward the limit: a missing one is the normal 401-then-retry flow.
   if (verdict === "wrong") ctx.limiter.fail(client.address);
-  ctx.logger[verdict === "wrong" ? "warn" : "debug"]({ client: client.address, peer: client.peer, verdict }, verdict === "wrong" ? "auth failed" : "auth required");
+  if (verdict === "wrong") ctx.logThrottle.log("warn", { client: client.address, peer: client.peer, verdict }, "auth failed", 30);
+  else ctx.logThrottle.log("debug", { client: client.address, peer: client.peer, verdict }, "auth required");
   return verdict === "missing"
     ? { ok: false, status: 401, code: "AUTH_REQUIRED", message: `this gateway requires a ${auth.mode}` }
     : { ok: false, status: 401, code: "AUTH_FAILED", message: `wrong ${auth.mode}` };
 }
 
+/**
+ * Why a request must be refused with 421 for its Host header, or null when it may proceed. Only
+ * without auth: then the gateway serves any local caller, and a web page whose name was rebound
+ * to 127.0.0.1 is a local caller that sends its own name as Host (DNS rebinding).
+ */
+export function misdirected(ctx: GatewayContext, host: string | undefined, client: ClientInfo): string | null {
+  if (ctx.auth().mode !== "none") return null;
+  if (hostAllowed(host, [...ctx.bind.hosts, ...ctx.boundHosts], ctx.config().gateway.allowedHosts)) return null;
+  // Logged: a reverse proxy forwarding its public name is the likely cause, and the fix is one key.
+  ctx.logThrottle.log("warn", { host: clip(host ?? ""), client: client.address }, "refused a request for a Host that is not this gateway's (421; see gateway.allowedHosts)");
+  return `Host ${clip(JSON.stringify(host ?? ""))} is not a name of this gateway. Without auth it answers only its loopback names and addresses and gateway.allowedHosts: add the name there, or set gateway.auth.`;
+}
+
+const clipped = (header: string | undefined): string | null => (header === undefined ? null : clip(header));
+
 /** Builds the request listener. */
 export function createHttpHandler(ctx: GatewayContext, assets = new ConsoleAssets()): (req: IncomingMessage, res: ServerResponse) => void {
-  const lostUpgrades = { count: 0, loggedAt: 0 };
   return (req, res) => {
     const path = (req.url ?? "/").split("?")[0]!;
     const method = req.method ?? "GET";
+    const wrongHost = misdirected(ctx, req.headers.host, clientInfo(req, ctx.trustedProxies()));
+    if (wrongHost) {
+      send(res, 421, { error: { code: "MISDIRECTED_REQUEST", message: wrongHost } });
+      return;
+    }
     if (method !== "GET" && method !== "HEAD") {
       send(res, 405, { error: { code: "METHOD_NOT_ALLOWED", message: `${method} is not served here` } }, { allow: "GET, HEAD" });
       return;
@@ -69,11 +90,13 @@ export function createHttpHandler(ctx: GatewayContext, assets = new ConsoleAsset
       case "/ws":
         // A WebSocket request that arrived as plain HTTP: a proxy dropped the upgrade on the way.
         ctx.attempts.record(attemptId(req.url), { upgraded: false });
-        // Logged at most once a minute (with a count): a misconfigured proxy retries all day long.
-        if (++lostUpgrades.count === 1 || Date.now() - lostUpgrades.loggedAt > 60_000) {
-          ctx.logger.warn({ client: clientInfo(req, ctx.trustedProxies()).address, upgrade: req.headers.upgrade ?? null, connection: req.headers.connection ?? null, count: lostUpgrades.count }, "a WebSocket request arrived without its upgrade (a reverse proxy without Upgrade/Connection headers?)");
-          lostUpgrades.loggedAt = Date.now();
-        }
+        // Logged once a minute (then a count): a misconfigured proxy retries all day long.
+        ctx.logThrottle.log(
+          "warn",
+          { client: clientInfo(req, ctx.trustedProxies()).address, upgrade: clipped(req.headers.upgrade), connection: clipped(req.headers.connection) },
+          "a WebSocket request arrived without its upgrade (a reverse proxy without Upgrade/Connection headers?)",
+          1,
+        );
         send(res, 426, { error: { code: "UPGRADE_REQUIRED", message: 'This is the gateway\'s WebSocket endpoint, but the request arrived as plain HTTP: the WebSocket upgrade was lost on the way. A reverse proxy must pass it on (nginx: proxy_http_version 1.1; proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection "upgrade").' } }, { upgrade: "websocket" });
         return;
       case "/api/ws-check": {

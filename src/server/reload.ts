@@ -13,6 +13,7 @@ const HOT_PREFIXES = [
   "gateway.auth",
   "gateway.trustedProxies",
   "gateway.allowedOrigins",
+  "gateway.allowedHosts",
   "gateway.authFailuresPerMinute",
   "logging.level",
   "logging.consoleLevel",

@@ -15,6 +15,8 @@ import { listenAll } from "./listen.ts";
 import type { PreparedStart } from "./prepare.ts";
 import { reloadOnce, watchConfig } from "./reload.ts";
 import { createWsGateway } from "./ws.ts";
+import { guardServer, logSocketError, type SocketErrorSink } from "./sockets.ts";
+import { LogThrottle } from "../logging/throttle.ts";
 import { startBrain } from "./brain-runtime.ts";
 import type { BrainEvent } from "../brain/brain.ts";
 import { OnebrainError } from "../shared/errors.ts";
@@ -43,10 +45,12 @@ export async function serve(p: PreparedStart): Promise<GatewayHandle> {
   // Until the gateway is wired up below (synchronously), requests get 503 and upgrades are dropped.
   let onRequest: http.RequestListener = (_req, res) => void res.writeHead(503, { "retry-after": "1" }).end();
   let onUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void = (_req, socket) => socket.destroy();
+  let onSocketError: SocketErrorSink = () => {};
   const bound = await listenAll(bind, plan.base, () => {
     const s = http.createServer({ requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 5_000 }, (req, res) => onRequest(req, res));
     s.on("upgrade", (req, socket, head) => onUpgrade(req, socket, head));
     s.on("clientError", (_err, socket) => socket.destroy());
+    guardServer(s, (err, where) => onSocketError(err, where));
     return s;
   });
   const servers = bound.servers;
@@ -63,6 +67,8 @@ export async function serve(p: PreparedStart): Promise<GatewayHandle> {
       console: opts.console === undefined ? process.stderr : opts.console,
       base: { pid: process.pid, instance: instanceId.slice(0, 8) },
     });
+    const logThrottle = new LogThrottle(logger);
+    onSocketError = (err, where) => logSocketError(logThrottle, err, where);
     let trusted = proxyMatcher(config.gateway.trustedProxies);
     if (trusted.invalid.length) logger.warn({ invalid: trusted.invalid }, "ignoring gateway.trustedProxies entries that are not IPs or CIDRs");
     const limiter = new AuthFailureLimiter({ limit: config.gateway.authFailuresPerMinute });
@@ -123,6 +129,7 @@ export async function serve(p: PreparedStart): Promise<GatewayHandle> {
       boundHosts: bound.hosts,
       logFile,
       logger,
+      logThrottle,
       limiter,
       lag,
       brain,
@@ -187,6 +194,7 @@ export async function serve(p: PreparedStart): Promise<GatewayHandle> {
         await closed;
         await brain.close(config.gateway.shutdownGraceMs);
         lag.stop();
+        logThrottle.flushAll();
         logger.info({ uptimeMs: Date.now() - startedAtMs }, "gateway stopped");
         closeLogger(logger);
         lock.release();

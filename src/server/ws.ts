@@ -4,81 +4,49 @@
  * revocation of clients whose secret was rotated away.
  */
 import crypto from "node:crypto";
-import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, WebSocket, type RawData } from "ws";
 import { closeCodes, type WireErrorCode } from "../protocol/codes.ts";
-import { connectParamsSchema, requestFrameSchema, PROTOCOL_VERSION, type HelloOk, type ShutdownEvent } from "../protocol/frames.ts";
+import { connectParamsSchema, requestFrameSchema, PROTOCOL_VERSION, type HelloOk } from "../protocol/frames.ts";
 import { METHODS, EVENTS } from "../protocol/methods.ts";
 import { frameText } from "../protocol/raw-data.ts";
 import { checkAccess } from "./http.ts";
 import { secretFingerprint } from "./auth.ts";
-import { clientInfo, originAllowed, type ClientInfo } from "./client.ts";
+import { clientInfo, type ClientInfo } from "./client.ts";
 import type { GatewayContext } from "./context.ts";
-import { handlers, isMethod, parseParams, type CallerInfo } from "./rpc.ts";
+import { handlers, isMethod, parseParams } from "./rpc.ts";
 import { RpcError } from "./rpc-error.ts";
 import { TurnBatcher } from "./ws-batch.ts";
 import { attemptId } from "./ws-attempts.ts";
 import { metrics } from "../metrics/instruments.ts";
+import { rejectUpgrade, upgradeRefusal } from "./ws-upgrade.ts";
+import { ByteBudget, CONNECTION_BUDGET, PROCESS_BUDGET, preparedBytes } from "./ws-limits.ts";
+import type { Conn, WsGateway } from "./ws-conn.ts";
 
-interface Conn {
-  id: string;
-  ws: WebSocket;
-  client: ClientInfo;
-  authed: boolean;
-  /** Fingerprint of the secret this client proved; a rotation that changes it revokes the client. */
-  secretFp: string | null;
-  alive: boolean;
-  seq: number;
-  inflight: number;
-  /** Log connects and disconnects at debug (probes). */
-  quiet: boolean;
-  /** The `client.id` given in connect (the sender of WebChat messages). */
-  clientId: string;
-  handshakeTimer: NodeJS.Timeout | undefined;
-  /** The upgraded TCP socket (corked for a turn by the batcher). */
-  socket: Duplex;
-  /** Named subscriptions (e.g. `logs`), aborted when the socket closes. */
-  subs: Map<string, AbortController>;
-  /** What RPC handlers get to know about and do with this connection. */
-  caller: CallerInfo;
-}
-
-export interface WsGateway {
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
-  count(): number;
-  /** Sends an event to every connected (authenticated) client. */
-  broadcast(event: string, payload: unknown): void;
-  /** Closes authenticated clients whose secret is no longer the one in force. */
-  revokeRotated(): number;
-  /** Sends `shutdown` to every client, waits for in-flight requests up to `graceMs`, then closes all. */
-  shutdown(event: ShutdownEvent, graceMs: number): Promise<void>;
-}
-
-function rejectUpgrade(socket: Duplex, status: number, reason: string, headers: Record<string, string> = {}): void {
-  const body = JSON.stringify({ error: { message: reason } });
-  const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join("");
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}\r\n${body}`);
-}
+export type { WsGateway } from "./ws-conn.ts";
 
 /** Creates the WebSocket side of the gateway. */
 export function createWsGateway(ctx: GatewayContext): WsGateway {
   const cfg = () => ctx.config().gateway.ws;
   const wss = new WebSocketServer({ noServer: true, maxPayload: cfg().maxPayload, perMessageDeflate: false, clientTracking: false });
   const conns = new Set<Conn>();
+  const prepared = new ByteBudget(PROCESS_BUDGET);
   let draining = false;
 
   const batcher = new TurnBatcher();
-  const sendFrame = (c: Conn, frame: object): void => {
-    if (c.ws.readyState !== WebSocket.OPEN) return;
+  /** Sends a frame; `onWritten` runs once it left for the socket, or at once when it is not sent. */
+  const sendFrame = (c: Conn, frame: object, onWritten?: () => void): void => {
+    if (c.ws.readyState !== WebSocket.OPEN) return onWritten?.();
     if (c.ws.bufferedAmount > cfg().maxBufferedBytes) {
-      ctx.logger.warn({ conn: c.id, client: c.client.address, buffered: c.ws.bufferedAmount }, "closing slow consumer");
+      onWritten?.();
+      ctx.logThrottle.log("warn", { conn: c.id, client: c.client.address, buffered: c.ws.bufferedAmount }, "closing slow consumer");
       c.ws.close(closeCodes.SLOW_CONSUMER, "slow consumer: too many unsent bytes");
       setTimeout(() => c.ws.terminate(), 1000).unref();
       return;
     }
     batcher.hold(c.socket);
-    c.ws.send(JSON.stringify(frame));
+    if (onWritten) c.ws.send(JSON.stringify(frame), () => onWritten());
+    else c.ws.send(JSON.stringify(frame));
   };
   const sendEvent = (c: Conn, event: string, payload: unknown): void => sendFrame(c, { type: "event", event, payload, seq: c.seq++ });
   const sendError = (c: Conn, id: string, code: WireErrorCode, message: string, extra: { retryable?: boolean; retryAfterMs?: number; details?: unknown } = {}): void =>
@@ -130,7 +98,8 @@ export function createWsGateway(ctx: GatewayContext): WsGateway {
     // Probes (healthchecks every few seconds) would drown the log at info level.
     c.quiet = p.client.mode === "probe";
     c.clientId = p.client.id;
-    ctx.logger[c.quiet ? "debug" : "info"]({ conn: c.id, client: c.client.address, clientId: p.client.id, mode: p.client.mode }, "client connected");
+    // Rate limited like refusals: a script reconnecting in a loop must not rotate the log away.
+    ctx.logThrottle.log(c.quiet ? "debug" : "info", { conn: c.id, client: c.client.address, clientId: p.client.id, mode: p.client.mode }, "client connected", 100);
   }
 
   async function dispatch(c: Conn, frame: { id: string; method: string; params?: unknown }): Promise<void> {
@@ -139,15 +108,33 @@ export function createWsGateway(ctx: GatewayContext): WsGateway {
     if (!isMethod(frame.method)) return sendError(c, frame.id, "UNKNOWN_METHOD", `unknown method ${JSON.stringify(frame.method)}`, { details: { methods: METHODS } });
     const params = parseParams(frame.method, frame.params);
     if (!params.ok) return sendError(c, frame.id, "INVALID_REQUEST", params.message);
+    const max = cfg().maxInflight;
+    if (c.inflight >= max) return sendError(c, frame.id, "TOO_MANY_REQUESTS", `${max} requests are in flight on this connection (gateway.ws.maxInflight); send more as answers arrive`, { retryable: true });
     c.inflight++;
+    const bytes = preparedBytes(frame.method, params.value);
+    let mine = () => {};
+    let shared = () => {};
     try {
+      if (bytes > 0) {
+        mine = await c.budget.acquire(bytes);
+        shared = await prepared.acquire(bytes);
+        // Closed while it waited its turn: nobody is left to read the answer.
+        if (c.ws.readyState !== WebSocket.OPEN) return;
+      }
       const payload = await handlers[frame.method](params.value, ctx, c.caller);
-      sendFrame(c, { type: "res", id: frame.id, ok: true, payload });
+      shared();
+      // The connection's bytes stay taken until the answer is written out: a client that reads
+      // slowly slows down only its own requests, and holds at most its own budget unsent.
+      const written = mine;
+      mine = () => {};
+      sendFrame(c, { type: "res", id: frame.id, ok: true, payload }, written);
     } catch (err) {
       if (err instanceof RpcError) return sendError(c, frame.id, err.code, err.message, err.details ? { details: err.details } : {});
-      ctx.logger.error({ err, method: frame.method, conn: c.id }, "method failed");
+      ctx.logThrottle.log("error", { err, method: frame.method, conn: c.id }, "method failed");
       sendError(c, frame.id, "INTERNAL", `${frame.method} failed: ${(err as Error).message}`);
     } finally {
+      shared();
+      mine();
       c.inflight--;
     }
   }
@@ -176,7 +163,7 @@ export function createWsGateway(ctx: GatewayContext): WsGateway {
 
   function onConnection(ws: WebSocket, client: ClientInfo, socket: Duplex): void {
     const subs = new Map<string, AbortController>();
-    const c: Conn = { id: crypto.randomUUID(), ws, client, authed: false, secretFp: null, alive: true, seq: 0, inflight: 0, quiet: false, clientId: "", handshakeTimer: undefined, socket, subs, caller: undefined! };
+    const c: Conn = { id: crypto.randomUUID(), ws, client, authed: false, secretFp: null, alive: true, seq: 0, inflight: 0, budget: new ByteBudget(CONNECTION_BUDGET), quiet: false, clientId: "", handshakeTimer: undefined, socket, subs, caller: undefined! };
     c.caller = {
       connId: c.id,
       get clientId() {
@@ -198,15 +185,23 @@ export function createWsGateway(ctx: GatewayContext): WsGateway {
     conns.add(c);
     metrics.wsConnections.inc();
     c.handshakeTimer = setTimeout(() => closeWith(c, closeCodes.HANDSHAKE_TIMEOUT, "handshake timeout"), cfg().handshakeTimeoutMs);
-    ws.on("message", (data, isBinary) => onMessage(c, data, isBinary));
+    ws.on("message", (data, isBinary) => {
+      // A throw here would surface from the socket's data event and end the process: it ends this client instead.
+      try {
+        onMessage(c, data, isBinary);
+      } catch (err) {
+        ctx.logThrottle.log("error", { err, conn: c.id }, "a frame could not be handled; closing that client");
+        c.ws.terminate();
+      }
+    });
     ws.on("pong", () => (c.alive = true));
-    ws.on("error", (err) => ctx.logger.debug({ err, conn: c.id }, "socket error"));
+    ws.on("error", (err) => ctx.logThrottle.log("debug", { err, conn: c.id }, "socket error"));
     ws.on("close", (code) => {
       clearTimeout(c.handshakeTimer);
       for (const ac of subs.values()) ac.abort();
       subs.clear();
       conns.delete(c);
-      if (c.authed) ctx.logger[c.quiet ? "debug" : "info"]({ conn: c.id, code }, "client disconnected");
+      if (c.authed) ctx.logThrottle.log(c.quiet ? "debug" : "info", { conn: c.id, code }, "client disconnected", 100);
     });
     sendEvent(c, "connect.challenge", { nonce: crypto.randomBytes(16).toString("hex"), ts: Date.now() });
   }
@@ -218,7 +213,7 @@ export function createWsGateway(ctx: GatewayContext): WsGateway {
       const now = Date.now();
       for (const c of conns) {
         if (!c.alive) {
-          ctx.logger.info({ conn: c.id, client: c.client.address }, "terminating client that missed a pong");
+          ctx.logThrottle.log("info", { conn: c.id, client: c.client.address }, "terminating client that missed a pong");
           c.ws.terminate();
           conns.delete(c);
           continue;
@@ -236,18 +231,12 @@ export function createWsGateway(ctx: GatewayContext): WsGateway {
     handleUpgrade(req, socket, head) {
       const client = clientInfo(req, ctx.trustedProxies());
       const attempt = attemptId(req.url);
-      const refuse = (status: number, reason: string, why: string, headers: Record<string, string> = {}) => {
-        ctx.attempts.record(attempt, { upgraded: true, refused: { status, reason: why } });
-        metrics.wsRefused.inc({ status: String(status) });
-        rejectUpgrade(socket, status, reason, headers);
-      };
-      if (draining || ctx.shuttingDown) return refuse(503, "Service Unavailable", "the gateway is shutting down");
-      if (!originAllowed(req.headers.origin, ctx.plan.base, ctx.config().gateway.allowedOrigins)) {
-        ctx.logger.warn({ origin: req.headers.origin, client: client.address }, "refused WebSocket from a foreign origin");
-        return refuse(403, "Forbidden", `origin ${JSON.stringify(req.headers.origin ?? "")} is not allowed (add it to gateway.allowedOrigins)`);
+      const refusal = upgradeRefusal(ctx, req, client, draining);
+      if (refusal) {
+        ctx.attempts.record(attempt, { upgraded: true, refused: { status: refusal.status, reason: refusal.why } });
+        metrics.wsRefused.inc({ status: String(refusal.status) });
+        return rejectUpgrade(socket, refusal);
       }
-      const wait = ctx.auth().mode === "none" ? 0 : ctx.limiter.retryAfterMs(client.address);
-      if (wait > 0) return refuse(429, "Too Many Requests", `too many failed auth attempts from ${client.address}; retry in ${Math.ceil(wait / 1000)} s`, { "Retry-After": String(Math.ceil(wait / 1000)) });
       ctx.attempts.record(attempt, { upgraded: true });
       wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, client, socket));
     },

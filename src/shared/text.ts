@@ -52,3 +52,8 @@ export function hasControlChars(s: string): boolean {
   for (let i = 0; i < s.length; i++) if (isControlCode(s.charCodeAt(i))) return true;
   return false;
 }
+
+/** Cuts a client-supplied string to `max` characters, saying how much was left out, so it cannot flood a log line. */
+export function clip(value: string, max = 200): string {
+  return value.length <= max ? value : `${value.slice(0, max)}…[${value.length - max} more chars]`;
+}

@@ -115,3 +115,15 @@ test("--deep holds the socket idle: a proxy read timeout shorter than the heartb
     await gw.stop();
   }
 });
+
+test("--url at a proxy whose Host a gateway without auth refuses (421) says to add the name to gateway.allowedHosts", bounded, async () => {
+  const s = await plainServer(421);
+  try {
+    const c = check((await doctorCli(["--url", s.url], await stoppedBrainEnv())).report, "proxy");
+    assert.equal(c.status, "fail");
+    assert.match(c.finding, /was answered with HTTP 421 instead of 101/);
+    assert.match(c.fix!, /gateway\.allowedHosts/);
+  } finally {
+    await s.close();
+  }
+});

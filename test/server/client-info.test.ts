@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { IncomingMessage } from "node:http";
-import { clientInfo, originAllowed, proxyMatcher } from "../../src/server/client.ts";
+import { clientInfo, hostAllowed, originAllowed, proxyMatcher } from "../../src/server/client.ts";
 
 function req(peer: string, headers: Record<string, string> = {}): IncomingMessage {
   return { socket: { remoteAddress: peer }, headers } as unknown as IncomingMessage;
@@ -67,4 +67,23 @@ test("originAllowed takes the gateway's own loopback origins and the configured 
   assert.equal(originAllowed("https://app.example", 18789, ["https://app.example/"]), true);
   assert.equal(originAllowed("http://app.example", 18789, ["https://app.example"]), false);
   assert.equal(originAllowed("not a url", 18789, ["not a url"]), false);
+});
+
+test("hostAllowed takes loopback names and addresses on any port, the listen addresses and allowedHosts; a rebound name never", () => {
+  for (const h of ["localhost", "localhost:18789", "LocalHost.", "app.localhost:3000", "127.0.0.1", "127.8.9.10:1", "[::1]:18789", "[::ffff:127.0.0.1]", "127.1"]) {
+    assert.equal(hostAllowed(h, [], []), true, h);
+  }
+  for (const h of ["evil.example", "127.0.0.1.nip.io", "localhost.evil.example", "[::ffff:10.0.0.1]", "10.0.0.5", "", "user@localhost", "localhost/x", "a b"]) {
+    assert.equal(hostAllowed(h, [], []), false, JSON.stringify(h));
+  }
+  assert.equal(hostAllowed("10.0.0.5:18789", ["10.0.0.5"], []), true, "a listen address");
+  assert.equal(hostAllowed("Brain.Example.com:443", [], ["brain.example.com"]), true, "allowedHosts, case and port ignored");
+  assert.equal(hostAllowed("brain.example.com.evil", [], ["brain.example.com"]), false);
+  assert.equal(hostAllowed(undefined, [], []), true, "no Host: not a browser");
+});
+
+test("an X-Forwarded-For hop that is not an address is kept short: it is client text that reaches logs and the limiter", () => {
+  const info = clientInfo(req("10.1.2.3", { "x-forwarded-for": `${"z".repeat(10_000)}, 10.0.0.9` }), proxyMatcher(["10.0.0.0/8"]));
+  assert.ok(info.address.length < 100, `address of ${info.address.length} chars`);
+  assert.match(info.address, /^z{64}…\[9936 more chars\]$/);
 });

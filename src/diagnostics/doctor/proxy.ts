@@ -58,6 +58,8 @@ async function askWsCheck(t: ProxyTarget, attempt: string, timeoutMs: number): P
 }
 
 const NGINX = "nginx: `proxy_http_version 1.1; proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection $connection_upgrade;` (docs/reverse-proxy.md)";
+// A gateway without auth answers 421 to a Host that is not its own: a proxy forwarding its public name.
+const MISDIRECTED = "the gateway has no auth, so it answers only its own host names: add the name the proxy forwards as Host to gateway.allowedHosts, or set gateway.auth (docs/reverse-proxy.md)";
 
 /** The finding for a handshake that failed. */
 async function explainFailure(ctx: DoctorContext, t: ProxyTarget, attempt: string, err: OnebrainError, withheld: boolean): Promise<Finding> {
@@ -77,11 +79,11 @@ async function explainFailure(ctx: DoctorContext, t: ProxyTarget, attempt: strin
       return { id: "proxy", status: "fail", finding: `the proxy dropped the WebSocket upgrade: GET ${new URL(t.wsUrl).pathname} reached the gateway as plain HTTP, HTTP ${s}${confirm}`, fix: `pass the upgrade on; ${NGINX}`, details: fullDetails };
     }
     if (check?.refused) {
-      const why = check.refused.status === 403 ? "add the console's origin to gateway.allowedOrigins" : check.refused.status === 429 ? "wait: too many failed auth attempts from the proxy's address (set gateway.trustedProxies)" : "the gateway is shutting down: start it again";
+      const why = check.refused.status === 403 ? "add the console's origin to gateway.allowedOrigins" : check.refused.status === 421 ? MISDIRECTED : check.refused.status === 429 ? "wait: too many failed auth attempts from the proxy's address (set gateway.trustedProxies)" : "the gateway is shutting down: start it again";
       return { id: "proxy", status: "fail", finding: `the gateway refused the upgrade through the proxy with HTTP ${check.refused.status}: ${check.refused.reason}`, fix: why, details: fullDetails };
     }
     const reached = check === null ? "; /api/ws-check does not answer through it either" : check.seen ? "" : "; the attempt never reached the gateway";
-    const fix = s >= 502 && s <= 504 ? "start the gateway, or point proxy_pass at its address and port" : s === 404 ? "proxy the whole host (`location /`) to the gateway, /ws included" : `make the proxy pass GET /ws with its upgrade to the gateway; ${NGINX}`;
+    const fix = s === 421 ? MISDIRECTED : s >= 502 && s <= 504 ? "start the gateway, or point proxy_pass at its address and port" : s === 404 ? "proxy the whole host (`location /`) to the gateway, /ws included" : `make the proxy pass GET /ws with its upgrade to the gateway; ${NGINX}`;
     return { id: "proxy", status: "fail", finding: `the upgrade to ${t.wsUrl} was answered with HTTP ${s} instead of 101${reached}`, fix, details: fullDetails };
   }
   if (d.closeCode !== undefined) return { id: "proxy", status: "fail", finding: `the upgrade worked but the connection closed during the protocol handshake (code ${d.closeCode})`, fix: "look at the proxy's error log and `onebrain logs`", details };
