@@ -82,6 +82,15 @@ export default async function run(global: GlobalOptions, opts: { port?: string; 
     stopAndExit(pending.reason, pending.code);
   } else void notify.ready({ health: () => gw.ctx.processReadiness(), maxLagMs: () => gw.ctx.config().gateway.maxEventLoopLagMs }, `listening on port ${gw.port} (${gw.hosts.join(", ")})`);
 
+  // After the start, off its path: a port plan shared with another running brain is a start-up
+  // warning (its CDP range may take our ports, or ours its), not a refusal.
+  // Loaded lazily: the /proc scan and doctor's plan reading are not on the start-up path.
+  void import("../../diagnostics/other-brains.ts")
+    .then(({ portPlanClashes }) => {
+      for (const w of portPlanClashes(gw.ctx.plan, gw.ctx.paths.stateDir)) logger.warn(w);
+    })
+    .catch((err: unknown) => logger.debug({ err }, "could not check other brains' port plans"));
+
   process.on("SIGHUP", () => {
     logger.info("SIGHUP: reloading config");
     gw.reload();
