@@ -52,6 +52,7 @@ export default async function run(global: GlobalOptions, opts: { port?: string; 
       handle?.ctx.logger.warn({ signal }, "second signal: exiting without waiting for the drain");
       process.exit(130);
     }
+    notify.stopping(`draining: received ${signal}`);
     stopAndExit(`received ${signal}`, null);
   };
   // A bug anywhere ends in a logged, coded exit after a bounded stop, never in a process that
