@@ -44,7 +44,8 @@ export function otherBrains(stateDir: string, procFs: ProcFs = defaultProcFs): O
   if (!brains.length) return { brains, line: null };
   const named = brains.slice(0, 2).map(describeBrain).join(", ");
   const more = brains.length > 2 ? ` and ${brains.length - 2} more` : "";
-  return { brains, line: `${brains.length} other brain(s) run on this host: ${named}${more}; see \`onebrain doctor\`` };
+  const count = brains.length === 1 ? "1 other brain runs" : `${brains.length} other brains run`;
+  return { brains, line: `${count} on this host: ${named}${more}; see \`onebrain doctor\`` };
 }
 
 /** The lowest and highest port of a plan. */

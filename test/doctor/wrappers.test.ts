@@ -4,6 +4,7 @@
  * say in one line that other brains run here; a start whose port plan overlaps a running brain's
  * warns, naming the clash and the spacing that is enough.
  */
+import { spawn } from "node:child_process";
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
@@ -35,13 +36,12 @@ const CHAINS: Array<{ name: string; needs: string[]; root?: boolean; argv: (gate
 
 /** Spawns `argv` (a wrapper chain ending in `onebrain gateway`) and waits until the gateway listens. */
 async function wrapped(argv: string[], stateDir: string): Promise<Proc> {
-  const { spawn } = await import("node:child_process");
   const child = spawn(argv[0]!, argv.slice(1), { env: brainEnv(stateDir), stdio: ["ignore", "pipe", "pipe"] });
   track({ child });
   let out = "";
   child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
   child.stderr!.on("data", (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((r) => child.once("close", (code, signal) => r({ code, signal, stdout: out, stderr: "" })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((r) => child.once("close", (code, signal) => r({ code, signal, stdout: out, stderr: out })));
   const deadline = Date.now() + 20_000;
   while (!out.includes("gateway listening")) {
     if (child.exitCode !== null || Date.now() > deadline) throw new Error(`${argv.slice(0, 3).join(" ")}: no gateway listening:\n${out}`);
@@ -109,7 +109,7 @@ test("gateway status and status --deep say in one line that another brain runs h
       "the wrapped brain counts once, as its gateway",
     );
     assert.ok(!other.brains.some((x) => x.stateDir === b.stateDir), "this brain is not another brain");
-    assert.match(other.line, /other brain\(s\) run on this host: .*see `onebrain doctor`/);
+    assert.match(other.line, /^\d+ other brains? runs? on this host: .*see `onebrain doctor`$/);
 
     const text = await runCli(["gateway", "status"], b.env);
     const lines = text.stdout.split("\n").filter((l) => l.includes("other brain"));
@@ -119,7 +119,7 @@ test("gateway status and status --deep say in one line that another brain runs h
     const deep = await runCli(["status", "--deep", "--json"], b.env);
     assert.ok((JSON.parse(deep.stdout).gateway.otherBrains.brains as Array<{ pid: number }>).some((x) => x.pid === aPid), deep.stdout);
     const deepText = await runCli(["status", "--deep"], b.env);
-    assert.equal(deepText.stdout.split("\n").filter((l) => /other brain\(s\) run on this host: .*onebrain doctor/.test(l)).length, 1, deepText.stdout);
+    assert.equal(deepText.stdout.split("\n").filter((l) => /other brains? runs? on this host: .*onebrain doctor/.test(l)).length, 1, deepText.stdout);
   } finally {
     await Promise.all([stopWrapped(a, aDir), b.stop()]);
   }
