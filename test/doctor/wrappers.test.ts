@@ -116,7 +116,7 @@ test("gateway status and status --deep say in one line that another brain runs h
     const text = await runCli(["gateway", "status"], b.env);
     const lines = text.stdout.split("\n").filter((l) => l.includes("other brain"));
     assert.equal(lines.length, 1, text.stdout);
-    assert.match(lines[0]!, /run on this host: .*see `onebrain doctor`/);
+    assert.match(lines[0]!, /^\d+ other brains? runs? on this host: .*see `onebrain doctor`$/);
 
     const deep = await runCli(["status", "--deep", "--json"], b.env);
     assert.ok((JSON.parse(deep.stdout).gateway.otherBrains.brains as Array<{ pid: number }>).some((x) => x.pid === aPid), deep.stdout);
