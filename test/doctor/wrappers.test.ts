@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
 import { inspectLock } from "../../src/lock/inspect.ts";
-import { binNodeFlags, brainEnv, cliPath, runCli, spawnCli, startGateway, tmpDir, writeConfig, type Proc } from "../helpers/gateway.ts";
+import { binNodeFlags, brainEnv, cliPath, freePort, runCli, spawnCli, startGateway, tmpDir, writeConfig, type Proc } from "../helpers/gateway.ts";
 import { bounded, reapAll, track } from "../gateway/support.ts";
 import { check, doctorCli, quietPort } from "./support.ts";
 
@@ -72,7 +72,7 @@ for (const chain of CHAINS) {
   const skip = missing.length ? `${missing.join(", ")} not installed on this host` : chain.root && me !== 0 ? "needs root" : false;
   test(`a gateway started under ${chain.name} is one brain in doctor --json: the process holding the lock, not its wrappers`, { ...bounded, skip }, async () => {
     const stateDir = path.join(tmpDir(), "state");
-    const port = await quietPort();
+    const port = await freePort();
     writeConfig(stateDir, { gateway: { port } });
     const gw = await wrapped(chain.argv([...node, "gateway"]), stateDir);
     try {
@@ -96,10 +96,10 @@ for (const chain of CHAINS) {
 
 test("gateway status and status --deep say in one line that another brain runs here, counting a wrapped one once, and point to doctor", { ...bounded, skip: which("runuser") && me === 0 ? false : "runuser needs root and must be installed" }, async () => {
   const aDir = path.join(tmpDir(), "state");
-  const aPort = await quietPort();
+  const aPort = await freePort();
   writeConfig(aDir, { gateway: { port: aPort } });
   const a = await wrapped(["runuser", "-u", user, "--", ...node, "gateway"], aDir);
-  const bPort = await quietPort();
+  const bPort = await freePort();
   const b = track(await startGateway({ port: bPort, config: { gateway: { port: bPort } } }));
   try {
     const aPid = holder(aDir);
@@ -141,8 +141,10 @@ test("a gateway whose port plan overlaps a running brain's warns at start-up, on
     assert.match(warning, new RegExp(`gateway ${port + 20} \\(its CDP\\)`));
     assert.match(warning, new RegExp(`CDP ${port + 31}-${port + 110} \\(its CDP\\)`));
     assert.match(warning, /at least 111 apart/);
-    const log = fs.readFileSync(path.join(bDir, "logs", "gateway.log"), "utf8");
-    assert.ok(log.split("\n").some((l) => l.includes('"level":40') && l.includes(`overlaps onebrain ${a.stateDir}`)), log);
+    // The same line goes to the log file; the gateway writes stderr first, so give the file a moment.
+    const logged = () => fs.readFileSync(path.join(bDir, "logs", "gateway.log"), "utf8").split("\n").some((l) => l.includes('"level":40') && l.includes(`overlaps onebrain ${a.stateDir}`));
+    for (let i = 0; i < 100 && !logged(); i++) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(logged(), fs.readFileSync(path.join(bDir, "logs", "gateway.log"), "utf8"));
   } finally {
     await Promise.all([a.stop(), (b.kill("SIGTERM"), b.exited)]);
   }
