@@ -51,3 +51,10 @@ export function channelCursor(store: StoreHandle, channel: string, account: stri
   const row = store.prepare("SELECT cursor FROM channel_cursors WHERE channel = ? AND account = ?").get(channel, account) as { cursor: string } | undefined;
   return row?.cursor ?? null;
 }
+
+/** The session key a stored inbound message was routed to; throws if there is no such message. */
+export function inboundSessionKey(store: StoreHandle, channel: string, account: string, messageId: string): string {
+  const row = store.prepare("SELECT session_key FROM inbound WHERE channel = ? AND account = ? AND message_id = ?").get(channel, account, messageId) as { session_key: string } | undefined;
+  if (!row) throw new Error(`no inbound message ${messageId} on ${channel}:${account}`);
+  return row.session_key;
+}

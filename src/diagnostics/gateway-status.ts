@@ -15,6 +15,7 @@ import { OnebrainError, toOnebrainError } from "../shared/errors.ts";
 import { resolveAuth } from "../server/auth.ts";
 import { planBind } from "../server/bind.ts";
 import { probeGateway, type ProbeResult } from "./probe.ts";
+import { otherBrains, type OtherBrains } from "./other-brains.ts";
 
 export interface ListenerReport {
   address: string;
@@ -49,6 +50,8 @@ export interface GatewayStatusReport {
   problems: string[];
   /** Facts worth knowing that are not problems (a leftover record, a port given on the command line). */
   notes: string[];
+  /** Other brains running on this host (from a light /proc scan); `doctor` checks them. */
+  otherBrains: OtherBrains;
 }
 
 export interface StatusOptions {
@@ -167,6 +170,7 @@ export async function gatewayStatus(opts: StatusOptions): Promise<GatewayStatusR
     verdict,
     problems,
     notes,
+    otherBrains: otherBrains(paths.stateDir),
   };
 }
 

@@ -1,6 +1,9 @@
 /** The methods and events of protocol v1, with their parameter schemas. */
 import * as z from "zod/mini";
 
+/** The largest `chat.send` text, in UTF-8 bytes (docs/protocol.md). */
+export const CHAT_TEXT_MAX_BYTES = 64 * 1024;
+
 export const methodParams = {
   health: z.optional(z.object({})),
   status: z.optional(z.object({})),
@@ -14,7 +17,8 @@ export const methodParams = {
   ),
   "logs.unfollow": z.optional(z.object({})),
   "chat.send": z.object({
-    text: z.string().check(z.minLength(1), z.maxLength(64 * 1024)),
+    // Bytes, not UTF-16 units: 64 KiB of "€" is 21,845 characters.
+    text: z.string().check(z.minLength(1), z.refine((s) => Buffer.byteLength(s, "utf8") <= CHAT_TEXT_MAX_BYTES, `expected at most ${CHAT_TEXT_MAX_BYTES} bytes of UTF-8`)),
     idempotencyKey: z.string().check(z.minLength(1), z.maxLength(128)),
     sessionKey: z.optional(z.string().check(z.minLength(1), z.maxLength(512))),
   }),

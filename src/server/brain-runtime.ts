@@ -16,7 +16,7 @@ import { createChannelAccess } from "../channels/pairing.ts";
 import { WebChatChannel, WEBCHAT } from "../channels/webchat.ts";
 import type { Config } from "../config/schema.ts";
 import type { BrainPaths, Env } from "../paths/paths.ts";
-import { sessionKey } from "../sessions/keys.ts";
+import { isRoutableSessionKey, sessionKey } from "../sessions/keys.ts";
 import { openStore, type Store } from "../store/db.ts";
 import { countChannelState } from "../metrics/instruments.ts";
 
@@ -58,7 +58,7 @@ export async function startBrain(o: { paths: BrainPaths; config: () => Readonly<
     const agent = createAgent({ config: o.config, workspace, env: o.env as NodeJS.ProcessEnv });
     // A guest (let in, not the owner) never shares the owner's session unless session.pairedDmScope says "main".
     const route = (channel: string, account: string, m: InboundMessage): string =>
-      channel === WEBCHAT && m.peer.startsWith("agent:") ? m.peer : sessionKey({ agentId: AGENT_ID, channel, account, kind: m.kind, peer: m.peer }, m.guest ? o.config().session.pairedDmScope : o.config().session.dmScope);
+      channel === WEBCHAT && isRoutableSessionKey(m.peer, AGENT_ID) ? m.peer : sessionKey({ agentId: AGENT_ID, channel, account, kind: m.kind, peer: m.peer }, m.guest ? o.config().session.pairedDmScope : o.config().session.dmScope);
     const brain = new Brain({
       store,
       epoch,

@@ -12,6 +12,7 @@ import { portPlan, type PortPlan } from "../paths/ports.ts";
 import { onebrainVersion } from "../shared/version.ts";
 import { assertSafeBind, resolveAuth, type AuthSettings } from "./auth.ts";
 import { planBind, type BindPlan } from "./bind.ts";
+import type { StopStep } from "./stop.ts";
 
 export interface StartOptions {
   paths: BrainPaths;
@@ -25,6 +26,8 @@ export interface StartOptions {
   onFatal?: (err: Error) => void;
   /** Overrides logging.consoleStyle (e.g. `gateway run --json`). */
   consoleStyle?: "pretty" | "compact" | "json" | undefined;
+  /** Rewrites the stop sequence's steps; tests insert a throwing or hanging step with it. */
+  stopSteps?: (steps: readonly StopStep[]) => StopStep[];
 }
 
 export interface PreparedStart {

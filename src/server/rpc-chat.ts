@@ -1,5 +1,10 @@
 /** RPC methods of the WebChat channel and sessions: chat.send/history/abort, sessions.list/reset. */
+import { inboundSessionKey } from "../brain/inbox.ts";
+import { WEBCHAT } from "../channels/webchat.ts";
+import { isRoutableSessionKey, sessionKeyForms } from "../sessions/keys.ts";
 import { listSessions, resetSessionKey, transcript } from "../sessions/store.ts";
+import { AGENT_ID } from "./brain-runtime.ts";
+import { RpcError } from "./rpc-error.ts";
 import type { EventName } from "../protocol/methods.ts";
 import type { GatewayContext } from "./context.ts";
 
@@ -22,8 +27,12 @@ export const chatHandlers: Record<"chat.send" | "chat.history" | "chat.abort" | 
   async "chat.send"(params, ctx, caller) {
     const p = params as { text: string; idempotencyKey: string; sessionKey?: string };
     const rt = ctx.brain;
-    const sessionKey = p.sessionKey ?? rt.webchatSessionKey(caller.clientId);
-    const r = await rt.webchat.send({ text: p.text, idempotencyKey: p.idempotencyKey, sessionKey, sender: caller.clientId });
+    if (p.sessionKey !== undefined && !isRoutableSessionKey(p.sessionKey, AGENT_ID)) {
+      throw new RpcError("INVALID_REQUEST", `Cannot route session key ${JSON.stringify(p.sessionKey)}: expected ${sessionKeyForms(AGENT_ID)} (or no sessionKey for your default session)`, { sessionKey: p.sessionKey });
+    }
+    const r = await rt.webchat.send({ text: p.text, idempotencyKey: p.idempotencyKey, sessionKey: p.sessionKey ?? rt.webchatSessionKey(caller.clientId), sender: caller.clientId });
+    // The session the message is stored under, read back: a duplicate's is the original's.
+    const sessionKey = inboundSessionKey(rt.store, WEBCHAT, rt.webchat.account, p.idempotencyKey);
     return { status: r.accepted ? "accepted" : "duplicate", sessionKey, idempotencyKey: p.idempotencyKey };
   },
   /** A page of a session key's transcript (all its sessions), oldest first. */

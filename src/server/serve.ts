@@ -20,13 +20,14 @@ import { LogThrottle } from "../logging/throttle.ts";
 import { startBrain } from "./brain-runtime.ts";
 import type { BrainEvent } from "../brain/brain.ts";
 import { OnebrainError } from "../shared/errors.ts";
+import { runStop, type StopOutcome, type StopStep } from "./stop.ts";
 
 export interface GatewayHandle {
   readonly ctx: GatewayContext;
   readonly port: number;
   readonly hosts: string[];
-  /** Stops accepting, tells clients, drains up to the grace period, releases the lock. Idempotent. */
-  stop(reason?: string, restartExpectedMs?: number): Promise<void>;
+  /** Stops accepting, tells clients, drains, releases the lock: within the grace period, never rejecting. Idempotent. */
+  stop(reason?: string, restartExpectedMs?: number): Promise<StopOutcome>;
   /** Re-reads the config file now (as SIGHUP does). */
   reload(): void;
 }
@@ -180,24 +181,54 @@ export async function serve(p: PreparedStart): Promise<GatewayHandle> {
 
     logger.info({ port: plan.base, hosts: bound.hosts, stateDir: opts.paths.stateDir, profile: opts.paths.profile ?? "default", auth: auth.mode, ms: Date.now() - startedAtMs }, "gateway listening");
 
-    let stopping: Promise<void> | undefined;
-    const stop = (reason = "stop requested", restartExpectedMs?: number): Promise<void> => {
+    // Each step is guarded and the whole stop is bounded by the grace period (src/server/stop.ts):
+    // a state dir removed under us, or a step that hangs, still ends in an exit with a code.
+    let serversClosed: Promise<unknown> | undefined;
+    const steps: StopStep[] = [
+      {
+        name: "mark the gateway stopping",
+        run: () => {
+          ctx.shuttingDown = true;
+          logger.info({ reason: shutdownEvent.reason }, "gateway stopping");
+          unwatch();
+        },
+      },
+      { name: "mark owner record stopping", run: () => lock.updateOwner({ phase: "stopping" }) },
+      {
+        name: "stop accepting connections",
+        run: () => {
+          serversClosed = Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+          for (const s of servers) s.closeIdleConnections();
+        },
+      },
+      { name: "drain WebSocket clients", run: (b) => wsRef.shutdown(shutdownEvent, b.drainMs()) },
+      {
+        name: "close HTTP connections",
+        run: async () => {
+          for (const s of servers) s.closeAllConnections();
+          await serversClosed;
+        },
+      },
+      { name: "stop the brain", run: (b) => brain.close(b.drainMs()) },
+      { name: "stop the lag monitor", run: () => lag.stop() },
+      { name: "write the suppressed-warning summaries", run: () => logThrottle.flushAll() },
+      { name: "release the brain lock", run: () => lock.release(), final: true },
+    ];
+    let shutdownEvent: { reason: string; restartExpectedMs?: number } = { reason: "stop requested" };
+    let stopping: Promise<StopOutcome> | undefined;
+    const stop = (reason = "stop requested", restartExpectedMs?: number): Promise<StopOutcome> => {
       stopping ??= (async () => {
-        ctx.shuttingDown = true;
-        lock.updateOwner({ phase: "stopping" });
-        logger.info({ reason }, "gateway stopping");
-        unwatch();
-        const closed = Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
-        for (const s of servers) s.closeIdleConnections();
-        await wsRef.shutdown({ reason, ...(restartExpectedMs !== undefined ? { restartExpectedMs } : {}) }, config.gateway.shutdownGraceMs);
-        for (const s of servers) s.closeAllConnections();
-        await closed;
-        await brain.close(config.gateway.shutdownGraceMs);
-        lag.stop();
-        logThrottle.flushAll();
-        logger.info({ uptimeMs: Date.now() - startedAtMs }, "gateway stopped");
-        closeLogger(logger);
-        lock.release();
+        shutdownEvent = { reason, ...(restartExpectedMs !== undefined ? { restartExpectedMs } : {}) };
+        const outcome = await runStop(opts.stopSteps ? opts.stopSteps(steps) : steps, logger, { graceMs: config.gateway.shutdownGraceMs });
+        const { exitCode: _code, ...facts } = outcome;
+        try {
+          if (outcome.ok) logger.info({ uptimeMs: Date.now() - startedAtMs, ms: outcome.ms }, "gateway stopped");
+          else logger.warn({ uptimeMs: Date.now() - startedAtMs, ...facts }, "gateway stopped, but not cleanly (see the failed steps above)");
+          closeLogger(logger);
+        } catch {
+          // The log is the last thing; a broken one must not keep the stop from ending.
+        }
+        return outcome;
       })();
       return stopping;
     };

@@ -41,11 +41,32 @@ export function sessionKey(address: SessionAddress, dmScope: DmScope): string {
 
 /** The parts of a key built by sessionKey (for display and filtering); null for a foreign string. */
 export function parseSessionKey(key: string): { agentId: string; scope: "main" } | { agentId: string; scope: "dm" | "group"; channel: string; account: string; peer: string } | null {
-  const p = key.split(":").map(decodeURIComponent);
+  let p: string[];
+  try {
+    p = key.split(":").map(decodeURIComponent);
+  } catch {
+    return null; // a malformed %-escape: not a key sessionKey built
+  }
   if (p[0] !== "agent" || !p[1]) return null;
   if (p.length === 3 && p[2] === "main") return { agentId: p[1], scope: "main" };
   if (p.length === 6 && (p[4] === "dm" || p[4] === "group")) return { agentId: p[1], scope: p[4], channel: p[2]!, account: p[3]!, peer: p[5]! };
   return null;
+}
+
+/** The key forms a client may name (chat.send), for refusals. */
+export function sessionKeyForms(agentId: string): string {
+  return `agent:${agentId}:main (the shared session), agent:${agentId}:<channel>:<account>:dm:<peer> or :group:<group> (a channel's session), or agent:${agentId}:<name> (a session of your own)`;
+}
+
+/**
+ * True when a client may route a message to `key`: a key in this agent's namespace
+ * (`agent:<agentId>:...`, as sessionKey builds them, or a name of the client's own after the
+ * prefix), with no whitespace or control characters. Anything else would silently land in some
+ * other session than the one the client named.
+ */
+export function isRoutableSessionKey(key: string, agentId: string): boolean {
+  const prefix = `agent:${part(agentId)}:`;
+  return key.startsWith(prefix) && key.length > prefix.length && !/[\s\p{Cc}]/u.test(key);
 }
 
 /** True when the text is a reset command typed in a chat (`/new`, `/reset`, optionally with @botname). */

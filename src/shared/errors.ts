@@ -47,6 +47,8 @@ export const errorCatalog = {
   MIGRATE_FAILED: { exitCode: 55, httpStatus: 500, summary: "`migrate` could not finish; the message says what was changed (the database import is one transaction) and names the backup made first." },
   MIGRATE_SOURCE_INVALID: { exitCode: 56, httpStatus: 400, summary: "`migrate --from DIR`: DIR is missing, is this brain itself, or holds no brain (no brain.db, no onebrain.json)." },
   ONBOARD_ABORTED: { exitCode: 57, httpStatus: 400, summary: "`onboard` was cancelled (Ctrl-C or end of input); the steps already done are kept." },
+  STOP_INCOMPLETE: { exitCode: 60, httpStatus: 500, summary: "The gateway stopped, but a stop step failed or hung past gateway.shutdownGraceMs (the log names it); the port and lock were freed at exit." },
+  UNHANDLED_REJECTION: { exitCode: 61, httpStatus: 500, summary: "A promise rejected with no handler (a bug: please report it with the log); the gateway stopped rather than run half-working." },
   PROTOCOL_ERROR: { exitCode: 8, httpStatus: 400, summary: "A peer broke the wire protocol (bad frame, unsupported version)." },
 } as const satisfies Record<string, ErrorSpec>;
 

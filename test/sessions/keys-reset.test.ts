@@ -47,3 +47,7 @@ test("an idle session expires after idleMinutes without activity", () => {
   assert.equal(expiry(0, 29 * 60_000, policy), null);
   assert.equal(expiry(0, 30 * 60_000, policy), "idle");
 });
+
+test("a string with a malformed %-escape is not a session key (null, not a URIError)", () => {
+  assert.equal(parseSessionKey("agent:main:%E0:default:dm:x"), null);
+});

@@ -1,10 +1,14 @@
 /** `onebrain gateway [run]`: the gateway in the foreground, with signals wired to a clean stop. */
 import { loadConfig } from "../../config/load.ts";
-import { hasCode, OnebrainError } from "../../shared/errors.ts";
+import { errorCatalog, hasCode, OnebrainError } from "../../shared/errors.ts";
+import { stopDeadline } from "../../server/stop.ts";
 import { startGateway, type GatewayHandle } from "../../server/gateway.ts";
 import { Notifier } from "../../service/notify.ts";
 import { brainPaths, type GlobalOptions } from "../brain.ts";
 import { forceClear } from "./force.ts";
+
+/** Time beyond the stop's own deadline for telling systemd and exiting. */
+const EXIT_SLACK_MS = 500;
 
 /** Runs until SIGTERM/SIGINT; a second signal exits at once. */
 export default async function run(global: GlobalOptions, opts: { port?: string; force?: boolean; yes?: boolean; json?: boolean }): Promise<void> {
@@ -12,32 +16,57 @@ export default async function run(global: GlobalOptions, opts: { port?: string; 
   const loaded = loadConfig(paths.configPath);
   // sd_notify when systemd started us (NOTIFY_SOCKET set); a no-op otherwise.
   const notify = new Notifier({ log: (level, msg, details) => handle?.ctx.logger[level](details ?? {}, msg) });
+  let handle: GatewayHandle | undefined;
+  let pending: { reason: string; code: number | null } | undefined;
+  let exiting = false;
+  /**
+   * The one way out once running: stop within the grace period, then exit with `code` (a fatal
+   * error's own) or the stop's (0, or STOP_INCOMPLETE). A timer backs the stop up: whatever hangs,
+   * the process exits, so it never stays half-stopped holding its port and lock.
+   */
+  const stopAndExit = (reason: string, code: number | null) => {
+    if (exiting) return;
+    exiting = true;
+    notify.stopping(reason);
+    const h = handle;
+    if (!h) return void (pending = { reason, code }); // still starting: stopped as soon as it is up
+    const graceMs = h.ctx.config().gateway.shutdownGraceMs;
+    setTimeout(() => {
+      h.ctx.logger.error({ graceMs }, "the stop did not finish by its deadline: exiting now");
+      process.exit(code ?? errorCatalog.STOP_INCOMPLETE.exitCode);
+    }, stopDeadline(0, { graceMs }) + EXIT_SLACK_MS);
+    void h.stop(reason).then((outcome) => notify.flush(EXIT_SLACK_MS / 2).then(() => process.exit(code ?? outcome.exitCode)));
+  };
   // Fenced (another process took the brain: exit 10) or the store failed (exit 29).
   const onFatal = (err: Error) => {
     handle?.ctx.logger.fatal({ err }, "stopping: this process can no longer act for the brain");
-    const code = err instanceof OnebrainError ? err.exitCode : 1;
-    notify.stopping(`stopping: ${err.message}`);
-    void handle?.stop(err.message).finally(() => notify.flush(1000).finally(() => process.exit(code)));
+    stopAndExit(`stopping: ${err.message}`, err instanceof OnebrainError ? err.exitCode : 1);
   };
   const start = () => startGateway({ paths, loaded, portFlag: opts.port, consoleStyle: opts.json ? "json" : undefined, onFatal });
   // Signal handlers go in before the start: "gateway listening" is logged a moment before start()
   // returns, and a SIGTERM in that window would otherwise kill the process with no clean stop.
-  let handle: GatewayHandle | undefined;
-  let pending: NodeJS.Signals | undefined;
   let signals = 0;
-  const stopOn = (h: GatewayHandle, signal: NodeJS.Signals) => {
-    notify.stopping(`draining: received ${signal}`);
-    void h.stop(`received ${signal}`).then(() => notify.flush(1000)).then(() => process.exit(0));
-  };
   const onSignal = (signal: NodeJS.Signals) => {
     signals++;
     if (signals > 1) {
       handle?.ctx.logger.warn({ signal }, "second signal: exiting without waiting for the drain");
       process.exit(130);
     }
-    if (handle) stopOn(handle, signal);
-    else pending = signal; // still starting: stopped as soon as it is up
+    notify.stopping(`draining: received ${signal}`);
+    stopAndExit(`received ${signal}`, null);
   };
+  // A bug anywhere ends in a logged, coded exit after a bounded stop, never in a process that
+  // half works (a failed stop once left a gateway holding its port 617 s after SIGTERM).
+  const onBug = (what: string, code: number) => (err: unknown) => {
+    const details = { err: err instanceof Error ? err : { message: String(err) } };
+    if (handle) handle.ctx.logger.fatal(details, `${what} (a bug): stopping the gateway`);
+    else process.stderr.write(`onebrain: ${what} (a bug): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    if (exiting) return; // already stopping: the stop's deadline still ends the process
+    if (!handle) process.exit(code);
+    stopAndExit(what, code);
+  };
+  process.on("uncaughtException", onBug("uncaught exception", errorCatalog.INTERNAL.exitCode));
+  process.on("unhandledRejection", onBug("unhandled promise rejection", errorCatalog.UNHANDLED_REJECTION.exitCode));
   process.on("SIGTERM", onSignal);
   process.on("SIGINT", onSignal);
   try {
@@ -49,22 +78,25 @@ export default async function run(global: GlobalOptions, opts: { port?: string; 
   }
   const gw = handle;
   const { logger } = gw.ctx;
-  if (pending) stopOn(gw, pending);
-  else void notify.ready({ health: () => gw.ctx.processReadiness(), maxLagMs: () => gw.ctx.config().gateway.maxEventLoopLagMs }, `listening on port ${gw.port} (${gw.hosts.join(", ")})`);
+  if (pending) {
+    exiting = false;
+    stopAndExit(pending.reason, pending.code);
+  } else void notify.ready({ health: () => gw.ctx.processReadiness(), maxLagMs: () => gw.ctx.config().gateway.maxEventLoopLagMs }, `listening on port ${gw.port} (${gw.hosts.join(", ")})`);
+
+  // After the start, off its path: a port plan shared with another running brain is a start-up
+  // warning (its CDP range may take our ports, or ours its), not a refusal.
+  // Loaded lazily: the /proc scan and doctor's plan reading are not on the start-up path.
+  void import("../../diagnostics/other-brains.ts")
+    .then(({ portPlanClashes }) => {
+      for (const w of portPlanClashes(gw.ctx.plan, gw.ctx.paths.stateDir)) logger.warn(w);
+    })
+    .catch((err: unknown) => logger.debug({ err }, "could not check other brains' port plans"));
 
   process.on("SIGHUP", () => {
     logger.info("SIGHUP: reloading config");
     gw.reload();
   });
-  process.on("uncaughtException", (err, origin) => {
-    logger.fatal({ err, origin }, "uncaught exception: stopping the gateway");
-    notify.stopping("stopping: uncaught exception");
-    void gw.stop("uncaught exception").finally(() => process.exit(1));
-  });
-  process.on("unhandledRejection", (reason) => {
-    logger.error({ err: reason instanceof Error ? reason : { message: String(reason) } }, "unhandled promise rejection (a bug; the gateway keeps running)");
-  });
   await new Promise<never>(() => {
-    // Runs until a signal handler exits the process.
+    // Runs until stopAndExit (a signal, a fatal error, a bug) exits the process.
   });
 }

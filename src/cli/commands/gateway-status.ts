@@ -38,6 +38,7 @@ export function renderGatewayStatus(r: GatewayStatusReport): string[] {
   }
   if (r.problems.length) lines.push("problems", ...r.problems.map((x) => `  - ${x}`));
   if (r.notes.length) lines.push("notes", ...r.notes.map((x) => `  - ${x}`));
+  if (r.otherBrains.line) lines.push(r.otherBrains.line);
   if (r.verdict === "stopped") lines.push("next: start it with `onebrain gateway`");
   return lines;
 }

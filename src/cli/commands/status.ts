@@ -18,7 +18,7 @@ export default async function statusCommand(global: GlobalOptions, opts: { json?
   const paths = brainPaths(global);
   const gw = await gatewayStatus({ paths, timeoutMs: 1500 });
   const checks: CheckResult[] | null = opts.deep ? runChecks({ paths, plan: gw.livePorts ?? gw.configured.ports, logFile: path.join(paths.logDir, "gateway.log"), gatewayProxy: gw.rpc?.status?.outboundProxy ?? null }) : null;
-  if (opts.json) return printJson({ brain: gw.configured, gateway: { verdict: gw.verdict, lock: gw.lock, listeners: gw.listeners, rpc: gw.rpc, problems: gw.problems, notes: gw.notes }, ...(checks ? { checks } : {}) });
+  if (opts.json) return printJson({ brain: gw.configured, gateway: { verdict: gw.verdict, lock: gw.lock, listeners: gw.listeners, rpc: gw.rpc, problems: gw.problems, notes: gw.notes, otherBrains: gw.otherBrains }, ...(checks ? { checks } : {}) });
   const c = gw.configured;
   const p = c.ports;
   const lines = [
@@ -38,6 +38,7 @@ export default async function statusCommand(global: GlobalOptions, opts: { json?
   ];
   if (gw.problems.length) lines.push(...gw.problems.map((x) => `  ! ${x}`));
   if (gw.notes.length) lines.push(...gw.notes.map((x) => `  · ${x}`));
+  if (gw.otherBrains.line) lines.push(`  · ${gw.otherBrains.line}`);
   if (checks) lines.push("checks", ...checks.map((k) => `  ${k.status === "ok" ? "ok  " : k.status.toUpperCase().padEnd(4)} ${k.id.padEnd(11)} ${k.finding}${k.fix && k.status !== "ok" ? `  (fix: ${k.fix})` : ""}`));
   printLines(lines);
   if (checks?.some((k) => k.status === "fail")) process.exitCode = 3;

@@ -11,7 +11,8 @@ import type { StateDirInfo } from "./state-dirs.ts";
 import { ago, type DoctorCheck, type DoctorContext } from "./types.ts";
 
 const RANGE: Record<string, string> = { gateway: "gateway", browserControl: "browser control", canvas: "canvas", cdp: "cdp" };
-const KIND_LABEL = { onebrain: "onebrain", openclaw: "OpenClaw", clawdbot: "Clawdbot", moltbot: "Moltbot" } as const;
+/** How each kind of brain is named in findings. */
+export const KIND_LABEL = { onebrain: "onebrain", openclaw: "OpenClaw", clawdbot: "Clawdbot", moltbot: "Moltbot" } as const;
 
 interface Party {
   label: string;

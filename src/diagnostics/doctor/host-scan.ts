@@ -118,10 +118,37 @@ function parentPid(pid: number, procFs: ProcFs): number | null {
   }
 }
 
+/**
+ * The pids among `pids` that are an ancestor of another of them: wrappers that fork and wait
+ * (`runuser`, `sudo`, `su`, `sh -c`, an npm script) carry the gateway's command line too, but the
+ * gateway is their descendant. (`setpriv`, `nohup` and `env` exec, so they leave no parent.)
+ */
+function ancestorsAmong(pids: ReadonlySet<number>, procFs: ProcFs): Set<number> {
+  const out = new Set<number>();
+  for (const pid of pids) {
+    let p = parentPid(pid, procFs);
+    for (let depth = 0; p !== null && p > 1 && depth < 8; depth++) {
+      if (pids.has(p)) out.add(p);
+      p = parentPid(p, procFs);
+    }
+  }
+  return out;
+}
+
 const ONEBRAIN_ENV = ["HOME", "ONEBRAIN_STATE_DIR", "ONEBRAIN_CONFIG_PATH", "ONEBRAIN_PROFILE"];
 
+export interface ScanOptions {
+  /**
+   * Read open files only of processes whose command line is a gateway's: a few milliseconds
+   * instead of every process's fds, for `gateway status` and the start-up check. Listeners of
+   * other processes then have no pid, `hiddenPids` counts only those candidates, and a gateway
+   * started under a command line that does not say so is not found.
+   */
+  brainsOnly?: boolean;
+}
+
 /** Scans /proc once. */
-export function scanHost(procFs: ProcFs = defaultProcFs): HostScan {
+export function scanHost(procFs: ProcFs = defaultProcFs, opts: ScanOptions = {}): HostScan {
   const t0 = performance.now();
   const socketOwner = new Map<number, number>();
   const lockFile = new Map<number, string>();
@@ -134,6 +161,7 @@ export function scanHost(procFs: ProcFs = defaultProcFs): HostScan {
     } catch {
       continue; // gone while we looked
     }
+    if (opts.brainsOnly && !isOnebrainGatewayArgv(argvOf.get(pid)!) && !clawGatewayKind(argvOf.get(pid)!)) continue;
     let fds: string[];
     try {
       fds = fs.readdirSync(`${dir}/fd`);
@@ -182,12 +210,20 @@ export function scanHost(procFs: ProcFs = defaultProcFs): HostScan {
     }
   };
 
-  const brains: RunningBrain[] = [];
-  for (const [pid, argv] of argvOf) {
+  const isOnebrain = (pid: number, argv: readonly string[]) => {
     const cmd = onebrainCommand(argv);
     const lock = lockFile.get(pid);
     // A process holding a brain.lock is a gateway unless its command line says otherwise (restore).
-    if (!(isOnebrainGatewayArgv(argv) || (lock && (cmd === null || cmd.startsWith("gateway"))))) continue;
+    return isOnebrainGatewayArgv(argv) || (lock !== undefined && (cmd === null || cmd.startsWith("gateway")));
+  };
+  const onebrainPids = new Set([...argvOf].filter(([pid, argv]) => isOnebrain(pid, argv)).map(([pid]) => pid));
+  // Only the process that holds the lock or listens is the brain, not a wrapper above it.
+  const onebrainWrappers = ancestorsAmong(onebrainPids, procFs);
+  const brains: RunningBrain[] = [];
+  for (const pid of onebrainPids) {
+    const argv = argvOf.get(pid)!;
+    const lock = lockFile.get(pid);
+    if (onebrainWrappers.has(pid) && lock === undefined && portsOf(pid).length === 0) continue;
     const env = readEnviron(pid, ONEBRAIN_ENV, procFs);
     let stateDir = lock ? path.dirname(lock) : null;
     let configPath: string | null = null;
@@ -226,11 +262,7 @@ export function scanHost(procFs: ProcFs = defaultProcFs): HostScan {
     if (kind && pid !== process.pid && !brains.some((b) => b.pid === pid)) claws.set(pid, kind);
   }
   // A wrapper (`sh -c "openclaw gateway"`, an npm script) matches too: keep the process that listens.
-  const parents = new Map([...claws.keys()].map((pid) => [pid, parentPid(pid, procFs)]));
-  for (const [pid] of claws) {
-    const wraps = [...parents].some(([child, parent]) => parent === pid && child !== pid);
-    if (wraps && portsOf(pid).length === 0) claws.delete(pid);
-  }
+  for (const pid of ancestorsAmong(new Set(claws.keys()), procFs)) if (portsOf(pid).length === 0) claws.delete(pid);
   for (const [pid, kind] of claws) {
     const K = kind.toUpperCase();
     const env = readEnviron(pid, ["HOME", `${K}_STATE_DIR`, `${K}_CONFIG_PATH`], procFs);
