@@ -24,3 +24,17 @@ export function redactDeep(value: unknown, depth = 0): unknown {
   }
   return out;
 }
+
+/** Names a value's shape without its content, for errors about secrets: `an array of 2 items`. */
+export function describeHidden(value: unknown): string {
+  if (value === undefined) return "nothing";
+  if (value === null) return "null";
+  if (typeof value === "boolean") return String(value);
+  if (typeof value === "string") return `a string of ${value.length} character${value.length === 1 ? "" : "s"}`;
+  if (Array.isArray(value)) return `a list of ${value.length} item${value.length === 1 ? "" : "s"}`;
+  if (typeof value === "object") {
+    const n = Object.keys(value).length;
+    return `an object with ${n} key${n === 1 ? "" : "s"}`;
+  }
+  return `a ${typeof value}`;
+}
