@@ -39,6 +39,8 @@ export interface GatewayStatusReport {
     auth: { mode: string; token: string | null; tokenSource: string | null; passwordSource: string | null } | null;
   };
   lock: LockState;
+  /** Set while the running gateway's config file is missing, unreadable or invalid (it runs on the last good config). */
+  configProblem: NonNullable<LockState["owner"]>["configProblem"] | null;
   /** The port plan of the gateway that holds the lock (it may run on another --port); null when none runs. */
   livePorts: PortPlan | null;
   listeners: ListenerReport[];
@@ -112,6 +114,9 @@ export async function gatewayStatus(opts: StatusOptions): Promise<GatewayStatusR
   const port = opts.portFlag !== undefined && ports ? ports.base : (owner?.port ?? ports?.base ?? null);
   const livePorts =
     owner && config ? portPlan({ flag: owner.port, env, browserControlPort: config.browser.controlPort, canvasPort: config.canvasHost.port }) : null;
+  // The running gateway keeps its last good config when the file went bad; say so first.
+  const configProblem = owner?.configProblem ?? null;
+  if (configProblem) problems.push(`${configProblem.summary} (${configProblem.code}); fix or restore ${paths.configPath}`);
   if (owner && ports && owner.port !== ports.base) notes.push(`the running gateway listens on port ${owner.port}, but this CLI resolves port ${ports.base} (it was started with another --port, env or config)`);
 
   const listeners: ListenerReport[] = port === null ? [] : findListeners([port]).map((l) => {
@@ -161,6 +166,7 @@ export async function gatewayStatus(opts: StatusOptions): Promise<GatewayStatusR
       auth: auth ? { mode: auth.mode, token: maskSecret(auth.token), tokenSource: auth.tokenSource, passwordSource: auth.passwordSource } : null,
     },
     lock,
+    configProblem,
     livePorts,
     listeners,
     rpc,

@@ -27,6 +27,8 @@ export interface OwnerRecord {
   /** A random id per start, so a client can tell that the gateway was replaced. */
   instanceId: string;
   phase: "starting" | "running" | "stopping";
+  /** Set while the config file is missing, unreadable or invalid and the last good config runs. */
+  configProblem?: { kind: string; code: string; since: string; message: string; summary: string } | null;
 }
 
 const SECRET_FLAGS = new Set(["--token", "--password"]);

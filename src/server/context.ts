@@ -13,6 +13,7 @@ import type { OwnerRecord } from "../lock/owner.ts";
 import type { BrainRuntime, ChannelStatus } from "./brain-runtime.ts";
 import type { LagMonitor, ReadinessReport } from "./health.ts";
 import type { WsAttempts } from "./ws-attempts.ts";
+import type { ConfigProblem } from "./reload.ts";
 
 export interface GatewayContext {
   readonly version: string;
@@ -32,6 +33,8 @@ export interface GatewayContext {
   /** What became of recent WebSocket attempts (for `/api/ws-check`). */
   readonly attempts: WsAttempts;
   config(): Readonly<Config>;
+  /** Why the running config is not the file's (missing, unreadable, invalid since T), or null. */
+  configProblem(): ConfigProblem | null;
   auth(): AuthSettings;
   trustedProxies(): { matches(address: string): boolean };
   readiness(): ReadinessReport;
@@ -50,6 +53,8 @@ export interface BrainStatus {
   home: string;
   stateDir: string;
   configPath: string;
+  /** Set while the config file is missing, unreadable or invalid: the last good config runs. */
+  configProblem: ConfigProblem | null;
   profile: string | null;
   startedAt: string;
   uptimeMs: number;

@@ -13,7 +13,7 @@ import { WsAttempts } from "./ws-attempts.ts";
 import { createHttpHandler } from "./http.ts";
 import { listenAll } from "./listen.ts";
 import type { PreparedStart } from "./prepare.ts";
-import { reloadOnce, watchConfig } from "./reload.ts";
+import { reloadOnce, watchConfig, type ConfigProblem } from "./reload.ts";
 import { createWsGateway } from "./ws.ts";
 import { startBrain } from "./brain-runtime.ts";
 import type { BrainEvent } from "../brain/brain.ts";
@@ -38,6 +38,9 @@ export async function serve(p: PreparedStart): Promise<GatewayHandle> {
   const { opts, env, startedAtMs, plan, bind, version, instanceId, lock } = p;
   let config = p.config;
   let auth: AuthSettings = p.auth;
+  /** Whether `config` came from the file (a later missing file is then a problem, not the defaults). */
+  let configFromFile = opts.loaded.exists;
+  let configProblem: ConfigProblem | null = null;
 
   // Bind before anything heavy, so a port conflict leaves nothing behind (not even a log file).
   // Until the gateway is wired up below (synchronously), requests get 503 and upgrades are dropped.
@@ -128,6 +131,7 @@ export async function serve(p: PreparedStart): Promise<GatewayHandle> {
       brain,
       attempts: new WsAttempts(),
       config: () => config,
+      configProblem: () => configProblem,
       auth: () => auth,
       trustedProxies: () => trusted,
       readiness: () => evaluateReadiness(checks),
@@ -153,21 +157,45 @@ export async function serve(p: PreparedStart): Promise<GatewayHandle> {
     lag.start();
     lock.updateOwner({ phase: "running", bindHosts: bound.hosts });
 
+    // Written to the owner record too, so `status` can tell even when it cannot authenticate
+    // (with the file gone, the CLI no longer knows the token).
+    const setConfigProblem = (problem: ConfigProblem | null): void => {
+      configProblem = problem;
+      try {
+        lock.updateOwner({ configProblem: problem });
+      } catch (err) {
+        logger.warn({ err }, "cannot update the owner record with the config state");
+      }
+    };
     const reload = (): void => {
-      const changed = reloadOnce(opts.paths.configPath, {
-        current: () => config,
-        onError: (err) => logger.error({ err: { message: (err as Error).message, code: (err as { code?: string }).code } }, "config reload failed; keeping the running config"),
-        apply: (next, changes) => {
-          config = next;
+      const result = reloadOnce(
+        opts.paths.configPath,
+        {
+          current: () => config,
+          fromFile: () => configFromFile,
+          onProblem: (problem) => {
+            logger.error({ code: problem.code, kind: problem.kind, since: problem.since, reason: problem.message }, `config reload failed: ${problem.summary}`);
+            setConfigProblem(problem);
+          },
+          apply: (next, changes, fromFile) => {
+            configFromFile = fromFile;
+            config = next;
           auth = resolveAuth(next.gateway.auth, env);
           trusted = proxyMatcher(next.gateway.trustedProxies);
           limiter.limit = next.gateway.authFailuresPerMinute;
           setLevels(logger, { fileLevel: next.logging.level, consoleLevel: next.logging.consoleLevel });
           const revoked = wsRef.revokeRotated();
-          logger.info({ applied: changes.hot, needsRestart: changes.restart, revoked }, "config reloaded");
+            logger.info({ applied: changes.hot, needsRestart: changes.restart, revoked }, "config reloaded");
+          },
         },
-      });
-      if (changed && changed.restart.length) logger.warn({ keys: changed.restart }, "these config changes take effect after a restart");
+        configProblem,
+      );
+      if (!result.ok) return;
+      if (configProblem) {
+        logger.info({ since: configProblem.since }, "config file is usable again: the running config follows it");
+        setConfigProblem(null);
+      }
+      if (result.restart.length) logger.warn({ keys: result.restart }, "these config changes take effect after a restart");
     };
     const unwatch = watchConfig(opts.paths.configPath, reload);
 

@@ -19,6 +19,7 @@ export function brainStatus(ctx: GatewayContext): BrainStatus {
     home: ctx.paths.home,
     stateDir: ctx.paths.stateDir,
     configPath: ctx.paths.configPath,
+    configProblem: ctx.configProblem(),
     profile: ctx.paths.profile ?? null,
     startedAt: new Date(ctx.startedAtMs).toISOString(),
     uptimeMs: Date.now() - ctx.startedAtMs,

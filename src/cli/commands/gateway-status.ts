@@ -12,7 +12,7 @@ export function renderGatewayStatus(r: GatewayStatusReport): string[] {
   lines.push(
     ...rows([
       ["state dir", `${c.stateDir} (${c.stateDirSource})`],
-      ["config", `${c.configPath}${c.configExists ? "" : " (missing: defaults)"}${c.configError ? ` BROKEN: ${c.configError.code}` : ""}`],
+      ["config", `${c.configPath}${c.configExists ? "" : r.configProblem ? " (missing)" : " (missing: defaults)"}${c.configError ? ` BROKEN: ${c.configError.code}` : ""}`],
       ["profile", c.profile ?? "default"],
       ["ports", p ? `gateway ${p.base} (${p.baseSource}), browser control ${p.browserControl}, canvas ${p.canvas}, cdp ${p.cdp.first}-${p.cdp.last}` : "unknown (config broken)"],
       ["bind", c.bind ? `${c.bind.mode} ${c.bind.hosts.join(", ")}` : "unknown"],
