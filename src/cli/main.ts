@@ -5,7 +5,8 @@
 import { Command, CommanderError, Option } from "commander";
 import { OnebrainError } from "../shared/errors.ts";
 import { onebrainVersion } from "../shared/version.ts";
-import { reportError } from "./output.ts";
+import { reportError, setHintProfile } from "./output.ts";
+import { hintProfileOf } from "./brain.ts";
 import type { GlobalOptions } from "./brain.ts";
 
 type Action = (global: GlobalOptions, opts: Record<string, unknown>, args: string[]) => Promise<void> | void;
@@ -17,6 +18,7 @@ function action(load: () => Promise<{ default: Action }>) {
     const opts = cmd.opts();
     const args = raw.slice(0, -2).filter((a): a is string => typeof a === "string");
     try {
+      setHintProfile(hintProfileOf(program.opts<GlobalOptions>().profile));
       const mod = await load();
       await mod.default(program.opts<GlobalOptions>(), opts, args);
     } catch (err) {

@@ -5,6 +5,7 @@
  */
 import fs from "node:fs";
 import JSON5 from "json5";
+import type { BrainPaths } from "../paths/paths.ts";
 import { ConfigError } from "../shared/errors.ts";
 import { nearest, showValue } from "../shared/text.ts";
 import { configSchema, type Config } from "./schema.ts";
@@ -122,4 +123,22 @@ export function loadConfig(file: string): LoadedConfig {
   if (text === undefined) return { path: file, exists: false, raw: undefined, config: validateConfig({}, file) };
   const raw = parseConfigText(text, file);
   return { path: file, exists: true, raw, config: validateConfig(raw, file) };
+}
+
+/**
+ * Loads a brain's config. A file named by ONEBRAIN_CONFIG_PATH that does not exist is an error
+ * (CONFIG_MISSING), not the defaults: a typo in the variable must not silently drop the auth.
+ */
+export function loadBrainConfig(paths: Pick<BrainPaths, "configPath" | "configPathFromEnv">): LoadedConfig {
+  const loaded = loadConfig(paths.configPath);
+  if (!loaded.exists && paths.configPathFromEnv) throw missingFromEnv(paths.configPath);
+  return loaded;
+}
+
+/** CONFIG_MISSING for ONEBRAIN_CONFIG_PATH naming a file that is not there, with the ways out. */
+export function missingFromEnv(file: string): ConfigError {
+  return new ConfigError("CONFIG_MISSING", `Cannot find config ${file} named by ONEBRAIN_CONFIG_PATH`, {
+    details: { file, variable: "ONEBRAIN_CONFIG_PATH" },
+    hint: "Fix the path, create the file (`onebrain setup` or `onebrain config set KEY VALUE` writes it), or unset ONEBRAIN_CONFIG_PATH to use <stateDir>/onebrain.json.",
+  });
 }

