@@ -1,6 +1,7 @@
 /** How commands print: text for people, one JSON document with `--json`, errors with their code and next step. */
-import type { Source } from "../config/effective.ts";
 import { errorCatalog, toOnebrainError } from "../shared/errors.ts";
+
+export { describeSource } from "../config/effective.ts";
 
 /** Prints a JSON document on stdout. */
 export function printJson(value: unknown): void {
@@ -67,12 +68,4 @@ export function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;
   if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
   return `${(n / 1024 / 1024).toFixed(1)} MB`;
-}
-
-/** `source: env ONEBRAIN_GATEWAY_PORT`, `source: file /path/onebrain.json`, `source: default (the gateway port + 2)`. */
-export function describeSource(v: { source: Source; from: string }, configPath: string): string {
-  if (v.source === "file") return `file ${configPath}`;
-  if (v.source === "env") return `env ${v.from}`;
-  if (v.source === "default") return v.from === "default" ? "default" : `default (${v.from})`;
-  return `${v.source} ${v.from}`;
 }

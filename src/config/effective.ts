@@ -147,3 +147,22 @@ export function effectiveValue(config: Readonly<Config>, raw: unknown, segments:
   const value = rawAt(config, segments);
   return { value, source: "default", from: value === undefined ? "not set" : "default" };
 }
+
+/** Which source won for port, bind and auth, without any secret: for the owner record, status and `gateway status`. */
+export interface GatewaySources {
+  port: Sourced<number>;
+  bind: Sourced<string>;
+  auth: Sourced<string>;
+}
+
+/** The sources of an effective gateway with the secrets left out. */
+export function publicSources(e: EffectiveGateway): GatewaySources {
+  return { port: e.port, bind: e.bind, auth: e.mode };
+}
+
+/** A source in words: `env ONEBRAIN_GATEWAY_PORT`, `file PATH`, `flag --bind`, `profile work`, `default (the gateway port + 2)`. */
+export function describeSource(v: { source: string; from: string }, configPath?: string): string {
+  if (v.source === "file") return configPath ? `file ${configPath}` : "the config file";
+  if (v.source === "default") return v.from === "default" ? "default" : `default (${v.from})`;
+  return `${v.source} ${v.from}`;
+}

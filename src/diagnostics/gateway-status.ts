@@ -3,9 +3,11 @@
  * an RPC probe says, with every disagreement spelled out. Strictly read-only: it never opens the
  * lock file, never writes, never starts anything.
  */
+import { describeSource, effectiveGateway, publicSources, type GatewaySources } from "../config/effective.ts";
 import { loadBrainConfig } from "../config/load.ts";
 import type { Config } from "../config/schema.ts";
 import { identifyGateway } from "../lock/identify.ts";
+import type { OwnerSource } from "../lock/owner.ts";
 import { inspectLock, type LockState } from "../lock/inspect.ts";
 import type { BrainPaths, Env } from "../paths/paths.ts";
 import { portPlan, type PortPlan } from "../paths/ports.ts";
@@ -38,6 +40,11 @@ export interface GatewayStatusReport {
     bind: { mode: string; hosts: string[] } | null;
     auth: { mode: string; token: string | null; tokenSource: string | null; passwordSource: string | null } | null;
   };
+  /**
+   * Which source won for port, bind and auth (flag, env, file, profile, default): the running
+   * gateway's own record when one holds the brain, else what a gateway started now would use.
+   */
+  sources: { of: "running" | "configured"; port: OwnerSource; bind: OwnerSource; auth: OwnerSource } | null;
   lock: LockState;
   /** Set while the running gateway's config file is missing, unreadable or invalid (it runs on the last good config). */
   configProblem: NonNullable<LockState["owner"]>["configProblem"] | null;
@@ -77,11 +84,13 @@ export async function gatewayStatus(opts: StatusOptions): Promise<GatewayStatusR
   /** Set when two different processes claim this brain's lock or port: a split brain in the making. */
   let conflict = false;
   let config: Readonly<Config> | null = null;
+  let raw: unknown;
   let configExists = false;
   let configError: GatewayStatusReport["configured"]["configError"] = null;
   try {
     const loaded = loadBrainConfig(paths);
     config = loaded.config;
+    raw = loaded.raw;
     configExists = loaded.exists;
   } catch (err) {
     const e = toOnebrainError(err);
@@ -114,6 +123,22 @@ export async function gatewayStatus(opts: StatusOptions): Promise<GatewayStatusR
   const port = opts.portFlag !== undefined && ports ? ports.base : (owner?.port ?? ports?.base ?? null);
   const livePorts =
     owner && config ? portPlan({ flag: owner.port, env, browserControlPort: config.browser.controlPort, canvasPort: config.canvasHost.port }) : null;
+  let configured: GatewaySources | null = null;
+  try {
+    configured = config ? publicSources(effectiveGateway(config, raw, { env, profile: paths.profile, flags: { port: opts.portFlag } })) : null;
+  } catch (err) {
+    problems.push((err as Error).message); // ONEBRAIN_GATEWAY_PORT that is not a port
+  }
+  const running = owner?.sources ?? null;
+  const sources: GatewayStatusReport["sources"] = running ? { of: "running", ...running } : configured ? { of: "configured", ...configured } : null;
+  if (running && configured) {
+    // (A port that differs already has its own note below.)
+    for (const k of ["bind", "auth"] as const) {
+      const r = running[k];
+      const c = configured[k];
+      if (r.value !== c.value) notes.push(`the running gateway's ${k} is ${r.value} (from ${describeSource(r, paths.configPath)}); a gateway started now would use ${c.value} (from ${describeSource(c, paths.configPath)})`);
+    }
+  }
   // The running gateway keeps its last good config when the file went bad; say so first.
   const configProblem = owner?.configProblem ?? null;
   if (configProblem) problems.push(`${configProblem.summary} (${configProblem.code}); fix or restore ${paths.configPath}`);
@@ -165,6 +190,7 @@ export async function gatewayStatus(opts: StatusOptions): Promise<GatewayStatusR
       bind,
       auth: auth ? { mode: auth.mode, token: maskSecret(auth.token), tokenSource: auth.tokenSource, passwordSource: auth.passwordSource } : null,
     },
+    sources,
     lock,
     configProblem,
     livePorts,

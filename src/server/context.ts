@@ -3,6 +3,7 @@
  * auth are read through getters because a reload swaps them while the gateway runs.
  */
 import type { Logger } from "pino";
+import type { GatewaySources } from "../config/effective.ts";
 import type { Config } from "../config/schema.ts";
 import type { BrainPaths } from "../paths/paths.ts";
 import type { PortPlan } from "../paths/ports.ts";
@@ -22,6 +23,8 @@ export interface GatewayContext {
   readonly paths: BrainPaths;
   readonly plan: PortPlan;
   readonly bind: BindPlan;
+  /** Which source won for port, bind and auth (flag, env, file, profile, default); auth follows reloads. */
+  sources(): GatewaySources;
   /** Addresses really listened on (after optional ones were tried). */
   boundHosts: string[];
   readonly logFile: string | undefined;
@@ -60,6 +63,8 @@ export interface BrainStatus {
   uptimeMs: number;
   bind: { mode: string; hosts: string[] };
   auth: { mode: string; tokenSource: string | null; passwordSource: string | null };
+  /** Which source won for port, bind and auth mode: `{value, source, from}` each; never a secret. */
+  sources: GatewaySources;
   ports: PortPlan;
   connections: number;
   memory: { rssBytes: number; heapUsedBytes: number };

@@ -17,6 +17,7 @@ import { reloadOnce, watchConfig, type ConfigProblem } from "./reload.ts";
 import { createWsGateway } from "./ws.ts";
 import { startBrain } from "./brain-runtime.ts";
 import type { BrainEvent } from "../brain/brain.ts";
+import type { OwnerRecord } from "../lock/owner.ts";
 import { OnebrainError } from "../shared/errors.ts";
 
 export interface GatewayHandle {
@@ -123,6 +124,7 @@ export async function serve(p: PreparedStart): Promise<GatewayHandle> {
       paths: opts.paths,
       plan,
       bind,
+      sources: () => ({ ...p.sources, auth: { value: auth.mode, source: auth.modeSource, from: auth.modeFrom } }),
       boundHosts: bound.hosts,
       logFile,
       logger,
@@ -159,13 +161,16 @@ export async function serve(p: PreparedStart): Promise<GatewayHandle> {
 
     // Written to the owner record too, so `status` can tell even when it cannot authenticate
     // (with the file gone, the CLI no longer knows the token).
+    const setOwner = (update: Partial<OwnerRecord>): void => {
+      try {
+        lock.updateOwner(update);
+      } catch (err) {
+        logger.warn({ err }, "cannot update the owner record");
+      }
+    };
     const setConfigProblem = (problem: ConfigProblem | null): void => {
       configProblem = problem;
-      try {
-        lock.updateOwner({ configProblem: problem });
-      } catch (err) {
-        logger.warn({ err }, "cannot update the owner record with the config state");
-      }
+      setOwner({ configProblem: problem });
     };
     const reload = (): void => {
       const result = reloadOnce(
@@ -174,17 +179,18 @@ export async function serve(p: PreparedStart): Promise<GatewayHandle> {
           current: () => config,
           fromFile: () => configFromFile,
           onProblem: (problem) => {
-            logger.error({ code: problem.code, kind: problem.kind, since: problem.since, reason: problem.message }, `config reload failed: ${problem.summary}`);
+            logger.error({ code: problem.code, kind: problem.kind, since: problem.since, reason: problem.message }, `config reload failed; keeping the running config (${problem.summary})`);
             setConfigProblem(problem);
           },
           apply: (next, changes, fromFile) => {
             configFromFile = fromFile;
             config = next;
-          auth = resolveAuth(next.gateway.auth, env);
-          trusted = proxyMatcher(next.gateway.trustedProxies);
-          limiter.limit = next.gateway.authFailuresPerMinute;
-          setLevels(logger, { fileLevel: next.logging.level, consoleLevel: next.logging.consoleLevel });
-          const revoked = wsRef.revokeRotated();
+            auth = resolveAuth(next.gateway.auth, env, p.flags);
+            setOwner({ sources: ctx.sources() });
+            trusted = proxyMatcher(next.gateway.trustedProxies);
+            limiter.limit = next.gateway.authFailuresPerMinute;
+            setLevels(logger, { fileLevel: next.logging.level, consoleLevel: next.logging.consoleLevel });
+            const revoked = wsRef.revokeRotated();
             logger.info({ applied: changes.hot, needsRestart: changes.restart, revoked }, "config reloaded");
           },
         },

@@ -25,6 +25,7 @@ export function brainStatus(ctx: GatewayContext): BrainStatus {
     uptimeMs: Date.now() - ctx.startedAtMs,
     bind: { mode: ctx.bind.mode, hosts: ctx.boundHosts },
     auth: { mode: auth.mode, tokenSource: auth.tokenSource, passwordSource: auth.passwordSource },
+    sources: ctx.sources(),
     ports: ctx.plan,
     connections: ctx.connectionCount(),
     memory: { rssBytes: mem.rss, heapUsedBytes: mem.heapUsed },

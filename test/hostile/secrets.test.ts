@@ -159,7 +159,7 @@ test("a hot reload of secrets of every wrong type keeps them out of the console 
       writeConfig(gw.stateDir, config);
       process.kill(gw.pid, "SIGHUP");
       for (let i = 0; i < 800 && failures() === before; i++) await new Promise((r) => setTimeout(r, 25));
-      assert.ok(failures() > before, `no reload failure logged for ${WRONG_TYPES[t]!.name}`);
+      assert.ok(failures() > before, `no reload failure logged for ${WRONG_TYPES[t]!.name}:\n${fs.existsSync(logFile) ? fs.readFileSync(logFile, "utf8").slice(-3000) : "no log"}\n${gw.stderr().slice(-2000)}`);
     }
     const s = await runCli(["status", "--json"], gw.env);
     assertNoMarker("status --json of the running gateway", s.stdout + s.stderr, all);

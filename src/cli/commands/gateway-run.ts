@@ -1,13 +1,17 @@
 /** `onebrain gateway [run]`: the gateway in the foreground, with signals wired to a clean stop. */
 import { loadBrainConfig } from "../../config/load.ts";
 import { hasCode, OnebrainError } from "../../shared/errors.ts";
+import { redactArgv } from "../../lock/owner.ts";
 import { startGateway, type GatewayHandle } from "../../server/gateway.ts";
 import { Notifier } from "../../service/notify.ts";
 import { brainPaths, type GlobalOptions } from "../brain.ts";
 import { forceClear } from "./force.ts";
 
 /** Runs until SIGTERM/SIGINT; a second signal exits at once. */
-export default async function run(global: GlobalOptions, opts: { port?: string; force?: boolean; yes?: boolean; json?: boolean }): Promise<void> {
+export default async function run(global: GlobalOptions, opts: { port?: string; bind?: string; auth?: string; token?: string; password?: string; force?: boolean; yes?: boolean; json?: boolean }): Promise<void> {
+  // A secret on the command line is readable by every local user in /proc/PID/cmdline (ps);
+  // mask it in the process title at once (the docs say to prefer the environment).
+  if (opts.token !== undefined || opts.password !== undefined) process.title = redactArgv(process.argv).join(" ");
   const paths = brainPaths(global);
   const loaded = loadBrainConfig(paths);
   // sd_notify when systemd started us (NOTIFY_SOCKET set); a no-op otherwise.
@@ -19,7 +23,8 @@ export default async function run(global: GlobalOptions, opts: { port?: string; 
     notify.stopping(`stopping: ${err.message}`);
     void handle?.stop(err.message).finally(() => notify.flush(1000).finally(() => process.exit(code)));
   };
-  const start = () => startGateway({ paths, loaded, portFlag: opts.port, consoleStyle: opts.json ? "json" : undefined, onFatal });
+  const flags = { port: opts.port, bind: opts.bind, auth: opts.auth, token: opts.token, password: opts.password };
+  const start = () => startGateway({ paths, loaded, flags, consoleStyle: opts.json ? "json" : undefined, onFatal });
   // Signal handlers go in before the start: "gateway listening" is logged a moment before start()
   // returns, and a SIGTERM in that window would otherwise kill the process with no clean stop.
   let handle: GatewayHandle | undefined;
@@ -40,6 +45,13 @@ export default async function run(global: GlobalOptions, opts: { port?: string; 
   };
   process.on("SIGTERM", onSignal);
   process.on("SIGINT", onSignal);
+  // SIGHUP's default action kills the process: a reload asked for while starting runs once it is up.
+  let reloadPending = false;
+  process.on("SIGHUP", () => {
+    if (!handle) return void (reloadPending = true);
+    handle.ctx.logger.info("SIGHUP: reloading config");
+    handle.reload();
+  });
   try {
     handle = await start();
   } catch (err) {
@@ -52,10 +64,7 @@ export default async function run(global: GlobalOptions, opts: { port?: string; 
   if (pending) stopOn(gw, pending);
   else void notify.ready({ health: () => gw.ctx.processReadiness(), maxLagMs: () => gw.ctx.config().gateway.maxEventLoopLagMs }, `listening on port ${gw.port} (${gw.hosts.join(", ")})`);
 
-  process.on("SIGHUP", () => {
-    logger.info("SIGHUP: reloading config");
-    gw.reload();
-  });
+  if (reloadPending) gw.reload();
   process.on("uncaughtException", (err, origin) => {
     logger.fatal({ err, origin }, "uncaught exception: stopping the gateway");
     notify.stopping("stopping: uncaught exception");

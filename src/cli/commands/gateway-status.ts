@@ -2,7 +2,7 @@
 import { gatewayStatus, type GatewayStatusReport } from "../../diagnostics/gateway-status.ts";
 import { OnebrainError } from "../../shared/errors.ts";
 import { brainPaths, type GlobalOptions } from "../brain.ts";
-import { formatDuration, printJson, printLines, rows } from "../output.ts";
+import { describeSource, formatDuration, printJson, printLines, rows } from "../output.ts";
 
 /** Renders the report in a screenful. */
 export function renderGatewayStatus(r: GatewayStatusReport): string[] {
@@ -19,6 +19,11 @@ export function renderGatewayStatus(r: GatewayStatusReport): string[] {
       ["auth", c.auth ? `${c.auth.mode}${c.auth.token ? ` (token ${c.auth.token} from ${c.auth.tokenSource})` : ""}` : "unknown"],
     ]),
   );
+  if (r.sources) {
+    const s = r.sources;
+    lines.push(s.of === "running" ? "sources (what the running gateway uses, and why)" : "sources (what a gateway started now would use, and why)");
+    lines.push(...rows((["port", "bind", "auth"] as const).map((k) => [k, `${s[k].value}  from ${describeSource(s[k], c.configPath)}`] as const)));
+  }
   const l = r.lock;
   lines.push("lock");
   const o = l.owner;
