@@ -5,6 +5,7 @@
  */
 import path from "node:path";
 import { OnebrainError } from "../shared/errors.ts";
+import { hasControlCharacter, MAX_SECRET_LENGTH } from "../shared/redact.ts";
 import type { Env } from "../paths/paths.ts";
 import { BROWSER_CONTROL_OFFSET, CANVAS_OFFSET, resolveBasePort } from "../paths/ports.ts";
 import type { Config } from "./schema.ts";
@@ -52,8 +53,8 @@ function oneOf<T extends string>(flag: string, value: string, allowed: readonly 
 /** A secret given on the command line, checked like the config's (never echoed). */
 function secretFlag(flag: string, value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
-  if (value === "" || value.length > 4096 || /[\u0000-\u001f\u007f]/.test(value)) {
-    throw new OnebrainError("USAGE", `Cannot use the value of ${flag}: expected 1-4096 characters without control characters (a string of ${value.length} characters was given)`, {
+  if (value === "" || value.length > MAX_SECRET_LENGTH || hasControlCharacter(value)) {
+    throw new OnebrainError("USAGE", `Cannot use the value of ${flag}: expected 1-${MAX_SECRET_LENGTH} characters without control characters (a string of ${value.length} characters was given)`, {
       hint: `Prefer ONEBRAIN_GATEWAY_${flag === "--token" ? "TOKEN" : "PASSWORD"} in the environment: a command line is visible to other local users.`,
     });
   }

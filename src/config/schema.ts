@@ -7,6 +7,7 @@
 // about 13 MB off the gateway's resident memory.
 import * as z from "zod/mini";
 import { parseIpOrCidr } from "../shared/net.ts";
+import { hasControlCharacter, MAX_SECRET_LENGTH } from "../shared/redact.ts";
 
 const int = (min: number, max: number) => {
   const expected = `expected an integer ${min}-${max}`;
@@ -24,8 +25,8 @@ const text = () => z.string({ error: "expected a string" }).check(z.minLength(1,
  */
 const secret = () =>
   text().check(
-    z.maxLength(4096, { error: "expected a string of at most 4096 characters" }),
-    z.refine((v) => !/[\u0000-\u001f\u007f]/.test(v), { error: "expected a string without control characters (newlines, tabs)" }),
+    z.maxLength(MAX_SECRET_LENGTH, { error: `expected a string of at most ${MAX_SECRET_LENGTH} characters` }),
+    z.refine((v) => !hasControlCharacter(v), { error: "expected a string without control characters (newlines, tabs)" }),
   );
 const textList = () => z.array(text(), { error: "expected a list of strings" });
 const ipOrCidr = () => text().check(z.refine((v) => parseIpOrCidr(v) !== null, { error: "expected an IP address or CIDR such as 10.0.0.0/8 or ::1" }));

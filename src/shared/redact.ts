@@ -38,3 +38,11 @@ export function describeHidden(value: unknown): string {
   }
   return `a ${typeof value}`;
 }
+
+/** Longest secret accepted (config or flag): tokens travel in headers, where a megabyte is never right. */
+export const MAX_SECRET_LENGTH = 4096;
+
+/** True when a secret holds a control character (a newline or tab is a paste error, never part of a header). */
+export function hasControlCharacter(value: string): boolean {
+  return /[\u0000-\u001f\u007f]/.test(value);
+}
