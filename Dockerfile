@@ -40,4 +40,4 @@ ENTRYPOINT ["/usr/bin/tini", "-s", "--"]
 # Inside a container the gateway must listen on 0.0.0.0 to be reachable through a published port,
 # so the config's gateway.bind is made `lan` before the start (written once into /data). The
 # gateway refuses a non-loopback bind without auth (exit 13): give it ONEBRAIN_GATEWAY_TOKEN.
-CMD ["sh", "-c", "[ \"$(onebrain config get gateway.bind)\" = lan ] || onebrain config set gateway.bind lan >/dev/null || exit; exec onebrain gateway run"]
+CMD ["sh", "-c", "[ \"$(onebrain config get gateway.bind 2>/dev/null)\" = lan ] || onebrain config set gateway.bind lan >/dev/null || exit; exec onebrain gateway run"]

@@ -5,7 +5,8 @@
 import { Command, CommanderError, Option } from "commander";
 import { OnebrainError } from "../shared/errors.ts";
 import { onebrainVersion } from "../shared/version.ts";
-import { reportError } from "./output.ts";
+import { reportError, setHintProfile } from "./output.ts";
+import { hintProfileOf } from "./brain.ts";
 import type { GlobalOptions } from "./brain.ts";
 
 type Action = (global: GlobalOptions, opts: Record<string, unknown>, args: string[]) => Promise<void> | void;
@@ -17,6 +18,7 @@ function action(load: () => Promise<{ default: Action }>) {
     const opts = cmd.opts();
     const args = raw.slice(0, -2).filter((a): a is string => typeof a === "string");
     try {
+      setHintProfile(hintProfileOf(program.opts<GlobalOptions>().profile));
       const mod = await load();
       await mod.default(program.opts<GlobalOptions>(), opts, args);
     } catch (err) {
@@ -38,6 +40,10 @@ const gateway = program.command("gateway").description("run and inspect the gate
 const runOptions = (c: Command) =>
   c
     .option("--port <port>", "base port (overrides ONEBRAIN_GATEWAY_PORT and gateway.port)")
+    .option("--bind <mode>", "loopback, lan, tailnet or custom (overrides gateway.bind; anything but loopback needs auth)")
+    .option("--auth <mode>", "token, password or none (overrides gateway.auth.mode)")
+    .option("--token <token>", "auth token (overrides ONEBRAIN_GATEWAY_TOKEN and the config; visible to local users in ps: prefer the env)")
+    .option("--password <password>", "auth password (overrides ONEBRAIN_GATEWAY_PASSWORD and the config; prefer the env)")
     .option("--force", "stop an identified process holding this brain's lock or port, then start")
     .option("--yes", "with --force: do not ask for confirmation")
     .option("--json", "log to the console as JSON lines");
@@ -58,6 +64,7 @@ gateway
   .option("--url <url>", "gateway WebSocket URL (default: this brain's loopback URL)")
   .option("--token <token>", "token (default: ONEBRAIN_GATEWAY_TOKEN or the config)")
   .option("--password <password>", "password (default: ONEBRAIN_GATEWAY_PASSWORD or the config)")
+  .option("--port <port>", "probe this port on loopback (default: the running gateway's, else the configured one)")
   .option("--timeout <ms>", "overall timeout", "3000")
   .option("--json", "print JSON")
   .action(action(() => import("./commands/gateway-probe.ts")));

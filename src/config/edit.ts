@@ -5,21 +5,28 @@
  */
 import fs from "node:fs";
 import path from "node:path";
+import { isDeepStrictEqual } from "node:util";
 import JSON5 from "json5";
-import type { BrainPaths, PathSource } from "../paths/paths.ts";
+import type { BrainPaths, Env, PathSource } from "../paths/paths.ts";
 import { ConfigError, OnebrainError } from "../shared/errors.ts";
 import { writeFileAtomic } from "../shared/fs-atomic.ts";
 import { isSecretKey, maskSecret, redactDeep } from "../shared/redact.ts";
 import { nearest } from "../shared/text.ts";
-import { loadConfig, parseConfigText, readConfigText, validateConfig, type LoadedConfig } from "./load.ts";
+import { loadBrainConfig, parseConfigText, readConfigText, validateConfig, type LoadedConfig } from "./load.ts";
 import { keysAt, kindAt, schemaAt } from "./schema-walk.ts";
-
-export type ValueSource = "file" | "default";
+import { effectiveValue, type Source } from "./effective.ts";
+import { setInText, unsetInText } from "./json5-edit.ts";
 
 export interface ConfigValue {
   key: string;
+  /** The value in force; null when nothing sets it (never undefined). */
   value: unknown;
-  source: ValueSource;
+  /** Where it came from: env, file, profile or default (flags exist only for the gateway). */
+  source: Source;
+  /** The variable, file or rule behind the source ("ONEBRAIN_GATEWAY_PORT", "the gateway port + 2"). */
+  from: string;
+  /** False when no value is in force at all (no default, nothing set). */
+  set: boolean;
   /** True when the key names a secret; `value` is then masked unless revealed. */
   secret: boolean;
 }
@@ -100,15 +107,16 @@ function shown(segments: readonly string[], value: unknown, reveal: boolean): un
   return redactDeep(value);
 }
 
-/** The effective value at a dotted key, whether the file set it, masked if it is a secret. */
-export function getConfigValue(loaded: LoadedConfig, key: string, options: { reveal?: boolean } = {}): ConfigValue {
+/** The value in force at a dotted key (env and profile included) and its source, masked if it is a secret. */
+export function getConfigValue(loaded: LoadedConfig, key: string, options: { reveal?: boolean; env?: Env; profile?: string | undefined; stateDir?: string } = {}): ConfigValue {
   const segments = parseKeyPath(key);
-  return {
-    key,
-    value: shown(segments, valueAt(loaded.config, segments), options.reveal ?? false),
-    source: valueAt(loaded.raw, segments) === undefined ? "default" : "file",
-    secret: isSecretPath(segments),
-  };
+  const eff = effectiveValue(loaded.config, loaded.raw, segments, {
+    env: options.env ?? process.env,
+    profile: options.profile,
+    stateDir: options.stateDir ?? path.dirname(loaded.path),
+  });
+  const set = eff.value !== undefined;
+  return { key, value: set ? shown(segments, eff.value, options.reveal ?? false) : null, source: eff.source, from: eff.from, set, secret: isSecretPath(segments) };
 }
 
 /**
@@ -137,14 +145,33 @@ interface FileState {
   file: string;
   exists: boolean;
   raw: Record<string, unknown>;
+  /** The file's text as read (undefined when there is no file). */
+  text: string | undefined;
 }
 
 /** Reads the file's raw JSON5; the whole-file validation later reports a non-object root. */
 function readRaw(file: string): FileState & { root: unknown } {
   const text = readConfigText(file);
-  if (text === undefined) return { file, exists: false, raw: {}, root: {} };
+  if (text === undefined) return { file, exists: false, raw: {}, root: {}, text };
   const root = parseConfigText(text, file);
-  return { file, exists: true, raw: isPlainObject(root) ? root : {}, root };
+  return { file, exists: true, raw: isPlainObject(root) ? root : {}, root, text };
+}
+
+/**
+ * The new file text: the old text edited in place (comments, order and layout kept) when that
+ * reads back as exactly `next`, else `next` written out whole (the .bak keeps the original).
+ */
+function newText(state: FileState, next: Record<string, unknown>, edit: (text: string) => string | null): string {
+  if (state.text !== undefined && state.text.trim() !== "") {
+    let edited: string | null = null;
+    try {
+      edited = edit(state.text);
+    } catch {
+      edited = null; // text the editor does not follow: the whole-file write below is still right
+    }
+    if (edited !== null && isDeepStrictEqual(parseConfigText(edited, state.file), next)) return edited;
+  }
+  return `${JSON.stringify(next, null, 2)}\n`;
 }
 
 /** Copies the file to `<file>.bak` via a temp file and rename, keeping its mode. */
@@ -159,7 +186,7 @@ function backupFile(file: string): string {
 }
 
 /** Validates the edited object, then backs up and writes; nothing is touched if validation fails. */
-function commit(state: FileState & { root: unknown }, next: Record<string, unknown>): string | null {
+function commit(state: FileState & { root: unknown }, next: Record<string, unknown>, text: string): string | null {
   if (!isPlainObject(state.root)) validateConfig(state.root, state.file); // never silently replace a non-object root
   validateConfig(next, state.file);
   let backup: string | null = null;
@@ -170,14 +197,14 @@ function commit(state: FileState & { root: unknown }, next: Record<string, unkno
   } else {
     fs.mkdirSync(path.dirname(state.file), { recursive: true, mode: 0o700 });
   }
-  writeFileAtomic(target, `${JSON.stringify(next, null, 2)}\n`, { mode: 0o600 });
+  writeFileAtomic(target, text, { mode: 0o600 });
   return backup;
 }
 
 /**
  * Sets a dotted key in the config file, creating intermediate objects, after validating the
- * whole result (CONFIG_INVALID leaves the file untouched). The file is rewritten as plain JSON,
- * so JSON5 comments are lost; the `<file>.bak` copy keeps the original. A null value unsets.
+ * whole result (CONFIG_INVALID leaves the file untouched). The value is edited in place in the
+ * text, so comments and layout stay; the `<file>.bak` copy keeps the original. A null value unsets.
  */
 export function setConfigValue(file: string, key: string, value: unknown): ConfigEdit {
   if (value === null || value === undefined) return unsetConfigValue(file, key);
@@ -191,7 +218,7 @@ export function setConfigValue(file: string, key: string, value: unknown): Confi
     node = node[seg] as Record<string, unknown>;
   }
   node[segments.at(-1)!] = value;
-  const backup = commit(state, state.raw);
+  const backup = commit(state, state.raw, newText(state, state.raw, (t) => setInText(t, segments, value)));
   return { key, previous: shown(segments, previous, false), value: shown(segments, value, false), backup, created: !state.exists };
 }
 
@@ -203,14 +230,15 @@ export function unsetConfigValue(file: string, key: string): ConfigEdit {
   if (previous === undefined) return { key, previous: undefined, value: undefined, backup: null, created: false };
   const parent = valueAt(state.raw, segments.slice(0, -1)) as Record<string, unknown>;
   delete parent[segments.at(-1)!];
-  const backup = commit(state, state.raw);
+  const backup = commit(state, state.raw, newText(state, state.raw, (t) => unsetInText(t, segments)));
   return { key, previous: shown(segments, previous, false), value: undefined, backup, created: false };
 }
 
-/** Loads and checks the config file; config problems come back as a result, never thrown. */
-export function validateConfigFile(file: string): ValidateResult {
+/** Loads and checks a brain's config file; config problems come back as a result, never thrown. */
+export function validateConfigFile(paths: Pick<BrainPaths, "configPath" | "configPathFromEnv">): ValidateResult {
+  const file = paths.configPath;
   try {
-    return { ok: true, file, exists: loadConfig(file).exists };
+    return { ok: true, file, exists: loadBrainConfig(paths).exists };
   } catch (err) {
     if (err instanceof ConfigError) return { ok: false, file, error: err };
     throw err;

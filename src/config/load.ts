@@ -5,10 +5,12 @@
  */
 import fs from "node:fs";
 import JSON5 from "json5";
+import type { BrainPaths } from "../paths/paths.ts";
 import { ConfigError } from "../shared/errors.ts";
 import { nearest, showValue } from "../shared/text.ts";
 import { configSchema, type Config } from "./schema.ts";
-import { keysAt } from "./schema-walk.ts";
+import { describeHidden } from "../shared/redact.ts";
+import { expectedAt, holdsSecret, keysAt } from "./schema-walk.ts";
 
 export interface LoadedConfig {
   path: string;
@@ -42,6 +44,12 @@ function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
   return v;
 }
 
+/** What was found, as an error may show it: never the content of a value that may be a secret. */
+function shownFound(path: readonly PropertyKey[], found: unknown): string {
+  const harmless = found === null || found === undefined || typeof found === "boolean";
+  return !harmless && holdsSecret(path.map(String)) ? `${describeHidden(found)} (value not shown: it may hold a secret)` : showValue(found);
+}
+
 /** Turns schema issues into one line each: `gateway.port: expected an integer 1-65535, got "abc"`. */
 export function describeIssues(raw: unknown, issues: readonly { code: string; path: PropertyKey[]; message: string; keys?: string[] }[]): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
@@ -58,15 +66,17 @@ export function describeIssues(raw: unknown, issues: readonly { code: string; pa
       continue;
     }
     const found = valueAt(raw, issue.path);
-    const message = issue.message.startsWith("expected") ? `${issue.message}, got ${showValue(found)}` : issue.message;
-    problems.push({ path: at || "(root)", message });
+    // zod's own messages ("Invalid input") say nothing useful: the schema says what is expected.
+    const expected = issue.message.startsWith("expected") ? issue.message : `expected ${expectedAt(issue.path as (string | number)[])}`;
+    problems.push({ path: at || "(root)", message: `${expected}, got ${shownFound(issue.path, found)}` });
   }
   return problems;
 }
 
 /** Validates an already-parsed object; throws CONFIG_INVALID listing every problem. */
 export function validateConfig(raw: unknown, file: string): Readonly<Config> {
-  const result = configSchema.safeParse(raw ?? {});
+  // A file that is just `null` is an error like any other non-object, not "use the defaults".
+  const result = configSchema.safeParse(raw === undefined ? {} : raw);
   if (!result.success) {
     const problems = describeIssues(raw, result.error.issues as never);
     const lines = problems.map((p) => `  ${p.path}: ${p.message}`).join("\n");
@@ -113,4 +123,22 @@ export function loadConfig(file: string): LoadedConfig {
   if (text === undefined) return { path: file, exists: false, raw: undefined, config: validateConfig({}, file) };
   const raw = parseConfigText(text, file);
   return { path: file, exists: true, raw, config: validateConfig(raw, file) };
+}
+
+/**
+ * Loads a brain's config. A file named by ONEBRAIN_CONFIG_PATH that does not exist is an error
+ * (CONFIG_MISSING), not the defaults: a typo in the variable must not silently drop the auth.
+ */
+export function loadBrainConfig(paths: Pick<BrainPaths, "configPath" | "configPathFromEnv">): LoadedConfig {
+  const loaded = loadConfig(paths.configPath);
+  if (!loaded.exists && paths.configPathFromEnv) throw missingFromEnv(paths.configPath);
+  return loaded;
+}
+
+/** CONFIG_MISSING for ONEBRAIN_CONFIG_PATH naming a file that is not there, with the ways out. */
+export function missingFromEnv(file: string): ConfigError {
+  return new ConfigError("CONFIG_MISSING", `Cannot find config ${file} named by ONEBRAIN_CONFIG_PATH`, {
+    details: { file, variable: "ONEBRAIN_CONFIG_PATH" },
+    hint: "Fix the path, create the file (`onebrain setup` or `onebrain config set KEY VALUE` writes it), or unset ONEBRAIN_CONFIG_PATH to use <stateDir>/onebrain.json.",
+  });
 }

@@ -7,6 +7,7 @@
 // about 13 MB off the gateway's resident memory.
 import * as z from "zod/mini";
 import { parseIpOrCidr } from "../shared/net.ts";
+import { hasControlCharacter, MAX_SECRET_LENGTH } from "../shared/redact.ts";
 
 const int = (min: number, max: number) => {
   const expected = `expected an integer ${min}-${max}`;
@@ -18,6 +19,15 @@ const port = () => int(1, 65535);
 const oneOf = <const T extends readonly [string, ...string[]]>(values: T) => z.enum(values, { error: `expected one of ${values.join(", ")}` });
 
 const text = () => z.string({ error: "expected a string" }).check(z.minLength(1, { error: "expected a non-empty string" }));
+/**
+ * A secret (token, password, API key): it travels in headers and URLs, where a newline or a
+ * megabyte is never right. Errors about it never show its value (load.ts).
+ */
+const secret = () =>
+  text().check(
+    z.maxLength(MAX_SECRET_LENGTH, { error: `expected a string of at most ${MAX_SECRET_LENGTH} characters` }),
+    z.refine((v) => !hasControlCharacter(v), { error: "expected a string without control characters (newlines, tabs)" }),
+  );
 const textList = () => z.array(text(), { error: "expected a list of strings" });
 const ipOrCidr = () => text().check(z.refine((v) => parseIpOrCidr(v) !== null, { error: "expected an IP address or CIDR such as 10.0.0.0/8 or ::1" }));
 
@@ -31,9 +41,9 @@ export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "
 const authSchema = z.strictObject({
   /** none: no auth (loopback only); token: Bearer token; password: shared password. Default: inferred from what is set. */
   mode: z.optional(oneOf(["none", "token", "password"])),
-  token: z.optional(text()),
-  password: z.optional(text()),
-});
+  token: z.optional(secret()),
+  password: z.optional(secret()),
+}, { error: 'expected an object such as { token: "…" } or { password: "…" } (keys: mode, token, password)' });
 
 const wsSchema = z.strictObject({
   /** How often each client is pinged; a client that misses one pong is terminated. */
@@ -111,7 +121,7 @@ const modelProviderSchema = z.strictObject({
   /** Wire format. Default: anthropic for the provider named "anthropic", else openai (Chat Completions). */
   kind: z.optional(oneOf(["anthropic", "openai"])),
   baseUrl: z.optional(httpUrl()),
-  apiKey: z.optional(text()),
+  apiKey: z.optional(secret()),
   /** The environment variable holding the key, so the key can stay out of the file. */
   apiKeyEnv: z.optional(text().check(z.refine((v) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(v), { error: "expected an environment variable name such as MY_API_KEY" }))),
   /** kind openai: the field for models.maxTokens. Unset: max_completion_tokens at api.openai.com (and Azure), max_tokens elsewhere. */
@@ -133,7 +143,7 @@ const telegramSchema = z.strictObject({
   /** False keeps the channel off even with a token. */
   enabled: z._default(z.boolean({ error: "expected true or false" }), true),
   /** The bot token from @BotFather; unset: TELEGRAM_BOT_TOKEN. */
-  botToken: z.optional(text()),
+  botToken: z.optional(secret()),
   /** The Bot API server: the public one, or a local Bot API server (and the tests' fake). */
   apiRoot: z._default(httpUrl(), "https://api.telegram.org"),
   /** Direct messages from unknown users: pairing (they get a code to give the operator), allowlist (ignored), open (everyone). */

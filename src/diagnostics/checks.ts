@@ -42,7 +42,7 @@ const octal = (m: number) => `0${m.toString(8)}`;
 
 export const checks: Check[] = [
   function config({ paths }) {
-    const r = validateConfigFile(paths.configPath);
+    const r = validateConfigFile(paths);
     if (r.ok) return { id: "config", status: "ok", finding: r.exists ? `${paths.configPath} is valid` : "no config file: defaults apply" };
     return { id: "config", status: "fail", finding: r.error.message.split("\n").slice(0, 3).join(" "), fix: r.error.hint ?? "fix the file" };
   },

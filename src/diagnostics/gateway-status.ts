@@ -3,9 +3,11 @@
  * an RPC probe says, with every disagreement spelled out. Strictly read-only: it never opens the
  * lock file, never writes, never starts anything.
  */
-import { loadConfig } from "../config/load.ts";
+import { describeSource, effectiveGateway, publicSources, type GatewaySources } from "../config/effective.ts";
+import { loadBrainConfig } from "../config/load.ts";
 import type { Config } from "../config/schema.ts";
 import { identifyGateway } from "../lock/identify.ts";
+import type { OwnerSource } from "../lock/owner.ts";
 import { inspectLock, type LockState } from "../lock/inspect.ts";
 import type { BrainPaths, Env } from "../paths/paths.ts";
 import { portPlan, type PortPlan } from "../paths/ports.ts";
@@ -39,7 +41,14 @@ export interface GatewayStatusReport {
     bind: { mode: string; hosts: string[] } | null;
     auth: { mode: string; token: string | null; tokenSource: string | null; passwordSource: string | null } | null;
   };
+  /**
+   * Which source won for port, bind and auth (flag, env, file, profile, default): the running
+   * gateway's own record when one holds the brain, else what a gateway started now would use.
+   */
+  sources: { of: "running" | "configured"; port: OwnerSource; bind: OwnerSource; auth: OwnerSource } | null;
   lock: LockState;
+  /** Set while the running gateway's config file is missing, unreadable or invalid (it runs on the last good config). */
+  configProblem: NonNullable<LockState["owner"]>["configProblem"] | null;
   /** The port plan of the gateway that holds the lock (it may run on another --port); null when none runs. */
   livePorts: PortPlan | null;
   listeners: ListenerReport[];
@@ -78,16 +87,18 @@ export async function gatewayStatus(opts: StatusOptions): Promise<GatewayStatusR
   /** Set when two different processes claim this brain's lock or port: a split brain in the making. */
   let conflict = false;
   let config: Readonly<Config> | null = null;
+  let raw: unknown;
   let configExists = false;
   let configError: GatewayStatusReport["configured"]["configError"] = null;
   try {
-    const loaded = loadConfig(paths.configPath);
+    const loaded = loadBrainConfig(paths);
     config = loaded.config;
+    raw = loaded.raw;
     configExists = loaded.exists;
   } catch (err) {
     const e = toOnebrainError(err);
     configError = { code: e.code, message: e.message };
-    configExists = e.code !== "CONFIG_UNREADABLE";
+    configExists = e.code !== "CONFIG_UNREADABLE" && e.code !== "CONFIG_MISSING";
     problems.push(`the config file is broken (${e.code}): a gateway started now would refuse to run`);
   }
 
@@ -115,6 +126,25 @@ export async function gatewayStatus(opts: StatusOptions): Promise<GatewayStatusR
   const port = opts.portFlag !== undefined && ports ? ports.base : (owner?.port ?? ports?.base ?? null);
   const livePorts =
     owner && config ? portPlan({ flag: owner.port, env, browserControlPort: config.browser.controlPort, canvasPort: config.canvasHost.port }) : null;
+  let configured: GatewaySources | null = null;
+  try {
+    configured = config ? publicSources(effectiveGateway(config, raw, { env, profile: paths.profile, flags: { port: opts.portFlag } })) : null;
+  } catch (err) {
+    problems.push((err as Error).message); // ONEBRAIN_GATEWAY_PORT that is not a port
+  }
+  const running = owner?.sources ?? null;
+  const sources: GatewayStatusReport["sources"] = running ? { of: "running", ...running } : configured ? { of: "configured", ...configured } : null;
+  if (running && configured) {
+    // (A port that differs already has its own note below.)
+    for (const k of ["bind", "auth"] as const) {
+      const r = running[k];
+      const c = configured[k];
+      if (r.value !== c.value) notes.push(`the running gateway's ${k} is ${r.value} (from ${describeSource(r, paths.configPath)}); a gateway started now would use ${c.value} (from ${describeSource(c, paths.configPath)})`);
+    }
+  }
+  // The running gateway keeps its last good config when the file went bad; say so first.
+  const configProblem = owner?.configProblem ?? null;
+  if (configProblem) problems.push(`${configProblem.summary} (${configProblem.code}); fix or restore ${paths.configPath}`);
   if (owner && ports && owner.port !== ports.base) notes.push(`the running gateway listens on port ${owner.port}, but this CLI resolves port ${ports.base} (it was started with another --port, env or config)`);
 
   const listeners: ListenerReport[] = port === null ? [] : findListeners([port]).map((l) => {
@@ -163,7 +193,9 @@ export async function gatewayStatus(opts: StatusOptions): Promise<GatewayStatusR
       bind,
       auth: auth ? { mode: auth.mode, token: maskSecret(auth.token), tokenSource: auth.tokenSource, passwordSource: auth.passwordSource } : null,
     },
+    sources,
     lock,
+    configProblem,
     livePorts,
     listeners,
     rpc,

@@ -2,24 +2,28 @@
  * Where this brain's gateway answers. A gateway started with `--port` or another env listens
  * somewhere the config does not say; its owner record (checked against the kernel lock) does.
  */
-import { loadConfig } from "../config/load.ts";
+import { loadBrainConfig } from "../config/load.ts";
 import { inspectLock } from "../lock/inspect.ts";
 import type { BrainPaths, Env } from "../paths/paths.ts";
-import { portPlan } from "../paths/ports.ts";
+import { parsePort, portPlan } from "../paths/ports.ts";
 import { resolveAuth, type AuthSettings } from "../server/auth.ts";
 
 export interface GatewayTarget {
   url: string;
   port: number;
-  /** owner: from the running gateway's owner record; config: from flags, env and config. */
-  source: "owner" | "config";
+  /** flag: `--port`; owner: from the running gateway's owner record; config: from env and config. */
+  source: "flag" | "owner" | "config";
   auth: AuthSettings;
 }
 
-/** The WebSocket URL and credentials to reach this brain's gateway. */
-export function gatewayTarget(paths: BrainPaths, env: Env = process.env): GatewayTarget {
-  const { config } = loadConfig(paths.configPath);
+/** The WebSocket URL and credentials to reach this brain's gateway; `portFlag` names the port outright. */
+export function gatewayTarget(paths: BrainPaths, env: Env = process.env, portFlag?: string): GatewayTarget {
+  const { config } = loadBrainConfig(paths);
   const auth = resolveAuth(config.gateway.auth, env);
+  if (portFlag !== undefined) {
+    const port = parsePort(portFlag, "--port");
+    return { url: `ws://127.0.0.1:${port}`, port, source: "flag", auth };
+  }
   const lock = inspectLock(paths.lockPath, paths.ownerPath);
   if (lock.ownerIsHolder && lock.owner) {
     const host = lock.owner.bindHosts.find((h) => h !== "0.0.0.0" && h !== "::") ?? "127.0.0.1";

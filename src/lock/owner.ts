@@ -27,6 +27,17 @@ export interface OwnerRecord {
   /** A random id per start, so a client can tell that the gateway was replaced. */
   instanceId: string;
   phase: "starting" | "running" | "stopping";
+  /** Which source won for port, bind and auth (flag, env, file, profile, default); never a secret. */
+  sources?: { port: OwnerSource; bind: OwnerSource; auth: OwnerSource };
+  /** Set while the config file is missing, unreadable or invalid and the last good config runs. */
+  configProblem?: { kind: string; code: string; since: string; message: string; summary: string } | null;
+}
+
+/** A value and where it came from, as src/config/effective.ts decides it. */
+export interface OwnerSource {
+  value: string | number;
+  source: string;
+  from: string;
 }
 
 const SECRET_FLAGS = new Set(["--token", "--password"]);
@@ -56,6 +67,7 @@ export interface OwnerFacts {
   version: string;
   instanceId: string;
   home: string;
+  sources?: OwnerRecord["sources"];
 }
 
 /** Builds this process's owner record from the facts given and /proc. */
@@ -79,6 +91,7 @@ export function ownerRecordFor(facts: OwnerFacts, procFs: ProcFs = defaultProcFs
     startedAt: now.toISOString(),
     argv: redactArgv(process.argv),
     instanceId: facts.instanceId,
+    ...(facts.sources ? { sources: facts.sources } : {}),
     phase: "starting",
   };
 }

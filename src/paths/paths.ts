@@ -24,6 +24,8 @@ export interface BrainPaths {
   stateDirSource: PathSource;
   configPath: string;
   configPathSource: PathSource;
+  /** True when ONEBRAIN_CONFIG_PATH names the file (a missing file is then an error, not the defaults). */
+  configPathFromEnv?: boolean;
   /** The kernel-locked file that decides who owns this brain. */
   lockPath: string;
   /** Diagnostics-only record of who holds the lock; never trusted for the decision. */
@@ -89,6 +91,7 @@ export function resolvePaths(inputs: PathInputs = {}): BrainPaths {
     stateDirSource,
     configPath,
     configPathSource,
+    configPathFromEnv: Boolean(configFromEnv),
     lockPath: path.join(stateDir, "brain.lock"),
     ownerPath: path.join(stateDir, "brain.owner.json"),
     storePath: path.join(stateDir, "brain.db"),

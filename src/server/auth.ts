@@ -4,6 +4,7 @@
  */
 import crypto from "node:crypto";
 import { OnebrainError } from "../shared/errors.ts";
+import { authSources, type GatewayFlags, type Source, type Sourced } from "../config/effective.ts";
 import type { Config } from "../config/schema.ts";
 import type { Env } from "../paths/paths.ts";
 import type { BindPlan } from "./bind.ts";
@@ -12,22 +13,24 @@ export interface AuthSettings {
   mode: "none" | "token" | "password";
   token: string | undefined;
   password: string | undefined;
-  tokenSource: "env" | "config" | null;
-  passwordSource: "env" | "config" | null;
+  /** Where each secret came from (the wire keeps "config" for the file). */
+  tokenSource: "flag" | "env" | "config" | null;
+  passwordSource: "flag" | "env" | "config" | null;
+  /** Where the mode came from: a flag, the file, or inferred from a secret's source. */
+  modeSource: Source;
+  /** The flag, variable or file behind modeSource. */
+  modeFrom: string;
 }
 
-/** The auth in force: env secrets win over config; the mode is explicit or inferred from what is set. */
-export function resolveAuth(auth: Config["gateway"]["auth"], env: Env = process.env): AuthSettings {
-  const token = env.ONEBRAIN_GATEWAY_TOKEN || auth.token;
-  const password = env.ONEBRAIN_GATEWAY_PASSWORD || auth.password;
-  const mode = auth.mode ?? (token ? "token" : password ? "password" : "none");
-  return {
-    mode,
-    token,
-    password,
-    tokenSource: env.ONEBRAIN_GATEWAY_TOKEN ? "env" : auth.token ? "config" : null,
-    passwordSource: env.ONEBRAIN_GATEWAY_PASSWORD ? "env" : auth.password ? "config" : null,
-  };
+function wireSource(s: Sourced<string | undefined>): AuthSettings["tokenSource"] {
+  if (s.value === undefined) return null;
+  return s.source === "file" ? "config" : s.source === "flag" ? "flag" : "env";
+}
+
+/** The auth in force (src/config/effective.ts): flags > env > config for each secret; the mode explicit or inferred. */
+export function resolveAuth(auth: Config["gateway"]["auth"], env: Env = process.env, flags: GatewayFlags = {}): AuthSettings {
+  const s = authSources(auth, env, flags);
+  return { mode: s.mode.value, token: s.token.value, password: s.password.value, tokenSource: wireSource(s.token), passwordSource: wireSource(s.password), modeSource: s.mode.source, modeFrom: s.mode.from };
 }
 
 /** Refuses a bind that would expose the gateway off loopback without a usable secret. */
@@ -35,12 +38,12 @@ export function assertSafeBind(plan: BindPlan, auth: AuthSettings, port: number)
   const secretMissing = auth.mode === "none" || (auth.mode === "token" && !auth.token) || (auth.mode === "password" && !auth.password);
   if (auth.mode === "token" && !auth.token) {
     throw new OnebrainError("INSECURE_BIND", "gateway.auth.mode is token but no token is set", {
-      hint: "Set gateway.auth.token or ONEBRAIN_GATEWAY_TOKEN (`onebrain setup` generates one).",
+      hint: "Set ONEBRAIN_GATEWAY_TOKEN or gateway.auth.token (`onebrain setup` generates one), or pass --token.",
     });
   }
   if (auth.mode === "password" && !auth.password) {
     throw new OnebrainError("INSECURE_BIND", "gateway.auth.mode is password but no password is set", {
-      hint: "Set gateway.auth.password or ONEBRAIN_GATEWAY_PASSWORD.",
+      hint: "Set ONEBRAIN_GATEWAY_PASSWORD or gateway.auth.password, or pass --password.",
     });
   }
   if (!plan.loopbackOnly && secretMissing) {

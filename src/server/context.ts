@@ -5,6 +5,7 @@
 import type { ProxyReport } from "../shared/proxy-env.ts";
 import type { Logger } from "pino";
 import type { LogThrottle } from "../logging/throttle.ts";
+import type { GatewaySources } from "../config/effective.ts";
 import type { Config } from "../config/schema.ts";
 import type { BrainPaths } from "../paths/paths.ts";
 import type { PortPlan } from "../paths/ports.ts";
@@ -15,6 +16,7 @@ import type { OwnerRecord } from "../lock/owner.ts";
 import type { BrainRuntime, ChannelStatus } from "./brain-runtime.ts";
 import type { LagMonitor, ReadinessReport } from "./health.ts";
 import type { WsAttempts } from "./ws-attempts.ts";
+import type { ConfigProblem } from "./reload.ts";
 
 export interface GatewayContext {
   readonly version: string;
@@ -23,6 +25,8 @@ export interface GatewayContext {
   readonly paths: BrainPaths;
   readonly plan: PortPlan;
   readonly bind: BindPlan;
+  /** Which source won for port, bind and auth (flag, env, file, profile, default); auth follows reloads. */
+  sources(): GatewaySources;
   /** Addresses really listened on (after optional ones were tried). */
   boundHosts: string[];
   readonly logFile: string | undefined;
@@ -36,6 +40,8 @@ export interface GatewayContext {
   /** What became of recent WebSocket attempts (for `/api/ws-check`). */
   readonly attempts: WsAttempts;
   config(): Readonly<Config>;
+  /** Why the running config is not the file's (missing, unreadable, invalid since T), or null. */
+  configProblem(): ConfigProblem | null;
   auth(): AuthSettings;
   trustedProxies(): { matches(address: string): boolean };
   readiness(): ReadinessReport;
@@ -54,11 +60,15 @@ export interface BrainStatus {
   home: string;
   stateDir: string;
   configPath: string;
+  /** Set while the config file is missing, unreadable or invalid: the last good config runs. */
+  configProblem: ConfigProblem | null;
   profile: string | null;
   startedAt: string;
   uptimeMs: number;
   bind: { mode: string; hosts: string[] };
   auth: { mode: string; tokenSource: string | null; passwordSource: string | null };
+  /** Which source won for port, bind and auth mode: `{value, source, from}` each; never a secret. */
+  sources: GatewaySources;
   ports: PortPlan;
   connections: number;
   memory: { rssBytes: number; heapUsedBytes: number };

@@ -3,6 +3,7 @@
  * lock. It imports nothing heavy, so a refused start (lock held, bad bind) exits in milliseconds.
  */
 import crypto from "node:crypto";
+import { effectiveGateway, publicSources, type GatewayFlags, type GatewaySources } from "../config/effective.ts";
 import type { LoadedConfig } from "../config/load.ts";
 import type { Config } from "../config/schema.ts";
 import { acquireBrainLock, type BrainLock } from "../lock/brain-lock.ts";
@@ -17,8 +18,10 @@ import type { StopStep } from "./stop.ts";
 export interface StartOptions {
   paths: BrainPaths;
   loaded: LoadedConfig;
-  /** The `--port` flag, if given. */
+  /** The `--port` flag, if given (same as flags.port). */
   portFlag?: number | string | undefined;
+  /** `gateway run --bind --auth --token --password --port`: they win over env and config, reloads included. */
+  flags?: GatewayFlags;
   env?: Env;
   /** Where console logs go; null for none (default stderr). */
   console?: NodeJS.WritableStream | null;
@@ -33,6 +36,9 @@ export interface StartOptions {
 export interface PreparedStart {
   opts: StartOptions;
   env: Env;
+  flags: GatewayFlags;
+  /** Which source won for port, bind and auth (no secrets): in the owner record and status. */
+  sources: GatewaySources;
   startedAtMs: number;
   config: Readonly<Config>;
   plan: PortPlan;
@@ -48,16 +54,18 @@ export function prepareStart(opts: StartOptions): PreparedStart {
   const env = opts.env ?? process.env;
   const startedAtMs = Date.now();
   const config = opts.loaded.config;
+  const flags: GatewayFlags = { ...opts.flags, port: opts.flags?.port ?? opts.portFlag };
+  const sources = effectiveGateway(config, opts.loaded.raw, { env, profile: opts.paths.profile, flags });
   const plan = portPlan({
-    flag: opts.portFlag,
+    flag: flags.port,
     env,
     configPort: config.gateway.port,
     profile: opts.paths.profile,
     browserControlPort: config.browser.controlPort,
     canvasPort: config.canvasHost.port,
   });
-  const bind = planBind(config.gateway);
-  const auth = resolveAuth(config.gateway.auth, env);
+  const bind = planBind({ ...config.gateway, bind: sources.bind.value });
+  const auth = resolveAuth(config.gateway.auth, env, flags);
   assertSafeBind(bind, auth, plan.base);
   const version = onebrainVersion();
   const instanceId = crypto.randomUUID();
@@ -74,7 +82,8 @@ export function prepareStart(opts: StartOptions): PreparedStart {
       version,
       instanceId,
       home: opts.paths.home,
+      sources: publicSources(sources),
     }),
   });
-  return { opts, env, startedAtMs, config, plan, bind, auth, version, instanceId, lock };
+  return { opts, env, flags, sources: publicSources(sources), startedAtMs, config, plan, bind, auth, version, instanceId, lock };
 }

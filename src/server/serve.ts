@@ -13,12 +13,13 @@ import { WsAttempts } from "./ws-attempts.ts";
 import { createHttpHandler } from "./http.ts";
 import { listenAll } from "./listen.ts";
 import type { PreparedStart } from "./prepare.ts";
-import { reloadOnce, watchConfig } from "./reload.ts";
+import { reloadOnce, watchConfig, type ConfigProblem } from "./reload.ts";
 import { createWsGateway } from "./ws.ts";
 import { guardServer, logSocketError, type SocketErrorSink } from "./sockets.ts";
 import { LogThrottle } from "../logging/throttle.ts";
 import { startBrain } from "./brain-runtime.ts";
 import type { BrainEvent } from "../brain/brain.ts";
+import type { OwnerRecord } from "../lock/owner.ts";
 import { OnebrainError } from "../shared/errors.ts";
 import { runStop, type StopOutcome, type StopStep } from "./stop.ts";
 
@@ -41,6 +42,9 @@ export async function serve(p: PreparedStart): Promise<GatewayHandle> {
   const { opts, env, startedAtMs, plan, bind, version, instanceId, lock } = p;
   let config = p.config;
   let auth: AuthSettings = p.auth;
+  /** Whether `config` came from the file (a later missing file is then a problem, not the defaults). */
+  let configFromFile = opts.loaded.exists;
+  let configProblem: ConfigProblem | null = null;
 
   // Bind before anything heavy, so a port conflict leaves nothing behind (not even a log file).
   // Until the gateway is wired up below (synchronously), requests get 503 and upgrades are dropped.
@@ -127,6 +131,7 @@ export async function serve(p: PreparedStart): Promise<GatewayHandle> {
       paths: opts.paths,
       plan,
       bind,
+      sources: () => ({ ...p.sources, auth: { value: auth.mode, source: auth.modeSource, from: auth.modeFrom } }),
       boundHosts: bound.hosts,
       logFile,
       logger,
@@ -136,6 +141,7 @@ export async function serve(p: PreparedStart): Promise<GatewayHandle> {
       brain,
       attempts: new WsAttempts(),
       config: () => config,
+      configProblem: () => configProblem,
       auth: () => auth,
       trustedProxies: () => trusted,
       readiness: () => evaluateReadiness(checks),
@@ -161,21 +167,49 @@ export async function serve(p: PreparedStart): Promise<GatewayHandle> {
     lag.start();
     lock.updateOwner({ phase: "running", bindHosts: bound.hosts });
 
+    // Written to the owner record too, so `status` can tell even when it cannot authenticate
+    // (with the file gone, the CLI no longer knows the token).
+    const setOwner = (update: Partial<OwnerRecord>): void => {
+      try {
+        lock.updateOwner(update);
+      } catch (err) {
+        logger.warn({ err }, "cannot update the owner record");
+      }
+    };
+    const setConfigProblem = (problem: ConfigProblem | null): void => {
+      configProblem = problem;
+      setOwner({ configProblem: problem });
+    };
     const reload = (): void => {
-      const changed = reloadOnce(opts.paths.configPath, {
-        current: () => config,
-        onError: (err) => logger.error({ err: { message: (err as Error).message, code: (err as { code?: string }).code } }, "config reload failed; keeping the running config"),
-        apply: (next, changes) => {
-          config = next;
-          auth = resolveAuth(next.gateway.auth, env);
-          trusted = proxyMatcher(next.gateway.trustedProxies);
-          limiter.limit = next.gateway.authFailuresPerMinute;
-          setLevels(logger, { fileLevel: next.logging.level, consoleLevel: next.logging.consoleLevel });
-          const revoked = wsRef.revokeRotated();
-          logger.info({ applied: changes.hot, needsRestart: changes.restart, revoked }, "config reloaded");
+      const result = reloadOnce(
+        opts.paths.configPath,
+        {
+          current: () => config,
+          fromFile: () => configFromFile,
+          onProblem: (problem) => {
+            logger.error({ code: problem.code, kind: problem.kind, since: problem.since, reason: problem.message }, `config reload failed; keeping the running config (${problem.summary})`);
+            setConfigProblem(problem);
+          },
+          apply: (next, changes, fromFile) => {
+            configFromFile = fromFile;
+            config = next;
+            auth = resolveAuth(next.gateway.auth, env, p.flags);
+            setOwner({ sources: ctx.sources() });
+            trusted = proxyMatcher(next.gateway.trustedProxies);
+            limiter.limit = next.gateway.authFailuresPerMinute;
+            setLevels(logger, { fileLevel: next.logging.level, consoleLevel: next.logging.consoleLevel });
+            const revoked = wsRef.revokeRotated();
+            logger.info({ applied: changes.hot, needsRestart: changes.restart, revoked }, "config reloaded");
+          },
         },
-      });
-      if (changed && changed.restart.length) logger.warn({ keys: changed.restart }, "these config changes take effect after a restart");
+        configProblem,
+      );
+      if (!result.ok) return;
+      if (configProblem) {
+        logger.info({ since: configProblem.since }, "config file is usable again: the running config follows it");
+        setConfigProblem(null);
+      }
+      if (result.restart.length) logger.warn({ keys: result.restart }, "these config changes take effect after a restart");
     };
     const unwatch = watchConfig(opts.paths.configPath, reload);
 

@@ -8,7 +8,8 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { loadConfig } from "../config/load.ts";
-import type { BrainPaths } from "../paths/paths.ts";
+import { effectiveGateway, type Source } from "../config/effective.ts";
+import type { BrainPaths, Env } from "../paths/paths.ts";
 import { plansOverlap, portPlan, type PortPlan } from "../paths/ports.ts";
 import { ensureStateDir } from "../lock/brain-lock.ts";
 import { writeFileAtomic } from "../shared/fs-atomic.ts";
@@ -22,7 +23,10 @@ export interface SetupResult {
   config: "created" | "kept" | "replaced";
   backup: string | null;
   token: string | null;
+  /** The port a gateway started now would listen on, and why (env, file, profile, default). */
   port: number;
+  portSource: Source;
+  portFrom: string;
   changed: string[];
 }
 
@@ -61,7 +65,7 @@ export function freeProfilePort(profile: string, others: ReadonlyArray<{ plan: P
 }
 
 /** Runs setup for a brain. */
-export function setupBrain(paths: BrainPaths, opts: { force?: boolean } = {}): SetupResult {
+export function setupBrain(paths: BrainPaths, opts: { force?: boolean; env?: Env } = {}): SetupResult {
   const changed: string[] = [];
   const existed = fs.existsSync(paths.stateDir);
   ensureStateDir(paths.stateDir);
@@ -72,11 +76,16 @@ export function setupBrain(paths: BrainPaths, opts: { force?: boolean } = {}): S
     changed.push(`created ${workspace}`);
   }
 
+  const env = opts.env ?? process.env;
+  /** The port a gateway started now would use (ONEBRAIN_GATEWAY_PORT wins over the file). */
+  const effectivePort = () => {
+    const loaded = loadConfig(paths.configPath); // a broken config is reported, not overwritten
+    const port = effectiveGateway(loaded.config, loaded.raw, { env, profile: paths.profile }).port;
+    return { token: maskSecret(loaded.config.gateway.auth.token), port: port.value, portSource: port.source, portFrom: port.from };
+  };
   const configExists = fs.existsSync(paths.configPath);
   if (configExists && !opts.force) {
-    const { config } = loadConfig(paths.configPath); // a broken config is reported, not overwritten
-    const port = portPlan({ configPort: config.gateway.port, profile: paths.profile }).base;
-    return { stateDir: paths.stateDir, configPath: paths.configPath, workspace, config: "kept", backup: null, token: maskSecret(config.gateway.auth.token), port, changed };
+    return { stateDir: paths.stateDir, configPath: paths.configPath, workspace, config: "kept", backup: null, ...effectivePort(), changed };
   }
 
   let backup: string | null = null;
@@ -101,5 +110,5 @@ export function setupBrain(paths: BrainPaths, opts: { force?: boolean } = {}): S
   fs.mkdirSync(path.dirname(paths.configPath), { recursive: true, mode: 0o700 });
   writeFileAtomic(paths.configPath, `${JSON.stringify(doc, null, 2)}\n`, { mode: 0o600, forceMode: true });
   changed.push(`${configExists ? "replaced" : "created"} ${paths.configPath} (0600) with a new token`);
-  return { stateDir: paths.stateDir, configPath: paths.configPath, workspace, config: configExists ? "replaced" : "created", backup, token: maskSecret(token), port, changed };
+  return { stateDir: paths.stateDir, configPath: paths.configPath, workspace, config: configExists ? "replaced" : "created", backup, ...effectivePort(), changed };
 }

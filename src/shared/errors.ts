@@ -29,6 +29,7 @@ export const errorCatalog = {
   CONFIG_SYNTAX: { exitCode: 21, httpStatus: 500, summary: "The config file is not valid JSON5 (line and column are named)." },
   CONFIG_UNREADABLE: { exitCode: 22, httpStatus: 500, summary: "The config file exists but cannot be read (permissions, or it is a directory)." },
   CONFIG_KEY_UNKNOWN: { exitCode: 23, httpStatus: 400, summary: "`config get/set` was given a key path that is not in the schema." },
+  CONFIG_MISSING: { exitCode: 19, httpStatus: 500, summary: "The config file named by ONEBRAIN_CONFIG_PATH does not exist (or was removed while the gateway runs: it keeps the last good config)." },
   PROFILE_INVALID: { exitCode: 24, httpStatus: 400, summary: "The profile name is not letters, digits, '-' or '_' (at most 64)." },
   STATE_DIR_UNUSABLE: { exitCode: 25, httpStatus: 500, summary: "The state directory cannot be created or written." },
   STORE_CORRUPT: { exitCode: 26, httpStatus: 500, summary: "The brain's database failed its integrity check; restore a backup with `onebrain restore FILE`." },
@@ -100,7 +101,7 @@ export class GatewayLockError extends OnebrainError {
 
 /** Raised for any config file problem: syntax, schema, unreadable, unknown key. */
 export class ConfigError extends OnebrainError {
-  constructor(code: "CONFIG_INVALID" | "CONFIG_SYNTAX" | "CONFIG_UNREADABLE" | "CONFIG_KEY_UNKNOWN", message: string, options: ErrorOptions = {}) {
+  constructor(code: "CONFIG_INVALID" | "CONFIG_SYNTAX" | "CONFIG_UNREADABLE" | "CONFIG_KEY_UNKNOWN" | "CONFIG_MISSING", message: string, options: ErrorOptions = {}) {
     super(code, message, options);
     this.name = "ConfigError";
   }

@@ -1,5 +1,7 @@
 /** Secret handling: how secrets are shown (`abc…xyz`) and which keys hold them. */
 
+import { hasControlChars } from "./text.ts";
+
 const SECRET_KEY = /(token|password|secret|authorization|api[-_]?key|cookie)/i;
 
 /** True when an object key names a secret (token, password, apiKey, authorization, ...). */
@@ -23,4 +25,26 @@ export function redactDeep(value: unknown, depth = 0): unknown {
     out[k] = isSecretKey(k) && typeof v === "string" ? maskSecret(v) : redactDeep(v, depth + 1);
   }
   return out;
+}
+
+/** Names a value's shape without its content, for errors about secrets: `an array of 2 items`. */
+export function describeHidden(value: unknown): string {
+  if (value === undefined) return "nothing";
+  if (value === null) return "null";
+  if (typeof value === "boolean") return String(value);
+  if (typeof value === "string") return `a string of ${value.length} character${value.length === 1 ? "" : "s"}`;
+  if (Array.isArray(value)) return `a list of ${value.length} item${value.length === 1 ? "" : "s"}`;
+  if (typeof value === "object") {
+    const n = Object.keys(value).length;
+    return `an object with ${n} key${n === 1 ? "" : "s"}`;
+  }
+  return `a ${typeof value}`;
+}
+
+/** Longest secret accepted (config or flag): tokens travel in headers, where a megabyte is never right. */
+export const MAX_SECRET_LENGTH = 4096;
+
+/** True when a secret holds a control character (a newline or tab is a paste error, never part of a header). */
+export function hasControlCharacter(value: string): boolean {
+  return hasControlChars(value);
 }

@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
+import JSON5 from "json5";
 import path from "node:path";
 import {
   getConfigValue,
@@ -61,7 +62,7 @@ test("set creates intermediate objects and keeps the file's other keys", () => {
   const file = path.join(tempDir(), "onebrain.json");
   fs.writeFileSync(file, `{ logging: { level: "debug" } }`);
   setConfigValue(file, "browser.profiles.work.cdpPort", 9222);
-  assert.deepEqual(JSON.parse(fs.readFileSync(file, "utf8")), {
+  assert.deepEqual(JSON5.parse(fs.readFileSync(file, "utf8")), {
     logging: { level: "debug" },
     browser: { profiles: { work: { cdpPort: 9222 } } },
   });
@@ -99,7 +100,7 @@ test("the backup holds the previous content, comments included", () => {
   fs.writeFileSync(file, original);
   const edit = setConfigValue(file, "gateway.bind", "lan");
   assert.equal(fs.readFileSync(edit.backup!, "utf8"), original);
-  assert.doesNotMatch(fs.readFileSync(file, "utf8"), /my port/);
+  assert.equal(fs.readFileSync(file, "utf8"), `// my port\n{ gateway: { port: 19000, bind: "lan" } }\n`);
 });
 
 test("set masks secrets in what it returns but writes them in full", () => {
@@ -128,9 +129,9 @@ test("get masks tokens unless asked to reveal them", () => {
   const file = path.join(tempDir(), "onebrain.json");
   fs.writeFileSync(file, JSON.stringify({ gateway: { auth: { token: TOKEN } } }));
   const loaded = loadConfig(file);
-  assert.deepEqual(getConfigValue(loaded, "gateway.auth.token"), { key: "gateway.auth.token", value: "tok…xyz", source: "file", secret: true });
-  assert.equal(getConfigValue(loaded, "gateway.auth.token", { reveal: true }).value, TOKEN);
-  const auth = getConfigValue(loaded, "gateway.auth").value as { token: string };
+  assert.deepEqual(getConfigValue(loaded, "gateway.auth.token", { env: {} }), { key: "gateway.auth.token", value: "tok…xyz", source: "file", from: "the config file", set: true, secret: true });
+  assert.equal(getConfigValue(loaded, "gateway.auth.token", { reveal: true, env: {} }).value, TOKEN);
+  const auth = getConfigValue(loaded, "gateway.auth", { env: {} }).value as { token: string };
   assert.equal(auth.token, "tok…xyz");
 });
 
@@ -138,10 +139,10 @@ test("get reports defaults with source default and file values with source file"
   const file = path.join(tempDir(), "onebrain.json");
   fs.writeFileSync(file, `{ gateway: { port: 19000 }, browser: { profiles: { work: { cdpPort: 9222 } } } }`);
   const loaded = loadConfig(file);
-  assert.deepEqual(getConfigValue(loaded, "gateway.port"), { key: "gateway.port", value: 19000, source: "file", secret: false });
-  assert.deepEqual(getConfigValue(loaded, "gateway.ws.pingIntervalMs"), { key: "gateway.ws.pingIntervalMs", value: 30_000, source: "default", secret: false });
-  assert.equal(getConfigValue(loaded, "browser.profiles.work.cdpPort").value, 9222);
-  assert.equal(getConfigValue(loaded, "browser.profiles.home.cdpPort").value, undefined);
+  assert.deepEqual(getConfigValue(loaded, "gateway.port", { env: {} }), { key: "gateway.port", value: 19000, source: "file", from: "the config file", set: true, secret: false });
+  assert.deepEqual(getConfigValue(loaded, "gateway.ws.pingIntervalMs", { env: {} }), { key: "gateway.ws.pingIntervalMs", value: 30_000, source: "default", from: "default", set: true, secret: false });
+  assert.equal(getConfigValue(loaded, "browser.profiles.work.cdpPort", { env: {} }).value, 9222);
+  assert.deepEqual(getConfigValue(loaded, "browser.profiles.home.cdpPort", { env: {} }), { key: "browser.profiles.home.cdpPort", value: null, source: "default", from: "not set", set: false, secret: false });
 });
 
 test("an unknown key is CONFIG_KEY_UNKNOWN and suggests the nearest full key", () => {
@@ -174,13 +175,15 @@ test("parseCliValue keeps number-like text as a string for string keys and parse
 test("validateConfigFile reports problems as a result instead of throwing", () => {
   const dir = tempDir();
   const missing = path.join(dir, "none.json");
-  assert.deepEqual(validateConfigFile(missing), { ok: true, file: missing, exists: false });
+  assert.deepEqual(validateConfigFile({ configPath: missing, configPathFromEnv: false }), { ok: true, file: missing, exists: false });
+  const named = validateConfigFile({ configPath: missing, configPathFromEnv: true });
+  assert.equal(named.ok ? undefined : named.error.code, "CONFIG_MISSING", "ONEBRAIN_CONFIG_PATH naming a missing file is an error");
   const bad = path.join(dir, "bad.json");
   fs.writeFileSync(bad, `{ gateway: `);
-  const result = validateConfigFile(bad);
+  const result = validateConfigFile({ configPath: bad, configPathFromEnv: false });
   assert.equal(result.ok, false);
   assert.equal(result.ok ? undefined : result.error.code, "CONFIG_SYNTAX");
   fs.mkdirSync(path.join(dir, "dir.json"));
-  const unreadable = validateConfigFile(path.join(dir, "dir.json"));
+  const unreadable = validateConfigFile({ configPath: path.join(dir, "dir.json"), configPathFromEnv: false });
   assert.equal(unreadable.ok ? undefined : unreadable.error.code, "CONFIG_UNREADABLE");
 });

@@ -5,7 +5,7 @@
  */
 import { configuredChannels, leaseOf, probeTelegram } from "../../channels/inspect.ts";
 import { connectGateway } from "../../client/gateway-client.ts";
-import { loadConfig } from "../../config/load.ts";
+import { loadBrainConfig } from "../../config/load.ts";
 import { gatewayTarget } from "../../diagnostics/target.ts";
 import { inspectLock, describeHolder } from "../../lock/inspect.ts";
 import { describeLeaseHolder } from "../../lock/lease.ts";
@@ -61,7 +61,7 @@ export async function channelsStatus(global: GlobalOptions, o: { probe: boolean;
       note = `this brain is held by ${describeHolder(lock)}, but it does not answer at ${target.url} (${(err as Error).message}): showing the config only`;
     }
   }
-  const { config } = loadConfig(paths.configPath);
+  const { config } = loadBrainConfig(paths);
   const channels: ChannelLine[] = [];
   for (const c of configuredChannels(config, env)) {
     const token = c.secret();

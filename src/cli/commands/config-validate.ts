@@ -5,7 +5,7 @@ import { printJson, printLines, reportError } from "../output.ts";
 
 /** The command. */
 export default function configValidate(global: GlobalOptions, opts: { json?: boolean }): void {
-  const r = validateConfigFile(brainPaths(global).configPath);
+  const r = validateConfigFile(brainPaths(global));
   if (r.ok) {
     if (opts.json) printJson(r);
     else printLines([`valid: ${r.file}${r.exists ? "" : " (missing: defaults apply)"}`]);

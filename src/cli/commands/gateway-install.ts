@@ -1,7 +1,7 @@
 /** `onebrain gateway install [--system --user NAME] [--force] [--print]`: a systemd unit for this brain. */
 import fs from "node:fs";
 import path from "node:path";
-import { loadConfig } from "../../config/load.ts";
+import { loadBrainConfig } from "../../config/load.ts";
 import { portPlan } from "../../paths/ports.ts";
 import { accessFor, installFiles, nodeBinary, shebangNodeFlags, type InstalledFiles } from "../../service/install.ts";
 import { unavailable } from "../../service/lifecycle.ts";
@@ -24,7 +24,7 @@ const SHELL_ONLY = ["ONEBRAIN_GATEWAY_TOKEN", "ONEBRAIN_GATEWAY_PASSWORD", "ANTH
 /** The facts of this brain's unit, from the flags, the environment and its config. */
 export function unitFactsFor(ctx: ServiceContext): UnitFacts {
   const { brain } = ctx;
-  const { config } = loadConfig(brain.paths.configPath); // a broken config fails here (exit 20-22), before anything is written
+  const { config } = loadBrainConfig(brain.paths); // a broken config fails here (exit 20-22), before anything is written
   const bin = binPath();
   const docs = path.resolve(path.dirname(bin), "..", "docs", "service.md");
   const logFile = config.logging.file ? path.resolve(brain.paths.stateDir, config.logging.file) : null;

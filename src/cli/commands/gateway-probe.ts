@@ -6,12 +6,12 @@ import { brainPaths, type GlobalOptions } from "../brain.ts";
 import { printJson, printLines } from "../output.ts";
 
 /** The command. */
-export default async function probeCommand(global: GlobalOptions, opts: { url?: string; token?: string; password?: string; timeout?: string; json?: boolean }): Promise<void> {
+export default async function probeCommand(global: GlobalOptions, opts: { url?: string; port?: string; token?: string; password?: string; timeout?: string; json?: boolean }): Promise<void> {
   let url = opts.url;
   let token = opts.token;
   let password = opts.password;
   if (!url || (!token && !password)) {
-    const target = gatewayTarget(brainPaths(global));
+    const target = gatewayTarget(brainPaths(global), process.env, opts.port);
     url ??= target.url;
     token ??= target.auth.token;
     password ??= target.auth.password;

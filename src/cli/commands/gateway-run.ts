@@ -1,7 +1,8 @@
 /** `onebrain gateway [run]`: the gateway in the foreground, with signals wired to a clean stop. */
-import { loadConfig } from "../../config/load.ts";
+import { loadBrainConfig } from "../../config/load.ts";
 import { errorCatalog, hasCode, OnebrainError } from "../../shared/errors.ts";
 import { stopDeadline } from "../../server/stop.ts";
+import { redactArgv } from "../../lock/owner.ts";
 import { startGateway, type GatewayHandle } from "../../server/gateway.ts";
 import { Notifier } from "../../service/notify.ts";
 import { brainPaths, type GlobalOptions } from "../brain.ts";
@@ -11,9 +12,12 @@ import { forceClear } from "./force.ts";
 const EXIT_SLACK_MS = 500;
 
 /** Runs until SIGTERM/SIGINT; a second signal exits at once. */
-export default async function run(global: GlobalOptions, opts: { port?: string; force?: boolean; yes?: boolean; json?: boolean }): Promise<void> {
+export default async function run(global: GlobalOptions, opts: { port?: string; bind?: string; auth?: string; token?: string; password?: string; force?: boolean; yes?: boolean; json?: boolean }): Promise<void> {
+  // A secret on the command line is readable by every local user in /proc/PID/cmdline (ps);
+  // mask it in the process title at once (the docs say to prefer the environment).
+  if (opts.token !== undefined || opts.password !== undefined) process.title = redactArgv(process.argv).join(" ");
   const paths = brainPaths(global);
-  const loaded = loadConfig(paths.configPath);
+  const loaded = loadBrainConfig(paths);
   // sd_notify when systemd started us (NOTIFY_SOCKET set); a no-op otherwise.
   const notify = new Notifier({ log: (level, msg, details) => handle?.ctx.logger[level](details ?? {}, msg) });
   let handle: GatewayHandle | undefined;
@@ -42,7 +46,8 @@ export default async function run(global: GlobalOptions, opts: { port?: string; 
     handle?.ctx.logger.fatal({ err }, "stopping: this process can no longer act for the brain");
     stopAndExit(`stopping: ${err.message}`, err instanceof OnebrainError ? err.exitCode : 1);
   };
-  const start = () => startGateway({ paths, loaded, portFlag: opts.port, consoleStyle: opts.json ? "json" : undefined, onFatal });
+  const flags = { port: opts.port, bind: opts.bind, auth: opts.auth, token: opts.token, password: opts.password };
+  const start = () => startGateway({ paths, loaded, flags, consoleStyle: opts.json ? "json" : undefined, onFatal });
   // Signal handlers go in before the start: "gateway listening" is logged a moment before start()
   // returns, and a SIGTERM in that window would otherwise kill the process with no clean stop.
   let signals = 0;
@@ -69,6 +74,13 @@ export default async function run(global: GlobalOptions, opts: { port?: string; 
   process.on("unhandledRejection", onBug("unhandled promise rejection", errorCatalog.UNHANDLED_REJECTION.exitCode));
   process.on("SIGTERM", onSignal);
   process.on("SIGINT", onSignal);
+  // SIGHUP's default action kills the process: a reload asked for while starting runs once it is up.
+  let reloadPending = false;
+  process.on("SIGHUP", () => {
+    if (!handle) return void (reloadPending = true);
+    handle.ctx.logger.info("SIGHUP: reloading config");
+    handle.reload();
+  });
   try {
     handle = await start();
   } catch (err) {
@@ -92,10 +104,7 @@ export default async function run(global: GlobalOptions, opts: { port?: string; 
     })
     .catch((err: unknown) => logger.debug({ err }, "could not check other brains' port plans"));
 
-  process.on("SIGHUP", () => {
-    logger.info("SIGHUP: reloading config");
-    gw.reload();
-  });
+  if (reloadPending) gw.reload();
   await new Promise<never>(() => {
     // Runs until stopAndExit (a signal, a fatal error, a bug) exits the process.
   });

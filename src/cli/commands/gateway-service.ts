@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { gatewayStatus } from "../../diagnostics/gateway-status.ts";
 import { resolvePaths, serviceName, type BrainPaths, type Env } from "../../paths/paths.ts";
-import { loadConfig } from "../../config/load.ts";
+import { loadBrainConfig } from "../../config/load.ts";
 import { foregroundCommand, lookupUser, programName, type ForegroundCommand, type ServiceUser } from "../../service/install.ts";
 import type { BrainView, ServiceOps } from "../../service/lifecycle.ts";
 import { realHost, systemctlOk, systemdAvailability, unitDir, unitState, type SystemdAvailability, type SystemdHost } from "../../service/systemd.ts";
@@ -150,7 +150,7 @@ export async function brainView(brain: ServiceBrain, port?: number): Promise<Bra
 export function serviceOps(ctx: ServiceContext): ServiceOps {
   let graceMs = 5_000;
   try {
-    graceMs = loadConfig(ctx.brain.paths.configPath).config.gateway.shutdownGraceMs;
+    graceMs = loadBrainConfig(ctx.brain.paths).config.gateway.shutdownGraceMs;
   } catch {
     // A broken config cannot stop a stop: the default grace bounds it.
   }

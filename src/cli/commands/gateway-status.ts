@@ -2,7 +2,7 @@
 import { gatewayStatus, type GatewayStatusReport } from "../../diagnostics/gateway-status.ts";
 import { OnebrainError } from "../../shared/errors.ts";
 import { brainPaths, type GlobalOptions } from "../brain.ts";
-import { formatDuration, printJson, printLines, rows } from "../output.ts";
+import { describeSource, formatDuration, printJson, printLines, rows } from "../output.ts";
 
 /** Renders the report in a screenful. */
 export function renderGatewayStatus(r: GatewayStatusReport): string[] {
@@ -12,13 +12,18 @@ export function renderGatewayStatus(r: GatewayStatusReport): string[] {
   lines.push(
     ...rows([
       ["state dir", `${c.stateDir} (${c.stateDirSource})`],
-      ["config", `${c.configPath}${c.configExists ? "" : " (missing: defaults)"}${c.configError ? ` BROKEN: ${c.configError.code}` : ""}`],
+      ["config", `${c.configPath}${c.configExists ? "" : r.configProblem ? " (missing)" : " (missing: defaults)"}${c.configError ? ` BROKEN: ${c.configError.code}` : ""}`],
       ["profile", c.profile ?? "default"],
       ["ports", p ? `gateway ${p.base} (${p.baseSource}), browser control ${p.browserControl}, canvas ${p.canvas}, cdp ${p.cdp.first}-${p.cdp.last}` : "unknown (config broken)"],
       ["bind", c.bind ? `${c.bind.mode} ${c.bind.hosts.join(", ")}` : "unknown"],
       ["auth", c.auth ? `${c.auth.mode}${c.auth.token ? ` (token ${c.auth.token} from ${c.auth.tokenSource})` : ""}` : "unknown"],
     ]),
   );
+  if (r.sources) {
+    const s = r.sources;
+    lines.push(s.of === "running" ? "sources (what the running gateway uses, and why)" : "sources (what a gateway started now would use, and why)");
+    lines.push(...rows((["port", "bind", "auth"] as const).map((k) => [k, `${s[k].value}  from ${describeSource(s[k], c.configPath)}`] as const)));
+  }
   const l = r.lock;
   lines.push("lock");
   const o = l.owner;

@@ -1,6 +1,6 @@
 /** `onebrain logs [--follow] [--json]`: the file log, read from outside the gateway. */
 import path from "node:path";
-import { loadConfig } from "../../config/load.ts";
+import { loadBrainConfig } from "../../config/load.ts";
 import { followLog, formatLogLine, tailLog } from "../../logging/tail.ts";
 import { wantsColor } from "../../logging/console.ts";
 import { brainPaths, type GlobalOptions } from "../brain.ts";
@@ -8,7 +8,7 @@ import { brainPaths, type GlobalOptions } from "../brain.ts";
 /** The command. */
 export default async function logsCommand(global: GlobalOptions, opts: { follow?: boolean; lines?: string; json?: boolean }): Promise<void> {
   const paths = brainPaths(global);
-  const { config } = loadConfig(paths.configPath);
+  const { config } = loadBrainConfig(paths);
   const file = config.logging.file ? path.resolve(paths.stateDir, config.logging.file) : path.join(paths.logDir, "gateway.log");
   const limit = Math.max(1, Math.min(5000, Number(opts.lines ?? 100) || 100));
   const color = wantsColor(process.stdout);

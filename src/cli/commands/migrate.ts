@@ -1,7 +1,7 @@
 /** `onebrain migrate --from DIR`: fold another (stopped) brain into this (stopped) one. */
 import { migrateBrain, type MigrateReport } from "../../migrate/migrate.ts";
 import { brainPaths, type GlobalOptions } from "../brain.ts";
-import { printJson, printLines, rows } from "../output.ts";
+import { printJson, printLines, rows, withProfile } from "../output.ts";
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
@@ -46,7 +46,7 @@ function workspaceLines(r: MigrateReport): Array<[string, string]> {
 /** The command. */
 export default async function migrateCommand(global: GlobalOptions, opts: { from?: string; force?: boolean; dryRun?: boolean; json?: boolean }): Promise<void> {
   const r = await migrateBrain({ paths: brainPaths(global), from: opts.from!, force: Boolean(opts.force), dryRun: Boolean(opts.dryRun) });
-  if (opts.json) return printJson({ ok: true, ...r });
+  if (opts.json) return printJson({ ok: true, ...r, next: r.next.map((n) => withProfile(n)) });
   printLines([
     r.dryRun ? `migrate (dry run, nothing changed): would move ${r.from} into ${r.to}` : `migrate: moved ${r.from} into ${r.to}`,
     ...rows([...sessionLines(r), ...configLines(r), ...workspaceLines(r), ["backup", r.backup ?? (r.dryRun ? "none (dry run)" : "none (this brain had no database)")]]),

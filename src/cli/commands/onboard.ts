@@ -5,7 +5,7 @@ import { presetPrompter, ttyPrompter } from "../../onboard/prompt.ts";
 import type { CliRun, CliRunner, OnboardFlags } from "../../onboard/step.ts";
 import { OnebrainError } from "../../shared/errors.ts";
 import { brainPaths, type GlobalOptions } from "../brain.ts";
-import { printJson, printLines } from "../output.ts";
+import { printJson, printLines, withProfile } from "../output.ts";
 
 type Opts = OnboardFlags & { nonInteractive?: boolean; json?: boolean };
 
@@ -37,6 +37,6 @@ export default async function onboardCommand(global: GlobalOptions, opts: Opts):
   const prompt = interactive ? ttyPrompter(process.stdin, process.stdout) : presetPrompter(opts.json ? null : process.stdout);
   prompt.say(interactive ? "onebrain onboard: a few questions to get this brain running. Ctrl-C stops; what is done is kept." : "onebrain onboard (non-interactive): answers come from the flags and defaults.");
   const report = await runOnboard({ paths: brainPaths(global), prompt, flags: opts, runCli: cliRunner(global) });
-  if (opts.json) return printJson({ ok: true, ...report });
+  if (opts.json) return printJson({ ok: true, ...report, next: report.next.map((n) => withProfile(n)) });
   printLines(["", "onboard: done", ...report.next.map((n) => `next: ${n}`)]);
 }

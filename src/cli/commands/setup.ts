@@ -1,7 +1,7 @@
 /** `onebrain setup`: state dir, config with a generated token, workspace. */
 import { setupBrain } from "../../setup/setup.ts";
 import { brainPaths, type GlobalOptions } from "../brain.ts";
-import { printJson, printLines, rows } from "../output.ts";
+import { describeSource, printJson, printLines, rows } from "../output.ts";
 
 /** The command. */
 export default function setupCommand(global: GlobalOptions, opts: { force?: boolean; json?: boolean }): void {
@@ -13,7 +13,7 @@ export default function setupCommand(global: GlobalOptions, opts: { force?: bool
       ["state dir", r.stateDir],
       ["config", r.configPath],
       ["workspace", r.workspace],
-      ["port", String(r.port)],
+      ["port", `${r.port} (${describeSource({ source: r.portSource, from: r.portFrom }, r.configPath)})`],
       ["token", r.token ? `${r.token} (in the config; \`onebrain config get gateway.auth.token --reveal\` shows it)` : "none"],
     ]),
     ...r.changed.map((c) => `  + ${c}`),

@@ -18,14 +18,14 @@ export default async function statusCommand(global: GlobalOptions, opts: { json?
   const paths = brainPaths(global);
   const gw = await gatewayStatus({ paths, timeoutMs: 1500 });
   const checks: CheckResult[] | null = opts.deep ? runChecks({ paths, plan: gw.livePorts ?? gw.configured.ports, logFile: path.join(paths.logDir, "gateway.log"), gatewayProxy: gw.rpc?.status?.outboundProxy ?? null }) : null;
-  if (opts.json) return printJson({ brain: gw.configured, gateway: { verdict: gw.verdict, lock: gw.lock, listeners: gw.listeners, rpc: gw.rpc, problems: gw.problems, notes: gw.notes, otherBrains: gw.otherBrains }, ...(checks ? { checks } : {}) });
+  if (opts.json) return printJson({ brain: gw.configured, gateway: { verdict: gw.verdict, configProblem: gw.configProblem, lock: gw.lock, listeners: gw.listeners, rpc: gw.rpc, problems: gw.problems, notes: gw.notes, otherBrains: gw.otherBrains }, ...(checks ? { checks } : {}) });
   const c = gw.configured;
   const p = c.ports;
   const lines = [
     `onebrain ${c.profile ? `profile ${c.profile}` : "(default profile)"}: gateway ${gw.verdict}`,
     ...rows([
       ["state dir", c.stateDir],
-      ["config", `${c.configPath}${c.configExists ? "" : " (missing: defaults)"}`],
+      ["config", `${c.configPath}${gw.configProblem ? ` (${gw.configProblem.kind}: the gateway runs on its last good config)` : c.configExists ? "" : " (missing: defaults)"}`],
       ["ports", p ? `${p.base} (browser ${p.browserControl}, canvas ${p.canvas}, cdp ${p.cdp.first}-${p.cdp.last})` : "unknown"],
       ["bind/auth", `${c.bind?.mode ?? "?"} / ${c.auth?.mode ?? "?"}`],
       ["model", gw.rpc?.status ? gw.rpc.status.model.describe : "unknown (gateway not running)"],

@@ -4,7 +4,7 @@
  * (the /proc scan, this brain's config and lock, the state dirs) are computed once on first use.
  */
 import os from "node:os";
-import { loadConfig } from "../../config/load.ts";
+import { loadBrainConfig } from "../../config/load.ts";
 import { inspectLock } from "../../lock/inspect.ts";
 import type { BrainPaths, Env } from "../../paths/paths.ts";
 import { portPlan } from "../../paths/ports.ts";
@@ -49,7 +49,7 @@ const once = <T>(fn: () => T): (() => T) => {
 export function brainFacts(paths: BrainPaths, env: Env, procFs: ProcFs): BrainFacts {
   const lock = inspectLock(paths.lockPath, paths.ownerPath, procFs);
   try {
-    const loaded = loadConfig(paths.configPath);
+    const loaded = loadBrainConfig(paths);
     const c = loaded.config;
     const owner = lock.ownerIsHolder ? lock.owner : null;
     const plan = owner
@@ -58,7 +58,7 @@ export function brainFacts(paths: BrainPaths, env: Env, procFs: ProcFs): BrainFa
     return { config: c, raw: loaded.raw, configExists: loaded.exists, configError: null, plan, auth: resolveAuth(c.gateway.auth, env), lock };
   } catch (err) {
     const e = toOnebrainError(err);
-    return { config: null, raw: undefined, configExists: e.code !== "CONFIG_UNREADABLE", configError: { code: e.code, message: e.message, hint: e.hint }, plan: null, auth: null, lock };
+    return { config: null, raw: undefined, configExists: e.code !== "CONFIG_UNREADABLE" && e.code !== "CONFIG_MISSING", configError: { code: e.code, message: e.message, hint: e.hint }, plan: null, auth: null, lock };
   }
 }
 
