@@ -47,6 +47,8 @@ export const errorCatalog = {
   MIGRATE_FAILED: { exitCode: 55, httpStatus: 500, summary: "`migrate` could not finish; the message says what was changed (the database import is one transaction) and names the backup made first." },
   MIGRATE_SOURCE_INVALID: { exitCode: 56, httpStatus: 400, summary: "`migrate --from DIR`: DIR is missing, is this brain itself, or holds no brain (no brain.db, no onebrain.json)." },
   ONBOARD_ABORTED: { exitCode: 57, httpStatus: 400, summary: "`onboard` was cancelled (Ctrl-C or end of input); the steps already done are kept." },
+  CHANNEL_RATE_LIMITED: { exitCode: 60, httpStatus: 429, summary: "A chat platform asked to wait before the next send (Telegram's 429 with retry_after); the reply waits that long, uncounted." },
+  OUTBOX_RETRY_REFUSED: { exitCode: 61, httpStatus: 409, summary: "`outbox retry ID`: no such reply, or it is not failed (a delivered reply is never sent again; a pending one is still being delivered)." },
   PROTOCOL_ERROR: { exitCode: 8, httpStatus: 400, summary: "A peer broke the wire protocol (bad frame, unsupported version)." },
 } as const satisfies Record<string, ErrorSpec>;
 

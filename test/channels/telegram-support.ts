@@ -9,6 +9,7 @@ import pino from "pino";
 import type { ChannelState } from "../../src/channels/channel.ts";
 import { createChannelAccess } from "../../src/channels/pairing.ts";
 import { TelegramChannel, type TelegramSettings, type TelegramTiming } from "../../src/channels/telegram/index.ts";
+import { PACE_LIMITS, scaleLimits } from "../../src/channels/telegram/pacing.ts";
 import { channelCursor } from "../../src/brain/inbox.ts";
 import { harness, type Harness } from "../brain/harness.ts";
 import type { FakeTelegram } from "../helpers/fake-telegram.ts";
@@ -31,13 +32,13 @@ export interface TelegramBrain extends Harness {
   stop(): Promise<void>;
 }
 
-/** Fast timings: tests must not wait a minute for a conflict retry. */
-export const FAST: Partial<TelegramTiming> = { leaseRecheckMs: 200, conflictRetryMs: 1_000, backoffBaseMs: 50, backoffMaxMs: 400, typingIntervalMs: 150 };
+/** Fast timings: tests must not wait a minute for a conflict retry, nor a second between the parts of a reply. */
+export const FAST: Partial<TelegramTiming> = { leaseRecheckMs: 200, conflictRetryMs: 1_000, backoffBaseMs: 50, backoffMaxMs: 400, typingIntervalMs: 150, pace: scaleLimits(PACE_LIMITS, 0.02) };
 
 /** Starts a brain with a Telegram channel polling `fake`. */
-export async function telegramBrain(fake: FakeTelegram, o: { settings?: Partial<Settings>; file?: string; leaseDir?: string; token?: string; timing?: Partial<TelegramTiming>; stateDir?: string } = {}): Promise<TelegramBrain> {
+export async function telegramBrain(fake: FakeTelegram, o: { settings?: Partial<Settings>; file?: string; leaseDir?: string; token?: string; timing?: Partial<TelegramTiming>; stateDir?: string; maxDeliveryAttempts?: number } = {}): Promise<TelegramBrain> {
   const stateDir = o.stateDir ?? tmpDir("onebrain-tg-");
-  const h = harness({ file: o.file ?? path.join(stateDir, "brain.db") });
+  const h = harness({ file: o.file ?? path.join(stateDir, "brain.db"), ...(o.maxDeliveryAttempts ? { maxDeliveryAttempts: o.maxDeliveryAttempts } : {}) });
   const tgSettings: Settings = {
     apiRoot: fake.apiRoot,
     dmPolicy: "pairing",

@@ -9,12 +9,14 @@
  * methods answer "not found", "can't be edited" and "not modified" as Telegram does
  * (fake-telegram-chats.ts): what a client reads when it probes whether a send arrived. A request
  * received in full runs even if its client died right after sending it (only the answer is lost);
- * one cut mid-body does not. Tests speak as users with `userSays`, and script trouble with
- * `failNext`, `stall`, `redeliver`, `revoke` and `setWebhook`.
+ * one cut mid-body does not. sendMessage is under flood control (fake-telegram-flood.ts: off
+ * unless a test turns its limits on, or scripts a flood). Tests speak as users with `userSays`,
+ * and script trouble with `failNext`, `stall`, `redeliver`, `revoke`, `setWebhook` and `flood`.
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { type Answer, BotChats, replyToOf, type TgChat, type TgEntity, type TgMessage, type TgUser } from "./fake-telegram-chats.ts";
+import { FloodControl } from "./fake-telegram-flood.ts";
 import { autoEntities, defaultDescription, parseParams, readBody } from "./fake-telegram-parse.ts";
 import { type TgUpdate, UpdateQueue } from "./fake-telegram-updates.ts";
 
@@ -29,7 +31,7 @@ export interface SentMessage { token: string; chatId: number; messageId: number;
  */
 export interface Failure { code?: number; description?: string; retryAfter?: number; raw?: string; reset?: boolean; loseAnswer?: boolean; match?: (params: Record<string, any>) => boolean }
 
-interface Bot { token: string; user: TgUser; revoked: boolean; webhook: string | null; chats: BotChats; updates: UpdateQueue }
+interface Bot { token: string; user: TgUser; revoked: boolean; webhook: string | null; chats: BotChats; updates: UpdateQueue; flood: FloodControl }
 
 export const DEFAULT_TOKEN = "7000001:AAFakeTokenForOnebrainTests_00000000";
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
@@ -75,7 +77,7 @@ export class FakeTelegram {
   /** Registers another bot token; its id is the token's number before ':'. */
   addBot(token: string, username: string): TgUser {
     const user = { id: Number(token.split(":")[0]), is_bot: true, first_name: username.replace(/_bot$/, ""), username };
-    this.#bots.set(token, { token, user, revoked: false, webhook: null, chats: new BotChats(user), updates: new UpdateQueue() });
+    this.#bots.set(token, { token, user, revoked: false, webhook: null, chats: new BotChats(user), updates: new UpdateQueue(), flood: new FloodControl() });
     return user;
   }
 
@@ -125,6 +127,11 @@ export class FakeTelegram {
   revoke(token = this.token): void {
     this.#bot(token).revoked = true;
     this.#bot(token).updates.endPolls(401, { ok: false, error_code: 401, description: "Unauthorized" });
+  }
+
+  /** The bot's flood control on sendMessage: `enforce` Telegram's limits, script a `flood`, read the `refusals`. */
+  flood(token = this.token): FloodControl {
+    return this.#bot(token).flood;
   }
 
   /** Sets a webhook: getUpdates then gets 409 until deleteWebhook. */
@@ -227,8 +234,11 @@ export class FakeTelegram {
         return answer(a);
       }
       case "sendMessage": {
+        const wait = bot.flood.admit(Number(params.chat_id));
+        if (wait !== null) return send(429, { ok: false, error_code: 429, description: `Too Many Requests: retry after ${wait}`, parameters: { retry_after: wait } });
         const a = bot.chats.sendMessage(params);
         const replyTo = replyToOf(params);
+        if (a.ok) bot.flood.posted(a.result.chat.id);
         if (a.ok) this.sent.push({ token, chatId: a.result.chat.id, messageId: a.result.message_id, text: String(params.text), ...(params.parse_mode ? { parseMode: params.parse_mode } : {}), ...(replyTo !== undefined ? { replyTo } : {}), plain: a.result.text, at: Date.now() });
         return answer(a);
       }
