@@ -2,8 +2,18 @@
 import path from "node:path";
 import { runChecks, type CheckResult } from "../../diagnostics/checks.ts";
 import { gatewayStatus } from "../../diagnostics/gateway-status.ts";
+import type { BrainStatus } from "../../server/context.ts";
 import { brainPaths, type GlobalOptions } from "../brain.ts";
 import { formatDuration, printJson, printLines, rows } from "../output.ts";
+
+/** Failed replies in one line, the newest with its error and the commands that resend it. */
+function failedLine(p: BrainStatus["pipeline"], profile: string | null | undefined): string | null {
+  if (!p.failedOutbox) return null;
+  const cli = `onebrain${profile ? ` --profile ${profile}` : ""} outbox`;
+  const newest = p.newestFailed ? ` (newest #${p.newestFailed.id} to ${p.newestFailed.channel} ${p.newestFailed.target}: ${p.newestFailed.error ?? "no error recorded"})` : "";
+  const next = p.newestFailed ? `\`${cli} retry ${p.newestFailed.id}\` sends it again` : `\`${cli} retry ID\` sends one again`;
+  return `  ! ${p.failedOutbox} ${p.failedOutbox === 1 ? "reply" : "replies"} failed${newest}; \`${cli} list --failed\` lists them, ${next}`;
+}
 
 /** The command. */
 export default async function statusCommand(global: GlobalOptions, opts: { json?: boolean; deep?: boolean }): Promise<void> {
@@ -27,6 +37,8 @@ export default async function statusCommand(global: GlobalOptions, opts: { json?
       ["gateway", gw.rpc?.status ? `pid ${gw.rpc.status.pid}, up ${formatDuration(gw.rpc.status.uptimeMs)}, ${gw.rpc.status.connections} client(s), probe ${gw.rpc.latencyMs} ms` : gw.lock.status === "held" ? `pid ${gw.lock.holderPid} holds the brain; RPC: ${gw.rpc?.error?.message ?? "not probed"}` : "not running"],
     ]),
   ];
+  const failed = gw.rpc?.status ? failedLine(gw.rpc.status.pipeline, c.profile) : null;
+  if (failed) lines.push(failed);
   if (gw.problems.length) lines.push(...gw.problems.map((x) => `  ! ${x}`));
   if (gw.notes.length) lines.push(...gw.notes.map((x) => `  · ${x}`));
   if (checks) lines.push("checks", ...checks.map((k) => `  ${k.status === "ok" ? "ok  " : k.status.toUpperCase().padEnd(4)} ${k.id.padEnd(11)} ${k.finding}${k.fix && k.status !== "ok" ? `  (fix: ${k.fix})` : ""}`));
