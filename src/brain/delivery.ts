@@ -171,8 +171,8 @@ export class Delivery {
       }
       // The error counts this attempt's parts; the row counts them all (progress may have recorded them already).
       const total = partsSent + (Number((err as Partial<PartialDeliveryError>).partsSent ?? 0) || 0);
-      const verdict = retryAfterMs === null ? this.failed(item, err as Error, total, inDoubt) : this.askedToWait(item, err as ChannelRateLimitedError, total, retryAfterMs);
-      if (retryAfterMs !== null) return "held";
+      if (retryAfterMs !== null) return this.askedToWait(item, err as ChannelRateLimitedError, total, retryAfterMs), "held";
+      const verdict = this.failed(item, err as Error, total, inDoubt);
       return verdict === "retry" && inDoubt ? "held" : "done";
     } finally {
       clearTimeout(timer);
@@ -193,7 +193,7 @@ export class Delivery {
   }
 
   /** The platform asked to wait (or the channel paces the rest of a long reply): recorded, not counted, retried exactly then. */
-  private askedToWait(item: OutboxItem, err: ChannelRateLimitedError, partsSent: number, delay: number): "retry" {
+  private askedToWait(item: OutboxItem, err: ChannelRateLimitedError, partsSent: number, delay: number): void {
     const paced = err.details.paced === true;
     this.o.store.grouped(() => markAttemptFailed(this.o.store, item.id, paced ? null : err.message, this.o.maxAttempts, partsSent, false, false));
     const log = { outbox: item.id, channel: item.channel, retryInMs: delay, attempts: item.attempts, error: err.message };
@@ -202,7 +202,6 @@ export class Delivery {
     this.asked.add(item.id);
     this.notBefore.set(item.id, Date.now() + delay);
     this.wakeIn(delay);
-    return "retry";
   }
 
   /**
