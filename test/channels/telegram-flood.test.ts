@@ -57,6 +57,24 @@ test("a flood longer than the attempt cap's backoff: the reply waits each retry_
   }
 });
 
+test("a 429 from a proxy in front of the Bot API, with only a Retry-After header, is waited out too and not counted", { timeout: 30_000 }, async () => {
+  const ada = ++nextChat;
+  const b = await telegramBrain(fake, { settings: { allowFrom: [String(ada)] }, maxDeliveryAttempts: 1 });
+  try {
+    await eventually(() => b.state().state === "connected", 5000, "connected");
+    fake.failNext("sendMessage", { code: 429, raw: "<html><body>429 Too Many Requests</body></html>", headers: { "retry-after": "1" }, match: (p) => Number(p.chat_id) === ada });
+    fake.userSays(ada, "anyone?");
+    // With a cap of 1 attempt, a 429 counted as a failure would fail the reply at once.
+    await eventually(() => outbox(b)[0]?.state === "delivered", 10_000, "delivered");
+    const tries = fake.calls.filter((c) => c.method === "sendMessage" && Number(c.params.chat_id) === ada);
+    assert.equal(tries.length, 2);
+    assert.ok(tries[1]!.at - tries[0]!.at >= 950, `the second try came ${tries[1]!.at - tries[0]!.at} ms after a Retry-After of 1 s`);
+    assert.deepEqual(fake.sentTo(ada).map((m) => m.plain), ["echo: anyone?"]);
+  } finally {
+    await b.stop();
+  }
+});
+
 test("a burst of 50 replies to one chat goes out at Telegram's pace, in order, without a single 429", { timeout: 60_000 }, async () => {
   const ada = ++nextChat;
   fake.flood().enforce(TELEGRAM_FLOOD_RULES, SCALE);

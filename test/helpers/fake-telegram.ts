@@ -26,10 +26,10 @@ export type { TgUpdate } from "./fake-telegram-updates.ts";
 /** A message a bot sent, as the fake recorded it. */
 export interface SentMessage { token: string; chatId: number; messageId: number; text: string; parseMode?: string; replyTo?: number; plain: string; at: number }
 /**
- * A scripted failure: an API error (`code`, `description`, `retryAfter`), a non-JSON body (`raw`),
+ * A scripted failure: an API error (`code`, `description`, `retryAfter`), a non-JSON body (`raw`, with `headers`),
  * a reset socket before the method runs (`reset`), or after it ran, instead of its answer (`loseAnswer`).
  */
-export interface Failure { code?: number; description?: string; retryAfter?: number; raw?: string; reset?: boolean; loseAnswer?: boolean; match?: (params: Record<string, any>) => boolean }
+export interface Failure { code?: number; description?: string; retryAfter?: number; raw?: string; headers?: Record<string, string>; reset?: boolean; loseAnswer?: boolean; match?: (params: Record<string, any>) => boolean }
 
 interface Bot { token: string; user: TgUser; revoked: boolean; webhook: string | null; chats: BotChats; updates: UpdateQueue; flood: FloodControl }
 
@@ -204,7 +204,7 @@ export class FakeTelegram {
       if (f.reset) return void res.socket?.destroy();
       // The method runs below; its answer never leaves.
       if (f.loseAnswer) lose = true;
-      else if (f.raw !== undefined) return reply(res, f.code ?? 502, f.raw, "text/html");
+      else if (f.raw !== undefined) return reply(res, f.code ?? 502, f.raw, "text/html", f.headers);
       else {
         const code = f.code ?? 500;
         return send(code, { ok: false, error_code: code, description: f.description ?? defaultDescription(code), ...(f.retryAfter !== undefined ? { parameters: { retry_after: f.retryAfter } } : {}) });
@@ -252,7 +252,7 @@ export class FakeTelegram {
 }
 
 /** Answers unless the client has gone: the request ran all the same, only its answer is lost. */
-function reply(res: http.ServerResponse, status: number, body: unknown, contentType = "application/json"): void {
+function reply(res: http.ServerResponse, status: number, body: unknown, contentType = "application/json", headers: Record<string, string> = {}): void {
   if (res.headersSent || res.destroyed) return;
-  res.writeHead(status, { "content-type": contentType }).end(contentType === "application/json" ? JSON.stringify(body) : String(body));
+  res.writeHead(status, { ...headers, "content-type": contentType }).end(contentType === "application/json" ? JSON.stringify(body) : String(body));
 }
