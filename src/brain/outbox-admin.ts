@@ -50,8 +50,14 @@ export function listOutbox(store: StoreHandle, o: { state?: OutboxState; limit?:
   return rows.map((r) => view(r as Record<string, unknown>));
 }
 
+/** How many replies ended failed and the newest of them (what `status` shows). */
+export function failedReplies(store: Pick<StoreHandle, "prepare">): { count: number; newest: FailedReply | null } {
+  const { n } = store.prepare("SELECT count(*) AS n FROM outbox WHERE state = 'failed'").get() as { n: number };
+  return { count: n, newest: n ? newestFailedReply(store) : null };
+}
+
 /** The newest reply that ended failed, with its last error (null: none). */
-export function newestFailedReply(store: StoreHandle): FailedReply | null {
+export function newestFailedReply(store: Pick<StoreHandle, "prepare">): FailedReply | null {
   const r = store.prepare("SELECT id, channel, target, last_error AS error, created_at AS createdAt FROM outbox WHERE state = 'failed' ORDER BY id DESC LIMIT 1").get() as FailedReply | undefined;
   return r ? { ...r } : null;
 }

@@ -1,6 +1,6 @@
 /**
  * A reply that ended failed is visible and can be sent again: `onebrain status` counts it with
- * its error, `onebrain outbox list --failed` names its id (with or without a gateway), and
+ * its error and `onebrain outbox list --failed` names its id (with or without a gateway), and
  * `onebrain outbox retry ID` delivers it exactly once, through the running gateway or, with none,
  * at the next start. A delivered reply is never retried. Real gateway processes against the
  * fake Bot API; the failure itself is made by an in-process brain on the same state dir.
@@ -39,6 +39,7 @@ test("a failed reply shows in status with its error; `outbox retry` through the 
 
   const status = await runCli(["status", "--json"], g.env);
   const pipeline = JSON.parse(status.stdout).gateway.rpc.status.pipeline;
+  assert.deepEqual([JSON.parse(status.stdout).failedReplies.via, JSON.parse(status.stdout).failedReplies.count], ["gateway", 1]);
   assert.equal(pipeline.failedOutbox, 1);
   assert.match(pipeline.newestFailed.error, /403 Forbidden: bot was blocked by the user/);
   const text = await runCli(["status"], g.env);
@@ -66,10 +67,13 @@ test("a failed reply shows in status with its error; `outbox retry` through the 
   assert.equal(JSON.parse((await runCli(["status", "--json"], g.env)).stdout).gateway.rpc.status.pipeline.failedOutbox, 0);
 });
 
-test("with no gateway running, `outbox retry` works on the store and the next start delivers the reply once", async () => {
+test("with no gateway running, status reads the failed reply from the store, `outbox retry` works there, and the next start delivers the reply once", async () => {
   const chat = 4402;
   const stateDir = await brainWithFailedReply(fake, chat);
   const env = brainEnv(stateDir);
+  const status = JSON.parse((await runCli(["status", "--json"], env)).stdout).failedReplies;
+  assert.deepEqual([status.via, status.count, status.newest.target], ["store", 1, String(chat)]);
+  assert.match((await runCli(["status"], env)).stdout, /1 reply failed \(newest #\d+ to telegram 4402: .*403 Forbidden/);
   const list = JSON.parse((await runCli(["outbox", "list", "--failed", "--json"], env)).stdout);
   assert.equal(list.via, "store");
   const retried = await runCli(["outbox", "retry", String(list.replies[0].id)], env);
