@@ -80,5 +80,5 @@ export function retryOutbox(store: StoreHandle, id: number): { ok: true; reply: 
   if (!row) return { ok: false, reason: "missing", message: `no reply #${id} in the outbox` };
   const r = view(row);
   if (r.state === "delivered") return { ok: false, reason: "delivered", message: `reply #${id} was delivered${r.deliveredAt ? ` at ${new Date(r.deliveredAt).toISOString()}` : ""}: sending it again would send it twice` };
-  return { ok: false, reason: "pending", message: `reply #${id} is still pending (attempt ${r.attempts}${r.lastError ? `, last error: ${r.lastError}` : ""}): delivery keeps trying it` };
+  return { ok: false, reason: "pending", message: `reply #${id} is still pending (${r.attempts} failed attempt(s) so far${r.lastError ? `, last error: ${r.lastError}` : ""}): delivery keeps trying it` };
 }
