@@ -39,8 +39,10 @@ export class FloodControl {
   readonly #floodedUntil = new Map<string, number>();
   #scripted: { until: number; retryAfter: number; chatId: number | null } | null = null;
 
-  /** Enforces `rules` (null: off, the default) with every window times `scale`. */
+  /** Enforces `rules` (null: off, the default) with every window times `scale`, from a clean slate (no chat flooded). */
   enforce(rules: FloodRules | null, scale = 1): void {
+    this.#sent.clear();
+    this.#floodedUntil.clear();
     const s = (l: FloodLimit): FloodLimit => ({ max: l.max, windowMs: l.windowMs * scale });
     this.#rules = rules && { chat: s(rules.chat), group: s(rules.group), global: s(rules.global) };
   }
