@@ -10,9 +10,16 @@
  * request got no answer, is in doubt: before anything else goes to that conversation the channel
  * asks its platform (Channel.checkSent), and the part is sent again only if it is not there. A
  * channel that cannot ask has the part taken as sent (never twice, possibly lost).
+ *
+ * Rate limits: a platform that asks to wait (ChannelRateLimitedError: Telegram's 429 with
+ * `retry_after`) is waited out exactly as long as it asks, however often it asks: such answers do
+ * not count against `maxAttempts` (the cap is for failures, not for a platform saying "later").
+ * Meanwhile the reply's conversation is held, so its later replies cannot overtake it. A channel
+ * that paces its sends (Channel.sendDelayMs) holds a conversation until its next slot.
  */
 import type { Logger } from "pino";
-import type { Channel, OutboundMessage, PartialDeliveryError } from "../channels/channel.ts";
+import type { Channel, ChannelRateLimitedError, OutboundMessage, PartialDeliveryError } from "../channels/channel.ts";
+import { hasCode } from "../shared/errors.ts";
 import type { StoreHandle } from "../store/handle.ts";
 import { metrics } from "../metrics/instruments.ts";
 import { conversationKey, conversationsInDoubt, markAttemptFailed, markDelivered, markPartsSent, markSendStarted, pendingReplies, priorFloor, settleDoubt, type DoubtOutcome, type OutboxItem } from "./outbox.ts";
@@ -53,6 +60,8 @@ export class Delivery {
   private timerAt = Infinity;
   /** Replies waiting out a backoff: outbox id -> not before (epoch ms). In memory: a restart retries at once. */
   private readonly notBefore = new Map<number, number>();
+  /** Replies waiting because their platform asked them to (a rate limit): their conversation waits with them. */
+  private readonly asked = new Set<number>();
   /** Outbox rows whose part in doubt is being checked with the platform now. */
   private readonly settling = new Set<number>();
 
@@ -107,11 +116,14 @@ export class Delivery {
     // Not running now: stays pending until it is.
     if (wait > 0 || !channel) {
       if (wait > 0) this.wakeIn(wait);
-      return item.sendStartedAt === null ? "done" : "held";
+      return item.sendStartedAt === null && !this.asked.has(item.id) ? "done" : "held";
     }
     const platform = !channel.idempotentDelivery;
     // Asking the platform takes a while: it runs beside the pass, which goes on with other chats.
     if (platform && item.sendStartedAt !== null && channel.checkSent) return this.settleBeside(channel, item), "held";
+    // The channel's pacing: this conversation's next slot is later; other conversations go on.
+    const pace = item.sendStartedAt === null ? (channel.sendDelayMs?.(item.target) ?? 0) : 0;
+    if (pace > 0) return this.wakeIn(pace), "held";
     let partsSent = item.partsSent;
     let started = false;
     const abort = new AbortController();
@@ -136,6 +148,7 @@ export class Delivery {
       }
       const sent = await channel.deliver(m, abort.signal, { partSent: (n, floor) => markPartsSent(this.o.store, item.id, n, Date.now(), floor ?? null) });
       this.notBefore.delete(item.id);
+      this.asked.delete(item.id);
       // Stopped meanwhile: the store may be closing. A started send is checked at the next start.
       if (!this.o.active()) return "stop";
       // Marks of one turn of the event loop share one commit.
@@ -147,11 +160,12 @@ export class Delivery {
       // In doubt: a written request without an answer. Such a part stays "started" and is
       // checked with the platform before it is ever sent again.
       const inDoubt = started && !!channel.checkSent && (err as Partial<PartialDeliveryError>).inDoubt === true;
+      const retryAfterMs = hasCode(err, "CHANNEL_RATE_LIMITED") ? Math.max(0, (err as ChannelRateLimitedError).retryAfterMs) : null;
       if (!this.o.active()) {
         // Stopping: a part in doubt is checked at the next start; any other failure is recorded
         // (if the store is still open) so that the next start retries the reply.
         try {
-          if (!inDoubt) markAttemptFailed(this.o.store, item.id, (err as Error).message, this.o.maxAttempts, partsSent);
+          if (!inDoubt) markAttemptFailed(this.o.store, item.id, (err as Error).message, this.o.maxAttempts, partsSent, false, retryAfterMs === null);
         } catch {
           // closed
         }
@@ -159,6 +173,7 @@ export class Delivery {
       }
       // The error counts this attempt's parts; the row counts them all (progress may have recorded them already).
       const total = partsSent + (Number((err as Partial<PartialDeliveryError>).partsSent ?? 0) || 0);
+      if (retryAfterMs !== null) return this.askedToWait(item, err as ChannelRateLimitedError, total, retryAfterMs), "held";
       const verdict = this.failed(item, err as Error, total, inDoubt);
       return verdict === "retry" && inDoubt ? "held" : "done";
     } finally {
@@ -173,12 +188,25 @@ export class Delivery {
     metrics.deliveryErrors.inc({ channel: item.channel });
     if (inDoubt) metrics.inDoubt.inc({ channel: item.channel });
     if (verdict === "failed") metrics.failed.inc({ channel: item.channel });
+    this.asked.delete(item.id);
     if (verdict === "retry") {
       const delay = retryDelayMs(item.attempts + 1);
       this.notBefore.set(item.id, Date.now() + delay);
       this.wakeIn(delay);
     } else this.notBefore.delete(item.id);
     return verdict;
+  }
+
+  /** The platform asked to wait (or the channel paces the rest of a long reply): recorded, not counted, retried exactly then. */
+  private askedToWait(item: OutboxItem, err: ChannelRateLimitedError, partsSent: number, delay: number): void {
+    const paced = err.details.paced === true;
+    this.o.store.grouped(() => markAttemptFailed(this.o.store, item.id, paced ? null : err.message, this.o.maxAttempts, partsSent, false, false));
+    const log = { outbox: item.id, channel: item.channel, retryInMs: delay, attempts: item.attempts, error: err.message };
+    if (paced) this.o.logger.debug(log, "delivery paced under the platform's limits");
+    else this.o.logger.warn(log, "the platform asked to wait before the next send (rate limit): waiting as long as asked");
+    this.asked.add(item.id);
+    this.notBefore.set(item.id, Date.now() + delay);
+    this.wakeIn(delay);
   }
 
   /**

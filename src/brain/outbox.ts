@@ -118,16 +118,18 @@ export function conversationKey(r: { channel: string; account: string; target: s
 /**
  * Records a failed delivery attempt (and how many parts, in all, did go out); after `maxAttempts`
  * the reply is marked failed. `inDoubt`: the failing part's request went out without an answer,
- * so it stays "started" and is checked with the platform before it is sent again.
+ * so it stays "started" and is checked with the platform before it is sent again. `counted`
+ * false (the platform asked to wait: a rate limit): recorded, but not an attempt towards the cap;
+ * `error` null (the channel's own pacing, not a failure): the last error is kept.
  */
-export function markAttemptFailed(store: StoreHandle, id: number, error: string, maxAttempts: number, partsSent = 0, inDoubt = false): "retry" | "failed" {
+export function markAttemptFailed(store: StoreHandle, id: number, error: string | null, maxAttempts: number, partsSent = 0, inDoubt = false, counted = true): "retry" | "failed" {
   // A send that is over without doubt no longer counts as started: a crash now must not take it for delivered.
   const row = store.prepare(
-      `UPDATE outbox SET attempts = attempts + 1, last_error = ?, parts_sent = max(parts_sent, ?),
+      `UPDATE outbox SET attempts = attempts + ?, last_error = coalesce(?, last_error), parts_sent = max(parts_sent, ?),
          send_started_at = CASE WHEN ? THEN send_started_at ELSE NULL END,
-         state = CASE WHEN attempts + 1 >= ? THEN 'failed' ELSE state END
+         state = CASE WHEN ? AND attempts + 1 >= ? THEN 'failed' ELSE state END
        WHERE id = ? RETURNING state`,
     )
-    .get(error.slice(0, 500), partsSent, inDoubt ? 1 : 0, maxAttempts, id) as { state: string } | undefined;
+    .get(counted ? 1 : 0, error?.slice(0, 500) ?? null, partsSent, inDoubt ? 1 : 0, counted ? 1 : 0, maxAttempts, id) as { state: string } | undefined;
   return row?.state === "failed" ? "failed" : "retry";
 }

@@ -17,6 +17,7 @@
  * allows (and say so in `idempotentDelivery`); report its state truthfully with `ctx.setState()`.
  */
 import type { Logger } from "pino";
+import { OnebrainError } from "../shared/errors.ts";
 
 /** One message received from the platform. */
 export interface InboundMessage {
@@ -87,6 +88,26 @@ export interface Delivered {
 export interface PartialDeliveryError extends Error {
   partsSent: number;
   inDoubt?: boolean;
+}
+
+/**
+ * The platform asked to wait before the next send (Telegram: 429 with `retry_after`; HTTP:
+ * Retry-After), or the channel's own pacing defers the rest of a long reply. The core waits
+ * `retryAfterMs` before the reply's next attempt and does not count this one against its attempt
+ * cap (a flood that lasts longer than the cap's backoff must not fail the reply). Never in doubt:
+ * an answer came. `partsSent` counts the parts this call delivered, as in PartialDeliveryError.
+ */
+export class ChannelRateLimitedError extends OnebrainError implements PartialDeliveryError {
+  readonly retryAfterMs: number;
+  readonly partsSent: number;
+  /** `paced`: the channel's own pacing defers the rest, not the platform (logged quieter). */
+  constructor(message: string, retryAfterMs: number, o: { partsSent?: number; paced?: boolean } = {}) {
+    const partsSent = o.partsSent ?? 0;
+    super("CHANNEL_RATE_LIMITED", message, { details: { retryAfterMs, partsSent, paced: o.paced === true } });
+    this.name = "ChannelRateLimitedError";
+    this.retryAfterMs = retryAfterMs;
+    this.partsSent = partsSent;
+  }
 }
 
 /** A part of a reply whose send was under way when the gateway stopped, or got no answer. */
@@ -176,6 +197,12 @@ export interface Channel {
    * writes at once. May throw (the delivery counts as failed and is retried).
    */
   prepareSend?(signal: AbortSignal): Promise<void>;
+  /**
+   * For channels that pace their sends under the platform's limits: how long (ms) until a send
+   * to `target` may start (0: now). The core keeps the conversation's replies back meanwhile
+   * (in order) and goes on with other conversations; `deliver` then takes the slot.
+   */
+  sendDelayMs?(target: string): number;
   /** A run for `target` started (true) or ended (false): e.g. a typing indicator meanwhile. */
   typing?(target: string, active: boolean): void;
   /** Stops receiving and releases what it holds (leases, sockets). */

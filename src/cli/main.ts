@@ -173,6 +173,9 @@ channels
 const pairing = program.command("pairing").description("access requests of unknown senders: list them, approve a code");
 pairing.command("list").description("pending requests (with their codes) and approved senders").option("--channel <id>", "only this channel, e.g. telegram").option("--json", "print JSON").action(action(() => import("./commands/pairing-list.ts")));
 pairing.command("approve").argument("<channel>", "the channel, e.g. telegram").argument("<code>", "the code the sender was given").description("let the sender of a pending code talk to the agent").option("--json", "print JSON").action(action(() => import("./commands/pairing-approve.ts")));
+const outbox = program.command("outbox").description("replies waiting, delivered or failed: list them, send a failed one again");
+outbox.command("list").description("replies newest first with state, attempts and last error").option("--failed", "only replies that failed").option("--limit <n>", "at most this many (1-1000)", "50").option("--json", "print JSON").action(action(() => import("./commands/outbox-list.ts")));
+outbox.command("retry").argument("<id>", "the reply's id (`outbox list --failed`)").description("send a failed reply again (attempts reset; never a delivered one, never a part twice)").option("--json", "print JSON").action(action(() => import("./commands/outbox-retry.ts")));
 
 const config = program.command("config").description("read and edit the config file");
 config.command("path").description("print the config file path").option("--json", "print JSON").action(action(() => import("./commands/config-path.ts")));

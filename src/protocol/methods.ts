@@ -39,6 +39,13 @@ export const methodParams = {
     channel: z.string().check(z.minLength(1), z.maxLength(64)),
     code: z.string().check(z.minLength(1), z.maxLength(64)),
   }),
+  "outbox.list": z.optional(
+    z.object({
+      state: z.optional(z.enum(["pending", "delivered", "failed"])),
+      limit: z.optional(z.int().check(z.minimum(1), z.maximum(1000))),
+    }),
+  ),
+  "outbox.retry": z.object({ id: z.int().check(z.minimum(1)) }),
 } as const;
 
 export type MethodName = keyof typeof methodParams;

@@ -12,6 +12,7 @@ import type { PortPlan } from "../paths/ports.ts";
 import type { AuthFailureLimiter, AuthSettings } from "./auth.ts";
 import type { BindPlan } from "./bind.ts";
 import type { AgentHealth } from "../agent/agent.ts";
+import type { FailedReply } from "../brain/outbox-admin.ts";
 import type { OwnerRecord } from "../lock/owner.ts";
 import type { BrainRuntime, ChannelStatus } from "./brain-runtime.ts";
 import type { LagMonitor, ReadinessReport } from "./health.ts";
@@ -76,8 +77,8 @@ export interface BrainStatus {
   readiness: ReadinessReport;
   /** The model chain (keys masked) or "not configured", and when replies last succeeded and failed. */
   model: { configured: boolean; describe: string } & AgentHealth;
-  /** Fencing epoch, runs in flight, queued messages and undelivered replies. */
-  pipeline: { epoch: number; activeRuns: number; pendingInbound: number; pendingOutbox: number; failedOutbox: number };
+  /** Fencing epoch, runs in flight, queued messages and undelivered replies; the newest failed reply (null: none). */
+  pipeline: { epoch: number; activeRuns: number; pendingInbound: number; pendingOutbox: number; failedOutbox: number; newestFailed: FailedReply | null };
   /** The brain lock's owner record on disk (this process, unless something is badly wrong). */
   lock: Pick<OwnerRecord, "pid" | "user" | "hostname" | "home" | "stateDir" | "configPath" | "profile" | "port" | "bindHosts" | "version" | "startedAt" | "instanceId" | "phase"> | null;
   /** Each running channel's last reported state. */

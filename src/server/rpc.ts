@@ -4,6 +4,7 @@ import { followLog, tailLog } from "../logging/tail.ts";
 import type { GatewayContext } from "./context.ts";
 import { chatHandlers, type CallerInfo } from "./rpc-chat.ts";
 import { channelHandlers } from "./rpc-channels.ts";
+import { outboxHandlers } from "./rpc-outbox.ts";
 import { brainStatus } from "./status.ts";
 
 export type { CallerInfo } from "./rpc-chat.ts";
@@ -31,6 +32,7 @@ export const handlers: Record<MethodName, MethodHandler> = {
   },
   ...chatHandlers,
   ...channelHandlers,
+  ...outboxHandlers,
 };
 
 /** Sends `log` events to one connection from `cursor` on, every ~250 ms, until it unsubscribes or closes. */

@@ -1,5 +1,6 @@
 /** The brain's own status, as the `status` RPC method and GET /api/status return it. */
 import os from "node:os";
+import { newestFailedReply } from "../brain/outbox-admin.ts";
 import { readOwnerRecord } from "../lock/owner.ts";
 import { proxyReport } from "../shared/proxy-env.ts";
 import type { BrainStatus, GatewayContext } from "./context.ts";
@@ -33,11 +34,17 @@ export function brainStatus(ctx: GatewayContext): BrainStatus {
     eventLoop: ctx.lag.snapshot(),
     readiness: ctx.readiness(),
     model: { configured: ctx.brain.agent.notConfigured() === null, describe: ctx.brain.agent.describe(), ...ctx.brain.agent.health() },
-    pipeline: { epoch: ctx.brain.epoch, activeRuns: ctx.brain.brain.activeRuns().length, ...ctx.brain.backlog() },
+    pipeline: pipeline(ctx),
     lock: lockRecord(ctx.paths.ownerPath),
     channels: ctx.brain.channels(),
     outboundProxy: proxyReport(process.env),
   };
+}
+
+/** Runs, queues and replies; with failed replies, the newest one and its error (for `outbox retry`). */
+function pipeline(ctx: GatewayContext): BrainStatus["pipeline"] {
+  const backlog = ctx.brain.backlog();
+  return { epoch: ctx.brain.epoch, activeRuns: ctx.brain.brain.activeRuns().length, ...backlog, newestFailed: backlog.failedOutbox ? newestFailedReply(ctx.brain.store) : null };
 }
 
 /** The brain lock's owner record as it is on disk (argv and uid left out: the console shows the rest). */

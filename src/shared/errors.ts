@@ -50,6 +50,8 @@ export const errorCatalog = {
   ONBOARD_ABORTED: { exitCode: 57, httpStatus: 400, summary: "`onboard` was cancelled (Ctrl-C or end of input); the steps already done are kept." },
   STOP_INCOMPLETE: { exitCode: 60, httpStatus: 500, summary: "The gateway stopped, but a stop step failed or hung past gateway.shutdownGraceMs (the log names it); the port and lock were freed at exit." },
   UNHANDLED_REJECTION: { exitCode: 61, httpStatus: 500, summary: "A promise rejected with no handler (a bug: please report it with the log); the gateway stopped rather than run half-working." },
+  CHANNEL_RATE_LIMITED: { exitCode: 62, httpStatus: 429, summary: "A chat platform asked to wait before the next send (Telegram's 429 with retry_after); the reply waits that long, uncounted." },
+  OUTBOX_RETRY_REFUSED: { exitCode: 63, httpStatus: 409, summary: "`outbox retry ID`: no such reply, or it is not failed (a delivered reply is never sent again; a pending one is still being delivered)." },
   PROTOCOL_ERROR: { exitCode: 8, httpStatus: 400, summary: "A peer broke the wire protocol (bad frame, unsupported version)." },
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -62,7 +62,7 @@ export interface Harness {
 }
 
 /** A brain on a fresh (or given) database file; `epoch` is bumped as the gateway does at start. */
-export function harness(opts: { file?: string; agent?: ScriptedAgent; channel?: RecordingChannel } = {}): Harness {
+export function harness(opts: { file?: string; agent?: ScriptedAgent; channel?: RecordingChannel; maxDeliveryAttempts?: number } = {}): Harness {
   const file = opts.file ?? path.join(tmpDir(), "brain.db");
   const clock = { now: new Date(2026, 10, 21, 12, 0).getTime() };
   const store = openStore(file, { now: () => clock.now });
@@ -80,7 +80,7 @@ export function harness(opts: { file?: string; agent?: ScriptedAgent; channel?: 
     settings: () => settings,
     sessionKeyOf: (ch, account, m) => sessionKey({ agentId: "main", channel: ch, account, kind: m.kind, peer: m.peer }, "per-channel-peer"),
     now: () => clock.now,
-    maxDeliveryAttempts: 4,
+    maxDeliveryAttempts: opts.maxDeliveryAttempts ?? 4,
   });
   brain.addChannel(channel);
   return { store, brain, agent, channel, events, clock, settings, file };

@@ -18,6 +18,7 @@ const raw = async (method: string, init: RequestInit & { token?: string; query?:
   const res = await fetch(`${fake.apiRoot}/bot${init.token ?? fake.token}/${method}${init.query ? `?${init.query}` : ""}`, init);
   return { status: res.status, body: (await res.json()) as any };
 };
+const json = (body: unknown): RequestInit => ({ method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
 const apiError = async (p: Promise<unknown>) => {
   try {
     await p;
@@ -268,4 +269,38 @@ test("a request written in full runs even if its client is gone right after, als
   await sleep(200);
   assert.equal(fake.calls.length, calls, "an incomplete request is not a call");
   assert.equal(sentTexts().length, 2);
+});
+
+test("flood control answers as Telegram does: HTTP 429 with retry_after, per chat, per group and for the whole bot", async () => {
+  const token = "7000777:AAFloodTokenxxxxxxxxxxxxxxxxxxxxxxxxxx";
+  fake.addBot(token, "flood_bot");
+  const api = new Api(token, { apiRoot: fake.apiRoot });
+  for (const chat of [31, 32, 33, -1_000_000_031]) fake.userSays(chat, "hi", { token });
+  const flood = fake.flood(token);
+  // Windows shrunk tenfold: one message per 100 ms per chat, 20 per 6 s per group, 30 per 100 ms in all.
+  flood.enforce({ chat: { max: 1, windowMs: 1_000 }, group: { max: 20, windowMs: 60_000 }, global: { max: 30, windowMs: 1_000 } }, 0.1);
+  await api.sendMessage(31, "one");
+  const refused = await raw("sendMessage", { ...json({ chat_id: 31, text: "two" }), token });
+  assert.deepEqual([refused.status, refused.body], [429, { ok: false, error_code: 429, description: "Too Many Requests: retry after 1", parameters: { retry_after: 1 } }]);
+  assert.equal((await apiError(api.sendMessage(31, "three"))).code, 429, "the chat stays flooded for retry_after");
+  await api.sendMessage(32, "another chat is not flooded");
+  // A group: 20 messages in its minute, then 429 even with the per-chat limit respected.
+  for (let i = 0; i < 20; i++) {
+    await api.sendMessage(-1_000_000_031, `g${i}`);
+    await new Promise((r) => setTimeout(r, 105));
+  }
+  assert.equal((await apiError(api.sendMessage(-1_000_000_031, "g20"))).code, 429);
+  // The whole bot: over the global limit every chat is refused (3 a second here, to keep it short).
+  flood.enforce({ chat: { max: 1, windowMs: 1_000 }, group: { max: 20, windowMs: 60_000 }, global: { max: 3, windowMs: 1_000 } });
+  for (const chat of [34, 35, 36]) fake.userSays(chat, "hi", { token });
+  for (const chat of [34, 35, 36]) await api.sendMessage(chat, "within the bot's second");
+  assert.equal((await apiError(api.sendMessage(32, "a fourth chat"))).code, 429);
+  // A scripted flood: every send refused with the same retry_after until it ends.
+  flood.enforce(null);
+  flood.flood(200, 30, 33);
+  const e = await apiError(api.sendMessage(33, "during"));
+  assert.deepEqual([e.code, e.parameters.retry_after], [429, 30]);
+  await new Promise((r) => setTimeout(r, 250));
+  await api.sendMessage(33, "after");
+  assert.deepEqual(flood.refusals.map((r) => r.chatId), [31, 31, -1_000_000_031, 32, 33]);
 });

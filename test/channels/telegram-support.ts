@@ -9,6 +9,7 @@ import pino from "pino";
 import type { ChannelState } from "../../src/channels/channel.ts";
 import { createChannelAccess } from "../../src/channels/pairing.ts";
 import { TelegramChannel, type TelegramSettings, type TelegramTiming } from "../../src/channels/telegram/index.ts";
+import { PACE_LIMITS, scaleLimits } from "../../src/channels/telegram/pacing.ts";
 import { channelCursor } from "../../src/brain/inbox.ts";
 import { harness, type Harness } from "../brain/harness.ts";
 import type { FakeTelegram } from "../helpers/fake-telegram.ts";
@@ -31,13 +32,13 @@ export interface TelegramBrain extends Harness {
   stop(): Promise<void>;
 }
 
-/** Fast timings: tests must not wait a minute for a conflict retry, nor for a send in doubt that never reached the fake. */
-export const FAST: Partial<TelegramTiming> = { leaseRecheckMs: 200, conflictRetryMs: 1_000, backoffBaseMs: 50, backoffMaxMs: 400, typingIntervalMs: 150, doubtLifeMs: 1_000, doubtRescanMs: 250 };
+/** Fast timings: tests must not wait a minute for a conflict retry, for a send in doubt that never reached the fake, nor a second between the parts of a reply. */
+export const FAST: Partial<TelegramTiming> = { leaseRecheckMs: 200, conflictRetryMs: 1_000, backoffBaseMs: 50, backoffMaxMs: 400, typingIntervalMs: 150, doubtLifeMs: 1_000, doubtRescanMs: 250, pace: scaleLimits(PACE_LIMITS, 0.02) };
 
 /** Starts a brain with a Telegram channel polling `fake`. */
-export async function telegramBrain(fake: FakeTelegram, o: { settings?: Partial<Settings>; file?: string; leaseDir?: string; token?: string; timing?: Partial<TelegramTiming>; stateDir?: string } = {}): Promise<TelegramBrain> {
+export async function telegramBrain(fake: FakeTelegram, o: { settings?: Partial<Settings>; file?: string; leaseDir?: string; token?: string; timing?: Partial<TelegramTiming>; stateDir?: string; maxDeliveryAttempts?: number } = {}): Promise<TelegramBrain> {
   const stateDir = o.stateDir ?? tmpDir("onebrain-tg-");
-  const h = harness({ file: o.file ?? path.join(stateDir, "brain.db") });
+  const h = harness({ file: o.file ?? path.join(stateDir, "brain.db"), ...(o.maxDeliveryAttempts ? { maxDeliveryAttempts: o.maxDeliveryAttempts } : {}) });
   const tgSettings: Settings = {
     apiRoot: fake.apiRoot,
     dmPolicy: "pairing",
@@ -100,3 +101,19 @@ export async function eventually(cond: () => boolean, ms = 5000, what = "conditi
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A state dir whose outbox holds one failed Telegram reply to `chat` (Telegram refused it twice, the cap here). */
+export async function brainWithFailedReply(fake: FakeTelegram, chat: number): Promise<string> {
+  const stateDir = tmpDir("onebrain-outbox-");
+  const b = await telegramBrain(fake, { stateDir, settings: { allowFrom: [String(chat)] }, maxDeliveryAttempts: 2 });
+  try {
+    await eventually(() => b.state().state === "connected", 5000, "connected");
+    fake.failNext("sendMessage", { code: 403, description: "Forbidden: bot was blocked by the user", match: (p) => Number(p.chat_id) === chat }, 2);
+    fake.userSays(chat, "hello?");
+    await eventually(() => b.store.prepare("SELECT state FROM outbox").get()?.state === "failed", 10_000, "failed");
+  } finally {
+    await b.stop();
+  }
+  if (fake.sentTo(chat).length) throw new Error("the reply was expected to fail, yet it reached Telegram");
+  return stateDir;
+}

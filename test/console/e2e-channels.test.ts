@@ -2,7 +2,8 @@
  * The channels page in a real browser against a gateway with a Telegram channel (the fake Bot
  * API): the channel's state, traffic and lease, and pairing: a stranger's direct message gets a
  * code and reaches nobody; the operator approves it with the console's button; the stranger's
- * next message reaches the agent and is answered.
+ * next message reaches the agent and is answered. A reply that failed for good is listed with its
+ * error, and its Retry button delivers it once.
  */
 import { after, afterEach, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -12,6 +13,7 @@ import { launchBrowser, screenshot, screenshotIfFailed } from "../helpers/browse
 import { FakeModelServer } from "../helpers/fake-model.ts";
 import { FakeTelegram } from "../helpers/fake-telegram.ts";
 import { startGateway, tmpDir, type RunningGateway } from "../helpers/gateway.ts";
+import { brainWithFailedReply } from "../channels/telegram-support.ts";
 import { reapAll, track } from "../gateway/support.ts";
 import { eventually } from "../server/raw-ws.ts";
 import { goTo, openConsole, signIn, SLOW, waitBanner, type Console } from "./console-page.ts";
@@ -23,12 +25,11 @@ let browser: Browser;
 let gw: RunningGateway;
 let tab: Console;
 
-before(async () => {
-  await model.start();
-  await tg.start();
-  browser = await launchBrowser();
-  gw = track(
+/** A gateway with the console's token, the fake model, and Telegram on the fake Bot API (on `stateDir`, if given). */
+async function telegramGateway(stateDir?: string): Promise<RunningGateway> {
+  return track(
     await startGateway({
+      ...(stateDir ? { stateDir } : {}),
       config: {
         gateway: { auth: { token } },
         models: { primary: "fake/echo-1", providers: { fake: { kind: "openai", baseUrl: model.openaiUrl } } },
@@ -37,6 +38,13 @@ before(async () => {
       env: { ONEBRAIN_LEASE_DIR: path.join(tmpDir(), "leases"), TELEGRAM_BOT_TOKEN: undefined },
     }),
   );
+}
+
+before(async () => {
+  await model.start();
+  await tg.start();
+  browser = await launchBrowser();
+  gw = await telegramGateway();
 });
 
 afterEach((t) => screenshotIfFailed(t, tab?.page, "e2e-channels"));
@@ -86,4 +94,25 @@ test("a stranger gets a code and reaches nobody; Approve in the console lets the
   const row = page.locator('[data-testid="channel-row"][data-channel="telegram"]');
   await eventually(async () => (await row.locator('[data-testid="channel-last-outbound"]').innerText()).trim() !== "—", "the page shows the last outbound message", SLOW);
   await screenshot(page, "e2e-channels-approved");
+});
+
+test("a reply that failed for good is listed with its error, and Retry delivers it once", { timeout: 90_000 }, async () => {
+  // The failure is made by an in-process brain on a state dir of its own, while no gateway polls the bot.
+  await tab.close();
+  await gw.stop();
+  const chat = 778_001;
+  gw = await telegramGateway(await brainWithFailedReply(tg, chat));
+  tab = await openConsole(browser, `http://127.0.0.1:${gw.port}/`);
+  await signIn(tab.page, token);
+  await waitBanner(tab, "connected");
+  await goTo(tab.page, "channels");
+  const row = tab.page.locator('[data-testid="failed-reply"]');
+  await row.waitFor({ state: "visible", timeout: SLOW });
+  assert.match(await row.innerText(), /telegram[\s\S]*778001[\s\S]*403 Forbidden: bot was blocked by the user/);
+  await screenshot(tab.page, "e2e-channels-failed-reply");
+  await row.locator('[data-testid="failed-reply-retry"]').click();
+  await eventually(() => tg.sentTo(chat).length === 1, "the retried reply reaches Telegram", SLOW);
+  assert.equal(tg.sentTo(chat)[0]!.plain, "echo: hello?");
+  await row.waitFor({ state: "detached", timeout: SLOW });
+  assert.equal(tg.sentTo(chat).length, 1, "once");
 });

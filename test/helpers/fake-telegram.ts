@@ -9,12 +9,15 @@
  * methods answer "not found", "can't be edited" and "not modified" as Telegram does
  * (fake-telegram-chats.ts): what a client reads when it probes whether a send arrived. A request
  * received in full runs even if its client died right after sending it (only the answer is lost);
- * one cut mid-body does not. Tests speak as users with `userSays`, and script trouble with
- * `failNext`, `stall`, `redeliver`, `restartUpdateIds`, `revoke` and `setWebhook`.
+ * one cut mid-body does not. sendMessage is under flood control (fake-telegram-flood.ts: off
+ * unless a test turns its limits on, or scripts a flood). Tests speak as users with `userSays`,
+ * and script trouble with `failNext`, `stall`, `redeliver`, `restartUpdateIds`, `revoke`,
+ * `setWebhook` and `flood`.
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { type Answer, BotChats, replyToOf, type TgChat, type TgEntity, type TgMessage, type TgUser } from "./fake-telegram-chats.ts";
+import { FloodControl } from "./fake-telegram-flood.ts";
 import { autoEntities, defaultDescription, parseParams, readBody } from "./fake-telegram-parse.ts";
 import { type TgUpdate, UpdateQueue } from "./fake-telegram-updates.ts";
 
@@ -24,14 +27,14 @@ export type { TgUpdate } from "./fake-telegram-updates.ts";
 /** A message a bot sent, as the fake recorded it. */
 export interface SentMessage { token: string; chatId: number; messageId: number; text: string; parseMode?: string; replyTo?: number; plain: string; at: number }
 /**
- * A scripted failure: an API error (`code`, `description`, `retryAfter`), a non-JSON body (`raw`),
+ * A scripted failure: an API error (`code`, `description`, `retryAfter`), a non-JSON body (`raw`, with `headers`),
  * a reset socket before the method runs (`reset`), or after it ran, instead of its answer (`loseAnswer`),
  * or a request Telegram handles late (`lateMs`): the connection drops at once, without an answer,
  * and the method runs `lateMs` later (Telegram was still working on it).
  */
-export interface Failure { code?: number; description?: string; retryAfter?: number; raw?: string; reset?: boolean; loseAnswer?: boolean; lateMs?: number; match?: (params: Record<string, any>) => boolean }
+export interface Failure { code?: number; description?: string; retryAfter?: number; raw?: string; headers?: Record<string, string>; reset?: boolean; loseAnswer?: boolean; lateMs?: number; match?: (params: Record<string, any>) => boolean }
 
-interface Bot { token: string; user: TgUser; revoked: boolean; webhook: string | null; chats: BotChats; updates: UpdateQueue }
+interface Bot { token: string; user: TgUser; revoked: boolean; webhook: string | null; chats: BotChats; updates: UpdateQueue; flood: FloodControl }
 
 export const DEFAULT_TOKEN = "7000001:AAFakeTokenForOnebrainTests_00000000";
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
@@ -77,7 +80,7 @@ export class FakeTelegram {
   /** Registers another bot token; its id is the token's number before ':'. */
   addBot(token: string, username: string): TgUser {
     const user = { id: Number(token.split(":")[0]), is_bot: true, first_name: username.replace(/_bot$/, ""), username };
-    this.#bots.set(token, { token, user, revoked: false, webhook: null, chats: new BotChats(user), updates: new UpdateQueue() });
+    this.#bots.set(token, { token, user, revoked: false, webhook: null, chats: new BotChats(user), updates: new UpdateQueue(), flood: new FloodControl() });
     return user;
   }
 
@@ -132,6 +135,11 @@ export class FakeTelegram {
   revoke(token = this.token): void {
     this.#bot(token).revoked = true;
     this.#bot(token).updates.endPolls(401, { ok: false, error_code: 401, description: "Unauthorized" });
+  }
+
+  /** The bot's flood control on sendMessage: `enforce` Telegram's limits, script a `flood`, read the `refusals`. */
+  flood(token = this.token): FloodControl {
+    return this.#bot(token).flood;
   }
 
   /** Sets a webhook: getUpdates then gets 409 until deleteWebhook. */
@@ -208,7 +216,7 @@ export class FakeTelegram {
       }
       // The method runs below; its answer never leaves.
       if (f.loseAnswer || f.lateMs !== undefined) lose = true;
-      else if (f.raw !== undefined) return reply(res, f.code ?? 502, f.raw, "text/html");
+      else if (f.raw !== undefined) return reply(res, f.code ?? 502, f.raw, "text/html", f.headers);
       else {
         const code = f.code ?? 500;
         return send(code, { ok: false, error_code: code, description: f.description ?? defaultDescription(code), ...(f.retryAfter !== undefined ? { parameters: { retry_after: f.retryAfter } } : {}) });
@@ -238,8 +246,11 @@ export class FakeTelegram {
         return answer(a);
       }
       case "sendMessage": {
+        const wait = bot.flood.admit(Number(params.chat_id));
+        if (wait !== null) return send(429, { ok: false, error_code: 429, description: `Too Many Requests: retry after ${wait}`, parameters: { retry_after: wait } });
         const a = bot.chats.sendMessage(params);
         const replyTo = replyToOf(params);
+        if (a.ok) bot.flood.posted(a.result.chat.id);
         if (a.ok) this.sent.push({ token, chatId: a.result.chat.id, messageId: a.result.message_id, text: String(params.text), ...(params.parse_mode ? { parseMode: params.parse_mode } : {}), ...(replyTo !== undefined ? { replyTo } : {}), plain: a.result.text, at: Date.now() });
         return answer(a);
       }
@@ -253,7 +264,7 @@ export class FakeTelegram {
 }
 
 /** Answers unless the client has gone: the request ran all the same, only its answer is lost. */
-function reply(res: http.ServerResponse, status: number, body: unknown, contentType = "application/json"): void {
+function reply(res: http.ServerResponse, status: number, body: unknown, contentType = "application/json", headers: Record<string, string> = {}): void {
   if (res.headersSent || res.destroyed) return;
-  res.writeHead(status, { "content-type": contentType }).end(contentType === "application/json" ? JSON.stringify(body) : String(body));
+  res.writeHead(status, { ...headers, "content-type": contentType }).end(contentType === "application/json" ? JSON.stringify(body) : String(body));
 }

@@ -1,6 +1,7 @@
-/** Channels: each channel's state, traffic and credential lease (`channels.status`, every 2 s), and the pairing requests. */
+/** Channels: each channel's state, traffic and credential lease (`channels.status`, every 2 s), failed replies, and the pairing requests. */
 import { DASH, ago, show, time } from "../ui/format.ts";
 import { useLink, useNow, useRequest } from "../ui/hooks.ts";
+import { FailedRepliesPanel } from "./failed-replies.tsx";
 import { PairingsPanel } from "./pairings.tsx";
 import type { ChannelState } from "./status-types.ts";
 
@@ -90,6 +91,7 @@ export function ChannelsPage() {
           )}
         </>
       )}
+      <FailedRepliesPanel />
       <PairingsPanel />
     </section>
   );

@@ -28,6 +28,8 @@ import { checkPartSent } from "./doubt.ts";
 import { KnownIds, messageIdOf } from "./ids.ts";
 import { decideUpdates } from "./inbound.ts";
 import { restartNote, UpdateOffset } from "./offset.ts";
+import { SendPacer } from "../pacer.ts";
+import { chatPace } from "./pacing.ts";
 import { PairingCodes } from "./pairing-codes.ts";
 import { warmConnection } from "./post.ts";
 import { sendReply } from "./send.ts";
@@ -75,6 +77,8 @@ export class TelegramChannel implements Channel {
   private method = "getMe";
   private readonly typingChats: TypingIndicators;
   private codes: PairingCodes | undefined;
+  /** The pace of sends under Telegram's limits (pacing.ts). */
+  private readonly pacer = new SendPacer();
   /** The newest message id seen in each id counter (ids.ts): floors and horizons for sends in doubt. */
   private readonly ids = new KnownIds();
   /** Resolves once a poll found no more waiting updates: every id handed out before this start is known. */
@@ -127,8 +131,14 @@ export class TelegramChannel implements Channel {
       this.ids.note(m.target, id);
       progress?.partSent(n, this.ids.newestIn(m.target));
     };
-    const sent = sendReply({ apiRoot: this.o.settings().apiRoot, token: this.o.token }, m, { limit: this.o.settings().textChunkLimit, signal, logger: this.ctx.logger, onPart });
+    const pace = chatPace(this.pacer, m.target, this.t.pace);
+    const sent = sendReply({ apiRoot: this.o.settings().apiRoot, token: this.o.token }, m, { limit: this.o.settings().textChunkLimit, signal, logger: this.ctx.logger, pace, onPart });
     return sent.then((r) => ({ ...r, floor: this.ids.newestIn(m.target) }));
+  }
+
+  /** How long until the next send to `target` keeps under Telegram's limits (pacing.ts). */
+  sendDelayMs(target: string): number {
+    return chatPace(this.pacer, target, this.t.pace).delayMs();
   }
 
   /** The newest id known in the chat's counter: above every earlier message of ours there (ids.ts). */

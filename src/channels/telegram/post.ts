@@ -40,9 +40,11 @@ export async function postMethod<T>(apiRoot: string, token: string, method: stri
   const sent = post(methodUrl(apiRoot, token, method), { "content-type": "application/json" }, JSON.stringify(payload), signal);
   let status: number;
   let text: string;
+  let retryAfter: string | undefined;
   try {
     const res = await sent;
     status = res.status;
+    retryAfter = res.header("retry-after");
     text = await res.text(MAX_ANSWER);
   } catch (err) {
     throw new SendNetworkError(method, err as Error);
@@ -54,6 +56,9 @@ export async function postMethod<T>(apiRoot: string, token: string, method: stri
     answer = { ok: false, error_code: status, description: `not a Bot API answer (HTTP ${status})` };
   }
   if (answer.ok === true) return answer.result as T;
-  const err = { ok: false as const, error_code: answer.error_code ?? status, description: answer.description ?? `HTTP ${status}`, parameters: answer.parameters ?? {} };
+  const parameters = answer.parameters ?? {};
+  // A 429 from something in front of the Bot API (a proxy, another Bot API server) may say how long in its header only.
+  if (status === 429 && parameters.retry_after === undefined && /^\d+$/.test(retryAfter?.trim() ?? "")) parameters.retry_after = Number(retryAfter);
+  const err = { ok: false as const, error_code: answer.error_code ?? status, description: answer.description ?? `HTTP ${status}`, parameters };
   throw new GrammyError(`Call to '${method}' failed! (${err.error_code}: ${err.description})`, err, method, payload);
 }

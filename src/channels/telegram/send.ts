@@ -4,13 +4,18 @@
  * first part threaded under the message it answers. Telegram has no idempotency key, so the
  * core records that a send started before calling this (see Channel.idempotentDelivery): the
  * first request is written at once, with nothing awaited before it.
+ * Pacing (pacing.ts): each part takes the chat's slot as it goes; a part whose slot is later is
+ * not waited for here (the delivery pass would stall for every chat) but handed back to the core
+ * as a ChannelRateLimitedError, which delivers the rest then. A 429 blocks the chat for as long
+ * as Telegram asks and is handed back the same way.
  */
 import type { Logger } from "pino";
-import type { OutboundMessage, PartialDeliveryError } from "../channel.ts";
-import { describeFailure, isEntityError } from "./failures.ts";
+import { ChannelRateLimitedError, type OutboundMessage, type PartialDeliveryError } from "../channel.ts";
+import { classify, describeFailure, isEntityError } from "./failures.ts";
 import { messageIdOf } from "./ids.ts";
 import { postMethod, SendNetworkError } from "./post.ts";
 import { markdownToHtml } from "./format.ts";
+import type { ChatPace } from "./pacing.ts";
 import { splitText } from "./split.ts";
 
 /** Where sends go: the Bot API root and the token (never logged). */
@@ -42,12 +47,16 @@ async function sendPart(to: SendTarget, chatId: string, text: string, replyTo: s
  * crash only the part in flight is in doubt. Throws a PartialDeliveryError whose `partsSent`
  * counts the parts this call delivered, `inDoubt` when the failing part got no answer.
  */
-export async function sendReply(to: SendTarget, m: OutboundMessage, o: { limit: number; signal: AbortSignal; logger: Logger; onPart?: (partsSent: number, messageId: number) => void }): Promise<{ platformMessageId?: string }> {
+export async function sendReply(to: SendTarget, m: OutboundMessage, o: { limit: number; signal: AbortSignal; logger: Logger; pace?: ChatPace; onPart?: (partsSent: number, messageId: number) => void }): Promise<{ platformMessageId?: string }> {
   const parts = splitText(m.text, o.limit);
   const skip = Math.max(0, m.skipParts ?? 0);
   let first: number | undefined;
   let sent = 0;
   for (let i = skip; i < parts.length; i++) {
+    // The first part's slot was checked by the core (Channel.sendDelayMs); a later one may be later.
+    const wait = i > skip ? (o.pace?.delayMs() ?? 0) : 0;
+    if (wait > 0) throw new ChannelRateLimitedError(`sent ${skip + sent} of ${parts.length} part(s); part ${i + 1} waits ${wait} ms under Telegram's limits`, wait, { partsSent: sent, paced: true });
+    o.pace?.take();
     try {
       // Only the first part is threaded: the rest follow it directly.
       const id = await sendPart(to, m.target, parts[i]!, i === 0 ? m.replyTo : null, o.signal, o.logger);
@@ -55,6 +64,11 @@ export async function sendReply(to: SendTarget, m: OutboundMessage, o: { limit: 
       sent++;
       o.onPart?.(skip + sent, id);
     } catch (err) {
+      const verdict = classify(err, "sendMessage");
+      if (verdict.kind === "retry" && verdict.retryAfterMs !== undefined) {
+        o.pace?.block(verdict.retryAfterMs);
+        throw new ChannelRateLimitedError(`sent ${skip + sent} of ${parts.length} part(s); part ${i + 1}: ${verdict.error}`, verdict.retryAfterMs, { partsSent: sent });
+      }
       // No `cause`: grammY's error carries the request payload (the user's text) into the logs.
       const e = new Error(`sent ${skip + sent} of ${parts.length} part(s); part ${i + 1} failed: ${describeFailure(err, to.token)}`) as PartialDeliveryError;
       e.partsSent = sent;

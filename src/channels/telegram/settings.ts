@@ -1,5 +1,6 @@
 /** The Telegram channel's settings and delays. */
 import type { InboundSettings } from "./inbound.ts";
+import { PACE_LIMITS, type TelegramLimits } from "./pacing.ts";
 
 /** The channel's settings (config `channels.telegram`), read live where a reload can change them. */
 export interface TelegramSettings extends InboundSettings {
@@ -31,8 +32,10 @@ export interface TelegramTiming {
   doubtRescanMs: number;
   /** The least time between two getUpdates calls when the first brought nothing new (no tight loop). */
   idlePollMinMs: number;
+  /** The pace the bot's sends keep (pacing.ts); tests shrink its windows to run fast. */
+  pace: TelegramLimits;
 }
 
 /** The delays of a production gateway. */
-export const DEFAULT_TIMING: TelegramTiming = { leaseRecheckMs: 30_000, conflictRetryMs: 60_000, backoffBaseMs: 1_000, backoffMaxMs: 60_000, typingIntervalMs: 4_500, codeResendMs: 3_600_000, callSlackMs: 15_000, doubtSettleMs: 2_000, idlePollMinMs: 1_000, doubtLifeMs: 60_000, doubtRescanMs: 10_000 };
+export const DEFAULT_TIMING: TelegramTiming = { leaseRecheckMs: 30_000, conflictRetryMs: 60_000, backoffBaseMs: 1_000, backoffMaxMs: 60_000, typingIntervalMs: 4_500, codeResendMs: 3_600_000, callSlackMs: 15_000, doubtSettleMs: 2_000, idlePollMinMs: 1_000, doubtLifeMs: 60_000, doubtRescanMs: 10_000, pace: PACE_LIMITS };
 

@@ -3,6 +3,8 @@ import path from "node:path";
 import { runChecks, type CheckResult } from "../../diagnostics/checks.ts";
 import { gatewayStatus } from "../../diagnostics/gateway-status.ts";
 import type { ModelErrorReport } from "../../agent/explain.ts";
+import { failedReplies } from "../../brain/outbox-admin.ts";
+import { peekStore } from "../../store/peek.ts";
 import { brainPaths, type GlobalOptions } from "../brain.ts";
 import { formatDuration, printJson, printLines, rows } from "../output.ts";
 
@@ -13,12 +15,28 @@ function modelErrorRow(e: ModelErrorReport | null, lastSuccessAt: number | null)
   return [["model error", `${e.kind}${e.httpStatus ? ` (${e.httpStatus})` : ""}${e.permanent ? ", permanent" : ""}, ${formatDuration(Date.now() - e.at)} ago${since}: ${e.reply}`]];
 }
 
+/** Failed replies as status shows them, and where they were read (the running gateway, else the store). */
+type FailedSummary = ReturnType<typeof failedReplies> & { via: "gateway" | "store" };
+
+/** Failed replies in one line, the newest with its error and the commands that resend it. */
+function failedLine(f: FailedSummary, profile: string | null | undefined): string | null {
+  if (!f.count) return null;
+  const cli = `onebrain${profile ? ` --profile ${profile}` : ""} outbox`;
+  const newest = f.newest ? ` (newest #${f.newest.id} to ${f.newest.channel} ${f.newest.target}: ${f.newest.error ?? "no error recorded"})` : "";
+  const next = f.newest ? `\`${cli} retry ${f.newest.id}\` sends it again` : `\`${cli} retry ID\` sends one again`;
+  return `  ! ${f.count} ${f.count === 1 ? "reply" : "replies"} failed${newest}; \`${cli} list --failed\` lists them, ${next}`;
+}
+
 /** The command. */
 export default async function statusCommand(global: GlobalOptions, opts: { json?: boolean; deep?: boolean }): Promise<void> {
   const paths = brainPaths(global);
   const gw = await gatewayStatus({ paths, timeoutMs: 1500 });
   const checks: CheckResult[] | null = opts.deep ? runChecks({ paths, plan: gw.livePorts ?? gw.configured.ports, logFile: path.join(paths.logDir, "gateway.log"), gatewayProxy: gw.rpc?.status?.outboundProxy ?? null }) : null;
-  if (opts.json) return printJson({ brain: gw.configured, gateway: { verdict: gw.verdict, configProblem: gw.configProblem, lock: gw.lock, listeners: gw.listeners, rpc: gw.rpc, problems: gw.problems, notes: gw.notes, otherBrains: gw.otherBrains }, ...(checks ? { checks } : {}) });
+  // Failed replies: from the running gateway, else read from the store (read-only, no lock).
+  const pipe = gw.rpc?.status?.pipeline;
+  const stored = pipe ? null : peekStore(paths.storePath, failedReplies);
+  const failed: FailedSummary | null = pipe ? { via: "gateway", count: pipe.failedOutbox, newest: pipe.newestFailed ?? null } : stored && { via: "store", ...stored };
+  if (opts.json) return printJson({ brain: gw.configured, gateway: { verdict: gw.verdict, configProblem: gw.configProblem, lock: gw.lock, listeners: gw.listeners, rpc: gw.rpc, problems: gw.problems, notes: gw.notes, otherBrains: gw.otherBrains }, failedReplies: failed, ...(checks ? { checks } : {}) });
   const c = gw.configured;
   const p = c.ports;
   const lines = [
@@ -36,6 +54,8 @@ export default async function statusCommand(global: GlobalOptions, opts: { json?
       ["gateway", gw.rpc?.status ? `pid ${gw.rpc.status.pid}, up ${formatDuration(gw.rpc.status.uptimeMs)}, ${gw.rpc.status.connections} client(s), probe ${gw.rpc.latencyMs} ms` : gw.lock.status === "held" ? `pid ${gw.lock.holderPid} holds the brain; RPC: ${gw.rpc?.error?.message ?? "not probed"}` : "not running"],
     ]),
   ];
+  const failedText = failed && failedLine(failed, c.profile);
+  if (failedText) lines.push(failedText);
   if (gw.problems.length) lines.push(...gw.problems.map((x) => `  ! ${x}`));
   if (gw.notes.length) lines.push(...gw.notes.map((x) => `  · ${x}`));
   if (gw.otherBrains.line) lines.push(`  · ${gw.otherBrains.line}`);
