@@ -7,7 +7,18 @@
  *   memory_soak:      gateway RSS after the first 10,000 answers and after N (100,000).
  */
 import { progress } from "./cli-runs.ts";
-import { chatConfig, cpuMs, dbBytes, fakeModelDirect, gatewayStatus, startChatClients, startChatGateway, startFakeModel, type ChatClients, type FakeModelProc } from "./chat-procs.ts";
+import {
+  chatConfig,
+  cpuMs,
+  dbBytes,
+  fakeModelDirect,
+  gatewayStatus,
+  startChatClients,
+  startChatGateway,
+  startFakeModel,
+  type ChatClients,
+  type FakeModelProc,
+} from "./chat-procs.ts";
 import type { RunResult } from "./chat-clients.ts";
 import { latencyStats, merged } from "./chat-stats.ts";
 import { readRss, sleep, type StartedGateway } from "./procs.ts";
@@ -66,7 +77,14 @@ async function observe<T>(rig: Rig, fn: () => Promise<T>): Promise<{ value: T; c
 
 /** What every chat result says about completeness. */
 function counts(r: RunResult) {
-  return { sent: r.sent, answered: r.answered, error_replies: r.errorReplies, send_errors: r.sendErrors, unanswered: r.unanswered, ...(r.firstError ? { first_error: r.firstError } : {}) };
+  return {
+    sent: r.sent,
+    answered: r.answered,
+    error_replies: r.errorReplies,
+    send_errors: r.sendErrors,
+    unanswered: r.unanswered,
+    ...(r.firstError ? { first_error: r.firstError } : {}),
+  };
 }
 
 const clean = (r: RunResult) => r.errorReplies === 0 && r.sendErrors === 0 && r.unanswered === 0 && r.answered > 0;
@@ -101,15 +119,24 @@ export async function chatLatency(o: LatencyOptions) {
       const lat = latencyStats(r.latenciesMs);
       runs.push(r);
       cpus.push(cpu);
-      windows.push({ p99_ms: lat.p99_ms, max_ms: lat.max_ms, bench_process_stall_max_ms: cpu.bench_process_stall_max_ms!, client_send_lag_max_ms: round1(r.sendLagMaxMs) });
-      progress(`chat_latency: window ${i + 1}/${o.windows}: ${r.answered} answered, p50 ${lat.p50_ms} p99 ${lat.p99_ms} max ${lat.max_ms} ms (machine stall up to ${cpu.bench_process_stall_max_ms} ms)`);
+      windows.push({
+        p99_ms: lat.p99_ms,
+        max_ms: lat.max_ms,
+        bench_process_stall_max_ms: cpu.bench_process_stall_max_ms!,
+        client_send_lag_max_ms: round1(r.sendLagMaxMs),
+      });
+      progress(
+        `chat_latency: window ${i + 1}/${o.windows}: ${r.answered} answered, p50 ${lat.p50_ms} p99 ${lat.p99_ms} max ${lat.max_ms} ms (machine stall up to ${cpu.bench_process_stall_max_ms} ms)`,
+      );
     }
     const status = await gatewayStatus(rig.gw.port);
     const all = merged(runs);
     const pooled = latencyStats(all.latenciesMs);
     const p99 = windows.map((w) => w.p99_ms).sort((a, b) => a - b)[Math.floor(windows.length / 2)]!;
     const mean = (k: string) => round1(cpus.reduce((n, c) => n + c[k]!, 0) / cpus.length);
-    progress(`chat_latency: median window p99 ${p99} ms; pooled p50 ${pooled.p50_ms} p99 ${pooled.p99_ms} max ${pooled.max_ms} ms; fake model alone p50 ${direct.p50_ms} p99 ${direct.p99_ms} ms`);
+    progress(
+      `chat_latency: median window p99 ${p99} ms; pooled p50 ${pooled.p50_ms} p99 ${pooled.p99_ms} max ${pooled.max_ms} ms; fake model alone p50 ${direct.p50_ms} p99 ${direct.p99_ms} ms`,
+    );
     return {
       ok: clean(all),
       p99,
@@ -148,11 +175,27 @@ export interface ThroughputOptions {
 export async function chatThroughput(o: ThroughputOptions) {
   return withRig({}, async (rig) => {
     progress(`chat_throughput: ${o.window} in flight over ${o.sessions} sessions, ${o.warmupMs} ms warm-up + ${o.measureMs} ms measured`);
-    const { value: r, cpu } = await observe(rig, () => rig.clients.run({ tag: "tput", mode: "window", window: o.window, sessions: o.sessions, warmupMs: o.warmupMs, measureMs: o.measureMs }));
+    const { value: r, cpu } = await observe(rig, () =>
+      rig.clients.run({ tag: "tput", mode: "window", window: o.window, sessions: o.sessions, warmupMs: o.warmupMs, measureMs: o.measureMs }),
+    );
     const perS = r.measuredSpanMs > 0 ? r.answered / (r.measuredSpanMs / 1000) : 0;
     const lat = latencyStats(r.latenciesMs);
-    progress(`chat_throughput: ${r.answered} answered in ${(r.measuredSpanMs / 1000).toFixed(1)} s = ${perS.toFixed(0)} msg/s, p50 ${lat.p50_ms} p99 ${lat.p99_ms} ms`);
-    return { ok: clean(r), perS: round1(perS), extra: { window: o.window, sessions: o.sessions, measured_s: round1(r.measuredSpanMs / 1000), ...counts(r), p50_ms: lat.p50_ms, p99_ms: lat.p99_ms, breakdown: cpu } };
+    progress(
+      `chat_throughput: ${r.answered} answered in ${(r.measuredSpanMs / 1000).toFixed(1)} s = ${perS.toFixed(0)} msg/s, p50 ${lat.p50_ms} p99 ${lat.p99_ms} ms`,
+    );
+    return {
+      ok: clean(r),
+      perS: round1(perS),
+      extra: {
+        window: o.window,
+        sessions: o.sessions,
+        measured_s: round1(r.measuredSpanMs / 1000),
+        ...counts(r),
+        p50_ms: lat.p50_ms,
+        p99_ms: lat.p99_ms,
+        breakdown: cpu,
+      },
+    };
   });
 }
 
@@ -176,7 +219,14 @@ export async function memorySoak(o: SoakOptions) {
     const timeline: Array<[number, number, number]> = [];
     const t0 = performance.now();
     const onMark = (answered: number) => {
-      mark = { rssMb: readRss(pid).rssMb, atMs: performance.now() - t0, heap: gatewayStatus(rig.gw.port).then((s) => s.memory.heapUsedBytes, () => null) };
+      mark = {
+        rssMb: readRss(pid).rssMb,
+        atMs: performance.now() - t0,
+        heap: gatewayStatus(rig.gw.port).then(
+          (s) => s.memory.heapUsedBytes,
+          () => null,
+        ),
+      };
       progress(`memory_soak: ${answered} answered after ${(mark.atMs / 1000).toFixed(1)} s, gateway RSS ${mark.rssMb.toFixed(1)} MiB`);
     };
     const onProgress = (sent: number, answered: number) => {
@@ -184,7 +234,13 @@ export async function memorySoak(o: SoakOptions) {
       timeline.push([round1((performance.now() - t0) / 1000), answered, round1(rss)]);
       progress(`memory_soak: ${answered}/${o.messages} answered (${sent} sent), RSS ${rss.toFixed(1)} MiB`);
     };
-    const { value: r, cpu } = await observe(rig, () => rig.clients.run({ tag: "soak", mode: "window", window: o.window, sessions: o.sessions, warmupMs: 0, messages: o.messages, marks: [o.markAt] }, onMark, onProgress));
+    const { value: r, cpu } = await observe(rig, () =>
+      rig.clients.run(
+        { tag: "soak", mode: "window", window: o.window, sessions: o.sessions, warmupMs: 0, messages: o.messages, marks: [o.markAt] },
+        onMark,
+        onProgress,
+      ),
+    );
     const end = readRss(pid);
     const status = await gatewayStatus(rig.gw.port);
     const files = dbBytes(rig.gw.brain.stateDir);
@@ -197,7 +253,9 @@ export async function memorySoak(o: SoakOptions) {
     const ratio = end.rssMb / mark.rssMb;
     const perS = r.measuredSpanMs > 0 ? r.answered / (r.measuredSpanMs / 1000) : 0;
     const lat = latencyStats(r.latenciesMs);
-    progress(`memory_soak: ${r.answered} answered at ${perS.toFixed(0)} msg/s; RSS ${mark.rssMb.toFixed(1)} -> ${end.rssMb.toFixed(1)} MiB (x${ratio.toFixed(3)}); db ${(files.db / 1048576).toFixed(1)} MiB + wal ${(files.wal / 1048576).toFixed(1)} MiB`);
+    progress(
+      `memory_soak: ${r.answered} answered at ${perS.toFixed(0)} msg/s; RSS ${mark.rssMb.toFixed(1)} -> ${end.rssMb.toFixed(1)} MiB (x${ratio.toFixed(3)}); db ${(files.db / 1048576).toFixed(1)} MiB + wal ${(files.wal / 1048576).toFixed(1)} MiB`,
+    );
     return {
       ok: clean(r),
       diffPct: round1(Math.abs(ratio - 1) * 100),

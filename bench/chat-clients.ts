@@ -194,10 +194,11 @@ const listeners = new Set<(e: { event: string; payload?: unknown }) => void>();
 conns[0]!.onEvent((e) => {
   for (const l of listeners) l(e);
 });
-for (const c of conns) void c.closed.then(({ code, reason }) => {
-  process.stderr.write(`chat-clients: connection closed (${code} ${reason})\n`);
-  process.exit(1);
-});
+for (const c of conns)
+  void c.closed.then(({ code, reason }) => {
+    process.stderr.write(`chat-clients: connection closed (${code} ${reason})\n`);
+    process.exit(1);
+  });
 
 process.on("message", (msg: { cmd?: string; spec?: LoadSpec }) => {
   if (msg.cmd === "run" && msg.spec) void run(msg.spec).then(send);

@@ -125,11 +125,24 @@ export async function gatewayStatus(port: number): Promise<BrainStatus> {
  * timed from send to the end of the stream.
  */
 export async function fakeModelDirect(fake: FakeModelProc, n: number, warmup = 50): Promise<number[]> {
-  const body = JSON.stringify({ model: "echo-1", max_tokens: 1024, stream: true, stream_options: { include_usage: true }, messages: [{ role: "system", content: "You are a helpful assistant." }, { role: "user", content: "ping 1" }] });
+  const body = JSON.stringify({
+    model: "echo-1",
+    max_tokens: 1024,
+    stream: true,
+    stream_options: { include_usage: true },
+    messages: [
+      { role: "system", content: "You are a helpful assistant." },
+      { role: "user", content: "ping 1" },
+    ],
+  });
   const out: number[] = [];
   for (let i = 0; i < warmup + n; i++) {
     const t0 = performance.now();
-    const res = await fetch(`${fake.openaiUrl}/chat/completions`, { method: "POST", headers: { "content-type": "application/json", accept: "text/event-stream" }, body });
+    const res = await fetch(`${fake.openaiUrl}/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "text/event-stream" },
+      body,
+    });
     const text = await res.text();
     if (!res.ok || !text.includes("[DONE]")) throw new Error(`the fake model answered HTTP ${res.status} without [DONE]`);
     if (i >= warmup) out.push(performance.now() - t0);

@@ -60,7 +60,15 @@ function spawnNode(args: string[]): Proc {
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) =>
     child.on("close", (code, signal) => resolve({ code, signal, stdout: "", stderr: "" })),
   );
-  return { child, pid: child.pid!, stdout: () => "", stderr: () => "", exited, waitFor: () => Promise.reject(new Error("not supported")), kill: (s = "SIGTERM") => void child.kill(s) };
+  return {
+    child,
+    pid: child.pid!,
+    stdout: () => "",
+    stderr: () => "",
+    exited,
+    waitFor: () => Promise.reject(new Error("not supported")),
+    kill: (s = "SIGTERM") => void child.kill(s),
+  };
 }
 
 /**
@@ -126,7 +134,9 @@ export async function liveCommands(runs: number, which: ReadonlySet<LiveCommand>
         const r = await timeCli(["gateway", "status", "--json"], brain.env);
         const verdict = r.code === 0 ? (JSON.parse(r.stdout) as { verdict?: string; problems?: string[] }) : null;
         if (r.code !== 0 || verdict?.verdict !== "running") {
-          throw new Error(`gateway status exited ${r.code ?? r.signal} with verdict ${verdict?.verdict ?? "?"} (${verdict?.problems?.join("; ") ?? r.stderr.trim().slice(-300)}), expected 0 and running`);
+          throw new Error(
+            `gateway status exited ${r.code ?? r.signal} with verdict ${verdict?.verdict ?? "?"} (${verdict?.problems?.join("; ") ?? r.stderr.trim().slice(-300)}), expected 0 and running`,
+          );
         }
         if (i > 0) out.gateway_status_ms.push(r.ms);
         line.push(`status ${r.ms.toFixed(1)} ms`);

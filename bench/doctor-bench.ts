@@ -23,7 +23,9 @@ export async function doctorRuns(runs: number): Promise<DoctorSamples> {
       const r = await timeCli(["doctor", "--json"], brain.env);
       if (r.code !== 0 && r.code !== 30 && r.code !== 31) throw new Error(`doctor exited ${r.code ?? r.signal}: ${(r.stdout + r.stderr).trim().slice(-300)}`);
       const report = JSON.parse(r.stdout) as { ms: number; checks: unknown[]; worst: string };
-      progress(`doctor ${i === 0 ? "warm-up" : `${i}/${runs}`}: ${r.ms.toFixed(1)} ms (${report.ms} ms in checks, ${report.checks.length} findings, worst ${report.worst})`);
+      progress(
+        `doctor ${i === 0 ? "warm-up" : `${i}/${runs}`}: ${r.ms.toFixed(1)} ms (${report.ms} ms in checks, ${report.checks.length} findings, worst ${report.worst})`,
+      );
       if (i === 0) continue;
       out.ms.push(r.ms);
       out.workMs.push(report.ms);

@@ -57,7 +57,16 @@ interface CliOptions {
 }
 
 function parseCli(argv: string[]): CliOptions {
-  const { values } = parseArgs({ args: argv, options: { runs: { type: "string" }, quick: { type: "boolean" }, only: { type: "string" }, "soak-messages": { type: "string" }, help: { type: "boolean", short: "h" } } });
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      runs: { type: "string" },
+      quick: { type: "boolean" },
+      only: { type: "string" },
+      "soak-messages": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
     process.exit(0);
@@ -74,7 +83,8 @@ function parseCli(argv: string[]): CliOptions {
   if (only.size === 0) throw new Error("--only selected nothing");
   const soakMessages = values["soak-messages"] !== undefined ? Number(values["soak-messages"]) : SOAK_MESSAGES;
   // The first RSS sample is read after 10,000 answers, so the soak must go well past that.
-  if (!Number.isInteger(soakMessages) || soakMessages < 20_000 || soakMessages > 10_000_000) throw new Error(`Cannot use ${JSON.stringify(values["soak-messages"])} as --soak-messages: expected an integer 20000-10000000`);
+  if (!Number.isInteger(soakMessages) || soakMessages < 20_000 || soakMessages > 10_000_000)
+    throw new Error(`Cannot use ${JSON.stringify(values["soak-messages"])} as --soak-messages: expected an integer 20000-10000000`);
   return { runs, only, soakMessages };
 }
 
@@ -88,7 +98,8 @@ async function guarded(names: Name[], fn: () => Promise<BenchResult[]>): Promise
   }
 }
 
-const result = (name: Name, samples: number[], extra: Record<string, unknown> = {}) => resultOf(name, SPECS[name].unit, samples, SPECS[name].target, SPECS[name].openclaw, extra);
+const result = (name: Name, samples: number[], extra: Record<string, unknown> = {}) =>
+  resultOf(name, SPECS[name].unit, samples, SPECS[name].target, SPECS[name].openclaw, extra);
 
 async function main(): Promise<number> {
   let opts: CliOptions;
@@ -172,7 +183,9 @@ async function main(): Promise<number> {
       ...(await guarded(["chat_latency_200"], async () => {
         const r = await chatLatency({ rate: 200, sessions: 50, warmupMs: 2000, measureMs: 10_000, windows: 3 });
         const spec = SPECS.chat_latency_200;
-        return [{ name: "chat_latency_200", unit: spec.unit, runs: 1, ...r.extra, target: spec.target, pass: r.ok && r.p99 <= spec.target, openclaw: spec.openclaw }];
+        return [
+          { name: "chat_latency_200", unit: spec.unit, runs: 1, ...r.extra, target: spec.target, pass: r.ok && r.p99 <= spec.target, openclaw: spec.openclaw },
+        ];
       })),
     );
   }
@@ -182,7 +195,18 @@ async function main(): Promise<number> {
       ...(await guarded(["chat_throughput"], async () => {
         const r = await chatThroughput({ window: 128, sessions: 200, warmupMs: 2000, measureMs: 10_000 });
         const spec = SPECS.chat_throughput;
-        return [{ name: "chat_throughput", unit: spec.unit, runs: 1, msg_per_s: r.perS, ...r.extra, target: spec.target, pass: r.ok && r.perS >= spec.target, openclaw: spec.openclaw }];
+        return [
+          {
+            name: "chat_throughput",
+            unit: spec.unit,
+            runs: 1,
+            msg_per_s: r.perS,
+            ...r.extra,
+            target: spec.target,
+            pass: r.ok && r.perS >= spec.target,
+            openclaw: spec.openclaw,
+          },
+        ];
       })),
     );
   }
@@ -192,13 +216,32 @@ async function main(): Promise<number> {
       ...(await guarded(["memory_soak"], async () => {
         const r = await memorySoak({ messages: soakMessages, sessions: 200, window: 128, historyLimit: 50, markAt: 10_000 });
         const spec = SPECS.memory_soak;
-        return [{ name: "memory_soak", unit: spec.unit, runs: 1, rss_change_pct: r.diffPct, ...r.extra, target: spec.target, pass: r.ok && r.diffPct <= spec.target, openclaw: spec.openclaw }];
+        return [
+          {
+            name: "memory_soak",
+            unit: spec.unit,
+            runs: 1,
+            rss_change_pct: r.diffPct,
+            ...r.extra,
+            target: spec.target,
+            pass: r.ok && r.diffPct <= spec.target,
+            openclaw: spec.openclaw,
+          },
+        ];
       })),
     );
   }
 
   const summary = {
-    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? "unknown", node: process.version, platform: `${process.platform}-${process.arch}`, memMb: Math.round(os.totalmem() / 1024 / 1024), load1Before: loadBefore, load1After: round1(os.loadavg()[0]!) },
+    machine: {
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model ?? "unknown",
+      node: process.version,
+      platform: `${process.platform}-${process.arch}`,
+      memMb: Math.round(os.totalmem() / 1024 / 1024),
+      load1Before: loadBefore,
+      load1After: round1(os.loadavg()[0]!),
+    },
     runs,
     durationS: round1((performance.now() - t0) / 1000),
     results,

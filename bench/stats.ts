@@ -41,7 +41,14 @@ export function summarize(samples: readonly number[]): Summary {
 }
 
 /** Builds a result whose verdict is "median <= target". */
-export function resultOf(name: string, unit: string, samples: readonly number[], target: number, openclaw: string, extra: Record<string, unknown> = {}): BenchResult {
+export function resultOf(
+  name: string,
+  unit: string,
+  samples: readonly number[],
+  target: number,
+  openclaw: string,
+  extra: Record<string, unknown> = {},
+): BenchResult {
   const s = summarize(samples);
   return { name, unit, ...s, target, pass: s.median <= target, openclaw, ...extra };
 }

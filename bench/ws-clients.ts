@@ -67,7 +67,14 @@ send({ type: "connected", ok: conns.length, failed, connectMs: performance.now()
 process.on("message", (msg: { cmd?: string }) => {
   if (msg.cmd === "report") {
     const open = conns.filter((c) => c.ws.readyState === c.ws.OPEN).length;
-    send({ type: "report", open, dropped, pingsMin: pings.length ? Math.min(...pings) : 0, pingsMax: pings.length ? Math.max(...pings) : 0, rssMb: process.memoryUsage.rss() / 1024 / 1024 });
+    send({
+      type: "report",
+      open,
+      dropped,
+      pingsMin: pings.length ? Math.min(...pings) : 0,
+      pingsMax: pings.length ? Math.max(...pings) : 0,
+      rssMb: process.memoryUsage.rss() / 1024 / 1024,
+    });
   } else if (msg.cmd === "close") {
     for (const c of conns) c.ws.terminate();
     process.exit(0);

@@ -78,7 +78,8 @@ async function gatewayStatusRpc(url: string): Promise<BrainStatus> {
 /** Runs the whole ws_idle measurement once; throws when it cannot be made (fd limit, clients failing). */
 export async function wsIdle(o: WsIdleOptions): Promise<WsIdleNumbers> {
   const limit = openFilesLimit();
-  if (limit < o.clients + 200) throw new Error(`the open-files limit is ${limit}, too low for ${o.clients} sockets per process: raise it (ulimit -n ${o.clients + 1000})`);
+  if (limit < o.clients + 200)
+    throw new Error(`the open-files limit is ${limit}, too low for ${o.clients} sockets per process: raise it (ulimit -n ${o.clients + 1000})`);
   const port = await freePort();
   const url = `ws://127.0.0.1:${port}`;
   const gw = await startGateway(freshBrain({ gateway: { ws: { pingIntervalMs: o.pingIntervalMs } } }), port);
@@ -92,7 +93,9 @@ export async function wsIdle(o: WsIdleOptions): Promise<WsIdleNumbers> {
     child = fork(clientScript, [url, String(o.clients), String(o.concurrency)], { execArgv: [], stdio: ["ignore", "ignore", "inherit", "ipc"] });
     track(child);
     const connected = await nextMessage<ConnectedMessage>(child, "connected", 120_000);
-    progress(`ws_idle: ${connected.ok} connected, ${connected.failed} failed in ${connected.connectMs.toFixed(0)} ms${connected.errors.length ? ` (${connected.errors.join("; ")})` : ""}`);
+    progress(
+      `ws_idle: ${connected.ok} connected, ${connected.failed} failed in ${connected.connectMs.toFixed(0)} ms${connected.errors.length ? ` (${connected.errors.join("; ")})` : ""}`,
+    );
     if (connected.failed > 0) throw new Error(`${connected.failed} of ${o.clients} clients could not connect: ${connected.errors.join("; ")}`);
 
     const holdMs = o.holdPings * o.pingIntervalMs + Math.round(o.pingIntervalMs / 2);
@@ -105,7 +108,9 @@ export async function wsIdle(o: WsIdleOptions): Promise<WsIdleNumbers> {
     const status = await gatewayStatusRpc(url);
     const holdActualMs = performance.now() - tHold;
     const gatewayConnections = status.connections - 1;
-    progress(`ws_idle: gateway counts ${gatewayConnections} clients, ${report.dropped} dropped, pings per client ${report.pingsMin}-${report.pingsMax}, RSS ${after.rssMb.toFixed(1)} MiB`);
+    progress(
+      `ws_idle: gateway counts ${gatewayConnections} clients, ${report.dropped} dropped, pings per client ${report.pingsMin}-${report.pingsMax}, RSS ${after.rssMb.toFixed(1)} MiB`,
+    );
 
     return {
       clients: o.clients,

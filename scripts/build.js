@@ -58,7 +58,10 @@ const script = names.find((n) => n.endsWith(".js"));
 const style = names.find((n) => n.endsWith(".css"));
 if (!script || !style) throw new Error(`console build: expected one .js and one .css asset, got ${names.join(", ")}`);
 let html = fs.readFileSync(path.join(root, "console/index.html"), "utf8");
-for (const [placeholder, name] of [["assets/app.js", script], ["assets/app.css", style]]) {
+for (const [placeholder, name] of [
+  ["assets/app.js", script],
+  ["assets/app.css", style],
+]) {
   if (!html.includes(`"${placeholder}"`)) throw new Error(`console/index.html does not reference "${placeholder}"`);
   html = html.replace(`"${placeholder}"`, `"assets/${name}"`);
 }

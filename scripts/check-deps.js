@@ -6,10 +6,34 @@ import path from "node:path";
 
 const root = path.resolve(import.meta.dirname, "..", "src");
 // Lower number = lower layer. A folder may import from folders of a strictly lower rank, or itself.
-const rank = { shared: 0, metrics: 0.5, paths: 1, config: 2, proc: 2, service: 2, lock: 3, protocol: 3, logging: 3, store: 3, client: 4, agent: 4, channels: 4, sessions: 4, brain: 4.5, server: 5, setup: 5, migrate: 5, diagnostics: 6, onboard: 6.5, cli: 7 };
+const rank = {
+  shared: 0,
+  metrics: 0.5,
+  paths: 1,
+  config: 2,
+  proc: 2,
+  service: 2,
+  lock: 3,
+  protocol: 3,
+  logging: 3,
+  store: 3,
+  client: 4,
+  agent: 4,
+  channels: 4,
+  sessions: 4,
+  brain: 4.5,
+  server: 5,
+  setup: 5,
+  migrate: 5,
+  diagnostics: 6,
+  onboard: 6.5,
+  cli: 7,
+};
 
 function walk(dir) {
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? walk(path.join(dir, d.name)) : d.name.endsWith(".ts") ? [path.join(dir, d.name)] : []));
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .flatMap((d) => (d.isDirectory() ? walk(path.join(dir, d.name)) : d.name.endsWith(".ts") ? [path.join(dir, d.name)] : []));
 }
 
 const files = walk(root);
@@ -28,7 +52,9 @@ for (const file of files) {
     deps.push(target);
     const tFolder = path.relative(root, target).split(path.sep)[0];
     if (tFolder !== folder && !(rank[tFolder] < rank[folder])) {
-      problems.push(`${path.relative(root, file)} imports ${path.relative(root, target)}: ${folder} (layer ${rank[folder]}) may not depend on ${tFolder} (layer ${rank[tFolder]})`);
+      problems.push(
+        `${path.relative(root, file)} imports ${path.relative(root, target)}: ${folder} (layer ${rank[folder]}) may not depend on ${tFolder} (layer ${rank[tFolder]})`,
+      );
     }
   }
   graph.set(file, deps);
@@ -39,7 +65,10 @@ const state = new Map();
 function visit(file, stack) {
   if (state.get(file) === "done") return;
   if (state.get(file) === "active") {
-    const cycle = stack.slice(stack.indexOf(file)).concat(file).map((f) => path.relative(root, f));
+    const cycle = stack
+      .slice(stack.indexOf(file))
+      .concat(file)
+      .map((f) => path.relative(root, f));
     problems.push(`import cycle: ${cycle.join(" -> ")}`);
     return;
   }

@@ -19,7 +19,12 @@ function storage(): Storage | null {
 const store = storage();
 // Only the page's own location is ever dialled; nothing from its query or fragment.
 const conn = new Connection(
-  { WebSocket, fetch: (url) => fetch(url, { cache: "no-store", credentials: "same-origin" }), location: { protocol: location.protocol, host: location.host }, forgetSecret: () => forgetSecret(store) },
+  {
+    WebSocket,
+    fetch: (url) => fetch(url, { cache: "no-store", credentials: "same-origin" }),
+    location: { protocol: location.protocol, host: location.host },
+    forgetSecret: () => forgetSecret(store),
+  },
   { clientVersion: ONEBRAIN_CONSOLE_VERSION },
 );
 conn.start(loadSecret(store));

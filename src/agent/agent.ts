@@ -41,7 +41,11 @@ export function cutNotice(maxTokens: number, empty = false): string {
 
 export interface Agent {
   notConfigured(): string | null;
-  reply(req: { history: Array<{ role: "user" | "assistant"; content: string }>; signal: AbortSignal; onDelta: (text: string) => void }): Promise<{ text: string; model: string }>;
+  reply(req: {
+    history: Array<{ role: "user" | "assistant"; content: string }>;
+    signal: AbortSignal;
+    onDelta: (text: string) => void;
+  }): Promise<{ text: string; model: string }>;
   /** One line for status: the models in order (keys masked), or "not configured". */
   describe(): string;
   /** When a reply last succeeded and last failed (epoch ms), and why it failed (no secret in it). */
@@ -93,7 +97,13 @@ export function createAgent(o: AgentOptions): Agent {
     async reply(req) {
       const m = models();
       try {
-        const r = await completeWithFallback(m.providers, { system: systemPrompt(), messages: req.history, maxTokens: m.maxTokens, signal: req.signal, onDelta: req.onDelta });
+        const r = await completeWithFallback(m.providers, {
+          system: systemPrompt(),
+          messages: req.history,
+          maxTokens: m.maxTokens,
+          signal: req.signal,
+          onDelta: req.onDelta,
+        });
         health.lastSuccessAt = Date.now();
         // A cut reply says so where it is read (the stream, the transcript, the chat), not only in a log.
         const notice = r.cut ? cutNotice(m.maxTokens, r.text.trim() === "") : "";

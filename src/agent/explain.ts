@@ -11,7 +11,17 @@ import { failureDetails, type ModelFailureDetails } from "./failure.ts";
 import type { ProviderDescription } from "./models.ts";
 
 /** What went wrong, in the closed set `status` shows. */
-export type ModelErrorKind = "key-refused" | "model-not-found" | "bad-request" | "proxy-refused" | "rate-limited" | "server-error" | "timeout" | "network" | "malformed" | "other";
+export type ModelErrorKind =
+  | "key-refused"
+  | "model-not-found"
+  | "bad-request"
+  | "proxy-refused"
+  | "rate-limited"
+  | "server-error"
+  | "timeout"
+  | "network"
+  | "malformed"
+  | "other";
 
 /** The last model error as `status` reports it. */
 export interface ModelErrorReport {
@@ -57,13 +67,41 @@ export function kindOf(f: Pick<ModelFailureDetails, "kind" | "httpStatus" | "ret
  */
 export function explainFailure(err: unknown, descriptions: readonly ProviderDescription[], now: number = Date.now()): ModelErrorReport {
   const message = ((err as Error)?.message ?? String(err)).slice(0, 500);
-  if (hasCode(err, "TIMEOUT")) return { at: now, kind: "timeout", permanent: false, model: null, httpStatus: null, message, reply: "The model did not answer in time. Please try again in a moment." };
-  const failures = ((failureDetails(err) ? [failureDetails(err)] : ((err as { details?: { failures?: Failure[] } })?.details?.failures ?? [])) as Failure[]).filter(Boolean);
+  if (hasCode(err, "TIMEOUT"))
+    return {
+      at: now,
+      kind: "timeout",
+      permanent: false,
+      model: null,
+      httpStatus: null,
+      message,
+      reply: "The model did not answer in time. Please try again in a moment.",
+    };
+  const failures = (
+    (failureDetails(err) ? [failureDetails(err)] : ((err as { details?: { failures?: Failure[] } })?.details?.failures ?? [])) as Failure[]
+  ).filter(Boolean);
   const f = failures.find((x) => PERMANENT.has(kindOf(x))) ?? failures.at(-1);
-  if (!f) return { at: now, kind: "other", permanent: false, model: null, httpStatus: null, message, reply: "The model did not answer. Please try again in a moment." };
+  if (!f)
+    return {
+      at: now,
+      kind: "other",
+      permanent: false,
+      model: null,
+      httpStatus: null,
+      message,
+      reply: "The model did not answer. Please try again in a moment.",
+    };
   const kind = kindOf(f);
   const d = descriptions.find((x) => x.provider === f.provider && x.model === f.model);
-  return { at: now, kind, permanent: PERMANENT.has(kind), model: `${f.provider}/${f.model}`, httpStatus: f.httpStatus ?? null, message, reply: replyFor(kind, f, d) };
+  return {
+    at: now,
+    kind,
+    permanent: PERMANENT.has(kind),
+    model: `${f.provider}/${f.model}`,
+    httpStatus: f.httpStatus ?? null,
+    message,
+    reply: replyFor(kind, f, d),
+  };
 }
 
 function replyFor(kind: ModelErrorKind, f: Failure, d: ProviderDescription | undefined): string {
@@ -87,7 +125,8 @@ function replyFor(kind: ModelErrorKind, f: Failure, d: ProviderDescription | und
     case "rate-limited":
       return `The model provider is rate-limiting ${ref} (429). Please try again in a moment.`;
     case "malformed":
-      if (!f.retryable) return `The server${at} does not answer like the ${d?.kind ?? "configured"} API for ${ref}. Check models.providers.${f.provider}.kind and baseUrl.`;
+      if (!f.retryable)
+        return `The server${at} does not answer like the ${d?.kind ?? "configured"} API for ${ref}. Check models.providers.${f.provider}.kind and baseUrl.`;
       return "The model's answer broke off. Please try again in a moment.";
     default:
       return `The model did not answer${s ? ` (HTTP ${s})` : ""}. Please try again in a moment.`;

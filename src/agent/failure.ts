@@ -35,7 +35,13 @@ export interface ModelRef {
 }
 
 /** A MODEL_FAILED error with its details; the message starts with "provider/model: ". */
-export function modelFailure(who: ModelRef, kind: ModelFailureKind, message: string, extra: Partial<ModelFailureDetails> & { retryable: boolean }, cause?: unknown): OnebrainError {
+export function modelFailure(
+  who: ModelRef,
+  kind: ModelFailureKind,
+  message: string,
+  extra: Partial<ModelFailureDetails> & { retryable: boolean },
+  cause?: unknown,
+): OnebrainError {
   const details: ModelFailureDetails = { provider: who.provider, model: who.model, kind, ...extra };
   return new OnebrainError("MODEL_FAILED", `${who.provider}/${who.model}: ${message}`, {
     details: details as unknown as Record<string, unknown>,

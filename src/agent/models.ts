@@ -93,7 +93,9 @@ export function resolveModels(config: ModelsConfig, env: NodeJS.ProcessEnv = pro
     const entry = config.providers[name];
     const preset = PRESETS[name];
     if (!entry && !preset) {
-      problems.push(`${from} names provider "${name}", which is not built in (${Object.keys(PRESETS).join(", ")}); add models.providers.${name} with its baseUrl`);
+      problems.push(
+        `${from} names provider "${name}", which is not built in (${Object.keys(PRESETS).join(", ")}); add models.providers.${name} with its baseUrl`,
+      );
       continue;
     }
     const kind: ProviderKindName = entry?.kind ?? preset?.kind ?? (name === "anthropic" ? "anthropic" : "openai");
@@ -101,7 +103,9 @@ export function resolveModels(config: ModelsConfig, env: NodeJS.ProcessEnv = pro
     const { key, source, problem } = keyFor(name, config, env);
     const needsKey = entry?.baseUrl === undefined && (preset ? preset.needsKey : true);
     if (problem || (needsKey && !key)) {
-      problems.push(`${ref} (${from}) has no API key: ${problem ?? `set ${preset?.keyEnv ? `${preset.keyEnv}, ` : ""}models.providers.${name}.apiKey or models.providers.${name}.apiKeyEnv`}`);
+      problems.push(
+        `${ref} (${from}) has no API key: ${problem ?? `set ${preset?.keyEnv ? `${preset.keyEnv}, ` : ""}models.providers.${name}.apiKey or models.providers.${name}.apiKeyEnv`}`,
+      );
       continue;
     }
     const role = providers.length === 0 ? "primary" : "fallback";
@@ -134,7 +138,9 @@ export function describeModels(resolved: ResolvedModels): string {
 /** Tries each provider in order (each with its own retries); MODEL_FAILED naming every attempt if all fail. */
 export async function completeWithFallback(providers: readonly ModelProvider[], req: CompletionRequest): Promise<CompletionResult> {
   if (providers.length === 0) {
-    throw new OnebrainError("MODEL_NOT_CONFIGURED", "No model provider is configured", { hint: "Set ANTHROPIC_API_KEY or OPENAI_API_KEY, or models.primary in the config." });
+    throw new OnebrainError("MODEL_NOT_CONFIGURED", "No model provider is configured", {
+      hint: "Set ANTHROPIC_API_KEY or OPENAI_API_KEY, or models.primary in the config.",
+    });
   }
   let streamed = false;
   const onDelta = req.onDelta;
@@ -158,7 +164,9 @@ export async function completeWithFallback(providers: readonly ModelProvider[], 
   const tail = skipped > 0 ? ` (${skipped} fallback(s) not tried: part of the reply was already streamed)` : "";
   throw new OnebrainError("MODEL_FAILED", `Every model failed: ${failures.map((f) => f.message).join("; ")}${tail}`, {
     details: { failures, streamed },
-    hint: last?.hint ?? (providers.length === 1 ? "Add models.fallbacks so another model can answer when this one fails." : "Check each provider's status and key."),
+    hint:
+      last?.hint ??
+      (providers.length === 1 ? "Add models.fallbacks so another model can answer when this one fails." : "Check each provider's status and key."),
     cause: last,
   });
 }
@@ -168,7 +176,9 @@ function keyFor(name: string, config: ModelsConfig, env: NodeJS.ProcessEnv): { k
   if (entry?.apiKey) return { key: entry.apiKey, source: `models.providers.${name}.apiKey` };
   if (entry?.apiKeyEnv) {
     const key = env[entry.apiKeyEnv];
-    return key ? { key, source: entry.apiKeyEnv } : { problem: `models.providers.${name}.apiKeyEnv names ${entry.apiKeyEnv}, which is not set in the gateway's environment` };
+    return key
+      ? { key, source: entry.apiKeyEnv }
+      : { problem: `models.providers.${name}.apiKeyEnv names ${entry.apiKeyEnv}, which is not set in the gateway's environment` };
   }
   const keyEnv = PRESETS[name]?.keyEnv;
   const key = keyEnv ? env[keyEnv] : undefined;
@@ -178,6 +188,8 @@ function keyFor(name: string, config: ModelsConfig, env: NodeJS.ProcessEnv): { k
 function notConfigured(config: ModelsConfig, problems: string[]): string {
   if (problems.length) return `No usable model: ${problems.join("; ")}.`;
   const named = Object.keys(config.providers);
-  const extra = named.length ? ` models.providers has ${named.map((n) => `"${n}"`).join(", ")}, but no models.primary names a model of it (for example "${named[0]}/MODEL").` : "";
+  const extra = named.length
+    ? ` models.providers has ${named.map((n) => `"${n}"`).join(", ")}, but no models.primary names a model of it (for example "${named[0]}/MODEL").`
+    : "";
   return `No model is configured: set ANTHROPIC_API_KEY or OPENAI_API_KEY in the gateway's environment, or models.primary in the config (for example "ollama/llama3.2" for a local Ollama).${extra}`;
 }

@@ -71,7 +71,13 @@ export function backoffMs(retry: number, policy: RetryPolicy, random: () => numb
 }
 
 /** Runs `send` until it answers, the error is final, the retries are spent or the run is over. */
-export async function completeWithRetries(who: ModelRef, send: SendOnce, req: CompletionRequest, policy: RetryPolicy, clock: RetryClock = systemClock): Promise<CompletionResult> {
+export async function completeWithRetries(
+  who: ModelRef,
+  send: SendOnce,
+  req: CompletionRequest,
+  policy: RetryPolicy,
+  clock: RetryClock = systemClock,
+): Promise<CompletionResult> {
   let streamed = false;
   for (let n = 1; ; n++) {
     if (req.signal.aborted) throw abortFailure(who, req.signal.reason, { attempts: n - 1 });
@@ -87,7 +93,13 @@ export async function completeWithRetries(who: ModelRef, send: SendOnce, req: Co
     if (!d.retryable || streamed || n > policy.retries) throw final(who, err, n, streamed);
     const retryAfterMs = parseRetryAfter(d.retryAfter, clock.now());
     if (retryAfterMs !== undefined && retryAfterMs > policy.maxRetryAfterMs) {
-      throw final(who, err, n, streamed, `the server asked to wait ${Math.ceil(retryAfterMs / 1000)} s, more than the ${policy.maxRetryAfterMs / 1000} s we wait`);
+      throw final(
+        who,
+        err,
+        n,
+        streamed,
+        `the server asked to wait ${Math.ceil(retryAfterMs / 1000)} s, more than the ${policy.maxRetryAfterMs / 1000} s we wait`,
+      );
     }
     const wait = retryAfterMs ?? backoffMs(n, policy, () => clock.random());
     if (req.deadline !== undefined && clock.now() + wait >= req.deadline) {
@@ -146,7 +158,11 @@ function withAttempts(err: OnebrainError, attempts: number, streamed: boolean): 
 
 function final(who: ModelRef, err: OnebrainError, attempts: number, streamed: boolean, why?: string): OnebrainError {
   const d = failureDetails(err)!;
-  const notes = [attempts > 1 ? `after ${attempts} attempts` : "", streamed && d.retryable ? "not retried: part of the reply was already streamed" : "", why ?? ""].filter(Boolean);
+  const notes = [
+    attempts > 1 ? `after ${attempts} attempts` : "",
+    streamed && d.retryable ? "not retried: part of the reply was already streamed" : "",
+    why ?? "",
+  ].filter(Boolean);
   const message = err.message.slice(`${who.provider}/${who.model}: `.length);
   return modelFailure(who, d.kind, notes.length ? `${message} (${notes.join("; ")})` : message, { ...d, attempts, streamed }, err.cause ?? err);
 }

@@ -19,7 +19,12 @@ import { claimNext, finishRun, recoverInterrupted, type ClaimedRun, type RunOutc
 export interface AgentPort {
   /** Null when a model is configured; otherwise the sentence telling the user what to set. */
   notConfigured(): string | null;
-  reply(req: { sessionKey: string; history: Array<{ role: "user" | "assistant"; content: string }>; signal: AbortSignal; onDelta: (text: string) => void }): Promise<{ text: string; model: string }>;
+  reply(req: {
+    sessionKey: string;
+    history: Array<{ role: "user" | "assistant"; content: string }>;
+    signal: AbortSignal;
+    onDelta: (text: string) => void;
+  }): Promise<{ text: string; model: string }>;
 }
 
 /** Events for WebSocket clients: every tab sees the same stream. */
@@ -93,7 +98,8 @@ export class Brain {
     const interrupted = recoverInterrupted(this.o.store, INTERRUPTED_NOTICE, this.o.epoch, this.now());
     if (interrupted) this.o.logger.warn({ interrupted }, "answered runs interrupted by a crash with a notice");
     const inDoubt = conversationsInDoubt(this.o.store).size;
-    if (inDoubt) this.o.logger.warn({ inDoubt }, "reply parts were being sent when the gateway stopped: each is checked with its platform before it is sent again");
+    if (inDoubt)
+      this.o.logger.warn({ inDoubt }, "reply parts were being sent when the gateway stopped: each is checked with its platform before it is sent again");
     this.kick();
     void this.deliver();
     return { interrupted };
@@ -169,8 +175,10 @@ export class Brain {
       }
       await this.o.store.grouped(() => finishRun(this.o.store, run, outcome, this.o.epoch, this.now())).durable;
       metrics.runs.inc({ outcome: outcome.kind === "notice" ? (outcome.state === "done" ? "notice" : outcome.state) : outcome.kind });
-      if (outcome.kind === "reply") emit({ type: "chat", state: "final", runId: run.runId, sessionKey: run.sessionKey, text: outcome.text, model: outcome.model });
-      else if (outcome.kind === "notice" && outcome.state === "done") emit({ type: "chat", state: "final", runId: run.runId, sessionKey: run.sessionKey, text: outcome.text, model: null });
+      if (outcome.kind === "reply")
+        emit({ type: "chat", state: "final", runId: run.runId, sessionKey: run.sessionKey, text: outcome.text, model: outcome.model });
+      else if (outcome.kind === "notice" && outcome.state === "done")
+        emit({ type: "chat", state: "final", runId: run.runId, sessionKey: run.sessionKey, text: outcome.text, model: null });
       else emit({ type: "chat", state: outcome.kind === "error" ? "error" : "aborted", runId: run.runId, sessionKey: run.sessionKey, text: outcome.text });
       // A stop-interrupted reply is delivered by the next start (the gateway is going away).
     } catch (err) {

@@ -22,7 +22,19 @@ import type { Channel, ChannelRateLimitedError, OutboundMessage, PartialDelivery
 import { hasCode } from "../shared/errors.ts";
 import type { StoreHandle } from "../store/handle.ts";
 import { metrics } from "../metrics/instruments.ts";
-import { conversationKey, conversationsInDoubt, markAttemptFailed, markDelivered, markPartsSent, markSendStarted, pendingReplies, priorFloor, settleDoubt, type DoubtOutcome, type OutboxItem } from "./outbox.ts";
+import {
+  conversationKey,
+  conversationsInDoubt,
+  markAttemptFailed,
+  markDelivered,
+  markPartsSent,
+  markSendStarted,
+  pendingReplies,
+  priorFloor,
+  settleDoubt,
+  type DoubtOutcome,
+  type OutboxItem,
+} from "./outbox.ts";
 
 /** Pending outbox rows read at a time by a delivery pass. */
 const PAGE = 100;
@@ -82,7 +94,7 @@ export class Delivery {
         // Conversations with a part in doubt: nothing else goes there until it is settled (not
         // even an older reply), or the platform could mistake that message for the one in doubt.
         const held = conversationsInDoubt(this.o.store);
-        for (let after = 0, more = true; more; ) {
+        for (let after = 0, more = true; more;) {
           const batch = pendingReplies(this.o.store, PAGE, after);
           more = batch.length === PAGE;
           for (const item of batch) {
@@ -120,10 +132,10 @@ export class Delivery {
     }
     const platform = !channel.idempotentDelivery;
     // Asking the platform takes a while: it runs beside the pass, which goes on with other chats.
-    if (platform && item.sendStartedAt !== null && channel.checkSent) return this.settleBeside(channel, item), "held";
+    if (platform && item.sendStartedAt !== null && channel.checkSent) return (this.settleBeside(channel, item), "held");
     // The channel's pacing: this conversation's next slot is later; other conversations go on.
     const pace = item.sendStartedAt === null ? (channel.sendDelayMs?.(item.target) ?? 0) : 0;
-    if (pace > 0) return this.wakeIn(pace), "held";
+    if (pace > 0) return (this.wakeIn(pace), "held");
     let partsSent = item.partsSent;
     let started = false;
     const abort = new AbortController();
@@ -131,19 +143,25 @@ export class Delivery {
     try {
       if (platform && item.sendStartedAt !== null) {
         const settled = await this.settle(channel, item);
-        if (settled === null) return this.o.onFenced(), "stop";
+        if (settled === null) return (this.o.onFenced(), "stop");
         partsSent = settled;
         this.again = true; // its conversation's other replies were skipped in this pass
       }
       timer = setTimeout(() => abort.abort(new DOMException(`delivery timed out after ${SEND_TIMEOUT_MS / 1000} s`, "TimeoutError")), SEND_TIMEOUT_MS);
       timer.unref(); // the send's own socket keeps the process alive while it matters
       if (platform) await channel.prepareSend?.(abort.signal);
-      const m: OutboundMessage = { idempotencyKey: item.idempotencyKey, target: item.target, replyTo: item.replyTo, text: item.text, ...(partsSent ? { skipParts: partsSent } : {}) };
+      const m: OutboundMessage = {
+        idempotencyKey: item.idempotencyKey,
+        target: item.target,
+        replyTo: item.replyTo,
+        text: item.text,
+        ...(partsSent ? { skipParts: partsSent } : {}),
+      };
       if (platform) {
         const floor = channel.sendFloor?.(m, priorFloor(this.o.store, item.channel, item.account, item.target)) ?? null;
         // Nothing is awaited between this commit and the channel writing its request.
         // Real time (like backoff): the platform's, which checkSent compares with.
-        if (!markSendStarted(this.o.store, item.id, this.o.epoch, Date.now(), floor)) return this.o.onFenced(), "stop";
+        if (!markSendStarted(this.o.store, item.id, this.o.epoch, Date.now(), floor)) return (this.o.onFenced(), "stop");
         started = true;
       }
       const sent = await channel.deliver(m, abort.signal, { partSent: (n, floor) => markPartsSent(this.o.store, item.id, n, Date.now(), floor ?? null) });
@@ -152,7 +170,9 @@ export class Delivery {
       // Stopped meanwhile: the store may be closing. A started send is checked at the next start.
       if (!this.o.active()) return "stop";
       // Marks of one turn of the event loop share one commit.
-      const ok = this.o.store.grouped(() => markDelivered(this.o.store, item.id, this.o.epoch, this.o.now(), sent.platformMessageId ?? null, sent.floor ?? null)).value;
+      const ok = this.o.store.grouped(() =>
+        markDelivered(this.o.store, item.id, this.o.epoch, this.o.now(), sent.platformMessageId ?? null, sent.floor ?? null),
+      ).value;
       if (!ok) this.o.onFenced();
       else metrics.delivered.inc({ channel: item.channel });
       return ok ? "done" : "stop";
@@ -173,7 +193,7 @@ export class Delivery {
       }
       // The error counts this attempt's parts; the row counts them all (progress may have recorded them already).
       const total = partsSent + (Number((err as Partial<PartialDeliveryError>).partsSent ?? 0) || 0);
-      if (retryAfterMs !== null) return this.askedToWait(item, err as ChannelRateLimitedError, total, retryAfterMs), "held";
+      if (retryAfterMs !== null) return (this.askedToWait(item, err as ChannelRateLimitedError, total, retryAfterMs), "held");
       const verdict = this.failed(item, err as Error, total, inDoubt);
       return verdict === "retry" && inDoubt ? "held" : "done";
     } finally {
@@ -240,12 +260,21 @@ export class Delivery {
     const part = item.partsSent + 1;
     let outcome: DoubtOutcome = { assumed: true };
     if (channel.checkSent) {
-      const doubt = { target: item.target, replyTo: item.replyTo, text: item.text, part: item.partsSent, floor: item.sendFloor, startedAt: item.sendStartedAt ?? 0 };
+      const doubt = {
+        target: item.target,
+        replyTo: item.replyTo,
+        text: item.text,
+        part: item.partsSent,
+        floor: item.sendFloor,
+        startedAt: item.sendStartedAt ?? 0,
+      };
       outcome = await channel.checkSent(doubt, AbortSignal.timeout(CHECK_TIMEOUT_MS));
     }
     const log = { outbox: item.id, channel: item.channel, part };
-    if ("assumed" in outcome) this.o.logger.warn(log, "a reply part was being sent when the gateway stopped; this channel cannot ask its platform, so it is taken as delivered");
-    else if (outcome.sent) this.o.logger.info({ ...log, platformMessageId: outcome.platformMessageId }, "a reply part in doubt was found on the platform: not sent again");
+    if ("assumed" in outcome)
+      this.o.logger.warn(log, "a reply part was being sent when the gateway stopped; this channel cannot ask its platform, so it is taken as delivered");
+    else if (outcome.sent)
+      this.o.logger.info({ ...log, platformMessageId: outcome.platformMessageId }, "a reply part in doubt was found on the platform: not sent again");
     else this.o.logger.info(log, "a reply part in doubt is not on the platform: sending it");
     return this.o.store.grouped(() => settleDoubt(this.o.store, item.id, this.o.epoch, outcome)).value;
   }

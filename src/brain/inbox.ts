@@ -31,12 +31,15 @@ export function ingestBatch(
     const ids: number[] = [];
     const duplicateIds: string[] = [];
     for (const m of batch.messages) {
-      const row = insert.get(channel, account, m.messageId, sessionKeyOf(m), m.kind, m.peer, m.sender, m.replyTo ?? null, m.text, now) as { id: number } | undefined;
+      const row = insert.get(channel, account, m.messageId, sessionKeyOf(m), m.kind, m.peer, m.sender, m.replyTo ?? null, m.text, now) as
+        | { id: number }
+        | undefined;
       if (row) ids.push(row.id);
       else duplicateIds.push(m.messageId);
     }
     if (batch.cursor !== undefined) {
-      store.prepare(
+      store
+        .prepare(
           `INSERT INTO channel_cursors (channel, account, cursor, updated_at) VALUES (?, ?, ?, ?)
            ON CONFLICT (channel, account) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at`,
         )
@@ -54,7 +57,9 @@ export function channelCursor(store: StoreHandle, channel: string, account: stri
 
 /** The session key a stored inbound message was routed to; throws if there is no such message. */
 export function inboundSessionKey(store: StoreHandle, channel: string, account: string, messageId: string): string {
-  const row = store.prepare("SELECT session_key FROM inbound WHERE channel = ? AND account = ? AND message_id = ?").get(channel, account, messageId) as { session_key: string } | undefined;
+  const row = store.prepare("SELECT session_key FROM inbound WHERE channel = ? AND account = ? AND message_id = ?").get(channel, account, messageId) as
+    | { session_key: string }
+    | undefined;
   if (!row) throw new Error(`no inbound message ${messageId} on ${channel}:${account}`);
   return row.session_key;
 }

@@ -46,7 +46,9 @@ function view(row: Record<string, unknown>): OutboxView {
 /** Replies newest first, `state` only when given, at most `limit`. */
 export function listOutbox(store: StoreHandle, o: { state?: OutboxState; limit?: number } = {}): OutboxView[] {
   const limit = o.limit ?? 50;
-  const rows = o.state ? store.prepare(`${VIEW} WHERE state = ? ORDER BY id DESC LIMIT ?`).all(o.state, limit) : store.prepare(`${VIEW} ORDER BY id DESC LIMIT ?`).all(limit);
+  const rows = o.state
+    ? store.prepare(`${VIEW} WHERE state = ? ORDER BY id DESC LIMIT ?`).all(o.state, limit)
+    : store.prepare(`${VIEW} ORDER BY id DESC LIMIT ?`).all(limit);
   return rows.map((r) => view(r as Record<string, unknown>));
 }
 
@@ -58,7 +60,9 @@ export function failedReplies(store: Pick<StoreHandle, "prepare">): { count: num
 
 /** The newest reply that ended failed, with its last error (null: none). */
 export function newestFailedReply(store: Pick<StoreHandle, "prepare">): FailedReply | null {
-  const r = store.prepare("SELECT id, channel, target, last_error AS error, created_at AS createdAt FROM outbox WHERE state = 'failed' ORDER BY id DESC LIMIT 1").get() as FailedReply | undefined;
+  const r = store
+    .prepare("SELECT id, channel, target, last_error AS error, created_at AS createdAt FROM outbox WHERE state = 'failed' ORDER BY id DESC LIMIT 1")
+    .get() as FailedReply | undefined;
   return r ? { ...r } : null;
 }
 
@@ -79,6 +83,15 @@ export function retryOutbox(store: StoreHandle, id: number): { ok: true; reply: 
   if (done && row) return { ok: true, reply: view(row) };
   if (!row) return { ok: false, reason: "missing", message: `no reply #${id} in the outbox` };
   const r = view(row);
-  if (r.state === "delivered") return { ok: false, reason: "delivered", message: `reply #${id} was delivered${r.deliveredAt ? ` at ${new Date(r.deliveredAt).toISOString()}` : ""}: sending it again would send it twice` };
-  return { ok: false, reason: "pending", message: `reply #${id} is still pending (${r.attempts} failed attempt(s) so far${r.lastError ? `, last error: ${r.lastError}` : ""}): delivery keeps trying it` };
+  if (r.state === "delivered")
+    return {
+      ok: false,
+      reason: "delivered",
+      message: `reply #${id} was delivered${r.deliveredAt ? ` at ${new Date(r.deliveredAt).toISOString()}` : ""}: sending it again would send it twice`,
+    };
+  return {
+    ok: false,
+    reason: "pending",
+    message: `reply #${id} is still pending (${r.attempts} failed attempt(s) so far${r.lastError ? `, last error: ${r.lastError}` : ""}): delivery keeps trying it`,
+  };
 }

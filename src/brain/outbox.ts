@@ -29,7 +29,8 @@ export interface OutboxItem {
 
 /** Pending replies in the order they were written, `limit` at a time after the row `afterId`. */
 export function pendingReplies(store: StoreHandle, limit = 100, afterId = 0): OutboxItem[] {
-  return store.prepare(
+  return store
+    .prepare(
       `SELECT id, idempotency_key AS idempotencyKey, channel, account, target, reply_to AS replyTo, text, attempts,
          parts_sent AS partsSent, send_started_at AS sendStartedAt, send_floor AS sendFloor
        FROM outbox WHERE state = 'pending' AND id > ? ORDER BY id LIMIT ?`,
@@ -43,8 +44,16 @@ const FENCE = "(SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'epoch') = ?
  * Marks a reply delivered, only if this process still holds the brain's epoch. False when fenced
  * out. An id found earlier for the first part (a check after a crash) is kept.
  */
-export function markDelivered(store: StoreHandle, id: number, epoch: number, now: number, platformMessageId: string | null = null, floor: number | null = null): boolean {
-  const r = store.prepare(
+export function markDelivered(
+  store: StoreHandle,
+  id: number,
+  epoch: number,
+  now: number,
+  platformMessageId: string | null = null,
+  floor: number | null = null,
+): boolean {
+  const r = store
+    .prepare(
       `UPDATE outbox SET state = 'delivered', delivered_at = ?, attempts = attempts + 1, send_started_at = NULL,
          platform_message_id = coalesce(platform_message_id, ?), send_floor = coalesce(?, send_floor)
        WHERE id = ? AND state = 'pending' AND ${FENCE}`,
@@ -61,7 +70,9 @@ export function markDelivered(store: StoreHandle, id: number, epoch: number, now
  */
 export function markSendStarted(store: StoreHandle, id: number, epoch: number, now: number, floor: number | null = null): boolean {
   return store.commitNow(() => {
-    const r = store.prepare(`UPDATE outbox SET send_started_at = ?, send_floor = coalesce(?, send_floor) WHERE id = ? AND state = 'pending' AND ${FENCE}`).run(now, floor, id, epoch);
+    const r = store
+      .prepare(`UPDATE outbox SET send_started_at = ?, send_floor = coalesce(?, send_floor) WHERE id = ? AND state = 'pending' AND ${FENCE}`)
+      .run(now, floor, id, epoch);
     return Number(r.changes) === 1;
   }).value;
 }
@@ -72,13 +83,19 @@ export function markSendStarted(store: StoreHandle, id: number, epoch: number, n
  */
 export function markPartsSent(store: StoreHandle, id: number, partsSent: number, now: number, floor: number | null = null): void {
   store.commitNow(() =>
-    store.prepare("UPDATE outbox SET parts_sent = max(parts_sent, ?), send_floor = coalesce(?, send_floor), send_started_at = CASE WHEN send_started_at IS NULL THEN NULL ELSE ? END WHERE id = ?").run(partsSent, floor, now, id),
+    store
+      .prepare(
+        "UPDATE outbox SET parts_sent = max(parts_sent, ?), send_floor = coalesce(?, send_floor), send_started_at = CASE WHEN send_started_at IS NULL THEN NULL ELSE ? END WHERE id = ?",
+      )
+      .run(partsSent, floor, now, id),
   );
 }
 
 /** The newest floor recorded by any send to this conversation (null: none yet). */
 export function priorFloor(store: StoreHandle, channel: string, account: string, target: string): number | null {
-  const row = store.prepare("SELECT max(send_floor) AS floor FROM outbox WHERE channel = ? AND account = ? AND target = ?").get(channel, account, target) as { floor: number | null };
+  const row = store.prepare("SELECT max(send_floor) AS floor FROM outbox WHERE channel = ? AND account = ? AND target = ?").get(channel, account, target) as {
+    floor: number | null;
+  };
   return row.floor;
 }
 
@@ -92,8 +109,14 @@ export type DoubtOutcome = SendCheck | { assumed: true };
  */
 export function settleDoubt(store: StoreHandle, id: number, epoch: number, outcome: DoubtOutcome): number | null {
   const found = "sent" in outcome && outcome.sent ? outcome : null;
-  const note = "assumed" in outcome ? "taken as delivered (this channel cannot ask its platform)" : outcome.sent ? "found on the platform" : (outcome.note ?? "not on the platform: sent again");
-  const row = store.prepare(
+  const note =
+    "assumed" in outcome
+      ? "taken as delivered (this channel cannot ask its platform)"
+      : outcome.sent
+        ? "found on the platform"
+        : (outcome.note ?? "not on the platform: sent again");
+  const row = store
+    .prepare(
       `UPDATE outbox SET parts_sent = parts_sent + ?, send_started_at = NULL,
          platform_message_id = CASE WHEN parts_sent = 0 THEN coalesce(?, platform_message_id) ELSE platform_message_id END,
          send_floor = max(coalesce(send_floor, 0), coalesce(?, 0)),
@@ -106,7 +129,11 @@ export function settleDoubt(store: StoreHandle, id: number, epoch: number, outco
 
 /** The conversations (channel, account, target joined by NUL) with a part in doubt (one each): nothing else may go there yet. */
 export function conversationsInDoubt(store: StoreHandle): Set<string> {
-  const rows = store.prepare("SELECT DISTINCT channel, account, target FROM outbox WHERE state = 'pending' AND send_started_at IS NOT NULL").all() as Array<{ channel: string; account: string; target: string }>;
+  const rows = store.prepare("SELECT DISTINCT channel, account, target FROM outbox WHERE state = 'pending' AND send_started_at IS NOT NULL").all() as Array<{
+    channel: string;
+    account: string;
+    target: string;
+  }>;
   return new Set(rows.map((r) => conversationKey(r)));
 }
 
@@ -122,9 +149,18 @@ export function conversationKey(r: { channel: string; account: string; target: s
  * false (the platform asked to wait: a rate limit): recorded, but not an attempt towards the cap;
  * `error` null (the channel's own pacing, not a failure): the last error is kept.
  */
-export function markAttemptFailed(store: StoreHandle, id: number, error: string | null, maxAttempts: number, partsSent = 0, inDoubt = false, counted = true): "retry" | "failed" {
+export function markAttemptFailed(
+  store: StoreHandle,
+  id: number,
+  error: string | null,
+  maxAttempts: number,
+  partsSent = 0,
+  inDoubt = false,
+  counted = true,
+): "retry" | "failed" {
   // A send that is over without doubt no longer counts as started: a crash now must not take it for delivered.
-  const row = store.prepare(
+  const row = store
+    .prepare(
       `UPDATE outbox SET attempts = attempts + ?, last_error = coalesce(?, last_error), parts_sent = max(parts_sent, ?),
          send_started_at = CASE WHEN ? THEN send_started_at ELSE NULL END,
          state = CASE WHEN ? AND attempts + 1 >= ? THEN 'failed' ELSE state END

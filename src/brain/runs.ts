@@ -50,7 +50,8 @@ interface InboundRow {
 /** Claims the oldest pending message of a session with no run going; null when there is none. */
 export function claimNext(store: StoreHandle, o: ClaimOptions): ClaimedRun | null {
   return store.transaction(() => {
-    const candidates = store.prepare(
+    const candidates = store
+      .prepare(
         `SELECT i.id, i.session_key, i.channel, i.account, i.peer, i.reply_to, i.text FROM inbound i
          WHERE i.state = 'pending'
            AND NOT EXISTS (SELECT 1 FROM inbound r WHERE r.session_key = i.session_key AND r.state = 'running')
@@ -65,7 +66,8 @@ export function claimNext(store: StoreHandle, o: ClaimOptions): ClaimedRun | nul
     if (command) resetSessionKey(store, row.session_key, command, o.now);
     const session = liveSession(store, row.session_key, o.agentId, o.now, o.policy);
     if (!command) appendMessage(store, { sessionId: session.id, role: "user", content: row.text, now: o.now, inboundId: row.id });
-    const run = store.prepare("INSERT INTO runs (inbound_id, session_id, state, started_at, epoch) VALUES (?, ?, 'running', ?, ?) RETURNING id")
+    const run = store
+      .prepare("INSERT INTO runs (inbound_id, session_id, state, started_at, epoch) VALUES (?, ?, 'running', ?, ?) RETURNING id")
       .get(row.id, session.id, o.now, o.epoch) as { id: number };
     return {
       runId: run.id,
@@ -95,19 +97,41 @@ export function finishRun(store: StoreHandle, run: ClaimedRun, outcome: RunOutco
     const role = outcome.kind === "reply" ? "assistant" : "notice";
     appendMessage(store, { sessionId: run.sessionId, role, content: outcome.text, now, inboundId: run.inboundId, runId: run.runId });
     const runState = outcome.kind === "reply" ? "done" : outcome.kind === "error" ? "failed" : outcome.state;
-    store.prepare("UPDATE runs SET state = ?, ended_at = ?, model = ?, error = ? WHERE id = ?")
+    store
+      .prepare("UPDATE runs SET state = ?, ended_at = ?, model = ?, error = ? WHERE id = ?")
       .run(runState, now, outcome.kind === "reply" ? outcome.model : null, outcome.kind === "error" ? outcome.error : null, run.runId);
     store.prepare("UPDATE inbound SET state = ? WHERE id = ?").run(outcome.kind === "error" ? "failed" : "answered", run.inboundId);
-    return enqueueReply(store, { inboundId: run.inboundId, key: `reply:${run.inboundId}`, channel: run.channel, account: run.account, target: run.peer, replyTo: run.replyTo, text: outcome.text, epoch, now });
+    return enqueueReply(store, {
+      inboundId: run.inboundId,
+      key: `reply:${run.inboundId}`,
+      channel: run.channel,
+      account: run.account,
+      target: run.peer,
+      replyTo: run.replyTo,
+      text: outcome.text,
+      epoch,
+      now,
+    });
   });
 }
 
 /** Writes a reply to the outbox (inside the caller's transaction). The key makes a second write of the same reply a no-op. */
 export function enqueueReply(
   store: StoreHandle,
-  r: { inboundId: number | null; key: string; channel: string; account: string; target: string; replyTo: string | null; text: string; epoch: number; now: number },
+  r: {
+    inboundId: number | null;
+    key: string;
+    channel: string;
+    account: string;
+    target: string;
+    replyTo: string | null;
+    text: string;
+    epoch: number;
+    now: number;
+  },
 ): number {
-  const row = store.prepare(
+  const row = store
+    .prepare(
       `INSERT INTO outbox (inbound_id, idempotency_key, channel, account, target, reply_to, text, created_at, epoch)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO UPDATE SET idempotency_key = excluded.idempotency_key RETURNING id`,
     )
@@ -121,7 +145,8 @@ export function enqueueReply(
  */
 export function recoverInterrupted(store: StoreHandle, notice: string, epoch: number, now: number): number {
   return store.transaction(() => {
-    const rows = store.prepare(
+    const rows = store
+      .prepare(
         `SELECT r.id AS runId, r.session_id AS sessionId, i.id AS inboundId, i.channel, i.account, i.peer, i.reply_to AS replyTo
          FROM runs r JOIN inbound i ON i.id = r.inbound_id WHERE r.state = 'running'`,
       )
@@ -130,7 +155,17 @@ export function recoverInterrupted(store: StoreHandle, notice: string, epoch: nu
       store.prepare("UPDATE runs SET state = 'interrupted', ended_at = ? WHERE id = ?").run(now, r.runId);
       store.prepare("UPDATE inbound SET state = 'answered' WHERE id = ?").run(r.inboundId);
       appendMessage(store, { sessionId: r.sessionId, role: "notice", content: notice, now, inboundId: r.inboundId, runId: r.runId });
-      enqueueReply(store, { inboundId: r.inboundId, key: `reply:${r.inboundId}`, channel: r.channel, account: r.account, target: r.peer, replyTo: r.replyTo, text: notice, epoch, now });
+      enqueueReply(store, {
+        inboundId: r.inboundId,
+        key: `reply:${r.inboundId}`,
+        channel: r.channel,
+        account: r.account,
+        target: r.peer,
+        replyTo: r.replyTo,
+        text: notice,
+        epoch,
+        now,
+      });
     }
     return rows.length;
   });

@@ -68,15 +68,19 @@ export function leaseOf(c: ConfiguredChannel, env: Env = process.env): LeaseView
 /** When the store last received from and delivered to a channel account (epoch ms, null for never). */
 export function channelActivity(store: StoreHandle, channel: string, account: string): { lastInboundAt: number | null; lastOutboundAt: number | null } {
   // Newest rows first by primary key: the answer is near the top for an active channel, so no full scan.
-  const inbound = store.prepare("SELECT received_at AS at FROM inbound WHERE channel = ? AND account = ? ORDER BY id DESC LIMIT 1").get(channel, account) as { at: number } | undefined;
-  const outbound = store.prepare("SELECT delivered_at AS at FROM outbox WHERE channel = ? AND account = ? AND delivered_at IS NOT NULL ORDER BY id DESC LIMIT 1").get(channel, account) as
+  const inbound = store.prepare("SELECT received_at AS at FROM inbound WHERE channel = ? AND account = ? ORDER BY id DESC LIMIT 1").get(channel, account) as
     | { at: number }
     | undefined;
+  const outbound = store
+    .prepare("SELECT delivered_at AS at FROM outbox WHERE channel = ? AND account = ? AND delivered_at IS NOT NULL ORDER BY id DESC LIMIT 1")
+    .get(channel, account) as { at: number } | undefined;
   return { lastInboundAt: inbound?.at ?? null, lastOutboundAt: outbound?.at ?? null };
 }
 
 /** What a `getMe` probe found: who the bot is and how long the platform took, or why it failed. */
-export type ProbeResult = { ok: true; latencyMs: number; identity: { id: number; username: string | null; name: string } } | { ok: false; latencyMs: number; error: string; status?: number };
+export type ProbeResult =
+  | { ok: true; latencyMs: number; identity: { id: number; username: string | null; name: string } }
+  | { ok: false; latencyMs: number; error: string; status?: number };
 
 /** Removes every occurrence of `secret` from `text` (error messages may quote request URLs). */
 function scrub(text: string, secret: string): string {
@@ -97,7 +101,11 @@ export async function probeTelegram(o: { token: string; apiRoot: string; timeout
     try {
       // Through the outbound proxy like the channel itself (telegram/api.ts; not imported: it loads grammY eagerly).
       const agent = (url: { href: string }) => agentFor(url);
-      const api = new Api(o.token, { apiRoot: o.apiRoot.replace(/\/+$/, ""), timeoutSeconds: Math.ceil(timeoutMs / 1000), baseFetchConfig: { agent: agent as never } });
+      const api = new Api(o.token, {
+        apiRoot: o.apiRoot.replace(/\/+$/, ""),
+        timeoutSeconds: Math.ceil(timeoutMs / 1000),
+        baseFetchConfig: { agent: agent as never },
+      });
       // grammY types its signal as the abort-controller polyfill's; Node's own is what it uses at run time.
       const me = await api.getMe(signal as unknown as Parameters<typeof api.getMe>[0]);
       const name = [me.first_name, me.last_name].filter(Boolean).join(" ");
@@ -109,7 +117,12 @@ export async function probeTelegram(o: { token: string; apiRoot: string; timeout
       }
       if (signal.aborted) return { ok: false, latencyMs: ms(), error: `getMe got no answer from ${o.apiRoot} within ${timeoutMs} ms` };
       const cause = (err as { error?: { code?: string; type?: string; message?: string } }).error;
-      if (cause?.type === "invalid-json") return { ok: false, latencyMs: ms(), error: `getMe: ${o.apiRoot} answered with something that is not the Bot API's JSON (is channels.telegram.apiRoot right?)` };
+      if (cause?.type === "invalid-json")
+        return {
+          ok: false,
+          latencyMs: ms(),
+          error: `getMe: ${o.apiRoot} answered with something that is not the Bot API's JSON (is channels.telegram.apiRoot right?)`,
+        };
       const detail = cause?.code ?? cause?.message ?? (err as Error).message;
       return { ok: false, latencyMs: ms(), error: scrub(`getMe could not reach ${o.apiRoot}: ${detail}`, o.token) };
     }

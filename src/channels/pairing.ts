@@ -54,27 +54,32 @@ export function inAllowList(list: readonly string[], sender: string, senderName?
 
 /** True when the operator approved this sender on this channel account. */
 export function isPaired(store: StoreHandle, channel: string, account: string, sender: string): boolean {
-  return store.prepare("SELECT 1 FROM pairings WHERE channel = ? AND account = ? AND sender = ? AND approved_at IS NOT NULL").get(channel, account, sender) !== undefined;
+  return (
+    store.prepare("SELECT 1 FROM pairings WHERE channel = ? AND account = ? AND sender = ? AND approved_at IS NOT NULL").get(channel, account, sender) !==
+    undefined
+  );
 }
 
 /**
  * The pending code of a sender, or a new one (replacing an expired request). A transaction of
  * its own: it is called for a message that was not ingested, so there is nothing to join.
  */
-export function requestPairing(store: StoreHandle, p: { channel: string; account: string; sender: string; senderName?: string; peer: string; now: number }): { code: string; isNew: boolean } {
+export function requestPairing(
+  store: StoreHandle,
+  p: { channel: string; account: string; sender: string; senderName?: string; peer: string; now: number },
+): { code: string; isNew: boolean } {
   return store.transaction(() => {
-    const row = store.prepare("SELECT code, expires_at, approved_at FROM pairings WHERE channel = ? AND account = ? AND sender = ?").get(p.channel, p.account, p.sender) as
-      | { code: string; expires_at: number; approved_at: number | null }
-      | undefined;
+    const row = store
+      .prepare("SELECT code, expires_at, approved_at FROM pairings WHERE channel = ? AND account = ? AND sender = ?")
+      .get(p.channel, p.account, p.sender) as { code: string; expires_at: number; approved_at: number | null } | undefined;
     if (row && (row.approved_at !== null || row.expires_at > p.now)) return { code: row.code, isNew: false };
     store.prepare("DELETE FROM pairings WHERE channel = ? AND approved_at IS NULL AND expires_at <= ?").run(p.channel, p.now);
     for (;;) {
       const code = newPairingCode();
       const taken = store.prepare("SELECT 1 FROM pairings WHERE channel = ? AND code = ?").get(p.channel, code);
       if (taken) continue; // 31^8 codes: a collision is rare, but UNIQUE would make it an error
-      store.prepare(
-          `INSERT INTO pairings (channel, account, sender, sender_name, peer, code, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-        )
+      store
+        .prepare(`INSERT INTO pairings (channel, account, sender, sender_name, peer, code, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`)
         .run(p.channel, p.account, p.sender, p.senderName ?? null, p.peer, code, p.now, p.now + PAIRING_TTL_MS);
       return { code, isNew: true };
     }
@@ -84,7 +89,8 @@ export function requestPairing(store: StoreHandle, p: { channel: string; account
 /** Approves a pending, unexpired code of a channel; the approved row, or null when no such code is pending. */
 export function approvePairing(store: StoreHandle, channel: string, code: string, by: string, now: number = Date.now()): PairingRow | null {
   return store.transaction(() => {
-    const row = store.prepare(
+    const row = store
+      .prepare(
         `UPDATE pairings SET approved_at = ?, approved_by = ?
          WHERE channel = ? AND code = ? AND approved_at IS NULL AND expires_at > ? RETURNING *`,
       )
@@ -105,7 +111,13 @@ export function listPairings(store: StoreHandle, channel?: string): PairingRow[]
 }
 
 /** ChannelAccess for one channel account over the store and its policy (read at each call, so a reload applies). */
-export function createChannelAccess(o: { store: StoreHandle; channel: string; account: string; policy: () => AccessPolicy; now?: () => number }): ChannelAccess {
+export function createChannelAccess(o: {
+  store: StoreHandle;
+  channel: string;
+  account: string;
+  policy: () => AccessPolicy;
+  now?: () => number;
+}): ChannelAccess {
   const now = o.now ?? Date.now;
   return {
     isAllowed(sender, senderName) {
@@ -114,10 +126,21 @@ export function createChannelAccess(o: { store: StoreHandle; channel: string; ac
       return isPaired(o.store, o.channel, o.account, sender);
     },
     isOwner(sender, senderName) {
-      return inAllowList(o.policy().allowFrom.filter((e) => e.trim() !== "*"), sender, senderName);
+      return inAllowList(
+        o.policy().allowFrom.filter((e) => e.trim() !== "*"),
+        sender,
+        senderName,
+      );
     },
     requestPairing(r) {
-      return requestPairing(o.store, { channel: o.channel, account: o.account, sender: r.sender, ...(r.senderName !== undefined ? { senderName: r.senderName } : {}), peer: r.peer, now: now() });
+      return requestPairing(o.store, {
+        channel: o.channel,
+        account: o.account,
+        sender: r.sender,
+        ...(r.senderName !== undefined ? { senderName: r.senderName } : {}),
+        peer: r.peer,
+        now: now(),
+      });
     },
   };
 }

@@ -49,10 +49,14 @@ async function overRpc<T>(paths: BrainPaths, access: Access<T>, lock: LockState,
   } catch (err) {
     if (!hasCode(err, "GATEWAY_UNREACHABLE") && !hasCode(err, "TIMEOUT")) throw err;
     // Held but not answering: a starting gateway, or a maintenance command (restore, migrate). The store is theirs.
-    throw new OnebrainError("GATEWAY_UNREACHABLE", `This brain is held by ${describeHolder(lock)}, which does not answer at ${target.url}: ${(err as Error).message}`, {
-      hint: "Wait until the gateway is up (`onebrain health`) and run the command again; the store is not changed behind its back.",
-      cause: err,
-    });
+    throw new OnebrainError(
+      "GATEWAY_UNREACHABLE",
+      `This brain is held by ${describeHolder(lock)}, which does not answer at ${target.url}: ${(err as Error).message}`,
+      {
+        hint: "Wait until the gateway is up (`onebrain health`) and run the command again; the store is not changed behind its back.",
+        cause: err,
+      },
+    );
   }
   try {
     return await access.rpc(conn);

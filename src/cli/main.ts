@@ -47,7 +47,9 @@ const runOptions = (c: Command) =>
     .option("--force", "stop an identified process holding this brain's lock or port, then start")
     .option("--yes", "with --force: do not ask for confirmation")
     .option("--json", "log to the console as JSON lines");
-runOptions(gateway.command("run", { isDefault: true }).description("run the gateway in the foreground")).action(action(() => import("./commands/gateway-run.ts")));
+runOptions(gateway.command("run", { isDefault: true }).description("run the gateway in the foreground")).action(
+  action(() => import("./commands/gateway-run.ts")),
+);
 
 gateway
   .command("status")
@@ -76,10 +78,18 @@ serviceOptions(gateway.command("install").description("install and enable a syst
   .option("--force", "replace a different unit of the same name")
   .option("--print", "print the unit instead of installing it")
   .action(action(() => import("./commands/gateway-install.ts")));
-serviceOptions(gateway.command("uninstall").description("stop and disable the unit, remove it, reload systemd (the brain is kept)")).action(action(() => import("./commands/gateway-uninstall.ts")));
-serviceOptions(gateway.command("start").description("start the service and wait until healthy; says so if this brain already runs")).option("--user <name>", "with --system: whose brain, when no unit is installed").action(action(() => import("./commands/gateway-start.ts")));
-serviceOptions(gateway.command("stop").description("stop this brain's gateway (systemd, else SIGTERM) and check its port is free")).option("--user <name>", "with --system: whose brain, when no unit is installed").action(action(() => import("./commands/gateway-stop.ts")));
-serviceOptions(gateway.command("restart").description("stop, check the port is free, start, wait until healthy")).action(action(() => import("./commands/gateway-restart.ts")));
+serviceOptions(gateway.command("uninstall").description("stop and disable the unit, remove it, reload systemd (the brain is kept)")).action(
+  action(() => import("./commands/gateway-uninstall.ts")),
+);
+serviceOptions(gateway.command("start").description("start the service and wait until healthy; says so if this brain already runs"))
+  .option("--user <name>", "with --system: whose brain, when no unit is installed")
+  .action(action(() => import("./commands/gateway-start.ts")));
+serviceOptions(gateway.command("stop").description("stop this brain's gateway (systemd, else SIGTERM) and check its port is free"))
+  .option("--user <name>", "with --system: whose brain, when no unit is installed")
+  .action(action(() => import("./commands/gateway-stop.ts")));
+serviceOptions(gateway.command("restart").description("stop, check the port is free, start, wait until healthy")).action(
+  action(() => import("./commands/gateway-restart.ts")),
+);
 
 program
   .command("status")
@@ -171,18 +181,65 @@ channels
   .option("--json", "print JSON")
   .action(action(() => import("./commands/channels-status.ts")));
 const pairing = program.command("pairing").description("access requests of unknown senders: list them, approve a code");
-pairing.command("list").description("pending requests (with their codes) and approved senders").option("--channel <id>", "only this channel, e.g. telegram").option("--json", "print JSON").action(action(() => import("./commands/pairing-list.ts")));
-pairing.command("approve").argument("<channel>", "the channel, e.g. telegram").argument("<code>", "the code the sender was given").description("let the sender of a pending code talk to the agent").option("--json", "print JSON").action(action(() => import("./commands/pairing-approve.ts")));
+pairing
+  .command("list")
+  .description("pending requests (with their codes) and approved senders")
+  .option("--channel <id>", "only this channel, e.g. telegram")
+  .option("--json", "print JSON")
+  .action(action(() => import("./commands/pairing-list.ts")));
+pairing
+  .command("approve")
+  .argument("<channel>", "the channel, e.g. telegram")
+  .argument("<code>", "the code the sender was given")
+  .description("let the sender of a pending code talk to the agent")
+  .option("--json", "print JSON")
+  .action(action(() => import("./commands/pairing-approve.ts")));
 const outbox = program.command("outbox").description("replies waiting, delivered or failed: list them, send a failed one again");
-outbox.command("list").description("replies newest first with state, attempts and last error").option("--failed", "only replies that failed").option("--limit <n>", "at most this many (1-1000)", "50").option("--json", "print JSON").action(action(() => import("./commands/outbox-list.ts")));
-outbox.command("retry").argument("<id>", "the reply's id (`outbox list --failed`)").description("send a failed reply again (attempts reset; never a delivered one, never a part twice)").option("--json", "print JSON").action(action(() => import("./commands/outbox-retry.ts")));
+outbox
+  .command("list")
+  .description("replies newest first with state, attempts and last error")
+  .option("--failed", "only replies that failed")
+  .option("--limit <n>", "at most this many (1-1000)", "50")
+  .option("--json", "print JSON")
+  .action(action(() => import("./commands/outbox-list.ts")));
+outbox
+  .command("retry")
+  .argument("<id>", "the reply's id (`outbox list --failed`)")
+  .description("send a failed reply again (attempts reset; never a delivered one, never a part twice)")
+  .option("--json", "print JSON")
+  .action(action(() => import("./commands/outbox-retry.ts")));
 
 const config = program.command("config").description("read and edit the config file");
-config.command("path").description("print the config file path").option("--json", "print JSON").action(action(() => import("./commands/config-path.ts")));
-config.command("get").argument("<key>", "dotted key, e.g. gateway.port").description("print a value (secrets masked unless --reveal)").option("--json", "print JSON").option("--reveal", "show secrets in full").action(action(() => import("./commands/config-get.ts")));
-config.command("set").argument("<key>").argument("<value>", "JSON5 value or plain text").description("set a value (validated, atomic, keeps a .bak)").option("--json", "print JSON").action(action(() => import("./commands/config-set.ts")));
-config.command("unset").argument("<key>").description("remove a key (back to its default)").option("--json", "print JSON").action(action(() => import("./commands/config-unset.ts")));
-config.command("validate").description("check the config file against the schema").option("--json", "print JSON").action(action(() => import("./commands/config-validate.ts")));
+config
+  .command("path")
+  .description("print the config file path")
+  .option("--json", "print JSON")
+  .action(action(() => import("./commands/config-path.ts")));
+config
+  .command("get")
+  .argument("<key>", "dotted key, e.g. gateway.port")
+  .description("print a value (secrets masked unless --reveal)")
+  .option("--json", "print JSON")
+  .option("--reveal", "show secrets in full")
+  .action(action(() => import("./commands/config-get.ts")));
+config
+  .command("set")
+  .argument("<key>")
+  .argument("<value>", "JSON5 value or plain text")
+  .description("set a value (validated, atomic, keeps a .bak)")
+  .option("--json", "print JSON")
+  .action(action(() => import("./commands/config-set.ts")));
+config
+  .command("unset")
+  .argument("<key>")
+  .description("remove a key (back to its default)")
+  .option("--json", "print JSON")
+  .action(action(() => import("./commands/config-unset.ts")));
+config
+  .command("validate")
+  .description("check the config file against the schema")
+  .option("--json", "print JSON")
+  .action(action(() => import("./commands/config-validate.ts")));
 
 try {
   await program.parseAsync(process.argv);

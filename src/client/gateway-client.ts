@@ -38,7 +38,14 @@ export interface GatewayConnection {
 }
 
 function wireError(code: string, message: string, retryAfterMs?: number): OnebrainError {
-  const mapped = code === "AUTH_FAILED" || code === "AUTH_REQUIRED" ? "AUTH_FAILED" : code === "RATE_LIMITED" ? "RATE_LIMITED" : code === "PROTOCOL_UNSUPPORTED" ? "PROTOCOL_ERROR" : "UNHEALTHY";
+  const mapped =
+    code === "AUTH_FAILED" || code === "AUTH_REQUIRED"
+      ? "AUTH_FAILED"
+      : code === "RATE_LIMITED"
+        ? "RATE_LIMITED"
+        : code === "PROTOCOL_UNSUPPORTED"
+          ? "PROTOCOL_ERROR"
+          : "UNHEALTHY";
   return new OnebrainError(mapped, message, { details: { wireCode: code, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) } });
 }
 
@@ -46,7 +53,12 @@ function wireError(code: string, message: string, retryAfterMs?: number): Onebra
 export function connectGateway(opts: ClientOptions): Promise<GatewayConnection> {
   const timeoutMs = opts.timeoutMs ?? 5000;
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(opts.url, { handshakeTimeout: timeoutMs, autoPong: opts.autoPong ?? true, ...(opts.origin ? { origin: opts.origin } : {}), perMessageDeflate: false });
+    const ws = new WebSocket(opts.url, {
+      handshakeTimeout: timeoutMs,
+      autoPong: opts.autoPong ?? true,
+      ...(opts.origin ? { origin: opts.origin } : {}),
+      perMessageDeflate: false,
+    });
     const pending = new Map<string, { resolve(v: unknown): void; reject(e: Error): void; timer: NodeJS.Timeout }>();
     const events: EventFrame[] = [];
     const listeners: Array<(e: EventFrame) => void> = [];
@@ -92,7 +104,9 @@ export function connectGateway(opts: ClientOptions): Promise<GatewayConnection> 
             minProtocol: PROTOCOL_VERSION,
             maxProtocol: PROTOCOL_VERSION,
             client: { id: opts.clientId ?? "onebrain-cli", version: onebrainVersion(), platform: process.platform, mode: opts.mode ?? "cli" },
-            ...(opts.token || opts.password ? { auth: { ...(opts.token ? { token: opts.token } : {}), ...(opts.password ? { password: opts.password } : {}) } } : {}),
+            ...(opts.token || opts.password
+              ? { auth: { ...(opts.token ? { token: opts.token } : {}), ...(opts.password ? { password: opts.password } : {}) } }
+              : {}),
           }).then(
             (hello) => {
               if (settled) return;
@@ -131,7 +145,11 @@ export function connectGateway(opts: ClientOptions): Promise<GatewayConnection> 
     ws.on("unexpected-response", (_req, res) => {
       const status = res.statusCode ?? 0;
       const code = status === 401 ? "AUTH_FAILED" : status === 429 ? "RATE_LIMITED" : status === 403 ? "AUTH_FAILED" : "GATEWAY_UNREACHABLE";
-      fail(new OnebrainError(code, `${opts.url} refused the WebSocket upgrade with HTTP ${status}${status === 403 ? " (Origin not allowed)" : ""}`, { details: { httpStatus: status } }));
+      fail(
+        new OnebrainError(code, `${opts.url} refused the WebSocket upgrade with HTTP ${status}${status === 403 ? " (Origin not allowed)" : ""}`, {
+          details: { httpStatus: status },
+        }),
+      );
     });
     ws.on("error", (err: NodeJS.ErrnoException) => {
       const code = err.code === "ECONNREFUSED" || err.code === "ENOTFOUND" || err.code === "EHOSTUNREACH" ? "GATEWAY_UNREACHABLE" : "UNHEALTHY";

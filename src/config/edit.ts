@@ -108,7 +108,11 @@ function shown(segments: readonly string[], value: unknown, reveal: boolean): un
 }
 
 /** The value in force at a dotted key (env and profile included) and its source, masked if it is a secret. */
-export function getConfigValue(loaded: LoadedConfig, key: string, options: { reveal?: boolean; env?: Env; profile?: string | undefined; stateDir?: string } = {}): ConfigValue {
+export function getConfigValue(
+  loaded: LoadedConfig,
+  key: string,
+  options: { reveal?: boolean; env?: Env; profile?: string | undefined; stateDir?: string } = {},
+): ConfigValue {
   const segments = parseKeyPath(key);
   const eff = effectiveValue(loaded.config, loaded.raw, segments, {
     env: options.env ?? process.env,
@@ -116,7 +120,14 @@ export function getConfigValue(loaded: LoadedConfig, key: string, options: { rev
     stateDir: options.stateDir ?? path.dirname(loaded.path),
   });
   const set = eff.value !== undefined;
-  return { key, value: set ? shown(segments, eff.value, options.reveal ?? false) : null, source: eff.source, from: eff.from, set, secret: isSecretPath(segments) };
+  return {
+    key,
+    value: set ? shown(segments, eff.value, options.reveal ?? false) : null,
+    source: eff.source,
+    from: eff.from,
+    set,
+    secret: isSecretPath(segments),
+  };
 }
 
 /**
@@ -218,7 +229,11 @@ export function setConfigValue(file: string, key: string, value: unknown): Confi
     node = node[seg] as Record<string, unknown>;
   }
   node[segments.at(-1)!] = value;
-  const backup = commit(state, state.raw, newText(state, state.raw, (t) => setInText(t, segments, value)));
+  const backup = commit(
+    state,
+    state.raw,
+    newText(state, state.raw, (t) => setInText(t, segments, value)),
+  );
   return { key, previous: shown(segments, previous, false), value: shown(segments, value, false), backup, created: !state.exists };
 }
 
@@ -230,7 +245,11 @@ export function unsetConfigValue(file: string, key: string): ConfigEdit {
   if (previous === undefined) return { key, previous: undefined, value: undefined, backup: null, created: false };
   const parent = valueAt(state.raw, segments.slice(0, -1)) as Record<string, unknown>;
   delete parent[segments.at(-1)!];
-  const backup = commit(state, state.raw, newText(state, state.raw, (t) => unsetInText(t, segments)));
+  const backup = commit(
+    state,
+    state.raw,
+    newText(state, state.raw, (t) => unsetInText(t, segments)),
+  );
   return { key, previous: shown(segments, previous, false), value: undefined, backup, created: false };
 }
 

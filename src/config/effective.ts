@@ -47,16 +47,22 @@ export interface EffectiveGateway extends AuthSources {
 
 function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
   if ((allowed as readonly string[]).includes(value)) return value as T;
-  throw new OnebrainError("USAGE", `Cannot use ${JSON.stringify(value)} for ${flag}: expected one of ${allowed.join(", ")}`, { hint: `See \`onebrain gateway run --help\`.` });
+  throw new OnebrainError("USAGE", `Cannot use ${JSON.stringify(value)} for ${flag}: expected one of ${allowed.join(", ")}`, {
+    hint: `See \`onebrain gateway run --help\`.`,
+  });
 }
 
 /** A secret given on the command line, checked like the config's (never echoed). */
 function secretFlag(flag: string, value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
   if (value === "" || value.length > MAX_SECRET_LENGTH || hasControlCharacter(value)) {
-    throw new OnebrainError("USAGE", `Cannot use the value of ${flag}: expected 1-${MAX_SECRET_LENGTH} characters without control characters (a string of ${value.length} characters was given)`, {
-      hint: `Prefer ONEBRAIN_GATEWAY_${flag === "--token" ? "TOKEN" : "PASSWORD"} in the environment: a command line is visible to other local users.`,
-    });
+    throw new OnebrainError(
+      "USAGE",
+      `Cannot use the value of ${flag}: expected 1-${MAX_SECRET_LENGTH} characters without control characters (a string of ${value.length} characters was given)`,
+      {
+        hint: `Prefer ONEBRAIN_GATEWAY_${flag === "--token" ? "TOKEN" : "PASSWORD"} in the environment: a command line is visible to other local users.`,
+      },
+    );
   }
   return value;
 }
@@ -88,7 +94,11 @@ export function authSources(auth: Config["gateway"]["auth"], env: Env, flags: Ga
 }
 
 /** Port, bind and auth of a gateway started with these flags, env and config. */
-export function effectiveGateway(config: Readonly<Config>, raw: unknown, opts: { env: Env; profile?: string | undefined; flags?: GatewayFlags }): EffectiveGateway {
+export function effectiveGateway(
+  config: Readonly<Config>,
+  raw: unknown,
+  opts: { env: Env; profile?: string | undefined; flags?: GatewayFlags },
+): EffectiveGateway {
   const flags = opts.flags ?? {};
   const base = resolveBasePort({ flag: flags.port, env: opts.env, configPort: config.gateway.port, profile: opts.profile });
   const portFrom: Record<string, string> = { flag: "--port", env: "ONEBRAIN_GATEWAY_PORT", config: FILE, profile: opts.profile ?? "", default: "default" };
@@ -115,7 +125,12 @@ function rawAt(raw: unknown, segments: readonly string[]): unknown {
  * profile or other keys decide are resolved as the gateway resolves them; the rest are the file's
  * value or the schema's default. `value` is undefined when nothing sets the key.
  */
-export function effectiveValue(config: Readonly<Config>, raw: unknown, segments: readonly string[], opts: { env: Env; profile?: string | undefined; stateDir: string }): Sourced<unknown> {
+export function effectiveValue(
+  config: Readonly<Config>,
+  raw: unknown,
+  segments: readonly string[],
+  opts: { env: Env; profile?: string | undefined; stateDir: string },
+): Sourced<unknown> {
   const key = segments.join(".");
   const inFile = rawAt(raw, segments);
   const gw = () => effectiveGateway(config, raw, opts);

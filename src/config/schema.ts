@@ -31,19 +31,25 @@ const secret = () =>
 const textList = () => z.array(text(), { error: "expected a list of strings" });
 const ipOrCidr = () => text().check(z.refine((v) => parseIpOrCidr(v) !== null, { error: "expected an IP address or CIDR such as 10.0.0.0/8 or ::1" }));
 
-const hostName = () => text().check(z.refine((v) => /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+)$/.test(v), { error: "expected a host name without scheme or port, such as onebrain.example.com" }));
+const hostName = () =>
+  text().check(
+    z.refine((v) => /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+)$/.test(v), { error: "expected a host name without scheme or port, such as onebrain.example.com" }),
+  );
 
 /** An object section parsed from `{}` when missing, so the defaults inside it apply. */
 const section = <S extends z.ZodMiniType>(schema: S) => z.prefault(schema, {} as never);
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
-const authSchema = z.strictObject({
-  /** none: no auth (loopback only); token: Bearer token; password: shared password. Default: inferred from what is set. */
-  mode: z.optional(oneOf(["none", "token", "password"])),
-  token: z.optional(secret()),
-  password: z.optional(secret()),
-}, { error: 'expected an object such as { token: "…" } or { password: "…" } (keys: mode, token, password)' });
+const authSchema = z.strictObject(
+  {
+    /** none: no auth (loopback only); token: Bearer token; password: shared password. Default: inferred from what is set. */
+    mode: z.optional(oneOf(["none", "token", "password"])),
+    token: z.optional(secret()),
+    password: z.optional(secret()),
+  },
+  { error: 'expected an object such as { token: "…" } or { password: "…" } (keys: mode, token, password)' },
+);
 
 const wsSchema = z.strictObject({
   /** How often each client is pinged; a client that misses one pong is terminated. */
@@ -113,9 +119,12 @@ const browserProfileSchema = z.strictObject({
 });
 
 /** "provider/model": the model id may itself contain slashes (OpenRouter's "anthropic/claude-sonnet-4.5"). */
-const modelRef = () => text().check(z.refine((v) => /^[A-Za-z0-9_.-]+\/\S+$/.test(v), { error: 'expected "provider/model", such as "anthropic/claude-sonnet-4-5"' }));
+const modelRef = () =>
+  text().check(z.refine((v) => /^[A-Za-z0-9_.-]+\/\S+$/.test(v), { error: 'expected "provider/model", such as "anthropic/claude-sonnet-4-5"' }));
 const httpUrl = () =>
-  text().check(z.refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), { error: "expected an http(s) URL such as http://127.0.0.1:11434/v1" }));
+  text().check(
+    z.refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), { error: "expected an http(s) URL such as http://127.0.0.1:11434/v1" }),
+  );
 
 const modelProviderSchema = z.strictObject({
   /** Wire format. Default: anthropic for the provider named "anthropic", else openai (Chat Completions). */
@@ -123,7 +132,9 @@ const modelProviderSchema = z.strictObject({
   baseUrl: z.optional(httpUrl()),
   apiKey: z.optional(secret()),
   /** The environment variable holding the key, so the key can stay out of the file. */
-  apiKeyEnv: z.optional(text().check(z.refine((v) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(v), { error: "expected an environment variable name such as MY_API_KEY" }))),
+  apiKeyEnv: z.optional(
+    text().check(z.refine((v) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(v), { error: "expected an environment variable name such as MY_API_KEY" })),
+  ),
   /** kind openai: the field for models.maxTokens. Unset: max_completion_tokens at api.openai.com (and Azure), max_tokens elsewhere. */
   maxTokensParam: z.optional(oneOf(["max_tokens", "max_completion_tokens"])),
 });

@@ -106,7 +106,14 @@ export async function gatewayStatus(opts: StatusOptions): Promise<GatewayStatusR
   let bind: GatewayStatusReport["configured"]["bind"] = null;
   let auth: ReturnType<typeof resolveAuth> | null = null;
   if (config) {
-    ports = portPlan({ flag: opts.portFlag, env, configPort: config.gateway.port, profile: paths.profile, browserControlPort: config.browser.controlPort, canvasPort: config.canvasHost.port });
+    ports = portPlan({
+      flag: opts.portFlag,
+      env,
+      configPort: config.gateway.port,
+      profile: paths.profile,
+      browserControlPort: config.browser.controlPort,
+      canvasPort: config.canvasHost.port,
+    });
     try {
       const b = planBind(config.gateway);
       bind = { mode: b.mode, hosts: [...b.hosts, ...b.optionalHosts] };
@@ -139,38 +146,59 @@ export async function gatewayStatus(opts: StatusOptions): Promise<GatewayStatusR
     for (const k of ["bind", "auth"] as const) {
       const r = running[k];
       const c = configured[k];
-      if (r.value !== c.value) notes.push(`the running gateway's ${k} is ${r.value} (from ${describeSource(r, paths.configPath)}); a gateway started now would use ${c.value} (from ${describeSource(c, paths.configPath)})`);
+      if (r.value !== c.value)
+        notes.push(
+          `the running gateway's ${k} is ${r.value} (from ${describeSource(r, paths.configPath)}); a gateway started now would use ${c.value} (from ${describeSource(c, paths.configPath)})`,
+        );
     }
   }
   // The running gateway keeps its last good config when the file went bad; say so first.
   const configProblem = owner?.configProblem ?? null;
   if (configProblem) problems.push(`${configProblem.summary} (${configProblem.code}); fix or restore ${paths.configPath}`);
-  if (owner && ports && owner.port !== ports.base) notes.push(`the running gateway listens on port ${owner.port}, but this CLI resolves port ${ports.base} (it was started with another --port, env or config)`);
+  if (owner && ports && owner.port !== ports.base)
+    notes.push(
+      `the running gateway listens on port ${owner.port}, but this CLI resolves port ${ports.base} (it was started with another --port, env or config)`,
+    );
 
-  const listeners: ListenerReport[] = port === null ? [] : findListeners([port]).map((l) => {
-    const gw = l.process ? identifyGateway(l.process.pid) : null;
-    return {
-      address: l.address,
-      pid: l.process?.pid ?? null,
-      user: l.process?.user ?? null,
-      command: l.process?.command ?? null,
-      gatewayStateDir: gw?.stateDir ?? null,
-      isThisBrain: gw !== null && gw.stateDir === paths.stateDir,
-    };
-  });
+  const listeners: ListenerReport[] =
+    port === null
+      ? []
+      : findListeners([port]).map((l) => {
+          const gw = l.process ? identifyGateway(l.process.pid) : null;
+          return {
+            address: l.address,
+            pid: l.process?.pid ?? null,
+            user: l.process?.user ?? null,
+            command: l.process?.command ?? null,
+            gatewayStateDir: gw?.stateDir ?? null,
+            isThisBrain: gw !== null && gw.stateDir === paths.stateDir,
+          };
+        });
 
   for (const l of listeners) {
     if (l.pid !== null && ((lock.status === "held" && l.pid !== lock.holderPid) || lock.status === "free")) {
       conflict = true;
-      problems.push(lock.status === "held" ? `the lock is held by pid ${lock.holderPid} but port ${port} is held by ${who(l)}` : `no gateway holds this brain, but port ${port} is held by ${who(l)}`);
+      problems.push(
+        lock.status === "held"
+          ? `the lock is held by pid ${lock.holderPid} but port ${port} is held by ${who(l)}`
+          : `no gateway holds this brain, but port ${port} is held by ${who(l)}`,
+      );
     }
   }
-  if (lock.status === "held" && port !== null && listeners.length === 0) problems.push(`pid ${lock.holderPid} holds the brain but nothing listens on port ${port} (still starting, or stuck)`);
+  if (lock.status === "held" && port !== null && listeners.length === 0)
+    problems.push(`pid ${lock.holderPid} holds the brain but nothing listens on port ${port} (still starting, or stuck)`);
 
   let rpc: ProbeResult | null = null;
   if (opts.probe !== false && port !== null && (lock.status !== "free" || listeners.length > 0)) {
-    const host = owner?.bindHosts.find((h) => h !== "0.0.0.0" && h !== "::") ?? (bind?.mode === "loopback" || bind?.mode === "lan" ? "127.0.0.1" : bind?.hosts[0] ?? "127.0.0.1");
-    rpc = await probeGateway({ url: `ws://${host.includes(":") ? `[${host}]` : host}:${port}`, token: auth?.token, password: auth?.password, timeoutMs: opts.timeoutMs ?? 1500 });
+    const host =
+      owner?.bindHosts.find((h) => h !== "0.0.0.0" && h !== "::") ??
+      (bind?.mode === "loopback" || bind?.mode === "lan" ? "127.0.0.1" : (bind?.hosts[0] ?? "127.0.0.1"));
+    rpc = await probeGateway({
+      url: `ws://${host.includes(":") ? `[${host}]` : host}:${port}`,
+      token: auth?.token,
+      password: auth?.password,
+      timeoutMs: opts.timeoutMs ?? 1500,
+    });
     if (!rpc.ok) problems.push(`the RPC probe failed: ${rpc.error?.message ?? "unhealthy"}`);
     else if (rpc.status && rpc.status.stateDir !== paths.stateDir) {
       conflict = true;
@@ -178,8 +206,13 @@ export async function gatewayStatus(opts: StatusOptions): Promise<GatewayStatusR
     }
   }
 
-  const verdict: GatewayStatusReport["verdict"] =
-    conflict ? "conflict" : lock.status === "held" && rpc?.ok && problems.length === 0 ? "running" : lock.status === "free" && listeners.length === 0 && problems.length === (configError ? 1 : 0) ? "stopped" : "degraded";
+  const verdict: GatewayStatusReport["verdict"] = conflict
+    ? "conflict"
+    : lock.status === "held" && rpc?.ok && problems.length === 0
+      ? "running"
+      : lock.status === "free" && listeners.length === 0 && problems.length === (configError ? 1 : 0)
+        ? "stopped"
+        : "degraded";
 
   return {
     configured: {

@@ -8,7 +8,10 @@ export interface ProbeResult {
   ok: boolean;
   latencyMs: number;
   health: { ok: boolean; ready: boolean; failing: string[]; uptimeMs: number; version: string; instanceId: string } | null;
-  status: Pick<BrainStatus, "pid" | "stateDir" | "profile" | "version" | "instanceId" | "uptimeMs" | "connections" | "model" | "pipeline" | "outboundProxy"> | null;
+  status: Pick<
+    BrainStatus,
+    "pid" | "stateDir" | "profile" | "version" | "instanceId" | "uptimeMs" | "connections" | "model" | "pipeline" | "outboundProxy"
+  > | null;
   error: { code: string; message: string } | null;
 }
 
@@ -32,7 +35,18 @@ export async function probeGateway(opts: ProbeOptions): Promise<ProbeResult> {
       let status: ProbeResult["status"] = null;
       if (opts.withStatus !== false) {
         const s = await conn.request<BrainStatus>("status", undefined, timeoutMs);
-        status = { pid: s.pid, stateDir: s.stateDir, profile: s.profile, version: s.version, instanceId: s.instanceId, uptimeMs: s.uptimeMs, connections: s.connections, model: s.model, pipeline: s.pipeline, outboundProxy: s.outboundProxy };
+        status = {
+          pid: s.pid,
+          stateDir: s.stateDir,
+          profile: s.profile,
+          version: s.version,
+          instanceId: s.instanceId,
+          uptimeMs: s.uptimeMs,
+          connections: s.connections,
+          model: s.model,
+          pipeline: s.pipeline,
+          outboundProxy: s.outboundProxy,
+        };
       }
       const latencyMs = Math.round((performance.now() - t0) * 10) / 10;
       return {
@@ -48,6 +62,13 @@ export async function probeGateway(opts: ProbeOptions): Promise<ProbeResult> {
     }
   } catch (err) {
     const e = toOnebrainError(err);
-    return { url: opts.url, ok: false, latencyMs: Math.round((performance.now() - t0) * 10) / 10, health: null, status: null, error: { code: e.code, message: e.message } };
+    return {
+      url: opts.url,
+      ok: false,
+      latencyMs: Math.round((performance.now() - t0) * 10) / 10,
+      health: null,
+      status: null,
+      error: { code: e.code, message: e.message },
+    };
   }
 }

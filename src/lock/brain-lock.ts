@@ -103,10 +103,14 @@ export function acquireBrainLock(opts: AcquireOptions): BrainLock {
     writeOwnerRecord(opts.ownerPath, record);
   } catch (err) {
     db.close(); // a lock we cannot describe (disk full, read-only dir) is given back at once
-    throw new OnebrainError("STATE_DIR_UNUSABLE", `Cannot write the owner record ${opts.ownerPath}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
-      hint: "Check free disk space and permissions of the state dir.",
-      cause: err,
-    });
+    throw new OnebrainError(
+      "STATE_DIR_UNUSABLE",
+      `Cannot write the owner record ${opts.ownerPath}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      {
+        hint: "Check free disk space and permissions of the state dir.",
+        cause: err,
+      },
+    );
   }
   let released = false;
 
@@ -120,7 +124,8 @@ export function acquireBrainLock(opts: AcquireOptions): BrainLock {
     },
     check() {
       try {
-        if (fs.statSync(opts.lockPath).ino !== inode) return { ok: false, reason: `lock file ${opts.lockPath} was replaced: another process could take this brain` };
+        if (fs.statSync(opts.lockPath).ino !== inode)
+          return { ok: false, reason: `lock file ${opts.lockPath} was replaced: another process could take this brain` };
       } catch {
         return { ok: false, reason: `lock file ${opts.lockPath} was deleted: another process could take this brain` };
       }
@@ -135,7 +140,6 @@ export function acquireBrainLock(opts: AcquireOptions): BrainLock {
   };
 }
 
-
 /**
  * Takes a brain's lock for a maintenance command (restore, migrate, pairing without a gateway):
  * port 0 and no binds in the owner record say that a command holds the brain, not a gateway.
@@ -146,6 +150,15 @@ export function lockForMaintenance(b: { stateDir: string; configPath: string; pr
     stateDir: b.stateDir,
     lockPath: path.join(b.stateDir, "brain.lock"),
     ownerPath: path.join(b.stateDir, "brain.owner.json"),
-    owner: ownerRecordFor({ stateDir: b.stateDir, configPath: b.configPath, profile: b.profile, port: 0, bindHosts: [], version: onebrainVersion(), instanceId: crypto.randomUUID(), home: b.home }),
+    owner: ownerRecordFor({
+      stateDir: b.stateDir,
+      configPath: b.configPath,
+      profile: b.profile,
+      port: 0,
+      bindHosts: [],
+      version: onebrainVersion(),
+      instanceId: crypto.randomUUID(),
+      home: b.home,
+    }),
   });
 }

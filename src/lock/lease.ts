@@ -148,7 +148,11 @@ function removeStaleHolderFiles(dir: string, key: string): void {
 }
 
 /** Says who holds a credential's lease without touching it (for doctor and `channels status`). */
-export function inspectCredentialLease(kind: string, secret: string, env: NodeJS.ProcessEnv = process.env): { key: string; held: boolean; holder: LeaseHolder | null } {
+export function inspectCredentialLease(
+  kind: string,
+  secret: string,
+  env: NodeJS.ProcessEnv = process.env,
+): { key: string; held: boolean; holder: LeaseHolder | null } {
   const key = leaseKey(kind, secret);
   const holder = leaseHolder(key, env);
   return { key, held: holder !== null, holder };

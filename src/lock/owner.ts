@@ -52,8 +52,7 @@ export function redactArgv(argv: readonly string[]): string[] {
     else if (SECRET_FLAGS.has(a) && i + 1 < argv.length) {
       out.push(a, "…");
       i++;
-    }
-    else out.push(a);
+    } else out.push(a);
   }
   return out;
 }

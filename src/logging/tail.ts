@@ -58,7 +58,9 @@ export async function followLog(
   options: FollowOptions = {},
 ): Promise<void> {
   const { intervalMs = 1000, signal } = options;
-  let prev = await readSlice(options.cursor === undefined ? { file, limit: options.limit } : { file, cursor: options.cursor, limit: MAX_LIMIT, maxBytes: MAX_BYTES });
+  let prev = await readSlice(
+    options.cursor === undefined ? { file, limit: options.limit } : { file, cursor: options.cursor, limit: MAX_LIMIT, maxBytes: MAX_BYTES },
+  );
   if (prev.lines.length) await onLines(prev.lines, { reset: prev.reset, truncated: prev.truncated, cursor: prev.cursor });
   while (!signal?.aborted) {
     try {
@@ -142,7 +144,11 @@ async function readSlice(options: TailOptions): Promise<Slice> {
 // The complete lines in [from, end), as positions in `buf` (file offset = base + position): a
 // partial first line (from is mid-line) and a partial last line (still being written) are both
 // left out. Splitting bytes on 0x0a is UTF-8 safe.
-async function completeLines(fh: fs.FileHandle, from: number, end: number): Promise<{ buf: Buffer; base: number; starts: number[]; stops: number[]; end: number | null }> {
+async function completeLines(
+  fh: fs.FileHandle,
+  from: number,
+  end: number,
+): Promise<{ buf: Buffer; base: number; starts: number[]; stops: number[]; end: number | null }> {
   const lead = from > 0 ? 1 : 0; // one byte before `from` tells whether it starts a line
   const base = from - lead;
   const buf = await readAt(fh, base, end - base);

@@ -20,17 +20,41 @@ const r = eventRegistry;
 /** The instruments; see docs/metrics.md for what each counts. */
 export const metrics = {
   inbound: r.counter("onebrain_inbound_messages_total", "Inbound messages stored for answering (new ones; duplicates not counted), by channel.", ["channel"]),
-  duplicates: r.counter("onebrain_inbound_duplicates_total", "Inbound messages dropped as duplicates of a stored one (a redelivery, a retried idempotency key), by channel.", ["channel"]),
-  runs: r.counter("onebrain_agent_runs_total", "Agent runs finished, by outcome: reply, error (the model failed or timed out), notice (a command or no model configured), aborted, interrupted (the gateway stopped).", ["outcome"]),
+  duplicates: r.counter(
+    "onebrain_inbound_duplicates_total",
+    "Inbound messages dropped as duplicates of a stored one (a redelivery, a retried idempotency key), by channel.",
+    ["channel"],
+  ),
+  runs: r.counter(
+    "onebrain_agent_runs_total",
+    "Agent runs finished, by outcome: reply, error (the model failed or timed out), notice (a command or no model configured), aborted, interrupted (the gateway stopped).",
+    ["outcome"],
+  ),
   delivered: r.counter("onebrain_replies_delivered_total", "Replies delivered to their channel, by channel.", ["channel"]),
   deliveryErrors: r.counter("onebrain_delivery_errors_total", "Failed delivery attempts (each retry counts), by channel.", ["channel"]),
   failed: r.counter("onebrain_replies_failed_total", "Replies given up on after their last delivery attempt, by channel.", ["channel"]),
-  inDoubt: r.counter("onebrain_replies_in_doubt_total", "Sends whose request went out without an answer, to be checked with the platform before any resend, by channel.", ["channel"]),
-  modelDuration: r.histogram("onebrain_model_request_duration_seconds", "Time for one model to give a whole reply (its retries included), by model (provider/model) and outcome (ok, error, aborted).", ["model", "outcome"], MODEL_DURATION_BUCKETS),
+  inDoubt: r.counter(
+    "onebrain_replies_in_doubt_total",
+    "Sends whose request went out without an answer, to be checked with the platform before any resend, by channel.",
+    ["channel"],
+  ),
+  modelDuration: r.histogram(
+    "onebrain_model_request_duration_seconds",
+    "Time for one model to give a whole reply (its retries included), by model (provider/model) and outcome (ok, error, aborted).",
+    ["model", "outcome"],
+    MODEL_DURATION_BUCKETS,
+  ),
   modelTokens: r.counter("onebrain_model_tokens_total", "Tokens the models reported, by model and direction (input, output).", ["model", "direction"]),
-  channelReconnects: r.counter("onebrain_channel_reconnects_total", "Reconnect attempts of a channel after it lost its platform, by channel and account.", ["channel", "account"]),
+  channelReconnects: r.counter("onebrain_channel_reconnects_total", "Reconnect attempts of a channel after it lost its platform, by channel and account.", [
+    "channel",
+    "account",
+  ]),
   wsConnections: r.counter("onebrain_ws_connections_total", "WebSocket connections opened (before authentication)."),
-  wsRefused: r.counter("onebrain_ws_upgrades_refused_total", "WebSocket upgrades refused, by HTTP status (403 foreign origin, 429 rate limited, 503 stopping).", ["status"]),
+  wsRefused: r.counter(
+    "onebrain_ws_upgrades_refused_total",
+    "WebSocket upgrades refused, by HTTP status (403 foreign origin, 429 rate limited, 503 stopping).",
+    ["status"],
+  ),
 };
 
 /** Counts a channel's state report for /metrics (a report of "reconnecting" is one attempt) and returns it unchanged. */

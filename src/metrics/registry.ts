@@ -58,7 +58,8 @@ abstract class Family<L extends string, S> {
     this.kind = kind;
     this.labelNames = labelNames;
     if (!METRIC_NAME.test(name)) throw new Error(`metric name ${JSON.stringify(name)} is not valid in Prometheus`);
-    for (const l of labelNames) if (!LABEL_NAME.test(l) || l.startsWith("__")) throw new Error(`label name ${JSON.stringify(l)} of ${name} is not valid in Prometheus`);
+    for (const l of labelNames)
+      if (!LABEL_NAME.test(l) || l.startsWith("__")) throw new Error(`label name ${JSON.stringify(l)} of ${name} is not valid in Prometheus`);
   }
 
   protected abstract fresh(): S;

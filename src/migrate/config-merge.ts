@@ -57,7 +57,9 @@ function insideDir(p: string, dir: string): boolean {
 function locationBound(key: string, value: unknown, otherStateDir: string): string | null {
   if (LOCATION_KEYS.some((re) => re.test(key))) return "ports belong to where a brain runs: this brain keeps its own port plan";
   if (PATH_KEYS.some((re) => re.test(key)) && typeof value === "string" && path.isAbsolute(value) && insideDir(value, otherStateDir)) {
-    return key === "agents.defaults.workspace" ? "points into the old state dir: its files are copied into this brain's workspace instead" : "points into the old state dir, which is to be archived";
+    return key === "agents.defaults.workspace"
+      ? "points into the old state dir: its files are copied into this brain's workspace instead"
+      : "points into the old state dir, which is to be archived";
   }
   return null;
 }

@@ -71,14 +71,27 @@ function sourceInvalid(message: string, from: string, hint: string): OnebrainErr
 function checkSource(dir: string, self: BrainPaths): string {
   const st = fs.statSync(dir, { throwIfNoEntry: false });
   if (!st) throw sourceInvalid(`Cannot migrate from ${dir}: no such directory`, dir, "Give the other brain's state dir, e.g. `--from ~/.onebrain-old`.");
-  if (!st.isDirectory()) throw sourceInvalid(`Cannot migrate from ${dir}: it is not a directory`, dir, "Give the other brain's state dir (the folder holding brain.db and onebrain.json).");
+  if (!st.isDirectory())
+    throw sourceInvalid(
+      `Cannot migrate from ${dir}: it is not a directory`,
+      dir,
+      "Give the other brain's state dir (the folder holding brain.db and onebrain.json).",
+    );
   const real = fs.realpathSync(dir);
   const selfReal = fs.existsSync(self.stateDir) ? fs.realpathSync(self.stateDir) : path.resolve(self.stateDir);
   if (real === selfReal) {
-    throw sourceInvalid(`Cannot migrate from ${dir}: it is this brain's own state dir`, dir, "Select the brain to migrate into with `--profile NAME` or ONEBRAIN_STATE_DIR, and the other one with --from.");
+    throw sourceInvalid(
+      `Cannot migrate from ${dir}: it is this brain's own state dir`,
+      dir,
+      "Select the brain to migrate into with `--profile NAME` or ONEBRAIN_STATE_DIR, and the other one with --from.",
+    );
   }
   if (!fs.existsSync(path.join(real, "brain.db")) && !fs.existsSync(path.join(real, "onebrain.json"))) {
-    throw sourceInvalid(`Cannot migrate from ${dir}: it holds no brain (neither brain.db nor onebrain.json)`, dir, "Give the other brain's state dir, e.g. `--from ~/.onebrain-old`.");
+    throw sourceInvalid(
+      `Cannot migrate from ${dir}: it holds no brain (neither brain.db nor onebrain.json)`,
+      dir,
+      "Give the other brain's state dir, e.g. `--from ~/.onebrain-old`.",
+    );
   }
   return real;
 }
@@ -139,10 +152,14 @@ async function migrateDatabase(self: BrainPaths, sourceDb: string, opts: { force
         return counted!;
       } catch (err) {
         if (err instanceof OnebrainError) throw err;
-        throw new OnebrainError("MIGRATE_FAILED", `Cannot import sessions from ${sourceDb}: ${(err as Error).message}. Nothing was imported: this brain's database is unchanged.`, {
-          details: { from: sourceDb, to: self.storePath },
-          cause: err,
-        });
+        throw new OnebrainError(
+          "MIGRATE_FAILED",
+          `Cannot import sessions from ${sourceDb}: ${(err as Error).message}. Nothing was imported: this brain's database is unchanged.`,
+          {
+            details: { from: sourceDb, to: self.storePath },
+            cause: err,
+          },
+        );
       } finally {
         target.close();
       }

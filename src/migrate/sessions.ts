@@ -76,7 +76,9 @@ export function importSessions(target: StoreHandle, source: StoreHandle, opts: I
     if (known !== undefined) return known;
     const row = source.prepare("SELECT * FROM inbound WHERE id = ?").get(oldId) as InboundRow | undefined;
     if (!row) throw new Error(`inbound row ${oldId} is referenced but missing in the other brain's database`);
-    const existing = target.prepare("SELECT id FROM inbound WHERE channel = ? AND account = ? AND message_id = ?").get(row.channel, row.account, row.message_id) as { id: number } | undefined;
+    const existing = target
+      .prepare("SELECT id FROM inbound WHERE channel = ? AND account = ? AND message_id = ?")
+      .get(row.channel, row.account, row.message_id) as { id: number } | undefined;
     let id: number;
     if (existing) {
       id = existing.id;
@@ -84,11 +86,26 @@ export function importSessions(target: StoreHandle, source: StoreHandle, opts: I
     } else {
       const unfinished = row.state === "pending" || row.state === "running";
       if (unfinished) r.unfinished.inboundFailed++;
-      id = (target.prepare(
-          `INSERT INTO inbound (channel, account, message_id, session_key, kind, peer, sender, reply_to, text, received_at, state)
+      id = (
+        target
+          .prepare(
+            `INSERT INTO inbound (channel, account, message_id, session_key, kind, peer, sender, reply_to, text, received_at, state)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-        )
-        .get(row.channel, row.account, row.message_id, row.session_key, row.kind, row.peer, row.sender, row.reply_to, row.text, row.received_at, unfinished ? "failed" : row.state) as { id: number }).id;
+          )
+          .get(
+            row.channel,
+            row.account,
+            row.message_id,
+            row.session_key,
+            row.kind,
+            row.peer,
+            row.sender,
+            row.reply_to,
+            row.text,
+            row.received_at,
+            unfinished ? "failed" : row.state,
+          ) as { id: number }
+      ).id;
       r.inbound.imported++;
     }
     inboundMap.set(oldId, id);
@@ -97,7 +114,9 @@ export function importSessions(target: StoreHandle, source: StoreHandle, opts: I
 
   const sessions = source.prepare("SELECT * FROM sessions ORDER BY id").all() as unknown as SessionRow[];
   for (const s of sessions) {
-    const present = target.prepare("SELECT id FROM sessions WHERE session_key = ? AND started_at = ? ORDER BY id LIMIT 1").get(s.session_key, s.started_at) as { id: number } | undefined;
+    const present = target.prepare("SELECT id FROM sessions WHERE session_key = ? AND started_at = ? ORDER BY id LIMIT 1").get(s.session_key, s.started_at) as
+      | { id: number }
+      | undefined;
     if (present) {
       if (!opts.force) {
         r.sessions.alreadyHere++;
@@ -117,29 +136,53 @@ export function importSessions(target: StoreHandle, source: StoreHandle, opts: I
         r.sessions.endedOnImport++;
       }
     }
-    const sessionId = (target.prepare(
-        `INSERT INTO sessions (session_key, agent_id, channel, account, kind, peer, started_at, last_activity_at, ended_at, ended_reason, message_count)
+    const sessionId = (
+      target
+        .prepare(
+          `INSERT INTO sessions (session_key, agent_id, channel, account, kind, peer, started_at, last_activity_at, ended_at, ended_reason, message_count)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-      )
-      .get(s.session_key, s.agent_id, s.channel, s.account, s.kind, s.peer, s.started_at, s.last_activity_at, endedAt, endedReason, s.message_count) as { id: number }).id;
+        )
+        .get(s.session_key, s.agent_id, s.channel, s.account, s.kind, s.peer, s.started_at, s.last_activity_at, endedAt, endedReason, s.message_count) as {
+        id: number;
+      }
+    ).id;
     r.sessions.imported++;
 
     const runMap = new Map<number, number>();
     for (const run of source.prepare("SELECT * FROM runs WHERE session_id = ? ORDER BY id").iterate(s.id) as Iterable<RunRow>) {
       const running = run.state === "running";
       if (running) r.unfinished.runsInterrupted++;
-      const id = (target.prepare(
-          `INSERT INTO runs (inbound_id, session_id, state, model, started_at, ended_at, error, epoch)
+      const id = (
+        target
+          .prepare(
+            `INSERT INTO runs (inbound_id, session_id, state, model, started_at, ended_at, error, epoch)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-        )
-        .get(mapInbound(run.inbound_id), sessionId, running ? "interrupted" : run.state, run.model, run.started_at, run.ended_at ?? (running ? opts.now : null), run.error, run.epoch) as { id: number }).id;
+          )
+          .get(
+            mapInbound(run.inbound_id),
+            sessionId,
+            running ? "interrupted" : run.state,
+            run.model,
+            run.started_at,
+            run.ended_at ?? (running ? opts.now : null),
+            run.error,
+            run.epoch,
+          ) as { id: number }
+      ).id;
       runMap.set(run.id, id);
       r.runs++;
     }
 
     const insertMessage = target.prepare("INSERT INTO messages (session_id, role, content, created_at, inbound_id, run_id) VALUES (?, ?, ?, ?, ?, ?)");
     for (const m of source.prepare("SELECT * FROM messages WHERE session_id = ? ORDER BY id").iterate(s.id) as Iterable<MessageRow>) {
-      insertMessage.run(sessionId, m.role, m.content, m.created_at, m.inbound_id === null ? null : mapInbound(m.inbound_id), m.run_id === null ? null : (runMap.get(m.run_id) ?? null));
+      insertMessage.run(
+        sessionId,
+        m.role,
+        m.content,
+        m.created_at,
+        m.inbound_id === null ? null : mapInbound(m.inbound_id),
+        m.run_id === null ? null : (runMap.get(m.run_id) ?? null),
+      );
       r.messages++;
     }
   }
@@ -149,13 +192,21 @@ export function importSessions(target: StoreHandle, source: StoreHandle, opts: I
 
   // A channel account this brain has never read resumes where the old brain stopped, instead of
   // reading the platform's backlog again.
-  for (const c of source.prepare("SELECT channel, account, cursor, updated_at FROM channel_cursors ORDER BY channel, account").all() as Array<{ channel: string; account: string; cursor: string; updated_at: number }>) {
+  for (const c of source.prepare("SELECT channel, account, cursor, updated_at FROM channel_cursors ORDER BY channel, account").all() as Array<{
+    channel: string;
+    account: string;
+    cursor: string;
+    updated_at: number;
+  }>) {
     const here = target.prepare("SELECT 1 FROM channel_cursors WHERE channel = ? AND account = ?").get(c.channel, c.account);
     if (here && !opts.force) {
       r.cursors.alreadyHere++;
       continue;
     }
-    target.prepare("INSERT INTO channel_cursors (channel, account, cursor, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (channel, account) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at")
+    target
+      .prepare(
+        "INSERT INTO channel_cursors (channel, account, cursor, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (channel, account) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at",
+      )
       .run(c.channel, c.account, c.cursor, c.updated_at);
     if (here) r.cursors.replaced++;
     else r.cursors.imported++;

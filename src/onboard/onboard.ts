@@ -49,6 +49,9 @@ export async function runOnboard(opts: OnboardOptions): Promise<OnboardReport> {
   const service = results.service as ServiceResult | undefined;
   const gateway = results.gateway as GatewayResult | undefined;
   if (!service?.installed) next.push("start the gateway: onebrain gateway");
-  if (gateway) next.push(`open the console: ${gateway.url}${gateway.auth === "token" ? " (clients present the token: onebrain config get gateway.auth.token --reveal)" : ""}`);
+  if (gateway)
+    next.push(
+      `open the console: ${gateway.url}${gateway.auth === "token" ? " (clients present the token: onebrain config get gateway.auth.token --reveal)" : ""}`,
+    );
   return { stateDir: opts.paths.stateDir, configPath: opts.paths.configPath, steps: results, next };
 }

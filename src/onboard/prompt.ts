@@ -50,7 +50,9 @@ export interface Prompter {
 
 /** The error for Ctrl-C or end of input at a prompt. */
 export function aborted(): OnebrainError {
-  return new OnebrainError("ONBOARD_ABORTED", "Onboarding cancelled", { hint: "Steps already done are kept; run `onebrain onboard` again to go on (the config is kept; answers change only what they answer)." });
+  return new OnebrainError("ONBOARD_ABORTED", "Onboarding cancelled", {
+    hint: "Steps already done are kept; run `onebrain onboard` again to go on (the config is kept; answers change only what they answer).",
+  });
 }
 
 /** A USAGE error about one flag. */
@@ -73,7 +75,11 @@ export function checkFlagText(flag: string, value: string, validate?: (v: string
 }
 
 function checkChoice<T extends string>(q: ChoiceQuestion<T>, value: string): T {
-  return checkFlagChoice(q.flag, value, q.choices.map((c) => c.value));
+  return checkFlagChoice(
+    q.flag,
+    value,
+    q.choices.map((c) => c.value),
+  );
 }
 
 function checkText(q: TextQuestion, value: string): string {

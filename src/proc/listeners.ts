@@ -34,7 +34,10 @@ function hexToIPv6(hex: string): string {
   if (full === "0:0:0:0:0:0:0:0") return "::";
   if (full === "0:0:0:0:0:0:0:1") return "::1";
   if (full.startsWith("0:0:0:0:0:ffff:")) {
-    const [hi, lo] = full.split(":").slice(6).map((w) => parseInt(w, 16)) as [number, number];
+    const [hi, lo] = full
+      .split(":")
+      .slice(6)
+      .map((w) => parseInt(w, 16)) as [number, number];
     return `::ffff:${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
   }
   return full.replace(/(^|:)0(:0)+(:|$)/, "::");
@@ -82,7 +85,10 @@ export function socketOwners(inodes: ReadonlySet<number>, procFs: ProcFs = defau
 /** Every listening TCP socket of the host (IPv4 and IPv6), from /proc/net/tcp and tcp6; a missing table is skipped. */
 export function listeningSockets(procFs: ProcFs = defaultProcFs): Array<{ port: number; address: string; inode: number }> {
   const sockets: Array<{ port: number; address: string; inode: number }> = [];
-  for (const [file, v6] of [["tcp", false], ["tcp6", true]] as const) {
+  for (const [file, v6] of [
+    ["tcp", false],
+    ["tcp6", true],
+  ] as const) {
     let text: string;
     try {
       text = fs.readFileSync(`${procFs.procRoot}/net/${file}`, "utf8");

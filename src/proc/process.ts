@@ -118,7 +118,10 @@ export function readProcessInfo(pid: number, procFs: ProcFs = defaultProcFs): Pr
   }
   let argv: string[] = [];
   try {
-    argv = fs.readFileSync(`${dir}/cmdline`, "utf8").split("\0").filter((s) => s !== "");
+    argv = fs
+      .readFileSync(`${dir}/cmdline`, "utf8")
+      .split("\0")
+      .filter((s) => s !== "");
   } catch {
     argv = [];
   }

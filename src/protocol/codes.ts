@@ -10,7 +10,8 @@ export const wireErrorCodes = {
   AUTH_FAILED: "The token or password is wrong.",
   RATE_LIMITED: "Too many failed auth attempts from this address; `retryAfterMs` says when to retry.",
   SHUTTING_DOWN: "The gateway is stopping and takes no new work.",
-  TOO_MANY_REQUESTS: "This connection already has `gateway.ws.maxInflight` requests in flight (default 256); the request was not run. Retry as answers arrive (`retryable`).",
+  TOO_MANY_REQUESTS:
+    "This connection already has `gateway.ws.maxInflight` requests in flight (default 256); the request was not run. Retry as answers arrive (`retryable`).",
   INTERNAL: "The method failed unexpectedly; the gateway log has the details.",
 } as const;
 

@@ -18,7 +18,10 @@ export const methodParams = {
   "logs.unfollow": z.optional(z.object({})),
   "chat.send": z.object({
     // Bytes, not UTF-16 units: 64 KiB of "€" is 21,845 characters.
-    text: z.string().check(z.minLength(1), z.refine((s) => Buffer.byteLength(s, "utf8") <= CHAT_TEXT_MAX_BYTES, `expected at most ${CHAT_TEXT_MAX_BYTES} bytes of UTF-8`)),
+    text: z.string().check(
+      z.minLength(1),
+      z.refine((s) => Buffer.byteLength(s, "utf8") <= CHAT_TEXT_MAX_BYTES, `expected at most ${CHAT_TEXT_MAX_BYTES} bytes of UTF-8`),
+    ),
     idempotencyKey: z.string().check(z.minLength(1), z.maxLength(128)),
     sessionKey: z.optional(z.string().check(z.minLength(1), z.maxLength(512))),
   }),

@@ -30,7 +30,15 @@ function wireSource(s: Sourced<string | undefined>): AuthSettings["tokenSource"]
 /** The auth in force (src/config/effective.ts): flags > env > config for each secret; the mode explicit or inferred. */
 export function resolveAuth(auth: Config["gateway"]["auth"], env: Env = process.env, flags: GatewayFlags = {}): AuthSettings {
   const s = authSources(auth, env, flags);
-  return { mode: s.mode.value, token: s.token.value, password: s.password.value, tokenSource: wireSource(s.token), passwordSource: wireSource(s.password), modeSource: s.mode.source, modeFrom: s.mode.from };
+  return {
+    mode: s.mode.value,
+    token: s.token.value,
+    password: s.password.value,
+    tokenSource: wireSource(s.token),
+    passwordSource: wireSource(s.password),
+    modeSource: s.mode.source,
+    modeFrom: s.mode.from,
+  };
 }
 
 /** Refuses a bind that would expose the gateway off loopback without a usable secret. */
@@ -76,7 +84,9 @@ export function checkCredentials(auth: AuthSettings, creds: { token?: string | u
 /** A fingerprint of the secret in force, to notice rotation without keeping old secrets around. */
 export function secretFingerprint(auth: AuthSettings): string {
   const s = auth.mode === "token" ? auth.token : auth.mode === "password" ? auth.password : "";
-  return digest(`${auth.mode}:${s ?? ""}`).toString("hex").slice(0, 16);
+  return digest(`${auth.mode}:${s ?? ""}`)
+    .toString("hex")
+    .slice(0, 16);
 }
 
 /**

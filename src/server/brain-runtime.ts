@@ -48,7 +48,14 @@ export function pruneEndedSessions(store: Store, retentionDays: number, now: num
 }
 
 /** Opens the store and starts the pipeline. Throws STORE_CORRUPT / STORE_TOO_NEW before anything runs. */
-export async function startBrain(o: { paths: BrainPaths; config: () => Readonly<Config>; logger: Logger; env: Env; emit: (e: BrainEvent) => void; port?: number }): Promise<BrainRuntime> {
+export async function startBrain(o: {
+  paths: BrainPaths;
+  config: () => Readonly<Config>;
+  logger: Logger;
+  env: Env;
+  emit: (e: BrainEvent) => void;
+  port?: number;
+}): Promise<BrainRuntime> {
   const store = openStore(o.paths.storePath);
   try {
     const epoch = store.bumpEpoch();
@@ -58,7 +65,12 @@ export async function startBrain(o: { paths: BrainPaths; config: () => Readonly<
     const agent = createAgent({ config: o.config, workspace, env: o.env as NodeJS.ProcessEnv });
     // A guest (let in, not the owner) never shares the owner's session unless session.pairedDmScope says "main".
     const route = (channel: string, account: string, m: InboundMessage): string =>
-      channel === WEBCHAT && isRoutableSessionKey(m.peer, AGENT_ID) ? m.peer : sessionKey({ agentId: AGENT_ID, channel, account, kind: m.kind, peer: m.peer }, m.guest ? o.config().session.pairedDmScope : o.config().session.dmScope);
+      channel === WEBCHAT && isRoutableSessionKey(m.peer, AGENT_ID)
+        ? m.peer
+        : sessionKey(
+            { agentId: AGENT_ID, channel, account, kind: m.kind, peer: m.peer },
+            m.guest ? o.config().session.pairedDmScope : o.config().session.dmScope,
+          );
     const brain = new Brain({
       store,
       epoch,
@@ -68,7 +80,13 @@ export async function startBrain(o: { paths: BrainPaths; config: () => Readonly<
       sessionKeyOf: route,
       settings: () => {
         const c = o.config();
-        return { agentId: AGENT_ID, historyLimit: c.session.historyLimit, reset: c.session.reset, timeoutSeconds: c.reply.timeoutSeconds, maxConcurrentRuns: c.agents.defaults.maxConcurrentRuns };
+        return {
+          agentId: AGENT_ID,
+          historyLimit: c.session.historyLimit,
+          reset: c.session.reset,
+          timeoutSeconds: c.reply.timeoutSeconds,
+          maxConcurrentRuns: c.agents.defaults.maxConcurrentRuns,
+        };
       },
     });
     const webchat = new WebChatChannel();
@@ -82,7 +100,13 @@ export async function startBrain(o: { paths: BrainPaths; config: () => Readonly<
       logger: o.logger,
       signal: abort.signal,
     });
-    const platforms = await startPlatformChannels({ ...o, store, brain, signal: abort.signal, setState: (s) => channelStates.set(`${s.id}:${s.account}`, countChannelState(s)) });
+    const platforms = await startPlatformChannels({
+      ...o,
+      store,
+      brain,
+      signal: abort.signal,
+      setState: (s) => channelStates.set(`${s.id}:${s.account}`, countChannelState(s)),
+    });
     const { interrupted } = brain.start();
     // Retention is also applied daily, so a gateway that never restarts does not keep transcripts for ever.
     const prune = setInterval(() => {
@@ -146,7 +170,13 @@ async function startPlatformChannels(o: {
     const channel = new TelegramChannel({
       token,
       settings: () => o.config().channels.telegram,
-      holder: { user: os.userInfo().username, stateDir: o.paths.stateDir, profile: o.paths.profile ?? null, port: o.port ?? null, startedAt: new Date().toISOString() },
+      holder: {
+        user: os.userInfo().username,
+        stateDir: o.paths.stateDir,
+        profile: o.paths.profile ?? null,
+        port: o.port ?? null,
+        startedAt: new Date().toISOString(),
+      },
       env: o.env as NodeJS.ProcessEnv,
     });
     o.brain.addChannel(channel);

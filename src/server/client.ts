@@ -50,7 +50,10 @@ export function clientInfo(req: IncomingMessage, trusted: { matches(address: str
   let address = peer;
   if (proxied && trusted.matches(peer)) {
     const xff = req.headers["x-forwarded-for"];
-    const first = (Array.isArray(xff) ? xff.join(",") : xff ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+    const first = (Array.isArray(xff) ? xff.join(",") : (xff ?? ""))
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean);
     // The right-most untrusted hop is the client; hops added by our own proxies are skipped.
     for (let i = first.length - 1; i >= 0; i--) {
       const hop = first[i]!;

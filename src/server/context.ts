@@ -80,7 +80,10 @@ export interface BrainStatus {
   /** Fencing epoch, runs in flight, queued messages and undelivered replies; the newest failed reply (null: none). */
   pipeline: { epoch: number; activeRuns: number; pendingInbound: number; pendingOutbox: number; failedOutbox: number; newestFailed: FailedReply | null };
   /** The brain lock's owner record on disk (this process, unless something is badly wrong). */
-  lock: Pick<OwnerRecord, "pid" | "user" | "hostname" | "home" | "stateDir" | "configPath" | "profile" | "port" | "bindHosts" | "version" | "startedAt" | "instanceId" | "phase"> | null;
+  lock: Pick<
+    OwnerRecord,
+    "pid" | "user" | "hostname" | "home" | "stateDir" | "configPath" | "profile" | "port" | "bindHosts" | "version" | "startedAt" | "instanceId" | "phase"
+  > | null;
   /** Each running channel's last reported state. */
   channels: ChannelStatus[];
   /** The outbound proxy this process uses for model providers and Telegram (credentials masked). */

@@ -86,13 +86,15 @@ export type ReadinessCheck = (() => ComponentState) & { external?: boolean };
 
 /** Runs every check (only the process's own with `processOnly`); one that throws counts as failing with its message. */
 export function evaluateReadiness(checks: readonly ReadinessCheck[], o: { processOnly?: boolean } = {}): ReadinessReport {
-  const components = checks.filter((check) => !(o.processOnly && check.external)).map((check) => {
-    try {
-      return check();
-    } catch (err) {
-      return { name: check.name || "check", ok: false, detail: (err as Error).message };
-    }
-  });
+  const components = checks
+    .filter((check) => !(o.processOnly && check.external))
+    .map((check) => {
+      try {
+        return check();
+      } catch (err) {
+        return { name: check.name || "check", ok: false, detail: (err as Error).message };
+      }
+    });
   const failing = components.filter((c) => !c.ok).map((c) => c.name);
   return { ready: failing.length === 0, components, failing };
 }

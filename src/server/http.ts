@@ -11,7 +11,12 @@ import { attemptId, WsAttempts } from "./ws-attempts.ts";
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store", "content-length": Buffer.byteLength(text), ...headers });
+  res.writeHead(status, {
+    "content-type": "application/json; charset=utf-8",
+    "cache-control": "no-store",
+    "content-length": Buffer.byteLength(text),
+    ...headers,
+  });
   res.end(res.req.method === "HEAD" ? undefined : text);
 }
 
@@ -38,7 +43,9 @@ export type AccessResult = { ok: true; authenticated: boolean } | { ok: false; s
 export function checkAccess(ctx: GatewayContext, client: ClientInfo, creds: { token?: string | undefined; password?: string | undefined }): AccessResult {
   const auth = ctx.auth();
   if (auth.mode === "none") {
-    return client.local ? { ok: true, authenticated: false } : { ok: false, status: 401, code: "AUTH_REQUIRED", message: "this gateway has no auth configured, so it only serves local clients" };
+    return client.local
+      ? { ok: true, authenticated: false }
+      : { ok: false, status: 401, code: "AUTH_REQUIRED", message: "this gateway has no auth configured, so it only serves local clients" };
   }
   const wait = ctx.limiter.retryAfterMs(client.address);
   if (wait > 0) return { ok: false, status: 429, code: "RATE_LIMITED", message: "too many failed auth attempts; retry later", retryAfterMs: wait };
@@ -65,7 +72,11 @@ export function misdirected(ctx: GatewayContext, host: string | undefined, clien
   if (ctx.auth().mode !== "none") return null;
   if (hostAllowed(host, [...ctx.bind.hosts, ...ctx.boundHosts], ctx.config().gateway.allowedHosts)) return null;
   // Logged: a reverse proxy forwarding its public name is the likely cause, and the fix is one key.
-  ctx.logThrottle.log("warn", { host: clip(host ?? ""), client: client.address }, "refused a request for a Host that is not this gateway's (421; see gateway.allowedHosts)");
+  ctx.logThrottle.log(
+    "warn",
+    { host: clip(host ?? ""), client: client.address },
+    "refused a request for a Host that is not this gateway's (421; see gateway.allowedHosts)",
+  );
   return `Host ${clip(JSON.stringify(host ?? ""))} is not a name of this gateway. Without auth it answers only its loopback names and addresses and gateway.allowedHosts: add the name there, or set gateway.auth.`;
 }
 
@@ -97,7 +108,18 @@ export function createHttpHandler(ctx: GatewayContext, assets = new ConsoleAsset
           "a WebSocket request arrived without its upgrade (a reverse proxy without Upgrade/Connection headers?)",
           1,
         );
-        send(res, 426, { error: { code: "UPGRADE_REQUIRED", message: 'This is the gateway\'s WebSocket endpoint, but the request arrived as plain HTTP: the WebSocket upgrade was lost on the way. A reverse proxy must pass it on (nginx: proxy_http_version 1.1; proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection "upgrade").' } }, { upgrade: "websocket" });
+        send(
+          res,
+          426,
+          {
+            error: {
+              code: "UPGRADE_REQUIRED",
+              message:
+                'This is the gateway\'s WebSocket endpoint, but the request arrived as plain HTTP: the WebSocket upgrade was lost on the way. A reverse proxy must pass it on (nginx: proxy_http_version 1.1; proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection "upgrade").',
+            },
+          },
+          { upgrade: "websocket" },
+        );
         return;
       case "/api/ws-check": {
         const id = new URLSearchParams((req.url ?? "").slice(path.length + 1)).get("attempt");
@@ -127,7 +149,10 @@ export function createHttpHandler(ctx: GatewayContext, assets = new ConsoleAsset
         const client = clientInfo(req, ctx.trustedProxies());
         const access = checkAccess(ctx, client, httpCredentials(req));
         if (!access.ok) {
-          const headers: Record<string, string> = access.status === 401 ? { "www-authenticate": 'Bearer realm="onebrain"' } : { "retry-after": String(Math.ceil((access.retryAfterMs ?? 1000) / 1000)) };
+          const headers: Record<string, string> =
+            access.status === 401
+              ? { "www-authenticate": 'Bearer realm="onebrain"' }
+              : { "retry-after": String(Math.ceil((access.retryAfterMs ?? 1000) / 1000)) };
           send(res, access.status, { error: { code: access.code, message: access.message } }, headers);
           return;
         }

@@ -27,18 +27,27 @@ export function portHolderError(port: number, host: string, cause: unknown): One
   const listeners = findListeners([port]);
   const l = listeners[0];
   if (!l) {
-    return new OnebrainError("PORT_IN_USE", `Cannot listen on ${host}:${port}: the address is in use, but no listener is visible (another user's process without root, or a port just released)`, {
-      details: { port, host },
-      hint: "Retry in a moment, or check with `onebrain gateway status`.",
-      cause,
-    });
+    return new OnebrainError(
+      "PORT_IN_USE",
+      `Cannot listen on ${host}:${port}: the address is in use, but no listener is visible (another user's process without root, or a port just released)`,
+      {
+        details: { port, host },
+        hint: "Retry in a moment, or check with `onebrain gateway status`.",
+        cause,
+      },
+    );
   }
   const gw = l.process ? identifyGateway(l.process.pid) : null;
   const who = gw
     ? `another onebrain gateway: pid ${gw.pid} (user ${l.process?.user ?? "?"}, state dir ${gw.stateDir}${gw.owner?.profile ? `, profile ${gw.owner.profile}` : ""})`
     : `a process that is not a onebrain gateway: ${describeListener(l)}`;
   return new OnebrainError("PORT_IN_USE", `Cannot listen on ${host}:${port}: it is held by ${who}`, {
-    details: { port, host, listener: { pid: l.process?.pid ?? null, user: l.process?.user ?? null, command: l.process?.command ?? null, address: l.address }, gateway: gw },
+    details: {
+      port,
+      host,
+      listener: { pid: l.process?.pid ?? null, user: l.process?.user ?? null, command: l.process?.command ?? null, address: l.address },
+      gateway: gw,
+    },
     hint: gw
       ? "Two brains want one port: give one of them another port (--port, gateway.port) or its own profile (--profile NAME)."
       : "Stop that process, pick another port with --port, or use `onebrain gateway run --force` to stop it.",
@@ -60,7 +69,8 @@ export async function listenAll(plan: BindPlan, port: number, makeServer: () => 
         const code = (err as NodeJS.ErrnoException).code;
         if (optional && (code === "EADDRNOTAVAIL" || code === "EAFNOSUPPORT" || code === "EINVAL")) continue;
         if (code === "EADDRINUSE") throw portHolderError(port, h, err);
-        if (code === "EACCES") throw new OnebrainError("BIND_FAILED", `Cannot listen on ${h}:${port}: permission denied (ports below 1024 need privileges)`, { cause: err });
+        if (code === "EACCES")
+          throw new OnebrainError("BIND_FAILED", `Cannot listen on ${h}:${port}: permission denied (ports below 1024 need privileges)`, { cause: err });
         throw new OnebrainError("BIND_FAILED", `Cannot listen on ${h}:${port}: ${code ?? (err as Error).message} (is ${h} an address of this host?)`, {
           details: { host: h, port, errno: code },
           hint: "Check gateway.bind / gateway.customBindHost; onebrain never falls back to another address.",

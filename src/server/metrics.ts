@@ -24,7 +24,10 @@ function openFds(): number | null {
 /** The gauges of this moment, in a registry made for one scrape. */
 export function scrapeGauges(ctx: GatewayContext): Registry {
   const r = new Registry();
-  r.gauge("onebrain_build_info", "Always 1; the labels say which onebrain and Node run.", ["version", "node"]).set({ version: ctx.version, node: process.versions.node }, 1);
+  r.gauge("onebrain_build_info", "Always 1; the labels say which onebrain and Node run.", ["version", "node"]).set(
+    { version: ctx.version, node: process.versions.node },
+    1,
+  );
 
   // Backlog: the outbox_state and inbound_state indexes (state, id) keep these to the rows counted.
   const byChannel = ctx.brain.store
@@ -32,7 +35,11 @@ export function scrapeGauges(ctx: GatewayContext): Registry {
     .all() as Array<{ channel: string; state: "pending" | "failed"; n: number; doubt: number }>;
   const pending = r.gauge("onebrain_outbox_pending_replies", "Replies written and not yet delivered, by channel.", ["channel"]);
   const failed = r.gauge("onebrain_outbox_failed_replies", "Replies that failed for good and wait for `onebrain outbox retry`, by channel.", ["channel"]);
-  const doubt = r.gauge("onebrain_outbox_in_doubt_replies", "Pending replies with a part whose send may have reached the platform (being checked), by channel.", ["channel"]);
+  const doubt = r.gauge(
+    "onebrain_outbox_in_doubt_replies",
+    "Pending replies with a part whose send may have reached the platform (being checked), by channel.",
+    ["channel"],
+  );
   for (const ch of new Set([...ctx.brain.channels().map((c) => c.id), ...byChannel.map((b) => b.channel)])) {
     const row = (state: string) => byChannel.find((b) => b.channel === ch && b.state === state);
     pending.set({ channel: ch }, row("pending")?.n ?? 0);
@@ -56,7 +63,10 @@ export function scrapeGauges(ctx: GatewayContext): Registry {
   const component = r.gauge("onebrain_readiness_component_ok", "1 for each readiness component that is fine, 0 for one that fails.", ["component"]);
   for (const c of readiness.components) component.set({ component: c.name }, c.ok ? 1 : 0);
   const lock = readiness.components.find((c) => c.name === "lock");
-  r.gauge("onebrain_brain_lock_held", "1 while this process holds its brain's lock (and the lock file is still the one it locked).").set(undefined, lock?.ok ? 1 : 0);
+  r.gauge("onebrain_brain_lock_held", "1 while this process holds its brain's lock (and the lock file is still the one it locked).").set(
+    undefined,
+    lock?.ok ? 1 : 0,
+  );
 
   const lag = ctx.lag.snapshot();
   r.gauge("nodejs_eventloop_lag_p50_seconds", `Event-loop lag, median over the last ${lag.windowMs / 1000} s.`).set(undefined, lag.p50Ms / 1000);
@@ -68,7 +78,10 @@ export function scrapeGauges(ctx: GatewayContext): Registry {
   r.gauge("process_resident_memory_bytes", "Resident memory size in bytes.").set(undefined, mem.rss);
   r.gauge("nodejs_heap_size_used_bytes", "V8 heap in use, in bytes.").set(undefined, mem.heapUsed);
   r.gauge("nodejs_heap_size_total_bytes", "V8 heap reserved, in bytes.").set(undefined, mem.heapTotal);
-  r.gauge("process_start_time_seconds", "Start time of the process since the Unix epoch, in seconds.").set(undefined, Math.round(performance.timeOrigin) / 1000);
+  r.gauge("process_start_time_seconds", "Start time of the process since the Unix epoch, in seconds.").set(
+    undefined,
+    Math.round(performance.timeOrigin) / 1000,
+  );
   r.counter("process_cpu_user_seconds_total", "User CPU time spent, in seconds.").inc(undefined, cpu.user / 1e6);
   r.counter("process_cpu_system_seconds_total", "System CPU time spent, in seconds.").inc(undefined, cpu.system / 1e6);
   r.counter("process_cpu_seconds_total", "User and system CPU time spent, in seconds.").inc(undefined, (cpu.user + cpu.system) / 1e6);

@@ -116,7 +116,9 @@ export const channelHandlers: Record<"channels.status" | "pairing.list" | "pairi
   "pairing.list"(params, ctx) {
     const p = (params ?? {}) as { channel?: string };
     const now = Date.now();
-    const pairings = listPairings(ctx.brain.store, p.channel).map((r) => pairingView(r, now)).filter((v): v is PairingView => v !== null);
+    const pairings = listPairings(ctx.brain.store, p.channel)
+      .map((r) => pairingView(r, now))
+      .filter((v): v is PairingView => v !== null);
     return { pairings };
   },
   /** Lets the sender of a pending code in; its next message reaches the agent. */

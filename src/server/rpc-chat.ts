@@ -28,9 +28,18 @@ export const chatHandlers: Record<"chat.send" | "chat.history" | "chat.abort" | 
     const p = params as { text: string; idempotencyKey: string; sessionKey?: string };
     const rt = ctx.brain;
     if (p.sessionKey !== undefined && !isRoutableSessionKey(p.sessionKey, AGENT_ID)) {
-      throw new RpcError("INVALID_REQUEST", `Cannot route session key ${JSON.stringify(p.sessionKey)}: expected ${sessionKeyForms(AGENT_ID)} (or no sessionKey for your default session)`, { sessionKey: p.sessionKey });
+      throw new RpcError(
+        "INVALID_REQUEST",
+        `Cannot route session key ${JSON.stringify(p.sessionKey)}: expected ${sessionKeyForms(AGENT_ID)} (or no sessionKey for your default session)`,
+        { sessionKey: p.sessionKey },
+      );
     }
-    const r = await rt.webchat.send({ text: p.text, idempotencyKey: p.idempotencyKey, sessionKey: p.sessionKey ?? rt.webchatSessionKey(caller.clientId), sender: caller.clientId });
+    const r = await rt.webchat.send({
+      text: p.text,
+      idempotencyKey: p.idempotencyKey,
+      sessionKey: p.sessionKey ?? rt.webchatSessionKey(caller.clientId),
+      sender: caller.clientId,
+    });
     // The session the message is stored under, read back: a duplicate's is the original's.
     const sessionKey = inboundSessionKey(rt.store, WEBCHAT, rt.webchat.account, p.idempotencyKey);
     return { status: r.accepted ? "accepted" : "duplicate", sessionKey, idempotencyKey: p.idempotencyKey };
@@ -45,7 +54,12 @@ export const chatHandlers: Record<"chat.send" | "chat.history" | "chat.abort" | 
   },
   "chat.abort"(params, ctx) {
     const p = params as { runId?: number; sessionKey?: string };
-    return { aborted: ctx.brain.brain.abort({ ...(p.runId !== undefined ? { runId: p.runId } : {}), ...(p.sessionKey !== undefined ? { sessionKey: p.sessionKey } : {}) }) };
+    return {
+      aborted: ctx.brain.brain.abort({
+        ...(p.runId !== undefined ? { runId: p.runId } : {}),
+        ...(p.sessionKey !== undefined ? { sessionKey: p.sessionKey } : {}),
+      }),
+    };
   },
   "sessions.list"(params, ctx) {
     const p = (params ?? {}) as { limit?: number };

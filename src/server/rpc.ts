@@ -13,7 +13,14 @@ export type MethodHandler = (params: unknown, ctx: GatewayContext, caller: Calle
 /** Health as a probe wants it: ok only when every readiness component is ok. */
 export function healthPayload(ctx: GatewayContext): { ok: boolean; ready: boolean; failing: string[]; uptimeMs: number; version: string; instanceId: string } {
   const report = ctx.readiness();
-  return { ok: report.ready, ready: report.ready, failing: report.failing, uptimeMs: Date.now() - ctx.startedAtMs, version: ctx.version, instanceId: ctx.instanceId };
+  return {
+    ok: report.ready,
+    ready: report.ready,
+    failing: report.failing,
+    uptimeMs: Date.now() - ctx.startedAtMs,
+    version: ctx.version,
+    instanceId: ctx.instanceId,
+  };
 }
 
 export const handlers: Record<MethodName, MethodHandler> = {
@@ -38,9 +45,11 @@ export const handlers: Record<MethodName, MethodHandler> = {
 /** Sends `log` events to one connection from `cursor` on, every ~250 ms, until it unsubscribes or closes. */
 function followForCaller(file: string, cursor: number, caller: CallerInfo, ctx: GatewayContext): void {
   const signal = caller.subscribe("logs");
-  void followLog(file, (lines, info) => caller.push("log", { cursor: info.cursor, lines, reset: info.reset, truncated: info.truncated }), { cursor, intervalMs: 250, signal }).catch((err) =>
-    ctx.logger.warn({ err, conn: caller.connId }, "log follow stopped"),
-  );
+  void followLog(file, (lines, info) => caller.push("log", { cursor: info.cursor, lines, reset: info.reset, truncated: info.truncated }), {
+    cursor,
+    intervalMs: 250,
+    signal,
+  }).catch((err) => ctx.logger.warn({ err, conn: caller.connId }, "log follow stopped"));
 }
 
 /** Validates params for a method; returns the parsed params or an error message. */

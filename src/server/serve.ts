@@ -118,7 +118,11 @@ export async function serve(p: PreparedStart): Promise<GatewayHandle> {
         function channels() {
           const bad = brain.channels().filter((c) => c.state === "failed" || c.state === "conflict");
           if (!bad.length) return { name: "channels", ok: true };
-          return { name: "channels", ok: false, detail: bad.map((c) => `${c.id}: ${c.state === "failed" ? c.reason : c.state === "conflict" ? c.detail : ""}`).join("; ") };
+          return {
+            name: "channels",
+            ok: false,
+            detail: bad.map((c) => `${c.id}: ${c.state === "failed" ? c.reason : c.state === "conflict" ? c.detail : ""}`).join("; "),
+          };
         },
         { external: true },
       ),
@@ -159,9 +163,20 @@ export async function serve(p: PreparedStart): Promise<GatewayHandle> {
         const { type: _type, ...payload } = e;
         wsRef.broadcast("chat", payload);
       } else if (e.type === "fenced") {
-        opts.onFatal?.(new OnebrainError("GATEWAY_LOCK_HELD", `Another process took this brain (fencing epoch ${e.epoch} is stale): this gateway stops delivering and exits`));
+        opts.onFatal?.(
+          new OnebrainError(
+            "GATEWAY_LOCK_HELD",
+            `Another process took this brain (fencing epoch ${e.epoch} is stale): this gateway stops delivering and exits`,
+          ),
+        );
       } else if (e.type === "store-failed") {
-        opts.onFatal?.(new OnebrainError("STORE_WRITE_FAILED", `A write to the brain's database failed (${e.error.message}): this gateway stops and exits; a restart recovers from the disk`, { cause: e.error }));
+        opts.onFatal?.(
+          new OnebrainError(
+            "STORE_WRITE_FAILED",
+            `A write to the brain's database failed (${e.error.message}): this gateway stops and exits; a restart recovers from the disk`,
+            { cause: e.error },
+          ),
+        );
       }
     };
     lag.start();
@@ -187,7 +202,10 @@ export async function serve(p: PreparedStart): Promise<GatewayHandle> {
           current: () => config,
           fromFile: () => configFromFile,
           onProblem: (problem) => {
-            logger.error({ code: problem.code, kind: problem.kind, since: problem.since, reason: problem.message }, `config reload failed; keeping the running config (${problem.summary})`);
+            logger.error(
+              { code: problem.code, kind: problem.kind, since: problem.since, reason: problem.message },
+              `config reload failed; keeping the running config (${problem.summary})`,
+            );
             setConfigProblem(problem);
           },
           apply: (next, changes, fromFile) => {
@@ -213,7 +231,17 @@ export async function serve(p: PreparedStart): Promise<GatewayHandle> {
     };
     const unwatch = watchConfig(opts.paths.configPath, reload);
 
-    logger.info({ port: plan.base, hosts: bound.hosts, stateDir: opts.paths.stateDir, profile: opts.paths.profile ?? "default", auth: auth.mode, ms: Date.now() - startedAtMs }, "gateway listening");
+    logger.info(
+      {
+        port: plan.base,
+        hosts: bound.hosts,
+        stateDir: opts.paths.stateDir,
+        profile: opts.paths.profile ?? "default",
+        auth: auth.mode,
+        ms: Date.now() - startedAtMs,
+      },
+      "gateway listening",
+    );
 
     // Each step is guarded and the whole stop is bounded by the grace period (src/server/stop.ts):
     // a state dir removed under us, or a step that hangs, still ends in an exit with a code.

@@ -44,12 +44,31 @@ export function brainStatus(ctx: GatewayContext): BrainStatus {
 /** Runs, queues and replies; with failed replies, the newest one and its error (for `outbox retry`). */
 function pipeline(ctx: GatewayContext): BrainStatus["pipeline"] {
   const backlog = ctx.brain.backlog();
-  return { epoch: ctx.brain.epoch, activeRuns: ctx.brain.brain.activeRuns().length, ...backlog, newestFailed: backlog.failedOutbox ? newestFailedReply(ctx.brain.store) : null };
+  return {
+    epoch: ctx.brain.epoch,
+    activeRuns: ctx.brain.brain.activeRuns().length,
+    ...backlog,
+    newestFailed: backlog.failedOutbox ? newestFailedReply(ctx.brain.store) : null,
+  };
 }
 
 /** The brain lock's owner record as it is on disk (argv and uid left out: the console shows the rest). */
 function lockRecord(file: string): BrainStatus["lock"] {
   const r = readOwnerRecord(file);
   if (!r) return null;
-  return { pid: r.pid, user: r.user, hostname: r.hostname, home: r.home, stateDir: r.stateDir, configPath: r.configPath, profile: r.profile, port: r.port, bindHosts: r.bindHosts, version: r.version, startedAt: r.startedAt, instanceId: r.instanceId, phase: r.phase };
+  return {
+    pid: r.pid,
+    user: r.user,
+    hostname: r.hostname,
+    home: r.home,
+    stateDir: r.stateDir,
+    configPath: r.configPath,
+    profile: r.profile,
+    port: r.port,
+    bindHosts: r.bindHosts,
+    version: r.version,
+    startedAt: r.startedAt,
+    instanceId: r.instanceId,
+    phase: r.phase,
+  };
 }

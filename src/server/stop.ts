@@ -70,7 +70,10 @@ export async function runStop(steps: readonly StopStep[], log: StopLog, timing: 
     const fail = (err: unknown) => {
       const error = err instanceof Error ? err.message : String(err);
       failed.push({ step: step.name, error });
-      log.warn({ step: step.name, err: { message: error, code: (err as { code?: unknown })?.code } }, `stop step "${step.name}" failed: ${error}; going on with the stop`);
+      log.warn(
+        { step: step.name, err: { message: error, code: (err as { code?: unknown })?.code } },
+        `stop step "${step.name}" failed: ${error}; going on with the stop`,
+      );
     };
     try {
       const r = step.run(budget);

@@ -32,7 +32,12 @@ export function upgradeRefusal(ctx: GatewayContext, req: IncomingMessage, client
   const wait = ctx.auth().mode === "none" ? 0 : ctx.limiter.retryAfterMs(client.address);
   if (wait > 0) {
     const s = Math.ceil(wait / 1000);
-    return { status: 429, reason: "Too Many Requests", why: `too many failed auth attempts from ${client.address}; retry in ${s} s`, headers: { "Retry-After": String(s) } };
+    return {
+      status: 429,
+      reason: "Too Many Requests",
+      why: `too many failed auth attempts from ${client.address}; retry in ${s} s`,
+      headers: { "Retry-After": String(s) },
+    };
   }
   return null;
 }
@@ -40,10 +45,14 @@ export function upgradeRefusal(ctx: GatewayContext, req: IncomingMessage, client
 /** Answers a refused upgrade on its raw socket and ends it. */
 export function rejectUpgrade(socket: Duplex, r: UpgradeRefusal): void {
   const body = JSON.stringify({ error: { message: r.why } });
-  const extra = Object.entries(r.headers ?? {}).map(([k, v]) => `${k}: ${v}\r\n`).join("");
+  const extra = Object.entries(r.headers ?? {})
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join("");
   // The client may already be gone (a reset right after its request): nothing to answer. Once the
   // answer is flushed the socket is destroyed, so a client that never closes its side holds nothing.
   if (!socket.writable) return void socket.destroy();
   socket.once("finish", () => socket.destroy());
-  socket.end(`HTTP/1.1 ${r.status} ${r.reason}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}\r\n${body}`);
+  socket.end(
+    `HTTP/1.1 ${r.status} ${r.reason}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}\r\n${body}`,
+  );
 }

@@ -49,8 +49,13 @@ export function createWsGateway(ctx: GatewayContext): WsGateway {
     else c.ws.send(JSON.stringify(frame));
   };
   const sendEvent = (c: Conn, event: string, payload: unknown): void => sendFrame(c, { type: "event", event, payload, seq: c.seq++ });
-  const sendError = (c: Conn, id: string, code: WireErrorCode, message: string, extra: { retryable?: boolean; retryAfterMs?: number; details?: unknown } = {}): void =>
-    sendFrame(c, { type: "res", id, ok: false, error: { code, message, ...extra } });
+  const sendError = (
+    c: Conn,
+    id: string,
+    code: WireErrorCode,
+    message: string,
+    extra: { retryable?: boolean; retryAfterMs?: number; details?: unknown } = {},
+  ): void => sendFrame(c, { type: "res", id, ok: false, error: { code, message, ...extra } });
 
   function closeWith(c: Conn, code: number, reason: string): void {
     c.ws.close(code, reason);
@@ -69,7 +74,13 @@ export function createWsGateway(ctx: GatewayContext): WsGateway {
     }
     const p = parsed.data;
     if (p.minProtocol > PROTOCOL_VERSION || p.maxProtocol < PROTOCOL_VERSION) {
-      sendError(c, frame.id, "PROTOCOL_UNSUPPORTED", `this gateway speaks protocol ${PROTOCOL_VERSION}; the client asked for ${p.minProtocol}-${p.maxProtocol}`, { details: { serverProtocol: PROTOCOL_VERSION } });
+      sendError(
+        c,
+        frame.id,
+        "PROTOCOL_UNSUPPORTED",
+        `this gateway speaks protocol ${PROTOCOL_VERSION}; the client asked for ${p.minProtocol}-${p.maxProtocol}`,
+        { details: { serverProtocol: PROTOCOL_VERSION } },
+      );
       return closeWith(c, closeCodes.PROTOCOL_UNSUPPORTED, "protocol unsupported");
     }
     const access = checkAccess(ctx, c.client, p.auth ?? {});
@@ -99,17 +110,30 @@ export function createWsGateway(ctx: GatewayContext): WsGateway {
     c.quiet = p.client.mode === "probe";
     c.clientId = p.client.id;
     // Rate limited like refusals: a script reconnecting in a loop must not rotate the log away.
-    ctx.logThrottle.log(c.quiet ? "debug" : "info", { conn: c.id, client: c.client.address, clientId: p.client.id, mode: p.client.mode }, "client connected", 100);
+    ctx.logThrottle.log(
+      c.quiet ? "debug" : "info",
+      { conn: c.id, client: c.client.address, clientId: p.client.id, mode: p.client.mode },
+      "client connected",
+      100,
+    );
   }
 
   async function dispatch(c: Conn, frame: { id: string; method: string; params?: unknown }): Promise<void> {
     if (frame.method === "connect") return sendError(c, frame.id, "ALREADY_CONNECTED", "connect was already accepted on this socket");
     if (draining) return sendError(c, frame.id, "SHUTTING_DOWN", "the gateway is stopping", { retryable: true });
-    if (!isMethod(frame.method)) return sendError(c, frame.id, "UNKNOWN_METHOD", `unknown method ${JSON.stringify(frame.method)}`, { details: { methods: METHODS } });
+    if (!isMethod(frame.method))
+      return sendError(c, frame.id, "UNKNOWN_METHOD", `unknown method ${JSON.stringify(frame.method)}`, { details: { methods: METHODS } });
     const params = parseParams(frame.method, frame.params);
     if (!params.ok) return sendError(c, frame.id, "INVALID_REQUEST", params.message);
     const max = cfg().maxInflight;
-    if (c.inflight >= max) return sendError(c, frame.id, "TOO_MANY_REQUESTS", `${max} requests are in flight on this connection (gateway.ws.maxInflight); send more as answers arrive`, { retryable: true });
+    if (c.inflight >= max)
+      return sendError(
+        c,
+        frame.id,
+        "TOO_MANY_REQUESTS",
+        `${max} requests are in flight on this connection (gateway.ws.maxInflight); send more as answers arrive`,
+        { retryable: true },
+      );
     c.inflight++;
     const bytes = preparedBytes(frame.method, params.value);
     let mine = () => {};
@@ -154,7 +178,8 @@ export function createWsGateway(ctx: GatewayContext): WsGateway {
     const frame = requestFrameSchema.safeParse(value);
     if (!frame.success) {
       const id = (value as { id?: unknown })?.id;
-      if (typeof id === "string" && id.length > 0 && c.authed) return sendError(c, id.slice(0, 128), "INVALID_REQUEST", "not a valid req frame: expected {type:\"req\", id, method, params?}");
+      if (typeof id === "string" && id.length > 0 && c.authed)
+        return sendError(c, id.slice(0, 128), "INVALID_REQUEST", 'not a valid req frame: expected {type:"req", id, method, params?}');
       return closeWith(c, closeCodes.PROTOCOL_ERROR, "not a valid req frame");
     }
     if (!c.authed) return handshake(c, frame.data);
@@ -163,7 +188,23 @@ export function createWsGateway(ctx: GatewayContext): WsGateway {
 
   function onConnection(ws: WebSocket, client: ClientInfo, socket: Duplex): void {
     const subs = new Map<string, AbortController>();
-    const c: Conn = { id: crypto.randomUUID(), ws, client, authed: false, secretFp: null, alive: true, seq: 0, inflight: 0, budget: new ByteBudget(CONNECTION_BUDGET), quiet: false, clientId: "", handshakeTimer: undefined, socket, subs, caller: undefined! };
+    const c: Conn = {
+      id: crypto.randomUUID(),
+      ws,
+      client,
+      authed: false,
+      secretFp: null,
+      alive: true,
+      seq: 0,
+      inflight: 0,
+      budget: new ByteBudget(CONNECTION_BUDGET),
+      quiet: false,
+      clientId: "",
+      handshakeTimer: undefined,
+      socket,
+      subs,
+      caller: undefined!,
+    };
     c.caller = {
       connId: c.id,
       get clientId() {

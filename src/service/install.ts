@@ -67,8 +67,13 @@ export function lookupUser(name: string, files: { passwd?: string; group?: strin
   const local = lookupLocalUser(name, files);
   if (local || files.passwd !== undefined || !/^[A-Za-z0-9_][A-Za-z0-9_.-]*\$?$/.test(name)) return local;
   try {
-    const f = execFileSync("getent", ["passwd", name], { encoding: "utf8", timeout: 5_000, stdio: ["ignore", "pipe", "ignore"] }).trim().split(":");
-    const groups = execFileSync("id", ["-G", name], { encoding: "utf8", timeout: 5_000, stdio: ["ignore", "pipe", "ignore"] }).trim().split(/\s+/).map(Number);
+    const f = execFileSync("getent", ["passwd", name], { encoding: "utf8", timeout: 5_000, stdio: ["ignore", "pipe", "ignore"] })
+      .trim()
+      .split(":");
+    const groups = execFileSync("id", ["-G", name], { encoding: "utf8", timeout: 5_000, stdio: ["ignore", "pipe", "ignore"] })
+      .trim()
+      .split(/\s+/)
+      .map(Number);
     return f.length >= 7 ? { name, uid: Number(f[2]), gid: Number(f[3]), home: f[5] ?? "/", groups } : null;
   } catch {
     return null;
@@ -131,16 +136,22 @@ export function prepareStateDir(stateDir: string, owner: { uid: number; gid: num
     try {
       fs.mkdirSync(stateDir, { recursive: true, mode: 0o700 });
     } catch (err) {
-      throw new OnebrainError("STATE_DIR_UNUSABLE", `Cannot create state dir ${stateDir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
+      throw new OnebrainError("STATE_DIR_UNUSABLE", `Cannot create state dir ${stateDir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, {
+        cause: err,
+      });
     }
     if (owner) fs.chownSync(stateDir, owner.uid, owner.gid);
     created = true;
   }
   const st = fs.statSync(stateDir);
   if (owner && st.uid !== owner.uid) {
-    throw new OnebrainError("SERVICE_PERMISSION", `The state dir ${stateDir} belongs to uid ${st.uid}, not to the service user ${owner.name} (uid ${owner.uid})`, {
-      hint: `Give it to the service user (\`chown -R ${owner.name}: ${stateDir}\`) or choose another state dir, then install again.`,
-    });
+    throw new OnebrainError(
+      "SERVICE_PERMISSION",
+      `The state dir ${stateDir} belongs to uid ${st.uid}, not to the service user ${owner.name} (uid ${owner.uid})`,
+      {
+        hint: `Give it to the service user (\`chown -R ${owner.name}: ${stateDir}\`) or choose another state dir, then install again.`,
+      },
+    );
   }
   return { created };
 }
@@ -166,7 +177,10 @@ export function ensureEnvFile(file: string, owner: { uid: number; gid: number } 
 export function shebangNodeFlags(binPath: string): string[] {
   const first = fs.readFileSync(binPath, "utf8").split("\n", 1)[0] ?? "";
   if (!first.startsWith("#!")) return [];
-  const words = first.replace(/^#!\S+\s*(-S\s+)?/, "").split(/\s+/).filter(Boolean);
+  const words = first
+    .replace(/^#!\S+\s*(-S\s+)?/, "")
+    .split(/\s+/)
+    .filter(Boolean);
   return words[0] === "node" ? words.slice(1) : [];
 }
 
@@ -224,7 +238,14 @@ export interface InstalledFiles {
 }
 
 /** Everything an install puts on disk: the state dir (and its owner), the env file, the unit file. */
-export function installFiles(opts: { unitDir: string; name: string; text: string; force?: boolean; stateDir: string; owner: { uid: number; gid: number; name: string } | null }): InstalledFiles {
+export function installFiles(opts: {
+  unitDir: string;
+  name: string;
+  text: string;
+  force?: boolean;
+  stateDir: string;
+  owner: { uid: number; gid: number; name: string } | null;
+}): InstalledFiles {
   checkUnitFile({ dir: opts.unitDir, name: opts.name, text: opts.text, force: opts.force ?? false });
   const { created } = prepareStateDir(opts.stateDir, opts.owner);
   const envFile = path.join(opts.stateDir, "service.env");

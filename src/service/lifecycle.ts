@@ -147,18 +147,26 @@ export async function startService(ops: ServiceOps): Promise<StartResult> {
   };
   if (v.gateway?.ready) return result(v, "already-running");
   if (!v.gateway && v.otherLockHolder) {
-    throw new OnebrainError("GATEWAY_LOCK_HELD", `Refusing to start: ${thisBrain(v)} is held by pid ${v.otherLockHolder.pid ?? "?"} (user ${v.otherLockHolder.user ?? "?"}), which is not a running gateway`, {
-      hint: "Wait for it to finish (a restore holds the brain while it runs); see `onebrain gateway status`.",
-    });
+    throw new OnebrainError(
+      "GATEWAY_LOCK_HELD",
+      `Refusing to start: ${thisBrain(v)} is held by pid ${v.otherLockHolder.pid ?? "?"} (user ${v.otherLockHolder.user ?? "?"}), which is not a running gateway`,
+      {
+        hint: "Wait for it to finish (a restore holds the brain while it runs); see `onebrain gateway status`.",
+      },
+    );
   }
   if (!v.gateway && v.portHolders.length) throw portInUse(v, "Refusing to start");
 
   const unitActive = ops.systemd.running && ops.unitInstalled ? ACTIVE.has((await ops.state()).activeState) : false;
   if (v.gateway && !unitActive) {
-    throw new OnebrainError("UNHEALTHY", `This brain's gateway (pid ${v.gateway.pid}, port ${v.gateway.port}) is running but not ready: ${v.gateway.failing.join(", ") || "starting"}`, {
-      hint: "Look with `onebrain gateway status`; `onebrain gateway restart` replaces it.",
-      details: { pid: v.gateway.pid, failing: v.gateway.failing },
-    });
+    throw new OnebrainError(
+      "UNHEALTHY",
+      `This brain's gateway (pid ${v.gateway.pid}, port ${v.gateway.port}) is running but not ready: ${v.gateway.failing.join(", ") || "starting"}`,
+      {
+        hint: "Look with `onebrain gateway status`; `onebrain gateway restart` replaces it.",
+        details: { pid: v.gateway.pid, failing: v.gateway.failing },
+      },
+    );
   }
   if (!v.gateway) {
     if (!ops.systemd.running) throw unavailable(ops, "start the gateway as a service");
@@ -206,12 +214,23 @@ export async function stopService(ops: ServiceOps): Promise<StopResult> {
     stopped = { pid, via: "signal" };
     v = await ops.view();
   } else if (v.otherLockHolder) {
-    throw new OnebrainError("GATEWAY_LOCK_HELD", `Not stopping pid ${v.otherLockHolder.pid ?? "?"}: it holds ${thisBrain(v)} but is not a running gateway (a restore?)`, {
-      hint: "Let it finish; see `onebrain gateway status`.",
-    });
+    throw new OnebrainError(
+      "GATEWAY_LOCK_HELD",
+      `Not stopping pid ${v.otherLockHolder.pid ?? "?"}: it holds ${thisBrain(v)} but is not a running gateway (a restore?)`,
+      {
+        hint: "Let it finish; see `onebrain gateway status`.",
+      },
+    );
   }
-  if (v.gateway) throw new OnebrainError("SERVICE_FAILED", `This brain's gateway is still running (pid ${v.gateway.pid}) after the stop`, { hint: "See `onebrain gateway status`." });
+  if (v.gateway)
+    throw new OnebrainError("SERVICE_FAILED", `This brain's gateway is still running (pid ${v.gateway.pid}) after the stop`, {
+      hint: "See `onebrain gateway status`.",
+    });
   const after = await ops.view(port);
-  if (after.portHolders.length) throw portInUse(after, stopped ? "Stopped this brain's gateway, but the port is not free" : "This brain's gateway is not running, but the port is not free");
+  if (after.portHolders.length)
+    throw portInUse(
+      after,
+      stopped ? "Stopped this brain's gateway, but the port is not free" : "This brain's gateway is not running, but the port is not free",
+    );
   return { outcome: stopped ? "stopped" : "not-running", stopped, port, portFree: true, unit: ops.unit };
 }

@@ -191,6 +191,7 @@ export class Notifier {
 
   private failed(message: string, args: string[]): void {
     // A broken notify path would otherwise log every keep-alive: the first few say it all.
-    if (++this.failuresLogged <= 3) this.log("error", `systemd notification failed: ${message}`, { message: args.filter((a) => !a.startsWith("--")).join(" ") });
+    if (++this.failuresLogged <= 3)
+      this.log("error", `systemd notification failed: ${message}`, { message: args.filter((a) => !a.startsWith("--")).join(" ") });
   }
 }

@@ -41,7 +41,10 @@ export function systemdAvailability(scope: ServiceScope, host: SystemdHost): Sys
   if (scope === "user") {
     const socket = path.join(runtimeDir(host), "systemd", "private");
     if (!host.exists(socket)) {
-      return { running: false, reason: `the systemd user manager of uid ${host.uid} is not running (no ${socket}): log in through a session, run \`loginctl enable-linger\`, or install a system unit with --system --user NAME` };
+      return {
+        running: false,
+        reason: `the systemd user manager of uid ${host.uid} is not running (no ${socket}): log in through a session, run \`loginctl enable-linger\`, or install a system unit with --system --user NAME`,
+      };
     }
   }
   return { running: true, reason: null };
@@ -124,7 +127,12 @@ export function parseShow(text: string): UnitState {
 
 /** The unit's state as systemd sees it. */
 export async function unitState(scope: ServiceScope, name: string, host: SystemdHost): Promise<UnitState> {
-  const out = await systemctlOk(scope, ["show", `${name}.service`, "-p", "ActiveState", "-p", "SubState", "-p", "ExecMainStatus", "-p", "MainPID", "-p", "Result", "-p", "LoadState"], host, 10_000);
+  const out = await systemctlOk(
+    scope,
+    ["show", `${name}.service`, "-p", "ActiveState", "-p", "SubState", "-p", "ExecMainStatus", "-p", "MainPID", "-p", "Result", "-p", "LoadState"],
+    host,
+    10_000,
+  );
   return parseShow(out);
 }
 

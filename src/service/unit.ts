@@ -71,9 +71,13 @@ export function timeoutStopSec(shutdownGraceMs: number): number {
 /** Refuses text that would break a unit line (newlines, control characters) or a path that is not absolute. */
 function checked(value: string, what: string, absolute = false): string {
   if (hasControlChars(value) || value !== value.trim() || (absolute && !path.isAbsolute(value))) {
-    throw new OnebrainError("USAGE", `Cannot write ${JSON.stringify(value)} as the ${what} of a systemd unit: expected ${absolute ? "an absolute path " : "text "}without control characters or surrounding spaces`, {
-      hint: "Choose a plain path (ONEBRAIN_STATE_DIR, ONEBRAIN_CONFIG_PATH) and run the install again.",
-    });
+    throw new OnebrainError(
+      "USAGE",
+      `Cannot write ${JSON.stringify(value)} as the ${what} of a systemd unit: expected ${absolute ? "an absolute path " : "text "}without control characters or surrounding spaces`,
+      {
+        hint: "Choose a plain path (ONEBRAIN_STATE_DIR, ONEBRAIN_CONFIG_PATH) and run the install again.",
+      },
+    );
   }
   return value;
 }
@@ -93,7 +97,14 @@ export function unitWord(value: string, exec = false): string {
 export function renderUnit(f: UnitFacts): string {
   const system = f.scope === "system";
   checked(f.user, "user");
-  for (const [v, what] of [[f.home, "home"], [f.stateDir, "state dir"], [f.configPath, "config path"], [f.nodePath, "node path"], [f.binPath, "bin path"]] as const) checked(v, what, true);
+  for (const [v, what] of [
+    [f.home, "home"],
+    [f.stateDir, "state dir"],
+    [f.configPath, "config path"],
+    [f.nodePath, "node path"],
+    [f.binPath, "bin path"],
+  ] as const)
+    checked(v, what, true);
   const env: Array<[string, string]> = [
     ["HOME", f.home],
     ["ONEBRAIN_STATE_DIR", f.stateDir],

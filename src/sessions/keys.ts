@@ -40,7 +40,9 @@ export function sessionKey(address: SessionAddress, dmScope: DmScope): string {
 }
 
 /** The parts of a key built by sessionKey (for display and filtering); null for a foreign string. */
-export function parseSessionKey(key: string): { agentId: string; scope: "main" } | { agentId: string; scope: "dm" | "group"; channel: string; account: string; peer: string } | null {
+export function parseSessionKey(
+  key: string,
+): { agentId: string; scope: "main" } | { agentId: string; scope: "dm" | "group"; channel: string; account: string; peer: string } | null {
   let p: string[];
   try {
     p = key.split(":").map(decodeURIComponent);

@@ -23,14 +23,17 @@ export interface TranscriptMessage {
 
 /** The live session of `key`, ending an expired one first and creating a new one if needed. Call inside a transaction. */
 export function liveSession(store: StoreHandle, key: string, agentId: string, now: number, policy: ResetPolicy): LiveSession {
-  const row = store.prepare("SELECT id, last_activity_at FROM sessions WHERE session_key = ? AND ended_at IS NULL").get(key) as { id: number; last_activity_at: number } | undefined;
+  const row = store.prepare("SELECT id, last_activity_at FROM sessions WHERE session_key = ? AND ended_at IS NULL").get(key) as
+    | { id: number; last_activity_at: number }
+    | undefined;
   let expired: LiveSession["expired"] = null;
   if (row) {
     expired = expiry(row.last_activity_at, now, policy);
     if (!expired) return { id: row.id, key, expired: null };
     endSession(store, row.id, expired, now);
   }
-  const created = store.prepare("INSERT INTO sessions (session_key, agent_id, started_at, last_activity_at) VALUES (?, ?, ?, ?) RETURNING id")
+  const created = store
+    .prepare("INSERT INTO sessions (session_key, agent_id, started_at, last_activity_at) VALUES (?, ?, ?, ?) RETURNING id")
     .get(key, agentId, now, now) as { id: number };
   return { id: created.id, key, expired };
 }
@@ -47,8 +50,12 @@ export function resetSessionKey(store: StoreHandle, key: string, reason: "reset"
 }
 
 /** Appends a message to a session's transcript and bumps its activity. */
-export function appendMessage(store: StoreHandle, m: { sessionId: number; role: TranscriptMessage["role"]; content: string; now: number; inboundId?: number | null; runId?: number | null }): number {
-  const row = store.prepare("INSERT INTO messages (session_id, role, content, created_at, inbound_id, run_id) VALUES (?, ?, ?, ?, ?, ?) RETURNING id")
+export function appendMessage(
+  store: StoreHandle,
+  m: { sessionId: number; role: TranscriptMessage["role"]; content: string; now: number; inboundId?: number | null; runId?: number | null },
+): number {
+  const row = store
+    .prepare("INSERT INTO messages (session_id, role, content, created_at, inbound_id, run_id) VALUES (?, ?, ?, ?, ?, ?) RETURNING id")
     .get(m.sessionId, m.role, m.content, m.now, m.inboundId ?? null, m.runId ?? null) as { id: number };
   store.prepare("UPDATE sessions SET last_activity_at = ?, message_count = message_count + 1 WHERE id = ?").run(m.now, m.sessionId);
   return row.id;
@@ -57,14 +64,16 @@ export function appendMessage(store: StoreHandle, m: { sessionId: number; role: 
 /** The last `limit` user/assistant turns of a session, oldest first: what the model sees. */
 export function modelHistory(store: StoreHandle, sessionId: number, limit: number): Array<{ role: "user" | "assistant"; content: string }> {
   if (limit <= 0) return [];
-  const rows = store.prepare("SELECT role, content FROM messages WHERE session_id = ? AND role IN ('user', 'assistant') ORDER BY id DESC LIMIT ?")
+  const rows = store
+    .prepare("SELECT role, content FROM messages WHERE session_id = ? AND role IN ('user', 'assistant') ORDER BY id DESC LIMIT ?")
     .all(sessionId, limit) as Array<{ role: "user" | "assistant"; content: string }>;
   return rows.reverse();
 }
 
 /** A page of a key's transcript across its sessions, newest last (for chat.history). */
 export function transcript(store: StoreHandle, key: string, limit: number, beforeId?: number): TranscriptMessage[] {
-  const rows = store.prepare(
+  const rows = store
+    .prepare(
       `SELECT m.id, m.role, m.content, m.created_at AS createdAt, m.run_id AS runId FROM messages m JOIN sessions s ON s.id = m.session_id
        WHERE s.session_key = ? AND m.id < ? ORDER BY m.id DESC LIMIT ?`,
     )
@@ -84,7 +93,8 @@ export interface SessionSummary {
 
 /** Live sessions, most recently active first. */
 export function listSessions(store: StoreHandle, limit = 100): SessionSummary[] {
-  return store.prepare(
+  return store
+    .prepare(
       `SELECT s.session_key AS key, s.id AS sessionId,
          (SELECT i.channel FROM inbound i WHERE i.session_key = s.session_key ORDER BY i.id DESC LIMIT 1) AS channel,
          s.started_at AS startedAt, s.last_activity_at AS lastActivityAt, s.message_count AS messageCount

@@ -45,7 +45,16 @@ export function siblingPlans(home: string, self: BrainPaths): Array<{ stateDir: 
     const profile = name === ".onebrain" ? undefined : name.slice(".onebrain-".length);
     try {
       const { config } = loadConfig(path.join(stateDir, "onebrain.json"));
-      out.push({ stateDir, plan: portPlan({ env: {}, configPort: config.gateway.port, profile, browserControlPort: config.browser.controlPort, canvasPort: config.canvasHost.port }) });
+      out.push({
+        stateDir,
+        plan: portPlan({
+          env: {},
+          configPort: config.gateway.port,
+          profile,
+          browserControlPort: config.browser.controlPort,
+          canvasPort: config.canvasHost.port,
+        }),
+      });
     } catch {
       // A broken sibling config is doctor's business, not setup's.
     }
@@ -110,5 +119,13 @@ export function setupBrain(paths: BrainPaths, opts: { force?: boolean; env?: Env
   fs.mkdirSync(path.dirname(paths.configPath), { recursive: true, mode: 0o700 });
   writeFileAtomic(paths.configPath, `${JSON.stringify(doc, null, 2)}\n`, { mode: 0o600, forceMode: true });
   changed.push(`${configExists ? "replaced" : "created"} ${paths.configPath} (0600) with a new token`);
-  return { stateDir: paths.stateDir, configPath: paths.configPath, workspace, config: configExists ? "replaced" : "created", backup, ...effectivePort(), changed };
+  return {
+    stateDir: paths.stateDir,
+    configPath: paths.configPath,
+    workspace,
+    config: configExists ? "replaced" : "created",
+    backup,
+    ...effectivePort(),
+    changed,
+  };
 }

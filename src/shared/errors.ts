@@ -29,29 +29,81 @@ export const errorCatalog = {
   CONFIG_SYNTAX: { exitCode: 21, httpStatus: 500, summary: "The config file is not valid JSON5 (line and column are named)." },
   CONFIG_UNREADABLE: { exitCode: 22, httpStatus: 500, summary: "The config file exists but cannot be read (permissions, or it is a directory)." },
   CONFIG_KEY_UNKNOWN: { exitCode: 23, httpStatus: 400, summary: "`config get/set` was given a key path that is not in the schema." },
-  CONFIG_MISSING: { exitCode: 19, httpStatus: 500, summary: "The config file named by ONEBRAIN_CONFIG_PATH does not exist (or was removed while the gateway runs: it keeps the last good config)." },
+  CONFIG_MISSING: {
+    exitCode: 19,
+    httpStatus: 500,
+    summary: "The config file named by ONEBRAIN_CONFIG_PATH does not exist (or was removed while the gateway runs: it keeps the last good config).",
+  },
   PROFILE_INVALID: { exitCode: 24, httpStatus: 400, summary: "The profile name is not letters, digits, '-' or '_' (at most 64)." },
   STATE_DIR_UNUSABLE: { exitCode: 25, httpStatus: 500, summary: "The state directory cannot be created or written." },
   STORE_CORRUPT: { exitCode: 26, httpStatus: 500, summary: "The brain's database failed its integrity check; restore a backup with `onebrain restore FILE`." },
   STORE_TOO_NEW: { exitCode: 27, httpStatus: 500, summary: "The brain's database was written by a newer onebrain (schema version above this one's)." },
-  BACKUP_FAILED: { exitCode: 28, httpStatus: 500, summary: "A backup or restore could not be completed (the file named is not a valid brain backup, or it cannot be written)." },
-  STORE_WRITE_FAILED: { exitCode: 29, httpStatus: 500, summary: "A write to the brain's database failed (disk full or I/O error); the gateway stops so that a restart recovers from what is on disk." },
+  BACKUP_FAILED: {
+    exitCode: 28,
+    httpStatus: 500,
+    summary: "A backup or restore could not be completed (the file named is not a valid brain backup, or it cannot be written).",
+  },
+  STORE_WRITE_FAILED: {
+    exitCode: 29,
+    httpStatus: 500,
+    summary: "A write to the brain's database failed (disk full or I/O error); the gateway stops so that a restart recovers from what is on disk.",
+  },
   DOCTOR_WARN: { exitCode: 30, httpStatus: 200, summary: "`doctor` found warnings and no failures (each finding names its fix)." },
   DOCTOR_FAIL: { exitCode: 31, httpStatus: 200, summary: "`doctor` found at least one failure (each finding names its fix)." },
-  MODEL_NOT_CONFIGURED: { exitCode: 40, httpStatus: 503, summary: "No model provider is configured (set ANTHROPIC_API_KEY or OPENAI_API_KEY, or `models` in the config)." },
+  MODEL_NOT_CONFIGURED: {
+    exitCode: 40,
+    httpStatus: 503,
+    summary: "No model provider is configured (set ANTHROPIC_API_KEY or OPENAI_API_KEY, or `models` in the config).",
+  },
   MODEL_FAILED: { exitCode: 41, httpStatus: 502, summary: "Every configured model failed (after retries and fallbacks); the details name each attempt." },
-  SERVICE_UNAVAILABLE: { exitCode: 50, httpStatus: 503, summary: "systemd is not running here (a container, macOS, or no user manager); the foreground command is printed instead." },
-  SERVICE_FAILED: { exitCode: 51, httpStatus: 500, summary: "A systemctl operation failed, or the service did not become healthy; the details name the unit's state and exit status." },
+  SERVICE_UNAVAILABLE: {
+    exitCode: 50,
+    httpStatus: 503,
+    summary: "systemd is not running here (a container, macOS, or no user manager); the foreground command is printed instead.",
+  },
+  SERVICE_FAILED: {
+    exitCode: 51,
+    httpStatus: 500,
+    summary: "A systemctl operation failed, or the service did not become healthy; the details name the unit's state and exit status.",
+  },
   SERVICE_NOT_INSTALLED: { exitCode: 52, httpStatus: 404, summary: "No service unit is installed for this brain (`onebrain gateway install` writes one)." },
   SERVICE_EXISTS: { exitCode: 53, httpStatus: 409, summary: "A different unit with this name is already installed (`gateway install --force` replaces it)." },
-  SERVICE_PERMISSION: { exitCode: 54, httpStatus: 403, summary: "Not permitted: a system unit needs root, the service user cannot read what the unit runs, or the gateway belongs to another user." },
-  MIGRATE_FAILED: { exitCode: 55, httpStatus: 500, summary: "`migrate` could not finish; the message says what was changed (the database import is one transaction) and names the backup made first." },
-  MIGRATE_SOURCE_INVALID: { exitCode: 56, httpStatus: 400, summary: "`migrate --from DIR`: DIR is missing, is this brain itself, or holds no brain (no brain.db, no onebrain.json)." },
+  SERVICE_PERMISSION: {
+    exitCode: 54,
+    httpStatus: 403,
+    summary: "Not permitted: a system unit needs root, the service user cannot read what the unit runs, or the gateway belongs to another user.",
+  },
+  MIGRATE_FAILED: {
+    exitCode: 55,
+    httpStatus: 500,
+    summary: "`migrate` could not finish; the message says what was changed (the database import is one transaction) and names the backup made first.",
+  },
+  MIGRATE_SOURCE_INVALID: {
+    exitCode: 56,
+    httpStatus: 400,
+    summary: "`migrate --from DIR`: DIR is missing, is this brain itself, or holds no brain (no brain.db, no onebrain.json).",
+  },
   ONBOARD_ABORTED: { exitCode: 57, httpStatus: 400, summary: "`onboard` was cancelled (Ctrl-C or end of input); the steps already done are kept." },
-  STOP_INCOMPLETE: { exitCode: 60, httpStatus: 500, summary: "The gateway stopped, but a stop step failed or hung past gateway.shutdownGraceMs (the log names it); the port and lock were freed at exit." },
-  UNHANDLED_REJECTION: { exitCode: 61, httpStatus: 500, summary: "A promise rejected with no handler (a bug: please report it with the log); the gateway stopped rather than run half-working." },
-  CHANNEL_RATE_LIMITED: { exitCode: 62, httpStatus: 429, summary: "A chat platform asked to wait before the next send (Telegram's 429 with retry_after); the reply waits that long, uncounted." },
-  OUTBOX_RETRY_REFUSED: { exitCode: 63, httpStatus: 409, summary: "`outbox retry ID`: no such reply, or it is not failed (a delivered reply is never sent again; a pending one is still being delivered)." },
+  STOP_INCOMPLETE: {
+    exitCode: 60,
+    httpStatus: 500,
+    summary: "The gateway stopped, but a stop step failed or hung past gateway.shutdownGraceMs (the log names it); the port and lock were freed at exit.",
+  },
+  UNHANDLED_REJECTION: {
+    exitCode: 61,
+    httpStatus: 500,
+    summary: "A promise rejected with no handler (a bug: please report it with the log); the gateway stopped rather than run half-working.",
+  },
+  CHANNEL_RATE_LIMITED: {
+    exitCode: 62,
+    httpStatus: 429,
+    summary: "A chat platform asked to wait before the next send (Telegram's 429 with retry_after); the reply waits that long, uncounted.",
+  },
+  OUTBOX_RETRY_REFUSED: {
+    exitCode: 63,
+    httpStatus: 409,
+    summary: "`outbox retry ID`: no such reply, or it is not failed (a delivered reply is never sent again; a pending one is still being delivered).",
+  },
   PROTOCOL_ERROR: { exitCode: 8, httpStatus: 400, summary: "A peer broke the wire protocol (bad frame, unsupported version)." },
 } as const satisfies Record<string, ErrorSpec>;
 
@@ -103,7 +155,11 @@ export class GatewayLockError extends OnebrainError {
 
 /** Raised for any config file problem: syntax, schema, unreadable, unknown key. */
 export class ConfigError extends OnebrainError {
-  constructor(code: "CONFIG_INVALID" | "CONFIG_SYNTAX" | "CONFIG_UNREADABLE" | "CONFIG_KEY_UNKNOWN" | "CONFIG_MISSING", message: string, options: ErrorOptions = {}) {
+  constructor(
+    code: "CONFIG_INVALID" | "CONFIG_SYNTAX" | "CONFIG_UNREADABLE" | "CONFIG_KEY_UNKNOWN" | "CONFIG_MISSING",
+    message: string,
+    options: ErrorOptions = {},
+  ) {
     super(code, message, options);
     this.name = "ConfigError";
   }

@@ -87,7 +87,11 @@ class ForwardAgent extends http.Agent {
     const host = req.getHeader("host") ?? `${options.host}:${options.port ?? 80}`;
     req.path = `http://${String(host)}${req.path}`;
     if (this.proxy.authorization) req.setHeader("proxy-authorization", this.proxy.authorization);
-    (http.Agent.prototype as unknown as { addRequest(r: http.ClientRequest, o: http.RequestOptions): void }).addRequest.call(this, req, { ...options, host: this.proxy.hostname, port: this.proxy.port });
+    (http.Agent.prototype as unknown as { addRequest(r: http.ClientRequest, o: http.RequestOptions): void }).addRequest.call(this, req, {
+      ...options,
+      host: this.proxy.hostname,
+      port: this.proxy.port,
+    });
   }
 }
 
@@ -149,12 +153,20 @@ export function hasIdleConnection(url: string, env: NodeJS.ProcessEnv = process.
   const u = new URL(url);
   const agent = agentFor(u, env);
   const proxy = agent instanceof ForwardAgent ? proxyFor(proxySettingsOf(env), u) : null;
-  const key = agent.getName(proxy ? { host: proxy.hostname, port: proxy.port } : { host: u.hostname, port: Number(u.port) || (u.protocol === "https:" ? 443 : 80) });
+  const key = agent.getName(
+    proxy ? { host: proxy.hostname, port: proxy.port } : { host: u.hostname, port: Number(u.port) || (u.protocol === "https:" ? 443 : 80) },
+  );
   return (agent.freeSockets[key]?.length ?? 0) > 0;
 }
 
 /** POSTs `body` (through the proxy `env` names for it, if any); resolves when the status line and headers arrive, rejects on a network error or an abort. */
-export function post(url: string, headers: Record<string, string>, body: string, signal: AbortSignal, env: NodeJS.ProcessEnv = process.env): Promise<HttpAnswer> {
+export function post(
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+  signal: AbortSignal,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<HttpAnswer> {
   const u = new URL(url);
   const protocol = u.protocol === "https:" || u.protocol === "http:" ? u.protocol : null;
   if (!protocol) return Promise.reject(new Error(`unsupported URL scheme ${JSON.stringify(u.protocol)} in ${u.origin} (use http: or https:)`));

@@ -129,7 +129,10 @@ export function isLoopbackHost(hostname: string): boolean {
 /** True when NO_PROXY sends `hostname:port` direct. */
 export function bypassesProxy(noProxy: NoProxy, hostname: string, port: number): boolean {
   if (noProxy.all) return true;
-  const h = hostname.toLowerCase().replace(/^\[|\]$/g, "").replace(/\.$/, "");
+  const h = hostname
+    .toLowerCase()
+    .replace(/^\[|\]$/g, "")
+    .replace(/\.$/, "");
   if (net.isIP(h)) {
     if (noProxy.blocks.check(h, net.isIPv6(h) ? "ipv6" : "ipv4")) return true;
   }

@@ -107,10 +107,16 @@ function assertRestorable(copy: string, backupFile: string): number {
   const { problems, version } = checkCopy(copy);
   const hint = "Pick another backup file (`ls <stateDir>/backups/`).";
   if (problems.length) {
-    const message = /not a database/.test(problems[0]!) ? `${backupFile} is not an SQLite database` : `${backupFile} failed its integrity check: ${problems[0]}`;
+    const message = /not a database/.test(problems[0]!)
+      ? `${backupFile} is not an SQLite database`
+      : `${backupFile} failed its integrity check: ${problems[0]}`;
     throw new OnebrainError("BACKUP_FAILED", message, { details: { file: backupFile, problems }, hint });
   }
-  if (version === null) throw new OnebrainError("BACKUP_FAILED", `${backupFile} is an SQLite database but not a brain backup (it has no schema_migrations table)`, { details: { file: backupFile }, hint });
+  if (version === null)
+    throw new OnebrainError("BACKUP_FAILED", `${backupFile} is an SQLite database but not a brain backup (it has no schema_migrations table)`, {
+      details: { file: backupFile },
+      hint,
+    });
   const known = latestVersion(migrations);
   if (version > known) {
     throw new OnebrainError("STORE_TOO_NEW", `${backupFile} has schema version ${version}, newer than this onebrain knows (${known})`, {
@@ -128,7 +134,13 @@ function assertRestorable(copy: string, backupFile: string): number {
  */
 export async function backupStore(file: string, out: string, options: BackupOptions = {}): Promise<BackupResult> {
   const started = performance.now();
-  if (!fs.existsSync(file)) throw failed(`There is no brain database at ${file} to back up`, file, undefined, "Check the state dir (`--profile`, ONEBRAIN_STATE_DIR): a brain that has never run has no database yet.");
+  if (!fs.existsSync(file))
+    throw failed(
+      `There is no brain database at ${file} to back up`,
+      file,
+      undefined,
+      "Check the state dir (`--profile`, ONEBRAIN_STATE_DIR): a brain that has never run has no database yet.",
+    );
   try {
     fs.mkdirSync(path.dirname(out), { recursive: true, mode: 0o700 });
   } catch (err) {
@@ -196,7 +208,13 @@ function checkpoint(file: string): boolean {
  */
 export function restoreStore(backupFile: string, storeFile: string, options: { now?: () => number } = {}): RestoreResult {
   const now = options.now ?? Date.now;
-  if (!fs.statSync(backupFile, { throwIfNoEntry: false })?.isFile()) throw failed(`Cannot restore from ${backupFile}: no such file`, backupFile, undefined, "Give the path of a file made by `onebrain backup` (by default in <stateDir>/backups/).");
+  if (!fs.statSync(backupFile, { throwIfNoEntry: false })?.isFile())
+    throw failed(
+      `Cannot restore from ${backupFile}: no such file`,
+      backupFile,
+      undefined,
+      "Give the path of a file made by `onebrain backup` (by default in <stateDir>/backups/).",
+    );
   const dir = path.dirname(storeFile);
   // Work on a copy beside the target: the operator's backup file is never opened by SQLite (no
   // -shm/-wal appear beside it), and the bytes checked are the bytes installed.

@@ -47,7 +47,8 @@ export function latestVersion(migrations: readonly Migration[]): number {
 /** Throws INTERNAL unless versions run 1, 2, 3... with unique names: a broken registry is a bug, caught at the first open. */
 export function assertRegistry(migrations: readonly Migration[]): void {
   migrations.forEach((m, i) => {
-    if (m.version !== i + 1) throw new OnebrainError("INTERNAL", `Migration "${m.name}" has version ${m.version}, expected ${i + 1}: versions must run 1, 2, 3... in order`);
+    if (m.version !== i + 1)
+      throw new OnebrainError("INTERNAL", `Migration "${m.name}" has version ${m.version}, expected ${i + 1}: versions must run 1, 2, 3... in order`);
   });
   if (new Set(migrations.map((m) => m.name)).size !== migrations.length) throw new OnebrainError("INTERNAL", "Two migrations share a name");
 }
@@ -57,10 +58,14 @@ export function assertNotTooNew(db: DatabaseSync, migrations: readonly Migration
   const found = readSchemaVersion(db) ?? 0;
   const known = latestVersion(migrations);
   if (found <= known) return;
-  throw new OnebrainError("STORE_TOO_NEW", `The brain's database ${file} has schema version ${found}, newer than this onebrain (${onebrainVersion()}) knows (${known})`, {
-    details: { file, schemaVersion: found, knownVersion: known },
-    hint: "Run the newer onebrain that wrote it, or restore a backup made by this version with `onebrain restore FILE`. The file was not changed.",
-  });
+  throw new OnebrainError(
+    "STORE_TOO_NEW",
+    `The brain's database ${file} has schema version ${found}, newer than this onebrain (${onebrainVersion()}) knows (${known})`,
+    {
+      details: { file, schemaVersion: found, knownVersion: known },
+      hint: "Run the newer onebrain that wrote it, or restore a backup made by this version with `onebrain restore FILE`. The file was not changed.",
+    },
+  );
 }
 
 /**
@@ -93,7 +98,10 @@ export function migrate(db: DatabaseSync, migrations: readonly Migration[], opti
       }
       // Disk and corruption errors keep their SQLite code for the caller to map; others are bugs in the step.
       if (err instanceof OnebrainError || isCorruption(err) || isFileSystemError(err)) throw err;
-      throw new OnebrainError("INTERNAL", `Migration ${m.version} ("${m.name}") failed on ${options.file}: ${(err as Error).message}`, { details: { file: options.file, version: m.version }, cause: err });
+      throw new OnebrainError("INTERNAL", `Migration ${m.version} ("${m.name}") failed on ${options.file}: ${(err as Error).message}`, {
+        details: { file: options.file, version: m.version },
+        cause: err,
+      });
     }
   }
   return applied;

@@ -64,7 +64,11 @@ test("a reply cut by the token limit ends with a line saying so, streamed like t
   const config = configSchema.parse({ models: { primary: "fake/m1", maxTokens: 2, providers: { fake: { kind: "openai", baseUrl: fake.openaiUrl } } } });
   const agent = createAgent({ config: () => config, workspace: tmpDir(), env: {} });
   const deltas: string[] = [];
-  const r = await agent.reply({ history: [{ role: "user", content: "tell me everything" }], signal: new AbortController().signal, onDelta: (d) => deltas.push(d) });
+  const r = await agent.reply({
+    history: [{ role: "user", content: "tell me everything" }],
+    signal: new AbortController().signal,
+    onDelta: (d) => deltas.push(d),
+  });
   assert.equal(r.text, "echo: tell \n\n[reply cut: the model hit its max tokens limit (2); raise models.maxTokens]");
   assert.equal(deltas.join(""), r.text);
   const whole = await agentIn(tmpDir()).reply({ history: [{ role: "user", content: "hi" }], signal: new AbortController().signal, onDelta: () => {} });
@@ -78,10 +82,16 @@ test("a reply cut by the token limit ends with a line saying so, streamed like t
 test("a refused key and an unknown model are told as what they are, with the fix, and status keeps the kind; no key in either", async () => {
   fake.reset();
   const key = "sk-live-abcdefghijklmnop0123";
-  const config = configSchema.parse({ models: { primary: "fake/m1", retries: 2, providers: { fake: { kind: "openai", baseUrl: fake.openaiUrl, apiKeyEnv: "FAKE_KEY" } } } });
+  const config = configSchema.parse({
+    models: { primary: "fake/m1", retries: 2, providers: { fake: { kind: "openai", baseUrl: fake.openaiUrl, apiKeyEnv: "FAKE_KEY" } } },
+  });
   const agent = createAgent({ config: () => config, workspace: tmpDir(), env: { FAKE_KEY: key }, deps: { clock: { sleep: async () => {} } } });
   const history = [{ role: "user" as const, content: "hi" }];
-  const ask = () => agent.reply({ history, signal: new AbortController().signal, onDelta: () => {} }).then(() => assert.fail("expected a failure"), (e: OnebrainError) => e);
+  const ask = () =>
+    agent.reply({ history, signal: new AbortController().signal, onDelta: () => {} }).then(
+      () => assert.fail("expected a failure"),
+      (e: OnebrainError) => e,
+    );
 
   fake.apiKey = "sk-another-key-000000000000";
   const refused = await ask();
@@ -91,7 +101,10 @@ test("a refused key and an unknown model are told as what they are, with the fix
   fake.apiKey = undefined;
   fake.models = ["m2"];
   const missing = await ask();
-  assert.equal(missing.details.userReply, `Model 'm1' not found (404) at ${fake.openaiUrl}. Check the model id in models.primary / models.fallbacks ("fake/m1") and models.providers.fake.baseUrl.`);
+  assert.equal(
+    missing.details.userReply,
+    `Model 'm1' not found (404) at ${fake.openaiUrl}. Check the model id in models.primary / models.fallbacks ("fake/m1") and models.providers.fake.baseUrl.`,
+  );
   assert.deepEqual(pick(agent.health().lastError), { kind: "model-not-found", permanent: true, model: "fake/m1", httpStatus: 404 });
   assert.equal(fake.requests.length, 2, "neither was retried");
 

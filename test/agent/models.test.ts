@@ -14,7 +14,13 @@ import { FakeModelServer } from "../helpers/fake-model.ts";
 const ANTHROPIC_KEY = "sk-ant-test-00000000000000001";
 const OPENAI_KEY = "sk-openai-test-000000000000002";
 const models = (section: unknown = {}) => validateConfig({ models: section }, "onebrain.json").models;
-const req = (over: Partial<CompletionRequest> = {}): CompletionRequest => ({ system: "sys", messages: [{ role: "user", content: "ping" }], maxTokens: 50, signal: new AbortController().signal, ...over });
+const req = (over: Partial<CompletionRequest> = {}): CompletionRequest => ({
+  system: "sys",
+  messages: [{ role: "user", content: "ping" }],
+  maxTokens: 50,
+  signal: new AbortController().signal,
+  ...over,
+});
 
 const fake = new FakeModelServer();
 const backup = new FakeModelServer();
@@ -31,7 +37,10 @@ const deps = (): ResolveDeps => ({
 });
 
 async function failure(p: Promise<unknown>): Promise<OnebrainError> {
-  const err = await p.then(() => assert.fail("expected a failure"), (e: unknown) => e);
+  const err = await p.then(
+    () => assert.fail("expected a failure"),
+    (e: unknown) => e,
+  );
   assert.ok(err instanceof OnebrainError, String(err));
   return err;
 }
@@ -39,7 +48,10 @@ async function failure(p: Promise<unknown>): Promise<OnebrainError> {
 test("ANTHROPIC_API_KEY alone gives a working anthropic primary with the default model", async () => {
   const resolved = resolveModels(models(), { ANTHROPIC_API_KEY: ANTHROPIC_KEY }, deps());
   assert.equal(resolved.notConfiguredReason, null);
-  assert.deepEqual(resolved.descriptions.map((d) => [d.ref, d.role, d.keySource]), [["anthropic/claude-sonnet-4-5", "primary", "ANTHROPIC_API_KEY"]]);
+  assert.deepEqual(
+    resolved.descriptions.map((d) => [d.ref, d.role, d.keySource]),
+    [["anthropic/claude-sonnet-4-5", "primary", "ANTHROPIC_API_KEY"]],
+  );
   fake.apiKey = ANTHROPIC_KEY;
   const result = await completeWithFallback(resolved.providers, req());
   assert.equal(result.text, "echo: ping");
@@ -48,7 +60,10 @@ test("ANTHROPIC_API_KEY alone gives a working anthropic primary with the default
 
 test("OPENAI_API_KEY alone gives a working openai primary with the default model", async () => {
   const resolved = resolveModels(models(), { OPENAI_API_KEY: OPENAI_KEY }, deps());
-  assert.deepEqual(resolved.descriptions.map((d) => d.ref), ["openai/gpt-4.1-mini"]);
+  assert.deepEqual(
+    resolved.descriptions.map((d) => d.ref),
+    ["openai/gpt-4.1-mini"],
+  );
   fake.apiKey = OPENAI_KEY;
   const result = await completeWithFallback(resolved.providers, req());
   assert.equal(result.text, "echo: ping");
@@ -57,7 +72,10 @@ test("OPENAI_API_KEY alone gives a working openai primary with the default model
 
 test("both keys give anthropic first and openai as its fallback", () => {
   const resolved = resolveModels(models(), { ANTHROPIC_API_KEY: ANTHROPIC_KEY, OPENAI_API_KEY: OPENAI_KEY });
-  assert.deepEqual(resolved.descriptions.map((d) => `${d.role} ${d.ref}`), ["primary anthropic/claude-sonnet-4-5", "fallback openai/gpt-4.1-mini"]);
+  assert.deepEqual(
+    resolved.descriptions.map((d) => `${d.role} ${d.ref}`),
+    ["primary anthropic/claude-sonnet-4-5", "fallback openai/gpt-4.1-mini"],
+  );
 });
 
 test("with no key and no config the agent is not configured, and the reason names both env vars", async () => {
@@ -72,14 +90,19 @@ test("with no key and no config the agent is not configured, and the reason name
 
 test("a local OpenAI-compatible server needs no key, and none is sent", async () => {
   const resolved = resolveModels(models({ primary: "local/qwen2.5", providers: { local: { baseUrl: fake.openaiUrl } } }), {});
-  assert.deepEqual(resolved.descriptions.map((d) => [d.kind, d.apiKey]), [["openai", null]]);
+  assert.deepEqual(
+    resolved.descriptions.map((d) => [d.kind, d.apiKey]),
+    [["openai", null]],
+  );
   assert.equal((await completeWithFallback(resolved.providers, req())).model, "qwen2.5");
   assert.equal(fake.requests[0]!.headers.authorization, undefined);
   assert.equal(fake.requests[0]!.body.model, "qwen2.5");
 });
 
 test("built-in names need no providers entry: ollama is local, openrouter reads OPENROUTER_API_KEY", () => {
-  const resolved = resolveModels(models({ primary: "ollama/llama3.2", fallbacks: ["openrouter/anthropic/claude-sonnet-4.5"] }), { OPENROUTER_API_KEY: "or-key-0123456789" });
+  const resolved = resolveModels(models({ primary: "ollama/llama3.2", fallbacks: ["openrouter/anthropic/claude-sonnet-4.5"] }), {
+    OPENROUTER_API_KEY: "or-key-0123456789",
+  });
   assert.deepEqual(
     resolved.descriptions.map((d) => [d.provider, d.model, d.baseUrl, d.keySource]),
     [
@@ -90,7 +113,9 @@ test("built-in names need no providers entry: ollama is local, openrouter reads 
 });
 
 test("a key comes from the config, else the env var named by apiKeyEnv; a missing one is a problem that names it", () => {
-  const fromConfig = resolveModels(models({ primary: "anthropic/claude-haiku-4-5", providers: { anthropic: { apiKey: ANTHROPIC_KEY } } }), { ANTHROPIC_API_KEY: "ignored-000000000000" });
+  const fromConfig = resolveModels(models({ primary: "anthropic/claude-haiku-4-5", providers: { anthropic: { apiKey: ANTHROPIC_KEY } } }), {
+    ANTHROPIC_API_KEY: "ignored-000000000000",
+  });
   assert.equal(fromConfig.descriptions[0]!.keySource, "models.providers.anthropic.apiKey");
   const fromEnv = resolveModels(models({ primary: "work/gpt-4.1", providers: { work: { apiKeyEnv: "WORK_KEY" } } }), { WORK_KEY: OPENAI_KEY });
   assert.deepEqual([fromEnv.descriptions[0]!.keySource, fromEnv.descriptions[0]!.baseUrl], ["WORK_KEY", "https://api.openai.com/v1"]);
@@ -101,7 +126,10 @@ test("a key comes from the config, else the env var named by apiKeyEnv; a missin
 
 test("a configured model that cannot be used is skipped with a reason, and the next one serves", () => {
   const resolved = resolveModels(models({ primary: "anthropic/claude-sonnet-4-5", fallbacks: ["mystery/m1", "ollama/llama3.2"] }), {});
-  assert.deepEqual(resolved.descriptions.map((d) => `${d.role} ${d.ref}`), ["primary ollama/llama3.2"]);
+  assert.deepEqual(
+    resolved.descriptions.map((d) => `${d.role} ${d.ref}`),
+    ["primary ollama/llama3.2"],
+  );
   assert.equal(resolved.problems.length, 2);
   assert.match(resolved.problems[0]!, /anthropic\/claude-sonnet-4-5 \(models\.primary\) has no API key: set ANTHROPIC_API_KEY/);
   assert.match(resolved.problems[1]!, /"mystery", which is not built in/);
@@ -120,7 +148,16 @@ test("the schema gives the documented defaults and rejects a model without its p
 
 test("falls back in order: the primary fails, the fallback answers", async () => {
   fake.behaviour = { kind: "status", status: 500 };
-  const resolved = resolveModels(models({ primary: "a/m1", fallbacks: ["b/m2"], retries: 1, providers: { a: { kind: "anthropic", baseUrl: fake.anthropicUrl }, b: { baseUrl: backup.openaiUrl } } }), {}, { clock: { sleep: async () => {} } });
+  const resolved = resolveModels(
+    models({
+      primary: "a/m1",
+      fallbacks: ["b/m2"],
+      retries: 1,
+      providers: { a: { kind: "anthropic", baseUrl: fake.anthropicUrl }, b: { baseUrl: backup.openaiUrl } },
+    }),
+    {},
+    { clock: { sleep: async () => {} } },
+  );
   const result = await completeWithFallback(resolved.providers, req());
   assert.deepEqual([result.provider, result.model, result.text], ["b", "m2", "echo: ping"]);
   assert.deepEqual([fake.requests.length, backup.requests.length], [2, 1]);
@@ -129,17 +166,30 @@ test("falls back in order: the primary fails, the fallback answers", async () =>
 test("when every model fails, MODEL_FAILED names each attempt", async () => {
   fake.behaviour = { kind: "status", status: 503 };
   backup.behaviour = { kind: "status", status: 401 };
-  const resolved = resolveModels(models({ primary: "a/m1", fallbacks: ["b/m2"], providers: { a: { kind: "anthropic", baseUrl: fake.anthropicUrl }, b: { baseUrl: backup.openaiUrl } } }), {}, { clock: { sleep: async () => {} } });
+  const resolved = resolveModels(
+    models({ primary: "a/m1", fallbacks: ["b/m2"], providers: { a: { kind: "anthropic", baseUrl: fake.anthropicUrl }, b: { baseUrl: backup.openaiUrl } } }),
+    {},
+    { clock: { sleep: async () => {} } },
+  );
   const err = await failure(completeWithFallback(resolved.providers, req()));
   assert.equal(err.code, "MODEL_FAILED");
   assert.match(err.message, /^Every model failed: a\/m1: HTTP 503 .*after 3 attempts.*; b\/m2: HTTP 401 /);
   const failures = err.details.failures as { provider: string; httpStatus: number; attempts: number }[];
-  assert.deepEqual(failures.map((f) => [f.provider, f.httpStatus, f.attempts]), [["a", 503, 3], ["b", 401, 1]]);
+  assert.deepEqual(
+    failures.map((f) => [f.provider, f.httpStatus, f.attempts]),
+    [
+      ["a", 503, 3],
+      ["b", 401, 1],
+    ],
+  );
 });
 
 test("an aborted run tries no fallback", async () => {
   fake.behaviour = { kind: "hang" };
-  const resolved = resolveModels(models({ primary: "a/m1", fallbacks: ["b/m2"], providers: { a: { baseUrl: fake.openaiUrl }, b: { baseUrl: backup.openaiUrl } } }), {});
+  const resolved = resolveModels(
+    models({ primary: "a/m1", fallbacks: ["b/m2"], providers: { a: { baseUrl: fake.openaiUrl }, b: { baseUrl: backup.openaiUrl } } }),
+    {},
+  );
   const ac = new AbortController();
   setTimeout(() => ac.abort(), 50);
   const err = await failure(completeWithFallback(resolved.providers, req({ signal: ac.signal })));
@@ -149,7 +199,10 @@ test("an aborted run tries no fallback", async () => {
 
 test("no fallback once part of the reply was streamed: the listener would get two replies", async () => {
   fake.queue({ kind: "malformed", afterChunks: 1, how: "bad-json" });
-  const resolved = resolveModels(models({ primary: "a/m1", fallbacks: ["b/m2"], providers: { a: { baseUrl: fake.openaiUrl }, b: { baseUrl: backup.openaiUrl } } }), {});
+  const resolved = resolveModels(
+    models({ primary: "a/m1", fallbacks: ["b/m2"], providers: { a: { baseUrl: fake.openaiUrl }, b: { baseUrl: backup.openaiUrl } } }),
+    {},
+  );
   const deltas: string[] = [];
   const err = await failure(completeWithFallback(resolved.providers, req({ onDelta: (t) => deltas.push(t) })));
   assert.deepEqual(deltas, ["echo: "]);
@@ -159,11 +212,24 @@ test("no fallback once part of the reply was streamed: the listener would get tw
 
 test("keys never appear in descriptions, resolved objects or errors", async () => {
   // A careless server that repeats the key it was sent (the real APIs mask it).
-  fake.queue({ kind: "status", status: 401, message: `Incorrect API key provided: ${ANTHROPIC_KEY}` }, { kind: "status", status: 401, message: `Incorrect API key provided: ${OPENAI_KEY}` });
+  fake.queue(
+    { kind: "status", status: 401, message: `Incorrect API key provided: ${ANTHROPIC_KEY}` },
+    { kind: "status", status: 401, message: `Incorrect API key provided: ${OPENAI_KEY}` },
+  );
   const resolved = resolveModels(models({ fallbacks: ["openai/gpt-4.1-mini"] }), { ANTHROPIC_API_KEY: ANTHROPIC_KEY, OPENAI_API_KEY: OPENAI_KEY }, deps());
-  assert.match(describeModels(resolved), /^anthropic\/claude-sonnet-4-5 \(key sk-…001 from ANTHROPIC_API_KEY\), fallback openai\/gpt-4\.1-mini \(key sk-…002 from OPENAI_API_KEY\)$/);
+  assert.match(
+    describeModels(resolved),
+    /^anthropic\/claude-sonnet-4-5 \(key sk-…001 from ANTHROPIC_API_KEY\), fallback openai\/gpt-4\.1-mini \(key sk-…002 from OPENAI_API_KEY\)$/,
+  );
   const err = await failure(completeWithFallback(resolved.providers, req()));
-  const shown = [describeModels(resolved), JSON.stringify(resolved), inspect(resolved, { depth: 10 }), err.message, JSON.stringify(err.toJSON()), inspect(err, { depth: 10 })].join("\n");
+  const shown = [
+    describeModels(resolved),
+    JSON.stringify(resolved),
+    inspect(resolved, { depth: 10 }),
+    err.message,
+    JSON.stringify(err.toJSON()),
+    inspect(err, { depth: 10 }),
+  ].join("\n");
   assert.equal(fake.requests.length, 2);
   for (const key of [ANTHROPIC_KEY, OPENAI_KEY]) assert.ok(!shown.includes(key), `${key.slice(0, 12)}... leaked`);
 });
@@ -171,7 +237,11 @@ test("keys never appear in descriptions, resolved objects or errors", async () =
 test("OpenAI's own API gets max_completion_tokens (reasoning models refuse max_tokens); other OpenAI-compatible servers get max_tokens unless the config says otherwise", async () => {
   const official = resolveModels(models({ primary: "openai/o4-mini" }), { OPENAI_API_KEY: OPENAI_KEY }, deps());
   const local = resolveModels(models({ primary: "local/llama3.2", providers: { local: { baseUrl: fake.openaiUrl } } }), {}, deps());
-  const forced = resolveModels(models({ primary: "vllm/qwen", providers: { vllm: { baseUrl: fake.openaiUrl, maxTokensParam: "max_completion_tokens" } } }), {}, deps());
+  const forced = resolveModels(
+    models({ primary: "vllm/qwen", providers: { vllm: { baseUrl: fake.openaiUrl, maxTokensParam: "max_completion_tokens" } } }),
+    {},
+    deps(),
+  );
   for (const r of [official, local, forced]) await completeWithFallback(r.providers, req());
   assert.deepEqual(
     fake.requests.map((q) => [q.body.model, q.body.max_tokens, q.body.max_completion_tokens]),

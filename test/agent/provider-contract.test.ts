@@ -95,7 +95,15 @@ function providerContract(kind: ProviderKindName, wire: Wire): void {
       });
     const request = (over: Partial<CompletionRequest> = {}): CompletionRequest & { deltas: string[] } => {
       const deltas: string[] = [];
-      return { system: "You are terse.", messages: HISTORY, maxTokens: 100, signal: new AbortController().signal, onDelta: (t) => deltas.push(t), deltas, ...over };
+      return {
+        system: "You are terse.",
+        messages: HISTORY,
+        maxTokens: 100,
+        signal: new AbortController().signal,
+        onDelta: (t) => deltas.push(t),
+        deltas,
+        ...over,
+      };
     };
 
     test("streams deltas that concatenate to the final text, with usage and the stop reason", async () => {
@@ -133,7 +141,12 @@ function providerContract(kind: ProviderKindName, wire: Wire): void {
       assert.equal(result.cut, true);
     });
 
-    for (const [status, apiCode] of [[400, undefined], [401, "invalid_api_key"], [403, undefined], [404, "model_not_found"]] as const) {
+    for (const [status, apiCode] of [
+      [400, undefined],
+      [401, "invalid_api_key"],
+      [403, undefined],
+      [404, "model_not_found"],
+    ] as const) {
       test(`does not retry a ${status} in the API's own error body, and keeps the server's words`, async () => {
         if (status === 404) fake.models = ["some-other-model"];
         else fake.behaviour = { kind: "status", status };
@@ -151,11 +164,14 @@ function providerContract(kind: ProviderKindName, wire: Wire): void {
       assert.equal(first.text, "echo: say something ");
       assert.equal(first.attempts, 1, "the switch is not a retry");
       await provider.complete(request());
-      assert.deepEqual(fake.requests.map((r) => wire.limit(r.body)), [
-        { field: "max_tokens", value: 3 },
-        { field: "max_completion_tokens", value: 3 },
-        { field: "max_completion_tokens", value: 100 },
-      ]);
+      assert.deepEqual(
+        fake.requests.map((r) => wire.limit(r.body)),
+        [
+          { field: "max_tokens", value: 3 },
+          { field: "max_completion_tokens", value: 3 },
+          { field: "max_completion_tokens", value: 100 },
+        ],
+      );
       assert.deepEqual(sleeps, []);
     });
 
@@ -166,7 +182,10 @@ function providerContract(kind: ProviderKindName, wire: Wire): void {
       );
       const err = await rejection(make().complete(request()));
       assert.deepEqual(pick(failureDetails(err)), { kind: "http", httpStatus: 400, attempts: 1, retryable: false });
-      assert.deepEqual(fake.requests.map((r) => wire.limit(r.body).field), ["max_tokens", "max_completion_tokens"]);
+      assert.deepEqual(
+        fake.requests.map((r) => wire.limit(r.body).field),
+        ["max_tokens", "max_completion_tokens"],
+      );
     });
 
     test("the configured token-limit field is sent as is", { skip: !wire.reasoningModel }, async () => {

@@ -9,7 +9,8 @@ import { OnebrainError } from "../../src/shared/errors.ts";
 const who = { provider: "p", model: "m" };
 const NOW = Date.parse("2025-01-01T00:00:00Z");
 const ok = { text: "hi", provider: "p", model: "m", stopReason: "end_turn", cut: false, usage: null };
-const http = (status: number, retryAfter?: string) => modelFailure(who, "http", `HTTP ${status}`, { httpStatus: status, retryable: isRetryableStatus(status), ...(retryAfter ? { retryAfter } : {}) });
+const http = (status: number, retryAfter?: string) =>
+  modelFailure(who, "http", `HTTP ${status}`, { httpStatus: status, retryable: isRetryableStatus(status), ...(retryAfter ? { retryAfter } : {}) });
 
 function clock(sleeps: number[], now = NOW): RetryClock {
   return { sleep: async (ms) => void sleeps.push(ms), random: () => 0.5, now: () => now };
@@ -29,10 +30,19 @@ function scripted(...errors: Error[]): SendOnce & { calls: number } {
   return send;
 }
 
-const req = (over: Partial<CompletionRequest> = {}): CompletionRequest => ({ system: "", messages: [{ role: "user", content: "x" }], maxTokens: 10, signal: new AbortController().signal, ...over });
+const req = (over: Partial<CompletionRequest> = {}): CompletionRequest => ({
+  system: "",
+  messages: [{ role: "user", content: "x" }],
+  maxTokens: 10,
+  signal: new AbortController().signal,
+  ...over,
+});
 
 async function failure(p: Promise<unknown>): Promise<OnebrainError> {
-  const err = await p.then(() => assert.fail("expected a failure"), (e: unknown) => e);
+  const err = await p.then(
+    () => assert.fail("expected a failure"),
+    (e: unknown) => e,
+  );
   assert.ok(err instanceof OnebrainError);
   return err;
 }
@@ -48,8 +58,14 @@ test("reads Retry-After as seconds or as an HTTP date, and ignores garbage", () 
 
 test("backs off with full jitter under a ceiling that doubles up to the maximum", () => {
   const policy = { ...defaultRetryPolicy, baseDelayMs: 100, maxDelayMs: 1_000 };
-  assert.deepEqual([1, 2, 3, 4, 5].map((n) => backoffMs(n, policy, () => 0.999)), [99, 199, 399, 799, 999]);
-  assert.equal(backoffMs(3, policy, () => 0), 0);
+  assert.deepEqual(
+    [1, 2, 3, 4, 5].map((n) => backoffMs(n, policy, () => 0.999)),
+    [99, 199, 399, 799, 999],
+  );
+  assert.equal(
+    backoffMs(3, policy, () => 0),
+    0,
+  );
 });
 
 test("retries 408, 409, 429, 5xx and 529 but no other 4xx", () => {

@@ -22,7 +22,8 @@ async function collect(chunks: Uint8Array[]): Promise<SseEvent[]> {
 
 const bytes = (s: string) => new TextEncoder().encode(s);
 
-const SAMPLE = 'event: message_start\r\ndata: {"a":1}\r\n\r\n: keep-alive comment\n\ndata: first line\ndata: second line\nid: 7\n\nevent: ping\rdata: {"é":"☃"}\r\r';
+const SAMPLE =
+  'event: message_start\r\ndata: {"a":1}\r\n\r\n: keep-alive comment\n\ndata: first line\ndata: second line\nid: 7\n\nevent: ping\rdata: {"é":"☃"}\r\r';
 const EXPECTED: SseEvent[] = [
   { event: "message_start", data: '{"a":1}' },
   { event: "message", data: "first line\nsecond line", id: "7" },

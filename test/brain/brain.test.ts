@@ -41,8 +41,14 @@ test("one run at a time per session: later messages queue behind it and are answ
   assert.equal(h.agent.calls.length, 1, "the second message waits for the first run");
   release();
   await until(() => h.channel.delivered.length === 3);
-  assert.deepEqual(h.channel.delivered.map((d) => d.text), ["re: first", "re: second", "re: third"]);
-  assert.deepEqual(h.agent.calls[2]!.map((t) => t.content), ["first", "re: first", "second", "re: second", "third"]);
+  assert.deepEqual(
+    h.channel.delivered.map((d) => d.text),
+    ["re: first", "re: second", "re: third"],
+  );
+  assert.deepEqual(
+    h.agent.calls[2]!.map((t) => t.content),
+    ["first", "re: first", "second", "re: second", "third"],
+  );
 });
 
 test("a global limit caps parallel runs across sessions", async () => {
@@ -71,7 +77,10 @@ test("historyLimit bounds what the model receives", async () => {
     await h.brain.ingest("test", "a1", { messages: [msg(`m${i}`, `q${i}`)] });
     await until(() => h.channel.delivered.length === i);
   }
-  assert.deepEqual(h.agent.calls[3]!.map((t) => t.content), ["q3", "echo: q3", "q4"]);
+  assert.deepEqual(
+    h.agent.calls[3]!.map((t) => t.content),
+    ["q3", "echo: q3", "q4"],
+  );
 });
 
 test("/new starts a fresh session and keeps the old transcript; the model then sees only the new one", async () => {
@@ -84,10 +93,19 @@ test("/new starts a fresh session and keeps the old transcript; the model then s
   assert.equal(h.channel.delivered[1]!.text, "Started a new session.");
   await h.brain.ingest("test", "a1", { messages: [msg("3", "what number?")] });
   await until(() => h.channel.delivered.length === 3);
-  assert.deepEqual(h.agent.calls[1]!.map((t) => t.content), ["what number?"]);
+  assert.deepEqual(
+    h.agent.calls[1]!.map((t) => t.content),
+    ["what number?"],
+  );
   const sessions = h.store.db.prepare("SELECT ended_reason FROM sessions ORDER BY id").all() as Array<{ ended_reason: string | null }>;
-  assert.deepEqual(sessions.map((s) => s.ended_reason), ["new", null]);
-  assert.ok(transcript(h.store, "agent:main:test:a1:dm:ada", 50).some((m) => m.content === "remember 42"), "the old transcript is kept");
+  assert.deepEqual(
+    sessions.map((s) => s.ended_reason),
+    ["new", null],
+  );
+  assert.ok(
+    transcript(h.store, "agent:main:test:a1:dm:ada", 50).some((m) => m.content === "remember 42"),
+    "the old transcript is kept",
+  );
 });
 
 test("a daily reset at the configured hour starts a new session (injected clock)", async () => {
@@ -98,7 +116,10 @@ test("a daily reset at the configured hour starts a new session (injected clock)
   h.clock.now = new Date(2026, 10, 22, 4, 30).getTime(); // past 04:00 the next day
   await h.brain.ingest("test", "a1", { messages: [msg("2", "morning")] });
   await until(() => h.channel.delivered.length === 2);
-  assert.deepEqual(h.agent.calls[1]!.map((t) => t.content), ["morning"]);
+  assert.deepEqual(
+    h.agent.calls[1]!.map((t) => t.content),
+    ["morning"],
+  );
   assert.equal((h.store.db.prepare("SELECT ended_reason FROM sessions WHERE id = 1").get() as { ended_reason: string }).ended_reason, "daily");
 });
 
@@ -115,7 +136,10 @@ test("an idle reset after idleMinutes starts a new session (injected clock)", as
   h.clock.now += 31 * 60_000;
   await h.brain.ingest("test", "a1", { messages: [msg("3", "c")] });
   await until(() => h.channel.delivered.length === 3);
-  assert.deepEqual(h.agent.calls[2]!.map((t) => t.content), ["c"]);
+  assert.deepEqual(
+    h.agent.calls[2]!.map((t) => t.content),
+    ["c"],
+  );
 });
 
 test("a run interrupted by a crash is answered with a notice on restart and never run twice", async () => {
@@ -123,14 +147,27 @@ test("a run interrupted by a crash is answered with a notice on restart and neve
   await first.brain.ingest("test", "a1", { messages: [msg("1", "long question"), msg("2", "next")] });
   // The crash: a run was claimed (durably 'running') and the process died before it finished.
   const s = first.settings;
-  assert.ok(claimNext(first.store, { agentId: "main", historyLimit: s.historyLimit, policy: s.reset, epoch: first.store.epoch(), now: first.clock.now, busy: new Set() }));
+  assert.ok(
+    claimNext(first.store, {
+      agentId: "main",
+      historyLimit: s.historyLimit,
+      policy: s.reset,
+      epoch: first.store.epoch(),
+      now: first.clock.now,
+      busy: new Set(),
+    }),
+  );
   first.store.close();
   const second = harness({ file: first.file });
   second.brain.start();
   await until(() => second.channel.delivered.length === 2);
   assert.equal(second.channel.delivered[0]!.text, INTERRUPTED_NOTICE);
   assert.equal(second.channel.delivered[1]!.text, "echo: next");
-  assert.deepEqual(second.agent.calls.map((c) => c[c.length - 1]!.content), ["next"], "the interrupted message was not run again");
+  assert.deepEqual(
+    second.agent.calls.map((c) => c[c.length - 1]!.content),
+    ["next"],
+    "the interrupted message was not run again",
+  );
 });
 
 test("pending replies are delivered after a restart, not regenerated", async () => {

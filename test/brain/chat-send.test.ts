@@ -43,14 +43,29 @@ async function refusal(p: Promise<unknown>): Promise<{ code: string; message: st
 async function finalFor(sessionKey: string): Promise<Record<string, unknown>> {
   const deadline = Date.now() + 10_000;
   for (;;) {
-    const hit = c.events.find((e: EventFrame) => e.event === "chat" && (e.payload as { state: string; sessionKey: string }).state === "final" && (e.payload as { sessionKey: string }).sessionKey === sessionKey);
+    const hit = c.events.find(
+      (e: EventFrame) =>
+        e.event === "chat" &&
+        (e.payload as { state: string; sessionKey: string }).state === "final" &&
+        (e.payload as { sessionKey: string }).sessionKey === sessionKey,
+    );
     if (hit) return hit.payload as Record<string, unknown>;
     if (Date.now() > deadline) assert.fail(`no final reply in session ${sessionKey}`);
     await new Promise((r) => setTimeout(r, 10));
   }
 }
 
-for (const key of ["my-chat", "main", "agent:", "agent:main", "agent:main:", "agent:other:main", " agent:main:main", "agent:main:two words", "agent:main:line\nbreak"]) {
+for (const key of [
+  "my-chat",
+  "main",
+  "agent:",
+  "agent:main",
+  "agent:main:",
+  "agent:other:main",
+  " agent:main:main",
+  "agent:main:two words",
+  "agent:main:line\nbreak",
+]) {
   test(`a session key that is not routable (${JSON.stringify(key)}) is refused with INVALID_REQUEST naming it and the accepted forms`, async () => {
     const r = await refusal(c.request("chat.send", { text: "hi", idempotencyKey: `bad-${key}`, sessionKey: key }));
     assert.equal(r.code, "INVALID_REQUEST");
@@ -76,7 +91,11 @@ for (const key of ["agent:main:webchat:default:dm:side-chat", "agent:main:my-not
 test("a duplicate answers with the original message's session, not the one the retry names", async () => {
   const first = await c.request<Sent>("chat.send", { text: "original", idempotencyKey: "dup-session-1" });
   assert.deepEqual([first.status, first.sessionKey], ["accepted", "agent:main:main"]);
-  const retry = await c.request<Sent>("chat.send", { text: "original", idempotencyKey: "dup-session-1", sessionKey: "agent:main:webchat:default:dm:elsewhere" });
+  const retry = await c.request<Sent>("chat.send", {
+    text: "original",
+    idempotencyKey: "dup-session-1",
+    sessionKey: "agent:main:webchat:default:dm:elsewhere",
+  });
   assert.deepEqual([retry.status, retry.sessionKey], ["duplicate", "agent:main:main"]);
 });
 

@@ -22,112 +22,120 @@ const fake = new FakeModelServer();
 before(() => fake.start());
 after(() => fake.close());
 
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 for (const seed of SEEDS) {
-  test(`seed ${seed}: kill -9 at random points while ${MESSAGES} messages flow; each is answered exactly once and run at most once`, { timeout: 120_000 }, async (t) => {
-    const random = prng(seed);
-    fake.reset();
-    fake.behaviour = { kind: "reply", delayMs: 2 }; // runs stay in flight long enough to be interrupted
-    const config = { models: { primary: "fake/echo-1", providers: { fake: { kind: "openai", baseUrl: fake.openaiUrl } } }, agents: { defaults: { maxConcurrentRuns: 8 } } };
-    const first = await startGateway({ config });
-    let gw: Proc = first;
-    const { env, port, stateDir } = first as RunningGateway;
-    const url = `ws://127.0.0.1:${port}`;
-    const kills: number[] = [];
+  test(
+    `seed ${seed}: kill -9 at random points while ${MESSAGES} messages flow; each is answered exactly once and run at most once`,
+    { timeout: 120_000 },
+    async (t) => {
+      const random = prng(seed);
+      fake.reset();
+      fake.behaviour = { kind: "reply", delayMs: 2 }; // runs stay in flight long enough to be interrupted
+      const config = {
+        models: { primary: "fake/echo-1", providers: { fake: { kind: "openai", baseUrl: fake.openaiUrl } } },
+        agents: { defaults: { maxConcurrentRuns: 8 } },
+      };
+      const first = await startGateway({ config });
+      let gw: Proc = first;
+      const { env, port, stateDir } = first as RunningGateway;
+      const url = `ws://127.0.0.1:${port}`;
+      const kills: number[] = [];
 
-    let conn: GatewayConnection | null = null;
-    const connect = async (): Promise<GatewayConnection> => {
-      for (;;) {
-        if (conn && conn.ws.readyState === conn.ws.OPEN) return conn;
-        try {
-          conn = await connectGateway({ url, clientId: `crash-${seed}`, mode: "test", timeoutMs: 2000 });
-          return conn;
-        } catch {
-          await sleep(20);
+      let conn: GatewayConnection | null = null;
+      const connect = async (): Promise<GatewayConnection> => {
+        for (;;) {
+          if (conn && conn.ws.readyState === conn.ws.OPEN) return conn;
+          try {
+            conn = await connectGateway({ url, clientId: `crash-${seed}`, mode: "test", timeoutMs: 2000 });
+            return conn;
+          } catch {
+            await sleep(20);
+          }
         }
+      };
+      const acked = new Set<number>();
+      const send = async (i: number): Promise<void> => {
+        try {
+          const c = await connect();
+          await c.request("chat.send", { text: `msg ${i}`, idempotencyKey: `m-${i}`, sessionKey: `agent:main:crash:${i % SESSIONS}` }, 3000);
+          acked.add(i);
+        } catch {
+          // not acknowledged: sent again below with the same key
+        }
+      };
+
+      // The killer: 4 kills at random moments of the flow, each followed by an immediate restart.
+      const killer = (async () => {
+        for (let k = 0; k < 4; k++) {
+          await sleep(150 + random() * 500);
+          gw.kill("SIGKILL");
+          await gw.exited;
+          kills.push(Date.now());
+          gw = spawnCli(["gateway", "--port", String(port)], env);
+          await gw.waitFor("gateway listening", 15_000);
+        }
+      })();
+
+      // The flow: ~250 msg/s with a bounded number in flight.
+      const inflight = new Set<Promise<void>>();
+      for (let i = 0; i < MESSAGES; i++) {
+        const p = send(i).finally(() => inflight.delete(p));
+        inflight.add(p);
+        if (inflight.size >= 32) await Promise.race(inflight);
+        await sleep(random() * 8);
       }
-    };
-    const acked = new Set<number>();
-    const send = async (i: number): Promise<void> => {
+      await Promise.all(inflight);
+      await killer;
+      for (let round = 0; acked.size < MESSAGES; round++) {
+        assert.ok(round < 50, `messages never acknowledged: ${MESSAGES - acked.size}`);
+        for (let i = 0; i < MESSAGES; i++) if (!acked.has(i)) await send(i);
+      }
+
+      // Quiescence: nothing queued, nothing undelivered.
+      const c = await connect();
+      for (let i = 0; ; i++) {
+        const s = await c.request<{ pipeline: { pendingInbound: number; pendingOutbox: number; activeRuns: number } }>("status");
+        if (s.pipeline.pendingInbound === 0 && s.pipeline.pendingOutbox === 0 && s.pipeline.activeRuns === 0) break;
+        assert.ok(i < 600, `not quiescent: ${JSON.stringify(s.pipeline)}`);
+        await sleep(50);
+      }
+      await c.close();
+      gw.kill("SIGTERM");
+      assert.equal((await gw.exited).code, 0);
+      assert.equal(kills.length, 4);
+
+      const store = openStore(path.join(stateDir, "brain.db"));
       try {
-        const c = await connect();
-        await c.request("chat.send", { text: `msg ${i}`, idempotencyKey: `m-${i}`, sessionKey: `agent:main:crash:${i % SESSIONS}` }, 3000);
-        acked.add(i);
-      } catch {
-        // not acknowledged: sent again below with the same key
+        const one = (sql: string) => store.db.prepare(sql).get() as { n: number };
+        assert.equal(one("SELECT count(*) AS n FROM inbound").n, MESSAGES, "every message stored exactly once");
+        assert.equal(one("SELECT count(*) AS n FROM inbound WHERE state NOT IN ('answered', 'failed')").n, 0, "every message answered");
+        assert.equal(one("SELECT count(*) AS n FROM runs WHERE state = 'running'").n, 0);
+        const replies = store.db
+          .prepare(
+            "SELECT i.message_id AS id, sum(m.role IN ('assistant', 'notice')) AS replies, sum(m.role = 'user') AS users FROM inbound i LEFT JOIN messages m ON m.inbound_id = i.id GROUP BY i.id",
+          )
+          .all() as Array<{ id: string; replies: number; users: number }>;
+        const wrong = replies.filter((r) => r.replies !== 1 || r.users !== 1);
+        assert.deepEqual(wrong, [], "each message has exactly one user entry and exactly one reply");
+        assert.equal(one("SELECT count(*) AS n FROM outbox").n, MESSAGES, "one outbox row per message");
+        assert.equal(one("SELECT count(*) AS n FROM outbox WHERE state <> 'delivered'").n, 0, "every reply delivered");
+        const interrupted = one("SELECT count(*) AS n FROM runs WHERE state = 'interrupted'").n;
+        const answeredByModel = one("SELECT count(*) AS n FROM messages WHERE role = 'assistant'").n;
+        assert.equal(answeredByModel + interrupted, MESSAGES);
+        t.diagnostic(`seed ${seed}: ${answeredByModel} answered by the model, ${interrupted} interrupted by a kill and answered with a notice`);
+      } finally {
+        store.close();
       }
-    };
 
-    // The killer: 4 kills at random moments of the flow, each followed by an immediate restart.
-    const killer = (async () => {
-      for (let k = 0; k < 4; k++) {
-        await sleep(150 + random() * 500);
-        gw.kill("SIGKILL");
-        await gw.exited;
-        kills.push(Date.now());
-        gw = spawnCli(["gateway", "--port", String(port)], env);
-        await gw.waitFor("gateway listening", 15_000);
+      // The model never saw the same message twice.
+      const seen = new Map<string, number>();
+      for (const r of fake.requests) {
+        const last = r.body.messages.at(-1)?.content as string;
+        seen.set(last, (seen.get(last) ?? 0) + 1);
       }
-    })();
-
-    // The flow: ~250 msg/s with a bounded number in flight.
-    const inflight = new Set<Promise<void>>();
-    for (let i = 0; i < MESSAGES; i++) {
-      const p = send(i).finally(() => inflight.delete(p));
-      inflight.add(p);
-      if (inflight.size >= 32) await Promise.race(inflight);
-      await sleep(random() * 8);
-    }
-    await Promise.all(inflight);
-    await killer;
-    for (let round = 0; acked.size < MESSAGES; round++) {
-      assert.ok(round < 50, `messages never acknowledged: ${MESSAGES - acked.size}`);
-      for (let i = 0; i < MESSAGES; i++) if (!acked.has(i)) await send(i);
-    }
-
-    // Quiescence: nothing queued, nothing undelivered.
-    const c = await connect();
-    for (let i = 0; ; i++) {
-      const s = await c.request<{ pipeline: { pendingInbound: number; pendingOutbox: number; activeRuns: number } }>("status");
-      if (s.pipeline.pendingInbound === 0 && s.pipeline.pendingOutbox === 0 && s.pipeline.activeRuns === 0) break;
-      assert.ok(i < 600, `not quiescent: ${JSON.stringify(s.pipeline)}`);
-      await sleep(50);
-    }
-    await c.close();
-    gw.kill("SIGTERM");
-    assert.equal((await gw.exited).code, 0);
-    assert.equal(kills.length, 4);
-
-    const store = openStore(path.join(stateDir, "brain.db"));
-    try {
-      const one = (sql: string) => store.db.prepare(sql).get() as { n: number };
-      assert.equal(one("SELECT count(*) AS n FROM inbound").n, MESSAGES, "every message stored exactly once");
-      assert.equal(one("SELECT count(*) AS n FROM inbound WHERE state NOT IN ('answered', 'failed')").n, 0, "every message answered");
-      assert.equal(one("SELECT count(*) AS n FROM runs WHERE state = 'running'").n, 0);
-      const replies = store.db
-        .prepare("SELECT i.message_id AS id, sum(m.role IN ('assistant', 'notice')) AS replies, sum(m.role = 'user') AS users FROM inbound i LEFT JOIN messages m ON m.inbound_id = i.id GROUP BY i.id")
-        .all() as Array<{ id: string; replies: number; users: number }>;
-      const wrong = replies.filter((r) => r.replies !== 1 || r.users !== 1);
-      assert.deepEqual(wrong, [], "each message has exactly one user entry and exactly one reply");
-      assert.equal(one("SELECT count(*) AS n FROM outbox").n, MESSAGES, "one outbox row per message");
-      assert.equal(one("SELECT count(*) AS n FROM outbox WHERE state <> 'delivered'").n, 0, "every reply delivered");
-      const interrupted = one("SELECT count(*) AS n FROM runs WHERE state = 'interrupted'").n;
-      const answeredByModel = one("SELECT count(*) AS n FROM messages WHERE role = 'assistant'").n;
-      assert.equal(answeredByModel + interrupted, MESSAGES);
-      t.diagnostic(`seed ${seed}: ${answeredByModel} answered by the model, ${interrupted} interrupted by a kill and answered with a notice`);
-    } finally {
-      store.close();
-    }
-
-    // The model never saw the same message twice.
-    const seen = new Map<string, number>();
-    for (const r of fake.requests) {
-      const last = r.body.messages.at(-1)?.content as string;
-      seen.set(last, (seen.get(last) ?? 0) + 1);
-    }
-    const twice = [...seen].filter(([, n]) => n > 1);
-    assert.deepEqual(twice, [], "no message was run twice");
-  });
+      const twice = [...seen].filter(([, n]) => n > 1);
+      assert.deepEqual(twice, [], "no message was run twice");
+    },
+  );
 }

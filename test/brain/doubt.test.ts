@@ -9,7 +9,11 @@ import assert from "node:assert/strict";
 import type { Delivered, DeliveryProgress, OutboundMessage, PartialDeliveryError, SendCheck, SendInDoubt } from "../../src/channels/channel.ts";
 import { harness, msg, RecordingChannel, until } from "./harness.ts";
 
-interface PlatformMessage { target: string; text: string; id: number }
+interface PlatformMessage {
+  target: string;
+  text: string;
+  id: number;
+}
 
 /** A channel over an in-memory platform; a send can hang after or before its request "leaves", or lose its answer. */
 class DoubtChannel extends RecordingChannel {
@@ -87,7 +91,11 @@ function doubtHarness(after?: { file: string; channel: DoubtChannel }) {
  * A first brain answers "hi" until `caught` holds, then dies (its store is closed, nothing else is
  * written); a second one starts on the same file and platform, as a restart would.
  */
-async function crashAndRestart(setup: (first: ReturnType<typeof doubtHarness>) => void, caught: (first: ReturnType<typeof doubtHarness>) => boolean, prepare?: (second: ReturnType<typeof doubtHarness>) => void) {
+async function crashAndRestart(
+  setup: (first: ReturnType<typeof doubtHarness>) => void,
+  caught: (first: ReturnType<typeof doubtHarness>) => boolean,
+  prepare?: (second: ReturnType<typeof doubtHarness>) => void,
+) {
   const first = doubtHarness();
   setup(first);
   first.brain.start();
@@ -100,12 +108,25 @@ async function crashAndRestart(setup: (first: ReturnType<typeof doubtHarness>) =
   return second;
 }
 
-const row = (h: ReturnType<typeof doubtHarness>, sql = "SELECT state, parts_sent, send_started_at, platform_message_id, last_error, send_floor FROM outbox ORDER BY id") =>
-  h.store.db.prepare(sql).all() as Array<{ state: string; parts_sent: number; send_started_at: number | null; platform_message_id: string | null; last_error: string | null; send_floor: number | null }>;
+const row = (
+  h: ReturnType<typeof doubtHarness>,
+  sql = "SELECT state, parts_sent, send_started_at, platform_message_id, last_error, send_floor FROM outbox ORDER BY id",
+) =>
+  h.store.db.prepare(sql).all() as Array<{
+    state: string;
+    parts_sent: number;
+    send_started_at: number | null;
+    platform_message_id: string | null;
+    last_error: string | null;
+    send_floor: number | null;
+  }>;
 
 test("a part on the wire at a crash that reached the platform is found there and never sent again", async () => {
   // The process dies with the request handled and its answer not read.
-  const second = await crashAndRestart((f) => (f.channel.hangAfterWrite = 1), (f) => f.channel.platform.messages.length === 1);
+  const second = await crashAndRestart(
+    (f) => (f.channel.hangAfterWrite = 1),
+    (f) => f.channel.platform.messages.length === 1,
+  );
   await until(() => row(second)[0]?.state === "delivered");
   assert.equal(second.channel.checks.length, 1);
   assert.deepEqual(second.channel.texts(), ["echo: hi"], "on the platform once");
@@ -115,7 +136,10 @@ test("a part on the wire at a crash that reached the platform is found there and
 });
 
 test("a part that had not left when the process died is sent once after the restart", async () => {
-  const second = await crashAndRestart((f) => (f.channel.hangBeforeWrite = 1), (f) => row(f)[0]?.send_started_at != null);
+  const second = await crashAndRestart(
+    (f) => (f.channel.hangBeforeWrite = 1),
+    (f) => row(f)[0]?.send_started_at != null,
+  );
   await until(() => row(second)[0]?.state === "delivered");
   assert.deepEqual(second.channel.texts(), ["echo: hi"]);
   assert.match(row(second)[0]!.last_error ?? "", /not on the platform: sent again/);
@@ -156,7 +180,10 @@ test("each send records the chat's floor, and the next send to that chat starts 
   await h.brain.ingest("test", "a1", { messages: [msg("2", "b")] });
   await until(() => row(h)[1]?.state === "delivered");
   assert.deepEqual(h.channel.priors, [null, 101], "the first reply's last part");
-  assert.deepEqual(row(h).map((r) => r.send_floor), [101, 103]);
+  assert.deepEqual(
+    row(h).map((r) => r.send_floor),
+    [101, 103],
+  );
   await h.brain.stop(0);
 });
 

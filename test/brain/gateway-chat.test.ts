@@ -32,7 +32,9 @@ async function client(port: number, id = "test-client"): Promise<GatewayConnecti
 }
 
 function chatEvents(c: GatewayConnection, state?: string): Array<Record<string, unknown>> {
-  return c.events.filter((e: EventFrame) => e.event === "chat" && (!state || (e.payload as { state: string }).state === state)).map((e) => e.payload as Record<string, unknown>);
+  return c.events
+    .filter((e: EventFrame) => e.event === "chat" && (!state || (e.payload as { state: string }).state === state))
+    .map((e) => e.payload as Record<string, unknown>);
 }
 
 async function until(cond: () => boolean, ms = 10_000): Promise<void> {
@@ -51,13 +53,21 @@ test("chat.send streams deltas and a final reply through the real provider code 
   assert.deepEqual([sent.status, sent.sessionKey], ["accepted", "agent:main:main"]);
   await until(() => chatEvents(a, "final").length === 1 && chatEvents(b, "final").length === 1);
   for (const c of [a, b]) {
-    const deltas = chatEvents(c, "delta").map((e) => e.delta).join("");
+    const deltas = chatEvents(c, "delta")
+      .map((e) => e.delta)
+      .join("");
     assert.equal(deltas, "echo: hello there");
     assert.equal(chatEvents(c, "final")[0]!.text, "echo: hello there");
     assert.equal(chatEvents(c, "final")[0]!.model, "fake/echo-1");
   }
   const history = await a.request<{ messages: Array<{ role: string; content: string }> }>("chat.history", {});
-  assert.deepEqual(history.messages.map((m) => [m.role, m.content]), [["user", "hello there"], ["assistant", "echo: hello there"]]);
+  assert.deepEqual(
+    history.messages.map((m) => [m.role, m.content]),
+    [
+      ["user", "hello there"],
+      ["assistant", "echo: hello there"],
+    ],
+  );
   assert.equal(fake.requests.length, 1);
   assert.equal(fake.requests[0]!.body.messages[0].role, "system");
   await a.close();
@@ -122,13 +132,19 @@ test("a model that does not exist is answered with what it is and the fix, not '
   await c.request("chat.send", { text: "anyone?", idempotencyKey: "nf-1" });
   await until(() => chatEvents(c, "error").length === 1);
   const text = String(chatEvents(c, "error")[0]!.text);
-  assert.equal(text, `Model 'echo-1' not found (404) at ${fake.openaiUrl}. Check the model id in models.primary / models.fallbacks ("fake/echo-1") and models.providers.fake.baseUrl.`);
+  assert.equal(
+    text,
+    `Model 'echo-1' not found (404) at ${fake.openaiUrl}. Check the model id in models.primary / models.fallbacks ("fake/echo-1") and models.providers.fake.baseUrl.`,
+  );
   assert.equal(fake.requests.length, 1, "a 404 is not retried");
   const history = await c.request<{ messages: Array<{ role: string; content: string }> }>("chat.history", {});
   assert.equal(history.messages.at(-1)!.content, text);
   await c.close();
   const json = JSON.parse((await runCli(["status", "--json"], g.env)).stdout);
-  assert.deepEqual([json.gateway.rpc.status.model.lastError.kind, json.gateway.rpc.status.model.lastError.httpStatus, json.gateway.rpc.status.model.lastError.permanent], ["model-not-found", 404, true]);
+  assert.deepEqual(
+    [json.gateway.rpc.status.model.lastError.kind, json.gateway.rpc.status.model.lastError.httpStatus, json.gateway.rpc.status.model.lastError.permanent],
+    ["model-not-found", 404, true],
+  );
   const plain = (await runCli(["status"], g.env)).stdout;
   assert.match(plain, /model error +model-not-found \(404\), permanent, .* ago: Model 'echo-1' not found/);
 });
@@ -140,7 +156,12 @@ test("a reply cut at max tokens says so in the stream, the final reply and the t
   await until(() => chatEvents(c, "final").length === 1);
   const expected = "echo: tell me \n\n[reply cut: the model hit its max tokens limit (3); raise models.maxTokens]";
   assert.equal(chatEvents(c, "final")[0]!.text, expected);
-  assert.equal(chatEvents(c, "delta").map((e) => e.delta).join(""), expected);
+  assert.equal(
+    chatEvents(c, "delta")
+      .map((e) => e.delta)
+      .join(""),
+    expected,
+  );
   const history = await c.request<{ messages: Array<{ role: string; content: string }> }>("chat.history", {});
   assert.equal(history.messages.at(-1)!.content, expected);
   await c.close();
@@ -174,7 +195,10 @@ test("sessions.list shows the session; /new typed in the chat and sessions.reset
   await c.request("chat.send", { text: "one", idempotencyKey: "s-1" });
   await until(() => chatEvents(c, "final").length === 1);
   const list = await c.request<{ sessions: Array<{ key: string; messageCount: number }> }>("sessions.list");
-  assert.deepEqual(list.sessions.map((s) => [s.key, s.messageCount]), [["agent:main:main", 2]]);
+  assert.deepEqual(
+    list.sessions.map((s) => [s.key, s.messageCount]),
+    [["agent:main:main", 2]],
+  );
   await c.request("chat.send", { text: "/new", idempotencyKey: "s-2" });
   await until(() => chatEvents(c, "final").length === 2);
   assert.equal(chatEvents(c, "final")[1]!.text, "Started a new session.");

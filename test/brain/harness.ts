@@ -57,7 +57,13 @@ export interface Harness {
   channel: RecordingChannel;
   events: BrainEvent[];
   clock: { now: number };
-  settings: { agentId: string; historyLimit: number; reset: { mode: "daily" | "idle"; atHour: number; idleMinutes: number }; timeoutSeconds: number; maxConcurrentRuns: number };
+  settings: {
+    agentId: string;
+    historyLimit: number;
+    reset: { mode: "daily" | "idle"; atHour: number; idleMinutes: number };
+    timeoutSeconds: number;
+    maxConcurrentRuns: number;
+  };
   file: string;
 }
 
@@ -70,7 +76,13 @@ export function harness(opts: { file?: string; agent?: ScriptedAgent; channel?: 
   const agent = opts.agent ?? new ScriptedAgent();
   const channel = opts.channel ?? new RecordingChannel();
   const events: BrainEvent[] = [];
-  const settings = { agentId: "main", historyLimit: 50, reset: { mode: "daily" as "daily" | "idle", atHour: 4, idleMinutes: 120 }, timeoutSeconds: 5, maxConcurrentRuns: 4 };
+  const settings = {
+    agentId: "main",
+    historyLimit: 50,
+    reset: { mode: "daily" as "daily" | "idle", atHour: 4, idleMinutes: 120 },
+    timeoutSeconds: 5,
+    maxConcurrentRuns: 4,
+  };
   const brain = new Brain({
     store,
     epoch,

@@ -7,7 +7,14 @@ import { harness, msg, until } from "./harness.ts";
 test("a redelivered message counts as a duplicate, and a reply that never gets through counts every failed attempt and one failed reply", async () => {
   const h = harness();
   const channel = { channel: "test" };
-  const before = { inbound: metrics.inbound.get(channel), dup: metrics.duplicates.get(channel), errors: metrics.deliveryErrors.get(channel), failed: metrics.failed.get(channel), delivered: metrics.delivered.get(channel), replies: metrics.runs.get({ outcome: "reply" }) };
+  const before = {
+    inbound: metrics.inbound.get(channel),
+    dup: metrics.duplicates.get(channel),
+    errors: metrics.deliveryErrors.get(channel),
+    failed: metrics.failed.get(channel),
+    delivered: metrics.delivered.get(channel),
+    replies: metrics.runs.get({ outcome: "reply" }),
+  };
   h.channel.failNext = 4; // the harness gives up after 4 attempts
   h.brain.start();
   await h.brain.ingest("test", "a1", { messages: [msg("1", "hi")] });

@@ -13,7 +13,11 @@ test("a backlog of 250 pending replies is delivered in full at start, each once,
   h.brain.start();
   await until(() => h.channel.delivered.length === 250, 10_000);
   assert.equal(new Set(h.channel.delivered.map((d) => d.idempotencyKey)).size, 250, "each reply once");
-  assert.deepEqual(h.channel.delivered.slice(0, 3).map((d) => d.text), ["r0", "r1", "r2"], "in the order they were written");
+  assert.deepEqual(
+    h.channel.delivered.slice(0, 3).map((d) => d.text),
+    ["r0", "r1", "r2"],
+    "in the order they were written",
+  );
   assert.equal((h.store.db.prepare("SELECT count(*) AS n FROM outbox WHERE state = 'pending'").get() as { n: number }).n, 0);
   assert.equal(h.agent.calls.length, 0, "delivered, not regenerated");
   await h.brain.stop(0);

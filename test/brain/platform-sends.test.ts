@@ -24,7 +24,10 @@ class PlatformChannel extends RecordingChannel {
   override async deliver(m: OutboundMessage, _signal?: AbortSignal, progress?: DeliveryProgress): Promise<{ platformMessageId?: string }> {
     // What another connection sees is what is committed: the start must already be there.
     const other = new DatabaseSync(this.file, { readOnly: true });
-    this.startedOnDisk.push((other.prepare("SELECT send_started_at FROM outbox WHERE idempotency_key = ?").get(m.idempotencyKey) as { send_started_at: number | null }).send_started_at !== null);
+    this.startedOnDisk.push(
+      (other.prepare("SELECT send_started_at FROM outbox WHERE idempotency_key = ?").get(m.idempotencyKey) as { send_started_at: number | null })
+        .send_started_at !== null,
+    );
     other.close();
     this.skips.push(m.skipParts);
     const parts = m.text.split("\n\n");
@@ -41,7 +44,9 @@ class PlatformChannel extends RecordingChannel {
       throw new Error("platform unavailable");
     }
     if (this.failAfterParts !== null) {
-      const err = Object.assign(new Error(`sent ${this.failAfterParts} of 3 parts, then the network failed`), { partsSent: this.failAfterParts }) as PartialDeliveryError;
+      const err = Object.assign(new Error(`sent ${this.failAfterParts} of 3 parts, then the network failed`), {
+        partsSent: this.failAfterParts,
+      }) as PartialDeliveryError;
       this.failAfterParts = null;
       throw err;
     }
@@ -133,7 +138,10 @@ test("the channel hears when a run for a peer starts and ends", async () => {
   h.brain.start();
   await h.brain.ingest("test", "a1", { messages: [msg("1", "hi", "grace")] });
   await until(() => h.channel.delivered.length === 1);
-  assert.deepEqual(h.channel.typingLog, [["grace", true], ["grace", false]]);
+  assert.deepEqual(h.channel.typingLog, [
+    ["grace", true],
+    ["grace", false],
+  ]);
 });
 
 test("while a platform is down, each reply waits out its own backoff: a burst of replies does not use up their attempts", async () => {
@@ -146,6 +154,9 @@ test("while a platform is down, each reply waits out its own backoff: a burst of
   // retry each reply again and again (4 attempts here) within milliseconds.
   await new Promise((r) => setTimeout(r, 1200));
   const rows = h.store.db.prepare("SELECT attempts, state FROM outbox").all() as Array<{ attempts: number; state: string }>;
-  assert.ok(rows.every((r) => r.state === "pending" && r.attempts <= 3), JSON.stringify(rows));
+  assert.ok(
+    rows.every((r) => r.state === "pending" && r.attempts <= 3),
+    JSON.stringify(rows),
+  );
   await h.brain.stop(0);
 });

@@ -24,7 +24,8 @@ class LimitedChannel extends RecordingChannel {
   }
 }
 
-const rows = (h: ReturnType<typeof harness>) => h.store.prepare("SELECT state, attempts, last_error AS error FROM outbox ORDER BY id").all() as Array<{ state: string; attempts: number; error: string }>;
+const rows = (h: ReturnType<typeof harness>) =>
+  h.store.prepare("SELECT state, attempts, last_error AS error FROM outbox ORDER BY id").all() as Array<{ state: string; attempts: number; error: string }>;
 
 test("a reply asked to wait ten times (more than the cap of 4 attempts) is delivered, and the waits do not count", async () => {
   const channel = new LimitedChannel();
@@ -62,6 +63,9 @@ test("while a reply waits as asked, the conversation's later replies wait behind
   await until(() => channel.tries.length >= 1);
   await h.brain.ingest("test", "a1", { messages: [msg("2", "second")] });
   await until(() => channel.delivered.length === 2, 5000);
-  assert.deepEqual(channel.delivered.map((m) => m.text), ["echo: first", "echo: second"]);
+  assert.deepEqual(
+    channel.delivered.map((m) => m.text),
+    ["echo: first", "echo: second"],
+  );
   await h.brain.stop(0);
 });

@@ -37,25 +37,29 @@ function brainWithRequests(): { stateDir: string; codes: string[] } {
   }
 }
 
-test("without a gateway, channels status says so plainly and shows the config: token source (masked), apiRoot, lease; --probe asks getMe from the CLI", bounded, async () => {
-  const stateDir = path.join(tmpDir(), "state");
-  writeConfig(stateDir, { channels: { telegram: { apiRoot: tg.apiRoot } } });
-  const env = brainEnv(stateDir, { TELEGRAM_BOT_TOKEN: tg.token, ONEBRAIN_LEASE_DIR: path.join(tmpDir(), "leases") });
-  const text = await runCli(["channels", "status"], env);
-  assert.equal(text.code, 0, text.stderr);
-  assert.match(text.stdout, /the gateway is not running/);
-  assert.match(text.stdout, /telegram\s+NOT RUNNING\s+account 7000001/);
-  assert.match(text.stdout, new RegExp(`token\\s+env TELEGRAM_BOT_TOKEN \\(700…000\\), api ${tg.apiRoot.replace(/\./g, "\\.")}`));
-  assert.match(text.stdout, /lease\s+free \(nobody polls this token\)/);
-  const json = await runCli(["channels", "status", "--probe", "--json"], env);
-  assert.equal(json.code, 0, json.stderr);
-  const s = JSON.parse(json.stdout);
-  assert.deepEqual(s.gateway, { running: false, pid: null, note: "the gateway is not running: this is what the config sets up" });
-  assert.equal(s.channels[0].token.source, "env");
-  assert.equal(s.channels[0].probe.ok, true);
-  assert.deepEqual(s.channels[0].probe.identity, { id: 7000001, username: "onebrain_test_bot", name: "onebrain_test" });
-  for (const r of [text, json]) assert.ok(!(r.stdout + r.stderr).includes(secretPart()), "the token is never printed");
-});
+test(
+  "without a gateway, channels status says so plainly and shows the config: token source (masked), apiRoot, lease; --probe asks getMe from the CLI",
+  bounded,
+  async () => {
+    const stateDir = path.join(tmpDir(), "state");
+    writeConfig(stateDir, { channels: { telegram: { apiRoot: tg.apiRoot } } });
+    const env = brainEnv(stateDir, { TELEGRAM_BOT_TOKEN: tg.token, ONEBRAIN_LEASE_DIR: path.join(tmpDir(), "leases") });
+    const text = await runCli(["channels", "status"], env);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /the gateway is not running/);
+    assert.match(text.stdout, /telegram\s+NOT RUNNING\s+account 7000001/);
+    assert.match(text.stdout, new RegExp(`token\\s+env TELEGRAM_BOT_TOKEN \\(700…000\\), api ${tg.apiRoot.replace(/\./g, "\\.")}`));
+    assert.match(text.stdout, /lease\s+free \(nobody polls this token\)/);
+    const json = await runCli(["channels", "status", "--probe", "--json"], env);
+    assert.equal(json.code, 0, json.stderr);
+    const s = JSON.parse(json.stdout);
+    assert.deepEqual(s.gateway, { running: false, pid: null, note: "the gateway is not running: this is what the config sets up" });
+    assert.equal(s.channels[0].token.source, "env");
+    assert.equal(s.channels[0].probe.ok, true);
+    assert.deepEqual(s.channels[0].probe.identity, { id: 7000001, username: "onebrain_test_bot", name: "onebrain_test" });
+    for (const r of [text, json]) assert.ok(!(r.stdout + r.stderr).includes(secretPart()), "the token is never printed");
+  },
+);
 
 test("a revoked token makes the probe fail with exit 3 and says why", bounded, async () => {
   const stateDir = path.join(tmpDir(), "state");
@@ -74,7 +78,13 @@ test("without a gateway, pairing list and approve work on the store; a wrong cod
   assert.equal(list.code, 0, list.stderr);
   const l = JSON.parse(list.stdout);
   assert.equal(l.via, "store");
-  assert.deepEqual(l.pairings.map((p: any) => [p.state, p.sender, p.name, p.code]), [["pending", "502", null, codes[1]], ["pending", "501", "ada", codes[0]]]);
+  assert.deepEqual(
+    l.pairings.map((p: any) => [p.state, p.sender, p.name, p.code]),
+    [
+      ["pending", "502", null, codes[1]],
+      ["pending", "501", "ada", codes[0]],
+    ],
+  );
   const wrong = await runCli(["pairing", "approve", "telegram", "ZZZZZZZZ"], env);
   assert.equal(wrong.code, 2);
   assert.match(wrong.stderr, /no pending pairing with code ZZZZZZZZ for telegram \(expired codes are removed after 1 h\)/);
@@ -98,7 +108,10 @@ test("with a gateway running, pairing goes through it (never behind its back), a
     const conn = await connectGateway({ url: `ws://127.0.0.1:${gw.port}`, timeoutMs: 5000 });
     try {
       const listed = await conn.request<{ pairings: Array<{ code: string | null; state: string }> }>("pairing.list", { channel: "telegram" });
-      assert.deepEqual(listed.pairings.map((p) => p.code), [codes[1], codes[0]]);
+      assert.deepEqual(
+        listed.pairings.map((p) => p.code),
+        [codes[1], codes[0]],
+      );
       await assert.rejects(conn.request("pairing.approve", { channel: "telegram", code: "NOPE2345" }), (err: any) => {
         assert.equal(err.details.wireCode, "INVALID_REQUEST");
         assert.equal(err.message, "no pending pairing with code NOPE2345 for telegram (expired codes are removed after 1 h)");
@@ -115,7 +128,13 @@ test("with a gateway running, pairing goes through it (never behind its back), a
     assert.equal(again.code, 2, "a code is used once");
     const list = JSON.parse((await runCli(["pairing", "list", "--json"], gw.env)).stdout);
     assert.equal(list.via, "gateway");
-    assert.deepEqual(list.pairings.map((p: any) => [p.sender, p.state, p.approvedBy]), [["502", "approved", "onebrain-cli"], ["501", "pending", null]]);
+    assert.deepEqual(
+      list.pairings.map((p: any) => [p.sender, p.state, p.approvedBy]),
+      [
+        ["502", "approved", "onebrain-cli"],
+        ["501", "pending", null],
+      ],
+    );
     const status = await runCli(["channels", "status", "--json"], gw.env);
     assert.equal(status.code, 0, status.stderr);
     const s = JSON.parse(status.stdout);

@@ -60,17 +60,31 @@ test("getUpdates long-polls until an update arrives, returns [] at its timeout, 
   assert.equal(fake.pollsInFlight(token), 1);
   const u1 = fake.userSays(5, "one", { token });
   const got = await waiting;
-  assert.deepEqual(got.map((u) => u.update_id), [u1.update_id]);
+  assert.deepEqual(
+    got.map((u) => u.update_id),
+    [u1.update_id],
+  );
   assert.equal(got[0]!.message!.text, "one");
   assert.deepEqual(got[0]!.message!.chat, { id: 5, type: "private", first_name: "User5" });
   const u2 = fake.userSays(5, "two", { token });
-  assert.deepEqual((await api.getUpdates({ timeout: 0 })).map((u) => u.update_id), [u1.update_id, u2.update_id], "nothing confirmed without an offset");
-  assert.deepEqual((await api.getUpdates({ offset: u2.update_id, timeout: 0 })).map((u) => u.update_id), [u2.update_id]);
+  assert.deepEqual(
+    (await api.getUpdates({ timeout: 0 })).map((u) => u.update_id),
+    [u1.update_id, u2.update_id],
+    "nothing confirmed without an offset",
+  );
+  assert.deepEqual(
+    (await api.getUpdates({ offset: u2.update_id, timeout: 0 })).map((u) => u.update_id),
+    [u2.update_id],
+  );
   assert.equal(fake.unconfirmed(token), 1);
   assert.deepEqual(await api.getUpdates({ offset: u2.update_id + 1, timeout: 0 }), []);
   assert.equal(fake.unconfirmed(token), 0);
   assert.equal(fake.redeliver(undefined, token), 2);
-  assert.deepEqual((await api.getUpdates({ offset: u2.update_id + 1, timeout: 0 })).map((u) => u.update_id), [u1.update_id, u2.update_id], "redelivered once");
+  assert.deepEqual(
+    (await api.getUpdates({ offset: u2.update_id + 1, timeout: 0 })).map((u) => u.update_id),
+    [u1.update_id, u2.update_id],
+    "redelivered once",
+  );
   assert.deepEqual(await api.getUpdates({ offset: u2.update_id + 1, timeout: 0 }), []);
 });
 
@@ -84,7 +98,12 @@ test("update ids restarted lower: an offset above the newest id + 10 is ignored 
   const a = fake.userSays(6, "a", { token });
   const b = fake.userSays(6, "b", { token });
   assert.deepEqual([a.update_id, b.update_id], [50, 51]);
-  for (let i = 0; i < 2; i++) assert.deepEqual((await api.getUpdates({ offset: old.update_id + 1, timeout: 0 })).map((u) => u.update_id), [50, 51], "our old offset is ignored, again and again");
+  for (let i = 0; i < 2; i++)
+    assert.deepEqual(
+      (await api.getUpdates({ offset: old.update_id + 1, timeout: 0 })).map((u) => u.update_id),
+      [50, 51],
+      "our old offset is ignored, again and again",
+    );
   assert.deepEqual(await api.getUpdates({ offset: 61, timeout: 0 }), [], "newest + 10 is still an offset");
   assert.equal(fake.unconfirmed(token), 0, "and it confirmed both");
 });
@@ -96,7 +115,11 @@ test("a second getUpdates terminates the older one with Telegram's 409; a webhoo
   const older = apiError(api.getUpdates({ timeout: 5 }));
   await new Promise((r) => setTimeout(r, 50));
   const newer = api.getUpdates({ timeout: 1 });
-  assert.deepEqual(await older, { code: 409, description: "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running", parameters: {} });
+  assert.deepEqual(await older, {
+    code: 409,
+    description: "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running",
+    parameters: {},
+  });
   assert.deepEqual(await newer, []);
   fake.setWebhook("https://example.invalid/hook", token);
   assert.match((await apiError(api.getUpdates({ timeout: 0 }))).description, /can't use getUpdates method while webhook is active/);
@@ -126,7 +149,7 @@ test("sendMessage parses MarkdownV2 and HTML as Telegram does and refuses malfor
   const bad = async (text: string, parse_mode: "MarkdownV2" | "HTML") => (await apiError(api.sendMessage(11, text, { parse_mode }))).description;
   assert.equal(await bad("Hello.", "MarkdownV2"), "Bad Request: can't parse entities: Character '.' is reserved and must be escaped with the preceding '\\'");
   assert.equal(await bad("*bold", "MarkdownV2"), "Bad Request: can't parse entities: Can't find end of Bold entity at byte offset 0");
-  assert.equal(await bad("<b>open", "HTML"), 'Bad Request: can\'t parse entities: Can\'t find end tag corresponding to start tag "b"');
+  assert.equal(await bad("<b>open", "HTML"), "Bad Request: can't parse entities: Can't find end tag corresponding to start tag \"b\"");
   assert.match(await bad("<blink>x</blink>", "HTML"), /Unsupported start tag "blink" at byte offset 0/);
   assert.match(await bad("1 < 2", "HTML"), /can't parse entities/);
   const ok = await api.sendMessage(11, "*bold* and \\. and `code.`", { parse_mode: "MarkdownV2" });
@@ -144,15 +167,28 @@ test("sendMessage threads replies, takes the id after the user's message, and re
   const m = await api.sendMessage(12, "answer", { reply_parameters: { message_id: u.message!.message_id } });
   assert.equal(m.message_id, u.message!.message_id + 1);
   assert.equal(m.reply_to_message?.message_id, u.message!.message_id);
-  assert.equal((await apiError(api.sendMessage(12, "x", { reply_parameters: { message_id: 999 } }))).description, "Bad Request: message to be replied not found");
+  assert.equal(
+    (await apiError(api.sendMessage(12, "x", { reply_parameters: { message_id: 999 } }))).description,
+    "Bad Request: message to be replied not found",
+  );
   await api.sendMessage(12, "x", { reply_parameters: { message_id: 999, allow_sending_without_reply: true } });
   assert.deepEqual(
     fake.sentTo(12).map((s) => [s.text, s.replyTo]),
-    [["answer", u.message!.message_id], ["x", 999]],
+    [
+      ["answer", u.message!.message_id],
+      ["x", 999],
+    ],
   );
   assert.equal(await api.sendChatAction(12, "typing"), true);
-  assert.deepEqual(fake.actions.filter((a) => a.chatId === 12).map((a) => a.action), ["typing"]);
-  const form = await raw("sendMessage", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: `chat_id=12&text=${encodeURIComponent("form *x*")}&parse_mode=MarkdownV2` });
+  assert.deepEqual(
+    fake.actions.filter((a) => a.chatId === 12).map((a) => a.action),
+    ["typing"],
+  );
+  const form = await raw("sendMessage", {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: `chat_id=12&text=${encodeURIComponent("form *x*")}&parse_mode=MarkdownV2`,
+  });
   assert.equal(form.body.result.text, "form x");
 });
 
@@ -173,7 +209,10 @@ test("scripted trouble: failNext with retry_after, a reset socket, a non-JSON 50
 });
 
 test("the markup parsers: nesting, escapes, code, links", () => {
-  assert.deepEqual(parseMarkdownV2("*bold _italic_* ~s~ ||sp|| __u__ [l](https://a.b/c\\)d) `a\\`b` ```js\nx = 1;\n```"), { ok: true, text: "bold italic s sp u l a`b x = 1;\n" });
+  assert.deepEqual(parseMarkdownV2("*bold _italic_* ~s~ ||sp|| __u__ [l](https://a.b/c\\)d) `a\\`b` ```js\nx = 1;\n```"), {
+    ok: true,
+    text: "bold italic s sp u l a`b x = 1;\n",
+  });
   assert.equal(parseMarkdownV2("a_b").ok, false);
   assert.equal(parseMarkdownV2("*a _b* c_").ok, false, "entities must nest");
   assert.deepEqual(parseMarkdownV2(">quote\n>more"), { ok: true, text: "quote\nmore" });
@@ -206,8 +245,10 @@ test("editMessageReplyMarkup answers not found, can't be edited and not modified
   const mine = (await api.sendMessage(31, "hello")).message_id;
   const otherChat = (await api.sendMessage(32, "hello")).message_id;
   const keyboard = { inline_keyboard: [[{ text: "Yes", callback_data: "yes" }]] };
-  const probe = async (id: number, reply_markup?: typeof keyboard) => (await apiError(api.editMessageReplyMarkup(31, id, reply_markup ? { reply_markup } : {}))).description;
-  const NOT_MODIFIED = "Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message";
+  const probe = async (id: number, reply_markup?: typeof keyboard) =>
+    (await apiError(api.editMessageReplyMarkup(31, id, reply_markup ? { reply_markup } : {}))).description;
+  const NOT_MODIFIED =
+    "Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message";
   assert.equal(await probe(otherChat), "Bad Request: message to edit not found");
   assert.equal(await probe(999), "Bad Request: message to edit not found", "an id never allocated");
   assert.equal(await probe(theirs), "Bad Request: message can't be edited");
@@ -281,7 +322,10 @@ test("flood control answers as Telegram does: HTTP 429 with retry_after, per cha
   flood.enforce({ chat: { max: 1, windowMs: 1_000 }, group: { max: 20, windowMs: 60_000 }, global: { max: 30, windowMs: 1_000 } }, 0.1);
   await api.sendMessage(31, "one");
   const refused = await raw("sendMessage", { ...json({ chat_id: 31, text: "two" }), token });
-  assert.deepEqual([refused.status, refused.body], [429, { ok: false, error_code: 429, description: "Too Many Requests: retry after 1", parameters: { retry_after: 1 } }]);
+  assert.deepEqual(
+    [refused.status, refused.body],
+    [429, { ok: false, error_code: 429, description: "Too Many Requests: retry after 1", parameters: { retry_after: 1 } }],
+  );
   assert.equal((await apiError(api.sendMessage(31, "three"))).code, 429, "the chat stays flooded for retry_after");
   await api.sendMessage(32, "another chat is not flooded");
   // A group: 20 messages in its minute, then 429 even with the per-chat limit respected.
@@ -302,5 +346,8 @@ test("flood control answers as Telegram does: HTTP 429 with retry_after, per cha
   assert.deepEqual([e.code, e.parameters.retry_after], [429, 30]);
   await new Promise((r) => setTimeout(r, 250));
   await api.sendMessage(33, "after");
-  assert.deepEqual(flood.refusals.map((r) => r.chatId), [31, 31, -1_000_000_031, 32, 33]);
+  assert.deepEqual(
+    flood.refusals.map((r) => r.chatId),
+    [31, 31, -1_000_000_031, 32, 33],
+  );
 });

@@ -51,7 +51,10 @@ test("a revoked token, a 5xx, an unreachable server and a server that never answ
 test("the credential comes from the config before TELEGRAM_BOT_TOKEN and is only ever shown masked", () => {
   const cfg = (telegram: unknown) => configSchema.parse({ channels: { telegram } });
   const [fromConfig] = configuredChannels(cfg({ botToken: "123456:AAconfigTokenXYZ" }), { TELEGRAM_BOT_TOKEN: "999:AAenvToken12345" });
-  assert.deepEqual({ ...fromConfig, secret: undefined }, { id: "telegram", enabled: true, account: "123456", tokenSource: "config", tokenMasked: "123…XYZ", apiRoot: "https://api.telegram.org", secret: undefined });
+  assert.deepEqual(
+    { ...fromConfig, secret: undefined },
+    { id: "telegram", enabled: true, account: "123456", tokenSource: "config", tokenMasked: "123…XYZ", apiRoot: "https://api.telegram.org", secret: undefined },
+  );
   assert.ok(!JSON.stringify(fromConfig).includes("AAconfig"), "no serialisation shows the token");
   const [fromEnv] = configuredChannels(cfg({}), { TELEGRAM_BOT_TOKEN: "999:AAenvToken12345" });
   assert.deepEqual([fromEnv!.tokenSource, fromEnv!.account, fromEnv!.secret()], ["env", "999", "999:AAenvToken12345"]);
@@ -64,11 +67,15 @@ test("last inbound and last outbound come from the store, per channel account", 
   const store = openStore(path.join(tmpDir(), "brain.db"));
   try {
     assert.deepEqual(channelActivity(store, "telegram", "7"), { lastInboundAt: null, lastOutboundAt: null });
-    const ins = store.prepare("INSERT INTO inbound (channel, account, message_id, session_key, peer, text, received_at, state) VALUES (?, ?, ?, 'k', 'p', 't', ?, 'answered')");
+    const ins = store.prepare(
+      "INSERT INTO inbound (channel, account, message_id, session_key, peer, text, received_at, state) VALUES (?, ?, ?, 'k', 'p', 't', ?, 'answered')",
+    );
     ins.run("telegram", "7", "1", 1000);
     const id = Number(ins.run("telegram", "7", "2", 2000).lastInsertRowid);
     ins.run("telegram", "8", "3", 9000);
-    const out = store.prepare("INSERT INTO outbox (inbound_id, idempotency_key, channel, account, target, text, state, created_at, delivered_at, epoch) VALUES (?, ?, 'telegram', ?, 'p', 'r', ?, 0, ?, 0)");
+    const out = store.prepare(
+      "INSERT INTO outbox (inbound_id, idempotency_key, channel, account, target, text, state, created_at, delivered_at, epoch) VALUES (?, ?, 'telegram', ?, 'p', 'r', ?, 0, ?, 0)",
+    );
     out.run(id, "a", "7", "delivered", 2500);
     out.run(id, "b", "7", "pending", null);
     assert.deepEqual(channelActivity(store, "telegram", "7"), { lastInboundAt: 2000, lastOutboundAt: 2500 });

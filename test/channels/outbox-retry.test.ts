@@ -26,7 +26,10 @@ after(async () => {
 });
 
 async function gateway(stateDir: string): Promise<RunningGateway> {
-  const config = { models: { primary: "fake/echo-1", providers: { fake: { kind: "openai", baseUrl: model.openaiUrl } } }, channels: { telegram: { apiRoot: fake.apiRoot, pollTimeoutSeconds: 1 } } };
+  const config = {
+    models: { primary: "fake/echo-1", providers: { fake: { kind: "openai", baseUrl: model.openaiUrl } } },
+    channels: { telegram: { apiRoot: fake.apiRoot, pollTimeoutSeconds: 1 } },
+  };
   const g = await startGateway({ stateDir, config, env: { TELEGRAM_BOT_TOKEN: fake.token, ONEBRAIN_LEASE_DIR: tmpDir("onebrain-lease-") } });
   running.push(g);
   return g;
@@ -43,7 +46,10 @@ test("a failed reply shows in status with its error; `outbox retry` through the 
   assert.equal(pipeline.failedOutbox, 1);
   assert.match(pipeline.newestFailed.error, /403 Forbidden: bot was blocked by the user/);
   const text = await runCli(["status"], g.env);
-  assert.match(text.stdout, /1 reply failed \(newest #(\d+) to telegram 4401: .*403 Forbidden.*\); `onebrain outbox list --failed` lists them, `onebrain outbox retry \1` sends it again/);
+  assert.match(
+    text.stdout,
+    /1 reply failed \(newest #(\d+) to telegram 4401: .*403 Forbidden.*\); `onebrain outbox list --failed` lists them, `onebrain outbox retry \1` sends it again/,
+  );
 
   const list = JSON.parse((await runCli(["outbox", "list", "--failed", "--json"], g.env)).stdout);
   assert.equal(list.via, "gateway");

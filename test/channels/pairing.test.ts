@@ -2,7 +2,17 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
-import { approvePairing, CODE_ALPHABET, createChannelAccess, inAllowList, listPairings, newPairingCode, PAIRING_TTL_MS, revokePairing, type AccessPolicy } from "../../src/channels/pairing.ts";
+import {
+  approvePairing,
+  CODE_ALPHABET,
+  createChannelAccess,
+  inAllowList,
+  listPairings,
+  newPairingCode,
+  PAIRING_TTL_MS,
+  revokePairing,
+  type AccessPolicy,
+} from "../../src/channels/pairing.ts";
 import { openStore } from "../../src/store/db.ts";
 import { tmpDir } from "../helpers/gateway.ts";
 
@@ -28,7 +38,10 @@ test("an unknown sender gets one code while it is valid; approval lets them in; 
   assert.equal(first.isNew, true);
   assert.deepEqual(access.requestPairing({ sender: "7", peer: "7" }), { code: first.code, isNew: false });
   const [row] = listPairings(store, "telegram");
-  assert.deepEqual([row!.sender, row!.sender_name, row!.peer, row!.expires_at - row!.created_at, row!.approved_at], ["7", "Eve (@eve)", "7", PAIRING_TTL_MS, null]);
+  assert.deepEqual(
+    [row!.sender, row!.sender_name, row!.peer, row!.expires_at - row!.created_at, row!.approved_at],
+    ["7", "Eve (@eve)", "7", PAIRING_TTL_MS, null],
+  );
   assert.equal(approvePairing(store, "discord", first.code, "op", clock.now), null, "codes are per channel");
   const approved = approvePairing(store, "telegram", ` ${first.code.slice(0, 4).toLowerCase()}-${first.code.slice(4)} `.trim(), "op", clock.now);
   assert.equal(approved?.approved_by, "op");
@@ -66,6 +79,10 @@ test("allowFrom matches ids and @usernames (any case); dmPolicy open lets everyo
   assert.equal(access.isAllowed("6"), true, "the policy is read at each call (a reload applies)");
   assert.deepEqual([access.isOwner("5"), access.isOwner("6")], [true, false], "let in by the policy is not the owner");
   policy.allowFrom = ["*", "@Ada"];
-  assert.deepEqual([access.isAllowed("6"), access.isOwner("6"), access.isOwner("9", "ada")], [true, false, true], "'*' lets everyone in and makes nobody the owner");
+  assert.deepEqual(
+    [access.isAllowed("6"), access.isOwner("6"), access.isOwner("9", "ada")],
+    [true, false, true],
+    "'*' lets everyone in and makes nobody the owner",
+  );
   store.close();
 });

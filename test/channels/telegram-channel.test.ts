@@ -61,13 +61,19 @@ test("identifies the bot and clears a webhook once, then long-polls for messages
     await eventually(() => fake.sentTo(ada, token).length === 1, 5000, "reply");
     await eventually(() => fake.calls.filter((c) => c.token === token && c.method === "getUpdates").length >= 3, 8000, "polls");
     const calls = fake.calls.filter((c) => c.token === token);
-    assert.deepEqual(calls.slice(0, 2).map((c) => c.method), ["getMe", "deleteWebhook"]);
+    assert.deepEqual(
+      calls.slice(0, 2).map((c) => c.method),
+      ["getMe", "deleteWebhook"],
+    );
     assert.equal(calls.filter((c) => c.method === "getMe" || c.method === "deleteWebhook").length, 2, "once each");
     const polls = calls.filter((c) => c.method === "getUpdates").map((c) => c.params);
     assert.ok(polls.every((p) => JSON.stringify(p.allowed_updates) === '["message"]'));
     assert.equal(polls[0]!.offset, undefined, "a fresh brain starts without an offset");
     assert.equal(polls[0]!.timeout, 0, "the first poll is short, so the state is connected at once");
-    assert.ok(polls.slice(2).every((p) => p.offset === u.update_id + 1 && p.timeout === 2), JSON.stringify(polls));
+    assert.ok(
+      polls.slice(2).every((p) => p.offset === u.update_id + 1 && p.timeout === 2),
+      JSON.stringify(polls),
+    );
     // The offset, and the newest message id of the bot's private chats (for sends in doubt).
     assert.equal(b.store.prepare("SELECT cursor FROM channel_cursors WHERE channel = 'telegram'").get()?.cursor, `${u.update_id + 1}/${u.message!.message_id}`);
   });
@@ -132,7 +138,11 @@ test("groups: only messages that mention the bot or reply to it run, each group 
     const keys = (b.store.prepare("SELECT DISTINCT session_key AS k FROM inbound ORDER BY k").all() as Array<{ k: string }>).map((r) => r.k);
     assert.deepEqual(keys, [`agent:main:telegram:${b.tg.account}:group:-1001`, `agent:main:telegram:${b.tg.account}:group:-1002`]);
     const second = b.agent.calls[1]!;
-    assert.deepEqual(second.map((m) => m.content), ["A: what is 2+2?", "echo: A: what is 2+2?", "B: and 3+3?"], "the reply continues the group's session");
+    assert.deepEqual(
+      second.map((m) => m.content),
+      ["A: what is 2+2?", "echo: A: what is 2+2?", "B: and 3+3?"],
+      "the reply continues the group's session",
+    );
   });
 });
 
@@ -156,9 +166,15 @@ test("a long reply is split on paragraph boundaries, in order, each part within 
     const u = fake.userSays(ada, "tell me a lot");
     await eventually(() => fake.sentTo(ada).length >= 4 && b.store.prepare("SELECT state FROM outbox").get()?.state === "delivered", 5000, "all parts");
     const parts = fake.sentTo(ada);
-    assert.ok(parts.every((p) => p.plain.length <= 800), `parts within the limit: ${parts.map((p) => p.plain.length).join(", ")}`);
+    assert.ok(
+      parts.every((p) => p.plain.length <= 800),
+      `parts within the limit: ${parts.map((p) => p.plain.length).join(", ")}`,
+    );
     assert.equal(parts.map((p) => p.plain).join("\n\n"), long, "nothing lost, nothing reordered, cut only between paragraphs");
-    assert.ok(parts.every((p) => /^Paragraph \d+\./.test(p.plain)), "each part starts with a paragraph");
+    assert.ok(
+      parts.every((p) => /^Paragraph \d+\./.test(p.plain)),
+      "each part starts with a paragraph",
+    );
     assert.equal(parts[0]!.replyTo, u.message!.message_id);
     assert.ok(parts.slice(1).every((p) => p.replyTo === undefined));
   });
@@ -174,7 +190,11 @@ test("Markdown is rendered as Telegram HTML; a part Telegram refuses for its ent
     assert.equal(fake.sentTo(ada)[0]!.plain, "Bold and code <x> & more");
 
     b.agent.script = async () => "Text with *stars* that Telegram refuses";
-    fake.failNext("sendMessage", { code: 400, description: "Bad Request: can't parse entities: Can't find end of the entity starting at byte offset 10", match: (p) => p.parse_mode === "HTML" });
+    fake.failNext("sendMessage", {
+      code: 400,
+      description: "Bad Request: can't parse entities: Can't find end of the entity starting at byte offset 10",
+      match: (p) => p.parse_mode === "HTML",
+    });
     fake.userSays(ada, "again");
     await eventually(() => fake.sentTo(ada).length === 2, 5000, "plain reply");
     await sleep(200);

@@ -35,125 +35,150 @@ after(async () => {
 });
 
 for (const seed of SEEDS) {
-  test(`seed ${seed}: kill -9 at random points during a burst of ${UPDATES} updates, restart: each update is answered exactly once`, { timeout: 180_000 }, async (t) => {
-    const random = prng(seed);
-    const tg = await new FakeTelegram().start();
-    model.reset();
-    // ~50 ms per run, 8 at a time: the burst takes a few seconds, so the kills land in the middle of it.
-    model.behaviour = { kind: "reply", delayMs: 25 };
-    const users = Array.from({ length: USERS }, (_, i) => 30_001 + i);
-    const config = {
-      models: { primary: "fake/echo-1", providers: { fake: { kind: "openai", baseUrl: model.openaiUrl } } },
-      agents: { defaults: { maxConcurrentRuns: 8 } },
-      session: { dmScope: "per-channel-peer" },
-      channels: { telegram: { botToken: tg.token, apiRoot: tg.apiRoot, allowFrom: users.map(String), pollTimeoutSeconds: 5 } },
-    };
-    const env = { ONEBRAIN_LEASE_DIR: path.join(tmpDir(), "leases"), TELEGRAM_BOT_TOKEN: undefined };
-    const first = track(await startGateway({ config, env }));
-    const { port, stateDir } = first as RunningGateway;
-    let gw: Proc = first;
-    /** How many replies the fake had received at each kill. */
-    const kills: number[] = [];
-    const killedAt: number[] = [];
-    try {
-      // The burst: 300 updates within ~150 ms, queued at the fake before most are fetched.
-      const sent: Array<{ chat: number; id: number; update: number }> = [];
-      const burst = (async () => {
-        for (let i = 0; i < UPDATES; i++) {
-          const chat = users[Math.floor(random() * USERS)]!;
-          const u = tg.userSays(chat, `u-${i}`);
-          sent.push({ chat, id: u.message!.message_id, update: u.update_id });
-          if (i % 20 === 19) await sleep(10);
+  test(
+    `seed ${seed}: kill -9 at random points during a burst of ${UPDATES} updates, restart: each update is answered exactly once`,
+    { timeout: 180_000 },
+    async (t) => {
+      const random = prng(seed);
+      const tg = await new FakeTelegram().start();
+      model.reset();
+      // ~50 ms per run, 8 at a time: the burst takes a few seconds, so the kills land in the middle of it.
+      model.behaviour = { kind: "reply", delayMs: 25 };
+      const users = Array.from({ length: USERS }, (_, i) => 30_001 + i);
+      const config = {
+        models: { primary: "fake/echo-1", providers: { fake: { kind: "openai", baseUrl: model.openaiUrl } } },
+        agents: { defaults: { maxConcurrentRuns: 8 } },
+        session: { dmScope: "per-channel-peer" },
+        channels: { telegram: { botToken: tg.token, apiRoot: tg.apiRoot, allowFrom: users.map(String), pollTimeoutSeconds: 5 } },
+      };
+      const env = { ONEBRAIN_LEASE_DIR: path.join(tmpDir(), "leases"), TELEGRAM_BOT_TOKEN: undefined };
+      const first = track(await startGateway({ config, env }));
+      const { port, stateDir } = first as RunningGateway;
+      let gw: Proc = first;
+      /** How many replies the fake had received at each kill. */
+      const kills: number[] = [];
+      const killedAt: number[] = [];
+      try {
+        // The burst: 300 updates within ~150 ms, queued at the fake before most are fetched.
+        const sent: Array<{ chat: number; id: number; update: number }> = [];
+        const burst = (async () => {
+          for (let i = 0; i < UPDATES; i++) {
+            const chat = users[Math.floor(random() * USERS)]!;
+            const u = tg.userSays(chat, `u-${i}`);
+            sent.push({ chat, id: u.message!.message_id, update: u.update_id });
+            if (i % 20 === 19) await sleep(10);
+          }
+        })();
+        // The killer: kills at random moments of the flow, each followed by an immediate restart.
+        for (let k = 0; k < KILLS; k++) {
+          await sleep(100 + random() * 600);
+          gw.kill("SIGKILL");
+          await gw.exited;
+          kills.push(tg.sent.length);
+          killedAt.push(Date.now());
+          gw = track(spawnCli(["gateway", "--port", String(port)], first.env));
+          await gw.waitFor("gateway listening", 20_000);
         }
-      })();
-      // The killer: kills at random moments of the flow, each followed by an immediate restart.
-      for (let k = 0; k < KILLS; k++) {
-        await sleep(100 + random() * 600);
-        gw.kill("SIGKILL");
-        await gw.exited;
-        kills.push(tg.sent.length);
-        killedAt.push(Date.now());
-        gw = track(spawnCli(["gateway", "--port", String(port)], first.env));
-        await gw.waitFor("gateway listening", 20_000);
-      }
-      await burst;
+        await burst;
 
-      // Until every update is answered, or the gateway has nothing left to do (then a missing reply never comes).
-      const replies = () => {
-        const m = new Map<string, number>();
-        for (const s of tg.sent) if (s.replyTo !== undefined) m.set(`${s.chatId}:${s.replyTo}`, (m.get(`${s.chatId}:${s.replyTo}`) ?? 0) + 1);
-        return m;
-      };
-      const conn = await connectGateway({ url: `ws://127.0.0.1:${port}`, timeoutMs: 5000 });
-      const idle = async () => {
-        const s = await conn.request<{ pipeline: { pendingInbound: number; pendingOutbox: number; activeRuns: number } }>("status");
-        return s.pipeline.pendingInbound === 0 && s.pipeline.pendingOutbox === 0 && s.pipeline.activeRuns === 0 && tg.unconfirmed() === 0;
-      };
-      for (let i = 0, quiet = 0; ; i++) {
+        // Until every update is answered, or the gateway has nothing left to do (then a missing reply never comes).
+        const replies = () => {
+          const m = new Map<string, number>();
+          for (const s of tg.sent) if (s.replyTo !== undefined) m.set(`${s.chatId}:${s.replyTo}`, (m.get(`${s.chatId}:${s.replyTo}`) ?? 0) + 1);
+          return m;
+        };
+        const conn = await connectGateway({ url: `ws://127.0.0.1:${port}`, timeoutMs: 5000 });
+        const idle = async () => {
+          const s = await conn.request<{ pipeline: { pendingInbound: number; pendingOutbox: number; activeRuns: number } }>("status");
+          return s.pipeline.pendingInbound === 0 && s.pipeline.pendingOutbox === 0 && s.pipeline.activeRuns === 0 && tg.unconfirmed() === 0;
+        };
+        for (let i = 0, quiet = 0; ; i++) {
+          const m = replies();
+          if (sent.every((x) => m.has(`${x.chat}:${x.id}`)) && (await idle())) break;
+          quiet = (await idle()) ? quiet + 1 : 0;
+          if (quiet >= 10) break; // idle for 2 s with replies missing: reported below
+          assert.ok(i < 450, "the gateway neither answered everything nor became idle within 90 s");
+          await sleep(200);
+        }
+        await conn.close();
+        await sleep(500);
+        gw.kill("SIGTERM");
+        assert.equal((await gw.exited).code, 0);
+
         const m = replies();
-        if (sent.every((x) => m.has(`${x.chat}:${x.id}`)) && (await idle())) break;
-        quiet = (await idle()) ? quiet + 1 : 0;
-        if (quiet >= 10) break; // idle for 2 s with replies missing: reported below
-        assert.ok(i < 450, "the gateway neither answered everything nor became idle within 90 s");
-        await sleep(200);
-      }
-      await conn.close();
-      await sleep(500);
-      gw.kill("SIGTERM");
-      assert.equal((await gw.exited).code, 0);
-
-      const m = replies();
-      const wrong = sent.filter((s) => m.get(`${s.chat}:${s.id}`) !== 1);
-      if (wrong.length) {
+        const wrong = sent.filter((s) => m.get(`${s.chat}:${s.id}`) !== 1);
+        if (wrong.length) {
+          const store = openStore(path.join(stateDir, "brain.db"));
+          try {
+            const rows = wrong.slice(0, 5).map((w) => ({
+              ...w,
+              replies: m.get(`${w.chat}:${w.id}`) ?? 0,
+              sentByFake: tg.sentTo(w.chat).filter((s) => s.replyTo === w.id),
+              // Did the request reach the fake at all (recorded before any validation)?
+              callsAtFake: tg.calls.filter(
+                (c) => c.method === "sendMessage" && Number(c.params.chat_id) === w.chat && Number(c.params.reply_parameters?.message_id) === w.id,
+              ).length,
+              inbound: store.db.prepare("SELECT id, state, received_at FROM inbound WHERE channel = 'telegram' AND message_id = ?").get(`${w.chat}:${w.id}`),
+              outbox: store.db
+                .prepare(
+                  "SELECT o.state, o.attempts, o.send_started_at, o.delivered_at, o.parts_sent, o.last_error, o.epoch FROM outbox o JOIN inbound i ON i.id = o.inbound_id WHERE i.message_id = ?",
+                )
+                .all(`${w.chat}:${w.id}`),
+            }));
+            const withKill = rows.map((r) => {
+              const started = (r.outbox[0] as { send_started_at?: number } | undefined)?.send_started_at;
+              const kill = started ? killedAt.find((k) => k >= started) : undefined;
+              return { ...r, msFromSendStartToKill: started && kill ? kill - started : null };
+            });
+            assert.fail(
+              `seed ${seed}: ${wrong.length} update(s) not answered exactly once (killed after ${kills.join(", ")} replies):\n${JSON.stringify(withKill, null, 2)}`,
+            );
+          } finally {
+            store.close();
+          }
+        }
+        assert.equal(kills.length, KILLS);
+        assert.ok(
+          kills.filter((n) => n > 0 && n < UPDATES).length >= 2,
+          `the kills landed in the middle of the flow (killed after ${kills.join(", ")} replies)`,
+        );
         const store = openStore(path.join(stateDir, "brain.db"));
         try {
-          const rows = wrong.slice(0, 5).map((w) => ({
-            ...w,
-            replies: m.get(`${w.chat}:${w.id}`) ?? 0,
-            sentByFake: tg.sentTo(w.chat).filter((s) => s.replyTo === w.id),
-            // Did the request reach the fake at all (recorded before any validation)?
-            callsAtFake: tg.calls.filter((c) => c.method === "sendMessage" && Number(c.params.chat_id) === w.chat && Number(c.params.reply_parameters?.message_id) === w.id).length,
-            inbound: store.db.prepare("SELECT id, state, received_at FROM inbound WHERE channel = 'telegram' AND message_id = ?").get(`${w.chat}:${w.id}`),
-            outbox: store.db.prepare("SELECT o.state, o.attempts, o.send_started_at, o.delivered_at, o.parts_sent, o.last_error, o.epoch FROM outbox o JOIN inbound i ON i.id = o.inbound_id WHERE i.message_id = ?").all(`${w.chat}:${w.id}`),
-          }));
-          const withKill = rows.map((r) => {
-            const started = (r.outbox[0] as { send_started_at?: number } | undefined)?.send_started_at;
-            const kill = started ? killedAt.find((k) => k >= started) : undefined;
-            return { ...r, msFromSendStartToKill: started && kill ? kill - started : null };
-          });
-          assert.fail(`seed ${seed}: ${wrong.length} update(s) not answered exactly once (killed after ${kills.join(", ")} replies):\n${JSON.stringify(withKill, null, 2)}`);
+          const one = (sql: string) => (store.db.prepare(sql).get() as { n: number }).n;
+          assert.equal(one("SELECT count(*) AS n FROM inbound WHERE channel = 'telegram'"), UPDATES, "every update stored exactly once");
+          assert.equal(
+            one("SELECT count(*) AS n FROM runs r JOIN inbound i ON i.id = r.inbound_id WHERE i.channel = 'telegram'"),
+            UPDATES,
+            "every update run exactly once",
+          );
+          assert.equal(one("SELECT count(*) AS n FROM outbox WHERE channel = 'telegram' AND state <> 'delivered'"), 0, "every reply delivered");
+          const cursor = store.db.prepare("SELECT cursor FROM channel_cursors WHERE channel = 'telegram'").get() as { cursor: string };
+          assert.equal(Number(cursor.cursor.split("/")[0]), Math.max(...sent.map((s) => s.update)) + 1, "the committed offset covers the last update");
+          const interrupted = one("SELECT count(*) AS n FROM runs WHERE state = 'interrupted'");
+          const found = one("SELECT count(*) AS n FROM outbox WHERE last_error LIKE '%found on the platform%'");
+          const resent = one("SELECT count(*) AS n FROM outbox WHERE last_error LIKE '%not on the platform: sent again%'");
+          const probes = tg.calls.filter((c) => c.method === "editMessageReplyMarkup").length;
+          t.diagnostic(
+            `seed ${seed}: ${UPDATES} answered once each; killed after ${kills.join(", ")} replies; ${interrupted} run(s) interrupted (answered with a notice); sends in doubt: ${found} found on Telegram, ${resent} not there and sent again (${probes} probes); ${tg.sent.length} sendMessage`,
+          );
         } finally {
           store.close();
         }
-      }
-      assert.equal(kills.length, KILLS);
-      assert.ok(kills.filter((n) => n > 0 && n < UPDATES).length >= 2, `the kills landed in the middle of the flow (killed after ${kills.join(", ")} replies)`);
-      const store = openStore(path.join(stateDir, "brain.db"));
-      try {
-        const one = (sql: string) => (store.db.prepare(sql).get() as { n: number }).n;
-        assert.equal(one("SELECT count(*) AS n FROM inbound WHERE channel = 'telegram'"), UPDATES, "every update stored exactly once");
-        assert.equal(one("SELECT count(*) AS n FROM runs r JOIN inbound i ON i.id = r.inbound_id WHERE i.channel = 'telegram'"), UPDATES, "every update run exactly once");
-        assert.equal(one("SELECT count(*) AS n FROM outbox WHERE channel = 'telegram' AND state <> 'delivered'"), 0, "every reply delivered");
-        const cursor = store.db.prepare("SELECT cursor FROM channel_cursors WHERE channel = 'telegram'").get() as { cursor: string };
-        assert.equal(Number(cursor.cursor.split("/")[0]), Math.max(...sent.map((s) => s.update)) + 1, "the committed offset covers the last update");
-        const interrupted = one("SELECT count(*) AS n FROM runs WHERE state = 'interrupted'");
-        const found = one("SELECT count(*) AS n FROM outbox WHERE last_error LIKE '%found on the platform%'");
-        const resent = one("SELECT count(*) AS n FROM outbox WHERE last_error LIKE '%not on the platform: sent again%'");
-        const probes = tg.calls.filter((c) => c.method === "editMessageReplyMarkup").length;
-        t.diagnostic(`seed ${seed}: ${UPDATES} answered once each; killed after ${kills.join(", ")} replies; ${interrupted} run(s) interrupted (answered with a notice); sends in doubt: ${found} found on Telegram, ${resent} not there and sent again (${probes} probes); ${tg.sent.length} sendMessage`);
+        assert.equal(tg.unconfirmed(), 0, "every update confirmed to Telegram");
+        const seen = new Map<string, number>();
+        for (const r of model.requests) {
+          const last = String(r.body.messages.at(-1)?.content ?? "");
+          seen.set(last, (seen.get(last) ?? 0) + 1);
+        }
+        assert.deepEqual(
+          [...seen].filter(([, n]) => n > 1),
+          [],
+          "no update reached the model twice",
+        );
       } finally {
-        store.close();
+        gw.kill("SIGKILL");
+        await tg.close();
       }
-      assert.equal(tg.unconfirmed(), 0, "every update confirmed to Telegram");
-      const seen = new Map<string, number>();
-      for (const r of model.requests) {
-        const last = String(r.body.messages.at(-1)?.content ?? "");
-        seen.set(last, (seen.get(last) ?? 0) + 1);
-      }
-      assert.deepEqual([...seen].filter(([, n]) => n > 1), [], "no update reached the model twice");
-    } finally {
-      gw.kill("SIGKILL");
-      await tg.close();
-    }
-  });
+    },
+  );
 }

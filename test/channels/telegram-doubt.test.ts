@@ -45,7 +45,10 @@ test("a reply whose request never reached Telegram is looked for, not found, and
     fake.failNext("sendMessage", { reset: true, match: (p) => Number(p.chat_id) === ada });
     fake.userSays(ada, "hello");
     await eventually(() => b.store.prepare("SELECT state FROM outbox").get()?.state === "delivered", 10_000, "delivered");
-    assert.deepEqual(fake.sentTo(ada).map((m) => m.plain), ["echo: hello"]);
+    assert.deepEqual(
+      fake.sentTo(ada).map((m) => m.plain),
+      ["echo: hello"],
+    );
     assert.match((b.store.prepare("SELECT last_error AS e FROM outbox").get() as { e: string }).e, /not on the platform: sent again/);
   } finally {
     await b.stop();
@@ -57,7 +60,8 @@ function freshBot(name: string) {
   const token = `${7_100_000 + ++nextChat}:AADoubtTokenxxxxxxxxxxxxxxxxxxxxxxxxxx`;
   fake.addBot(token, name);
   const api = new Api(token, { apiRoot: fake.apiRoot });
-  const scan = (chatId: number, floor: number, horizon: number) => findOurMessage({ apiRoot: fake.apiRoot, token, chatId: String(chatId), floor, horizon, signal: AbortSignal.timeout(20_000) });
+  const scan = (chatId: number, floor: number, horizon: number) =>
+    findOurMessage({ apiRoot: fake.apiRoot, token, chatId: String(chatId), floor, horizon, signal: AbortSignal.timeout(20_000) });
   return { token, api, scan };
 }
 
@@ -83,7 +87,12 @@ test("in a supergroup the search goes through other people's messages to ours, a
   said("d");
   const ours = (await api.sendMessage(group, "reply")).message_id;
   said("e");
-  fake.failNext("editMessageReplyMarkup", { code: 429, description: "Too Many Requests: retry after 1", retryAfter: 1, match: (p) => Number(p.chat_id) === group });
+  fake.failNext("editMessageReplyMarkup", {
+    code: 429,
+    description: "Too Many Requests: retry after 1",
+    retryAfter: 1,
+    match: (p) => Number(p.chat_id) === group,
+  });
   const started = Date.now();
   assert.equal(await scan(group, floor, floor), ours);
   assert.ok(Date.now() - started >= 900, "waited retry_after");
@@ -101,7 +110,11 @@ test("a send Telegram handles 8 s late, its connection gone at once, is not take
     await eventually(() => b.store.prepare("SELECT state FROM outbox").get()?.state === "delivered", 20_000, "delivered");
     // Long enough for the late send to have landed, and for a second one to show.
     await sleep(Math.max(0, t0 + 9_500 - Date.now()));
-    assert.deepEqual(fake.sentTo(ada).map((m) => m.plain), ["echo: slow day at Telegram"], "on Telegram once");
+    assert.deepEqual(
+      fake.sentTo(ada).map((m) => m.plain),
+      ["echo: slow day at Telegram"],
+      "on Telegram once",
+    );
     const row = b.store.prepare("SELECT platform_message_id AS id, last_error AS e FROM outbox").get() as { id: string; e: string };
     assert.equal(row.id, String(fake.sentTo(ada)[0]!.messageId));
     assert.match(row.e, /found on the platform/);

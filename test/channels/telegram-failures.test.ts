@@ -48,7 +48,11 @@ test("an unknown token fails at getMe with the same clear state, having never po
     try {
       await eventually(() => b.state().state === "failed", 5000, "failed");
       assert.match((b.state() as { reason: string }).reason, /token was rejected/);
-      assert.deepEqual(other.calls.map((c) => c.method), [], "the fake never saw a call of a token it does not know");
+      assert.deepEqual(
+        other.calls.map((c) => c.method),
+        [],
+        "the fake never saw a call of a token it does not know",
+      );
       assert.equal(other.polls(), 0);
     } finally {
       await b.stop();
@@ -70,7 +74,9 @@ test("409 from another poller (another host): state conflict, retried slowly, ne
     const intruder = (async () => {
       while (!stop) {
         intruderPolls++;
-        await fetch(`${fake.apiRoot}/bot${token}/getUpdates?timeout=1`).then((r) => r.json()).catch(() => {});
+        await fetch(`${fake.apiRoot}/bot${token}/getUpdates?timeout=1`)
+          .then((r) => r.json())
+          .catch(() => {});
       }
     })();
     await eventually(() => b.state().state === "conflict", 3000, "conflict");
@@ -102,7 +108,10 @@ test("5xx and network errors: reconnecting with growing, jittered delays, then c
     fake.userSays(ADA, "are you there?", { token });
     await eventually(() => fake.sentTo(ADA, token).length === 1, 10_000, "answered after recovery");
     const reconnecting = b.states.filter((s) => s.state === "reconnecting") as Array<{ attempt: number; nextAttemptAt: number; lastError: string }>;
-    assert.deepEqual(reconnecting.map((s) => s.attempt), [1, 2, 3, 4]);
+    assert.deepEqual(
+      reconnecting.map((s) => s.attempt),
+      [1, 2, 3, 4],
+    );
     assert.match(reconnecting[1]!.lastError, /getUpdates' failed: ECONNRESET/, "a reset connection");
     assert.match(reconnecting[0]!.lastError, /getUpdates/);
     assert.match(reconnecting[2]!.lastError, /500 Internal Server Error/);

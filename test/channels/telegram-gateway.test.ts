@@ -37,7 +37,8 @@ async function gateway(o: { token: string; telegram?: Record<string, unknown>; s
   return g;
 }
 
-const telegramStatus = async (g: RunningGateway) => ((await httpGet(g.port, "/api/status")).body.channels as Array<Record<string, any>>).find((c) => c.id === "telegram");
+const telegramStatus = async (g: RunningGateway) =>
+  ((await httpGet(g.port, "/api/status")).body.channels as Array<Record<string, any>>).find((c) => c.id === "telegram");
 
 test("a stranger gets a pairing code and the model sees nothing; after `onebrain pairing approve` the next message is answered; groups need a mention", async () => {
   const token = "7300001:AAGatewayTestTokenxxxxxxxxxxxxxxxxxxx";
@@ -76,7 +77,10 @@ test("a stranger gets a pairing code and the model sees nothing; after `onebrain
   assert.equal(model.requests.length, 2);
   const ready = await httpGet(g.port, "/readyz");
   assert.equal(ready.status, 200);
-  assert.deepEqual(ready.body.components.find((c: { name: string }) => c.name === "channels"), { name: "channels", ok: true });
+  assert.deepEqual(
+    ready.body.components.find((c: { name: string }) => c.name === "channels"),
+    { name: "channels", ok: true },
+  );
 });
 
 test("a reply Telegram refuses for its entities arrives once, as plain text", async () => {
@@ -85,7 +89,11 @@ test("a reply Telegram refuses for its entities arrives once, as plain text", as
   model.reset();
   await gateway({ token, telegram: { dmPolicy: "open" } });
   await eventually(() => tg.pollsInFlight(token) === 1, 10_000, "polling");
-  tg.failNext("sendMessage", { code: 400, description: "Bad Request: can't parse entities: Unsupported start tag \"x\" at byte offset 0", match: (p) => p.parse_mode === "HTML" && String(p.text).includes("fallback") });
+  tg.failNext("sendMessage", {
+    code: 400,
+    description: 'Bad Request: can\'t parse entities: Unsupported start tag "x" at byte offset 0',
+    match: (p) => p.parse_mode === "HTML" && String(p.text).includes("fallback"),
+  });
   tg.userSays(600, "fallback *please*", { token });
   await eventually(() => tg.sentTo(600, token).length === 1, 10_000, "reply");
   await sleep(300);
@@ -107,7 +115,10 @@ test("two gateways with one token: the second does not poll, its status names th
     await sleep(50);
   }
   assert.equal(status?.state, "conflict");
-  assert.match(status!.detail, new RegExp(`^token in use by pid ${first.pid} \\(user \\S+, state dir ${first.stateDir.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\)$`));
+  assert.match(
+    status!.detail,
+    new RegExp(`^token in use by pid ${first.pid} \\(user \\S+, state dir ${first.stateDir.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\)$`),
+  );
   const ready = await httpGet(second.port, "/readyz");
   assert.equal(ready.status, 503);
   assert.deepEqual(ready.body.failing, ["channels"]);
@@ -142,7 +153,12 @@ test("a stranger approved through pairing talks in a session of their own: the m
   await say(owner, "owner: and my second turn", 2);
   await say(stranger, "stranger: anything else?", 3);
 
-  const seen = model.requests.map((r) => (r.body.messages as Array<{ role: string; content: unknown }>).filter((m) => m.role !== "system").map((m) => String(m.content)).join("\n"));
+  const seen = model.requests.map((r) =>
+    (r.body.messages as Array<{ role: string; content: unknown }>)
+      .filter((m) => m.role !== "system")
+      .map((m) => String(m.content))
+      .join("\n"),
+  );
   const asked = (who: string) => seen.filter((s) => s.split("\n").at(-1)!.startsWith(who));
   assert.equal(asked("stranger:").length, 2);
   assert.equal(asked("owner:").length, 2);

@@ -9,8 +9,15 @@ const settings = { dmPolicy: "pairing" as const, groups: { requireMention: true,
 const access = { isAllowed: (s: string) => s === "7" || s === "9", isOwner: (s: string) => s === "7", requestPairing: () => ({ code: "ABCD", isNew: true }) };
 
 function groupUpdate(id: number, text: string, from: { id: number; first_name: string; last_name?: string; username?: string }): Update {
-  const entities = [...text.matchAll(/@helper_bot|\/\w+@helper_bot/g)].map((m) => ({ type: m[0].startsWith("/") ? "bot_command" : "mention", offset: m.index!, length: m[0].length }));
-  return { update_id: id, message: { message_id: id, date: 0, chat: { id: -1005, type: "supergroup", title: "G" }, from: { is_bot: false, ...from }, text, entities } } as unknown as Update;
+  const entities = [...text.matchAll(/@helper_bot|\/\w+@helper_bot/g)].map((m) => ({
+    type: m[0].startsWith("/") ? "bot_command" : "mention",
+    offset: m.index!,
+    length: m[0].length,
+  }));
+  return {
+    update_id: id,
+    message: { message_id: id, date: 0, chat: { id: -1005, type: "supergroup", title: "G" }, from: { is_bot: false, ...from }, text, entities },
+  } as unknown as Update;
 }
 
 test("a group message reaches the model with who wrote it, and a command in a group stays bare", () => {
@@ -22,18 +29,46 @@ test("a group message reaches the model with who wrote it, and a command in a gr
     ],
     { me, settings, access },
   );
-  assert.deepEqual(d.messages.map((m) => m.text), ["Ada L (@ada): what time is it?", "Bo: thanks", "/new@helper_bot"]);
+  assert.deepEqual(
+    d.messages.map((m) => m.text),
+    ["Ada L (@ada): what time is it?", "Bo: thanks", "/new@helper_bot"],
+  );
 });
 
 test("a stranger's direct message is a pairing request named as people see them, and reaches nobody", () => {
-  const u = { update_id: 4, message: { message_id: 4, date: 0, chat: { id: 8, type: "private", first_name: "Cy" }, from: { id: 8, is_bot: false, first_name: "Cy", username: "cy" }, text: "hi" } } as unknown as Update;
+  const u = {
+    update_id: 4,
+    message: {
+      message_id: 4,
+      date: 0,
+      chat: { id: 8, type: "private", first_name: "Cy" },
+      from: { id: 8, is_bot: false, first_name: "Cy", username: "cy" },
+      text: "hi",
+    },
+  } as unknown as Update;
   const d = decideUpdates([u], { me, settings, access });
   assert.deepEqual(d.messages, []);
   assert.deepEqual(d.pairing, [{ sender: "8", senderName: "Cy (@cy)", peer: "8" }]);
 });
 
 test("a direct message from someone let in who is not the owner is marked a guest's (own session); the owner's is not", () => {
-  const dm = (id: number, from: number) => ({ update_id: id, message: { message_id: id, date: 0, chat: { id: from, type: "private", first_name: "X" }, from: { id: from, is_bot: false, first_name: "X" }, text: "hi" } }) as unknown as Update;
+  const dm = (id: number, from: number) =>
+    ({
+      update_id: id,
+      message: {
+        message_id: id,
+        date: 0,
+        chat: { id: from, type: "private", first_name: "X" },
+        from: { id: from, is_bot: false, first_name: "X" },
+        text: "hi",
+      },
+    }) as unknown as Update;
   const d = decideUpdates([dm(10, 7), dm(11, 9)], { me, settings, access });
-  assert.deepEqual(d.messages.map((m) => [m.sender, m.messageId, m.guest ?? false]), [["7", "7:10", false], ["9", "9:11", true]]);
+  assert.deepEqual(
+    d.messages.map((m) => [m.sender, m.messageId, m.guest ?? false]),
+    [
+      ["7", "7:10", false],
+      ["9", "9:11", true],
+    ],
+  );
 });

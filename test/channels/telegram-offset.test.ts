@@ -147,7 +147,11 @@ test("update ids restarting below the saved offset: the next messages are answer
     fake.userSays(ADA, "reused update id", { token });
     await eventually(() => fake.sentTo(ADA, token).length === 6, 8000, "a message under a reused update id answered");
     await sleep(300);
-    assert.deepEqual(fake.sentTo(ADA, token).map((m) => m.plain), ["old0", "old1", "old2", "after the restart", "and again", "reused update id"].map((t) => `echo: ${t}`), "each once");
+    assert.deepEqual(
+      fake.sentTo(ADA, token).map((m) => m.plain),
+      ["old0", "old1", "old2", "after the restart", "and again", "reused update id"].map((t) => `echo: ${t}`),
+      "each once",
+    );
     assert.equal(count(b, "SELECT count(*) AS n FROM inbound"), 6);
   } finally {
     await b.stop();

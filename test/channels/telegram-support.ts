@@ -33,10 +33,30 @@ export interface TelegramBrain extends Harness {
 }
 
 /** Fast timings: tests must not wait a minute for a conflict retry, for a send in doubt that never reached the fake, nor a second between the parts of a reply. */
-export const FAST: Partial<TelegramTiming> = { leaseRecheckMs: 200, conflictRetryMs: 1_000, backoffBaseMs: 50, backoffMaxMs: 400, typingIntervalMs: 150, doubtLifeMs: 1_000, doubtRescanMs: 250, pace: scaleLimits(PACE_LIMITS, 0.02) };
+export const FAST: Partial<TelegramTiming> = {
+  leaseRecheckMs: 200,
+  conflictRetryMs: 1_000,
+  backoffBaseMs: 50,
+  backoffMaxMs: 400,
+  typingIntervalMs: 150,
+  doubtLifeMs: 1_000,
+  doubtRescanMs: 250,
+  pace: scaleLimits(PACE_LIMITS, 0.02),
+};
 
 /** Starts a brain with a Telegram channel polling `fake`. */
-export async function telegramBrain(fake: FakeTelegram, o: { settings?: Partial<Settings>; file?: string; leaseDir?: string; token?: string; timing?: Partial<TelegramTiming>; stateDir?: string; maxDeliveryAttempts?: number } = {}): Promise<TelegramBrain> {
+export async function telegramBrain(
+  fake: FakeTelegram,
+  o: {
+    settings?: Partial<Settings>;
+    file?: string;
+    leaseDir?: string;
+    token?: string;
+    timing?: Partial<TelegramTiming>;
+    stateDir?: string;
+    maxDeliveryAttempts?: number;
+  } = {},
+): Promise<TelegramBrain> {
   const stateDir = o.stateDir ?? tmpDir("onebrain-tg-");
   const h = harness({ file: o.file ?? path.join(stateDir, "brain.db"), ...(o.maxDeliveryAttempts ? { maxDeliveryAttempts: o.maxDeliveryAttempts } : {}) });
   const tgSettings: Settings = {
@@ -81,7 +101,8 @@ export async function telegramBrain(fake: FakeTelegram, o: { settings?: Partial<
       (stopped ??= (async () => {
         // A reply the fake has recorded may still be on its way back: let its delivery be marked
         // before the store closes (Brain.stop does not wait for a send in flight).
-        const inFlight = () => (h.store.prepare("SELECT count(*) AS n FROM outbox WHERE state = 'pending' AND send_started_at IS NOT NULL").get() as { n: number }).n > 0;
+        const inFlight = () =>
+          (h.store.prepare("SELECT count(*) AS n FROM outbox WHERE state = 'pending' AND send_started_at IS NOT NULL").get() as { n: number }).n > 0;
         await eventually(() => !inFlight(), 2000).catch(() => {});
         abort.abort();
         await tg.stop();

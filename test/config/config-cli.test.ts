@@ -50,7 +50,10 @@ test("config get prints the value in force and its source: env, file, profile or
   assert.deepEqual([dflt.value, dflt.source], ["loopback\n", "source: default\n"]);
 
   const profiled = brain();
-  const fromProfile = await get("gateway.port", { ...profiled.env, ONEBRAIN_STATE_DIR: undefined, HOME: path.dirname(profiled.stateDir) }, ["--profile", "work"]);
+  const fromProfile = await get("gateway.port", { ...profiled.env, ONEBRAIN_STATE_DIR: undefined, HOME: path.dirname(profiled.stateDir) }, [
+    "--profile",
+    "work",
+  ]);
   assert.equal(fromProfile.json.source, "profile");
   assert.equal(fromProfile.source, "source: profile work\n");
 
@@ -77,7 +80,7 @@ test("config set edits a commented JSON5 file in place: comments, order and layo
     "    /* who may connect */",
     '    auth: { token: "tok-commented-file-0123456789" },',
     "  },",
-    "  logging: { level: \"info\" }, // quiet",
+    '  logging: { level: "info" }, // quiet',
     "}",
     "",
   ].join("\n");
@@ -89,7 +92,8 @@ test("config set edits a commented JSON5 file in place: comments, order and layo
   assert.equal((await runCli(["config", "set", "session.reset.mode", "idle"], b.env)).code, 0);
   assert.equal((await runCli(["config", "unset", "logging.level"], b.env)).code, 0);
   const after = fs.readFileSync(file, "utf8");
-  for (const comment of ["// onebrain, edited by hand", "// the usual port", "/* who may connect */", "// quiet"]) assert.ok(after.includes(comment), `${comment} lost:\n${after}`);
+  for (const comment of ["// onebrain, edited by hand", "// the usual port", "/* who may connect */", "// quiet"])
+    assert.ok(after.includes(comment), `${comment} lost:\n${after}`);
   assert.ok(after.includes('    bind: "lan",\n  },'), `the new key is not after the last member of gateway, in its indentation:\n${after}`);
   assert.match(after, /\n {2}session: \{\n {4}reset: \{\n {6}mode: "idle"\n {4}\}\n {2}\},?\n\}/);
   assert.ok(after.includes("  logging: {  }, // quiet\n"), `unset did not remove just the member:\n${after}`);
@@ -102,7 +106,10 @@ test("a config that is just null is an error naming the file and what is expecte
   const b = brain({});
   const file = path.join(b.stateDir, "onebrain.json");
   fs.writeFileSync(file, "null\n");
-  for (const args of [["config", "validate"], ["gateway", "--port", String(await freePort())]]) {
+  for (const args of [
+    ["config", "validate"],
+    ["gateway", "--port", String(await freePort())],
+  ]) {
     const r = await runCli(args, b.env);
     assert.equal(r.code, 20, `${args.join(" ")}: ${r.stderr}`);
     assert.ok(r.stderr.includes(file), r.stderr);
@@ -114,7 +121,11 @@ test("ONEBRAIN_CONFIG_PATH naming a missing file is CONFIG_MISSING (exit 19) nam
   const b = brain();
   const missing = path.join(tmpDir(), "typo", "onebrain.json");
   const env = { ...b.env, ONEBRAIN_CONFIG_PATH: missing };
-  for (const args of [["gateway", "--port", String(await freePort())], ["config", "validate"], ["config", "get", "gateway.port"]]) {
+  for (const args of [
+    ["gateway", "--port", String(await freePort())],
+    ["config", "validate"],
+    ["config", "get", "gateway.port"],
+  ]) {
     const r = await runCli(args, env);
     assert.equal(r.code, 19, `${args.join(" ")}: ${r.stderr}`);
     assert.ok(r.stderr.includes(`Cannot find config ${missing} named by ONEBRAIN_CONFIG_PATH`), r.stderr);

@@ -3,14 +3,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import JSON5 from "json5";
 import path from "node:path";
-import {
-  getConfigValue,
-  parseCliValue,
-  parseKeyPath,
-  setConfigValue,
-  unsetConfigValue,
-  validateConfigFile,
-} from "../../src/config/edit.ts";
+import { getConfigValue, parseCliValue, parseKeyPath, setConfigValue, unsetConfigValue, validateConfigFile } from "../../src/config/edit.ts";
 import { loadConfig } from "../../src/config/load.ts";
 import { ConfigError } from "../../src/shared/errors.ts";
 import { tmpDir } from "../helpers/gateway.ts";
@@ -129,7 +122,14 @@ test("get masks tokens unless asked to reveal them", () => {
   const file = path.join(tempDir(), "onebrain.json");
   fs.writeFileSync(file, JSON.stringify({ gateway: { auth: { token: TOKEN } } }));
   const loaded = loadConfig(file);
-  assert.deepEqual(getConfigValue(loaded, "gateway.auth.token", { env: {} }), { key: "gateway.auth.token", value: "tok…xyz", source: "file", from: "the config file", set: true, secret: true });
+  assert.deepEqual(getConfigValue(loaded, "gateway.auth.token", { env: {} }), {
+    key: "gateway.auth.token",
+    value: "tok…xyz",
+    source: "file",
+    from: "the config file",
+    set: true,
+    secret: true,
+  });
   assert.equal(getConfigValue(loaded, "gateway.auth.token", { reveal: true, env: {} }).value, TOKEN);
   const auth = getConfigValue(loaded, "gateway.auth", { env: {} }).value as { token: string };
   assert.equal(auth.token, "tok…xyz");
@@ -139,10 +139,31 @@ test("get reports defaults with source default and file values with source file"
   const file = path.join(tempDir(), "onebrain.json");
   fs.writeFileSync(file, `{ gateway: { port: 19000 }, browser: { profiles: { work: { cdpPort: 9222 } } } }`);
   const loaded = loadConfig(file);
-  assert.deepEqual(getConfigValue(loaded, "gateway.port", { env: {} }), { key: "gateway.port", value: 19000, source: "file", from: "the config file", set: true, secret: false });
-  assert.deepEqual(getConfigValue(loaded, "gateway.ws.pingIntervalMs", { env: {} }), { key: "gateway.ws.pingIntervalMs", value: 30_000, source: "default", from: "default", set: true, secret: false });
+  assert.deepEqual(getConfigValue(loaded, "gateway.port", { env: {} }), {
+    key: "gateway.port",
+    value: 19000,
+    source: "file",
+    from: "the config file",
+    set: true,
+    secret: false,
+  });
+  assert.deepEqual(getConfigValue(loaded, "gateway.ws.pingIntervalMs", { env: {} }), {
+    key: "gateway.ws.pingIntervalMs",
+    value: 30_000,
+    source: "default",
+    from: "default",
+    set: true,
+    secret: false,
+  });
   assert.equal(getConfigValue(loaded, "browser.profiles.work.cdpPort", { env: {} }).value, 9222);
-  assert.deepEqual(getConfigValue(loaded, "browser.profiles.home.cdpPort", { env: {} }), { key: "browser.profiles.home.cdpPort", value: null, source: "default", from: "not set", set: false, secret: false });
+  assert.deepEqual(getConfigValue(loaded, "browser.profiles.home.cdpPort", { env: {} }), {
+    key: "browser.profiles.home.cdpPort",
+    value: null,
+    source: "default",
+    from: "not set",
+    set: false,
+    secret: false,
+  });
 });
 
 test("an unknown key is CONFIG_KEY_UNKNOWN and suggests the nearest full key", () => {

@@ -19,5 +19,8 @@ test("jitter only shortens a step, by at most 30%", () => {
 });
 
 test("different random draws give different delays, so tabs do not reconnect in lockstep", () => {
-  assert.notEqual(backoffDelay(3, () => 0.1), backoffDelay(3, () => 0.9));
+  assert.notEqual(
+    backoffDelay(3, () => 0.1),
+    backoffDelay(3, () => 0.9),
+  );
 });

@@ -4,19 +4,34 @@ import assert from "node:assert/strict";
 import { chatReducer, isStreaming, type ChatAction, type ChatMessage } from "../../console/src/chat/model.ts";
 
 const run = (actions: ChatAction[], start: ChatMessage[] = []) => actions.reduce(chatReducer, start);
-const ev = (state: "delta" | "final" | "error" | "aborted", extra: Record<string, unknown>): ChatAction => ({ type: "event", event: { state, runId: 5, sessionKey: "k", ...extra } });
+const ev = (state: "delta" | "final" | "error" | "aborted", extra: Record<string, unknown>): ChatAction => ({
+  type: "event",
+  event: { state, runId: 5, sessionKey: "k", ...extra },
+});
 
 test("deltas build one streaming assistant message that the final event completes", () => {
   const streaming = run([ev("delta", { delta: "ec" }), ev("delta", { delta: "ho" })]);
-  assert.deepEqual(streaming.map((m) => [m.role, m.text, m.streaming]), [["assistant", "echo", true]]);
+  assert.deepEqual(
+    streaming.map((m) => [m.role, m.text, m.streaming]),
+    [["assistant", "echo", true]],
+  );
   assert.equal(isStreaming(streaming), true);
   const done = run([ev("final", { text: "echo!" })], streaming);
-  assert.deepEqual(done.map((m) => [m.role, m.text, m.streaming]), [["assistant", "echo!", false]]);
+  assert.deepEqual(
+    done.map((m) => [m.role, m.text, m.streaming]),
+    [["assistant", "echo!", false]],
+  );
 });
 
 test("an aborted run ends as a notice, a failed one as an error", () => {
-  assert.deepEqual(run([ev("delta", { delta: "x" }), ev("aborted", { text: "Stopped." })]).map((m) => [m.role, m.text]), [["notice", "Stopped."]]);
-  assert.deepEqual(run([ev("error", { text: "The model failed." })]).map((m) => [m.role, m.text]), [["error", "The model failed."]]);
+  assert.deepEqual(
+    run([ev("delta", { delta: "x" }), ev("aborted", { text: "Stopped." })]).map((m) => [m.role, m.text]),
+    [["notice", "Stopped."]],
+  );
+  assert.deepEqual(
+    run([ev("error", { text: "The model failed." })]).map((m) => [m.role, m.text]),
+    [["error", "The model failed."]],
+  );
 });
 
 test("reloading the transcript keeps a reply still streaming and messages not yet acknowledged", () => {
@@ -26,15 +41,21 @@ test("reloading the transcript keeps a reply still streaming and messages not ye
     ev("delta", { delta: "partial" }),
   ]);
   const after = chatReducer(before, { type: "history", messages: [{ id: 1, role: "user", content: "sent", createdAt: 0, runId: null }] });
-  assert.deepEqual(after.map((m) => [m.role, m.text, m.outgoing?.status ?? null]), [
-    ["user", "sent", null],
-    ["user", "pending", "waiting"],
-    ["assistant", "partial", null],
-  ]);
+  assert.deepEqual(
+    after.map((m) => [m.role, m.text, m.outgoing?.status ?? null]),
+    [
+      ["user", "sent", null],
+      ["user", "pending", "waiting"],
+      ["assistant", "partial", null],
+    ],
+  );
 });
 
 test("a reply the transcript already holds replaces the streamed copy", () => {
   const before = run([ev("delta", { delta: "par" })]);
   const after = chatReducer(before, { type: "history", messages: [{ id: 9, role: "assistant", content: "part and whole", createdAt: 0, runId: 5 }] });
-  assert.deepEqual(after.map((m) => [m.text, m.streaming]), [["part and whole", false]]);
+  assert.deepEqual(
+    after.map((m) => [m.text, m.streaming]),
+    [["part and whole", false]],
+  );
 });

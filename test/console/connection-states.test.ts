@@ -33,7 +33,12 @@ test("answers the challenge with connect: protocol 1, onebrain-console in ui mod
   last().receive({ type: "event", event: "connect.challenge", payload: { nonce: "n", ts: 1 }, seq: 0 });
   const connect = last().sent[0];
   assert.equal(connect.method, "connect");
-  assert.deepEqual(connect.params, { minProtocol: 1, maxProtocol: 1, client: { id: "onebrain-console", version: "9.9.9", platform: "test", mode: "ui" }, auth: { token: "s3cret", password: "s3cret" } });
+  assert.deepEqual(connect.params, {
+    minProtocol: 1,
+    maxProtocol: 1,
+    client: { id: "onebrain-console", version: "9.9.9", platform: "test", mode: "ui" },
+    auth: { token: "s3cret", password: "s3cret" },
+  });
   conn.stop();
 });
 

@@ -10,7 +10,17 @@ import { screenshot, watchWebSockets, type WebSocketLog } from "../helpers/brows
 export const SLOW = 45_000;
 
 /** The banner states of docs/console.md. */
-export type BannerState = "connecting" | "connected" | "reconnecting" | "sign-in" | "auth-failed" | "replaced" | "proxy-no-upgrade" | "unreachable" | "proxy-error" | "refused";
+export type BannerState =
+  | "connecting"
+  | "connected"
+  | "reconnecting"
+  | "sign-in"
+  | "auth-failed"
+  | "replaced"
+  | "proxy-no-upgrade"
+  | "unreachable"
+  | "proxy-error"
+  | "refused";
 /** The console's pages, as in the `nav-*` test ids. */
 export type ConsolePageName = "chat" | "sessions" | "brain" | "health" | "channels" | "logs";
 /** Every page, in navigation order. */

@@ -3,7 +3,11 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { diagnoseCheck, diagnoseClose } from "../../console/src/link/diagnose.ts";
 
-const check = (seen: boolean, upgraded: boolean, refused: { status: number; reason: string } | null = null) => ({ kind: "http" as const, status: 200, body: { attempt: "x".repeat(22), seen, upgraded, refused, at: seen ? 1 : null } });
+const check = (seen: boolean, upgraded: boolean, refused: { status: number; reason: string } | null = null) => ({
+  kind: "http" as const,
+  status: 200,
+  body: { attempt: "x".repeat(22), seen, upgraded, refused, at: seen ? 1 : null },
+});
 
 test("a ws-check that cannot be fetched at all means unreachable, retried", () => {
   const d = diagnoseCheck({ kind: "network-error", message: "fetch failed" });
@@ -47,7 +51,11 @@ test("a refused upgrade says why; a foreign origin is not retried, a rate limit 
 });
 
 test("close 4001 and AUTH_FAILED are auth-failed with no retry", () => {
-  for (const [code, err] of [[4001, null], [4001, { code: "AUTH_FAILED", message: "wrong token" }], [1006, { code: "AUTH_FAILED", message: "wrong token" }]] as const) {
+  for (const [code, err] of [
+    [4001, null],
+    [4001, { code: "AUTH_FAILED", message: "wrong token" }],
+    [1006, { code: "AUTH_FAILED", message: "wrong token" }],
+  ] as const) {
     const d = diagnoseClose(code, "", err);
     assert.deepEqual([d.state, d.retry.kind], ["auth-failed", "manual"], `close ${code}`);
   }
@@ -78,7 +86,10 @@ test("every close code reads as its own sentence; the number is only a footnote"
     }
   }
   assert.match(diagnoseClose(1006, "", null).detail, /without a closing handshake/);
-  assert.equal(diagnoseClose(4999, "maintenance window", null).detail, "The connection closed for a reason this console does not know: maintenance window. (close code 4999)");
+  assert.equal(
+    diagnoseClose(4999, "maintenance window", null).detail,
+    "The connection closed for a reason this console does not know: maintenance window. (close code 4999)",
+  );
 });
 
 test("a shutdown (1001), a slow-consumer cut (4008) and a plain drop (1006) are reconnecting with backoff", () => {

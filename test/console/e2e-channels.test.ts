@@ -92,7 +92,11 @@ test("a stranger gets a code and reaches nobody; Approve in the console lets the
   assert.equal(model.requests.length, 1, "the next message reached the agent");
   assert.match(tg.sentTo(stranger).find((m) => m.replyTo === next.message!.message_id)!.plain, /echo: now may I\?/);
   const row = page.locator('[data-testid="channel-row"][data-channel="telegram"]');
-  await eventually(async () => (await row.locator('[data-testid="channel-last-outbound"]').innerText()).trim() !== "—", "the page shows the last outbound message", SLOW);
+  await eventually(
+    async () => (await row.locator('[data-testid="channel-last-outbound"]').innerText()).trim() !== "—",
+    "the page shows the last outbound message",
+    SLOW,
+  );
   await screenshot(page, "e2e-channels-approved");
 });
 

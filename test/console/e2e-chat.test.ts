@@ -13,7 +13,20 @@ import { FakeModelServer } from "../helpers/fake-model.ts";
 import { startGateway, type RunningGateway } from "../helpers/gateway.ts";
 import { bounded, reapAll, track } from "../gateway/support.ts";
 import { eventually } from "../server/raw-ws.ts";
-import { assistantTexts, byTestId, chatMessages, goTo, openConsole, recordAssistantTexts, screenshotEveryPage, sendChat, signIn, SLOW, waitBanner, type Console } from "./console-page.ts";
+import {
+  assistantTexts,
+  byTestId,
+  chatMessages,
+  goTo,
+  openConsole,
+  recordAssistantTexts,
+  screenshotEveryPage,
+  sendChat,
+  signIn,
+  SLOW,
+  waitBanner,
+  type Console,
+} from "./console-page.ts";
 
 const token = "tok_e2e_chat_".padEnd(40, "c");
 const fake = new FakeModelServer();
@@ -24,7 +37,11 @@ let tab: Console;
 before(async () => {
   await fake.start();
   browser = await launchBrowser();
-  gw = track(await startGateway({ config: { gateway: { auth: { token } }, models: { primary: "fake/echo-1", providers: { fake: { kind: "openai", baseUrl: fake.openaiUrl } } } } }));
+  gw = track(
+    await startGateway({
+      config: { gateway: { auth: { token } }, models: { primary: "fake/echo-1", providers: { fake: { kind: "openai", baseUrl: fake.openaiUrl } } } },
+    }),
+  );
 });
 
 afterEach((t) => screenshotIfFailed(t, tab?.page, "e2e-chat"));
@@ -117,7 +134,11 @@ test("every page renders its data from the gateway alone: no request leaves its 
   for (const u of tab.sockets.urls) origins.add(new URL(u).host);
   assert.deepEqual([...origins], [`127.0.0.1:${gw.port}`], "documents, scripts, styles and the WebSocket all come from the gateway");
   await goTo(tab.page, "brain");
-  await tab.page.locator('[data-testid="brain-field"][data-field="pid"]').filter({ hasText: String(gw.pid) }).first().waitFor({ state: "visible" });
+  await tab.page
+    .locator('[data-testid="brain-field"][data-field="pid"]')
+    .filter({ hasText: String(gw.pid) })
+    .first()
+    .waitFor({ state: "visible" });
   assert.deepEqual(tab.errors, [], "no uncaught errors in the page");
 });
 

@@ -13,7 +13,21 @@ import { freePort, startGateway, type RunningGateway } from "../helpers/gateway.
 import { startNginx, type RunningNginx } from "../helpers/nginx.ts";
 import { bounded, reapAll, track } from "../gateway/support.ts";
 import { eventually } from "../server/raw-ws.ts";
-import { assistantTexts, banner, byTestId, chatMessages, goTo, openConsole, recordAssistantTexts, screenshotEveryPage, sendChat, signIn, SLOW, waitBanner, type Console } from "./console-page.ts";
+import {
+  assistantTexts,
+  banner,
+  byTestId,
+  chatMessages,
+  goTo,
+  openConsole,
+  recordAssistantTexts,
+  screenshotEveryPage,
+  sendChat,
+  signIn,
+  SLOW,
+  waitBanner,
+  type Console,
+} from "./console-page.ts";
 import { connectWeb } from "./web-socket-client.ts";
 
 const token = "tok_e2e_proxy_".padEnd(40, "e");
@@ -82,9 +96,15 @@ test("through the docs' nginx the console signs in and chats with a streamed rep
   await chatMessages(page, "assistant", "echo: hello via the proxy, word by word").first().waitFor({ state: "visible" });
   fake.behaviour = { kind: "reply" };
   const seen = await assistantTexts(page);
-  assert.ok(seen.some((t) => t.includes("echo:") && !t.includes("word by word")), `the reply was shown partially first: ${JSON.stringify(seen)}`);
+  assert.ok(
+    seen.some((t) => t.includes("echo:") && !t.includes("word by word")),
+    `the reply was shown partially first: ${JSON.stringify(seen)}`,
+  );
   await screenshot(page, "e2e-proxy-chat");
-  assert.ok(docs.accessLog().some((l) => l.startsWith("GET /assets/") && l.endsWith(" 200")), "the assets came through nginx");
+  assert.ok(
+    docs.accessLog().some((l) => l.startsWith("GET /assets/") && l.endsWith(" 200")),
+    "the assets came through nginx",
+  );
 });
 
 test("through the docs' nginx the logs page shows lines as they are written", bounded, async () => {

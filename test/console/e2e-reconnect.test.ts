@@ -22,7 +22,11 @@ let tab: Console;
 before(async () => {
   await fake.start();
   browser = await launchBrowser();
-  gw = track(await startGateway({ config: { gateway: { auth: { token } }, models: { primary: "fake/echo-1", providers: { fake: { kind: "openai", baseUrl: fake.openaiUrl } } } } }));
+  gw = track(
+    await startGateway({
+      config: { gateway: { auth: { token } }, models: { primary: "fake/echo-1", providers: { fake: { kind: "openai", baseUrl: fake.openaiUrl } } } },
+    }),
+  );
 });
 
 afterEach((t) => screenshotIfFailed(t, tab?.page, "e2e-reconnect"));
@@ -57,7 +61,11 @@ test("a killed gateway turns the banner to reconnecting and a restarted one is p
   gw.kill("SIGKILL");
   await gw.exited;
   await waitBanner(tab, "reconnecting");
-  await page.locator('[data-testid="banner"][data-state="reconnecting"]').filter({ hasText: /attempt \d+/ }).first().waitFor({ state: "attached" });
+  await page
+    .locator('[data-testid="banner"][data-state="reconnecting"]')
+    .filter({ hasText: /attempt \d+/ })
+    .first()
+    .waitFor({ state: "attached" });
   await screenshot(page, "e2e-reconnect-reconnecting");
 
   // Same port, same state dir (its config included): what a supervisor's restart does.
@@ -75,7 +83,11 @@ test("a killed gateway turns the banner to reconnecting and a restarted one is p
   // The brain page shows the new instance: the console reloaded its state from the new gateway.
   await goTo(page, "brain");
   await page.locator('[data-testid="brain-field"][data-field="instanceId"]').filter({ hasText: secondInstance }).first().waitFor({ state: "visible" });
-  await page.locator('[data-testid="brain-field"][data-field="pid"]').filter({ hasText: String(gw.pid) }).first().waitFor({ state: "visible" });
+  await page
+    .locator('[data-testid="brain-field"][data-field="pid"]')
+    .filter({ hasText: String(gw.pid) })
+    .first()
+    .waitFor({ state: "visible" });
   await screenshot(page, "e2e-reconnect-brain-after");
 
   await goTo(page, "chat");

@@ -67,7 +67,19 @@ export class FakeSocket implements SocketLike {
     this.open();
     this.receive({ type: "event", event: "connect.challenge", payload: { nonce: "n", ts: 0 }, seq: 0 });
     const connect = this.sent.find((f) => f.method === "connect");
-    this.receive({ type: "res", id: connect.id, ok: true, payload: { type: "hello-ok", protocol: 1, server: { version: "t", connId: "c", instanceId, host: "default" }, features: { methods: [], events: [] }, snapshot: { uptimeMs: 0, stateDir: "/s", profile: null }, policy: { maxPayload: 1, maxBufferedBytes: 1, tickIntervalMs } } });
+    this.receive({
+      type: "res",
+      id: connect.id,
+      ok: true,
+      payload: {
+        type: "hello-ok",
+        protocol: 1,
+        server: { version: "t", connId: "c", instanceId, host: "default" },
+        features: { methods: [], events: [] },
+        snapshot: { uptimeMs: 0, stateDir: "/s", profile: null },
+        policy: { maxPayload: 1, maxBufferedBytes: 1, tickIntervalMs },
+      },
+    });
   }
   answerStatus(epoch: number): void {
     const req = this.sent.findLast((f) => f.method === "status");

@@ -12,16 +12,22 @@ test("a send that was not acknowledged goes again with the same key on reconnect
   const keys: string[] = [];
   let fail: string | null = "LINK_DOWN";
   let n = 0;
-  const box = new ChatOutbox(async (p) => {
-    keys.push(p.idempotencyKey);
-    if (fail) throw new RequestError(fail, "down");
-    return { status: "accepted" };
-  }, () => `key-${++n}`);
+  const box = new ChatOutbox(
+    async (p) => {
+      keys.push(p.idempotencyKey);
+      if (fail) throw new RequestError(fail, "down");
+      return { status: "accepted" };
+    },
+    () => `key-${++n}`,
+  );
   const statuses: string[] = [];
   box.subscribe((m) => statuses.push(m.status));
   box.submit("hello");
   await flush();
-  assert.deepEqual(box.unacknowledged().map((m) => [m.key, m.status]), [["key-1", "waiting"]]);
+  assert.deepEqual(
+    box.unacknowledged().map((m) => [m.key, m.status]),
+    [["key-1", "waiting"]],
+  );
   fail = null;
   box.resendWaiting();
   await flush();
@@ -79,7 +85,10 @@ test("a message typed while the gateway is down is delivered once after it comes
 
   const key = box.submit("typed while down");
   await flush();
-  assert.deepEqual(box.unacknowledged().map((m) => [m.key, m.status]), [[key, "waiting"]]);
+  assert.deepEqual(
+    box.unacknowledged().map((m) => [m.key, m.status]),
+    [[key, "waiting"]],
+  );
 
   running.push(await startGateway({ port, stateDir }));
   await waitForLink(conn, (s) => s.state === "replaced", "replaced");

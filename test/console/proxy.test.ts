@@ -30,7 +30,14 @@ before(async () => {
   assert.ok(nginxBinary(), "nginx is installed (apt-get install nginx-light; .ci/run does it)");
   await fake.start();
   // A fast heartbeat, so the read-timeout tests take seconds, not minutes.
-  gw = track(await startGateway({ config: { gateway: { auth: { token }, ws: { pingIntervalMs: HEARTBEAT_MS } }, models: { primary: "fake/echo-1", providers: { fake: { kind: "openai", baseUrl: fake.openaiUrl } } } } }));
+  gw = track(
+    await startGateway({
+      config: {
+        gateway: { auth: { token }, ws: { pingIntervalMs: HEARTBEAT_MS } },
+        models: { primary: "fake/echo-1", providers: { fake: { kind: "openai", baseUrl: fake.openaiUrl } } },
+      },
+    }),
+  );
   docs = await startNginx({ upstreamPort: gw.port, fromDocs: true });
   noUpgrade = await startNginx({ upstreamPort: gw.port, upgrade: false });
   proxies.push(docs, noUpgrade);

@@ -44,7 +44,9 @@ export function waitForLink(conn: Connection, pred: (s: LinkSnapshot) => boolean
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       off();
-      reject(new Error(`timed out after ${ms} ms waiting for ${what}; last state ${JSON.stringify({ ...conn.snapshot, hello: conn.snapshot.hello ? "…" : null })}`));
+      reject(
+        new Error(`timed out after ${ms} ms waiting for ${what}; last state ${JSON.stringify({ ...conn.snapshot, hello: conn.snapshot.hello ? "…" : null })}`),
+      );
     }, ms);
     const off = conn.subscribe((s) => {
       if (!pred(s)) return;
@@ -75,7 +77,13 @@ function writeRaw(socket: Duplex, status: number, statusText: string, headers: R
  */
 export async function startProxy(target: number, mode: "plain-http" | "bad-gateway"): Promise<TestProxy> {
   const forward = (req: http.IncomingMessage, done: (status: number, statusText: string, headers: Record<string, string>, body: string) => void) => {
-    if (mode === "bad-gateway") return done(502, "Bad Gateway", { "content-type": "text/html" }, "<html><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>");
+    if (mode === "bad-gateway")
+      return done(
+        502,
+        "Bad Gateway",
+        { "content-type": "text/html" },
+        "<html><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>",
+      );
     const headers = { ...req.headers };
     for (const h of ["upgrade", "connection", "sec-websocket-key", "sec-websocket-version", "sec-websocket-extensions"]) delete headers[h];
     const out = http.request({ host: "127.0.0.1", port: target, method: req.method, path: req.url, headers }, (res) => {
@@ -88,7 +96,9 @@ export async function startProxy(target: number, mode: "plain-http" | "bad-gatew
     out.end();
   };
   const server = http.createServer((req, res) => forward(req, (status, _text, headers, body) => res.writeHead(status, headers).end(body)));
-  server.on("upgrade", (req: http.IncomingMessage, socket: Duplex) => forward(req, (status, text, headers, body) => writeRaw(socket, status, text, headers, body)));
+  server.on("upgrade", (req: http.IncomingMessage, socket: Duplex) =>
+    forward(req, (status, text, headers, body) => writeRaw(socket, status, text, headers, body)),
+  );
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   return {
     port: (server.address() as AddressInfo).port,

@@ -45,7 +45,9 @@ export function connectWeb(url: string, token: string, clientId = "proxy-test", 
   };
   const request = async <T>(method: string, params?: unknown, reqTimeoutMs = timeoutMs): Promise<T> => {
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${method} got no answer within ${reqTimeoutMs} ms`)), reqTimeoutMs)));
+    const timeout = new Promise<never>(
+      (_, reject) => (timer = setTimeout(() => reject(new Error(`${method} got no answer within ${reqTimeoutMs} ms`)), reqTimeoutMs)),
+    );
     try {
       const res = await Promise.race([send(method, params), timeout]);
       if (!res.ok) throw new Error(`${method} failed: ${res.error?.code} ${res.error?.message}`);
@@ -60,7 +62,10 @@ export function connectWeb(url: string, token: string, clientId = "proxy-test", 
         const e = events.find(match);
         if (e) finish(() => resolve(e));
       };
-      const timer = setTimeout(() => finish(() => reject(new Error(`no event ${what} within ${waitMs} ms; got ${JSON.stringify(events.map((e) => e.event))}`))), waitMs);
+      const timer = setTimeout(
+        () => finish(() => reject(new Error(`no event ${what} within ${waitMs} ms; got ${JSON.stringify(events.map((e) => e.event))}`))),
+        waitMs,
+      );
       const finish = (fn: () => void) => (clearTimeout(timer), waiters.delete(check), fn());
       waiters.add(check);
       check();

@@ -98,7 +98,10 @@ function durationMs(text: string): number {
 
 /** True when .dockerignore keeps `rel` (a repo-relative path) out of the build context. */
 function ignored(rel: string): boolean {
-  const patterns = read(".dockerignore").split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
+  const patterns = read(".dockerignore")
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith("#"));
   assert.ok(!patterns.some((p) => p.startsWith("!")), "this check does not handle ! exceptions");
   const toRegex = (p: string) => {
     const g = p.replace(/^\//, "");
@@ -132,13 +135,27 @@ test("the runtime image is node 24 slim, runs as a non-root user, keeps its stat
   assert.equal(env.ONEBRAIN_STATE_DIR, "/data");
   const volume = only(rt, "VOLUME");
   assert.deepEqual(volume.json ?? volume.args.split(/\s+/), [env.ONEBRAIN_STATE_DIR]);
-  assert.match(rt.steps.filter((s) => s.op === "RUN").map((s) => s.args).join("\n"), /chown 1000:1000 \/data/, "the volume's directory belongs to the runtime user");
+  assert.match(
+    rt.steps
+      .filter((s) => s.op === "RUN")
+      .map((s) => s.args)
+      .join("\n"),
+    /chown 1000:1000 \/data/,
+    "the volume's directory belongs to the runtime user",
+  );
 
   const entry = only(rt, "ENTRYPOINT").json;
   assert.ok(entry, "ENTRYPOINT in exec form");
   assert.equal(path.basename(entry[0]!), "tini");
   assert.ok(entry.includes("--"));
-  assert.match(rt.steps.filter((s) => s.op === "RUN").map((s) => s.args).join("\n"), /apt-get install[^\n]*\btini\b/, "tini is installed");
+  assert.match(
+    rt.steps
+      .filter((s) => s.op === "RUN")
+      .map((s) => s.args)
+      .join("\n"),
+    /apt-get install[^\n]*\btini\b/,
+    "tini is installed",
+  );
   assert.equal(only(rt, "STOPSIGNAL").args, "SIGTERM");
 
   const hc = only(rt, "HEALTHCHECK");
@@ -154,12 +171,21 @@ test("the build steps match the repository: what they copy exists, the lockfile 
   assert.ok(build && rt && build !== rt, "two stages: build and runtime");
   assert.equal(build.name, "build");
   const runs = build.steps.filter((s) => s.op === "RUN").map((s) => s.args);
-  assert.ok(runs.some((r) => /^npm ci\b/.test(r)), "npm ci (the lockfile decides the versions)");
-  assert.ok(runs.some((r) => r === "node scripts/build.js"), "the build script of package.json");
+  assert.ok(
+    runs.some((r) => /^npm ci\b/.test(r)),
+    "npm ci (the lockfile decides the versions)",
+  );
+  assert.ok(
+    runs.some((r) => r === "node scripts/build.js"),
+    "the build script of package.json",
+  );
   assert.equal(JSON.parse(read("package.json")).scripts.build, "node scripts/build.js");
 
   for (const copy of build.steps.filter((s) => s.op === "COPY")) {
-    const sources = copy.args.split(/\s+/).filter((a) => !a.startsWith("--")).slice(0, -1);
+    const sources = copy.args
+      .split(/\s+/)
+      .filter((a) => !a.startsWith("--"))
+      .slice(0, -1);
     for (const src of sources) {
       if (src === ".") continue;
       assert.ok(fs.existsSync(path.join(repoRoot, src)), `COPY ${src}: not in the repository`);
@@ -174,13 +200,17 @@ test("the build steps match the repository: what they copy exists, the lockfile 
     if (f === "dist" || f.startsWith("dist/")) continue; // the build's output, not an input
     assert.ok(!ignored(f), `${f} is read by the build but excluded by .dockerignore`);
   }
-  for (const heavy of [".git", "node_modules", "dist", "test", "gateway.log", "console/.DS_Store"]) assert.ok(ignored(heavy), `${heavy} should stay out of the build context`);
+  for (const heavy of [".git", "node_modules", "dist", "test", "gateway.log", "console/.DS_Store"])
+    assert.ok(ignored(heavy), `${heavy} should stay out of the build context`);
   for (const kept of ["src/cli/main.ts", "console/src/main.tsx", "scripts/build.js"]) assert.ok(!ignored(kept), `${kept} must reach the build context`);
 
   // The runtime copies the binary, its bundle and package.json (the version) from the build stage.
   const copied = rt.steps.filter((s) => s.op === "COPY").map((s) => s.args);
   for (const want of ["bin", "dist", "package.json"]) {
-    assert.ok(copied.some((c) => c.startsWith("--from=build ") && c.includes(`/src/${want} `)), `runtime copies ${want} from the build stage`);
+    assert.ok(
+      copied.some((c) => c.startsWith("--from=build ") && c.includes(`/src/${want} `)),
+      `runtime copies ${want} from the build stage`,
+    );
   }
   assert.ok(!copied.some((c) => c.includes("node_modules")), "dist/ is self-contained: no node_modules in the runtime");
   assert.match(read("bin/onebrain.js"), /import\("\.\.\/dist\/onebrain\.js"\)/, "bin/ loads dist/ beside it");
@@ -205,7 +235,10 @@ test("compose.yaml: the probe as healthcheck, an init, a required token, the vol
 
   const stateDir = envOf(runtime()).ONEBRAIN_STATE_DIR;
   const mounts = (gw.volumes as string[]).map((v) => v.split(":"));
-  assert.ok(mounts.some(([name, target]) => target === stateDir && doc.volumes && name! in doc.volumes), "a named volume at the state dir");
+  assert.ok(
+    mounts.some(([name, target]) => target === stateDir && doc.volumes && name! in doc.volumes),
+    "a named volume at the state dir",
+  );
 
   const defaultPort = portPlan({ env: {} }).base;
   for (const p of gw.ports as string[]) {
@@ -215,71 +248,78 @@ test("compose.yaml: the probe as healthcheck, an init, a required token, the vol
   }
 
   assert.ok(gw.mem_limit ?? gw.deploy?.resources?.limits?.memory, "a memory limit");
-  assert.ok((gw.tmpfs as string[]).some((t) => t === "/tmp" || t.startsWith("/tmp:")), "tmpfs at /tmp");
+  assert.ok(
+    (gw.tmpfs as string[]).some((t) => t === "/tmp" || t.startsWith("/tmp:")),
+    "tmpfs at /tmp",
+  );
   const drainMs = validateConfig({}, "defaults").gateway.shutdownGraceMs;
   assert.ok(durationMs(gw.stop_grace_period) > drainMs + 1000, `stop_grace_period ${gw.stop_grace_period} must exceed gateway.shutdownGraceMs (${drainMs} ms)`);
   assert.equal(gw.read_only, true, "read-only root: state goes to the volume, scratch to /tmp");
 });
 
-test("the container's command, run from a copy of the runtime image's files, binds lan with the token, passes the healthcheck and stops cleanly; without a token it refuses (exit 13)", { timeout: 60_000 }, async () => {
-  // The runtime image's /app (bin, dist, package.json; no node_modules) and /usr/local/bin/onebrain.
-  const root = tmpDir("onebrain-image-");
-  const app = path.join(root, "app");
-  for (const part of ["bin", "dist", "package.json"]) fs.cpSync(path.join(repoRoot, part), path.join(app, part), { recursive: true });
-  const binDir = path.join(root, "usr-local-bin");
-  fs.mkdirSync(binDir);
-  fs.symlinkSync(path.join(app, "bin/onebrain.js"), path.join(binDir, "onebrain"));
+test(
+  "the container's command, run from a copy of the runtime image's files, binds lan with the token, passes the healthcheck and stops cleanly; without a token it refuses (exit 13)",
+  { timeout: 60_000 },
+  async () => {
+    // The runtime image's /app (bin, dist, package.json; no node_modules) and /usr/local/bin/onebrain.
+    const root = tmpDir("onebrain-image-");
+    const app = path.join(root, "app");
+    for (const part of ["bin", "dist", "package.json"]) fs.cpSync(path.join(repoRoot, part), path.join(app, part), { recursive: true });
+    const binDir = path.join(root, "usr-local-bin");
+    fs.mkdirSync(binDir);
+    fs.symlinkSync(path.join(app, "bin/onebrain.js"), path.join(binDir, "onebrain"));
 
-  const rt = runtime();
-  const compose = YAML.parse(read("compose.yaml")).services.gateway;
-  const port = await freePort();
-  const stateDir = path.join(root, "data");
-  fs.mkdirSync(stateDir, { mode: 0o700 });
-  const token = "container-test-token-0123456789";
-  const baseEnv: NodeJS.ProcessEnv = {
-    PATH: `${binDir}:${path.dirname(process.execPath)}:/usr/bin:/bin`,
-    HOME: root,
-    ...envOf(rt),
-    ONEBRAIN_STATE_DIR: stateDir, // the volume
-    ONEBRAIN_GATEWAY_PORT: String(port), // a free port instead of the container's own 18789
-  };
-  const cmd = only(rt, "CMD").json!;
-  const start = (env: NodeJS.ProcessEnv) => {
-    const child = spawn(cmd[0]!, cmd.slice(1), { cwd: app, env, stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (out += d.toString()));
-    const exited = new Promise<number | null>((r) => child.on("close", (code) => r(code)));
-    return { child, exited, output: () => out };
-  };
-  const healthcheck = (env: NodeJS.ProcessEnv) =>
-    new Promise<number | null>((resolve) => {
-      const [, ...hc] = compose.healthcheck.test as string[];
-      spawn(hc[0]!, hc.slice(1), { env, stdio: "ignore" }).on("close", resolve);
-    });
+    const rt = runtime();
+    const compose = YAML.parse(read("compose.yaml")).services.gateway;
+    const port = await freePort();
+    const stateDir = path.join(root, "data");
+    fs.mkdirSync(stateDir, { mode: 0o700 });
+    const token = "container-test-token-0123456789";
+    const baseEnv: NodeJS.ProcessEnv = {
+      PATH: `${binDir}:${path.dirname(process.execPath)}:/usr/bin:/bin`,
+      HOME: root,
+      ...envOf(rt),
+      ONEBRAIN_STATE_DIR: stateDir, // the volume
+      ONEBRAIN_GATEWAY_PORT: String(port), // a free port instead of the container's own 18789
+    };
+    const cmd = only(rt, "CMD").json!;
+    const start = (env: NodeJS.ProcessEnv) => {
+      const child = spawn(cmd[0]!, cmd.slice(1), { cwd: app, env, stdio: ["ignore", "pipe", "pipe"] });
+      let out = "";
+      child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+      child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+      const exited = new Promise<number | null>((r) => child.on("close", (code) => r(code)));
+      return { child, exited, output: () => out };
+    };
+    const healthcheck = (env: NodeJS.ProcessEnv) =>
+      new Promise<number | null>((resolve) => {
+        const [, ...hc] = compose.healthcheck.test as string[];
+        spawn(hc[0]!, hc.slice(1), { env, stdio: "ignore" }).on("close", resolve);
+      });
 
-  // No token: the gateway refuses the lan bind (and compose would not even start without one).
-  const refused = start(baseEnv);
-  assert.equal(await refused.exited, 13, refused.output());
-  assert.match(refused.output(), /refusing to bind gateway to 0\.0\.0\.0:\d+ without auth/);
+    // No token: the gateway refuses the lan bind (and compose would not even start without one).
+    const refused = start(baseEnv);
+    assert.equal(await refused.exited, 13, refused.output());
+    assert.match(refused.output(), /refusing to bind gateway to 0\.0\.0\.0:\d+ without auth/);
 
-  const env = { ...baseEnv, ONEBRAIN_GATEWAY_TOKEN: token };
-  const gw = start(env);
-  track({ child: gw.child });
-  const deadline = Date.now() + 20_000;
-  while (!gw.output().includes("gateway listening")) {
-    assert.ok(Date.now() < deadline && gw.child.exitCode === null, `the container's command did not start a gateway:\n${gw.output()}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  assert.equal(await healthcheck(env), 0, "the healthcheck passes");
-  assert.notEqual(await healthcheck({ ...env, ONEBRAIN_GATEWAY_TOKEN: "wrong-token-0123456789" }), 0, "the healthcheck really checks");
-  const status = await httpGet(port, "/api/status", { authorization: `Bearer ${token}` });
-  assert.equal(status.status, 200);
-  assert.deepEqual(status.body.bind, { mode: "lan", hosts: ["0.0.0.0"] });
-  assert.equal(JSON.parse(fs.readFileSync(path.join(stateDir, "onebrain.json"), "utf8")).gateway.bind, "lan", "written into the volume once");
+    const env = { ...baseEnv, ONEBRAIN_GATEWAY_TOKEN: token };
+    const gw = start(env);
+    track({ child: gw.child });
+    const deadline = Date.now() + 20_000;
+    while (!gw.output().includes("gateway listening")) {
+      assert.ok(Date.now() < deadline && gw.child.exitCode === null, `the container's command did not start a gateway:\n${gw.output()}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    assert.equal(await healthcheck(env), 0, "the healthcheck passes");
+    assert.notEqual(await healthcheck({ ...env, ONEBRAIN_GATEWAY_TOKEN: "wrong-token-0123456789" }), 0, "the healthcheck really checks");
+    const status = await httpGet(port, "/api/status", { authorization: `Bearer ${token}` });
+    assert.equal(status.status, 200);
+    assert.deepEqual(status.body.bind, { mode: "lan", hosts: ["0.0.0.0"] });
+    assert.equal(JSON.parse(fs.readFileSync(path.join(stateDir, "onebrain.json"), "utf8")).gateway.bind, "lan", "written into the volume once");
 
-  const stopAt = Date.now();
-  gw.child.kill("SIGTERM");
-  assert.equal(await gw.exited, 0, gw.output());
-  assert.ok(Date.now() - stopAt < durationMs(compose.stop_grace_period), "stopped within stop_grace_period");
-});
+    const stopAt = Date.now();
+    gw.child.kill("SIGTERM");
+    assert.equal(await gw.exited, 0, gw.output());
+    assert.ok(Date.now() - stopAt < durationMs(compose.stop_grace_period), "stopped within stop_grace_period");
+  },
+);

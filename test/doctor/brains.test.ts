@@ -15,7 +15,16 @@ interface Clash {
   text: string;
 }
 interface Details {
-  brains: Array<{ kind: string; pid: number; stateDir: string | null; home: string | null; basePort: number | null; holdsLock: boolean; startedAt: string | null; user: string | null }>;
+  brains: Array<{
+    kind: string;
+    pid: number;
+    stateDir: string | null;
+    home: string | null;
+    basePort: number | null;
+    holdsLock: boolean;
+    startedAt: string | null;
+    user: string | null;
+  }>;
   clashes: Clash[];
 }
 
@@ -86,10 +95,14 @@ test("two brains answering the same bot fail, and the bot token is never printed
     const { r, report } = await doctorCli([], brainEnv(stateDir));
     const brains = check(report, "brains");
     assert.equal(brains.status, "fail");
-    assert.match(brains.finding, new RegExp(`OpenClaw \\(pid ${c1.pid}.* and Clawdbot \\(pid ${c2.pid}.* answer the same bot: channels\\.telegram\\.botToken \\(sha256 [0-9a-f]{12}\\)`));
+    assert.match(
+      brains.finding,
+      new RegExp(`OpenClaw \\(pid ${c1.pid}.* and Clawdbot \\(pid ${c2.pid}.* answer the same bot: channels\\.telegram\\.botToken \\(sha256 [0-9a-f]{12}\\)`),
+    );
     assert.match(brains.fix!, /onebrain migrate --from DIR/);
     const text = await runCli(["doctor"], brainEnv(stateDir));
-    for (const out of [r.stdout, r.stderr, text.stdout, text.stderr]) assert.ok(!out.includes(token) && !out.includes("AAF-doctor"), "the token is never printed");
+    for (const out of [r.stdout, r.stderr, text.stdout, text.stderr])
+      assert.ok(!out.includes(token) && !out.includes("AAF-doctor"), "the token is never printed");
   } finally {
     await Promise.all([c1.stop(), c2.stop()]);
   }

@@ -33,7 +33,12 @@ function brain(o: { telegram?: Record<string, unknown>; env?: Record<string, str
 }
 
 const take = (env: Record<string, string>, stateDir: string, user = "ada") => {
-  const lease = acquireCredentialLease({ kind: "telegram", secret: TOKEN, holder: { user, stateDir, profile: null, port: 18789, startedAt: new Date().toISOString() }, env });
+  const lease = acquireCredentialLease({
+    kind: "telegram",
+    secret: TOKEN,
+    holder: { user, stateDir, profile: null, port: 18789, startedAt: new Date().toISOString() },
+    env,
+  });
   assert.ok(lease.ok);
   return lease;
 };
@@ -83,12 +88,18 @@ test("a free token warns while this brain's gateway runs with the channel enable
 });
 
 test("a free token with the gateway stopped, a disabled channel, and no token at all are ok", async () => {
-  assert.deepEqual((await brain({ gatewayPid: null }).run()).map((r) => [r.status, r.finding]), [["ok", "telegram bot 7123456 (token from the config): free (this brain's gateway is not running)"]]);
+  assert.deepEqual(
+    (await brain({ gatewayPid: null }).run()).map((r) => [r.status, r.finding]),
+    [["ok", "telegram bot 7123456 (token from the config): free (this brain's gateway is not running)"]],
+  );
   const disabled = await brain({ gatewayPid: 4242, telegram: { botToken: TOKEN, enabled: false } }).run();
   assert.equal(disabled[0]!.status, "ok");
   assert.match(disabled[0]!.finding, /disabled/);
   const none = await brain({ gatewayPid: 4242, telegram: {} }).run();
-  assert.deepEqual(none.map((r) => [r.id, r.status]), [["channels", "ok"]]);
+  assert.deepEqual(
+    none.map((r) => [r.id, r.status]),
+    [["channels", "ok"]],
+  );
   const fromEnv = await brain({ gatewayPid: null, telegram: {}, env: { TELEGRAM_BOT_TOKEN: TOKEN } }).run();
   assert.match(fromEnv[0]!.finding, /token from TELEGRAM_BOT_TOKEN/);
 });

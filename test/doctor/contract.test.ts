@@ -16,34 +16,42 @@ const TOKEN = "contract-token-ZmFrZS1idXQtbG9uZy1lbm91Z2gtdG8tYmUtc3Ryb25n";
 
 const belongs = (id: string, c: DoctorCheck) => id === c.id || id.startsWith(`${c.id}.`);
 
-test("every check keeps the contract on a live brain with problems: one-line findings, a fix for each warning and failure, no secret shown", bounded, async () => {
-  const gw = track(await startGateway({ port: await quietPort(), config: { gateway: { auth: { token: TOKEN } } } }));
-  try {
-    const config = path.join(gw.stateDir, "onebrain.json");
-    fs.chmodSync(config, 0o644);
-    fs.copyFileSync(config, `${config}.bak`);
-    const env = { ONEBRAIN_STATE_DIR: gw.stateDir, ONEBRAIN_GATEWAY_PASSWORD: "weak" };
-    const paths = resolvePaths({ env, home: path.dirname(gw.stateDir) });
-    const report = await runDoctor({ paths, env, url: `http://127.0.0.1:${gw.port}/`, homes: [path.dirname(gw.stateDir)] });
-    for (const c of doctorChecks) assert.ok(report.checks.some((r) => belongs(r.id, c)), `${c.id} reported nothing`);
-    for (const r of report.checks) {
-      const owner = doctorChecks.find((c) => belongs(r.id, c));
-      assert.ok(owner, `${r.id} belongs to no registered check`);
-      assert.equal(r.group, owner.group);
-      assert.ok(["ok", "warn", "fail"].includes(r.status));
-      assert.ok(r.finding.length > 0 && !r.finding.includes("\n"), `${r.id}: one line`);
-      if (r.status !== "ok") assert.ok(r.fix && !r.fix.includes("\n"), `${r.id} (${r.status}) needs a one-line fix`);
-      else assert.equal(r.fix, undefined, `${r.id}: no fix hint when ok`);
+test(
+  "every check keeps the contract on a live brain with problems: one-line findings, a fix for each warning and failure, no secret shown",
+  bounded,
+  async () => {
+    const gw = track(await startGateway({ port: await quietPort(), config: { gateway: { auth: { token: TOKEN } } } }));
+    try {
+      const config = path.join(gw.stateDir, "onebrain.json");
+      fs.chmodSync(config, 0o644);
+      fs.copyFileSync(config, `${config}.bak`);
+      const env = { ONEBRAIN_STATE_DIR: gw.stateDir, ONEBRAIN_GATEWAY_PASSWORD: "weak" };
+      const paths = resolvePaths({ env, home: path.dirname(gw.stateDir) });
+      const report = await runDoctor({ paths, env, url: `http://127.0.0.1:${gw.port}/`, homes: [path.dirname(gw.stateDir)] });
+      for (const c of doctorChecks)
+        assert.ok(
+          report.checks.some((r) => belongs(r.id, c)),
+          `${c.id} reported nothing`,
+        );
+      for (const r of report.checks) {
+        const owner = doctorChecks.find((c) => belongs(r.id, c));
+        assert.ok(owner, `${r.id} belongs to no registered check`);
+        assert.equal(r.group, owner.group);
+        assert.ok(["ok", "warn", "fail"].includes(r.status));
+        assert.ok(r.finding.length > 0 && !r.finding.includes("\n"), `${r.id}: one line`);
+        if (r.status !== "ok") assert.ok(r.fix && !r.fix.includes("\n"), `${r.id} (${r.status}) needs a one-line fix`);
+        else assert.equal(r.fix, undefined, `${r.id}: no fix hint when ok`);
+      }
+      assert.equal(report.checks.find((r) => r.id === "perms")?.status, "fail", "the brain has problems, so fixes are exercised");
+      const all = JSON.stringify(report) + renderDoctor(report).join("\n");
+      assert.ok(!all.includes(TOKEN) && !all.includes(TOKEN.slice(10, 30)), "no secret in the output");
+      assert.equal(report.ok, false);
+      assert.equal(report.worst, "fail");
+    } finally {
+      await gw.stop();
     }
-    assert.equal(report.checks.find((r) => r.id === "perms")?.status, "fail", "the brain has problems, so fixes are exercised");
-    const all = JSON.stringify(report) + renderDoctor(report).join("\n");
-    assert.ok(!all.includes(TOKEN) && !all.includes(TOKEN.slice(10, 30)), "no secret in the output");
-    assert.equal(report.ok, false);
-    assert.equal(report.worst, "fail");
-  } finally {
-    await gw.stop();
-  }
-});
+  },
+);
 
 test("doctor without --fix writes nothing, even to a broken brain", bounded, async () => {
   const stateDir = path.join(tmpDir(), "state");
@@ -70,10 +78,23 @@ test("every check has a title and a row in docs/doctor.md", () => {
 
 test("a check that throws is reported as a failure of that check, and the others still run", async () => {
   const paths = resolvePaths({ env: {}, home: tmpDir() });
-  const boom: DoctorCheck = { id: "boom", group: "environment", title: "throws", run: () => { throw new Error("kaput"); } };
+  const boom: DoctorCheck = {
+    id: "boom",
+    group: "environment",
+    title: "throws",
+    run: () => {
+      throw new Error("kaput");
+    },
+  };
   const fine: DoctorCheck = { id: "fine", group: "environment", title: "fine", run: () => [{ id: "fine", status: "ok", finding: "fine" }] };
   const results = await runChecks(createContext({ paths, homes: [] }), [boom, fine]);
-  assert.deepEqual(results.map((r) => [r.id, r.status, r.finding]), [["boom", "fail", "check crashed: kaput"], ["fine", "ok", "fine"]]);
+  assert.deepEqual(
+    results.map((r) => [r.id, r.status, r.finding]),
+    [
+      ["boom", "fail", "check crashed: kaput"],
+      ["fine", "ok", "fine"],
+    ],
+  );
 });
 
 test("the output is one line per check and fits one screen; exit codes follow the worst status", async () => {

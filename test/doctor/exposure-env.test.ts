@@ -42,10 +42,16 @@ test("a weak token warns on loopback and fails off loopback, without showing it"
 
 test("a lan bind with auth but no allowedOrigins warns about the console; with origins it is ok", async () => {
   const bare = await exposure({ bind: "lan", auth: { token: strong } });
-  assert.deepEqual(bare.checks.map((c) => [c.id, c.status]), [["exposure.origins", "warn"]]);
+  assert.deepEqual(
+    bare.checks.map((c) => [c.id, c.status]),
+    [["exposure.origins", "warn"]],
+  );
   assert.match(check(bare, "exposure.origins").finding, /a browser on another machine gets 403/);
   const ok = await exposure({ bind: "lan", auth: { token: strong }, allowedOrigins: ["https://brain.example.com"] });
-  assert.deepEqual(ok.checks.map((c) => [c.id, c.status]), [["exposure", "ok"]]);
+  assert.deepEqual(
+    ok.checks.map((c) => [c.id, c.status]),
+    [["exposure", "ok"]],
+  );
   assert.match(check(ok, "exposure").finding, /^bind lan 0\.0\.0\.0, token auth \(~\d+ bits\), origins https:\/\/brain\.example\.com$/);
   const loop = await exposure({});
   assert.equal(check(loop, "exposure").finding, "bind loopback 127.0.0.1, no auth (loopback only: fine)");

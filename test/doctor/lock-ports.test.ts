@@ -46,7 +46,10 @@ test("--fix leaves the owner record of a running gateway alone", bounded, async 
     assert.match(check(report, "lock").finding, new RegExp(`pid ${gw.pid} .* holds the lock, its owner record agrees, and it listens on ${gw.port}`));
     assert.ok(!report.fixed!.some((f) => f.check === "lock"));
     assert.ok(fs.existsSync(path.join(gw.stateDir, "brain.owner.json")));
-    assert.match(check(report, "ports").finding, new RegExp(`^gateway ${gw.port} this brain, browser control ${gw.port + 2} free, canvas ${gw.port + 4} free, cdp ${gw.port + 11}-${gw.port + 110} free$`));
+    assert.match(
+      check(report, "ports").finding,
+      new RegExp(`^gateway ${gw.port} this brain, browser control ${gw.port + 2} free, canvas ${gw.port + 4} free, cdp ${gw.port + 11}-${gw.port + 110} free$`),
+    );
   } finally {
     await gw.stop();
   }
@@ -62,7 +65,10 @@ test("a foreign process on the gateway port of a stopped brain fails the ports c
     assert.equal(r.code, 31);
     const ports = check(report, "ports");
     assert.equal(ports.status, "fail");
-    assert.match(ports.finding, new RegExp(`gateway ${port} is held by pid ${foreign.pid} \\(.*node.*, user \\w+\\) on 127\\.0\\.0\\.1:${port}: a start would fail`));
+    assert.match(
+      ports.finding,
+      new RegExp(`gateway ${port} is held by pid ${foreign.pid} \\(.*node.*, user \\w+\\) on 127\\.0\\.0\\.1:${port}: a start would fail`),
+    );
     assert.equal(check(report, "lock").status, "ok");
   } finally {
     await foreign.stop();
@@ -91,7 +97,12 @@ test("fails when the lock holder and a listener on the brain's port are differen
   try {
     const lock = check((await doctorCli([], gw.env)).report, "lock");
     assert.equal(lock.status, "fail");
-    assert.match(lock.finding, new RegExp(`pid ${gw.pid} holds the lock, but port ${gw.port} is held by pid ${other.child.pid} .* on 127\\.0\\.0\\.2:${gw.port}: two processes claim this brain`));
+    assert.match(
+      lock.finding,
+      new RegExp(
+        `pid ${gw.pid} holds the lock, but port ${gw.port} is held by pid ${other.child.pid} .* on 127\\.0\\.0\\.2:${gw.port}: two processes claim this brain`,
+      ),
+    );
   } finally {
     other.child.kill("SIGKILL");
     await gw.stop();

@@ -31,7 +31,12 @@ test("reads Environment= with quotes and several assignments per line, User=, Wo
     "/etc/systemd/system/onebrain-gateway-work.service",
   );
   assert.equal(unit.name, "onebrain-gateway-work");
-  assert.deepEqual(unit.environment, { HOME: "/srv/ada home", ONEBRAIN_PROFILE: "work", ONEBRAIN_STATE_DIR: "%h/brains/work", ONEBRAIN_CONFIG_PATH: "/etc/onebrain/work.json" });
+  assert.deepEqual(unit.environment, {
+    HOME: "/srv/ada home",
+    ONEBRAIN_PROFILE: "work",
+    ONEBRAIN_STATE_DIR: "%h/brains/work",
+    ONEBRAIN_CONFIG_PATH: "/etc/onebrain/work.json",
+  });
   assert.deepEqual(unit.environmentFiles, ["/etc/default/onebrain"]);
   assert.equal(unit.user, "ada");
   assert.equal(unit.workingDirectory, "/srv/ada");
@@ -88,16 +93,30 @@ test("recognises onebrain and OpenClaw-family gateways by their command line, an
 });
 
 test("turns a proxy address into the WebSocket URL and the ws-check URL behind it", () => {
-  assert.deepEqual(proxyTarget("https://onebrain.example.com/"), { wsUrl: "wss://onebrain.example.com/ws", checkUrl: "https://onebrain.example.com/api/ws-check", secure: true });
-  assert.deepEqual(proxyTarget("http://10.0.0.5:8080/brain/"), { wsUrl: "ws://10.0.0.5:8080/brain/ws", checkUrl: "http://10.0.0.5:8080/brain/api/ws-check", secure: false });
+  assert.deepEqual(proxyTarget("https://onebrain.example.com/"), {
+    wsUrl: "wss://onebrain.example.com/ws",
+    checkUrl: "https://onebrain.example.com/api/ws-check",
+    secure: true,
+  });
+  assert.deepEqual(proxyTarget("http://10.0.0.5:8080/brain/"), {
+    wsUrl: "ws://10.0.0.5:8080/brain/ws",
+    checkUrl: "http://10.0.0.5:8080/brain/api/ws-check",
+    secure: false,
+  });
   assert.equal(proxyTarget("ws://127.0.0.1:18789/ws").secure, true, "loopback may carry the token");
-  assert.throws(() => proxyTarget("ftp://x/"), (e: Error & { code?: string }) => e.code === "USAGE");
+  assert.throws(
+    () => proxyTarget("ftp://x/"),
+    (e: Error & { code?: string }) => e.code === "USAGE",
+  );
 });
 
 test("lists every user's home from the passwd file, /root and /home", () => {
   const dir = tmpDir();
   const passwd = path.join(dir, "passwd");
-  fs.writeFileSync(passwd, ["root:x:0:0:root:/root:/bin/bash", "ada:x:1000:1000::/srv/ada:/bin/sh", "nobody:x:65534:65534::/nonexistent:/usr/sbin/nologin", ""].join("\n"));
+  fs.writeFileSync(
+    passwd,
+    ["root:x:0:0:root:/root:/bin/bash", "ada:x:1000:1000::/srv/ada:/bin/sh", "nobody:x:65534:65534::/nonexistent:/usr/sbin/nologin", ""].join("\n"),
+  );
   fs.mkdirSync(path.join(dir, "home", "bob"), { recursive: true });
   assert.deepEqual(hostHomes(passwd, path.join(dir, "home")).sort(), ["/root", "/srv/ada", path.join(dir, "home", "bob")].sort());
 });

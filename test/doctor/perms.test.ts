@@ -14,7 +14,9 @@ const mode = (p: string) => fs.statSync(p).mode & 0o777;
 /** A stopped brain with a token in its config and loose permissions everywhere. */
 async function looseBrain() {
   const stateDir = path.join(tmpDir(), "state");
-  const config = writeConfig(stateDir, { gateway: { port: await quietPort(), auth: { token: "t".repeat(4) + "QmV3cmFuZG9tLXRva2VuLWZvci1kb2N0b3ItdGVzdHM" } } });
+  const config = writeConfig(stateDir, {
+    gateway: { port: await quietPort(), auth: { token: "t".repeat(4) + "QmV3cmFuZG9tLXRva2VuLWZvci1kb2N0b3ItdGVzdHM" } },
+  });
   const db = path.join(stateDir, "brain.db");
   fs.writeFileSync(db, "");
   fs.mkdirSync(path.join(stateDir, "logs"));

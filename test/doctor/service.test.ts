@@ -25,7 +25,12 @@ test("says 'you are editing one config while the service runs another' when the 
   unit(units, "onebrain-gateway", ["Environment=ONEBRAIN_STATE_DIR=%h/.onebrain-old", "ExecStart=/usr/bin/onebrain gateway"]);
   const bad = check((await doctorCli([], brainEnv(stateDir))).report, "service");
   assert.equal(bad.status, "fail");
-  assert.match(bad.finding, new RegExp(`^you are editing one config while the service runs another: user unit onebrain-gateway runs state dir ${home}/\\.onebrain-old, config ${home}/\\.onebrain-old/onebrain\\.json \\(HOME ${home}, user \\w+\\), this CLI uses ${stateDir}`));
+  assert.match(
+    bad.finding,
+    new RegExp(
+      `^you are editing one config while the service runs another: user unit onebrain-gateway runs state dir ${home}/\\.onebrain-old, config ${home}/\\.onebrain-old/onebrain\\.json \\(HOME ${home}, user \\w+\\), this CLI uses ${stateDir}`,
+    ),
+  );
   assert.match(bad.fix!, /reinstall the service for this brain/);
 
   unit(units, "onebrain-gateway", ['Environment="ONEBRAIN_STATE_DIR=%h/state"', "ExecStart=/usr/bin/onebrain gateway"]);
@@ -53,17 +58,27 @@ test("a system unit runs as its User= with that user's home from the passwd file
   const system = path.join(root, "system");
   const envFile = path.join(root, "onebrain.env");
   fs.writeFileSync(envFile, `# path variables only are read\nONEBRAIN_GATEWAY_TOKEN=not-read\nexport ONEBRAIN_CONFIG_PATH="${adaHome}/work.json"\n`);
-  unit(system, "onebrain-gateway-work", ["User=ada", `EnvironmentFile=-${envFile}`, "ExecStart=/usr/bin/node /opt/onebrain/bin/onebrain.js --profile=work gateway"]);
+  unit(system, "onebrain-gateway-work", [
+    "User=ada",
+    `EnvironmentFile=-${envFile}`,
+    "ExecStart=/usr/bin/node /opt/onebrain/bin/onebrain.js --profile=work gateway",
+  ]);
   const procFs = { ...defaultProcFs, passwdFile: passwd };
   const ctx = { homes: [], unitDirs: [{ dir: system, scope: "system" as const }], procFs, checks: [serviceCheck] };
 
-  const same = check(await runDoctor({ ...ctx, paths: resolvePaths({ profile: "work", env: { ONEBRAIN_CONFIG_PATH: `${adaHome}/work.json` }, home: adaHome }) }), "service");
+  const same = check(
+    await runDoctor({ ...ctx, paths: resolvePaths({ profile: "work", env: { ONEBRAIN_CONFIG_PATH: `${adaHome}/work.json` }, home: adaHome }) }),
+    "service",
+  );
   assert.equal(same.status, "ok", same.finding);
   assert.match(same.finding, new RegExp(`system unit onebrain-gateway-work runs this brain \\(${adaHome}/\\.onebrain-work, user ada\\)`));
 
   const root2 = check(await runDoctor({ ...ctx, paths: resolvePaths({ profile: "work", env: {}, home: "/root" }) }), "service");
   assert.equal(root2.status, "fail");
-  assert.match(root2.finding, new RegExp(`system unit onebrain-gateway-work runs state dir ${adaHome}/\\.onebrain-work, config ${adaHome}/work\\.json \\(HOME ${adaHome}, user ada\\)`));
+  assert.match(
+    root2.finding,
+    new RegExp(`system unit onebrain-gateway-work runs state dir ${adaHome}/\\.onebrain-work, config ${adaHome}/work\\.json \\(HOME ${adaHome}, user ada\\)`),
+  );
   assert.match(root2.fix!, /`sudo -u ada` with HOME=.* --profile work/);
   assert.ok(!JSON.stringify(root2).includes("not-read"), "nothing but path variables is read from an EnvironmentFile");
 });

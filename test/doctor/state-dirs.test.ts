@@ -49,7 +49,11 @@ test("a dormant second brain and a named profile are not two brains", async () =
   const byDir = (x: [string, ...unknown[]], y: [string, ...unknown[]]) => x[0].localeCompare(y[0]);
   assert.deepEqual(
     dirs.map((d): [string, string, boolean, boolean] => [path.relative(path.dirname(a), d.dir), d.profile, d.active, d.isThisBrain]).sort(byDir),
-    [["home/ada/.onebrain", "default", false, false], ["root/.onebrain", "default", true, true], ["root/.onebrain-work", "work", true, false]],
+    [
+      ["home/ada/.onebrain", "default", false, false],
+      ["root/.onebrain", "default", true, true],
+      ["root/.onebrain-work", "work", true, false],
+    ],
   );
 });
 

@@ -34,7 +34,10 @@ export async function quietPort(): Promise<number> {
 /** A process that looks like an OpenClaw-family gateway: `node -e ... openclaw gateway --port P`, listening on P. */
 export function fakeClaw(kind: string, port: number, home: string): Promise<Foreign> {
   const code = `require("node:http").createServer((q,s)=>s.end("x")).listen(Number(process.argv.at(-1)),"127.0.0.1",()=>console.log("ready"))`;
-  const child = spawn(process.execPath, ["-e", code, kind, "gateway", "--port", String(port)], { env: { ...process.env, HOME: home }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["-e", code, kind, "gateway", "--port", String(port)], {
+    env: { ...process.env, HOME: home },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   const exited = new Promise<void>((r) => child.once("exit", () => r()));
   const f = track({ child, pid: child.pid!, exited, stop: () => (child.exitCode === null && child.signalCode === null && child.kill("SIGKILL"), exited) });
   return new Promise((resolve, reject) => {

@@ -28,7 +28,9 @@ test("the binary run directly carries its shebang's memory cap and starts a gate
 });
 
 test("a Node older than 22.13 gets a clear message and exit 2, not a stack trace", (t) => {
-  const oldNode = ["/usr/bin/node", "/bin/node"].find((p) => fs.existsSync(p) && spawnSync(p, ["-p", "process.versions.node.split('.')[0] < 22"]).stdout?.toString().trim() === "true");
+  const oldNode = ["/usr/bin/node", "/bin/node"].find(
+    (p) => fs.existsSync(p) && spawnSync(p, ["-p", "process.versions.node.split('.')[0] < 22"]).stdout?.toString().trim() === "true",
+  );
   if (!oldNode) return t.skip("no Node older than 22 on this machine");
   const r = spawnSync(oldNode, [cliPath, "--version"], { encoding: "utf8" });
   assert.equal(r.status, 2);

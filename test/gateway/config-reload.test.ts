@@ -48,60 +48,64 @@ async function assertRunsOnLastGood(gw: RunningGateway, kind: string, code: stri
   assert.match(s.text, new RegExp(`config file ${kind} since \\S+; running on the last good config`), s.text);
 }
 
-test("a config file removed, made invalid or unreadable under a running gateway keeps its token, and status says so until a valid file is back", bounded, async (t) => {
-  const gw = track(await startGateway({ config: { gateway: { auth: { token: TOKEN } } } }));
-  const file = path.join(gw.stateDir, "onebrain.json");
-  const good = fs.readFileSync(file, "utf8");
-  try {
-    await assertTokenRequired(gw);
+test(
+  "a config file removed, made invalid or unreadable under a running gateway keeps its token, and status says so until a valid file is back",
+  bounded,
+  async (t) => {
+    const gw = track(await startGateway({ config: { gateway: { auth: { token: TOKEN } } } }));
+    const file = path.join(gw.stateDir, "onebrain.json");
+    const good = fs.readFileSync(file, "utf8");
+    try {
+      await assertTokenRequired(gw);
 
-    fs.renameSync(file, `${file}.moved`);
-    await logged(gw, "config reload failed", 1);
-    await assertRunsOnLastGood(gw, "missing", "CONFIG_MISSING");
-    // A SIGHUP with the file still gone changes nothing either.
-    process.kill(gw.pid, "SIGHUP");
-    await logged(gw, "config reload failed", 2);
-    await assertTokenRequired(gw);
-
-    fs.writeFileSync(file, JSON.stringify({ gateway: { port: "not a port" } }));
-    await logged(gw, "config reload failed", 3);
-    await assertRunsOnLastGood(gw, "invalid", "CONFIG_INVALID");
-
-    fs.writeFileSync(file, "{ gateway: ");
-    await logged(gw, "config reload failed", 4);
-    await assertRunsOnLastGood(gw, "invalid", "CONFIG_SYNTAX");
-
-    // Unreadable: a directory at the path (EISDIR) is unreadable for root too.
-    fs.rmSync(file);
-    fs.mkdirSync(file);
-    await logged(gw, "config reload failed", 5);
-    await assertRunsOnLastGood(gw, "unreadable", "CONFIG_UNREADABLE");
-    fs.rmdirSync(file);
-
-    if (process.getuid?.() === 0) {
-      t.diagnostic("chmod 000 does not stop root from reading a file: the permission case is not tried as root (the directory case above is)");
-    } else {
-      fs.writeFileSync(file, good, { mode: 0o600 });
-      await logged(gw, "config file is usable again", 1);
-      fs.chmodSync(file, 0o000);
+      fs.renameSync(file, `${file}.moved`);
+      await logged(gw, "config reload failed", 1);
+      await assertRunsOnLastGood(gw, "missing", "CONFIG_MISSING");
+      // A SIGHUP with the file still gone changes nothing either.
       process.kill(gw.pid, "SIGHUP");
-      await logged(gw, "config reload failed", 6);
-      await assertRunsOnLastGood(gw, "unreadable", "CONFIG_UNREADABLE");
-      fs.chmodSync(file, 0o600);
-    }
+      await logged(gw, "config reload failed", 2);
+      await assertTokenRequired(gw);
 
-    writeConfig(gw.stateDir, JSON.parse(good));
-    await logged(gw, "config file is usable again", process.getuid?.() === 0 ? 1 : 2);
-    const api = await assertTokenRequired(gw);
-    assert.equal(api.configProblem, null);
-    const s = await statusOf(gw);
-    assert.equal(s.json.gateway.configProblem, null);
-    assert.doesNotMatch(s.text, /last good config/);
-    assert.equal(s.json.gateway.verdict, "running", s.json.gateway.problems.join("; "));
-  } finally {
-    await gw.stop();
-  }
-});
+      fs.writeFileSync(file, JSON.stringify({ gateway: { port: "not a port" } }));
+      await logged(gw, "config reload failed", 3);
+      await assertRunsOnLastGood(gw, "invalid", "CONFIG_INVALID");
+
+      fs.writeFileSync(file, "{ gateway: ");
+      await logged(gw, "config reload failed", 4);
+      await assertRunsOnLastGood(gw, "invalid", "CONFIG_SYNTAX");
+
+      // Unreadable: a directory at the path (EISDIR) is unreadable for root too.
+      fs.rmSync(file);
+      fs.mkdirSync(file);
+      await logged(gw, "config reload failed", 5);
+      await assertRunsOnLastGood(gw, "unreadable", "CONFIG_UNREADABLE");
+      fs.rmdirSync(file);
+
+      if (process.getuid?.() === 0) {
+        t.diagnostic("chmod 000 does not stop root from reading a file: the permission case is not tried as root (the directory case above is)");
+      } else {
+        fs.writeFileSync(file, good, { mode: 0o600 });
+        await logged(gw, "config file is usable again", 1);
+        fs.chmodSync(file, 0o000);
+        process.kill(gw.pid, "SIGHUP");
+        await logged(gw, "config reload failed", 6);
+        await assertRunsOnLastGood(gw, "unreadable", "CONFIG_UNREADABLE");
+        fs.chmodSync(file, 0o600);
+      }
+
+      writeConfig(gw.stateDir, JSON.parse(good));
+      await logged(gw, "config file is usable again", process.getuid?.() === 0 ? 1 : 2);
+      const api = await assertTokenRequired(gw);
+      assert.equal(api.configProblem, null);
+      const s = await statusOf(gw);
+      assert.equal(s.json.gateway.configProblem, null);
+      assert.doesNotMatch(s.text, /last good config/);
+      assert.equal(s.json.gateway.verdict, "running", s.json.gateway.problems.join("; "));
+    } finally {
+      await gw.stop();
+    }
+  },
+);
 
 test("a gateway started without a config file still takes a new valid file, and a written {} returns it to the defaults", bounded, async () => {
   const gw = track(await startGateway());

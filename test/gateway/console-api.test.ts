@@ -9,7 +9,12 @@ import { bounded, reapAll, track } from "./support.ts";
 after(reapAll);
 
 /** Resolves with the first event that `match` accepts (also among those already received). */
-function nextEvent(events: EventFrame[], onEvent: (fn: (e: EventFrame) => void) => void, match: (e: EventFrame) => boolean, timeoutMs = 15_000): Promise<EventFrame> {
+function nextEvent(
+  events: EventFrame[],
+  onEvent: (fn: (e: EventFrame) => void) => void,
+  match: (e: EventFrame) => boolean,
+  timeoutMs = 15_000,
+): Promise<EventFrame> {
   const seen = events.find(match);
   if (seen) return Promise.resolve(seen);
   return new Promise((resolve, reject) => {
@@ -22,30 +27,34 @@ function nextEvent(events: EventFrame[], onEvent: (fn: (e: EventFrame) => void) 
   });
 }
 
-test("a WebSocket request that arrives as plain HTTP gets 426 with the proxy fix, and ws-check tells it from a real upgrade and a refusal", bounded, async () => {
-  const gw = track(await startGateway());
-  try {
-    const plain = await httpGet(gw.port, "/ws?attempt=plainhttp01");
-    assert.equal(plain.status, 426);
-    assert.match(plain.body.error.message, /arrived as plain HTTP/);
-    assert.match(plain.body.error.message, /proxy_set_header Upgrade \$http_upgrade/);
-    assert.deepEqual(pick((await httpGet(gw.port, "/api/ws-check?attempt=plainhttp01")).body), { seen: true, upgraded: false, refused: null });
+test(
+  "a WebSocket request that arrives as plain HTTP gets 426 with the proxy fix, and ws-check tells it from a real upgrade and a refusal",
+  bounded,
+  async () => {
+    const gw = track(await startGateway());
+    try {
+      const plain = await httpGet(gw.port, "/ws?attempt=plainhttp01");
+      assert.equal(plain.status, 426);
+      assert.match(plain.body.error.message, /arrived as plain HTTP/);
+      assert.match(plain.body.error.message, /proxy_set_header Upgrade \$http_upgrade/);
+      assert.deepEqual(pick((await httpGet(gw.port, "/api/ws-check?attempt=plainhttp01")).body), { seen: true, upgraded: false, refused: null });
 
-    const c = await connectGateway({ url: `ws://127.0.0.1:${gw.port}/ws?attempt=upgraded001` });
-    await c.close();
-    assert.deepEqual(pick((await httpGet(gw.port, "/api/ws-check?attempt=upgraded001")).body), { seen: true, upgraded: true, refused: null });
+      const c = await connectGateway({ url: `ws://127.0.0.1:${gw.port}/ws?attempt=upgraded001` });
+      await c.close();
+      assert.deepEqual(pick((await httpGet(gw.port, "/api/ws-check?attempt=upgraded001")).body), { seen: true, upgraded: true, refused: null });
 
-    await assert.rejects(connectGateway({ url: `ws://127.0.0.1:${gw.port}/ws?attempt=foreign0001`, origin: "https://evil.example" }));
-    const refused = (await httpGet(gw.port, "/api/ws-check?attempt=foreign0001")).body;
-    assert.equal(refused.refused.status, 403);
-    assert.match(refused.refused.reason, /origin "https:\/\/evil\.example" is not allowed/);
+      await assert.rejects(connectGateway({ url: `ws://127.0.0.1:${gw.port}/ws?attempt=foreign0001`, origin: "https://evil.example" }));
+      const refused = (await httpGet(gw.port, "/api/ws-check?attempt=foreign0001")).body;
+      assert.equal(refused.refused.status, 403);
+      assert.match(refused.refused.reason, /origin "https:\/\/evil\.example" is not allowed/);
 
-    assert.deepEqual(pick((await httpGet(gw.port, "/api/ws-check?attempt=neverseen01")).body), { seen: false, upgraded: false, refused: null });
-    assert.equal((await httpGet(gw.port, "/api/ws-check?attempt=../x")).status, 400);
-  } finally {
-    await gw.stop();
-  }
-});
+      assert.deepEqual(pick((await httpGet(gw.port, "/api/ws-check?attempt=neverseen01")).body), { seen: false, upgraded: false, refused: null });
+      assert.equal((await httpGet(gw.port, "/api/ws-check?attempt=../x")).status, 400);
+    } finally {
+      await gw.stop();
+    }
+  },
+);
 
 const pick = (r: { seen: boolean; upgraded: boolean; refused: unknown }) => ({ seen: r.seen, upgraded: r.upgraded, refused: r.refused });
 
@@ -89,11 +98,17 @@ test("status names the lock owner, the fencing epoch, the channels and the model
     assert.equal(s.lock.instanceId, s.instanceId);
     assert.equal(s.lock.phase, "running");
     assert.equal(s.pipeline.epoch, 1);
-    assert.deepEqual(s.channels.map((ch: { id: string; state: string }) => [ch.id, ch.state]), [["webchat", "connected"]]);
+    assert.deepEqual(
+      s.channels.map((ch: { id: string; state: string }) => [ch.id, ch.state]),
+      [["webchat", "connected"]],
+    );
     // No model is configured here: the chat got the not-configured reply, which is neither.
     assert.deepEqual([s.model.configured, s.model.lastSuccessAt, s.model.lastFailureAt], [false, null, null]);
     const { sessions } = await c.request<{ sessions: Array<{ key: string; channel: string | null }> }>("sessions.list");
-    assert.deepEqual(sessions.map((x) => x.channel), ["webchat"]);
+    assert.deepEqual(
+      sessions.map((x) => x.channel),
+      ["webchat"],
+    );
   } finally {
     await c.close();
     await gw.stop();

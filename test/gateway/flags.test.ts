@@ -18,45 +18,49 @@ async function status(port: number, token?: string): Promise<number> {
   return (await httpGet(port, "/api/status", token ? { authorization: `Bearer ${token}` } : {})).status;
 }
 
-test("gateway --bind lan --port N --token T listens on 0.0.0.0, requires T, masks it in ps and the owner record, and gateway status names the flags", bounded, async () => {
-  const stateDir = path.join(tmpDir(), "state");
-  const env = brainEnv(stateDir);
-  const port = await freePort();
-  const gw = track(spawnCli(["gateway", "--bind", "lan", "--port", String(port), "--token", FLAG_TOKEN], env));
-  try {
-    await gw.waitFor("gateway listening");
-    const owner = JSON.parse(fs.readFileSync(path.join(stateDir, "brain.owner.json"), "utf8"));
-    assert.deepEqual(owner.bindHosts, ["0.0.0.0"]);
-    assert.equal(owner.port, port);
-    assert.ok(!JSON.stringify(owner).includes(FLAG_TOKEN), "the owner record holds the token");
-    assert.ok(!fs.readFileSync(`/proc/${gw.pid}/cmdline`, "utf8").includes(FLAG_TOKEN), "ps shows the token");
-    assert.equal(await status(port), 401);
-    assert.equal(await status(port, FLAG_TOKEN), 200);
+test(
+  "gateway --bind lan --port N --token T listens on 0.0.0.0, requires T, masks it in ps and the owner record, and gateway status names the flags",
+  bounded,
+  async () => {
+    const stateDir = path.join(tmpDir(), "state");
+    const env = brainEnv(stateDir);
+    const port = await freePort();
+    const gw = track(spawnCli(["gateway", "--bind", "lan", "--port", String(port), "--token", FLAG_TOKEN], env));
+    try {
+      await gw.waitFor("gateway listening");
+      const owner = JSON.parse(fs.readFileSync(path.join(stateDir, "brain.owner.json"), "utf8"));
+      assert.deepEqual(owner.bindHosts, ["0.0.0.0"]);
+      assert.equal(owner.port, port);
+      assert.ok(!JSON.stringify(owner).includes(FLAG_TOKEN), "the owner record holds the token");
+      assert.ok(!fs.readFileSync(`/proc/${gw.pid}/cmdline`, "utf8").includes(FLAG_TOKEN), "ps shows the token");
+      assert.equal(await status(port), 401);
+      assert.equal(await status(port, FLAG_TOKEN), 200);
 
-    const s = JSON.parse((await runCli(["gateway", "status", "--json"], env)).stdout);
-    assert.equal(s.sources.of, "running");
-    assert.deepEqual(
-      [s.sources.port, s.sources.bind, s.sources.auth],
-      [
-        { value: port, source: "flag", from: "--port" },
-        { value: "lan", source: "flag", from: "--bind" },
-        { value: "token", source: "flag", from: "--token" },
-      ],
-    );
-    const text = (await runCli(["gateway", "status"], env)).stdout;
-    assert.match(text, /bind\s+lan\s+from flag --bind/);
-    assert.match(text, new RegExp(`port\\s+${port}\\s+from flag --port`));
-    assert.match(text, /auth\s+token\s+from flag --token/);
-    assert.ok(!text.includes(FLAG_TOKEN));
+      const s = JSON.parse((await runCli(["gateway", "status", "--json"], env)).stdout);
+      assert.equal(s.sources.of, "running");
+      assert.deepEqual(
+        [s.sources.port, s.sources.bind, s.sources.auth],
+        [
+          { value: port, source: "flag", from: "--port" },
+          { value: "lan", source: "flag", from: "--bind" },
+          { value: "token", source: "flag", from: "--token" },
+        ],
+      );
+      const text = (await runCli(["gateway", "status"], env)).stdout;
+      assert.match(text, /bind\s+lan\s+from flag --bind/);
+      assert.match(text, new RegExp(`port\\s+${port}\\s+from flag --port`));
+      assert.match(text, /auth\s+token\s+from flag --token/);
+      assert.ok(!text.includes(FLAG_TOKEN));
 
-    const probe = await runCli(["gateway", "probe", "--port", String(port), "--token", FLAG_TOKEN], env);
-    assert.equal(probe.code, 0, probe.stdout + probe.stderr);
-    assert.equal((await runCli(["gateway", "probe", "--port", String(port)], env)).code, 5, "without the token the probe is refused");
-  } finally {
-    gw.kill("SIGTERM");
-    await gw.exited;
-  }
-});
+      const probe = await runCli(["gateway", "probe", "--port", String(port), "--token", FLAG_TOKEN], env);
+      assert.equal(probe.code, 0, probe.stdout + probe.stderr);
+      assert.equal((await runCli(["gateway", "probe", "--port", String(port)], env)).code, 5, "without the token the probe is refused");
+    } finally {
+      gw.kill("SIGTERM");
+      await gw.exited;
+    }
+  },
+);
 
 test("flags win over env and config, and keep winning after a config reload", bounded, async () => {
   const stateDir = path.join(tmpDir(), "state");

@@ -24,7 +24,12 @@ test("--force refuses to stop a healthy gateway of another brain and leaves it r
   const stateDir = path.join(tmpDir(), "state");
   const r = await runCli(["gateway", "--port", String(other.port), "--force", "--yes"], brainEnv(stateDir));
   assert.equal(r.code, 14, r.stderr);
-  assert.match(r.stderr, new RegExp(`will not stop pid ${other.pid}: it is a healthy onebrain gateway of another brain \\(${other.stateDir.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\)`));
+  assert.match(
+    r.stderr,
+    new RegExp(
+      `will not stop pid ${other.pid}: it is a healthy onebrain gateway of another brain \\(${other.stateDir.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\)`,
+    ),
+  );
   assert.equal(other.child.exitCode, null, "the other brain is still running");
   assert.equal((await other.stop()).code, 0);
 });

@@ -14,28 +14,36 @@ after(reapAll);
 
 const lockOf = (stateDir: string) => inspectLock(path.join(stateDir, "brain.lock"), path.join(stateDir, "brain.owner.json"));
 
-test("of six gateways started at the same instant on one state dir, exactly one runs and the others exit 10 naming it, round after round", bounded, async () => {
-  const stateDir = path.join(tmpDir(), "state");
-  const env = brainEnv(stateDir);
-  for (let round = 1; round <= 20; round++) {
-    const ports: number[] = [];
-    for (let i = 0; i < 6; i++) ports.push(await freePort());
-    const procs = ports.map((p) => track(spawnCli(["gateway", "--port", String(p)], env)));
-    const results = await Promise.all(procs.map((p) => outcome(p)));
-    const winners = procs.filter((_, i) => results[i] === "running");
-    assert.equal(winners.length, 1, `round ${round}: expected one winner, got ${winners.length}:\n${results.map((r) => (r === "running" ? "running" : `exit ${r.code}: ${r.stderr}`)).join("\n")}`);
-    const winner = winners[0]!;
-    for (const r of results) {
-      if (r === "running") continue;
-      assert.equal(r.code, 10, `round ${round}: a loser exited ${r.code}: ${r.stderr}`);
-      assert.match(r.stderr, new RegExp(`held by pid ${winner.pid}\\b`), `round ${round}: ${r.stderr}`);
+test(
+  "of six gateways started at the same instant on one state dir, exactly one runs and the others exit 10 naming it, round after round",
+  bounded,
+  async () => {
+    const stateDir = path.join(tmpDir(), "state");
+    const env = brainEnv(stateDir);
+    for (let round = 1; round <= 20; round++) {
+      const ports: number[] = [];
+      for (let i = 0; i < 6; i++) ports.push(await freePort());
+      const procs = ports.map((p) => track(spawnCli(["gateway", "--port", String(p)], env)));
+      const results = await Promise.all(procs.map((p) => outcome(p)));
+      const winners = procs.filter((_, i) => results[i] === "running");
+      assert.equal(
+        winners.length,
+        1,
+        `round ${round}: expected one winner, got ${winners.length}:\n${results.map((r) => (r === "running" ? "running" : `exit ${r.code}: ${r.stderr}`)).join("\n")}`,
+      );
+      const winner = winners[0]!;
+      for (const r of results) {
+        if (r === "running") continue;
+        assert.equal(r.code, 10, `round ${round}: a loser exited ${r.code}: ${r.stderr}`);
+        assert.match(r.stderr, new RegExp(`held by pid ${winner.pid}\\b`), `round ${round}: ${r.stderr}`);
+      }
+      assert.equal(lockOf(stateDir).holderPid, winner.pid);
+      winner.kill("SIGTERM");
+      const end = await winner.exited;
+      assert.equal(end.code, 0, `round ${round}: the winner exited ${end.code}: ${end.stderr}`);
     }
-    assert.equal(lockOf(stateDir).holderPid, winner.pid);
-    winner.kill("SIGTERM");
-    const end = await winner.exited;
-    assert.equal(end.code, 0, `round ${round}: the winner exited ${end.code}: ${end.stderr}`);
-  }
-});
+  },
+);
 
 test("refuses a second gateway on the same state dir with another port and names the owner and the next step", bounded, async () => {
   const a = track(await startGateway());
@@ -43,7 +51,15 @@ test("refuses a second gateway on the same state dir with another port and names
     const otherPort = await freePort();
     const r = await runCli(["gateway", "--port", String(otherPort)], a.env);
     assert.equal(r.code, 10, r.stderr);
-    for (const part of [`pid ${a.pid}`, `user ${os.userInfo().username}`, `port ${a.port}`, "profile default", `state dir ${a.stateDir}`, "onebrain gateway status", "--profile"]) {
+    for (const part of [
+      `pid ${a.pid}`,
+      `user ${os.userInfo().username}`,
+      `port ${a.port}`,
+      "profile default",
+      `state dir ${a.stateDir}`,
+      "onebrain gateway status",
+      "--profile",
+    ]) {
       assert.ok(r.stderr.includes(part), `stderr lacks ${JSON.stringify(part)}:\n${r.stderr}`);
     }
     assert.equal(await accepts(otherPort), false);
@@ -118,7 +134,16 @@ test("a leftover owner record naming a live unrelated process does not block a s
   const sleep = await sleeper();
   try {
     const info = readProcessInfo(sleep.pid);
-    const base = ownerRecordFor({ stateDir, configPath: path.join(stateDir, "onebrain.json"), profile: undefined, port: 18789, bindHosts: ["127.0.0.1"], version: "0.0.0", instanceId: "leftover", home: path.dirname(stateDir) });
+    const base = ownerRecordFor({
+      stateDir,
+      configPath: path.join(stateDir, "onebrain.json"),
+      profile: undefined,
+      port: 18789,
+      bindHosts: ["127.0.0.1"],
+      version: "0.0.0",
+      instanceId: "leftover",
+      home: path.dirname(stateDir),
+    });
     writeOwnerRecord(ownerPath, { ...base, pid: sleep.pid, startTicks: info?.startTicks ?? null, phase: "running" });
     assert.equal(lockOf(stateDir).ownerAlive, true);
     const gw = track(await startGateway({ stateDir }));

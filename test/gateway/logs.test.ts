@@ -14,7 +14,10 @@ test("logs prints the file log as pretty lines, --json as raw pino lines, and ne
     assert.equal(pretty.code, 0, pretty.stderr);
     assert.match(pretty.stdout, /INFO\s+gateway listening/);
     const json = await runCli(["logs", "--json"], gw.env);
-    const lines = json.stdout.trim().split("\n").map((l) => JSON.parse(l) as { msg: string; level: number });
+    const lines = json.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { msg: string; level: number });
     assert.ok(lines.some((l) => l.msg === "gateway listening"));
     assert.ok(!json.stdout.includes(token) && !pretty.stdout.includes(token));
   } finally {

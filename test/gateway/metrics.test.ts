@@ -20,7 +20,9 @@ const MODEL_KEY = "sk-metrics-test-KEY-0123456789abcdef";
 const TOKEN = "metrics-test-token-0123456789abcdef";
 
 async function gateway(extra: Record<string, unknown> = {}): Promise<RunningGateway> {
-  const g = await startGateway({ config: { models: { primary: "fake/echo-1", retries: 0, providers: { fake: { kind: "openai", baseUrl: fake.openaiUrl, apiKey: MODEL_KEY } } }, ...extra } });
+  const g = await startGateway({
+    config: { models: { primary: "fake/echo-1", retries: 0, providers: { fake: { kind: "openai", baseUrl: fake.openaiUrl, apiKey: MODEL_KEY } } }, ...extra },
+  });
   running.push(g);
   return g;
 }
@@ -103,8 +105,14 @@ test("/metrics after chat traffic counts messages, duplicates, runs by outcome, 
   assert.equal(ok.buckets["+Inf"], 2);
   const answered = fake.requests.filter((r) => r.usage);
   assert.equal(answered.length, 2);
-  assert.equal(value(m, "onebrain_model_tokens_total", { model: "fake/echo-1", direction: "input" }), answered.reduce((n, r) => n + r.usage!.input, 0));
-  assert.equal(value(m, "onebrain_model_tokens_total", { model: "fake/echo-1", direction: "output" }), answered.reduce((n, r) => n + r.usage!.output, 0));
+  assert.equal(
+    value(m, "onebrain_model_tokens_total", { model: "fake/echo-1", direction: "input" }),
+    answered.reduce((n, r) => n + r.usage!.input, 0),
+  );
+  assert.equal(
+    value(m, "onebrain_model_tokens_total", { model: "fake/echo-1", direction: "output" }),
+    answered.reduce((n, r) => n + r.usage!.output, 0),
+  );
 
   assert.equal(value(m, "onebrain_channel_up", { channel: "webchat" }), 1);
   assert.equal(value(m, "onebrain_ws_clients"), 1);

@@ -41,7 +41,14 @@ test("Telegram polling and sends and the model requests all go through HTTPS_PRO
       models: { primary: "fake/echo-1", providers: { fake: { kind: "openai", baseUrl: modelUrl } } },
       channels: { telegram: { apiRoot, pollTimeoutSeconds: 1, dmPolicy: "open" } },
     },
-    env: { TELEGRAM_BOT_TOKEN: token, ONEBRAIN_LEASE_DIR: tmpDir("onebrain-lease-"), HTTPS_PROXY: proxyUrl, HTTP_PROXY: proxyUrl, NO_PROXY: "localhost", NODE_EXTRA_CA_CERTS: pem.certFile },
+    env: {
+      TELEGRAM_BOT_TOKEN: token,
+      ONEBRAIN_LEASE_DIR: tmpDir("onebrain-lease-"),
+      HTTPS_PROXY: proxyUrl,
+      HTTP_PROXY: proxyUrl,
+      NO_PROXY: "localhost",
+      NODE_EXTRA_CA_CERTS: pem.certFile,
+    },
   });
 
   tg.userSays(601, "hello through the proxy", { token, from: { id: 601, first_name: "Ada" } });
@@ -51,14 +58,21 @@ test("Telegram polling and sends and the model requests all go through HTTPS_PRO
   const carried = new Set(proxy.carried.map((c) => `${c.method} ${c.target} ${c.status}`));
   assert.ok(carried.has(`CONNECT telegram.test:${tgTls.port} 200`), [...carried].join("\n"));
   assert.ok(carried.has(`POST ${modelUrl}/chat/completions 200`), [...carried].join("\n"));
-  assert.ok(proxy.carried.every((c) => c.status === 200), "every request carried the proxy's credentials");
+  assert.ok(
+    proxy.carried.every((c) => c.status === 200),
+    "every request carried the proxy's credentials",
+  );
   // getUpdates long-polls on tunnels kept alive: far fewer tunnels than calls.
   assert.ok(proxy.carried.filter((c) => c.method === "CONNECT").length <= 4, `${proxy.carried.length} requests`);
 
   const deep = await runCli(["status", "--deep", "--json"], gateway.env);
   const check = (JSON.parse(deep.stdout).checks as Array<{ id: string; status: string; finding: string }>).find((c) => c.id === "outbound");
   const shown = proxy.url("…:***");
-  assert.deepEqual(check, { id: "outbound", status: "ok", finding: `outbound proxy: ${shown} (from HTTPS_PROXY and HTTP_PROXY), NO_PROXY: localhost, loopback direct` });
+  assert.deepEqual(check, {
+    id: "outbound",
+    status: "ok",
+    finding: `outbound proxy: ${shown} (from HTTPS_PROXY and HTTP_PROXY), NO_PROXY: localhost, loopback direct`,
+  });
   const text = await runCli(["status", "--deep"], gateway.env);
   assert.ok(text.stdout.includes(`outbound    outbound proxy: ${shown}`), text.stdout);
   for (const out of [deep.stdout, deep.stderr, text.stdout, text.stderr]) assert.ok(!out.includes("proxy-Secret-42"), out);

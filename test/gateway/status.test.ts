@@ -76,7 +76,11 @@ test("status calls change no file of a running brain", bounded, async () => {
   const gw = track(await startGateway({ port, config: { gateway: { port } } }));
   try {
     const before = snapshotFiles(gw.stateDir, ["logs"]);
-    for (const args of [["gateway", "status", "--json"], ["status", "--json"], ["status", "--deep", "--json"]]) {
+    for (const args of [
+      ["gateway", "status", "--json"],
+      ["status", "--json"],
+      ["status", "--deep", "--json"],
+    ]) {
       assert.equal((await runCli(args, gw.env)).code, 0, args.join(" "));
     }
     assert.deepEqual(snapshotFiles(gw.stateDir, ["logs"]), before);

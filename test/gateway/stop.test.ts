@@ -46,7 +46,10 @@ test("an unhandled promise rejection stops the gateway with a logged, coded exit
   const port = await freePort();
   // A real rejection with no handler, raised inside the gateway process once it is up.
   const inject = `data:text/javascript,setTimeout(() => Promise.reject(new Error("injected rejection")), 1500)`;
-  const proc = spawn(process.execPath, [...binNodeFlags, `--import=${inject}`, cliPath, "gateway", "--port", String(port)], { env: brainEnv(stateDir), stdio: ["ignore", "pipe", "pipe"] });
+  const proc = spawn(process.execPath, [...binNodeFlags, `--import=${inject}`, cliPath, "gateway", "--port", String(port)], {
+    env: brainEnv(stateDir),
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   track({ child: proc });
   let err = "";
   proc.stderr.on("data", (d: Buffer) => (err += d.toString()));

@@ -40,7 +40,16 @@ export interface RecordedRequest {
 /** OpenAI's reasoning models refuse `max_tokens` (the real API's check is by model). */
 const REASONING_MODEL = /^(o\d|gpt-5)/;
 
-const ANTHROPIC_ERROR_TYPES: Record<number, string> = { 400: "invalid_request_error", 401: "authentication_error", 403: "permission_error", 404: "not_found_error", 408: "timeout_error", 429: "rate_limit_error", 500: "api_error", 529: "overloaded_error" };
+const ANTHROPIC_ERROR_TYPES: Record<number, string> = {
+  400: "invalid_request_error",
+  401: "authentication_error",
+  403: "permission_error",
+  404: "not_found_error",
+  408: "timeout_error",
+  429: "rate_limit_error",
+  500: "api_error",
+  529: "overloaded_error",
+};
 // Unref'd: a slow reply to a client that already left must not keep the test process alive.
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
@@ -127,7 +136,8 @@ export class FakeModelServer {
 
     const key = format === "anthropic" ? req.headers["x-api-key"] : req.headers.authorization?.replace(/^Bearer /, "");
     if (this.apiKey !== undefined && key !== this.apiKey) return this.#error(res, format, 401, undefined, undefined, body.model);
-    if (format === "anthropic" && req.headers["anthropic-version"] !== "2023-06-01") return this.#error(res, format, 400, "anthropic-version: header is required");
+    if (format === "anthropic" && req.headers["anthropic-version"] !== "2023-06-01")
+      return this.#error(res, format, 400, "anthropic-version: header is required");
     if (this.models !== undefined && !this.models.includes(body.model)) return this.#error(res, format, 404, undefined, undefined, body.model);
     const maxTokens = this.#tokenLimit(format, body);
     if (typeof maxTokens === "string") return this.#error(res, format, 400, maxTokens, undefined, undefined, "max_tokens");
@@ -145,7 +155,10 @@ export class FakeModelServer {
     const cut = chunks.length < all.length || thinking >= maxTokens;
     const input = words(typeof body.system === "string" ? body.system : "") + body.messages.reduce((n: number, m: any) => n + words(String(m.content)), 0);
     record.usage = { input, output: chunks.length };
-    const wire = format === "anthropic" ? anthropicWire(body.model, input, chunks.length, cut) : openaiWire(body.model, input, chunks.length, cut, body.stream_options?.include_usage === true);
+    const wire =
+      format === "anthropic"
+        ? anthropicWire(body.model, input, chunks.length, cut)
+        : openaiWire(body.model, input, chunks.length, cut, body.stream_options?.include_usage === true);
 
     res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", connection: "keep-alive" });
     for (const frame of wire.head) res.write(frame);
@@ -177,16 +190,48 @@ export class FakeModelServer {
   }
 
   /** An error answer in the body shape each real API uses, worded as it words 401/403/404 by default. */
-  #error(res: http.ServerResponse, format: "anthropic" | "openai", status: number, message?: string, retryAfter?: string, model?: string, param?: string): void {
+  #error(
+    res: http.ServerResponse,
+    format: "anthropic" | "openai",
+    status: number,
+    message?: string,
+    retryAfter?: string,
+    model?: string,
+    param?: string,
+  ): void {
     const type = ANTHROPIC_ERROR_TYPES[status] ?? "api_error";
     let body: unknown;
     if (format === "anthropic") {
-      const text = message ?? ({ 401: "invalid x-api-key", 403: "Your API key does not have permission to use the specified resource.", 404: `model: ${model}` } as Record<number, string>)[status] ?? "scripted failure";
+      const text =
+        message ??
+        (
+          { 401: "invalid x-api-key", 403: "Your API key does not have permission to use the specified resource.", 404: `model: ${model}` } as Record<
+            number,
+            string
+          >
+        )[status] ??
+        "scripted failure";
       body = { type: "error", error: { type, message: text }, request_id: "req_fake01" };
     } else {
-      const text = message ?? ({ 401: "Incorrect API key provided: sk-test-****cdef. You can find your API key at https://platform.openai.com/account/api-keys.", 403: "You are not allowed to sample from this model", 404: `The model \`${model}\` does not exist or you do not have access to it.` } as Record<number, string>)[status] ?? "scripted failure";
-      const code = param ? "unsupported_parameter" : ({ 401: "invalid_api_key", 404: "model_not_found" } as Record<number, string>)[status] ?? null;
-      body = { error: { message: text, type: status === 429 ? "rate_limit_exceeded" : status >= 500 ? "server_error" : "invalid_request_error", param: param ?? null, code } };
+      const text =
+        message ??
+        (
+          {
+            401: "Incorrect API key provided: sk-test-****cdef. You can find your API key at https://platform.openai.com/account/api-keys.",
+            403: "You are not allowed to sample from this model",
+            404: `The model \`${model}\` does not exist or you do not have access to it.`,
+          } as Record<number, string>
+        )[status] ??
+        "scripted failure";
+      const code = param ? "unsupported_parameter" : (({ 401: "invalid_api_key", 404: "model_not_found" } as Record<number, string>)[status] ?? null);
+      body = {
+        error: {
+          message: text,
+          type: status === 429 ? "rate_limit_exceeded" : status >= 500 ? "server_error" : "invalid_request_error",
+          param: param ?? null,
+          code,
+        },
+      };
     }
     res.writeHead(status, { "content-type": "application/json", ...(retryAfter !== undefined ? { "retry-after": retryAfter } : {}) });
     res.end(JSON.stringify(body));
@@ -203,13 +248,30 @@ interface Wire {
 const sse = (event: string, data: unknown) => `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 
 function anthropicWire(model: string, input: number, output: number, cut: boolean): Wire {
-  const message = { id: "msg_fake01", type: "message", role: "assistant", model, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: input, output_tokens: 1 } };
+  const message = {
+    id: "msg_fake01",
+    type: "message",
+    role: "assistant",
+    model,
+    content: [],
+    stop_reason: null,
+    stop_sequence: null,
+    usage: { input_tokens: input, output_tokens: 1 },
+  };
   return {
-    head: [sse("message_start", { type: "message_start", message }), sse("content_block_start", { type: "content_block_start", index: 0, content_block: { type: "text", text: "" } }), sse("ping", { type: "ping" })],
+    head: [
+      sse("message_start", { type: "message_start", message }),
+      sse("content_block_start", { type: "content_block_start", index: 0, content_block: { type: "text", text: "" } }),
+      sse("ping", { type: "ping" }),
+    ],
     delta: (text) => sse("content_block_delta", { type: "content_block_delta", index: 0, delta: { type: "text_delta", text } }),
     tail: [
       sse("content_block_stop", { type: "content_block_stop", index: 0 }),
-      sse("message_delta", { type: "message_delta", delta: { stop_reason: cut ? "max_tokens" : "end_turn", stop_sequence: null }, usage: { output_tokens: output } }),
+      sse("message_delta", {
+        type: "message_delta",
+        delta: { stop_reason: cut ? "max_tokens" : "end_turn", stop_sequence: null },
+        usage: { output_tokens: output },
+      }),
       sse("message_stop", { type: "message_stop" }),
     ],
     error: (status) => sse("error", { type: "error", error: { type: ANTHROPIC_ERROR_TYPES[status] ?? "api_error", message: "scripted stream error" } }),
@@ -218,13 +280,16 @@ function anthropicWire(model: string, input: number, output: number, cut: boolea
 
 function openaiWire(model: string, input: number, output: number, cut: boolean, includeUsage: boolean): Wire {
   const base = { id: "chatcmpl-fake01", object: "chat.completion.chunk", created: 1_700_000_000, model, system_fingerprint: "fp_fake" };
-  const chunk = (delta: object, finish: string | null) => `data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }], ...(includeUsage ? { usage: null } : {}) })}\n\n`;
+  const chunk = (delta: object, finish: string | null) =>
+    `data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }], ...(includeUsage ? { usage: null } : {}) })}\n\n`;
   return {
     head: [chunk({ role: "assistant", content: "" }, null)],
     delta: (text) => chunk({ content: text }, null),
     tail: [
       chunk({}, cut ? "length" : "stop"),
-      ...(includeUsage ? [`data: ${JSON.stringify({ ...base, choices: [], usage: { prompt_tokens: input, completion_tokens: output, total_tokens: input + output } })}\n\n`] : []),
+      ...(includeUsage
+        ? [`data: ${JSON.stringify({ ...base, choices: [], usage: { prompt_tokens: input, completion_tokens: output, total_tokens: input + output } })}\n\n`]
+        : []),
       "data: [DONE]\n\n",
     ],
     error: (status) => `data: ${JSON.stringify({ error: { message: "scripted stream error", code: status } })}\n\n`,

@@ -10,28 +10,73 @@
  */
 import { parseEntities } from "./fake-telegram-parse.ts";
 
-export interface TgUser { id: number; is_bot: boolean; first_name: string; username?: string }
-export interface TgChat { id: number; type: "private" | "group" | "supergroup"; title?: string; first_name?: string; username?: string }
-export interface TgEntity { type: string; offset: number; length: number; user?: TgUser }
-export interface TgMessage { message_id: number; date: number; chat: TgChat; from?: TgUser; text?: string; entities?: TgEntity[]; reply_to_message?: TgMessage; reply_markup?: unknown }
+export interface TgUser {
+  id: number;
+  is_bot: boolean;
+  first_name: string;
+  username?: string;
+}
+export interface TgChat {
+  id: number;
+  type: "private" | "group" | "supergroup";
+  title?: string;
+  first_name?: string;
+  username?: string;
+}
+export interface TgEntity {
+  type: string;
+  offset: number;
+  length: number;
+  user?: TgUser;
+}
+export interface TgMessage {
+  message_id: number;
+  date: number;
+  chat: TgChat;
+  from?: TgUser;
+  text?: string;
+  entities?: TgEntity[];
+  reply_to_message?: TgMessage;
+  reply_markup?: unknown;
+}
 
 /** A Bot API answer: a result, or an error with Telegram's status and description. */
 export type Answer = { ok: true; result: any } | { ok: false; code: number; description: string };
 type Failed = Extract<Answer, { ok: false }>;
 
-interface ChatBox { chat: TgChat; nextId: number; messages: Map<number, TgMessage> }
+interface ChatBox {
+  chat: TgChat;
+  nextId: number;
+  messages: Map<number, TgMessage>;
+}
 
-const CHAT_ACTIONS = ["typing", "upload_photo", "record_video", "upload_video", "record_voice", "upload_voice", "upload_document", "choose_sticker", "find_location", "record_video_note", "upload_video_note"];
-const NOT_MODIFIED = "message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message";
+const CHAT_ACTIONS = [
+  "typing",
+  "upload_photo",
+  "record_video",
+  "upload_video",
+  "record_voice",
+  "upload_voice",
+  "upload_document",
+  "choose_sticker",
+  "find_location",
+  "record_video_note",
+  "upload_video_note",
+];
+const NOT_MODIFIED =
+  "message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message";
 const bad = (description: string): Failed => ({ ok: false, code: 400, description: `Bad Request: ${description}` });
 const now = () => Math.floor(Date.now() / 1000);
 
 /** JSON with object keys sorted, so two equal markups compare equal whatever their key order. */
 const canonical = (v: unknown): string =>
-  JSON.stringify(v, (_k, x) => (x && typeof x === "object" && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : 1))) : x));
+  JSON.stringify(v, (_k, x) =>
+    x && typeof x === "object" && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : 1))) : x,
+  );
 
 /** A markup as Telegram compares it: absent and an empty inline keyboard both mean "no keyboard". */
-const markupKey = (m: unknown): string => (m === undefined || m === null || (m as { inline_keyboard?: unknown[] }).inline_keyboard?.length === 0 ? "" : canonical(m));
+const markupKey = (m: unknown): string =>
+  m === undefined || m === null || (m as { inline_keyboard?: unknown[] }).inline_keyboard?.length === 0 ? "" : canonical(m);
 
 /** One bot's chats and messages, and the message methods of the Bot API. */
 export class BotChats {
@@ -71,7 +116,14 @@ export class BotChats {
     const replyTo = replyToOf(p);
     const replied = replyTo !== undefined ? box.messages.get(replyTo) : undefined;
     if (replyTo !== undefined && !replied && p.reply_parameters?.allow_sending_without_reply !== true) return bad("message to be replied not found");
-    const message: TgMessage = { message_id: this.#nextId(box), date: now(), chat: box.chat, from: this.user, text: content.text, ...(replied ? { reply_to_message: replied } : {}) };
+    const message: TgMessage = {
+      message_id: this.#nextId(box),
+      date: now(),
+      chat: box.chat,
+      from: this.user,
+      text: content.text,
+      ...(replied ? { reply_to_message: replied } : {}),
+    };
     if (markupKey(p.reply_markup)) message.reply_markup = p.reply_markup;
     box.messages.set(message.message_id, message);
     this.#format.set(message, content.format);
@@ -86,7 +138,8 @@ export class BotChats {
     const found = this.#editable(p);
     if (!found.ok) return found;
     const message: TgMessage = found.result;
-    if (message.text === content.text && this.#format.get(message) === content.format && markupKey(message.reply_markup) === markupKey(p.reply_markup)) return bad(NOT_MODIFIED);
+    if (message.text === content.text && this.#format.get(message) === content.format && markupKey(message.reply_markup) === markupKey(p.reply_markup))
+      return bad(NOT_MODIFIED);
     message.text = content.text;
     this.#format.set(message, content.format);
     setMarkup(message, p.reply_markup);

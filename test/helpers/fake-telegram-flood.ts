@@ -21,7 +21,11 @@ export interface FloodRules {
 }
 
 /** Telegram's documented limits. */
-export const TELEGRAM_FLOOD_RULES: FloodRules = { chat: { max: 1, windowMs: 1_000 }, group: { max: 20, windowMs: 60_000 }, global: { max: 30, windowMs: 1_000 } };
+export const TELEGRAM_FLOOD_RULES: FloodRules = {
+  chat: { max: 1, windowMs: 1_000 },
+  group: { max: 20, windowMs: 60_000 },
+  global: { max: 30, windowMs: 1_000 },
+};
 
 /** A refused send: to which chat, when, and the retry_after it was told. */
 export interface FloodRefusal {
@@ -83,7 +87,10 @@ export class FloodControl {
 
   /** What a message to `chatId` counts against: [window key, its limit, what floods when it is over]. */
   #scopes(chatId: number, r: FloodRules): Array<[string, FloodLimit, string]> {
-    const scopes: Array<[string, FloodLimit, string]> = [[`chat:${chatId}`, r.chat, `chat:${chatId}`], ["global", r.global, "global"]];
+    const scopes: Array<[string, FloodLimit, string]> = [
+      [`chat:${chatId}`, r.chat, `chat:${chatId}`],
+      ["global", r.global, "global"],
+    ];
     if (chatId < 0) scopes.push([`group:${chatId}`, r.group, `chat:${chatId}`]);
     return scopes;
   }

@@ -199,13 +199,25 @@ export function autoEntities(text: string): Array<{ type: string; offset: number
   const out: Array<{ type: string; offset: number; length: number }> = [];
   const cmd = /^\/[A-Za-z0-9_]+(@[A-Za-z0-9_]+)?/.exec(text);
   if (cmd) out.push({ type: "bot_command", offset: 0, length: cmd[0].length });
-  for (const m of text.matchAll(/(^|[^A-Za-z0-9_/])@([A-Za-z0-9_]{3,32})/g)) out.push({ type: "mention", offset: m.index! + m[1]!.length, length: m[2]!.length + 1 });
+  for (const m of text.matchAll(/(^|[^A-Za-z0-9_/])@([A-Za-z0-9_]{3,32})/g))
+    out.push({ type: "mention", offset: m.index! + m[1]!.length, length: m[2]!.length + 1 });
   return out;
 }
 
 /** Telegram's description for an error status when a scripted failure gives none. */
 export function defaultDescription(code: number): string {
-  return { 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden: bot was blocked by the user", 404: "Not Found", 409: CONFLICT, 429: "Too Many Requests: retry later", 500: "Internal Server Error", 502: "Bad Gateway" }[code] ?? "Error";
+  return (
+    {
+      400: "Bad Request",
+      401: "Unauthorized",
+      403: "Forbidden: bot was blocked by the user",
+      404: "Not Found",
+      409: CONFLICT,
+      429: "Too Many Requests: retry later",
+      500: "Internal Server Error",
+      502: "Bad Gateway",
+    }[code] ?? "Error"
+  );
 }
 
 /** Parameters as the Bot API reads them: query string, then a JSON or form body; JSON-looking form values are parsed. */

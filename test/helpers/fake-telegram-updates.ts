@@ -10,10 +10,17 @@ import type { ServerResponse } from "node:http";
 import type { TgMessage } from "./fake-telegram-chats.ts";
 import { CONFLICT } from "./fake-telegram-parse.ts";
 
-export interface TgUpdate { update_id: number; message?: TgMessage; edited_message?: TgMessage; [kind: string]: unknown }
+export interface TgUpdate {
+  update_id: number;
+  message?: TgMessage;
+  edited_message?: TgMessage;
+  [kind: string]: unknown;
+}
 
 type Send = (status: number, body: unknown) => void;
-interface Poller { respond: Send }
+interface Poller {
+  respond: Send;
+}
 
 const DEFAULT_UPDATES = (kind: string) => !["chat_member", "message_reaction", "message_reaction_count"].includes(kind);
 
@@ -77,7 +84,10 @@ export class UpdateQueue {
     const timeout = Math.max(0, Number(params.timeout ?? 0));
     if (Array.isArray(params.allowed_updates)) this.#allowed = params.allowed_updates.length ? params.allowed_updates : null;
     // An offset confirms (forgets) every update below it; updates of kinds not allowed are dropped.
-    const allowed = (u: TgUpdate) => Object.keys(u).filter((k) => k !== "update_id").every((k) => (this.#allowed ? this.#allowed.includes(k) : DEFAULT_UPDATES(k)));
+    const allowed = (u: TgUpdate) =>
+      Object.keys(u)
+        .filter((k) => k !== "update_id")
+        .every((k) => (this.#allowed ? this.#allowed.includes(k) : DEFAULT_UPDATES(k)));
     if (offset > 0) this.#confirmed.push(...this.pending.filter((u) => u.update_id < offset));
     this.pending = this.pending.filter((u) => (offset <= 0 || u.update_id >= offset) && allowed(u));
     // A poll whose client has gone still confirms its offset (it reached Telegram), but there is no

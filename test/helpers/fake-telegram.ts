@@ -25,16 +25,43 @@ export type { TgChat, TgEntity, TgMessage, TgUser } from "./fake-telegram-chats.
 export type { TgUpdate } from "./fake-telegram-updates.ts";
 
 /** A message a bot sent, as the fake recorded it. */
-export interface SentMessage { token: string; chatId: number; messageId: number; text: string; parseMode?: string; replyTo?: number; plain: string; at: number }
+export interface SentMessage {
+  token: string;
+  chatId: number;
+  messageId: number;
+  text: string;
+  parseMode?: string;
+  replyTo?: number;
+  plain: string;
+  at: number;
+}
 /**
  * A scripted failure: an API error (`code`, `description`, `retryAfter`), a non-JSON body (`raw`, with `headers`),
  * a reset socket before the method runs (`reset`), or after it ran, instead of its answer (`loseAnswer`),
  * or a request Telegram handles late (`lateMs`): the connection drops at once, without an answer,
  * and the method runs `lateMs` later (Telegram was still working on it).
  */
-export interface Failure { code?: number; description?: string; retryAfter?: number; raw?: string; headers?: Record<string, string>; reset?: boolean; loseAnswer?: boolean; lateMs?: number; match?: (params: Record<string, any>) => boolean }
+export interface Failure {
+  code?: number;
+  description?: string;
+  retryAfter?: number;
+  raw?: string;
+  headers?: Record<string, string>;
+  reset?: boolean;
+  loseAnswer?: boolean;
+  lateMs?: number;
+  match?: (params: Record<string, any>) => boolean;
+}
 
-interface Bot { token: string; user: TgUser; revoked: boolean; webhook: string | null; chats: BotChats; updates: UpdateQueue; flood: FloodControl }
+interface Bot {
+  token: string;
+  user: TgUser;
+  revoked: boolean;
+  webhook: string | null;
+  chats: BotChats;
+  updates: UpdateQueue;
+  flood: FloodControl;
+}
 
 export const DEFAULT_TOKEN = "7000001:AAFakeTokenForOnebrainTests_00000000";
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
@@ -52,7 +79,9 @@ export class FakeTelegram {
   readonly #stalls = new Map<string, number[]>();
   readonly #server = http.createServer((req, res) => {
     // A bug in the fake becomes a 500 the test sees, not an unhandled rejection that ends the run.
-    this.#handle(req, res).catch((err: unknown) => reply(res, 500, { ok: false, error_code: 500, description: `Internal Server Error: the fake failed: ${String(err)}` }));
+    this.#handle(req, res).catch((err: unknown) =>
+      reply(res, 500, { ok: false, error_code: 500, description: `Internal Server Error: the fake failed: ${String(err)}` }),
+    );
   });
   #port = 0;
 
@@ -94,11 +123,18 @@ export class FakeTelegram {
    * group). Mentions (`@name`) and a leading `/command` get their entities as Telegram computes
    * them. `replyTo` is the id of a message in that chat being answered. Returns the update.
    */
-  userSays(chatId: number, text: string, o: { from?: Partial<TgUser>; chatType?: TgChat["type"]; title?: string; replyTo?: number; entities?: TgEntity[]; edited?: boolean; token?: string } = {}): TgUpdate {
+  userSays(
+    chatId: number,
+    text: string,
+    o: { from?: Partial<TgUser>; chatType?: TgChat["type"]; title?: string; replyTo?: number; entities?: TgEntity[]; edited?: boolean; token?: string } = {},
+  ): TgUpdate {
     const bot = this.#bot(o.token ?? this.token);
     const type = o.chatType ?? (chatId > 0 ? "private" : "supergroup");
     const from: TgUser = { id: chatId > 0 ? chatId : 1001, is_bot: false, first_name: `User${o.from?.id ?? chatId}`, ...o.from };
-    const chat: TgChat = type === "private" ? { id: chatId, type, first_name: from.first_name, ...(from.username ? { username: from.username } : {}) } : { id: chatId, type, title: o.title ?? `Group ${chatId}` };
+    const chat: TgChat =
+      type === "private"
+        ? { id: chatId, type, first_name: from.first_name, ...(from.username ? { username: from.username } : {}) }
+        : { id: chatId, type, title: o.title ?? `Group ${chatId}` };
     const entities = o.entities ?? autoEntities(text);
     const message: TgMessage = bot.chats.receive(chat, { from, text, ...(entities.length ? { entities } : {}) }, o.replyTo);
     return this.pushUpdate({ [o.edited ? "edited_message" : "message"]: message }, bot.token);
@@ -219,7 +255,12 @@ export class FakeTelegram {
       else if (f.raw !== undefined) return reply(res, f.code ?? 502, f.raw, "text/html", f.headers);
       else {
         const code = f.code ?? 500;
-        return send(code, { ok: false, error_code: code, description: f.description ?? defaultDescription(code), ...(f.retryAfter !== undefined ? { parameters: { retry_after: f.retryAfter } } : {}) });
+        return send(code, {
+          ok: false,
+          error_code: code,
+          description: f.description ?? defaultDescription(code),
+          ...(f.retryAfter !== undefined ? { parameters: { retry_after: f.retryAfter } } : {}),
+        });
       }
     }
     const ok = (result: unknown) => send(200, { ok: true, result });
@@ -238,7 +279,12 @@ export class FakeTelegram {
       case "getWebhookInfo":
         return ok({ url: bot.webhook ?? "", has_custom_certificate: false, pending_update_count: bot.updates.pending.length });
       case "getUpdates":
-        if (bot.webhook) return send(409, { ok: false, error_code: 409, description: "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first" });
+        if (bot.webhook)
+          return send(409, {
+            ok: false,
+            error_code: 409,
+            description: "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first",
+          });
         return bot.updates.poll(params, res, send);
       case "sendChatAction": {
         const a = bot.chats.sendChatAction(params);
@@ -247,11 +293,22 @@ export class FakeTelegram {
       }
       case "sendMessage": {
         const wait = bot.flood.admit(Number(params.chat_id));
-        if (wait !== null) return send(429, { ok: false, error_code: 429, description: `Too Many Requests: retry after ${wait}`, parameters: { retry_after: wait } });
+        if (wait !== null)
+          return send(429, { ok: false, error_code: 429, description: `Too Many Requests: retry after ${wait}`, parameters: { retry_after: wait } });
         const a = bot.chats.sendMessage(params);
         const replyTo = replyToOf(params);
         if (a.ok) bot.flood.posted(a.result.chat.id);
-        if (a.ok) this.sent.push({ token, chatId: a.result.chat.id, messageId: a.result.message_id, text: String(params.text), ...(params.parse_mode ? { parseMode: params.parse_mode } : {}), ...(replyTo !== undefined ? { replyTo } : {}), plain: a.result.text, at: Date.now() });
+        if (a.ok)
+          this.sent.push({
+            token,
+            chatId: a.result.chat.id,
+            messageId: a.result.message_id,
+            text: String(params.text),
+            ...(params.parse_mode ? { parseMode: params.parse_mode } : {}),
+            ...(replyTo !== undefined ? { replyTo } : {}),
+            plain: a.result.text,
+            at: Date.now(),
+          });
         return answer(a);
       }
       case "editMessageText":

@@ -87,7 +87,11 @@ export class ForwardProxy {
     const { status, address } = this.#check(req, client, "CONNECT", target, m?.[1] ?? "");
     client.on("error", () => {});
     if (status !== 200 || !m) {
-      client.end(status === 407 ? 'HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="test"\r\nContent-Length: 0\r\n\r\n' : "HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n");
+      client.end(
+        status === 407
+          ? 'HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="test"\r\nContent-Length: 0\r\n\r\n'
+          : "HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n",
+      );
       return;
     }
     const upstream = net.connect(Number(m[2]), address!, () => {
@@ -112,10 +116,13 @@ export class ForwardProxy {
     const headers = { ...req.headers };
     delete headers["proxy-authorization"];
     delete headers["proxy-connection"];
-    const up = http.request({ host: address, port: Number(u.port) || 80, method: req.method, path: u.pathname + u.search, headers, agent: this.#upstream }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    });
+    const up = http.request(
+      { host: address, port: Number(u.port) || 80, method: req.method, path: u.pathname + u.search, headers, agent: this.#upstream },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
     up.on("error", () => res.destroy());
     res.on("close", () => {
       if (!res.writableFinished) up.destroy();
@@ -129,7 +136,31 @@ export function testCertificate(dir: string, names: string[]): { cert: string; k
   const keyFile = path.join(dir, "test.key");
   const certFile = path.join(dir, "test.crt");
   const san = names.map((n) => (net.isIP(n) ? `IP:${n}` : `DNS:${n}`)).join(",");
-  execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj", `/CN=${names[0]}`, "-addext", `subjectAltName=${san}`, "-addext", "basicConstraints=critical,CA:TRUE", "-keyout", keyFile, "-out", certFile], { stdio: "ignore" });
+  execFileSync(
+    "openssl",
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-days",
+      "2",
+      "-subj",
+      `/CN=${names[0]}`,
+      "-addext",
+      `subjectAltName=${san}`,
+      "-addext",
+      "basicConstraints=critical,CA:TRUE",
+      "-keyout",
+      keyFile,
+      "-out",
+      certFile,
+    ],
+    { stdio: "ignore" },
+  );
   return { cert: fs.readFileSync(certFile, "utf8"), key: fs.readFileSync(keyFile, "utf8"), certFile };
 }
 

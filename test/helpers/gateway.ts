@@ -15,7 +15,10 @@ export const cliPath = path.join(repoRoot, "bin/onebrain.js");
 /** The node flags in bin/onebrain.js's shebang, so spawned CLIs run exactly as the installed binary does. */
 export const binNodeFlags: string[] = (() => {
   const first = fs.readFileSync(cliPath, "utf8").split("\n", 1)[0] ?? "";
-  const words = first.replace(/^#!\S+\s*(-S\s+)?/, "").split(/\s+/).filter(Boolean);
+  const words = first
+    .replace(/^#!\S+\s*(-S\s+)?/, "")
+    .split(/\s+/)
+    .filter(Boolean);
   return words[0] === "node" ? words.slice(1) : [];
 })();
 
@@ -123,7 +126,10 @@ export function spawnCli(args: string[], env: NodeJS.ProcessEnv): Proc {
     waitFor(text, timeoutMs = 10_000) {
       return new Promise((resolve, reject) => {
         const has = () => (typeof text === "string" ? (out + err).includes(text) : text.test(out + err));
-        const timer = setTimeout(() => finish(new Error(`timed out after ${timeoutMs} ms waiting for ${String(text)}\nstdout: ${out}\nstderr: ${err}`)), timeoutMs);
+        const timer = setTimeout(
+          () => finish(new Error(`timed out after ${timeoutMs} ms waiting for ${String(text)}\nstdout: ${out}\nstderr: ${err}`)),
+          timeoutMs,
+        );
         const check = () => {
           if (has()) finish();
           else if (done) finish(new Error(`process exited before printing ${String(text)}\nstdout: ${out}\nstderr: ${err}`));
@@ -165,7 +171,9 @@ export function writeConfig(stateDir: string, config: unknown): string {
 }
 
 /** Starts a gateway process and waits until it is listening. */
-export async function startGateway(opts: { stateDir?: string; port?: number; config?: unknown; env?: Record<string, string | undefined>; args?: string[] } = {}): Promise<RunningGateway> {
+export async function startGateway(
+  opts: { stateDir?: string; port?: number; config?: unknown; env?: Record<string, string | undefined>; args?: string[] } = {},
+): Promise<RunningGateway> {
   const stateDir = opts.stateDir ?? path.join(tmpDir(), "state");
   const port = opts.port ?? (await freePort());
   if (opts.config !== undefined) writeConfig(stateDir, opts.config);

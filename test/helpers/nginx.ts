@@ -53,7 +53,9 @@ export interface ProxyBlocks {
 export function proxyBlocks(upstreamPort: number, upgrade: boolean, readTimeout: string): ProxyBlocks {
   const lines = [
     `proxy_pass http://127.0.0.1:${upstreamPort};`,
-    ...(upgrade ? ["proxy_http_version 1.1;", "proxy_set_header Upgrade $http_upgrade;", "proxy_set_header Connection $connection_upgrade;"] : ["# deliberately no Upgrade/Connection headers: WebSockets arrive as plain HTTP"]),
+    ...(upgrade
+      ? ["proxy_http_version 1.1;", "proxy_set_header Upgrade $http_upgrade;", "proxy_set_header Connection $connection_upgrade;"]
+      : ["# deliberately no Upgrade/Connection headers: WebSockets arrive as plain HTTP"]),
     "proxy_set_header Host $host;",
     "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
     "proxy_set_header X-Forwarded-Proto $scheme;",
@@ -79,7 +81,11 @@ export function docsProxyBlocks(upstreamPort: number, file = path.join(repoRoot,
 
 /** The nginx.conf for one proxy: everything nginx writes goes under `dir`. */
 export function nginxConfig(o: { dir: string; port: number; blocks: ProxyBlocks; user?: string }): string {
-  const indent = (text: string, pad: string) => text.split("\n").map((l) => pad + l.trim()).join("\n");
+  const indent = (text: string, pad: string) =>
+    text
+      .split("\n")
+      .map((l) => pad + l.trim())
+      .join("\n");
   return [
     ...(o.user ? [`user ${o.user};`] : []),
     "worker_processes 1;",
@@ -159,7 +165,8 @@ export async function startNginx(opts: NginxOptions): Promise<RunningNginx> {
 
   const deadline = Date.now() + 15_000;
   while (!(await accepts(port))) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`nginx exited (${child.exitCode ?? child.signalCode}) before listening on ${port}:\n${output}\n${read("error.log")}`);
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`nginx exited (${child.exitCode ?? child.signalCode}) before listening on ${port}:\n${output}\n${read("error.log")}`);
     if (Date.now() > deadline) {
       child.kill("SIGKILL");
       throw new Error(`nginx did not listen on ${port} within 15 s:\n${output}\n${read("error.log")}`);

@@ -125,8 +125,11 @@ test("the CLI never prints a secret of a wrong type: gateway, config validate, s
     for (const [label, args] of runs) {
       const r = await runCli(args, env);
       assertNoMarker(`${type.name}: onebrain ${label}`, r.stdout + r.stderr, markers);
-      if (label.startsWith("config validate") || label === "gateway") assert.equal(r.code, 20, `${type.name}: ${label} exited ${r.code}\n${r.stderr}${r.stdout}`);
-      if (label === "config validate") for (const p of SECRET_PATHS.filter((x) => !x.endsWith("apiKeyEnv"))) assert.ok(r.stderr.includes(`${p}: expected`), `${type.name}: ${p} not reported:\n${r.stderr}`);
+      if (label.startsWith("config validate") || label === "gateway")
+        assert.equal(r.code, 20, `${type.name}: ${label} exited ${r.code}\n${r.stderr}${r.stdout}`);
+      if (label === "config validate")
+        for (const p of SECRET_PATHS.filter((x) => !x.endsWith("apiKeyEnv")))
+          assert.ok(r.stderr.includes(`${p}: expected`), `${type.name}: ${p} not reported:\n${r.stderr}`);
     }
     // Setting a secret to the wrong value on a clean file is refused without echoing it (true and
     // null carry no marker; a number is stored as its text, a valid secret, shown masked).
@@ -135,7 +138,10 @@ test("the CLI never prints a secret of a wrong type: gateway, config validate, s
     for (const [i, p] of SECRET_PATHS.entries()) {
       const m = marker(t, i);
       const r = await runCli(["config", "set", p, type.cli(m)], brainEnv(clean));
-      for (const [label, text] of [["stdout", r.stdout], ["stderr", r.stderr]] as const) {
+      for (const [label, text] of [
+        ["stdout", r.stdout],
+        ["stderr", r.stderr],
+      ] as const) {
         // A string that is valid as a secret is stored and shown masked by its ends, so the marker never appears whole.
         assertNoMarker(`${type.name}: config set ${p} (${label})`, text, type.carries ? [m] : []);
       }
@@ -159,7 +165,10 @@ test("a hot reload of secrets of every wrong type keeps them out of the console 
       writeConfig(gw.stateDir, config);
       process.kill(gw.pid, "SIGHUP");
       for (let i = 0; i < 800 && failures() === before; i++) await new Promise((r) => setTimeout(r, 25));
-      assert.ok(failures() > before, `no reload failure logged for ${WRONG_TYPES[t]!.name}:\n${fs.existsSync(logFile) ? fs.readFileSync(logFile, "utf8").slice(-3000) : "no log"}\n${gw.stderr().slice(-2000)}`);
+      assert.ok(
+        failures() > before,
+        `no reload failure logged for ${WRONG_TYPES[t]!.name}:\n${fs.existsSync(logFile) ? fs.readFileSync(logFile, "utf8").slice(-3000) : "no log"}\n${gw.stderr().slice(-2000)}`,
+      );
     }
     const s = await runCli(["status", "--json"], gw.env);
     assertNoMarker("status --json of the running gateway", s.stdout + s.stderr, all);

@@ -61,7 +61,12 @@ test("escapes control characters so logged text cannot fake a line or recolour t
 });
 
 test("pretty shows an error's code and message on the line and its stack below", () => {
-  const err = { type: "OnebrainError", code: "CONFIG_INVALID", message: "bad config", stack: "OnebrainError: bad config\n    at load (config.ts:1:1)\n    at main (cli.ts:2:2)" };
+  const err = {
+    type: "OnebrainError",
+    code: "CONFIG_INVALID",
+    message: "bad config",
+    stack: "OnebrainError: bad config\n    at load (config.ts:1:1)\n    at main (cli.ts:2:2)",
+  };
   const out = formatLine(JSON.stringify({ level: 50, time, msg: "reload failed", err }), "pretty");
   assert.equal(out, `${localClock(time)} ERROR reload failed err="CONFIG_INVALID: bad config"\n    at load (config.ts:1:1)\n    at main (cli.ts:2:2)`);
   assert.equal(formatLine(JSON.stringify({ level: 50, msg: "reload failed", err }), "compact"), `error reload failed err="CONFIG_INVALID: bad config"`);
@@ -72,5 +77,5 @@ test("the console stream writes one rendered line per record", () => {
   const target = { write: (s: string) => chunks.push(s) } as unknown as NodeJS.WritableStream;
   createConsoleStream(target, "compact").write(line);
   createConsoleStream(target, "json").write(line);
-  assert.deepEqual(chunks, ["info gateway listening port=18789 host=127.0.0.1 auth={\"mode\":\"token\"}\n", line]);
+  assert.deepEqual(chunks, ['info gateway listening port=18789 host=127.0.0.1 auth={"mode":"token"}\n', line]);
 });

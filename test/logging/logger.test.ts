@@ -13,9 +13,22 @@ function setup(overrides: Partial<LoggerOptions> = {}) {
   const file = path.join(dir, "logs", "gateway.log");
   const chunks: string[] = [];
   const consoleOut = { write: (s: string) => chunks.push(s) } as unknown as NodeJS.WritableStream;
-  const logger = createLogger({ file, fileLevel: "info", consoleLevel: "info", consoleStyle: "compact", maxFileBytes: 1 << 20, maxFiles: 2, console: consoleOut, ...overrides });
+  const logger = createLogger({
+    file,
+    fileLevel: "info",
+    consoleLevel: "info",
+    consoleStyle: "compact",
+    maxFileBytes: 1 << 20,
+    maxFiles: 2,
+    console: consoleOut,
+    ...overrides,
+  });
   const fileText = () => (fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "");
-  const records = () => fileText().split("\n").filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+  const records = () =>
+    fileText()
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
   return { dir, file, logger, chunks, fileText, records, consoleText: () => chunks.join("") };
 }
 
@@ -45,7 +58,10 @@ test("never writes a token value to the file or the console", () => {
   logger.info("rebound");
   closeLogger(logger);
   assert.equal(records().length, 5);
-  for (const [where, text] of [["file", fileText()], ["console", consoleText()]] as const) {
+  for (const [where, text] of [
+    ["file", fileText()],
+    ["console", consoleText()],
+  ] as const) {
     assert.ok(!text.includes("0123456789abcdef"), `${where} leaked the secret:\n${text}`);
   }
   const first = records()[0]!;
@@ -86,7 +102,10 @@ test("setLevels changes what reaches the file at once, for children too", () => 
   child.warn("filtered again");
   child.error("kept");
   closeLogger(logger);
-  assert.deepEqual(records().map((r) => r.msg), ["after", "kept"]);
+  assert.deepEqual(
+    records().map((r) => r.msg),
+    ["after", "kept"],
+  );
 });
 
 test("setLevels changes what reaches the console at once without touching the file", () => {
@@ -97,7 +116,10 @@ test("setLevels changes what reaches the console at once without touching the fi
   logger.info("both");
   assert.deepEqual(getLevels(logger), { fileLevel: "info", consoleLevel: "debug" });
   closeLogger(logger);
-  assert.deepEqual(records().map((r) => r.msg), ["file only", "both"]);
+  assert.deepEqual(
+    records().map((r) => r.msg),
+    ["file only", "both"],
+  );
   assert.equal(consoleText(), "debug console only\ninfo both\n");
 });
 
@@ -110,7 +132,10 @@ test("silent turns either output off, and setLevels turns it back on", () => {
   setLevels(logger, { fileLevel: "silent", consoleLevel: "info" });
   logger.info("console");
   closeLogger(logger);
-  assert.deepEqual(records().map((r) => r.msg), ["file"]);
+  assert.deepEqual(
+    records().map((r) => r.msg),
+    ["file"],
+  );
   assert.equal(consoleText(), "info console\n");
   assert.deepEqual(getLevels(logger), { fileLevel: "silent", consoleLevel: "info" });
 });
@@ -160,10 +185,18 @@ process.stdout.write("ready\\n");
   const names = fs.readdirSync(dir).filter((n) => n.startsWith("gateway.log"));
   // Oldest first: gateway.log.N ... gateway.log.1, then gateway.log.
   const order = names.map((n) => Number(n.split(".")[2] ?? 0)).sort((a, b) => b - a);
-  const lines = order.flatMap((n) => fs.readFileSync(n === 0 ? file : `${file}.${n}`, "utf8").split("\n").filter(Boolean));
+  const lines = order.flatMap((n) =>
+    fs
+      .readFileSync(n === 0 ? file : `${file}.${n}`, "utf8")
+      .split("\n")
+      .filter(Boolean),
+  );
   const recs = lines.map((l) => JSON.parse(l) as { i?: number; count?: number; msg: string });
   const last = recs.at(-1)!;
   assert.equal(last.msg, "stopping");
   assert.ok(last.count! > 0);
-  assert.deepEqual(recs.slice(0, -1).map((r) => r.i), Array.from({ length: last.count! }, (_, k) => k));
+  assert.deepEqual(
+    recs.slice(0, -1).map((r) => r.i),
+    Array.from({ length: last.count! }, (_, k) => k),
+  );
 });

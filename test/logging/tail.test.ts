@@ -125,7 +125,14 @@ test("followLog delivers new lines and the lines written just before a rotation"
   const seen: string[] = [];
   const resets: boolean[] = [];
   const ac = new AbortController();
-  const done = followLog(file, (ls, info) => { seen.push(...ls); resets.push(info.reset); }, { intervalMs: 10, signal: ac.signal });
+  const done = followLog(
+    file,
+    (ls, info) => {
+      seen.push(...ls);
+      resets.push(info.reset);
+    },
+    { intervalMs: 10, signal: ac.signal },
+  );
   await waitFor(() => seen.length === 1);
   out.write("new 1\n");
   await waitFor(() => seen.length === 2);

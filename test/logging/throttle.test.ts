@@ -9,7 +9,12 @@ import { tmpDir } from "../helpers/gateway.ts";
 function fileLogger() {
   const file = path.join(tmpDir("onebrain-throttle-"), "gateway.log");
   const logger = createLogger({ file, fileLevel: "info", consoleLevel: "silent", consoleStyle: "compact", maxFileBytes: 1 << 20, maxFiles: 2, console: null });
-  const records = () => fs.readFileSync(file, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as Record<string, any>);
+  const records = () =>
+    fs
+      .readFileSync(file, "utf8")
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, any>);
   return { logger, records };
 }
 
@@ -45,7 +50,14 @@ test("the summary is written when the window ends even if the flood stopped, and
   closeLogger(logger);
   assert.deepEqual(
     records().map((r) => r.msg),
-    ["closing slow consumer", "auth failed", "suppressed 4 similar warnings: closing slow consumer", "suppressed 2 similar warnings: auth failed", "auth failed", "suppressed 2 similar warnings: auth failed"],
+    [
+      "closing slow consumer",
+      "auth failed",
+      "suppressed 4 similar warnings: closing slow consumer",
+      "suppressed 2 similar warnings: auth failed",
+      "auth failed",
+      "suppressed 2 similar warnings: auth failed",
+    ],
   );
 });
 

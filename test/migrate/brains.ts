@@ -39,7 +39,9 @@ export function converse(store: Store, key: string, texts: string[], at: number,
     const run = claimNext(store, { agentId: "main", historyLimit: 50, policy, epoch: 1, now, busy: new Set() });
     if (!run) throw new Error("nothing to claim");
     if (opts.finish === false) return;
-    const outcome = run.command ? { kind: "notice" as const, text: "session reset", state: "done" as const } : { kind: "reply" as const, text: `echo: ${text}`, model: "fake/echo" };
+    const outcome = run.command
+      ? { kind: "notice" as const, text: "session reset", state: "done" as const }
+      : { kind: "reply" as const, text: `echo: ${text}`, model: "fake/echo" };
     finishRun(store, run, outcome, 1, now + 500);
   });
 }
@@ -48,7 +50,11 @@ export function converse(store: Store, key: string, texts: string[], at: number,
 export function sessionRows(file: string): Array<{ key: string; startedAt: number; live: boolean; count: number }> {
   const store = openStore(file);
   try {
-    return (store.db.prepare("SELECT session_key, started_at, ended_at, message_count FROM sessions ORDER BY session_key, started_at").all() as Array<Record<string, number | string | null>>).map((r) => ({
+    return (
+      store.db.prepare("SELECT session_key, started_at, ended_at, message_count FROM sessions ORDER BY session_key, started_at").all() as Array<
+        Record<string, number | string | null>
+      >
+    ).map((r) => ({
       key: String(r.session_key),
       startedAt: Number(r.started_at),
       live: r.ended_at === null,
@@ -63,7 +69,11 @@ export function sessionRows(file: string): Array<{ key: string; startedAt: numbe
 export function transcriptOf(file: string, key: string): string[] {
   const store = openStore(file);
   try {
-    return (store.db.prepare("SELECT m.role, m.content FROM messages m JOIN sessions s ON s.id = m.session_id WHERE s.session_key = ? ORDER BY s.started_at, m.id").all(key) as Array<{ role: string; content: string }>).map((m) => `${m.role}: ${m.content}`);
+    return (
+      store.db
+        .prepare("SELECT m.role, m.content FROM messages m JOIN sessions s ON s.id = m.session_id WHERE s.session_key = ? ORDER BY s.started_at, m.id")
+        .all(key) as Array<{ role: string; content: string }>
+    ).map((m) => `${m.role}: ${m.content}`);
   } finally {
     store.close();
   }
@@ -73,7 +83,10 @@ export function transcriptOf(file: string, key: string): string[] {
 export function foreignKeyProblems(file: string): unknown[] {
   const store = openStore(file);
   try {
-    return store.db.prepare("PRAGMA foreign_key_check").all().map((r) => ({ ...r }));
+    return store.db
+      .prepare("PRAGMA foreign_key_check")
+      .all()
+      .map((r) => ({ ...r }));
   } finally {
     store.close();
   }

@@ -52,7 +52,10 @@ test("folds a brain that ran a real gateway into another: refused while either r
   // While the old brain's gateway runs, nothing is touched.
   const refused = await runCli(["migrate", "--from", old], brainEnv(mine));
   assert.equal(refused.code, 10, refused.stderr);
-  assert.match(refused.stderr, new RegExp(`Refusing to migrate: the brain at ${fs.realpathSync(old)} is held by pid ${gw.pid}\\b.*Both brains must be stopped`));
+  assert.match(
+    refused.stderr,
+    new RegExp(`Refusing to migrate: the brain at ${fs.realpathSync(old)} is held by pid ${gw.pid}\\b.*Both brains must be stopped`),
+  );
   assert.match(refused.stderr, new RegExp(`next: Stop it first \\(kill -TERM ${gw.pid}`));
   assert.equal((await gw.stop()).code, 0);
 
@@ -66,7 +69,10 @@ test("folds a brain that ran a real gateway into another: refused while either r
   assert.equal(err.code, "GATEWAY_LOCK_HELD");
   assert.match(err.message, /Refusing to migrate: this brain \(state dir .*\/mine\) is held by pid/);
   assert.equal(err.details.brain, "this");
-  assert.equal(fs.readdirSync(mine).some((f) => f.startsWith("onebrain.json.before-migrate")), false);
+  assert.equal(
+    fs.readdirSync(mine).some((f) => f.startsWith("onebrain.json.before-migrate")),
+    false,
+  );
   assert.equal((await gw.stop()).code, 0);
 
   const done = await runCli(["migrate", "--from", old], brainEnv(mine));
@@ -81,7 +87,10 @@ test("folds a brain that ran a real gateway into another: refused while either r
   gw = track(await startGateway({ stateDir: mine }));
   c = await client(gw.port);
   const ada = await c.request<{ messages: Array<{ role: string; content: string }> }>("chat.history", { sessionKey: "agent:main:webchat:dm:ada" });
-  assert.deepEqual(ada.messages.map((m) => `${m.role}: ${m.content}`), ["user: hello", "assistant: echo: hello", "user: remember the milk", "assistant: echo: remember the milk"]);
+  assert.deepEqual(
+    ada.messages.map((m) => `${m.role}: ${m.content}`),
+    ["user: hello", "assistant: echo: hello", "user: remember the milk", "assistant: echo: remember the milk"],
+  );
   const list = await c.request<{ sessions: Array<{ key: string; channel: string | null }> }>("sessions.list", {});
   assert.deepEqual(list.sessions.map((s) => s.key).sort(), ["agent:main:webchat:dm:ada", "agent:main:webchat:dm:bob"]);
   assert.equal(list.sessions.find((s) => s.key === "agent:main:webchat:dm:ada")!.channel, "webchat");

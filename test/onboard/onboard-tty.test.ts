@@ -94,7 +94,10 @@ test("onboard asks step by step in a terminal, hides the key as it is typed, and
   assert.ok(!end.includes("sk-typed-secret-"), "the key never appears on the screen");
 
   const config = JSON.parse(fs.readFileSync(path.join(stateDir, "onebrain.json"), "utf8"));
-  assert.deepEqual(config.models, { providers: { local: { kind: "openai", baseUrl: "http://127.0.0.1:9/v1", apiKey: "sk-typed-secret-99" } }, primary: "local/llama3.2" });
+  assert.deepEqual(config.models, {
+    providers: { local: { kind: "openai", baseUrl: "http://127.0.0.1:9/v1", apiKey: "sk-typed-secret-99" } },
+    primary: "local/llama3.2",
+  });
   assert.equal(config.gateway.bind, "lan");
   assert.equal(config.gateway.auth.mode, "token");
   assert.equal(fs.statSync(path.join(stateDir, "onebrain.json")).mode & 0o777, 0o600);

@@ -21,7 +21,11 @@ const readConfig = (stateDir: string) => JSON.parse(fs.readFileSync(path.join(st
 
 test("--non-interactive onboards a brain from flags alone, and the gateway it sets up answers through the chosen model", bounded, async () => {
   const { stateDir, env } = freshBrain();
-  const r = await runCli(["onboard", "--non-interactive", "--provider", "openai-compatible", "--provider-name", "fake", "--base-url", fake.openaiUrl, "--model", "echo-1", "--json"], env, 30_000);
+  const r = await runCli(
+    ["onboard", "--non-interactive", "--provider", "openai-compatible", "--provider-name", "fake", "--base-url", fake.openaiUrl, "--model", "echo-1", "--json"],
+    env,
+    30_000,
+  );
   assert.equal(r.code, 0, r.stderr + r.stdout);
   const out = JSON.parse(r.stdout);
   assert.equal(out.ok, true);
@@ -51,7 +55,10 @@ test("--non-interactive onboards a brain from flags alone, and the gateway it se
     last = (await c.request<{ messages: typeof last }>("chat.history", {})).messages;
     await new Promise((res) => setTimeout(res, 20));
   }
-  assert.deepEqual(last.map((m) => m.content), ["are you there", "echo: are you there"]);
+  assert.deepEqual(
+    last.map((m) => m.content),
+    ["are you there", "echo: are you there"],
+  );
   await c.close();
   assert.equal((await gw.stop()).code, 0);
 });
@@ -67,7 +74,11 @@ test("a key given with --api-key is stored 0600 and only ever shown masked; --ap
   assert.equal(readConfig(stateDir).models.providers.anthropic.apiKey, key);
   assert.equal(fs.statSync(path.join(stateDir, "onebrain.json")).mode & 0o777, 0o600);
 
-  const viaEnv = await runCli(["onboard", "--non-interactive", "--provider", "openai", "--api-key-env", "MY_OPENAI_KEY", "--model", "gpt-4.1", "--no-doctor", "--json"], env, 30_000);
+  const viaEnv = await runCli(
+    ["onboard", "--non-interactive", "--provider", "openai", "--api-key-env", "MY_OPENAI_KEY", "--model", "gpt-4.1", "--no-doctor", "--json"],
+    env,
+    30_000,
+  );
   assert.equal(viaEnv.code, 0, viaEnv.stderr);
   const out = JSON.parse(viaEnv.stdout);
   assert.equal(out.steps.model.keySource, "MY_OPENAI_KEY");
@@ -80,7 +91,11 @@ test("a key given with --api-key is stored 0600 and only ever shown masked; --ap
 
 test("a lan bind always gets token auth, and keeps the token a previous run generated", bounded, async () => {
   const { stateDir, env } = freshBrain();
-  const first = await runCli(["onboard", "--non-interactive", "--provider", "skip", "--bind", "loopback", "--auth", "none", "--no-doctor", "--json"], env, 30_000);
+  const first = await runCli(
+    ["onboard", "--non-interactive", "--provider", "skip", "--bind", "loopback", "--auth", "none", "--no-doctor", "--json"],
+    env,
+    30_000,
+  );
   assert.equal(first.code, 0, first.stderr);
   assert.equal(JSON.parse(first.stdout).steps.gateway.auth, "none");
   const token = readConfig(stateDir).gateway.auth.token;

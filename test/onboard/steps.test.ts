@@ -9,7 +9,8 @@ import { doctorStep } from "../../src/onboard/steps/doctor.ts";
 import { serviceStep } from "../../src/onboard/steps/service.ts";
 import { tmpDir } from "../helpers/gateway.ts";
 
-const HELP = (commands: string[]) => `Usage: onebrain [options] [command]\n\nOptions:\n  -h, --help  display help\n\nCommands:\n${commands.map((c) => `  ${c} [options]   does things`).join("\n")}\n`;
+const HELP = (commands: string[]) =>
+  `Usage: onebrain [options] [command]\n\nOptions:\n  -h, --help  display help\n\nCommands:\n${commands.map((c) => `  ${c} [options]   does things`).join("\n")}\n`;
 
 /** A context whose CLI answers `--help` with the given commands and records every other call. */
 function context(flags: OnboardFlags, commands: { top: string[]; gateway: string[] }, answer: CliRun = { code: 0, stdout: "all good\n", stderr: "" }) {
@@ -32,7 +33,11 @@ function context(flags: OnboardFlags, commands: { top: string[]; gateway: string
 }
 
 test("the service step runs `onebrain gateway install` when asked and the build has it, and shows its output", async () => {
-  const { ctx, calls, said } = context({ installService: true }, { top: ["gateway", "doctor"], gateway: ["run", "status", "install"] }, { code: 0, stdout: "installed onebrain-gateway.service\n", stderr: "" });
+  const { ctx, calls, said } = context(
+    { installService: true },
+    { top: ["gateway", "doctor"], gateway: ["run", "status", "install"] },
+    { code: 0, stdout: "installed onebrain-gateway.service\n", stderr: "" },
+  );
   const r = await serviceStep.run(ctx);
   assert.deepEqual(calls, [["gateway", "install"]]);
   assert.deepEqual(r, { wanted: true, available: true, installed: true, exitCode: 0, output: "installed onebrain-gateway.service" });

@@ -78,7 +78,15 @@ test("secretMatches is true only for two equal, non-empty secrets", () => {
 });
 
 test("checkCredentials wants the token in token mode and the password in password mode", () => {
-  const token: AuthSettings = { mode: "token", token: "t", password: "p", tokenSource: "config", passwordSource: "config", modeSource: "file", modeFrom: "the config file" };
+  const token: AuthSettings = {
+    mode: "token",
+    token: "t",
+    password: "p",
+    tokenSource: "config",
+    passwordSource: "config",
+    modeSource: "file",
+    modeFrom: "the config file",
+  };
   assert.equal(checkCredentials(token, { token: "t" }), "ok");
   assert.equal(checkCredentials(token, { password: "t" }), "missing");
   assert.equal(checkCredentials(token, { token: "p" }), "wrong");

@@ -36,7 +36,10 @@ test("a lan gateway with a token answers /api/status only with the token, and ne
 
 test("a WebSocket connect with a wrong or missing token is answered with an error and closed with 4001", async (t) => {
   const gw = await gatewayFor(t, { gateway: { auth: { token: TOKEN } } });
-  for (const [auth, code] of [[{ token: OTHER }, "AUTH_FAILED"], [undefined, "AUTH_REQUIRED"]] as const) {
+  for (const [auth, code] of [
+    [{ token: OTHER }, "AUTH_FAILED"],
+    [undefined, "AUTH_REQUIRED"],
+  ] as const) {
     const c = await openRaw(gw.port);
     const res = await c.connect(auth);
     assert.equal(res.ok, false);

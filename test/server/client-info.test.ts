@@ -70,7 +70,17 @@ test("originAllowed takes the gateway's own loopback origins and the configured 
 });
 
 test("hostAllowed takes loopback names and addresses on any port, the listen addresses and allowedHosts; a rebound name never", () => {
-  for (const h of ["localhost", "localhost:18789", "LocalHost.", "app.localhost:3000", "127.0.0.1", "127.8.9.10:1", "[::1]:18789", "[::ffff:127.0.0.1]", "127.1"]) {
+  for (const h of [
+    "localhost",
+    "localhost:18789",
+    "LocalHost.",
+    "app.localhost:3000",
+    "127.0.0.1",
+    "127.8.9.10:1",
+    "[::1]:18789",
+    "[::ffff:127.0.0.1]",
+    "127.1",
+  ]) {
     assert.equal(hostAllowed(h, [], []), true, h);
   }
   for (const h of ["evil.example", "127.0.0.1.nip.io", "localhost.evil.example", "[::ffff:10.0.0.1]", "10.0.0.5", "", "user@localhost", "localhost/x", "a b"]) {

@@ -10,7 +10,10 @@ import { attemptId, WsAttempts } from "../../src/server/ws-attempts.ts";
 import { tmpDir } from "../helpers/gateway.ts";
 
 /** Serves `assets` on a loopback port for the duration of `fn`. */
-async function serving(assets: ConsoleAssets, fn: (get: (p: string, method?: string) => Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }>) => Promise<void>) {
+async function serving(
+  assets: ConsoleAssets,
+  fn: (get: (p: string, method?: string) => Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }>) => Promise<void>,
+) {
   const server = http.createServer((req, res) => {
     const p = (req.url ?? "/").split("?")[0]!;
     if (assets.owns(p)) assets.serve(res, p, req.method === "HEAD");
@@ -21,10 +24,16 @@ async function serving(assets: ConsoleAssets, fn: (get: (p: string, method?: str
   const get = (p: string, method = "GET") =>
     new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }>((resolve, reject) => {
       // A raw path: fetch() would normalise "/assets/../x" away before it is sent.
-      http.request({ host: "127.0.0.1", port, path: p, method }, (res) => {
-        let body = "";
-        res.setEncoding("utf8").on("data", (d) => (body += d)).on("end", () => resolve({ status: res.statusCode!, headers: res.headers, body }));
-      }).on("error", reject).end();
+      http
+        .request({ host: "127.0.0.1", port, path: p, method }, (res) => {
+          let body = "";
+          res
+            .setEncoding("utf8")
+            .on("data", (d) => (body += d))
+            .on("end", () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+        })
+        .on("error", reject)
+        .end();
     });
   try {
     await fn(get);
@@ -54,14 +63,18 @@ test("the console index is revalidated, hashed assets are immutable, and both ca
     assert.equal(index.headers["x-frame-options"], "DENY");
     assert.equal(index.headers["referrer-policy"], "no-referrer");
     const js = await get("/assets/app-ABC123.js");
-    assert.deepEqual([js.status, js.body, js.headers["cache-control"], js.headers["x-content-type-options"]], [200, "console.log(1)", "public, max-age=31536000, immutable", "nosniff"]);
+    assert.deepEqual(
+      [js.status, js.body, js.headers["cache-control"], js.headers["x-content-type-options"]],
+      [200, "console.log(1)", "public, max-age=31536000, immutable", "nosniff"],
+    );
     assert.equal((await get("/assets/app-ABC123.js", "HEAD")).body, "");
   });
 });
 
 test("only files listed at first use are served: no traversal, no unknown types", async () => {
   await serving(new ConsoleAssets(builtConsole()), async (get) => {
-    for (const p of ["/assets/../secret.json", "/assets/..%2fsecret.json", "/assets/notes.txt", "/assets/missing.js"]) assert.equal((await get(p)).status, 404, p);
+    for (const p of ["/assets/../secret.json", "/assets/..%2fsecret.json", "/assets/notes.txt", "/assets/missing.js"])
+      assert.equal((await get(p)).status, 404, p);
   });
 });
 

@@ -41,7 +41,16 @@ test("a gateway without auth refuses a rebound Host with 421, on every route and
   const refused = await getWithHost(gw.port, "/api/status", "evil.example");
   assert.equal(refused.body.error.code, "MISDIRECTED_REQUEST");
   assert.doesNotMatch(JSON.stringify(refused.body), /"pid"|"home"|"hostname"/, "nothing about the host leaks");
-  for (const host of [`127.0.0.1:${gw.port}`, "127.0.0.1", `localhost:${gw.port}`, "LOCALHOST", `[::1]:${gw.port}`, "[::1]", "onebrain.internal", "onebrain.internal:443"]) {
+  for (const host of [
+    `127.0.0.1:${gw.port}`,
+    "127.0.0.1",
+    `localhost:${gw.port}`,
+    "LOCALHOST",
+    `[::1]:${gw.port}`,
+    "[::1]",
+    "onebrain.internal",
+    "onebrain.internal:443",
+  ]) {
     const res = await getWithHost(gw.port, "/api/status", host);
     assert.equal(res.status, 200, `Host ${host}`);
     assert.equal(res.body.pid, gw.pid);
@@ -65,7 +74,9 @@ test("400 pipelined logs.tail of 4 MiB each on one connection hold a bounded amo
   fs.writeFileSync(path.join(stateDir, "logs", "gateway.log"), line.repeat(Math.ceil((6 * MiB) / line.length)));
   const gw = await startGateway({ stateDir, config: { gateway: { auth: { token: TOKEN } } } });
   t.after(() => gw.stop());
-  const tails = Array.from({ length: 400 }, (_, i) => JSON.stringify({ type: "req", id: `t${i}`, method: "logs.tail", params: { cursor: 0, limit: 5000, maxBytes: 4 * MiB } }));
+  const tails = Array.from({ length: 400 }, (_, i) =>
+    JSON.stringify({ type: "req", id: `t${i}`, method: "logs.tail", params: { cursor: 0, limit: 5000, maxBytes: 4 * MiB } }),
+  );
   const attack = () => watchRss(gw.pid, () => blast(gw.port, tails, { auth: { token: TOKEN }, expect: tails.length, timeoutMs: 60_000 }));
 
   const first = await attack();
@@ -73,19 +84,31 @@ test("400 pipelined logs.tail of 4 MiB each on one connection hold a bounded amo
   assert.equal((first.value.answers.ok ?? 0) + (first.value.answers.TOO_MANY_REQUESTS ?? 0), 400, JSON.stringify(first.value.answers));
   assert.ok(first.value.answers.ok! >= 256, "gateway.ws.maxInflight (256) requests run at once");
   assert.ok(first.value.answers.TOO_MANY_REQUESTS! > 0, "the rest are refused at once");
-  assert.ok(first.peak - first.before < 300 * MiB, `RSS grew by ${((first.peak - first.before) / MiB).toFixed(0)} MiB (from ${(first.before / MiB).toFixed(0)} MiB)`);
+  assert.ok(
+    first.peak - first.before < 300 * MiB,
+    `RSS grew by ${((first.peak - first.before) / MiB).toFixed(0)} MiB (from ${(first.before / MiB).toFixed(0)} MiB)`,
+  );
 
   const second = await attack();
-  t.diagnostic(`RSS MiB: before ${mb(first.before)}, peak ${mb(first.peak)}, after ${mb(first.after)}; second attack peak ${mb(second.peak)}, after ${mb(second.after)}; answers ${JSON.stringify(first.value.answers)}`);
+  t.diagnostic(
+    `RSS MiB: before ${mb(first.before)}, peak ${mb(first.peak)}, after ${mb(first.after)}; second attack peak ${mb(second.peak)}, after ${mb(second.after)}; answers ${JSON.stringify(first.value.answers)}`,
+  );
   assert.ok(second.value.answers.ok! >= 256);
-  assert.ok(second.peak < first.peak + 64 * MiB, `the second attack reuses the first one's memory: peak ${(second.peak / MiB).toFixed(0)} MiB after ${(first.peak / MiB).toFixed(0)} MiB`);
+  assert.ok(
+    second.peak < first.peak + 64 * MiB,
+    `the second attack reuses the first one's memory: peak ${(second.peak / MiB).toFixed(0)} MiB after ${(first.peak / MiB).toFixed(0)} MiB`,
+  );
   await assertAlive(gw, { token: TOKEN });
 });
 
 test("1,000 upgrades with a 15 KB Origin (a hundred times the log's size) neither rotate an earlier auth failure out of the log nor grow it by more than a few lines", async (t) => {
   const gw = await gatewayFor(t, { gateway: { auth: { token: TOKEN } }, logging: { maxFileBytes: 64 * 1024, maxFiles: 1 } });
   const logFile = path.join(gw.stateDir, "logs", "gateway.log");
-  const logText = () => [logFile, `${logFile}.1`].filter((f) => fs.existsSync(f)).map((f) => fs.readFileSync(f, "utf8")).join("");
+  const logText = () =>
+    [logFile, `${logFile}.1`]
+      .filter((f) => fs.existsSync(f))
+      .map((f) => fs.readFileSync(f, "utf8"))
+      .join("");
   assert.equal((await httpGet(gw.port, "/api/status", { authorization: "Bearer tok-the-attacker-guessed" })).status, 401);
   await eventually(() => logText().includes('"msg":"auth failed"'), "the auth failure is in the log");
   const before = logText().length;
@@ -103,7 +126,10 @@ test("1,000 upgrades with a 15 KB Origin (a hundred times the log's size) neithe
 
   // A client reconnecting in a loop is rate limited the same way.
   await repeat(300, 10, () => blast(gw.port, [], { auth: { token: TOKEN }, expect: 0 }));
-  const connects = () => logText().split("\n").filter((l) => l.includes('"msg":"client connected"')).length;
+  const connects = () =>
+    logText()
+      .split("\n")
+      .filter((l) => l.includes('"msg":"client connected"')).length;
   await eventually(() => connects() >= 100, "100 connects are logged");
   assert.equal(connects(), 100, "the first 100 connects of the minute are logged, then none");
   assert.ok(logText().includes('"msg":"auth failed"'), "the earlier auth failure is still in the log");
@@ -145,7 +171,10 @@ test("100,000 malformed frames in two passes, before and after auth, leave the g
     const results = await Promise.all(Array.from({ length: 4 }, () => blast(gw.port, frames, { auth: { token: TOKEN }, expect: perConn, timeoutMs: 60_000 })));
     for (const r of results) {
       assert.equal(r.closeCode, null, "malformed requests with an id are answered, not closed");
-      assert.equal(Object.values(r.answers).reduce((a, b) => a + b, 0), perConn);
+      assert.equal(
+        Object.values(r.answers).reduce((a, b) => a + b, 0),
+        perConn,
+      );
       assert.deepEqual(Object.keys(r.answers).sort(), ["ALREADY_CONNECTED", "INVALID_REQUEST", "UNKNOWN_METHOD"]);
       sent += perConn;
     }
@@ -168,8 +197,13 @@ test("100,000 malformed frames in two passes, before and after auth, leave the g
   await assertAlive(gw, { token: TOKEN });
   const second = await watchRss(gw.pid, pass);
   await assertAlive(gw, { token: TOKEN });
-  t.diagnostic(`RSS MiB: before ${mb(first.before)}, after pass 1 ${mb(first.after)} (peak ${mb(first.peak)}), after pass 2 ${mb(second.after)} (peak ${mb(second.peak)})`);
+  t.diagnostic(
+    `RSS MiB: before ${mb(first.before)}, after pass 1 ${mb(first.after)} (peak ${mb(first.peak)}), after pass 2 ${mb(second.after)} (peak ${mb(second.peak)})`,
+  );
   // Generous: V8 may still grow its heap a step after pass 1 (up to ~50 MiB seen), while a leak of
   // even 2 KB per frame would add 100 MiB.
-  assert.ok(second.after - first.after < 96 * MiB, `RSS after pass 1 ${(first.after / MiB).toFixed(0)} MiB, after pass 2 ${(second.after / MiB).toFixed(0)} MiB`);
+  assert.ok(
+    second.after - first.after < 96 * MiB,
+    `RSS after pass 1 ${(first.after / MiB).toFixed(0)} MiB, after pass 2 ${(second.after / MiB).toFixed(0)} MiB`,
+  );
 });

@@ -22,7 +22,9 @@ export function upgradeRequest(port: number, headers: Record<string, string> = {
     "Sec-WebSocket-Version": "13",
     ...headers,
   };
-  return `GET /ws HTTP/1.1\r\n${Object.entries(all).map(([k, v]) => `${k}: ${v}\r\n`).join("")}\r\n`;
+  return `GET /ws HTTP/1.1\r\n${Object.entries(all)
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join("")}\r\n`;
 }
 
 /** Sends `request` on a fresh TCP connection and resets it (RST, SO_LINGER 0) right after writing. */
@@ -142,13 +144,20 @@ export interface Blast {
  * back to back without waiting, and counts the answers as they come without keeping them, until
  * `expect` answers arrived or the server closed the socket.
  */
-export function blast(port: number, frames: OutFrame[], o: { auth?: { token: string }; connect?: boolean; expect: number; timeoutMs?: number }): Promise<Blast> {
+export function blast(
+  port: number,
+  frames: OutFrame[],
+  o: { auth?: { token: string }; connect?: boolean; expect: number; timeoutMs?: number },
+): Promise<Blast> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(`ws://127.0.0.1:${port}/`, { perMessageDeflate: false, maxPayload: 64 * MiB });
     const answers: Record<string, number> = {};
     let count = 0;
     let connected = o.connect === false;
-    const timer = setTimeout(() => finish(new Error(`only ${count} of ${o.expect} answers within ${o.timeoutMs ?? 20_000} ms: ${JSON.stringify(answers)}`)), o.timeoutMs ?? 20_000);
+    const timer = setTimeout(
+      () => finish(new Error(`only ${count} of ${o.expect} answers within ${o.timeoutMs ?? 20_000} ms: ${JSON.stringify(answers)}`)),
+      o.timeoutMs ?? 20_000,
+    );
     const finish = (err: Error | null, closeCode: number | null = null) => {
       clearTimeout(timer);
       ws.removeAllListeners("close");
@@ -167,7 +176,20 @@ export function blast(port: number, frames: OutFrame[], o: { auth?: { token: str
     ws.on("error", () => {});
     ws.on("open", () => {
       if (connected) sendAll();
-      else ws.send(JSON.stringify({ type: "req", id: "connect", method: "connect", params: { minProtocol: 1, maxProtocol: 1, client: { id: "hostile", version: "0", platform: "test", mode: "test" }, ...(o.auth ? { auth: o.auth } : {}) } }));
+      else
+        ws.send(
+          JSON.stringify({
+            type: "req",
+            id: "connect",
+            method: "connect",
+            params: {
+              minProtocol: 1,
+              maxProtocol: 1,
+              client: { id: "hostile", version: "0", platform: "test", mode: "test" },
+              ...(o.auth ? { auth: o.auth } : {}),
+            },
+          }),
+        );
     });
     ws.on("message", (data) => {
       const text = frameText(data);

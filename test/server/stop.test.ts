@@ -77,42 +77,46 @@ test("a clean stop gives the drain the grace period less a cleanup reserve, and 
   assert.ok(drainMs > 2_000 && drainMs <= 3_000, `drain budget ${drainMs} ms`);
 });
 
-test("a real gateway with a throwing and a hanging stop step still stops by its deadline, frees its lock and port, and says STOP_INCOMPLETE", { timeout: 30_000 }, async () => {
-  const stateDir = path.join(tmpDir(), "state");
-  writeConfig(stateDir, { gateway: { shutdownGraceMs: 1_000 } });
-  const env = brainEnv(stateDir);
-  const paths = resolvePaths({ env });
-  const port = await freePort();
-  const injected: StopStep[] = [
-    {
-      name: "injected throw",
-      run: () => {
-        throw new Error("injected failure");
+test(
+  "a real gateway with a throwing and a hanging stop step still stops by its deadline, frees its lock and port, and says STOP_INCOMPLETE",
+  { timeout: 30_000 },
+  async () => {
+    const stateDir = path.join(tmpDir(), "state");
+    writeConfig(stateDir, { gateway: { shutdownGraceMs: 1_000 } });
+    const env = brainEnv(stateDir);
+    const paths = resolvePaths({ env });
+    const port = await freePort();
+    const injected: StopStep[] = [
+      {
+        name: "injected throw",
+        run: () => {
+          throw new Error("injected failure");
+        },
       },
-    },
-    { name: "injected hang", run: never },
-  ];
-  const gw = await startGateway({
-    paths,
-    loaded: loadConfig(paths.configPath),
-    portFlag: port,
-    env,
-    console: null,
-    // Both go before the brain stops: the hang blocks everything after it except the final lock release.
-    stopSteps: (steps) => {
-      const at = steps.findIndex((s) => s.name === "stop the brain");
-      return [...steps.slice(0, at), ...injected, ...steps.slice(at)];
-    },
-  });
-  assert.equal(await portIsFree(port), false);
-  const outcome = await within(gw.stop("test"), 10_000);
-  assert.notEqual(outcome, "pending", "the stop did not end at its deadline");
-  if (outcome === "pending") return;
-  assert.equal(outcome.exitCode, STOP_INCOMPLETE);
-  assert.deepEqual(outcome.failed, [{ step: "injected throw", error: "injected failure" }]);
-  assert.equal(outcome.hung, "injected hang");
-  assert.equal(inspectLock(paths.lockPath, paths.ownerPath).status, "free");
-  assert.equal(await portIsFree(port), true);
-  // The store was never closed (its step came after the hang): close it so this test process can end.
-  gw.ctx.brain.store.close();
-});
+      { name: "injected hang", run: never },
+    ];
+    const gw = await startGateway({
+      paths,
+      loaded: loadConfig(paths.configPath),
+      portFlag: port,
+      env,
+      console: null,
+      // Both go before the brain stops: the hang blocks everything after it except the final lock release.
+      stopSteps: (steps) => {
+        const at = steps.findIndex((s) => s.name === "stop the brain");
+        return [...steps.slice(0, at), ...injected, ...steps.slice(at)];
+      },
+    });
+    assert.equal(await portIsFree(port), false);
+    const outcome = await within(gw.stop("test"), 10_000);
+    assert.notEqual(outcome, "pending", "the stop did not end at its deadline");
+    if (outcome === "pending") return;
+    assert.equal(outcome.exitCode, STOP_INCOMPLETE);
+    assert.deepEqual(outcome.failed, [{ step: "injected throw", error: "injected failure" }]);
+    assert.equal(outcome.hung, "injected hang");
+    assert.equal(inspectLock(paths.lockPath, paths.ownerPath).status, "free");
+    assert.equal(await portIsFree(port), true);
+    // The store was never closed (its step came after the hang): close it so this test process can end.
+    gw.ctx.brain.store.close();
+  },
+);

@@ -21,7 +21,10 @@ test("a client that stops reading is closed as a slow consumer and the gateway s
 
   // Kernel socket buffers absorb megabytes first, so keep asking until the gateway reports the cut-off.
   let cutOff = false;
-  void gw.waitFor("closing slow consumer", 20_000).then(() => (cutOff = true), () => {});
+  void gw.waitFor("closing slow consumer", 20_000).then(
+    () => (cutOff = true),
+    () => {},
+  );
   let sent = 0;
   while (!cutOff && sent < 100_000) {
     for (let i = 0; i < 1000; i++) c.ws.send(JSON.stringify({ type: "req", id: `s${sent++}`, method: "status" }));
@@ -49,13 +52,19 @@ test("frames pipelined behind a refused first request are not processed", async 
   c.ws.send(JSON.stringify({ type: "req", id: "2", method: "connect", params: hello }));
   c.ws.send(JSON.stringify({ type: "req", id: "3", method: "status" }));
   assert.equal((await c.closed).code, 1008);
-  assert.deepEqual(c.frames.filter((f) => f.type === "res").map((f) => [f.id, f.error?.code]), [["1", "NOT_CONNECTED"]]);
+  assert.deepEqual(
+    c.frames.filter((f) => f.type === "res").map((f) => [f.id, f.error?.code]),
+    [["1", "NOT_CONNECTED"]],
+  );
 
   const probe = await connectGateway({ url: `ws://127.0.0.1:${gw.port}/`, token: TOKEN, clientId: "probe" });
   let connectedIds: string[] = [];
   await eventually(async () => {
     const tail = await probe.request<{ lines: string[] }>("logs.tail");
-    connectedIds = tail.lines.map((l) => JSON.parse(l)).filter((r) => r.msg === "client connected").map((r) => r.clientId);
+    connectedIds = tail.lines
+      .map((l) => JSON.parse(l))
+      .filter((r) => r.msg === "client connected")
+      .map((r) => r.clientId);
     return connectedIds.includes("probe");
   }, "the probe's own connect is logged");
   assert.deepEqual(connectedIds, ["probe"], "a socket being closed for breaking the protocol is never authenticated");

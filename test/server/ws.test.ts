@@ -98,7 +98,11 @@ test("a client that stops answering pings is terminated within two intervals, wh
   assert.equal(healthy.ws.readyState, WebSocket.OPEN, "a client that answers pings is never terminated");
   const ticks = healthy.events.filter((e) => e.event === "tick");
   assert.ok(ticks.length >= 3, `expected ticks every ${PING_MS} ms, got ${ticks.length}`);
-  assert.deepEqual(ticks.map((e) => e.seq), ticks.map((e) => e.seq!).sort((a, b) => a - b), "seq counts up");
+  assert.deepEqual(
+    ticks.map((e) => e.seq),
+    ticks.map((e) => e.seq!).sort((a, b) => a - b),
+    "seq counts up",
+  );
   await healthy.close();
 });
 

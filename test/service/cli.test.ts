@@ -35,7 +35,13 @@ test("install without systemd says so, prints the foreground command, exits 50 a
   const r = await runCli(["gateway", "install"], b.env);
   assert.equal(r.code, 50, r.stderr);
   assert.match(r.stderr, /^onebrain: Cannot install a systemd service: systemd is not running here/);
-  assert.match(r.stderr, new RegExp(`next: Run the gateway in the foreground instead .*: ONEBRAIN_STATE_DIR=${esc(b.stateDir)} ONEBRAIN_GATEWAY_PORT=${b.port} \\S*onebrain(\\.js)? gateway run$`, "m"));
+  assert.match(
+    r.stderr,
+    new RegExp(
+      `next: Run the gateway in the foreground instead .*: ONEBRAIN_STATE_DIR=${esc(b.stateDir)} ONEBRAIN_GATEWAY_PORT=${b.port} \\S*onebrain(\\.js)? gateway run$`,
+      "m",
+    ),
+  );
   const home = path.dirname(b.stateDir);
   assert.deepEqual(fs.readdirSync(home), [], "no unit, no state dir");
 
@@ -48,22 +54,32 @@ test("install without systemd says so, prints the foreground command, exits 50 a
   assert.equal(out.error.details.foreground.env.ONEBRAIN_STATE_DIR, b.stateDir);
 });
 
-test("install --print shows the unit for this brain, with no token in it, and it passes systemd-analyze verify", { ...bounded, skip: systemdAnalyze ? false : "no systemd-analyze" }, async () => {
-  const token = "tok-service-unit-0123456789-secret";
-  const b = await brain({ ONEBRAIN_GATEWAY_TOKEN: "env-token-abcdef-0123456789" });
-  writeConfig(b.stateDir, { gateway: { auth: { token }, shutdownGraceMs: 12_000 } });
-  const r = await runCli(["--profile", "work", "gateway", "install", "--print"], b.env);
-  assert.equal(r.code, 0, r.stderr);
-  const unit = r.stdout;
-  assert.ok(!unit.includes(token) && !unit.includes("env-token") && !unit.includes(token.slice(-8)), "the unit holds no secret");
-  assert.match(unit, new RegExp(`^ExecStart=\\S+ --max-semi-space-size=1 --disable-warning=DEP0040 --disable-warning=DEP0169 ${esc(cliPath)} --profile work gateway run$`, "m"));
-  assert.match(unit, new RegExp(`^Environment=ONEBRAIN_STATE_DIR=${esc(b.stateDir)}$`, "m"));
-  assert.match(unit, new RegExp(`^Environment=ONEBRAIN_GATEWAY_PORT=${b.port}$`, "m"));
-  assert.match(unit, /^TimeoutStopSec=34$/m, "2 x 12 s of drain + 10 s");
-  assert.match(unit, /^SyslogIdentifier=onebrain-gateway-work$/m);
-  assert.deepEqual(await verifyUnit(unit, "onebrain-gateway-work", "user"), { code: 0, output: "" });
-  assert.equal(fs.existsSync(path.join(path.dirname(b.stateDir), ".config")), false, "--print writes nothing");
-});
+test(
+  "install --print shows the unit for this brain, with no token in it, and it passes systemd-analyze verify",
+  { ...bounded, skip: systemdAnalyze ? false : "no systemd-analyze" },
+  async () => {
+    const token = "tok-service-unit-0123456789-secret";
+    const b = await brain({ ONEBRAIN_GATEWAY_TOKEN: "env-token-abcdef-0123456789" });
+    writeConfig(b.stateDir, { gateway: { auth: { token }, shutdownGraceMs: 12_000 } });
+    const r = await runCli(["--profile", "work", "gateway", "install", "--print"], b.env);
+    assert.equal(r.code, 0, r.stderr);
+    const unit = r.stdout;
+    assert.ok(!unit.includes(token) && !unit.includes("env-token") && !unit.includes(token.slice(-8)), "the unit holds no secret");
+    assert.match(
+      unit,
+      new RegExp(
+        `^ExecStart=\\S+ --max-semi-space-size=1 --disable-warning=DEP0040 --disable-warning=DEP0169 ${esc(cliPath)} --profile work gateway run$`,
+        "m",
+      ),
+    );
+    assert.match(unit, new RegExp(`^Environment=ONEBRAIN_STATE_DIR=${esc(b.stateDir)}$`, "m"));
+    assert.match(unit, new RegExp(`^Environment=ONEBRAIN_GATEWAY_PORT=${b.port}$`, "m"));
+    assert.match(unit, /^TimeoutStopSec=34$/m, "2 x 12 s of drain + 10 s");
+    assert.match(unit, /^SyslogIdentifier=onebrain-gateway-work$/m);
+    assert.deepEqual(await verifyUnit(unit, "onebrain-gateway-work", "user"), { code: 0, output: "" });
+    assert.equal(fs.existsSync(path.join(path.dirname(b.stateDir), ".config")), false, "--print writes nothing");
+  },
+);
 
 test("install refuses a broken config with its own exit code before writing anything", bounded, async () => {
   const b = await brain();
@@ -102,10 +118,16 @@ test("start when this brain is already healthy says so and exits 0, with or with
   const gw = track(await startGateway({ stateDir: b.stateDir, port: b.port, env: { ONEBRAIN_GATEWAY_PORT: String(b.port) } }));
   const r = await runCli(["gateway", "start"], b.env);
   assert.equal(r.code, 0, r.stderr);
-  assert.equal(r.stdout.trim(), `already running: this brain (${b.stateDir}) is healthy on port ${b.port}, pid ${gw.pid} (not managed by systemd); nothing to do`);
+  assert.equal(
+    r.stdout.trim(),
+    `already running: this brain (${b.stateDir}) is healthy on port ${b.port}, pid ${gw.pid} (not managed by systemd); nothing to do`,
+  );
   const j = await runCli(["gateway", "start", "--json"], b.env);
   assert.equal(j.code, 0);
-  assert.deepEqual({ ...json(j.stdout), elapsedMs: 0 }, { ok: true, stateDir: b.stateDir, outcome: "already-running", pid: gw.pid, port: b.port, managedBy: "none", unit: "onebrain-gateway", elapsedMs: 0 });
+  assert.deepEqual(
+    { ...json(j.stdout), elapsedMs: 0 },
+    { ok: true, stateDir: b.stateDir, outcome: "already-running", pid: gw.pid, port: b.port, managedBy: "none", unit: "onebrain-gateway", elapsedMs: 0 },
+  );
   assert.equal(gw.child.exitCode, null, "still the same gateway");
   assert.equal((await gw.stop()).code, 0);
 });
@@ -115,7 +137,13 @@ test("start refuses when another brain holds this brain's port, naming both brai
   const b = await brain({ ONEBRAIN_GATEWAY_PORT: String(other.port) });
   const r = await runCli(["gateway", "start"], b.env);
   assert.equal(r.code, 11, r.stderr);
-  assert.match(r.stderr, new RegExp(`^onebrain: Refusing to start: port ${other.port} is held by the onebrain gateway of ${esc(other.stateDir)} \\(pid ${other.pid}, user \\S+\\), not by this brain \\(${esc(b.stateDir)}, user \\S+\\)$`, "m"));
+  assert.match(
+    r.stderr,
+    new RegExp(
+      `^onebrain: Refusing to start: port ${other.port} is held by the onebrain gateway of ${esc(other.stateDir)} \\(pid ${other.pid}, user \\S+\\), not by this brain \\(${esc(b.stateDir)}, user \\S+\\)$`,
+      "m",
+    ),
+  );
   assert.equal(other.child.exitCode, null, "the other brain keeps running");
   assert.equal((await other.stop()).code, 0);
 });
@@ -134,7 +162,15 @@ test("stop without systemd stops this brain's running gateway, checks the port i
 
   const again = await runCli(["gateway", "stop", "--json"], b.env);
   assert.equal(again.code, 0, again.stderr);
-  assert.deepEqual(json(again.stdout), { ok: true, stateDir: b.stateDir, outcome: "not-running", stopped: null, port: b.port, portFree: true, unit: "onebrain-gateway" });
+  assert.deepEqual(json(again.stdout), {
+    ok: true,
+    stateDir: b.stateDir,
+    outcome: "not-running",
+    stopped: null,
+    port: b.port,
+    portFree: true,
+    unit: "onebrain-gateway",
+  });
 });
 
 test("stop leaves another brain's gateway alone and says that the port is not free", bounded, async () => {
@@ -142,7 +178,10 @@ test("stop leaves another brain's gateway alone and says that the port is not fr
   const b = await brain({ ONEBRAIN_GATEWAY_PORT: String(other.port) });
   const r = await runCli(["gateway", "stop"], b.env);
   assert.equal(r.code, 11, r.stderr);
-  assert.match(r.stderr, new RegExp(`This brain's gateway is not running, but the port is not free: port ${other.port} is held by the onebrain gateway of ${esc(other.stateDir)}`));
+  assert.match(
+    r.stderr,
+    new RegExp(`This brain's gateway is not running, but the port is not free: port ${other.port} is held by the onebrain gateway of ${esc(other.stateDir)}`),
+  );
   assert.equal(other.child.exitCode, null);
   assert.equal((await other.stop()).code, 0);
 });

@@ -2,7 +2,16 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import { accessFor, foregroundCommand, installFiles, lookupUser, prepareStateDir, removeUnitFile, shebangNodeFlags, writeUnitFile } from "../../src/service/install.ts";
+import {
+  accessFor,
+  foregroundCommand,
+  installFiles,
+  lookupUser,
+  prepareStateDir,
+  removeUnitFile,
+  shebangNodeFlags,
+  writeUnitFile,
+} from "../../src/service/install.ts";
 import { systemdAvailability, unitDir, parseShow } from "../../src/service/systemd.ts";
 import { cliPath, tmpDir } from "../helpers/gateway.ts";
 
@@ -17,7 +26,10 @@ test("a unit file is created 0644, left alone when identical, and never silently
   assert.deepEqual(a, { path: path.join(dir, "onebrain-gateway.service"), result: "created" });
   assert.equal(mode(a.path), 0o644);
   assert.equal(writeUnitFile({ dir, name: "onebrain-gateway", text: "[Service]\nExecStart=/bin/true\n" }).result, "unchanged");
-  assert.throws(() => writeUnitFile({ dir, name: "onebrain-gateway", text: "[Service]\nExecStart=/bin/false\n" }), (e: any) => e.code === "SERVICE_EXISTS" && e.exitCode === 53 && e.message.includes(a.path));
+  assert.throws(
+    () => writeUnitFile({ dir, name: "onebrain-gateway", text: "[Service]\nExecStart=/bin/false\n" }),
+    (e: any) => e.code === "SERVICE_EXISTS" && e.exitCode === 53 && e.message.includes(a.path),
+  );
   assert.equal(fs.readFileSync(a.path, "utf8"), "[Service]\nExecStart=/bin/true\n", "the refused write changed nothing");
   assert.equal(writeUnitFile({ dir, name: "onebrain-gateway", text: "[Service]\nExecStart=/bin/false\n", force: true }).result, "updated");
   assert.equal(removeUnitFile({ dir, name: "onebrain-gateway" }), true);
@@ -46,7 +58,10 @@ test("an install that would replace a different unit fails before it touches any
   const unitDirPath = path.join(root, "units");
   writeUnitFile({ dir: unitDirPath, name: "onebrain-gateway", text: "[Unit]\nDescription=someone else's\n" });
   const stateDir = path.join(root, "state");
-  assert.throws(() => installFiles({ unitDir: unitDirPath, name: "onebrain-gateway", text: "[Unit]\n", stateDir, owner: null }), (e: any) => e.code === "SERVICE_EXISTS");
+  assert.throws(
+    () => installFiles({ unitDir: unitDirPath, name: "onebrain-gateway", text: "[Unit]\n", stateDir, owner: null }),
+    (e: any) => e.code === "SERVICE_EXISTS",
+  );
   assert.equal(fs.existsSync(stateDir), false);
 });
 
@@ -54,7 +69,13 @@ test("a system install gives a new state dir and env file to the service user", 
   const root = tmpDir();
   fs.chmodSync(root, 0o755);
   const stateDir = path.join(root, "srv", ".onebrain");
-  const r = installFiles({ unitDir: path.join(root, "units"), name: "onebrain-gateway", text: "[Unit]\n", stateDir, owner: { uid: nobody!.uid, gid: nobody!.gid, name: "nobody" } });
+  const r = installFiles({
+    unitDir: path.join(root, "units"),
+    name: "onebrain-gateway",
+    text: "[Unit]\n",
+    stateDir,
+    owner: { uid: nobody!.uid, gid: nobody!.gid, name: "nobody" },
+  });
   assert.equal(fs.statSync(stateDir).uid, nobody!.uid);
   assert.equal(mode(stateDir), 0o700);
   assert.equal(fs.statSync(r.envFile).uid, nobody!.uid);
@@ -64,7 +85,10 @@ test("a system install gives a new state dir and env file to the service user", 
 test("an existing state dir of another user is refused, not chowned behind anyone's back", { skip: asRoot || noNobody }, () => {
   const stateDir = path.join(tmpDir(), "state");
   fs.mkdirSync(stateDir, { mode: 0o700 });
-  assert.throws(() => prepareStateDir(stateDir, { uid: nobody!.uid, gid: nobody!.gid, name: "nobody" }), (e: any) => e.code === "SERVICE_PERMISSION" && e.exitCode === 54 && e.hint.includes(`chown -R nobody: ${stateDir}`));
+  assert.throws(
+    () => prepareStateDir(stateDir, { uid: nobody!.uid, gid: nobody!.gid, name: "nobody" }),
+    (e: any) => e.code === "SERVICE_PERMISSION" && e.exitCode === 54 && e.hint.includes(`chown -R nobody: ${stateDir}`),
+  );
   assert.equal(fs.statSync(stateDir).uid, 0);
 });
 

@@ -10,9 +10,18 @@ test("a failed unit's exit status is named by its registry code", () => {
 });
 
 test("whoever holds the port is named: another brain by its state dir, anything else by its command", () => {
-  assert.equal(describePortHolder({ address: "127.0.0.1", pid: 41, user: "ada", command: "node bin/onebrain.js gateway", stateDir: "/home/ada/.onebrain" }), "the onebrain gateway of /home/ada/.onebrain (pid 41, user ada)");
-  assert.equal(describePortHolder({ address: "::1", pid: 7, user: "www-data", command: "nginx: master process", stateDir: null }), "pid 7, user www-data: nginx: master process");
-  assert.equal(describePortHolder({ address: "0.0.0.0", pid: null, user: null, command: null, stateDir: null }), "a process this user cannot see (another user's?)");
+  assert.equal(
+    describePortHolder({ address: "127.0.0.1", pid: 41, user: "ada", command: "node bin/onebrain.js gateway", stateDir: "/home/ada/.onebrain" }),
+    "the onebrain gateway of /home/ada/.onebrain (pid 41, user ada)",
+  );
+  assert.equal(
+    describePortHolder({ address: "::1", pid: 7, user: "www-data", command: "nginx: master process", stateDir: null }),
+    "pid 7, user www-data: nginx: master process",
+  );
+  assert.equal(
+    describePortHolder({ address: "0.0.0.0", pid: null, user: null, command: null, stateDir: null }),
+    "a process this user cannot see (another user's?)",
+  );
 });
 
 test("without systemd the error carries the foreground command, for text and --json alike", () => {

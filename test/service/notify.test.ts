@@ -27,7 +27,11 @@ test("notify settings follow sd_watchdog_enabled: WATCHDOG_USEC counts only for 
   assert.deepEqual(notifySettings({ NOTIFY_SOCKET: "/run/x" }, 42), { socket: "/run/x", watchdogMs: null });
   assert.deepEqual(notifySettings({ NOTIFY_SOCKET: "/run/x", WATCHDOG_USEC: "30000000" }, 42), { socket: "/run/x", watchdogMs: 30_000 });
   assert.deepEqual(notifySettings({ NOTIFY_SOCKET: "/run/x", WATCHDOG_USEC: "30000000", WATCHDOG_PID: "42" }, 42), { socket: "/run/x", watchdogMs: 30_000 });
-  assert.deepEqual(notifySettings({ NOTIFY_SOCKET: "/run/x", WATCHDOG_USEC: "30000000", WATCHDOG_PID: "41" }, 42), { socket: "/run/x", watchdogMs: null }, "meant for another process");
+  assert.deepEqual(
+    notifySettings({ NOTIFY_SOCKET: "/run/x", WATCHDOG_USEC: "30000000", WATCHDOG_PID: "41" }, 42),
+    { socket: "/run/x", watchdogMs: null },
+    "meant for another process",
+  );
   assert.deepEqual(notifySettings({ NOTIFY_SOCKET: "@abstract", WATCHDOG_USEC: "soon" }, 42), { socket: "@abstract", watchdogMs: null });
 });
 
@@ -87,14 +91,22 @@ test("a notify child that hangs is killed after its time limit and logged, and l
   const hang = path.join(dir, "hang.sh");
   fs.writeFileSync(hang, `#!/bin/sh\necho $$ > ${dir}/pid\nexec sleep 30\n`, { mode: 0o755 });
   const logs: Array<{ level: string; message: string }> = [];
-  const n = new Notifier({ env: { NOTIFY_SOCKET: "/nonexistent.sock", PATH: process.env.PATH }, command: hang, timeoutMs: 300, log: (level, message) => logs.push({ level, message }) });
+  const n = new Notifier({
+    env: { NOTIFY_SOCKET: "/nonexistent.sock", PATH: process.env.PATH },
+    command: hang,
+    timeoutMs: 300,
+    log: (level, message) => logs.push({ level, message }),
+  });
   const t0 = Date.now();
   await n.ready({ health: () => ({ ready: true, failing: [] }), maxLagMs: () => 1000 }, "up");
   await n.flush(5000);
   assert.ok(Date.now() - t0 < 3000, "bounded by the time limit");
   const pid = Number(fs.readFileSync(path.join(dir, "pid"), "utf8"));
   assert.equal(isAlive(pid), false, `pid ${pid} was left running`);
-  assert.ok(logs.some((l) => l.level === "error" && /was killed \(SIGKILL\)/.test(l.message)), JSON.stringify(logs));
+  assert.ok(
+    logs.some((l) => l.level === "error" && /was killed \(SIGKILL\)/.test(l.message)),
+    JSON.stringify(logs),
+  );
 });
 
 test("a real gateway sends READY=1 once listening, WATCHDOG=1 periodically, and STOPPING=1 on SIGTERM", { ...bounded, skip: cannot }, async () => {
@@ -144,22 +156,35 @@ test("a stalled event loop stops the keep-alives until the lag window is clean a
   assert.equal((await gw.stop()).code, 0);
 });
 
-test("a Telegram token held by another brain fails /readyz but neither holds back READY=1 nor stops the keep-alives", { ...bounded, skip: cannot }, async () => {
-  const s = await socket();
-  const leaseDir = path.join(tmpDir(), "leases");
-  // This test process plays the other brain that polls the same bot.
-  const other = acquireCredentialLease({ kind: "telegram", secret: "4242:held-elsewhere", holder: { user: "other", stateDir: "/home/other/.onebrain", profile: null, port: 1, startedAt: null }, env: { ONEBRAIN_LEASE_DIR: leaseDir } });
-  assert.equal(other.ok, true);
-  try {
-    const gw = track(await startGateway({ env: { NOTIFY_SOCKET: s.path, WATCHDOG_USEC: "600000", TELEGRAM_BOT_TOKEN: "4242:held-elsewhere", ONEBRAIN_LEASE_DIR: leaseDir } }));
-    await s.waitFor("READY", "1");
-    const ready = await httpGet(gw.port, "/readyz");
-    assert.equal(ready.status, 503);
-    assert.ok(ready.body.failing.includes("channels"), JSON.stringify(ready.body));
-    await sleep(1200);
-    assert.ok(count(s, "WATCHDOG") >= 3, `keep-alives continue: got ${count(s, "WATCHDOG")}`);
-    assert.equal((await gw.stop()).code, 0);
-  } finally {
-    if (other.ok) other.release();
-  }
-});
+test(
+  "a Telegram token held by another brain fails /readyz but neither holds back READY=1 nor stops the keep-alives",
+  { ...bounded, skip: cannot },
+  async () => {
+    const s = await socket();
+    const leaseDir = path.join(tmpDir(), "leases");
+    // This test process plays the other brain that polls the same bot.
+    const other = acquireCredentialLease({
+      kind: "telegram",
+      secret: "4242:held-elsewhere",
+      holder: { user: "other", stateDir: "/home/other/.onebrain", profile: null, port: 1, startedAt: null },
+      env: { ONEBRAIN_LEASE_DIR: leaseDir },
+    });
+    assert.equal(other.ok, true);
+    try {
+      const gw = track(
+        await startGateway({
+          env: { NOTIFY_SOCKET: s.path, WATCHDOG_USEC: "600000", TELEGRAM_BOT_TOKEN: "4242:held-elsewhere", ONEBRAIN_LEASE_DIR: leaseDir },
+        }),
+      );
+      await s.waitFor("READY", "1");
+      const ready = await httpGet(gw.port, "/readyz");
+      assert.equal(ready.status, 503);
+      assert.ok(ready.body.failing.includes("channels"), JSON.stringify(ready.body));
+      await sleep(1200);
+      assert.ok(count(s, "WATCHDOG") >= 3, `keep-alives continue: got ${count(s, "WATCHDOG")}`);
+      assert.equal((await gw.stop()).code, 0);
+    } finally {
+      if (other.ok) other.release();
+    }
+  },
+);

@@ -93,7 +93,11 @@ export async function notifySocket(): Promise<NotifySocket> {
         };
         const timer = setTimeout(() => {
           waiters.delete(check);
-          reject(new Error(`no ${field}${value === undefined ? "" : `=${value}`} within ${timeoutMs} ms; got:\n${messages.map((m) => m.raw.replaceAll("\n", " | ")).join("\n")}`));
+          reject(
+            new Error(
+              `no ${field}${value === undefined ? "" : `=${value}`} within ${timeoutMs} ms; got:\n${messages.map((m) => m.raw.replaceAll("\n", " | ")).join("\n")}`,
+            ),
+          );
         }, timeoutMs);
         waiters.add(check);
         check();

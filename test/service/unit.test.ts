@@ -62,8 +62,21 @@ test("the system unit's hardening scores as OK in `systemd-analyze security --of
   const dir = tmpDir("onebrain-unit-");
   const file = path.join(dir, "onebrain-gateway.service");
   // Outside /tmp, so PrivateTmp= is on as it would be for a real service user's home.
-  fs.writeFileSync(file, renderUnit(facts({ scope: "system", user: "onebrain", home: "/var/lib/onebrain", stateDir: "/var/lib/onebrain/.onebrain", configPath: "/var/lib/onebrain/.onebrain/onebrain.json" })));
-  const out = await new Promise<string>((resolve) => execFile(systemdAnalyze!, ["security", "--offline=yes", "--no-pager", file], (_e, stdout, stderr) => resolve(stdout + stderr)));
+  fs.writeFileSync(
+    file,
+    renderUnit(
+      facts({
+        scope: "system",
+        user: "onebrain",
+        home: "/var/lib/onebrain",
+        stateDir: "/var/lib/onebrain/.onebrain",
+        configPath: "/var/lib/onebrain/.onebrain/onebrain.json",
+      }),
+    ),
+  );
+  const out = await new Promise<string>((resolve) =>
+    execFile(systemdAnalyze!, ["security", "--offline=yes", "--no-pager", file], (_e, stdout, stderr) => resolve(stdout + stderr)),
+  );
   const m = /Overall exposure level for \S+: ([\d.]+) (\w+)/.exec(out);
   assert.ok(m, out);
   assert.ok(Number(m[1]) <= 4, `exposure ${m[1]} ${m[2]}`);
@@ -72,10 +85,19 @@ test("the system unit's hardening scores as OK in `systemd-analyze security --of
 test("the unit runs the absolute node and bin with the shebang's memory flag, and names the brain explicitly", () => {
   const f = facts({ profile: "work", extraEnv: { ONEBRAIN_GATEWAY_PORT: "19001" } });
   const text = renderUnit(f);
-  assert.equal(directive(text, "ExecStart"), `${process.execPath} --max-semi-space-size=1 --disable-warning=DEP0040 --disable-warning=DEP0169 ${cliPath} --profile work gateway run`);
+  assert.equal(
+    directive(text, "ExecStart"),
+    `${process.execPath} --max-semi-space-size=1 --disable-warning=DEP0040 --disable-warning=DEP0169 ${cliPath} --profile work gateway run`,
+  );
   assert.equal(directive(text, "WorkingDirectory"), f.stateDir);
   const u = parseUnit(text);
-  assert.deepEqual(u.env, { HOME: f.home, ONEBRAIN_STATE_DIR: f.stateDir, ONEBRAIN_CONFIG_PATH: f.configPath, ONEBRAIN_PROFILE: "work", ONEBRAIN_GATEWAY_PORT: "19001" });
+  assert.deepEqual(u.env, {
+    HOME: f.home,
+    ONEBRAIN_STATE_DIR: f.stateDir,
+    ONEBRAIN_CONFIG_PATH: f.configPath,
+    ONEBRAIN_PROFILE: "work",
+    ONEBRAIN_GATEWAY_PORT: "19001",
+  });
   assert.equal(directive(text, "EnvironmentFile"), `-${f.stateDir}/service.env`);
   assert.equal(directive(text, "Type"), "notify");
   assert.equal(directive(text, "NotifyAccess"), "all");
@@ -123,6 +145,12 @@ test("a port below 1024 gets CAP_NET_BIND_SERVICE and nothing else", { skip: noA
 });
 
 test("a path that would break a unit line is refused with USAGE, not written", () => {
-  assert.throws(() => renderUnit(facts({ stateDir: "/srv/brain\nExecStartPre=/bin/sh" })), (e: any) => e.code === "USAGE" && /state dir/.test(e.message));
-  assert.throws(() => renderUnit(facts({ configPath: "relative.json" })), (e: any) => e.code === "USAGE");
+  assert.throws(
+    () => renderUnit(facts({ stateDir: "/srv/brain\nExecStartPre=/bin/sh" })),
+    (e: any) => e.code === "USAGE" && /state dir/.test(e.message),
+  );
+  assert.throws(
+    () => renderUnit(facts({ configPath: "relative.json" })),
+    (e: any) => e.code === "USAGE",
+  );
 });

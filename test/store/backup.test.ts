@@ -74,7 +74,10 @@ for (const method of ["backup", "vacuum"] as const) {
         // Each writer row is its own commit, so a snapshot holds exactly w1..wN with no holes.
         const busy = copy.prepare("SELECT count(*) AS n, max(CAST(substr(message_id, 2) AS INTEGER)) AS last FROM inbound WHERE account = 'busy'").get()!;
         assert.equal(busy.n, busy.last ?? 0);
-        assert.ok((busy.n as number) >= writtenBefore && (busy.n as number) <= writtenAfter, `${busy.n as number} rows, ${writtenBefore}..${writtenAfter} written`);
+        assert.ok(
+          (busy.n as number) >= writtenBefore && (busy.n as number) <= writtenAfter,
+          `${busy.n as number} rows, ${writtenBefore}..${writtenAfter} written`,
+        );
         assert.equal(copy.prepare("SELECT count(*) AS n FROM inbound WHERE account = 'default'").get()!.n, 500);
       } finally {
         copy.close();
@@ -178,9 +181,19 @@ test("restore of a garbage file is BACKUP_FAILED and leaves the current database
   assert.deepEqual(listDir(path.dirname(file)), files);
   for (const text of ["just text\n", ""]) {
     fs.writeFileSync(garbage, text);
-    assert.ok(hasCode(thrown(() => restoreStore(garbage, file)), "BACKUP_FAILED"));
+    assert.ok(
+      hasCode(
+        thrown(() => restoreStore(garbage, file)),
+        "BACKUP_FAILED",
+      ),
+    );
   }
-  assert.ok(hasCode(thrown(() => restoreStore(path.join(tmpDir(), "missing.db"), file)), "BACKUP_FAILED"));
+  assert.ok(
+    hasCode(
+      thrown(() => restoreStore(path.join(tmpDir(), "missing.db"), file)),
+      "BACKUP_FAILED",
+    ),
+  );
   assert.deepEqual(listDir(path.dirname(file)), files);
 });
 
@@ -196,7 +209,12 @@ test("restore refuses an SQLite file that is not a brain backup, and a backup fr
   const future = newStore();
   future.db.exec("INSERT INTO schema_migrations VALUES (999, 'future', 0)");
   future.close();
-  assert.ok(hasCode(thrown(() => restoreStore(future.file, target)), "STORE_TOO_NEW"));
+  assert.ok(
+    hasCode(
+      thrown(() => restoreStore(future.file, target)),
+      "STORE_TOO_NEW",
+    ),
+  );
   assert.equal(fs.existsSync(target), false);
 });
 

@@ -18,8 +18,14 @@ test("a new store is in WAL mode with synchronous FULL, foreign keys on, every m
     assert.equal(pragma("synchronous"), 2);
     assert.equal(pragma("foreign_keys"), 1);
     assert.equal(pragma("busy_timeout"), 5000);
-    const recorded = store.db.prepare("SELECT version, name, applied_at FROM schema_migrations ORDER BY version").all().map((r) => ({ ...r }));
-    assert.deepEqual(recorded, migrations.map((m) => ({ version: m.version, name: m.name, applied_at: 42 })));
+    const recorded = store.db
+      .prepare("SELECT version, name, applied_at FROM schema_migrations ORDER BY version")
+      .all()
+      .map((r) => ({ ...r }));
+    assert.deepEqual(
+      recorded,
+      migrations.map((m) => ({ version: m.version, name: m.name, applied_at: 42 })),
+    );
     assert.equal(store.schemaVersion(), migrations.at(-1)!.version);
     assert.equal(fs.statSync(store.file).mode & 0o777, 0o600);
     assert.equal(fs.statSync(path.dirname(store.file)).mode & 0o777, 0o700);
@@ -69,12 +75,19 @@ test("the fencing epoch starts at 0 and bumpEpoch increments it durably across a
 test("a transaction rolls back everything when its function throws", () => {
   const store = newStore();
   try {
-    assert.throws(() => store.transaction(() => {
-      addInbound(store, 2);
-      throw new Error("boom");
-    }), /boom/);
+    assert.throws(
+      () =>
+        store.transaction(() => {
+          addInbound(store, 2);
+          throw new Error("boom");
+        }),
+      /boom/,
+    );
     assert.equal((store.db.prepare("SELECT count(*) AS n FROM inbound").get() as { n: number }).n, 0);
-    assert.equal(store.transaction(() => 7), 7);
+    assert.equal(
+      store.transaction(() => 7),
+      7,
+    );
   } finally {
     store.close();
   }
@@ -93,13 +106,18 @@ test("a nested transaction is a savepoint: an inner failure the caller catches u
     const cursor = (v: string) => store.prepare("INSERT OR REPLACE INTO channel_cursors VALUES ('webchat', ?, ?, 0)").run(v, v);
     store.transaction(() => {
       cursor("m1");
-      assert.throws(() => store.transaction(() => {
-        cursor("m2");
-        throw new Error("inner");
-      }));
+      assert.throws(() =>
+        store.transaction(() => {
+          cursor("m2");
+          throw new Error("inner");
+        }),
+      );
       cursor("m3");
     });
-    const ids = store.db.prepare("SELECT cursor FROM channel_cursors ORDER BY cursor").all().map((r) => r.cursor);
+    const ids = store.db
+      .prepare("SELECT cursor FROM channel_cursors ORDER BY cursor")
+      .all()
+      .map((r) => r.cursor);
     assert.deepEqual(ids, ["m1", "m3"]);
     assert.equal(store.db.isTransaction, false);
     assert.deepEqual(traced, ["BEGIN", "BEGIN sp1", "ROLLBACK sp1", "RELEASE sp1", "COMMIT"]);
@@ -111,7 +129,12 @@ test("a nested transaction is a savepoint: an inner failure the caller catches u
 test("a transaction refuses an async function and rolls it back", async () => {
   const store = newStore();
   try {
-    assert.ok(hasCode(thrown(() => store.transaction(async () => addInbound(store, 1))), "INTERNAL"));
+    assert.ok(
+      hasCode(
+        thrown(() => store.transaction(async () => addInbound(store, 1))),
+        "INTERNAL",
+      ),
+    );
     assert.equal((store.db.prepare("SELECT count(*) AS n FROM inbound").get() as { n: number }).n, 0);
   } finally {
     store.close();

@@ -16,7 +16,9 @@ export function newStore(now = () => 1_700_000_000_000): Store {
 
 /** Inserts `n` already-answered inbound rows (ids from `from`; a running gateway leaves them alone), each with `textBytes` of text so they span many pages. */
 export function addInbound(store: Store, n: number, from = 1, textBytes = 40): void {
-  const stmt = store.prepare("INSERT INTO inbound (channel, account, message_id, session_key, peer, text, received_at, state) VALUES ('webchat', 'default', ?, 'agent:main:webchat:dm:ada', 'peer', ?, ?, 'answered')");
+  const stmt = store.prepare(
+    "INSERT INTO inbound (channel, account, message_id, session_key, peer, text, received_at, state) VALUES ('webchat', 'default', ?, 'agent:main:webchat:dm:ada', 'peer', ?, ?, 'answered')",
+  );
   store.transaction(() => {
     for (let i = from; i < from + n; i++) stmt.run(`m${i}`, `message ${i} `.padEnd(textBytes, "x"), 1_700_000_000_000 + i);
   });
@@ -24,7 +26,10 @@ export function addInbound(store: Store, n: number, from = 1, textBytes = 40): v
 
 /** Every inbound row, in id order. */
 export function inboundRows(store: { db: Store["db"] }): unknown[] {
-  return store.db.prepare("SELECT * FROM inbound ORDER BY id").all().map((r) => ({ ...r }));
+  return store.db
+    .prepare("SELECT * FROM inbound ORDER BY id")
+    .all()
+    .map((r) => ({ ...r }));
 }
 
 /** The names of the files in `dir`, sorted. */

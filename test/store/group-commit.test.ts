@@ -13,7 +13,10 @@ const insert = "INSERT INTO inbound (channel, account, message_id, session_key, 
 function committedIds(file: string): string[] {
   const other = new DatabaseSync(file, { readOnly: true });
   try {
-    return other.prepare("SELECT message_id FROM inbound ORDER BY id").all().map((r) => String(r.message_id));
+    return other
+      .prepare("SELECT message_id FROM inbound ORDER BY id")
+      .all()
+      .map((r) => String(r.message_id));
   } finally {
     other.close();
   }
@@ -70,7 +73,11 @@ test("a transaction commits the open group first, so it is as durable on return 
     store.transaction(() => store.prepare(insert).run("tx"));
     assert.deepEqual(committedIds(file), ["grouped", "tx"]);
     await g.durable;
-    assert.throws(() => store.transaction(() => store.grouped(() => 1)), (e) => hasCode(e, "INTERNAL"), "no group inside a transaction");
+    assert.throws(
+      () => store.transaction(() => store.grouped(() => 1)),
+      (e) => hasCode(e, "INTERNAL"),
+      "no group inside a transaction",
+    );
   } finally {
     store.close();
   }
@@ -90,7 +97,10 @@ test("a group whose COMMIT fails is rolled back and every writer in it gets STOR
   const deferred: Migration = {
     version: migrations.length + 1,
     name: "deferred-fk",
-    up: (db) => db.exec("CREATE TABLE parent (id INTEGER PRIMARY KEY) STRICT; CREATE TABLE child (parent_id INTEGER REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED) STRICT"),
+    up: (db) =>
+      db.exec(
+        "CREATE TABLE parent (id INTEGER PRIMARY KEY) STRICT; CREATE TABLE child (parent_id INTEGER REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED) STRICT",
+      ),
   };
   const file = storeFile();
   const store = openStore(file, { migrations: [...migrations, deferred] });

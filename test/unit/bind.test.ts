@@ -6,7 +6,8 @@ import { assertSafeBind, resolveAuth } from "../../src/server/auth.ts";
 import { hasCode } from "../../src/shared/errors.ts";
 
 type Interfaces = ReturnType<typeof os.networkInterfaces>;
-const iface = (address: string, family: "IPv4" | "IPv6" = "IPv4") => ({ address, family, netmask: "", mac: "", internal: false, cidr: null }) as unknown as os.NetworkInterfaceInfo;
+const iface = (address: string, family: "IPv4" | "IPv6" = "IPv4") =>
+  ({ address, family, netmask: "", mac: "", internal: false, cidr: null }) as unknown as os.NetworkInterfaceInfo;
 const withTailnet: Interfaces = { eth0: [iface("192.168.1.5")], tailscale0: [iface("100.101.102.103"), iface("fd7a::1", "IPv6")] };
 const noTailnet: Interfaces = { eth0: [iface("192.168.1.5"), iface("100.128.0.1")] };
 
@@ -25,19 +26,33 @@ test("tailnet binds the host's 100.64.0.0/10 address and is an error when there 
   assert.equal(tailnetAddress(withTailnet), "100.101.102.103");
   assert.deepEqual(planBind({ bind: "tailnet", customBindHost: undefined }, withTailnet).hosts, ["100.101.102.103"]);
   assert.equal(tailnetAddress(noTailnet), undefined, "100.128.0.1 is outside 100.64.0.0/10");
-  assert.throws(() => planBind({ bind: "tailnet", customBindHost: undefined }, noTailnet), (e) => hasCode(e, "BIND_FAILED") && /100\.64\.0\.0\/10/.test((e as Error).message));
+  assert.throws(
+    () => planBind({ bind: "tailnet", customBindHost: undefined }, noTailnet),
+    (e) => hasCode(e, "BIND_FAILED") && /100\.64\.0\.0\/10/.test((e as Error).message),
+  );
 });
 
 test("custom needs customBindHost, and a custom loopback address counts as loopback", () => {
-  assert.throws(() => planBind({ bind: "custom", customBindHost: undefined }), (e) => hasCode(e, "BIND_FAILED") && /customBindHost/.test((e as Error).message));
+  assert.throws(
+    () => planBind({ bind: "custom", customBindHost: undefined }),
+    (e) => hasCode(e, "BIND_FAILED") && /customBindHost/.test((e as Error).message),
+  );
   assert.equal(planBind({ bind: "custom", customBindHost: "127.0.0.2" }).loopbackOnly, true);
   assert.equal(planBind({ bind: "custom", customBindHost: "10.1.2.3" }).loopbackOnly, false);
 });
 
 test("off loopback, no auth or an auth mode without its secret is refused; a token makes it safe", () => {
   const lan = planBind({ bind: "lan", customBindHost: undefined });
-  assert.throws(() => assertSafeBind(lan, resolveAuth({}, {}), 18789), (e) => hasCode(e, "INSECURE_BIND") && (e as Error).message === "refusing to bind gateway to 0.0.0.0:18789 without auth (set gateway.auth.token or ONEBRAIN_GATEWAY_TOKEN)");
-  assert.throws(() => assertSafeBind(lan, resolveAuth({ mode: "password" }, {}), 18789), (e) => hasCode(e, "INSECURE_BIND"));
+  assert.throws(
+    () => assertSafeBind(lan, resolveAuth({}, {}), 18789),
+    (e) =>
+      hasCode(e, "INSECURE_BIND") &&
+      (e as Error).message === "refusing to bind gateway to 0.0.0.0:18789 without auth (set gateway.auth.token or ONEBRAIN_GATEWAY_TOKEN)",
+  );
+  assert.throws(
+    () => assertSafeBind(lan, resolveAuth({ mode: "password" }, {}), 18789),
+    (e) => hasCode(e, "INSECURE_BIND"),
+  );
   assert.doesNotThrow(() => assertSafeBind(lan, resolveAuth({}, { ONEBRAIN_GATEWAY_TOKEN: "t".repeat(32) }), 18789));
   assert.doesNotThrow(() => assertSafeBind(planBind({ bind: "loopback", customBindHost: undefined }), resolveAuth({}, {}), 18789));
 });

@@ -14,7 +14,16 @@ function lockOpts(stateDir: string) {
     stateDir,
     lockPath: path.join(stateDir, "brain.lock"),
     ownerPath: path.join(stateDir, "brain.owner.json"),
-    owner: ownerRecordFor({ stateDir, configPath: path.join(stateDir, "onebrain.json"), profile: undefined, port: 18789, bindHosts: ["127.0.0.1"], version: "0.0.0", instanceId: "test", home: "/tmp" }),
+    owner: ownerRecordFor({
+      stateDir,
+      configPath: path.join(stateDir, "onebrain.json"),
+      profile: undefined,
+      port: 18789,
+      bindHosts: ["127.0.0.1"],
+      version: "0.0.0",
+      instanceId: "test",
+      home: "/tmp",
+    }),
   };
 }
 
@@ -80,12 +89,23 @@ test("a leftover owner record of a dead process is reported as a crash leftover 
 });
 
 test("owner records never keep the value of a secret flag", () => {
-  assert.deepEqual(redactArgv(["node", "x", "--token", "s3cret", "--password=hunter2", "--port", "1"]), ["node", "x", "--token", "…", "--password=…", "--port", "1"]);
+  assert.deepEqual(redactArgv(["node", "x", "--token", "s3cret", "--password=hunter2", "--port", "1"]), [
+    "node",
+    "x",
+    "--token",
+    "…",
+    "--password=…",
+    "--port",
+    "1",
+  ]);
 });
 
 test("a lock whose owner record cannot be written is given back at once", () => {
   const stateDir = path.join(tmpDir(), "brain");
   const opts = lockOpts(stateDir);
-  assert.throws(() => acquireBrainLock({ ...opts, ownerPath: path.join(stateDir, "missing-dir", "brain.owner.json") }), (e) => hasCode(e, "STATE_DIR_UNUSABLE") && /owner record/.test((e as Error).message));
+  assert.throws(
+    () => acquireBrainLock({ ...opts, ownerPath: path.join(stateDir, "missing-dir", "brain.owner.json") }),
+    (e) => hasCode(e, "STATE_DIR_UNUSABLE") && /owner record/.test((e as Error).message),
+  );
   acquireBrainLock(opts).release();
 });

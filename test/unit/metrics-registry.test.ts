@@ -44,5 +44,8 @@ test("a family without labels shows 0 before anything is recorded; one with labe
   const r = new Registry();
   r.counter("quiet_total", "Nothing yet.");
   r.counter("by_channel_total", "Nothing yet either.", ["channel"]);
-  assert.equal(r.render(), "# HELP quiet_total Nothing yet.\n# TYPE quiet_total counter\nquiet_total 0\n# HELP by_channel_total Nothing yet either.\n# TYPE by_channel_total counter\n");
+  assert.equal(
+    r.render(),
+    "# HELP quiet_total Nothing yet.\n# TYPE quiet_total counter\nquiet_total 0\n# HELP by_channel_total Nothing yet either.\n# TYPE by_channel_total counter\n",
+  );
 });

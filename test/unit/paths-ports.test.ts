@@ -36,7 +36,11 @@ test("the --profile flag wins over ONEBRAIN_PROFILE, and 'default' means no prof
 test("profile names are letters, digits, - and _, at most 64", () => {
   assert.equal(validateProfileName("bot_2-x"), "bot_2-x");
   for (const bad of ["", "a b", "../x", "é", "x".repeat(65)]) {
-    assert.throws(() => validateProfileName(bad), (e) => hasCode(e, "PROFILE_INVALID"), bad);
+    assert.throws(
+      () => validateProfileName(bad),
+      (e) => hasCode(e, "PROFILE_INVALID"),
+      bad,
+    );
   }
 });
 
@@ -49,8 +53,14 @@ test("base port precedence is flag, then env, then config, then profile, then 18
 });
 
 test("a bad port from a flag or env is a usage error that names its source", () => {
-  assert.throws(() => resolveBasePort({ flag: "abc", env: {} }), (e) => hasCode(e, "USAGE") && /--port/.test((e as Error).message));
-  assert.throws(() => resolveBasePort({ env: { ONEBRAIN_GATEWAY_PORT: "70000" } }), (e) => hasCode(e, "USAGE") && /ONEBRAIN_GATEWAY_PORT/.test((e as Error).message));
+  assert.throws(
+    () => resolveBasePort({ flag: "abc", env: {} }),
+    (e) => hasCode(e, "USAGE") && /--port/.test((e as Error).message),
+  );
+  assert.throws(
+    () => resolveBasePort({ env: { ONEBRAIN_GATEWAY_PORT: "70000" } }),
+    (e) => hasCode(e, "USAGE") && /ONEBRAIN_GATEWAY_PORT/.test((e as Error).message),
+  );
 });
 
 test("derived ports follow the base: browser control +2, canvas +4, CDP control+9..+108", () => {

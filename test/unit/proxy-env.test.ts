@@ -15,14 +15,26 @@ test("https targets take HTTPS_PROXY and http targets HTTP_PROXY; the lower-case
 
 test("loopback is always direct, whatever the proxy variables say", () => {
   const env = { HTTPS_PROXY: "http://proxy:3128", HTTP_PROXY: "http://proxy:3128" };
-  for (const url of ["http://127.0.0.1:11434/v1", "http://127.3.4.5/", "http://localhost:8080", "http://ollama.localhost/", "http://[::1]:8000/", "https://[::ffff:127.0.0.1]/"]) {
+  for (const url of [
+    "http://127.0.0.1:11434/v1",
+    "http://127.3.4.5/",
+    "http://localhost:8080",
+    "http://ollama.localhost/",
+    "http://[::1]:8000/",
+    "https://[::ffff:127.0.0.1]/",
+  ]) {
     assert.equal(via(env, url), "direct", url);
   }
   assert.equal(via(env, "http://128.0.0.1/"), "http://proxy:3128");
 });
 
 test("NO_PROXY takes hosts, domains with or without a leading dot or *., ports, IPs, CIDR ranges and *", () => {
-  const env = { HTTPS_PROXY: "http://proxy:3128", HTTP_PROXY: "http://proxy:3128", no_proxy: "internal.example, .corp.test *.lan  vllm:8000,10.0.0.0/8, 192.168.1.7,[fd00::1]", NO_PROXY: "ignored.example" };
+  const env = {
+    HTTPS_PROXY: "http://proxy:3128",
+    HTTP_PROXY: "http://proxy:3128",
+    no_proxy: "internal.example, .corp.test *.lan  vllm:8000,10.0.0.0/8, 192.168.1.7,[fd00::1]",
+    NO_PROXY: "ignored.example",
+  };
   const cases: [string, string][] = [
     ["https://internal.example/", "direct"],
     ["https://api.internal.example/", "direct"],

@@ -79,9 +79,16 @@ export function chatReducer(messages: ChatMessage[], action: ChatAction): ChatMe
       const i = messages.findIndex((m) => m.id === id || (m.runId === e.runId && m.role !== "user"));
       const prev = i >= 0 ? messages[i]! : { id, role: "assistant" as ChatRole, text: "", streaming: true, runId: e.runId };
       const next: ChatMessage =
-        e.state === "delta" ? { ...prev, text: prev.text + (e.delta ?? ""), streaming: true }
-        : e.state === "final" ? { ...prev, role: "assistant", text: e.text ?? prev.text, streaming: false }
-        : { ...prev, role: e.state === "error" ? "error" : "notice", text: e.text ?? (e.state === "aborted" ? "Stopped." : "The run failed."), streaming: false };
+        e.state === "delta"
+          ? { ...prev, text: prev.text + (e.delta ?? ""), streaming: true }
+          : e.state === "final"
+            ? { ...prev, role: "assistant", text: e.text ?? prev.text, streaming: false }
+            : {
+                ...prev,
+                role: e.state === "error" ? "error" : "notice",
+                text: e.text ?? (e.state === "aborted" ? "Stopped." : "The run failed."),
+                streaming: false,
+              };
       if (i < 0) return [...messages, next];
       return messages.map((m, j) => (j === i ? next : m));
     }

@@ -33,7 +33,17 @@ const defaultSchedule = (ms: number, fn: () => void): (() => void) => {
 export class Connection {
   private readonly deps: Required<LinkDeps>;
   private readonly opts: Required<LinkOptions>;
-  private snap: LinkSnapshot = { state: "connecting", detail: "", attempt: 0, nextRetryAt: null, manual: false, httpStatus: null, hello: null, epoch: null, generation: 0 };
+  private snap: LinkSnapshot = {
+    state: "connecting",
+    detail: "",
+    attempt: 0,
+    nextRetryAt: null,
+    manual: false,
+    httpStatus: null,
+    hello: null,
+    epoch: null,
+    generation: 0,
+  };
   private readonly watchers = new Set<(s: LinkSnapshot) => void>();
   private readonly listeners = new Set<(e: LinkEvent) => void>();
   private readonly pending: PendingRequests;
@@ -61,7 +71,16 @@ export class Connection {
   constructor(deps: LinkDeps, opts: LinkOptions = {}) {
     this.deps = { now: () => Date.now(), schedule: defaultSchedule, random: Math.random, forgetSecret: () => {}, ...deps };
     this.pending = new PendingRequests(this.deps.schedule);
-    this.opts = { clientVersion: "0.0.0", platform: "browser", openTimeoutMs: 15_000, handshakeTimeoutMs: 10_000, requestTimeoutMs: 15_000, checkTimeoutMs: 5_000, backoff: {}, ...opts };
+    this.opts = {
+      clientVersion: "0.0.0",
+      platform: "browser",
+      openTimeoutMs: 15_000,
+      handshakeTimeoutMs: 10_000,
+      requestTimeoutMs: 15_000,
+      checkTimeoutMs: 5_000,
+      backoff: {},
+      ...opts,
+    };
   }
 
   /** The current state. */
@@ -235,14 +254,17 @@ export class Connection {
     this.timers.handshake?.();
     this.timers.open?.();
     const instanceId = hello.server?.instanceId ?? null;
-    const replaced = this.lastInstanceId !== null && (instanceId !== this.lastInstanceId || (epoch !== null && this.lastEpoch !== null && epoch !== this.lastEpoch));
+    const replaced =
+      this.lastInstanceId !== null && (instanceId !== this.lastInstanceId || (epoch !== null && this.lastEpoch !== null && epoch !== this.lastEpoch));
     this.lastInstanceId = instanceId;
     if (epoch !== null) this.lastEpoch = epoch;
     this.everConnected = true;
     this.connectedAt = this.deps.now();
     this.update({
       state: replaced ? "replaced" : "connected",
-      detail: replaced ? `A different gateway answered after the reconnect (instance ${instanceId?.slice(0, 8) ?? "?"}${epoch !== null ? `, epoch ${epoch}` : ""}): it restarted, or another one took over the brain. Every page was reloaded.` : "",
+      detail: replaced
+        ? `A different gateway answered after the reconnect (instance ${instanceId?.slice(0, 8) ?? "?"}${epoch !== null ? `, epoch ${epoch}` : ""}): it restarted, or another one took over the brain. Every page was reloaded.`
+        : "",
       attempt: 0,
       nextRetryAt: null,
       manual: false,
@@ -260,7 +282,10 @@ export class Connection {
     const check = () => {
       const idle = this.deps.now() - this.lastFrameAt;
       if (idle < limit) return this.timer("watchdog", limit - idle, check);
-      this.fail({ state: "reconnecting", detail: `No word from the gateway for ${Math.round(idle / 1000)} s: the link was dead.`, retry: { kind: "backoff" } }, true);
+      this.fail(
+        { state: "reconnecting", detail: `No word from the gateway for ${Math.round(idle / 1000)} s: the link was dead.`, retry: { kind: "backoff" } },
+        true,
+      );
     };
     this.timer("watchdog", limit, check);
   }
@@ -306,7 +331,15 @@ export class Connection {
     const delay = Math.max(backoffDelay(this.retries, this.deps.random, this.opts.backoff), d.retry.minDelayMs ?? 0);
     // "Nothing answered" right after a drop is the gateway restarting: that is still "reconnecting".
     const state = d.transient && this.everConnected ? "reconnecting" : d.state;
-    this.update({ state, detail: d.detail, attempt: this.retries, nextRetryAt: this.deps.now() + delay, manual: false, httpStatus: d.httpStatus ?? null, hello: null });
+    this.update({
+      state,
+      detail: d.detail,
+      attempt: this.retries,
+      nextRetryAt: this.deps.now() + delay,
+      manual: false,
+      httpStatus: d.httpStatus ?? null,
+      hello: null,
+    });
     const seq = this.seq;
     this.cancelRetry = this.deps.schedule(delay, () => seq === this.seq && this.started && this.open());
   }

@@ -59,10 +59,13 @@ function isCheckBody(v: unknown): v is WsCheckBody {
 /** Why the gateway refused an upgrade, and whether retrying can help (a foreign origin never will). */
 function refusal(status: number, reason: string): Diagnosis {
   const why =
-    status === 403 ? "this page's origin is not allowed (add it to gateway.allowedOrigins)"
-    : status === 429 ? "too many failed sign-in attempts from this address; it will let you in again shortly"
-    : status === 503 ? "the gateway is shutting down"
-    : reason || `HTTP ${status}`;
+    status === 403
+      ? "this page's origin is not allowed (add it to gateway.allowedOrigins)"
+      : status === 429
+        ? "too many failed sign-in attempts from this address; it will let you in again shortly"
+        : status === 503
+          ? "the gateway is shutting down"
+          : reason || `HTTP ${status}`;
   return { state: "refused", detail: `The gateway refused the connection: ${why}.`, retry: status === 403 ? { kind: "manual" } : BACKOFF, httpStatus: status };
 }
 
@@ -78,10 +81,18 @@ export function diagnoseCheck(answer: CheckAnswer): Diagnosis {
   }
   if (body.refused) return refusal(body.refused.status, body.refused.reason);
   if (!body.seen) {
-    return { state: "unreachable", detail: "The gateway answers, but the WebSocket request never reached it: a proxy or the network blocked it.", retry: BACKOFF };
+    return {
+      state: "unreachable",
+      detail: "The gateway answers, but the WebSocket request never reached it: a proxy or the network blocked it.",
+      retry: BACKOFF,
+    };
   }
   if (!body.upgraded) {
-    return { state: "proxy-no-upgrade", detail: "A reverse proxy passed the WebSocket request on as plain HTTP: it does not forward the Upgrade and Connection headers.", retry: { kind: "manual" } };
+    return {
+      state: "proxy-no-upgrade",
+      detail: "A reverse proxy passed the WebSocket request on as plain HTTP: it does not forward the Upgrade and Connection headers.",
+      retry: { kind: "manual" },
+    };
   }
   // The gateway upgraded it, yet the browser saw it fail: it dropped straight away (a restart, say).
   return { state: "reconnecting", detail: "The gateway accepted the connection, but it dropped at once.", retry: BACKOFF };
@@ -130,7 +141,11 @@ export function diagnoseClose(code: number, reason: string, error: WireError | n
     return { state: "auth-failed", detail: "The gateway's token or password was changed: enter the new one.", retry: { kind: "manual" } };
   }
   if (code === closeCodes.PROTOCOL_UNSUPPORTED || error?.code === "PROTOCOL_UNSUPPORTED") {
-    return { state: "refused", detail: `The gateway does not speak this console's protocol version${said ? ` (${said})` : ""}: reload the page, or update the gateway.`, retry: { kind: "manual" } };
+    return {
+      state: "refused",
+      detail: `The gateway does not speak this console's protocol version${said ? ` (${said})` : ""}: reload the page, or update the gateway.`,
+      retry: { kind: "manual" },
+    };
   }
   if (code === closeCodes.RATE_LIMITED || error?.code === "RATE_LIMITED") {
     const retry: RetryPolicy = error?.retryAfterMs !== undefined ? { kind: "backoff", minDelayMs: error.retryAfterMs } : BACKOFF;

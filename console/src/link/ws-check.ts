@@ -6,11 +6,19 @@ import type { CheckAnswer } from "./diagnose.ts";
 import type { LinkDeps } from "./types.ts";
 
 /** Fetches `url` within `timeoutMs` and sorts the outcome into a CheckAnswer; never throws. */
-export async function askWsCheck(fetch: LinkDeps["fetch"], url: string, timeoutMs: number, schedule: (ms: number, fn: () => void) => () => void): Promise<CheckAnswer> {
+export async function askWsCheck(
+  fetch: LinkDeps["fetch"],
+  url: string,
+  timeoutMs: number,
+  schedule: (ms: number, fn: () => void) => () => void,
+): Promise<CheckAnswer> {
   const within = <T>(p: Promise<T>): Promise<T> =>
     new Promise<T>((resolve, reject) => {
       const cancel = schedule(timeoutMs, () => reject(new Error(`no answer within ${timeoutMs} ms`)));
-      p.then((v) => (cancel(), resolve(v)), (e: unknown) => (cancel(), reject(e)));
+      p.then(
+        (v) => (cancel(), resolve(v)),
+        (e: unknown) => (cancel(), reject(e)),
+      );
     });
   try {
     const res = await within(fetch(url));

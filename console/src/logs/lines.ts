@@ -52,7 +52,10 @@ export function parseLogLine(raw: string, seq: number): LogLine {
     // not JSON: shown raw below
   }
   if (!rec) return { seq, time: "", level: "info", msg: raw, fields: "", haystack: raw.toLowerCase() };
-  const fields = Object.entries(rec).filter(([k]) => !HIDDEN.has(k)).map(([k, v]) => `${k}=${compact(v)}`).join(" ");
+  const fields = Object.entries(rec)
+    .filter(([k]) => !HIDDEN.has(k))
+    .map(([k, v]) => `${k}=${compact(v)}`)
+    .join(" ");
   return { seq, time: timeOf(rec.time), level: levelOf(rec.level), msg: typeof rec.msg === "string" ? rec.msg : "", fields, haystack: raw.toLowerCase() };
 }
 

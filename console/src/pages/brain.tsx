@@ -54,8 +54,15 @@ export function BrainPage() {
   const link = useLink();
   const now = useNow(1000);
   const s = status.data;
-  if (!s) return <section class="page">{status.error ? <p class="error-text">Could not read the status: {status.error}</p> : <p class="muted">{link.hello ? "Loading…" : "Not connected."}</p>}</section>;
-  const auth = s.auth ? `${show(s.auth.mode)}${s.auth.tokenSource ? ` · token from ${s.auth.tokenSource}` : ""}${s.auth.passwordSource ? ` · password from ${s.auth.passwordSource}` : ""}` : DASH;
+  if (!s)
+    return (
+      <section class="page">
+        {status.error ? <p class="error-text">Could not read the status: {status.error}</p> : <p class="muted">{link.hello ? "Loading…" : "Not connected."}</p>}
+      </section>
+    );
+  const auth = s.auth
+    ? `${show(s.auth.mode)}${s.auth.tokenSource ? ` · token from ${s.auth.tokenSource}` : ""}${s.auth.passwordSource ? ` · password from ${s.auth.passwordSource}` : ""}`
+    : DASH;
   const ownLock = s.lock && s.lock.instanceId !== undefined && s.instanceId !== undefined && s.lock.instanceId !== s.instanceId;
   return (
     <section class="page">
@@ -68,19 +75,47 @@ export function BrainPage() {
       </div>
       <div class="card">
         <dl class="facts">
-          <Field name="pid" label="PID">{show(s.pid)}{s.hostname ? ` on ${s.hostname}` : ""}</Field>
-          <Field name="user" label="User">{show(s.user)}</Field>
-          <Field name="home" label="HOME"><span class="mono">{show(s.home)}</span></Field>
-          <Field name="stateDir" label="State dir"><span class="mono">{show(s.stateDir)}</span></Field>
-          <Field name="configPath" label="Config"><span class="mono">{show(s.configPath)}</span></Field>
-          <Field name="profile" label="Profile">{show(s.profile)}</Field>
-          <Field name="version" label="Version">{show(s.version)}</Field>
-          <Field name="uptime" label="Uptime">{duration(s.uptimeMs !== undefined && status.at !== null ? s.uptimeMs + (now - status.at) : undefined)}{s.startedAt ? ` (since ${time(s.startedAt)})` : ""}</Field>
-          <Field name="bind" label="Bind">{s.bind ? `${show(s.bind.mode)} · ${s.bind.hosts?.length ? s.bind.hosts.join(", ") : DASH}` : DASH}</Field>
-          <Field name="auth" label="Auth">{auth}</Field>
-          <Field name="ports" label="Port plan">{ports(s.ports)}</Field>
-          <Field name="epoch" label="Fencing epoch">{show(s.pipeline?.epoch)}</Field>
-          <Field name="instanceId" label="Instance"><span class="mono">{show(s.instanceId)}</span></Field>
+          <Field name="pid" label="PID">
+            {show(s.pid)}
+            {s.hostname ? ` on ${s.hostname}` : ""}
+          </Field>
+          <Field name="user" label="User">
+            {show(s.user)}
+          </Field>
+          <Field name="home" label="HOME">
+            <span class="mono">{show(s.home)}</span>
+          </Field>
+          <Field name="stateDir" label="State dir">
+            <span class="mono">{show(s.stateDir)}</span>
+          </Field>
+          <Field name="configPath" label="Config">
+            <span class="mono">{show(s.configPath)}</span>
+          </Field>
+          <Field name="profile" label="Profile">
+            {show(s.profile)}
+          </Field>
+          <Field name="version" label="Version">
+            {show(s.version)}
+          </Field>
+          <Field name="uptime" label="Uptime">
+            {duration(s.uptimeMs !== undefined && status.at !== null ? s.uptimeMs + (now - status.at) : undefined)}
+            {s.startedAt ? ` (since ${time(s.startedAt)})` : ""}
+          </Field>
+          <Field name="bind" label="Bind">
+            {s.bind ? `${show(s.bind.mode)} · ${s.bind.hosts?.length ? s.bind.hosts.join(", ") : DASH}` : DASH}
+          </Field>
+          <Field name="auth" label="Auth">
+            {auth}
+          </Field>
+          <Field name="ports" label="Port plan">
+            {ports(s.ports)}
+          </Field>
+          <Field name="epoch" label="Fencing epoch">
+            {show(s.pipeline?.epoch)}
+          </Field>
+          <Field name="instanceId" label="Instance">
+            <span class="mono">{show(s.instanceId)}</span>
+          </Field>
         </dl>
       </div>
       <div class="card">

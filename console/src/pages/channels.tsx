@@ -43,7 +43,12 @@ export function ChannelsPage() {
   const s = status.data;
   return (
     <section class="page">
-      {!s && (status.error ? <p class="error-text">Could not read the channels: {status.error}</p> : <p class="muted">{link.hello ? "Loading…" : "Not connected."}</p>)}
+      {!s &&
+        (status.error ? (
+          <p class="error-text">Could not read the channels: {status.error}</p>
+        ) : (
+          <p class="muted">{link.hello ? "Loading…" : "Not connected."}</p>
+        ))}
       {s && (
         <>
           <div class="toolbar">
@@ -77,12 +82,18 @@ export function ChannelsPage() {
                       </td>
                       <td title={time(c.since)}>{c.since ? ago(c.since, now) : DASH}</td>
                       <td>{nextTry(c, now)}</td>
-                      <td title={time(c.lastInboundAt)} data-testid="channel-last-inbound">{c.lastInboundAt ? ago(c.lastInboundAt, now) : DASH}</td>
-                      <td title={time(c.lastOutboundAt)} data-testid="channel-last-outbound">{c.lastOutboundAt ? ago(c.lastOutboundAt, now) : DASH}</td>
+                      <td title={time(c.lastInboundAt)} data-testid="channel-last-inbound">
+                        {c.lastInboundAt ? ago(c.lastInboundAt, now) : DASH}
+                      </td>
+                      <td title={time(c.lastOutboundAt)} data-testid="channel-last-outbound">
+                        {c.lastOutboundAt ? ago(c.lastOutboundAt, now) : DASH}
+                      </td>
                       <td class={c.state === "conflict" ? "error-text" : ""} data-testid="channel-lease">
                         {leaseText(c)}
                       </td>
-                      <td class={c.lastError || c.reason || c.state === "conflict" ? "error-text" : ""}>{[c.reason, c.lastError, c.detail].filter(Boolean).join(" · ") || DASH}</td>
+                      <td class={c.lastError || c.reason || c.state === "conflict" ? "error-text" : ""}>
+                        {[c.reason, c.lastError, c.detail].filter(Boolean).join(" · ") || DASH}
+                      </td>
                     </tr>
                   ))}
                 </tbody>

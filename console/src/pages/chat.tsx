@@ -31,11 +31,22 @@ function Message({ m }: { m: ChatMessage }) {
   const o = m.outgoing;
   const label = m.role === "user" ? "You" : m.role === "assistant" ? "Assistant" : m.role === "error" ? "Error" : "Notice";
   return (
-    <div class={`msg msg-${m.role}${o ? ` msg-${o.status}` : ""}`} data-testid="chat-message" data-role={m.role} data-streaming={m.streaming ? "true" : "false"}>
+    <div
+      class={`msg msg-${m.role}${o ? ` msg-${o.status}` : ""}`}
+      data-testid="chat-message"
+      data-role={m.role}
+      data-streaming={m.streaming ? "true" : "false"}
+    >
       <div class="msg-meta">
         {label}
         {m.streaming && <span class="msg-streaming"> · streaming</span>}
-        {o && <span class="msg-status"> · {OUTGOING_NOTE[o.status]}{o.error ? `: ${o.error}` : ""}</span>}
+        {o && (
+          <span class="msg-status">
+            {" "}
+            · {OUTGOING_NOTE[o.status]}
+            {o.error ? `: ${o.error}` : ""}
+          </span>
+        )}
       </div>
       <div class="msg-text">{m.text}</div>
     </div>
@@ -108,7 +119,9 @@ export function ChatPage({ outbox, session, onSession }: ChatPageProps) {
     if (!sessionKey) return;
     try {
       const r = await conn.request<{ reset: boolean; aborted: boolean }>("sessions.reset", { sessionKey });
-      const text = r.reset ? "Session reset: the next message starts a new session (the transcript is kept)." : "There was no live session to reset: the next message starts a new one.";
+      const text = r.reset
+        ? "Session reset: the next message starts a new session (the transcript is kept)."
+        : "There was no live session to reset: the next message starts a new one.";
       dispatch({ type: "notice", text: r.aborted ? `${text} The reply in progress was stopped.` : text });
     } catch (err) {
       dispatch({ type: "notice", role: "error", text: `Reset failed: ${(err as Error).message}` });
@@ -141,12 +154,23 @@ export function ChatPage({ outbox, session, onSession }: ChatPageProps) {
             ))}
           </select>
         </label>
-        <button type="button" class="btn" data-testid="session-reset" onClick={reset} disabled={!up || !sessionKey} title="End this session; the next message starts a new one">
+        <button
+          type="button"
+          class="btn"
+          data-testid="session-reset"
+          onClick={reset}
+          disabled={!up || !sessionKey}
+          title="End this session; the next message starts a new one"
+        >
           Reset session
         </button>
         {error && <span class="error-text">{error}</span>}
       </div>
-      <div class="chat-log" ref={scroller} onScroll={(e) => (atBottom.current = e.currentTarget.scrollHeight - e.currentTarget.scrollTop - e.currentTarget.clientHeight < 40)}>
+      <div
+        class="chat-log"
+        ref={scroller}
+        onScroll={(e) => (atBottom.current = e.currentTarget.scrollHeight - e.currentTarget.scrollTop - e.currentTarget.clientHeight < 40)}
+      >
         {messages.length === 0 && <p class="empty">{up ? "No messages in this session yet." : "Not connected: the transcript loads once the link is up."}</p>}
         {messages.map((m) => (
           <Message key={m.id} m={m} />

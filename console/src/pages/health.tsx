@@ -24,7 +24,12 @@ export function HealthPage() {
   const link = useLink();
   const now = useNow(1000);
   const s = status.data;
-  if (!s) return <section class="page">{status.error ? <p class="error-text">Could not read the status: {status.error}</p> : <p class="muted">{link.hello ? "Loading…" : "Not connected."}</p>}</section>;
+  if (!s)
+    return (
+      <section class="page">
+        {status.error ? <p class="error-text">Could not read the status: {status.error}</p> : <p class="muted">{link.hello ? "Loading…" : "Not connected."}</p>}
+      </section>
+    );
   const r = s.readiness;
   const failing = r?.components?.filter((c) => !c.ok) ?? (r?.failing ?? []).map((name) => ({ name, ok: false, detail: undefined }));
   const m = s.model;
@@ -50,11 +55,19 @@ export function HealthPage() {
         )}
       </div>
       <div class="stats">
-        <Stat label="Event loop p99" value={millis(s.eventLoop?.p99Ms)} sub={`p50 ${millis(s.eventLoop?.p50Ms)} · max ${millis(s.eventLoop?.maxMs)} · window ${duration(s.eventLoop?.windowMs)}`} />
+        <Stat
+          label="Event loop p99"
+          value={millis(s.eventLoop?.p99Ms)}
+          sub={`p50 ${millis(s.eventLoop?.p50Ms)} · max ${millis(s.eventLoop?.maxMs)} · window ${duration(s.eventLoop?.windowMs)}`}
+        />
         <Stat label="Memory (RSS)" value={bytes(s.memory?.rssBytes)} sub={`heap used ${bytes(s.memory?.heapUsedBytes)}`} />
         <Stat label="Connected clients" value={show(s.connections)} />
         <Stat label="Uptime" value={duration(s.uptimeMs)} sub={`version ${show(s.version)}`} />
-        <Stat label="Runs in flight" value={show(p?.activeRuns)} sub={`inbound queued ${show(p?.pendingInbound)} · replies undelivered ${show(p?.pendingOutbox)} · failed ${show(p?.failedOutbox)}`} />
+        <Stat
+          label="Runs in flight"
+          value={show(p?.activeRuns)}
+          sub={`inbound queued ${show(p?.pendingInbound)} · replies undelivered ${show(p?.pendingOutbox)} · failed ${show(p?.failedOutbox)}`}
+        />
       </div>
       <div class="card">
         <h3>Model</h3>

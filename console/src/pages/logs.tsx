@@ -39,7 +39,14 @@ export function LogsPage() {
   const take = (raw: string[], reset: boolean, truncated: boolean) => {
     if (reset) setNote(`The log file was rotated or truncated at ${new Date().toLocaleTimeString()}; reading restarted at its beginning.`);
     else if (truncated) setNote("Some lines were skipped: more was written than one read returns.");
-    if (raw.length) setLines((old) => appendCapped(old, raw.map((l) => parseLogLine(l, seq.current++)), CAP));
+    if (raw.length)
+      setLines((old) =>
+        appendCapped(
+          old,
+          raw.map((l) => parseLogLine(l, seq.current++)),
+          CAP,
+        ),
+      );
   };
 
   // (Re)subscribe on every new link. A replaced gateway may have another log file: start over.
@@ -60,11 +67,14 @@ export function LogsPage() {
         // A gateway without `follow` gets polled instead, from the cursor.
         if (a.following !== true && a.file) {
           poll = setInterval(() => {
-            conn.request<TailAnswer>("logs.tail", { cursor: cursor.current ?? 0, limit: CAP }).then((b) => {
-              if (!active) return;
-              cursor.current = b.cursor;
-              take(b.lines, b.reset, b.truncated);
-            }, () => {});
+            conn.request<TailAnswer>("logs.tail", { cursor: cursor.current ?? 0, limit: CAP }).then(
+              (b) => {
+                if (!active) return;
+                cursor.current = b.cursor;
+                take(b.lines, b.reset, b.truncated);
+              },
+              () => {},
+            );
           }, 2000);
         }
       },
@@ -101,9 +111,17 @@ export function LogsPage() {
             </option>
           ))}
         </select>
-        <input type="search" class="input grow" data-testid="log-search" placeholder="Search the lines" value={search} onInput={(e) => setSearch(e.currentTarget.value)} />
+        <input
+          type="search"
+          class="input grow"
+          data-testid="log-search"
+          placeholder="Search the lines"
+          value={search}
+          onInput={(e) => setSearch(e.currentTarget.value)}
+        />
         <span class="muted">
-          {shown.length} of {lines.length} lines{lines.length >= CAP ? ` (the last ${CAP.toLocaleString()})` : ""} · {live ? "live" : up ? "not following" : "offline"}
+          {shown.length} of {lines.length} lines{lines.length >= CAP ? ` (the last ${CAP.toLocaleString()})` : ""} ·{" "}
+          {live ? "live" : up ? "not following" : "offline"}
         </span>
         <button type="button" class="btn" onClick={() => setLines([])}>
           Clear
@@ -113,7 +131,11 @@ export function LogsPage() {
       {file === null && !error && <p class="muted">This gateway writes no log file.</p>}
       {note && <p class="muted">{note}</p>}
       {lines.length > 0 && shown.length === 0 && <p class="muted">No line matches this level and search.</p>}
-      <div class="log-view" ref={scroller} onScroll={(e) => (atBottom.current = e.currentTarget.scrollHeight - e.currentTarget.scrollTop - e.currentTarget.clientHeight < 40)}>
+      <div
+        class="log-view"
+        ref={scroller}
+        onScroll={(e) => (atBottom.current = e.currentTarget.scrollHeight - e.currentTarget.scrollTop - e.currentTarget.clientHeight < 40)}
+      >
         {shown.map((l) => (
           <div key={l.seq} class={`log-line log-${l.level}`} data-testid="log-line" data-level={l.level}>
             <span class="log-time">{l.time}</span>

@@ -20,7 +20,11 @@ function Transcript({ sessionKey, onReset }: { sessionKey: string; onReset: () =
   const reset = async () => {
     try {
       const r = await conn.request<{ reset: boolean; aborted: boolean }>("sessions.reset", { sessionKey });
-      setNote(r.reset ? `Reset: the next message to ${sessionKey} starts a new session.${r.aborted ? " The reply in progress was stopped." : ""}` : "There was no live session to reset.");
+      setNote(
+        r.reset
+          ? `Reset: the next message to ${sessionKey} starts a new session.${r.aborted ? " The reply in progress was stopped." : ""}`
+          : "There was no live session to reset.",
+      );
       onReset();
     } catch (err) {
       setNote(`Reset failed: ${(err as Error).message}`);
@@ -85,7 +89,13 @@ export function SessionsPage() {
             </thead>
             <tbody>
               {rows.map((s) => (
-                <tr key={s.key} data-testid="session-row" data-key={s.key} class={`clickable${s.key === selected ? " selected" : ""}`} onClick={() => setSelected(s.key)}>
+                <tr
+                  key={s.key}
+                  data-testid="session-row"
+                  data-key={s.key}
+                  class={`clickable${s.key === selected ? " selected" : ""}`}
+                  onClick={() => setSelected(s.key)}
+                >
                   <td class="mono">{s.key}</td>
                   <td>{show(s.channel)}</td>
                   <td title={time(s.lastActivityAt)}>{ago(s.lastActivityAt, now)}</td>
@@ -96,7 +106,11 @@ export function SessionsPage() {
           </table>
         )}
       </div>
-      {selected ? <Transcript key={selected} sessionKey={selected} onReset={list.reload} /> : <div class="card empty">Click a session to read its transcript.</div>}
+      {selected ? (
+        <Transcript key={selected} sessionKey={selected} onReset={list.reload} />
+      ) : (
+        <div class="card empty">Click a session to read its transcript.</div>
+      )}
     </section>
   );
 }

@@ -78,8 +78,8 @@ export function Banner({ link, onRetry, onDismiss }: BannerProps) {
       {link.state === "proxy-no-upgrade" && (
         <div class="banner-help">
           <p>
-            The request reached the gateway as plain HTTP, so it cannot succeed until the proxy is fixed; the console will not retry on its own. In nginx, add to
-            the <code>location</code> that proxies this gateway:
+            The request reached the gateway as plain HTTP, so it cannot succeed until the proxy is fixed; the console will not retry on its own. In nginx, add
+            to the <code>location</code> that proxies this gateway:
           </p>
           <pre class="code">{NGINX_FIX}</pre>
           <p>then reload nginx and press Retry.</p>

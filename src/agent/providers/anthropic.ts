@@ -62,7 +62,8 @@ export function createAnthropicProvider(opts: ProviderOptions): ModelProvider {
         if (typeof reason === "string") stopReason = reason;
         const usage = obj(data.usage);
         outputTokens = num(usage.output_tokens) ?? outputTokens;
-        if (num(usage.input_tokens) !== undefined) inputTokens = sumTokens(usage.input_tokens, usage.cache_creation_input_tokens, usage.cache_read_input_tokens);
+        if (num(usage.input_tokens) !== undefined)
+          inputTokens = sumTokens(usage.input_tokens, usage.cache_creation_input_tokens, usage.cache_read_input_tokens);
       } else if (type === "message_stop") {
         stopped = true;
         break;

@@ -58,7 +58,13 @@ const MAX_ERROR_BODY = 4096;
 
 /** Posts the request and yields its SSE events, pushing the attempt's timeout back on each one. */
 export async function* postEvents(r: StreamRequest, attempt: Attempt): AsyncGenerator<SseEvent> {
-  const res = await post(r.url, { "content-type": "application/json", accept: "text/event-stream", ...r.headers }, JSON.stringify(r.body), attempt.signal, r.env);
+  const res = await post(
+    r.url,
+    { "content-type": "application/json", accept: "text/event-stream", ...r.headers },
+    JSON.stringify(r.body),
+    attempt.signal,
+    r.env,
+  );
   attempt.progress();
   if (res.status < 200 || res.status > 299) throw await httpFailure(r, res);
   const type = res.header("content-type") ?? "";
@@ -67,7 +73,12 @@ export async function* postEvents(r: StreamRequest, attempt: Attempt): AsyncGene
   // without its terminal event fails later anyway.
   if (/json|html/i.test(type)) {
     res.discard();
-    throw modelFailure(r.who, "malformed", `expected an event stream, got ${JSON.stringify(type)} (is the baseUrl right, and does the server support "stream": true?)`, { retryable: false });
+    throw modelFailure(
+      r.who,
+      "malformed",
+      `expected an event stream, got ${JSON.stringify(type)} (is the baseUrl right, and does the server support "stream": true?)`,
+      { retryable: false },
+    );
   }
   for await (const event of parseSse(res.chunks())) {
     attempt.progress();

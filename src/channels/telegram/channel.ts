@@ -96,7 +96,9 @@ export class TelegramChannel implements Channel {
     this.caughtUp = new Promise((resolve) => (this.markCaughtUp = resolve));
     this.typingChats = new TypingIndicators((chat) => {
       if (this.state.state === "failed" || this.stopper.signal.aborted) return;
-      this.api.sendChatAction(chat, "typing", {}, sig(AbortSignal.timeout(10_000))).catch((err) => this.ctx?.logger.debug({ chat, error: describeFailure(err, this.o.token) }, "telegram typing indicator failed"));
+      this.api
+        .sendChatAction(chat, "typing", {}, sig(AbortSignal.timeout(10_000)))
+        .catch((err) => this.ctx?.logger.debug({ chat, error: describeFailure(err, this.o.token) }, "telegram typing indicator failed"));
     }, this.t.typingIntervalMs);
   }
 
@@ -110,7 +112,15 @@ export class TelegramChannel implements Channel {
     if (ctx.signal.aborted) this.stopper.abort();
     else ctx.signal.addEventListener("abort", () => this.stopper.abort(), { once: true });
     this.offset.value = this.ids.restore(ctx.cursor());
-    if (ctx.access) this.codes = new PairingCodes({ api: this.api, token: this.o.token, access: ctx.access, logger: ctx.logger, resendMs: this.t.codeResendMs, sent: (chat, id) => this.ids.note(chat, id) });
+    if (ctx.access)
+      this.codes = new PairingCodes({
+        api: this.api,
+        token: this.o.token,
+        access: ctx.access,
+        logger: ctx.logger,
+        resendMs: this.t.codeResendMs,
+        sent: (chat, id) => this.ids.note(chat, id),
+      });
     this.setState({ state: "starting" });
     // Runs in the background: the gateway does not wait for Telegram to answer.
     this.loop = this.run().catch((err) => {
@@ -132,7 +142,13 @@ export class TelegramChannel implements Channel {
       progress?.partSent(n, this.ids.newestIn(m.target));
     };
     const pace = chatPace(this.pacer, m.target, this.t.pace);
-    const sent = sendReply({ apiRoot: this.o.settings().apiRoot, token: this.o.token }, m, { limit: this.o.settings().textChunkLimit, signal, logger: this.ctx.logger, pace, onPart });
+    const sent = sendReply({ apiRoot: this.o.settings().apiRoot, token: this.o.token }, m, {
+      limit: this.o.settings().textChunkLimit,
+      signal,
+      logger: this.ctx.logger,
+      pace,
+      onPart,
+    });
     return sent.then((r) => ({ ...r, floor: this.ids.newestIn(m.target) }));
   }
 
@@ -149,7 +165,16 @@ export class TelegramChannel implements Channel {
   /** Looks for a part in doubt above its floor (doubt.ts), once every id handed out before this start is known. */
   checkSent(d: SendInDoubt, signal: AbortSignal): Promise<SendCheck> {
     const settings = this.o.settings();
-    const c = { apiRoot: settings.apiRoot, token: this.o.token, chunkLimit: settings.textChunkLimit, ids: this.ids, caughtUp: this.caughtUp, settleMs: this.t.doubtSettleMs, lifeMs: this.t.doubtLifeMs, rescanMs: this.t.doubtRescanMs };
+    const c = {
+      apiRoot: settings.apiRoot,
+      token: this.o.token,
+      chunkLimit: settings.textChunkLimit,
+      ids: this.ids,
+      caughtUp: this.caughtUp,
+      settleMs: this.t.doubtSettleMs,
+      lifeMs: this.t.doubtLifeMs,
+      rescanMs: this.t.doubtRescanMs,
+    };
     return checkPartSent(d, c, AbortSignal.any([signal, this.stopper.signal]));
   }
 
@@ -204,7 +229,10 @@ export class TelegramChannel implements Channel {
           continue;
         }
         this.attempt++;
-        const delay = v.kind === "retry" && v.retryAfterMs !== undefined ? v.retryAfterMs : backoffMs(this.attempt, { baseMs: this.t.backoffBaseMs, maxMs: this.t.backoffMaxMs, random: this.random });
+        const delay =
+          v.kind === "retry" && v.retryAfterMs !== undefined
+            ? v.retryAfterMs
+            : backoffMs(this.attempt, { baseMs: this.t.backoffBaseMs, maxMs: this.t.backoffMaxMs, random: this.random });
         const lastError = v.kind === "retry" ? v.error : v.description;
         log.warn({ method: this.method, attempt: this.attempt, retryInMs: delay, error: lastError }, "telegram call failed; reconnecting");
         this.setState({ state: "reconnecting", attempt: this.attempt, nextAttemptAt: Date.now() + delay, lastError });
@@ -261,7 +289,10 @@ export class TelegramChannel implements Channel {
   /** Update ids restarted below the offset (offset.ts): said in the log and in the connected state. */
   private restarted(from: number, to: number): void {
     this.note = restartNote(from, to, new Date());
-    this.ctx!.logger.warn({ from, to }, "telegram update ids restarted below the saved offset; re-based the offset (messages are deduplicated by chat and message id, so none is answered twice)");
+    this.ctx!.logger.warn(
+      { from, to },
+      "telegram update ids restarted below the saved offset; re-based the offset (messages are deduplicated by chat and message id, so none is answered twice)",
+    );
     if (this.state.state === "connected") this.setState({ ...this.state, detail: this.note });
   }
 
@@ -285,13 +316,19 @@ export class TelegramChannel implements Channel {
 
   /** Takes the host-wide lease of the token; false (and state conflict naming the holder) when another brain has it. */
   private takeLease(): boolean {
-    const r = (this.o.acquireLease ?? acquireCredentialLease)({ kind: TELEGRAM, secret: this.o.token, holder: this.o.holder, ...(this.o.env ? { env: this.o.env } : {}) });
+    const r = (this.o.acquireLease ?? acquireCredentialLease)({
+      kind: TELEGRAM,
+      secret: this.o.token,
+      holder: this.o.holder,
+      ...(this.o.env ? { env: this.o.env } : {}),
+    });
     if (r.ok) {
       if (this.state.state === "conflict") this.ctx!.logger.info("telegram: the token's lease is free again; this gateway polls now");
       this.lease = r;
       // Another brain may have stored updates below its offset without confirming them yet.
       const own = this.offset.value;
-      if (this.offset.adopt(this.ids.restore(r.handedOver))) this.ctx!.logger.info({ own, handedOver: this.offset.value }, "telegram starts from the update offset handed over with the token's lease");
+      if (this.offset.adopt(this.ids.restore(r.handedOver)))
+        this.ctx!.logger.info({ own, handedOver: this.offset.value }, "telegram starts from the update offset handed over with the token's lease");
       this.setState({ state: "starting" });
       return true;
     }

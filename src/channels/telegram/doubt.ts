@@ -126,7 +126,7 @@ export async function checkPartSent(d: SendInDoubt, c: DoubtContext, signal: Abo
   let found: number | null;
   // A part not found by one look was not handled before it began, so it has an id above every id
   // known then: the next look starts above those (each look then costs only the ids since).
-  for (let from = floor; ; ) {
+  for (let from = floor; ;) {
     const horizon = Math.max(from, c.ids.newestIn(d.target));
     found = await findOurMessage({ apiRoot: c.apiRoot, token: c.token, chatId: d.target, floor: from, horizon, signal });
     const left = d.startedAt + c.lifeMs - Date.now();

@@ -60,7 +60,17 @@ export function renderInline(s: string): string {
     }
     // `***x***`: the inner `*` closes first, so it is read as `*` then `**`.
     const tripleClose = s.startsWith("***", i) && stack[stack.length - 1]?.marker === "*";
-    const marker = tripleClose ? "*" : s.startsWith("**", i) ? "**" : s.startsWith("__", i) ? "__" : s.startsWith("~~", i) ? "~~" : c === "*" || c === "_" ? c : null;
+    const marker = tripleClose
+      ? "*"
+      : s.startsWith("**", i)
+        ? "**"
+        : s.startsWith("__", i)
+          ? "__"
+          : s.startsWith("~~", i)
+            ? "~~"
+            : c === "*" || c === "_"
+              ? c
+              : null;
     if (marker) {
       const before = s[i - 1];
       const after = s[i + marker.length];

@@ -57,12 +57,18 @@ function displayName(u: { first_name: string; last_name?: string; username?: str
 
 /** The text without the bot's own @mention (what the model should read), unless nothing else is left. */
 function withoutMention(text: string, username: string): string {
-  const stripped = text.replace(new RegExp(`(^|\\s)@${username}\\b[,:]?`, "gi"), "$1").replace(/[ \t]{2,}/g, " ").trim();
+  const stripped = text
+    .replace(new RegExp(`(^|\\s)@${username}\\b[,:]?`, "gi"), "$1")
+    .replace(/[ \t]{2,}/g, " ")
+    .trim();
   return stripped || text;
 }
 
 /** Splits a batch of updates into messages for the agent and pairing requests. */
-export function decideUpdates(updates: readonly Update[], o: { me: { id: number; username: string }; settings: InboundSettings; access: ChannelAccess | undefined }): Decisions {
+export function decideUpdates(
+  updates: readonly Update[],
+  o: { me: { id: number; username: string }; settings: InboundSettings; access: ChannelAccess | undefined },
+): Decisions {
   const out: Decisions = { messages: [], pairing: [], skipped: 0 };
   for (const u of updates) {
     const msg = u.message;
@@ -71,14 +77,18 @@ export function decideUpdates(updates: readonly Update[], o: { me: { id: number;
       out.skipped++;
       continue;
     }
-    const base = { messageId: messageKey(msg.chat.id, msg.message_id), peer: String(msg.chat.id), sender: String(msg.from.id), replyTo: String(msg.message_id) };
+    const base = {
+      messageId: messageKey(msg.chat.id, msg.message_id),
+      peer: String(msg.chat.id),
+      sender: String(msg.from.id),
+      replyTo: String(msg.message_id),
+    };
     if (msg.chat.type === "private") {
       // Fail closed: without an access policy nobody is a known sender.
       if (o.access?.isAllowed(base.sender, msg.from.username)) {
         // Someone the owner let in has a conversation of their own, not the owner's (session.pairedDmScope).
         out.messages.push({ ...base, kind: "dm", text, ...(o.access.isOwner(base.sender, msg.from.username) ? {} : { guest: true }) });
-      }
-      else {
+      } else {
         out.skipped++;
         if (o.settings.dmPolicy === "pairing" && o.access) {
           out.pairing.push({ sender: base.sender, senderName: displayName(msg.from), peer: base.peer });

@@ -39,7 +39,7 @@ export class UpdateOffset {
 
   /** Sorts a batch against the offset (it does not move it: `commit` does, once the batch is stored). */
   judge(updates: readonly Update[]): BatchVerdict {
-    if (!updates.length) return (this.staleRun = 0), { kind: "nothing-new", stale: 0 };
+    if (!updates.length) return ((this.staleRun = 0), { kind: "nothing-new", stale: 0 });
     const offset = this.value ?? 0;
     const next = (list: readonly Update[]) => Math.max(...list.map((u) => u.update_id + 1));
     const fresh = updates.filter((u) => u.update_id >= offset);

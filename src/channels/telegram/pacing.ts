@@ -14,7 +14,11 @@ export interface TelegramLimits {
 }
 
 /** As Telegram documents them. */
-export const TELEGRAM_LIMITS: TelegramLimits = { chat: { max: 1, windowMs: 1_000 }, group: { max: 20, windowMs: 60_000 }, global: { max: 30, windowMs: 1_000 } };
+export const TELEGRAM_LIMITS: TelegramLimits = {
+  chat: { max: 1, windowMs: 1_000 },
+  group: { max: 20, windowMs: 60_000 },
+  global: { max: 30, windowMs: 1_000 },
+};
 
 /** Every window of `l` times `factor` (above 1: slower; tests pass below 1 to run fast). */
 export function scaleLimits(l: TelegramLimits, factor: number): TelegramLimits {
@@ -37,7 +41,10 @@ export interface ChatPace {
 
 /** The keys a send to `chat` counts against: the chat, its group (negative ids: groups, supergroups, channels), the bot. */
 function keysOf(chat: string, l: TelegramLimits): PaceKeys {
-  const keys: Array<readonly [string, PaceLimit]> = [[`chat:${chat}`, l.chat], ["global", l.global]];
+  const keys: Array<readonly [string, PaceLimit]> = [
+    [`chat:${chat}`, l.chat],
+    ["global", l.global],
+  ];
   if (chat.startsWith("-")) keys.push([`group:${chat}`, l.group]);
   return keys;
 }

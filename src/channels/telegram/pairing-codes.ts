@@ -34,7 +34,11 @@ export class PairingCodes {
       const last = this.sentAt.get(p.sender);
       if (!r.isNew && last !== undefined && Date.now() - last < this.o.resendMs) return;
       this.sentAt.set(p.sender, Date.now());
-      if (r.isNew) log.info({ sender: p.sender, name: p.senderName, code: r.code }, "telegram: an unknown sender asked for access; approve with `onebrain pairing approve telegram CODE`");
+      if (r.isNew)
+        log.info(
+          { sender: p.sender, name: p.senderName, code: r.code },
+          "telegram: an unknown sender asked for access; approve with `onebrain pairing approve telegram CODE`",
+        );
       const m = await this.o.api.sendMessage(p.peer, pairingText(r.code, p.sender), {}, sig(AbortSignal.timeout(15_000)));
       this.o.sent(m.chat.id, m.message_id);
     } catch (err) {

@@ -30,7 +30,13 @@ export interface SendTarget {
  */
 async function sendPart(to: SendTarget, chatId: string, text: string, replyTo: string | null, signal: AbortSignal, logger: Logger): Promise<number> {
   const thread = messageIdOf(replyTo) ? { reply_parameters: { message_id: messageIdOf(replyTo), allow_sending_without_reply: true } } : {};
-  const html = postMethod<{ message_id: number }>(to.apiRoot, to.token, "sendMessage", { chat_id: chatId, text: markdownToHtml(text), parse_mode: "HTML", ...thread }, signal);
+  const html = postMethod<{ message_id: number }>(
+    to.apiRoot,
+    to.token,
+    "sendMessage",
+    { chat_id: chatId, text: markdownToHtml(text), parse_mode: "HTML", ...thread },
+    signal,
+  );
   try {
     return (await html).message_id;
   } catch (err) {
@@ -47,7 +53,11 @@ async function sendPart(to: SendTarget, chatId: string, text: string, replyTo: s
  * crash only the part in flight is in doubt. Throws a PartialDeliveryError whose `partsSent`
  * counts the parts this call delivered, `inDoubt` when the failing part got no answer.
  */
-export async function sendReply(to: SendTarget, m: OutboundMessage, o: { limit: number; signal: AbortSignal; logger: Logger; pace?: ChatPace; onPart?: (partsSent: number, messageId: number) => void }): Promise<{ platformMessageId?: string }> {
+export async function sendReply(
+  to: SendTarget,
+  m: OutboundMessage,
+  o: { limit: number; signal: AbortSignal; logger: Logger; pace?: ChatPace; onPart?: (partsSent: number, messageId: number) => void },
+): Promise<{ platformMessageId?: string }> {
   const parts = splitText(m.text, o.limit);
   const skip = Math.max(0, m.skipParts ?? 0);
   let first: number | undefined;
@@ -55,7 +65,11 @@ export async function sendReply(to: SendTarget, m: OutboundMessage, o: { limit: 
   for (let i = skip; i < parts.length; i++) {
     // The first part's slot was checked by the core (Channel.sendDelayMs); a later one may be later.
     const wait = i > skip ? (o.pace?.delayMs() ?? 0) : 0;
-    if (wait > 0) throw new ChannelRateLimitedError(`sent ${skip + sent} of ${parts.length} part(s); part ${i + 1} waits ${wait} ms under Telegram's limits`, wait, { partsSent: sent, paced: true });
+    if (wait > 0)
+      throw new ChannelRateLimitedError(`sent ${skip + sent} of ${parts.length} part(s); part ${i + 1} waits ${wait} ms under Telegram's limits`, wait, {
+        partsSent: sent,
+        paced: true,
+      });
     o.pace?.take();
     try {
       // Only the first part is threaded: the rest follow it directly.
@@ -67,7 +81,9 @@ export async function sendReply(to: SendTarget, m: OutboundMessage, o: { limit: 
       const verdict = classify(err, "sendMessage");
       if (verdict.kind === "retry" && verdict.retryAfterMs !== undefined) {
         o.pace?.block(verdict.retryAfterMs);
-        throw new ChannelRateLimitedError(`sent ${skip + sent} of ${parts.length} part(s); part ${i + 1}: ${verdict.error}`, verdict.retryAfterMs, { partsSent: sent });
+        throw new ChannelRateLimitedError(`sent ${skip + sent} of ${parts.length} part(s); part ${i + 1}: ${verdict.error}`, verdict.retryAfterMs, {
+          partsSent: sent,
+        });
       }
       // No `cause`: grammY's error carries the request payload (the user's text) into the logs.
       const e = new Error(`sent ${skip + sent} of ${parts.length} part(s); part ${i + 1} failed: ${describeFailure(err, to.token)}`) as PartialDeliveryError;

@@ -37,5 +37,17 @@ export interface TelegramTiming {
 }
 
 /** The delays of a production gateway. */
-export const DEFAULT_TIMING: TelegramTiming = { leaseRecheckMs: 30_000, conflictRetryMs: 60_000, backoffBaseMs: 1_000, backoffMaxMs: 60_000, typingIntervalMs: 4_500, codeResendMs: 3_600_000, callSlackMs: 15_000, doubtSettleMs: 2_000, idlePollMinMs: 1_000, doubtLifeMs: 60_000, doubtRescanMs: 10_000, pace: PACE_LIMITS };
-
+export const DEFAULT_TIMING: TelegramTiming = {
+  leaseRecheckMs: 30_000,
+  conflictRetryMs: 60_000,
+  backoffBaseMs: 1_000,
+  backoffMaxMs: 60_000,
+  typingIntervalMs: 4_500,
+  codeResendMs: 3_600_000,
+  callSlackMs: 15_000,
+  doubtSettleMs: 2_000,
+  idlePollMinMs: 1_000,
+  doubtLifeMs: 60_000,
+  doubtRescanMs: 10_000,
+  pace: PACE_LIMITS,
+};

@@ -89,19 +89,26 @@ export function renderChannels(s: ChannelsStatus, now = Date.now()): string[] {
   for (const c of s.channels) {
     const head = [`  ${c.id.padEnd(9)} ${c.state.toUpperCase()}`];
     if (c.state === "connected" && c.since) head.push(`since ${ago(c.since, now)}`);
-    if (c.state === "reconnecting") head.push(`attempt ${c.attempt ?? "?"}${c.nextAttemptAt ? `, next in ${formatDuration(Math.max(0, c.nextAttemptAt - now))}` : ""}`);
+    if (c.state === "reconnecting")
+      head.push(`attempt ${c.attempt ?? "?"}${c.nextAttemptAt ? `, next in ${formatDuration(Math.max(0, c.nextAttemptAt - now))}` : ""}`);
     if (c.account) head.push(`account ${c.account}`);
     lines.push(head.join("  "));
     const why = [c.detail, c.reason, c.lastError].filter(Boolean).join("; ");
     if (why) lines.push(`    ${c.state === "connected" ? "note" : "why"}       ${why}`);
-    if (c.token !== undefined && c.id !== "webchat") lines.push(`    token     ${c.token ? `${c.token.source === "env" ? "env TELEGRAM_BOT_TOKEN" : "config"} (${c.token.masked})` : "none: set channels.telegram.botToken or TELEGRAM_BOT_TOKEN"}${c.apiRoot ? `, api ${c.apiRoot}` : ""}`);
+    if (c.token !== undefined && c.id !== "webchat")
+      lines.push(
+        `    token     ${c.token ? `${c.token.source === "env" ? "env TELEGRAM_BOT_TOKEN" : "config"} (${c.token.masked})` : "none: set channels.telegram.botToken or TELEGRAM_BOT_TOKEN"}${c.apiRoot ? `, api ${c.apiRoot}` : ""}`,
+      );
     if (s.gateway.running) lines.push(`    traffic   last inbound ${ago(c.lastInboundAt, now)}, last outbound ${ago(c.lastOutboundAt, now)}`);
     if (c.lease) {
       const h = c.lease.holder;
       const mine = h !== null && c.lease.mine;
       lines.push(`    lease     ${!h ? "free (nobody polls this token)" : mine ? `held by this gateway (pid ${h.pid})` : `held by ${describeLeaseHolder(h)}`}`);
     }
-    if (c.probe) lines.push(`    probe     ${c.probe.ok ? `ok in ${c.probe.latencyMs} ms: @${c.probe.identity.username ?? "?"} (id ${c.probe.identity.id}, "${c.probe.identity.name}")` : `FAILED after ${c.probe.latencyMs} ms: ${c.probe.error}`}`);
+    if (c.probe)
+      lines.push(
+        `    probe     ${c.probe.ok ? `ok in ${c.probe.latencyMs} ms: @${c.probe.identity.username ?? "?"} (id ${c.probe.identity.id}, "${c.probe.identity.name}")` : `FAILED after ${c.probe.latencyMs} ms: ${c.probe.error}`}`,
+      );
   }
   if (!s.channels.length) lines.push("  no channels");
   return lines;

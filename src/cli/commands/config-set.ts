@@ -8,5 +8,8 @@ export default function configSet(global: GlobalOptions, opts: { json?: boolean 
   const file = brainPaths(global).configPath;
   const r = setConfigValue(file, key!, parseCliValue(key!, text!));
   if (opts.json) return printJson({ ok: true, file, ...r });
-  printLines([`set ${r.key} = ${JSON.stringify(r.value)} in ${file}${r.backup ? ` (previous file: ${r.backup})` : ""}`, "a running gateway picks up auth, origins, proxies and log levels at once; other keys after a restart"]);
+  printLines([
+    `set ${r.key} = ${JSON.stringify(r.value)} in ${file}${r.backup ? ` (previous file: ${r.backup})` : ""}`,
+    "a running gateway picks up auth, origins, proxies and log levels at once; other keys after a restart",
+  ]);
 }

@@ -9,7 +9,10 @@ const MARK = { ok: "✓", warn: "!", fail: "✗" } as const;
 /** One line per check, grouped; fix hints only under warnings and failures. */
 export function renderDoctor(r: DoctorReport): string[] {
   const n = (s: string) => r.checks.filter((c) => c.status === s).length;
-  const summary = r.worst === "ok" ? `all ${r.checks.length} checks ok` : [n("fail") ? `${n("fail")} failed` : "", n("warn") ? `${n("warn")} warning(s)` : ""].filter(Boolean).join(", ");
+  const summary =
+    r.worst === "ok"
+      ? `all ${r.checks.length} checks ok`
+      : [n("fail") ? `${n("fail")} failed` : "", n("warn") ? `${n("warn")} warning(s)` : ""].filter(Boolean).join(", ");
   const lines = [`onebrain doctor: ${summary} (${r.ms} ms)`];
   const width = Math.max(...r.checks.map((c) => c.id.length));
   let group = "";
@@ -19,7 +22,8 @@ export function renderDoctor(r: DoctorReport): string[] {
     if (c.fix) lines.push(`  ${" ".repeat(width + 4)}fix: ${c.fix}`);
   }
   if (r.fixed) {
-    if (r.fixed.length) lines.push(`fixed (backup and undo.sh in ${r.backupDir})`, ...r.fixed.map((f) => `  - ${f.action} ${f.path}: ${f.before} -> ${f.after}`));
+    if (r.fixed.length)
+      lines.push(`fixed (backup and undo.sh in ${r.backupDir})`, ...r.fixed.map((f) => `  - ${f.action} ${f.path}: ${f.before} -> ${f.after}`));
     else lines.push("fixed: nothing");
     if (r.skipped?.length) lines.push("not fixed", ...r.skipped.map((s) => `  - ${s}`));
   }
@@ -32,11 +36,23 @@ export function exitCodeFor(worst: Status): number {
 }
 
 /** The command. */
-export default async function doctorCommand(global: GlobalOptions, opts: { json?: boolean; deep?: boolean; fix?: boolean; yes?: boolean; url?: string; timeout?: string }): Promise<void> {
-  if (opts.yes && !opts.fix) throw new OnebrainError("USAGE", "--yes only goes with --fix", { hint: "Run `onebrain doctor --fix --yes`, or `onebrain doctor` to only look." });
+export default async function doctorCommand(
+  global: GlobalOptions,
+  opts: { json?: boolean; deep?: boolean; fix?: boolean; yes?: boolean; url?: string; timeout?: string },
+): Promise<void> {
+  if (opts.yes && !opts.fix)
+    throw new OnebrainError("USAGE", "--yes only goes with --fix", { hint: "Run `onebrain doctor --fix --yes`, or `onebrain doctor` to only look." });
   const timeoutMs = Number(opts.timeout ?? 3000);
-  if (!Number.isInteger(timeoutMs) || timeoutMs < 100) throw new OnebrainError("USAGE", `Cannot use ${JSON.stringify(opts.timeout)} as --timeout: expected milliseconds, at least 100`);
-  const report = await runDoctor({ paths: brainPaths(global), deep: Boolean(opts.deep), fix: Boolean(opts.fix), yes: Boolean(opts.yes), url: opts.url, timeoutMs });
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 100)
+    throw new OnebrainError("USAGE", `Cannot use ${JSON.stringify(opts.timeout)} as --timeout: expected milliseconds, at least 100`);
+  const report = await runDoctor({
+    paths: brainPaths(global),
+    deep: Boolean(opts.deep),
+    fix: Boolean(opts.fix),
+    yes: Boolean(opts.yes),
+    url: opts.url,
+    timeoutMs,
+  });
   if (opts.json) printJson(report);
   else printLines(renderDoctor(report));
   process.exitCode = exitCodeFor(report.worst);

@@ -53,7 +53,10 @@ export async function forceClear(err: OnebrainError, opts: { yes: boolean; paths
     pid = listener?.pid ?? null;
     port = (err.details.port as number) ?? null;
   }
-  if (pid === null) throw new OnebrainError("FORCE_REFUSED", "--force will not act: the process in the way cannot be identified (run as root to see other users' processes)", { cause: err });
+  if (pid === null)
+    throw new OnebrainError("FORCE_REFUSED", "--force will not act: the process in the way cannot be identified (run as root to see other users' processes)", {
+      cause: err,
+    });
   const info = readProcessInfo(pid);
   if (!info) return; // it went away by itself
   const gw = identifyGateway(pid);
@@ -66,7 +69,9 @@ export async function forceClear(err: OnebrainError, opts: { yes: boolean; paths
   const what = gw ? `onebrain gateway of ${gw.stateDir}` : "not a onebrain gateway";
   process.stderr.write(`--force: in the way is pid ${pid}, user ${info.user ?? info.uid}, ${what}\n  command: ${info.command}\n`);
   if (!opts.yes && !(await confirm(`Stop pid ${pid}?`))) {
-    throw new OnebrainError("FORCE_REFUSED", `Not stopping pid ${pid} without confirmation`, { hint: "Answer y at the prompt, or pass --yes when there is no terminal." });
+    throw new OnebrainError("FORCE_REFUSED", `Not stopping pid ${pid} without confirmation`, {
+      hint: "Answer y at the prompt, or pass --yes when there is no terminal.",
+    });
   }
   await terminate(pid);
   process.stderr.write(`--force: pid ${pid} stopped\n`);

@@ -82,7 +82,9 @@ export default async function install(global: GlobalOptions, opts: InstallFlags)
   }
   if (!ctx.systemd.running) throw unavailable(ctx, "install a systemd service");
   if (ctx.scope === "system" && process.getuid?.() !== 0) {
-    throw new OnebrainError("SERVICE_PERMISSION", "Installing a system unit needs root (it writes /etc/systemd/system)", { hint: "Run it with sudo, or install a user unit (without --system)." });
+    throw new OnebrainError("SERVICE_PERMISSION", "Installing a system unit needs root (it writes /etc/systemd/system)", {
+      hint: "Run it with sudo, or install a user unit (without --system).",
+    });
   }
   checkAccess(ctx, facts);
   const files: InstalledFiles = installFiles({
@@ -98,10 +100,24 @@ export default async function install(global: GlobalOptions, opts: InstallFlags)
 
   const notes: string[] = [];
   const shellOnly = SHELL_ONLY.filter((k) => process.env[k]);
-  if (shellOnly.length) notes.push(`${shellOnly.join(", ")} ${shellOnly.length > 1 ? "are" : "is"} set in this shell, but the service will not see ${shellOnly.length > 1 ? "them" : "it"}: put ${shellOnly.length > 1 ? "them" : "it"} in ${files.envFile} (0600)`);
-  if (ctx.scope === "user" && !fs.existsSync(`/var/lib/systemd/linger/${facts.user}`)) notes.push(`a user unit stops when ${facts.user} logs out: \`loginctl enable-linger ${facts.user}\` keeps it running`);
+  if (shellOnly.length)
+    notes.push(
+      `${shellOnly.join(", ")} ${shellOnly.length > 1 ? "are" : "is"} set in this shell, but the service will not see ${shellOnly.length > 1 ? "them" : "it"}: put ${shellOnly.length > 1 ? "them" : "it"} in ${files.envFile} (0600)`,
+    );
+  if (ctx.scope === "user" && !fs.existsSync(`/var/lib/systemd/linger/${facts.user}`))
+    notes.push(`a user unit stops when ${facts.user} logs out: \`loginctl enable-linger ${facts.user}\` keeps it running`);
   const start = `onebrain gateway start${ctx.scope === "system" ? " --system" : ""}`;
-  const report = { ok: true, unit: { name: ctx.name, scope: ctx.scope, path: files.unit.path, result: files.unit.result }, brain: { user: facts.user, stateDir: facts.stateDir, configPath: facts.configPath, profile: facts.profile ?? null, port: facts.port }, envFile: files.envFile, watchdogSec: WATCHDOG_SEC, timeoutStopSec: timeoutStopSec(facts.shutdownGraceMs), restartPreventExitStatus: noRestartExitStatuses(), notes, next: start };
+  const report = {
+    ok: true,
+    unit: { name: ctx.name, scope: ctx.scope, path: files.unit.path, result: files.unit.result },
+    brain: { user: facts.user, stateDir: facts.stateDir, configPath: facts.configPath, profile: facts.profile ?? null, port: facts.port },
+    envFile: files.envFile,
+    watchdogSec: WATCHDOG_SEC,
+    timeoutStopSec: timeoutStopSec(facts.shutdownGraceMs),
+    restartPreventExitStatus: noRestartExitStatuses(),
+    notes,
+    next: start,
+  };
   if (opts.json) return printJson(report);
   printLines([
     `installed ${ctx.scope} unit ${ctx.name}.service (${files.unit.result}), enabled`,

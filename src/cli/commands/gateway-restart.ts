@@ -13,9 +13,13 @@ export default async function restart(global: GlobalOptions, opts: ServiceFlags)
   const ops = serviceOps(ctx);
   if (!ctx.systemd.running) throw unavailable(ctx, "restart the gateway as a service (it would stay stopped)");
   if (!ops.unitInstalled) {
-    throw new OnebrainError("SERVICE_NOT_INSTALLED", `No ${ctx.scope} unit ${ctx.name}.service is installed for this brain, so a restart could not start it again`, {
-      hint: `Install it with \`onebrain gateway install${ctx.scope === "system" ? " --system --user NAME" : ""}\`.`,
-    });
+    throw new OnebrainError(
+      "SERVICE_NOT_INSTALLED",
+      `No ${ctx.scope} unit ${ctx.name}.service is installed for this brain, so a restart could not start it again`,
+      {
+        hint: `Install it with \`onebrain gateway install${ctx.scope === "system" ? " --system --user NAME" : ""}\`.`,
+      },
+    );
   }
   const stopped = await stopService(ops);
   const started = await startService(ops);

@@ -12,7 +12,10 @@ import { forceClear } from "./force.ts";
 const EXIT_SLACK_MS = 500;
 
 /** Runs until SIGTERM/SIGINT; a second signal exits at once. */
-export default async function run(global: GlobalOptions, opts: { port?: string; bind?: string; auth?: string; token?: string; password?: string; force?: boolean; yes?: boolean; json?: boolean }): Promise<void> {
+export default async function run(
+  global: GlobalOptions,
+  opts: { port?: string; bind?: string; auth?: string; token?: string; password?: string; force?: boolean; yes?: boolean; json?: boolean },
+): Promise<void> {
   // A secret on the command line is readable by every local user in /proc/PID/cmdline (ps);
   // mask it in the process title at once (the docs say to prefer the environment).
   if (opts.token !== undefined || opts.password !== undefined) process.title = redactArgv(process.argv).join(" ");
@@ -35,10 +38,13 @@ export default async function run(global: GlobalOptions, opts: { port?: string; 
     const h = handle;
     if (!h) return void (pending = { reason, code }); // still starting: stopped as soon as it is up
     const graceMs = h.ctx.config().gateway.shutdownGraceMs;
-    setTimeout(() => {
-      h.ctx.logger.error({ graceMs }, "the stop did not finish by its deadline: exiting now");
-      process.exit(code ?? errorCatalog.STOP_INCOMPLETE.exitCode);
-    }, stopDeadline(0, { graceMs }) + EXIT_SLACK_MS);
+    setTimeout(
+      () => {
+        h.ctx.logger.error({ graceMs }, "the stop did not finish by its deadline: exiting now");
+        process.exit(code ?? errorCatalog.STOP_INCOMPLETE.exitCode);
+      },
+      stopDeadline(0, { graceMs }) + EXIT_SLACK_MS,
+    );
     void h.stop(reason).then((outcome) => notify.flush(EXIT_SLACK_MS / 2).then(() => process.exit(code ?? outcome.exitCode)));
   };
   // Fenced (another process took the brain: exit 10) or the store failed (exit 29).
@@ -93,7 +99,11 @@ export default async function run(global: GlobalOptions, opts: { port?: string; 
   if (pending) {
     exiting = false;
     stopAndExit(pending.reason, pending.code);
-  } else void notify.ready({ health: () => gw.ctx.processReadiness(), maxLagMs: () => gw.ctx.config().gateway.maxEventLoopLagMs }, `listening on port ${gw.port} (${gw.hosts.join(", ")})`);
+  } else
+    void notify.ready(
+      { health: () => gw.ctx.processReadiness(), maxLagMs: () => gw.ctx.config().gateway.maxEventLoopLagMs },
+      `listening on port ${gw.port} (${gw.hosts.join(", ")})`,
+    );
 
   // After the start, off its path: a port plan shared with another running brain is a start-up
   // warning (its CDP range may take our ports, or ours its), not a refusal.

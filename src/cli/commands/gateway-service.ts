@@ -55,10 +55,15 @@ export function binPath(): string {
 /** Checks --system/--user and looks the service user up. */
 export function serviceUserFrom(flags: ServiceFlags): ServiceUser | null {
   if (flags.user && !flags.system) {
-    throw new OnebrainError("USAGE", "--user NAME goes with --system: a user unit always runs as the user who installs it", { hint: "Use `--system --user NAME` for a system unit that runs as NAME." });
+    throw new OnebrainError("USAGE", "--user NAME goes with --system: a user unit always runs as the user who installs it", {
+      hint: "Use `--system --user NAME` for a system unit that runs as NAME.",
+    });
   }
   if (!flags.system) return null;
-  if (!flags.user) throw new OnebrainError("USAGE", "--system needs --user NAME: the system unit runs as a dedicated service user", { hint: "Create one with `useradd --system --create-home --home-dir /var/lib/onebrain --shell /usr/sbin/nologin onebrain`." });
+  if (!flags.user)
+    throw new OnebrainError("USAGE", "--system needs --user NAME: the system unit runs as a dedicated service user", {
+      hint: "Create one with `useradd --system --create-home --home-dir /var/lib/onebrain --shell /usr/sbin/nologin onebrain`.",
+    });
   const user = lookupUser(flags.user);
   if (!user) {
     throw new OnebrainError("USAGE", `No user ${JSON.stringify(flags.user)} on this machine`, {
@@ -66,7 +71,9 @@ export function serviceUserFrom(flags: ServiceFlags): ServiceUser | null {
     });
   }
   if (user.uid === 0) {
-    throw new OnebrainError("USAGE", "Refusing to run the gateway as root: a system unit runs as a dedicated, unprivileged user", { hint: "Create one with `useradd --system --create-home --home-dir /var/lib/onebrain --shell /usr/sbin/nologin onebrain` and pass `--user onebrain`." });
+    throw new OnebrainError("USAGE", "Refusing to run the gateway as root: a system unit runs as a dedicated, unprivileged user", {
+      hint: "Create one with `useradd --system --create-home --home-dir /var/lib/onebrain --shell /usr/sbin/nologin onebrain` and pass `--user onebrain`.",
+    });
   }
   return user;
 }
@@ -128,7 +135,12 @@ export async function brainView(brain: ServiceBrain, port?: number): Promise<Bra
   let gateway: BrainView["gateway"] = null;
   if (lock.status === "held" && owner && owner.port > 0) {
     const host = owner.bindHosts.find((h) => h !== "0.0.0.0" && h !== "::") ?? "127.0.0.1";
-    gateway = { pid: owner.pid, user: owner.user, port: owner.port, ...(owner.phase === "running" ? await readyz(host, owner.port) : { ready: false, failing: [owner.phase] }) };
+    gateway = {
+      pid: owner.pid,
+      user: owner.user,
+      port: owner.port,
+      ...(owner.phase === "running" ? await readyz(host, owner.port) : { ready: false, failing: [owner.phase] }),
+    };
   } else if (lock.status === "held" && lock.holder?.argv.includes("gateway")) {
     // Holds the lock but has not written its record yet: a gateway in its first milliseconds.
     gateway = { pid: lock.holderPid!, user: lock.holder.user, port: r.configured.ports?.base ?? 0, ready: false, failing: ["starting"] };
@@ -142,7 +154,8 @@ export async function brainView(brain: ServiceBrain, port?: number): Promise<Bra
     if (same) same.address += `, ${l.address}`;
     else portHolders.push({ address: l.address, pid: l.pid, user: l.user, command: l.command, stateDir: l.gatewayStateDir });
   }
-  const otherLockHolder = lock.status === "held" && !gateway ? { pid: lock.holderPid, user: lock.holder?.user ?? null, command: lock.holder?.command ?? null } : null;
+  const otherLockHolder =
+    lock.status === "held" && !gateway ? { pid: lock.holderPid, user: lock.holder?.user ?? null, command: lock.holder?.command ?? null } : null;
   return { stateDir: brain.paths.stateDir, user: brain.user, port: checked, gateway, otherLockHolder, portHolders };
 }
 

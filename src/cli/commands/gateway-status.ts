@@ -12,9 +12,17 @@ export function renderGatewayStatus(r: GatewayStatusReport): string[] {
   lines.push(
     ...rows([
       ["state dir", `${c.stateDir} (${c.stateDirSource})`],
-      ["config", `${c.configPath}${c.configExists ? "" : r.configProblem ? " (missing)" : " (missing: defaults)"}${c.configError ? ` BROKEN: ${c.configError.code}` : ""}`],
+      [
+        "config",
+        `${c.configPath}${c.configExists ? "" : r.configProblem ? " (missing)" : " (missing: defaults)"}${c.configError ? ` BROKEN: ${c.configError.code}` : ""}`,
+      ],
       ["profile", c.profile ?? "default"],
-      ["ports", p ? `gateway ${p.base} (${p.baseSource}), browser control ${p.browserControl}, canvas ${p.canvas}, cdp ${p.cdp.first}-${p.cdp.last}` : "unknown (config broken)"],
+      [
+        "ports",
+        p
+          ? `gateway ${p.base} (${p.baseSource}), browser control ${p.browserControl}, canvas ${p.canvas}, cdp ${p.cdp.first}-${p.cdp.last}`
+          : "unknown (config broken)",
+      ],
       ["bind", c.bind ? `${c.bind.mode} ${c.bind.hosts.join(", ")}` : "unknown"],
       ["auth", c.auth ? `${c.auth.mode}${c.auth.token ? ` (token ${c.auth.token} from ${c.auth.tokenSource})` : ""}` : "unknown"],
     ]),
@@ -28,15 +36,41 @@ export function renderGatewayStatus(r: GatewayStatusReport): string[] {
   lines.push("lock");
   const o = l.owner;
   const holder = l.status === "held" ? `held by pid ${l.holderPid} (${l.holder?.user ?? "?"})` : l.status;
-  lines.push(...rows([["state", holder], ...(o && l.ownerIsHolder ? ([["owner", `pid ${o.pid}, port ${o.port}, ${o.phase}, since ${o.startedAt}, v${o.version}`]] as const) : [])]));
+  lines.push(
+    ...rows([
+      ["state", holder],
+      ...(o && l.ownerIsHolder ? ([["owner", `pid ${o.pid}, port ${o.port}, ${o.phase}, since ${o.startedAt}, v${o.version}`]] as const) : []),
+    ]),
+  );
   lines.push("port");
-  lines.push(...(r.listeners.length ? rows(r.listeners.map((x) => [x.address, x.pid === null ? "unidentified process" : `pid ${x.pid} ${x.user ?? ""} ${x.gatewayStateDir ? `onebrain gateway of ${x.gatewayStateDir}` : x.command ?? ""}`] as const)) : ["  nothing listens"]));
+  lines.push(
+    ...(r.listeners.length
+      ? rows(
+          r.listeners.map(
+            (x) =>
+              [
+                x.address,
+                x.pid === null
+                  ? "unidentified process"
+                  : `pid ${x.pid} ${x.user ?? ""} ${x.gatewayStateDir ? `onebrain gateway of ${x.gatewayStateDir}` : (x.command ?? "")}`,
+              ] as const,
+          ),
+        )
+      : ["  nothing listens"]),
+  );
   if (r.rpc) {
     lines.push("rpc");
     lines.push(
       ...rows([
         ["probe", r.rpc.ok ? `ok in ${r.rpc.latencyMs} ms (${r.rpc.url})` : `FAILED: ${r.rpc.error?.message ?? "?"}`],
-        ...(r.rpc.status ? ([["gateway", `pid ${r.rpc.status.pid}, up ${formatDuration(r.rpc.status.uptimeMs)}, ${r.rpc.status.connections} client(s), v${r.rpc.status.version}`]] as const) : []),
+        ...(r.rpc.status
+          ? ([
+              [
+                "gateway",
+                `pid ${r.rpc.status.pid}, up ${formatDuration(r.rpc.status.uptimeMs)}, ${r.rpc.status.connections} client(s), v${r.rpc.status.version}`,
+              ],
+            ] as const)
+          : []),
         ...(r.rpc.status ? ([["model", r.rpc.status.model.describe]] as const) : []),
       ]),
     );
@@ -49,7 +83,10 @@ export function renderGatewayStatus(r: GatewayStatusReport): string[] {
 }
 
 /** The command. */
-export default async function gatewayStatusCommand(global: GlobalOptions, opts: { json?: boolean; requireRpc?: boolean; port?: string; timeout?: string }): Promise<void> {
+export default async function gatewayStatusCommand(
+  global: GlobalOptions,
+  opts: { json?: boolean; requireRpc?: boolean; port?: string; timeout?: string },
+): Promise<void> {
   const report = await gatewayStatus({ paths: brainPaths(global), portFlag: opts.port, timeoutMs: Number(opts.timeout ?? 1500) });
   if (opts.json) printJson(report);
   else printLines(renderGatewayStatus(report));

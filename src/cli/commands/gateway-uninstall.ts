@@ -31,5 +31,8 @@ export default async function uninstall(global: GlobalOptions, opts: ServiceFlag
     `the brain (${ctx.brain.paths.stateDir}) is kept`,
   ];
   if (opts.json) return printJson({ ok: true, unit: ctx.name, scope: ctx.scope, unitPath: ctx.unitPath, removed, steps, notes });
-  printLines([removed ? `uninstalled ${ctx.scope} unit ${ctx.name}: ${steps.join(", ")}` : `nothing to uninstall: no ${ctx.scope} unit at ${ctx.unitPath}`, ...notes.map((n) => `note: ${n}`)]);
+  printLines([
+    removed ? `uninstalled ${ctx.scope} unit ${ctx.name}: ${steps.join(", ")}` : `nothing to uninstall: no ${ctx.scope} unit at ${ctx.unitPath}`,
+    ...notes.map((n) => `note: ${n}`),
+  ]);
 }

@@ -18,7 +18,8 @@ export default async function healthCommand(global: GlobalOptions, opts: { json?
     await conn.closeWithin(200);
   }
   const r = status.readiness;
-  if (opts.json) printJson({ ok: r.ready, readiness: r, eventLoop: status.eventLoop, memory: status.memory, connections: status.connections, uptimeMs: status.uptimeMs });
+  if (opts.json)
+    printJson({ ok: r.ready, readiness: r, eventLoop: status.eventLoop, memory: status.memory, connections: status.connections, uptimeMs: status.uptimeMs });
   else {
     printLines([
       `health: ${r.ready ? "READY" : `NOT READY (${r.failing.join(", ")})`}`,

@@ -24,8 +24,12 @@ export default async function logsCommand(global: GlobalOptions, opts: { follow?
   const ac = new AbortController();
   process.once("SIGINT", () => ac.abort());
   process.once("SIGTERM", () => ac.abort());
-  await followLog(file, (lines, info) => {
-    if (info.reset) process.stderr.write("-- log rotated --\n");
-    print(lines);
-  }, { intervalMs: 500, signal: ac.signal, limit });
+  await followLog(
+    file,
+    (lines, info) => {
+      if (info.reset) process.stderr.write("-- log rotated --\n");
+      print(lines);
+    },
+    { intervalMs: 500, signal: ac.signal, limit },
+  );
 }

@@ -14,13 +14,21 @@ function sessionLines(r: MigrateReport): Array<[string, string]> {
   if (s.sessions.alreadyHere) sessions.push(`${s.sessions.alreadyHere} already here, skipped (--force replaces them)`);
   const out: Array<[string, string]> = [
     ["sessions", sessions.join(", ")],
-    ["messages", `${s.messages} transcript lines, ${plural(s.runs, "run")}, ${plural(s.inbound.imported, "inbound message")}${s.inbound.alreadyHere ? ` (${s.inbound.alreadyHere} already here, reused)` : ""}`],
+    [
+      "messages",
+      `${s.messages} transcript lines, ${plural(s.runs, "run")}, ${plural(s.inbound.imported, "inbound message")}${s.inbound.alreadyHere ? ` (${s.inbound.alreadyHere} already here, reused)` : ""}`,
+    ],
   ];
-  if (s.unfinished.runsInterrupted || s.unfinished.inboundFailed) out.push(["unfinished", `${plural(s.unfinished.runsInterrupted, "run")} left running there imported as interrupted; not run again here`]);
+  if (s.unfinished.runsInterrupted || s.unfinished.inboundFailed)
+    out.push(["unfinished", `${plural(s.unfinished.runsInterrupted, "run")} left running there imported as interrupted; not run again here`]);
   if (s.leftBehind.unansweredMessages || s.leftBehind.undeliveredReplies) {
-    out.push(["left behind", `${plural(s.leftBehind.unansweredMessages, "queued message")} never answered, ${plural(s.leftBehind.undeliveredReplies, "reply", "replies")} never delivered (not carried over)`]);
+    out.push([
+      "left behind",
+      `${plural(s.leftBehind.unansweredMessages, "queued message")} never answered, ${plural(s.leftBehind.undeliveredReplies, "reply", "replies")} never delivered (not carried over)`,
+    ]);
   }
-  if (s.cursors.imported || s.cursors.replaced || s.cursors.alreadyHere) out.push(["cursors", `${s.cursors.imported} imported, ${s.cursors.replaced} replaced, ${s.cursors.alreadyHere} already here`]);
+  if (s.cursors.imported || s.cursors.replaced || s.cursors.alreadyHere)
+    out.push(["cursors", `${s.cursors.imported} imported, ${s.cursors.replaced} replaced, ${s.cursors.alreadyHere} already here`]);
   return out;
 }
 
@@ -49,7 +57,12 @@ export default async function migrateCommand(global: GlobalOptions, opts: { from
   if (opts.json) return printJson({ ok: true, ...r, next: r.next.map((n) => withProfile(n)) });
   printLines([
     r.dryRun ? `migrate (dry run, nothing changed): would move ${r.from} into ${r.to}` : `migrate: moved ${r.from} into ${r.to}`,
-    ...rows([...sessionLines(r), ...configLines(r), ...workspaceLines(r), ["backup", r.backup ?? (r.dryRun ? "none (dry run)" : "none (this brain had no database)")]]),
+    ...rows([
+      ...sessionLines(r),
+      ...configLines(r),
+      ...workspaceLines(r),
+      ["backup", r.backup ?? (r.dryRun ? "none (dry run)" : "none (this brain had no database)")],
+    ]),
     ...r.next.map((n) => `next: ${n}`),
   ]);
 }

@@ -14,7 +14,10 @@ function cliRunner(global: GlobalOptions): CliRunner {
   const prefix = global.profile ? ["--profile", global.profile] : [];
   return (args) =>
     new Promise<CliRun>((resolve) => {
-      const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, ...prefix, ...args], { env: { ...process.env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] });
+      const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, ...prefix, ...args], {
+        env: { ...process.env, NO_COLOR: "1" },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
       let stdout = "";
       let stderr = "";
       child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
@@ -32,10 +35,17 @@ export default async function onboardCommand(global: GlobalOptions, opts: Opts):
       hint: "Run it in a terminal, or pass --non-interactive with flags (`onebrain onboard --help` lists them).",
     });
   }
-  if (interactive && opts.json) throw new OnebrainError("USAGE", "--json needs --non-interactive (questions and JSON would share stdout)", { hint: "Add --non-interactive and answer with flags." });
+  if (interactive && opts.json)
+    throw new OnebrainError("USAGE", "--json needs --non-interactive (questions and JSON would share stdout)", {
+      hint: "Add --non-interactive and answer with flags.",
+    });
 
   const prompt = interactive ? ttyPrompter(process.stdin, process.stdout) : presetPrompter(opts.json ? null : process.stdout);
-  prompt.say(interactive ? "onebrain onboard: a few questions to get this brain running. Ctrl-C stops; what is done is kept." : "onebrain onboard (non-interactive): answers come from the flags and defaults.");
+  prompt.say(
+    interactive
+      ? "onebrain onboard: a few questions to get this brain running. Ctrl-C stops; what is done is kept."
+      : "onebrain onboard (non-interactive): answers come from the flags and defaults.",
+  );
   const report = await runOnboard({ paths: brainPaths(global), prompt, flags: opts, runCli: cliRunner(global) });
   if (opts.json) return printJson({ ok: true, ...report, next: report.next.map((n) => withProfile(n)) });
   printLines(["", "onboard: done", ...report.next.map((n) => `next: ${n}`)]);

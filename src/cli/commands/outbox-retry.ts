@@ -12,13 +12,16 @@ import { printJson, printLines } from "../output.ts";
 
 /** The same refusal whether the gateway or the store said no. */
 function refused(message: string, profile: string | undefined): OnebrainError {
-  return new OnebrainError("OUTBOX_RETRY_REFUSED", message, { hint: `\`onebrain${profile ? ` --profile ${profile}` : ""} outbox list --failed\` shows the failed replies and their ids.` });
+  return new OnebrainError("OUTBOX_RETRY_REFUSED", message, {
+    hint: `\`onebrain${profile ? ` --profile ${profile}` : ""} outbox list --failed\` shows the failed replies and their ids.`,
+  });
 }
 
 /** The command. */
 export default async function outboxRetryCommand(global: GlobalOptions, opts: { json?: boolean }, [rawId]: string[]): Promise<void> {
   const id = Number(rawId);
-  if (!Number.isInteger(id) || id < 1) throw new OnebrainError("USAGE", `Cannot use "${rawId}" as a reply id: expected a positive integer (see \`onebrain outbox list --failed\`)`);
+  if (!Number.isInteger(id) || id < 1)
+    throw new OnebrainError("USAGE", `Cannot use "${rawId}" as a reply id: expected a positive integer (see \`onebrain outbox list --failed\`)`);
   const r = await viaGatewayOrStore<OutboxView>(brainPaths(global), {
     rpc: async (conn) => {
       try {

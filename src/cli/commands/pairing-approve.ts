@@ -15,7 +15,9 @@ interface Approved {
 
 /** The same refusal whether the gateway or the store said no: a wrong code is a wrong command line. */
 function unknownCode(message: string): OnebrainError {
-  return new OnebrainError("USAGE", message, { hint: "`onebrain pairing list` shows the pending codes; a code is valid for 1 h after the sender's first message." });
+  return new OnebrainError("USAGE", message, {
+    hint: "`onebrain pairing list` shows the pending codes; a code is valid for 1 h after the sender's first message.",
+  });
 }
 
 /** The command. */
@@ -40,6 +42,8 @@ export default async function pairingApproveCommand(global: GlobalOptions, opts:
   const who = r.value.name ? `${r.value.name} (${r.value.sender})` : r.value.sender;
   printLines([
     `pairing: approved ${who} on ${r.value.channel}`,
-    r.via === "gateway" ? "  their next message reaches the agent (the running gateway already knows)" : "  their next message reaches the agent once the gateway runs",
+    r.via === "gateway"
+      ? "  their next message reaches the agent (the running gateway already knows)"
+      : "  their next message reaches the agent once the gateway runs",
   ]);
 }

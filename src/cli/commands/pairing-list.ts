@@ -11,7 +11,11 @@ export async function readPairings(global: GlobalOptions, channel: string | unde
     rpc: async (conn) => (await conn.request<{ pairings: PairingView[] }>("pairing.list", channel ? { channel } : {})).pairings,
     local: (store) => {
       const now = Date.now();
-      return store ? listPairings(store, channel).map((row) => pairingView(row, now)).filter((v): v is PairingView => v !== null) : [];
+      return store
+        ? listPairings(store, channel)
+            .map((row) => pairingView(row, now))
+            .filter((v): v is PairingView => v !== null)
+        : [];
     },
   });
   return { via: r.via, pairings: r.value };
@@ -29,8 +33,14 @@ export default async function pairingListCommand(global: GlobalOptions, opts: { 
   const approved = pairings.filter((p) => p.state === "approved");
   const source = via === "gateway" ? "from the running gateway" : "from the store; the gateway is not running";
   const lines = [`pairing: ${pending.length} pending, ${approved.length} approved (${source})`];
-  for (const p of pending) lines.push(`  pending   ${p.channel.padEnd(9)} ${p.code}  ${who(p)}  asked ${formatDuration(now - p.createdAt)} ago, expires in ${formatDuration(Math.max(0, (p.expiresAt ?? now) - now))}`);
-  for (const p of approved) lines.push(`  approved  ${p.channel.padEnd(9)} ${who(p)}  ${p.approvedAt ? `${formatDuration(now - p.approvedAt)} ago` : ""}${p.approvedBy ? ` by ${p.approvedBy}` : ""}`);
+  for (const p of pending)
+    lines.push(
+      `  pending   ${p.channel.padEnd(9)} ${p.code}  ${who(p)}  asked ${formatDuration(now - p.createdAt)} ago, expires in ${formatDuration(Math.max(0, (p.expiresAt ?? now) - now))}`,
+    );
+  for (const p of approved)
+    lines.push(
+      `  approved  ${p.channel.padEnd(9)} ${who(p)}  ${p.approvedAt ? `${formatDuration(now - p.approvedAt)} ago` : ""}${p.approvedBy ? ` by ${p.approvedBy}` : ""}`,
+    );
   if (pending[0]) lines.push(`next: onebrain pairing approve ${pending[0].channel} ${pending[0].code}`);
   else if (!pairings.length) lines.push("  nobody asked yet: an unknown sender's direct message gets a code to give you");
   printLines(lines);

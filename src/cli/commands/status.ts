@@ -12,7 +12,12 @@ import { formatDuration, printJson, printLines, rows } from "../output.ts";
 function modelErrorRow(e: ModelErrorReport | null, lastSuccessAt: number | null): [string, string][] {
   if (!e) return [];
   const since = lastSuccessAt !== null && lastSuccessAt > e.at ? "; replies have succeeded since" : "";
-  return [["model error", `${e.kind}${e.httpStatus ? ` (${e.httpStatus})` : ""}${e.permanent ? ", permanent" : ""}, ${formatDuration(Date.now() - e.at)} ago${since}: ${e.reply}`]];
+  return [
+    [
+      "model error",
+      `${e.kind}${e.httpStatus ? ` (${e.httpStatus})` : ""}${e.permanent ? ", permanent" : ""}, ${formatDuration(Date.now() - e.at)} ago${since}: ${e.reply}`,
+    ],
+  ];
 }
 
 /** Failed replies as status shows them, and where they were read (the running gateway, else the store). */
@@ -31,27 +36,66 @@ function failedLine(f: FailedSummary, profile: string | null | undefined): strin
 export default async function statusCommand(global: GlobalOptions, opts: { json?: boolean; deep?: boolean }): Promise<void> {
   const paths = brainPaths(global);
   const gw = await gatewayStatus({ paths, timeoutMs: 1500 });
-  const checks: CheckResult[] | null = opts.deep ? runChecks({ paths, plan: gw.livePorts ?? gw.configured.ports, logFile: path.join(paths.logDir, "gateway.log"), gatewayProxy: gw.rpc?.status?.outboundProxy ?? null }) : null;
+  const checks: CheckResult[] | null = opts.deep
+    ? runChecks({
+        paths,
+        plan: gw.livePorts ?? gw.configured.ports,
+        logFile: path.join(paths.logDir, "gateway.log"),
+        gatewayProxy: gw.rpc?.status?.outboundProxy ?? null,
+      })
+    : null;
   // Failed replies: from the running gateway, else read from the store (read-only, no lock).
   const pipe = gw.rpc?.status?.pipeline;
   const stored = pipe ? null : peekStore(paths.storePath, failedReplies);
-  const failed: FailedSummary | null = pipe ? { via: "gateway", count: pipe.failedOutbox, newest: pipe.newestFailed ?? null } : stored && { via: "store", ...stored };
-  if (opts.json) return printJson({ brain: gw.configured, gateway: { verdict: gw.verdict, configProblem: gw.configProblem, lock: gw.lock, listeners: gw.listeners, rpc: gw.rpc, problems: gw.problems, notes: gw.notes, otherBrains: gw.otherBrains }, failedReplies: failed, ...(checks ? { checks } : {}) });
+  const failed: FailedSummary | null = pipe
+    ? { via: "gateway", count: pipe.failedOutbox, newest: pipe.newestFailed ?? null }
+    : stored && { via: "store", ...stored };
+  if (opts.json)
+    return printJson({
+      brain: gw.configured,
+      gateway: {
+        verdict: gw.verdict,
+        configProblem: gw.configProblem,
+        lock: gw.lock,
+        listeners: gw.listeners,
+        rpc: gw.rpc,
+        problems: gw.problems,
+        notes: gw.notes,
+        otherBrains: gw.otherBrains,
+      },
+      failedReplies: failed,
+      ...(checks ? { checks } : {}),
+    });
   const c = gw.configured;
   const p = c.ports;
   const lines = [
     `onebrain ${c.profile ? `profile ${c.profile}` : "(default profile)"}: gateway ${gw.verdict}`,
     ...rows([
       ["state dir", c.stateDir],
-      ["config", `${c.configPath}${gw.configProblem ? ` (${gw.configProblem.kind}: the gateway runs on its last good config)` : c.configExists ? "" : " (missing: defaults)"}`],
+      [
+        "config",
+        `${c.configPath}${gw.configProblem ? ` (${gw.configProblem.kind}: the gateway runs on its last good config)` : c.configExists ? "" : " (missing: defaults)"}`,
+      ],
       ["ports", p ? `${p.base} (browser ${p.browserControl}, canvas ${p.canvas}, cdp ${p.cdp.first}-${p.cdp.last})` : "unknown"],
       ["bind/auth", `${c.bind?.mode ?? "?"} / ${c.auth?.mode ?? "?"}`],
       ["model", gw.rpc?.status ? gw.rpc.status.model.describe : "unknown (gateway not running)"],
       ...modelErrorRow(gw.rpc?.status?.model.lastError ?? null, gw.rpc?.status?.model.lastSuccessAt ?? null),
       ...(gw.rpc?.status
-        ? ([["pipeline", `epoch ${gw.rpc.status.pipeline.epoch}, ${gw.rpc.status.pipeline.activeRuns} run(s), ${gw.rpc.status.pipeline.pendingInbound} queued, ${gw.rpc.status.pipeline.pendingOutbox} undelivered, ${gw.rpc.status.pipeline.failedOutbox} failed`]] as const)
+        ? ([
+            [
+              "pipeline",
+              `epoch ${gw.rpc.status.pipeline.epoch}, ${gw.rpc.status.pipeline.activeRuns} run(s), ${gw.rpc.status.pipeline.pendingInbound} queued, ${gw.rpc.status.pipeline.pendingOutbox} undelivered, ${gw.rpc.status.pipeline.failedOutbox} failed`,
+            ],
+          ] as const)
         : []),
-      ["gateway", gw.rpc?.status ? `pid ${gw.rpc.status.pid}, up ${formatDuration(gw.rpc.status.uptimeMs)}, ${gw.rpc.status.connections} client(s), probe ${gw.rpc.latencyMs} ms` : gw.lock.status === "held" ? `pid ${gw.lock.holderPid} holds the brain; RPC: ${gw.rpc?.error?.message ?? "not probed"}` : "not running"],
+      [
+        "gateway",
+        gw.rpc?.status
+          ? `pid ${gw.rpc.status.pid}, up ${formatDuration(gw.rpc.status.uptimeMs)}, ${gw.rpc.status.connections} client(s), probe ${gw.rpc.latencyMs} ms`
+          : gw.lock.status === "held"
+            ? `pid ${gw.lock.holderPid} holds the brain; RPC: ${gw.rpc?.error?.message ?? "not probed"}`
+            : "not running",
+      ],
     ]),
   ];
   const failedText = failed && failedLine(failed, c.profile);
@@ -59,7 +103,14 @@ export default async function statusCommand(global: GlobalOptions, opts: { json?
   if (gw.problems.length) lines.push(...gw.problems.map((x) => `  ! ${x}`));
   if (gw.notes.length) lines.push(...gw.notes.map((x) => `  · ${x}`));
   if (gw.otherBrains.line) lines.push(`  · ${gw.otherBrains.line}`);
-  if (checks) lines.push("checks", ...checks.map((k) => `  ${k.status === "ok" ? "ok  " : k.status.toUpperCase().padEnd(4)} ${k.id.padEnd(11)} ${k.finding}${k.fix && k.status !== "ok" ? `  (fix: ${k.fix})` : ""}`));
+  if (checks)
+    lines.push(
+      "checks",
+      ...checks.map(
+        (k) =>
+          `  ${k.status === "ok" ? "ok  " : k.status.toUpperCase().padEnd(4)} ${k.id.padEnd(11)} ${k.finding}${k.fix && k.status !== "ok" ? `  (fix: ${k.fix})` : ""}`,
+      ),
+    );
   printLines(lines);
   if (checks?.some((k) => k.status === "fail")) process.exitCode = 3;
 }

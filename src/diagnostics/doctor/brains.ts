@@ -55,11 +55,25 @@ function parties(ctx: DoctorContext): Party[] {
     if (b.kind === "onebrain" && !b.holdsLock && b.ports.length === 0 && !b.hidden) continue;
     const self = b.kind === "onebrain" && b.stateDir === ctx.paths.stateDir;
     selfRunning ||= self;
-    out.push({ label: describeRunning(b, self), pid: b.pid, stateDir: b.stateDir, plan: runningPlan(b), credentials: credentialFingerprints(readRawConfig(b.configPath)), isThisBrain: self });
+    out.push({
+      label: describeRunning(b, self),
+      pid: b.pid,
+      stateDir: b.stateDir,
+      plan: runningPlan(b),
+      credentials: credentialFingerprints(readRawConfig(b.configPath)),
+      isThisBrain: self,
+    });
   }
   if (!selfRunning) {
     const plan = ctx.brain().plan;
-    out.unshift({ label: `this brain (not running${plan ? `, :${plan.base}` : ""})`, pid: null, stateDir: ctx.paths.stateDir, plan, credentials: credentialFingerprints(readRawConfig(ctx.paths.configPath)), isThisBrain: true });
+    out.unshift({
+      label: `this brain (not running${plan ? `, :${plan.base}` : ""})`,
+      pid: null,
+      stateDir: ctx.paths.stateDir,
+      plan,
+      credentials: credentialFingerprints(readRawConfig(ctx.paths.configPath)),
+      isThisBrain: true,
+    });
   }
   return out;
 }
@@ -84,10 +98,24 @@ function clashes(list: readonly Party[]): Clash[] {
       if (a.plan && b.plan) {
         const o = plansOverlap(a.plan, b.plan);
         const c = o.clashes[0];
-        if (c) out.push({ a: a.label, b: b.label, kind: "ports", severe: a.isThisBrain || b.isThisBrain, text: `${a.label} and ${b.label} share ports ${c.first === c.last ? c.first : `${c.first}-${c.last}`} (${RANGE[c.a] ?? c.a} of the first, ${RANGE[c.b] ?? c.b} of the second)` });
+        if (c)
+          out.push({
+            a: a.label,
+            b: b.label,
+            kind: "ports",
+            severe: a.isThisBrain || b.isThisBrain,
+            text: `${a.label} and ${b.label} share ports ${c.first === c.last ? c.first : `${c.first}-${c.last}`} (${RANGE[c.a] ?? c.a} of the first, ${RANGE[c.b] ?? c.b} of the second)`,
+          });
       }
       const shared = a.credentials.find((x) => b.credentials.some((y) => y.fingerprint === x.fingerprint));
-      if (shared) out.push({ a: a.label, b: b.label, kind: "credential", severe: true, text: `${a.label} and ${b.label} answer the same bot: ${shared.path} (sha256 ${shared.fingerprint})` });
+      if (shared)
+        out.push({
+          a: a.label,
+          b: b.label,
+          kind: "credential",
+          severe: true,
+          text: `${a.label} and ${b.label} answer the same bot: ${shared.path} (sha256 ${shared.fingerprint})`,
+        });
     }
   }
   // The clashes that decide the status come first in the finding.
@@ -122,7 +150,10 @@ export const runningBrainsCheck: DoctorCheck = {
     const running = all.filter((p) => p.pid !== null);
     const others = running.filter((p) => !p.isThisBrain);
     const labels = [...running.filter((p) => p.isThisBrain), ...others].map((p) => p.label);
-    const finding = others.length === 0 ? `no other gateway runs on this host${running.length ? ` (this brain: pid ${running[0]!.pid})` : ""}` : `${running.length} gateway(s) here, no shared ports or bots: ${list(labels)}`;
+    const finding =
+      others.length === 0
+        ? `no other gateway runs on this host${running.length ? ` (this brain: pid ${running[0]!.pid})` : ""}`
+        : `${running.length} gateway(s) here, no shared ports or bots: ${list(labels)}`;
     return [{ id: "brains", status: "ok", finding: finding + hidden, details }];
   },
 };
@@ -130,7 +161,8 @@ export const runningBrainsCheck: DoctorCheck = {
 function describeDir(d: StateDirInfo, now: number): string {
   const mb = d.sizeBytes / 1024 / 1024;
   const size = `${mb < 0.1 ? "<0.1" : mb.toFixed(1)}${d.sizeCapped ? "+" : ""} MB`;
-  const when = d.runningPid !== null ? `running, pid ${d.runningPid}` : d.lastActivityMs === null ? "never used" : `last active ${ago(now - d.lastActivityMs)} ago`;
+  const when =
+    d.runningPid !== null ? `running, pid ${d.runningPid}` : d.lastActivityMs === null ? "never used" : `last active ${ago(now - d.lastActivityMs)} ago`;
   return `${d.dir} (${d.kind === "onebrain" ? d.profile : KIND_LABEL[d.kind]}, ${size}, ${when})`;
 }
 
@@ -166,8 +198,10 @@ export const stateDirsCheck: DoctorCheck = {
       ];
     }
     const migrate = foreign.length ? `; also ${foreign.map((d) => describeDir(d, ctx.now)).join(", ")}: \`onebrain migrate --from DIR\` imports it` : "";
-    const finding = mine.length === 0 ? `no onebrain state dir in ${scan.homesScanned} home(s)` : `${mine.length} brain dir(s) in ${scan.homesScanned} home(s), one active per profile: ${list(mine.map((d) => describeDir(d, ctx.now)))}`;
+    const finding =
+      mine.length === 0
+        ? `no onebrain state dir in ${scan.homesScanned} home(s)`
+        : `${mine.length} brain dir(s) in ${scan.homesScanned} home(s), one active per profile: ${list(mine.map((d) => describeDir(d, ctx.now)))}`;
     return [{ id: "state-dirs", status: "ok", finding: finding + migrate + unread, details }];
   },
 };
-

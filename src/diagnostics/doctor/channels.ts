@@ -18,7 +18,8 @@ function gatewayPid(ctx: DoctorContext): number | null {
 export const channelsCheck: DoctorCheck = {
   id: "channels",
   group: "this brain",
-  title: "Each channel credential (Telegram bot token) is polled by this brain's gateway or by nobody, never by another process on the host (credential leases).",
+  title:
+    "Each channel credential (Telegram bot token) is polled by this brain's gateway or by nobody, never by another process on the host (credential leases).",
   run(ctx): Finding[] {
     const { config } = ctx.brain();
     if (!config) return [{ id: "channels", status: "ok", finding: "not checked: the config does not load (see `config`)" }];
@@ -44,12 +45,28 @@ export const channelsCheck: DoctorCheck = {
           details,
         });
       } else if (pid !== null && c.enabled) {
-        out.push({ id, status: "warn", finding: `${what}: enabled, but nobody polls the token: the channel is not running in this brain's gateway (pid ${pid})`, fix: "`onebrain channels status` shows its state and last error (a revoked token stops it); then `onebrain gateway restart`", details });
+        out.push({
+          id,
+          status: "warn",
+          finding: `${what}: enabled, but nobody polls the token: the channel is not running in this brain's gateway (pid ${pid})`,
+          fix: "`onebrain channels status` shows its state and last error (a revoked token stops it); then `onebrain gateway restart`",
+          details,
+        });
       } else {
-        out.push({ id, status: "ok", finding: `${what}: ${c.enabled ? "free (this brain's gateway is not running)" : "disabled (channels.telegram.enabled is false)"}`, details });
+        out.push({
+          id,
+          status: "ok",
+          finding: `${what}: ${c.enabled ? "free (this brain's gateway is not running)" : "disabled (channels.telegram.enabled is false)"}`,
+          details,
+        });
       }
     }
-    if (!out.length) out.push({ id: "channels", status: "ok", finding: "no channel credential configured (no channels.telegram.botToken, no TELEGRAM_BOT_TOKEN in this environment)" });
+    if (!out.length)
+      out.push({
+        id: "channels",
+        status: "ok",
+        finding: "no channel credential configured (no channels.telegram.botToken, no TELEGRAM_BOT_TOKEN in this environment)",
+      });
     return out;
   },
 };

@@ -58,7 +58,15 @@ export function brainFacts(paths: BrainPaths, env: Env, procFs: ProcFs): BrainFa
     return { config: c, raw: loaded.raw, configExists: loaded.exists, configError: null, plan, auth: resolveAuth(c.gateway.auth, env), lock };
   } catch (err) {
     const e = toOnebrainError(err);
-    return { config: null, raw: undefined, configExists: e.code !== "CONFIG_UNREADABLE" && e.code !== "CONFIG_MISSING", configError: { code: e.code, message: e.message, hint: e.hint }, plan: null, auth: null, lock };
+    return {
+      config: null,
+      raw: undefined,
+      configExists: e.code !== "CONFIG_UNREADABLE" && e.code !== "CONFIG_MISSING",
+      configError: { code: e.code, message: e.message, hint: e.hint },
+      plan: null,
+      auth: null,
+      lock,
+    };
   }
 }
 
@@ -71,8 +79,8 @@ export function createContext(o: DoctorOptions): DoctorContext {
   const recentMs = o.recentMs ?? 7 * 24 * 3600_000;
   const host = once((): HostScan => scanHost(procFs));
   const brain = once(() => brainFacts(o.paths, env, procFs));
-  const stateDirs = once(
-    (): StateDirScan => scanStateDirs({ homes, self: { stateDir: o.paths.stateDir, profile: o.paths.profile }, running: host().brains, now, recentMs }),
+  const stateDirs = once((): StateDirScan =>
+    scanStateDirs({ homes, self: { stateDir: o.paths.stateDir, profile: o.paths.profile }, running: host().brains, now, recentMs }),
   );
   return {
     paths: o.paths,

@@ -39,7 +39,8 @@ export function mountOf(file: string, mounts: readonly Mount[]): Mount | null {
 }
 
 /** Filesystems on which fcntl locks are not reliable (or not enforced across hosts). */
-export const NETWORK_FS = /^(nfs4?|cifs|smb3?|smbfs|ncpfs|9p|afs|ceph|glusterfs|lustre|gpfs|beegfs|davfs|fuse\.(sshfs|glusterfs|s3fs|rclone|gcsfuse|davfs2?|cephfs|juicefs))$/;
+export const NETWORK_FS =
+  /^(nfs4?|cifs|smb3?|smbfs|ncpfs|9p|afs|ceph|glusterfs|lustre|gpfs|beegfs|davfs|fuse\.(sshfs|glusterfs|s3fs|rclone|gcsfuse|davfs2?|cephfs|juicefs))$/;
 
 /** The path itself, or its nearest existing ancestor, with symlinks resolved. */
 function existingAncestor(p: string): string {
@@ -91,7 +92,11 @@ export const nodeCheck: DoctorCheck = {
   run() {
     const [major, minor] = process.versions.node.split(".").map(Number) as [number, number];
     const ok = major > 22 || (major === 22 && minor >= 13);
-    return [ok ? { id: "node", status: "ok", finding: `Node ${process.versions.node}` } : { id: "node", status: "fail", finding: `Node ${process.versions.node} is older than 22.13`, fix: "install Node 24 LTS (scripts/install.sh does)" }];
+    return [
+      ok
+        ? { id: "node", status: "ok", finding: `Node ${process.versions.node}` }
+        : { id: "node", status: "fail", finding: `Node ${process.versions.node} is older than 22.13`, fix: "install Node 24 LTS (scripts/install.sh does)" },
+    ];
   },
 };
 
@@ -113,7 +118,14 @@ export const clockCheck: DoctorCheck = {
   run(ctx) {
     const built = builtAtMs();
     if (built !== null && ctx.now < built - 86_400_000) {
-      return [{ id: "clock", status: "fail", finding: `the clock says ${new Date(ctx.now).toISOString()}, before this onebrain was built (${new Date(built).toISOString()})`, fix: "set the time (enable NTP: `timedatectl set-ntp true`)" }];
+      return [
+        {
+          id: "clock",
+          status: "fail",
+          finding: `the clock says ${new Date(ctx.now).toISOString()}, before this onebrain was built (${new Date(built).toISOString()})`,
+          fix: "set the time (enable NTP: `timedatectl set-ntp true`)",
+        },
+      ];
     }
     const files = ["brain.db", "brain.db-wal", "brain.owner.json", path.join("logs", "gateway.log")].map((f) => path.join(ctx.paths.stateDir, f));
     const future = files
@@ -121,7 +133,14 @@ export const clockCheck: DoctorCheck = {
       .filter((x) => x.t > ctx.now + SKEW_MS)
       .sort((a, b) => b.t - a.t);
     if (future.length) {
-      return [{ id: "clock", status: "warn", finding: `${future[0]!.f} is dated ${ago(future[0]!.t - ctx.now)} in the future: the clock went back`, fix: "check the time and NTP (`timedatectl`); session resets and retention use the clock" }];
+      return [
+        {
+          id: "clock",
+          status: "warn",
+          finding: `${future[0]!.f} is dated ${ago(future[0]!.t - ctx.now)} in the future: the clock went back`,
+          fix: "check the time and NTP (`timedatectl`); session resets and retention use the clock",
+        },
+      ];
     }
     const synced = fs.existsSync("/run/systemd/timesync/synchronized") ? ", synchronized by systemd-timesyncd" : "";
     return [{ id: "clock", status: "ok", finding: `${new Date(ctx.now).toISOString()}${synced}` }];
@@ -137,11 +156,26 @@ export const diskCheck: DoctorCheck = {
       const s = fs.statfsSync(existingAncestor(ctx.paths.stateDir));
       const free = s.bavail * s.bsize;
       const mb = Math.round(free / 1024 / 1024);
-      if (free < 50 * 1024 * 1024) return [{ id: "disk", status: "fail", finding: `only ${mb} MB free for the state dir: writes will fail`, fix: "free disk space now (old backups in <stateDir>/backups, logs)" }];
+      if (free < 50 * 1024 * 1024)
+        return [
+          {
+            id: "disk",
+            status: "fail",
+            finding: `only ${mb} MB free for the state dir: writes will fail`,
+            fix: "free disk space now (old backups in <stateDir>/backups, logs)",
+          },
+        ];
       if (free < 200 * 1024 * 1024) return [{ id: "disk", status: "warn", finding: `only ${mb} MB free for the state dir`, fix: "free some disk space" }];
       return [{ id: "disk", status: "ok", finding: `${mb >= 10240 ? `${(mb / 1024).toFixed(0)} GB` : `${mb} MB`} free` }];
     } catch (err) {
-      return [{ id: "disk", status: "warn", finding: `free disk space unknown (${(err as NodeJS.ErrnoException).code ?? "error"})`, fix: "check the state dir's path" }];
+      return [
+        {
+          id: "disk",
+          status: "warn",
+          finding: `free disk space unknown (${(err as NodeJS.ErrnoException).code ?? "error"})`,
+          fix: "check the state dir's path",
+        },
+      ];
     }
   },
 };

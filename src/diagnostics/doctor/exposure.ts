@@ -42,7 +42,8 @@ export const exposureCheck: DoctorCheck = {
   title: "Exposure: non-loopback bind without auth fails; weak token (< 24 bytes of entropy); lan bind without allowedOrigins.",
   run(ctx) {
     const { config, auth } = ctx.brain();
-    if (!config || !auth) return [{ id: "exposure", status: "warn", finding: "cannot judge exposure: the config is broken", fix: "fix the config first (see the config check)" }];
+    if (!config || !auth)
+      return [{ id: "exposure", status: "warn", finding: "cannot judge exposure: the config is broken", fix: "fix the config first (see the config check)" }];
     const g = config.gateway;
     let loopback: boolean;
     let where: string;
@@ -58,7 +59,12 @@ export const exposureCheck: DoctorCheck = {
     const secret = auth.mode === "token" ? auth.token : auth.mode === "password" ? auth.password : undefined;
     const out: Finding[] = [];
     if (!loopback && !secret) {
-      out.push({ id: "exposure", status: "fail", finding: `gateway.bind is ${where} without auth: anyone who reaches it could use this brain (the gateway refuses to start so)`, fix: "`onebrain setup --force` generates a token (the old config is kept as .bak), or set gateway.bind to loopback" });
+      out.push({
+        id: "exposure",
+        status: "fail",
+        finding: `gateway.bind is ${where} without auth: anyone who reaches it could use this brain (the gateway refuses to start so)`,
+        fix: "`onebrain setup --force` generates a token (the old config is kept as .bak), or set gateway.bind to loopback",
+      });
     }
     const bits = secret ? entropyBits(secret) : null;
     if (bits !== null && bits < MIN_SECRET_BITS) {
@@ -71,7 +77,12 @@ export const exposureCheck: DoctorCheck = {
       });
     }
     if (!loopback && g.allowedOrigins.length === 0) {
-      out.push({ id: "exposure.origins", status: "warn", finding: `gateway.bind is ${where} but gateway.allowedOrigins is empty: a browser on another machine gets 403 from the console's WebSocket`, fix: "onebrain config set gateway.allowedOrigins '[\"http://HOST:PORT\"]' (the address the browser uses)" });
+      out.push({
+        id: "exposure.origins",
+        status: "warn",
+        finding: `gateway.bind is ${where} but gateway.allowedOrigins is empty: a browser on another machine gets 403 from the console's WebSocket`,
+        fix: "onebrain config set gateway.allowedOrigins '[\"http://HOST:PORT\"]' (the address the browser uses)",
+      });
     }
     if (out.length) return out;
     const how = auth.mode === "none" ? "no auth (loopback only: fine)" : `${auth.mode} auth (~${bits} bits)`;

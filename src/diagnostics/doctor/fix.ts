@@ -48,9 +48,13 @@ export class FixJournal implements FixJournalLike {
   finish(): string | null {
     if (this.records.length === 0) return null;
     const dir = this.backupDir();
-    writeFileAtomic(path.join(dir, "changes.json"), `${JSON.stringify({ at: new Date(this.now).toISOString(), changes: this.records }, null, 2)}\n`, { mode: 0o600 });
+    writeFileAtomic(path.join(dir, "changes.json"), `${JSON.stringify({ at: new Date(this.now).toISOString(), changes: this.records }, null, 2)}\n`, {
+      mode: 0o600,
+    });
     // Undo in reverse order, so a file is back before its directory's mode is restored.
-    const undo = ["#!/bin/sh", "# Reverts what `onebrain doctor --fix` changed in this run.", "set -e", ...[...this.records].reverse().map(undoLine), ""].join("\n");
+    const undo = ["#!/bin/sh", "# Reverts what `onebrain doctor --fix` changed in this run.", "set -e", ...[...this.records].reverse().map(undoLine), ""].join(
+      "\n",
+    );
     writeFileAtomic(path.join(dir, "undo.sh"), undo, { mode: 0o700, forceMode: true });
     return dir;
   }

@@ -157,7 +157,13 @@ export function scanHost(procFs: ProcFs = defaultProcFs, opts: ScanOptions = {})
   for (const pid of listPids(procFs)) {
     const dir = `${procFs.procRoot}/${pid}`;
     try {
-      argvOf.set(pid, fs.readFileSync(`${dir}/cmdline`, "utf8").split("\0").filter((s) => s !== ""));
+      argvOf.set(
+        pid,
+        fs
+          .readFileSync(`${dir}/cmdline`, "utf8")
+          .split("\0")
+          .filter((s) => s !== ""),
+      );
     } catch {
       continue; // gone while we looked
     }

@@ -62,9 +62,15 @@ export function permissionProblems(ctx: DoctorContext): Problem[] {
   if (!dir) return out;
   const mode = dir.mode & 0o777;
   if (dir.uid !== ctx.uid) {
-    out.push({ path: stateDir, mode, status: "warn", text: `${stateDir} belongs to ${userName(dir.uid, ctx.procFs) ?? `uid ${dir.uid}`}, not to the user running doctor (${userName(ctx.uid, ctx.procFs) ?? `uid ${ctx.uid}`})` });
+    out.push({
+      path: stateDir,
+      mode,
+      status: "warn",
+      text: `${stateDir} belongs to ${userName(dir.uid, ctx.procFs) ?? `uid ${dir.uid}`}, not to the user running doctor (${userName(ctx.uid, ctx.procFs) ?? `uid ${ctx.uid}`})`,
+    });
   }
-  if (mode & 0o022) out.push({ path: stateDir, mode, want: mode & 0o700, status: "fail", text: `${stateDir} is ${octal(mode)}: others can replace files in it` });
+  if (mode & 0o022)
+    out.push({ path: stateDir, mode, want: mode & 0o700, status: "fail", text: `${stateDir} is ${octal(mode)}: others can replace files in it` });
   else if (mode & 0o077) out.push({ path: stateDir, mode, want: mode & 0o700, status: "warn", text: `${stateDir} is ${octal(mode)}: others can look inside` });
 
   // A config that cannot be parsed may still hold a token: count it as one.
@@ -79,7 +85,13 @@ export function permissionProblems(ctx: DoctorContext): Problem[] {
     if (!(m & 0o077)) continue;
     const fileSecrets = secretsIn(file);
     const who = m & 0o004 ? "anyone on this host" : "its group";
-    out.push({ path: file, mode: m, want: m & 0o600, status: fileSecrets ? "fail" : "warn", text: `${file} is ${octal(m)}: ${fileSecrets ? `a token readable by ${who}` : `readable by ${who}`}` });
+    out.push({
+      path: file,
+      mode: m,
+      want: m & 0o600,
+      status: fileSecrets ? "fail" : "warn",
+      text: `${file} is ${octal(m)}: ${fileSecrets ? `a token readable by ${who}` : `readable by ${who}`}`,
+    });
   }
   const data = [
     ...["brain.db", "brain.db-wal", "brain.db-shm", "brain.owner.json"].map((f) => path.join(stateDir, f)),
@@ -105,7 +117,13 @@ export const permissionsCheck: DoctorCheck = {
     const problems = permissionProblems(ctx);
     if (problems.length === 0) {
       const cfg = statOf(ctx.paths.configPath);
-      return [{ id: "perms", status: "ok", finding: `state dir ${octal(dir.mode)}${cfg ? `, config ${octal(cfg.mode)}` : ""}, data files private, owned by ${userName(dir.uid, ctx.procFs) ?? `uid ${dir.uid}`}` }];
+      return [
+        {
+          id: "perms",
+          status: "ok",
+          finding: `state dir ${octal(dir.mode)}${cfg ? `, config ${octal(cfg.mode)}` : ""}, data files private, owned by ${userName(dir.uid, ctx.procFs) ?? `uid ${dir.uid}`}`,
+        },
+      ];
     }
     const sorted = [...problems].sort((a, b) => Number(b.status === "fail") - Number(a.status === "fail"));
     const fixable = problems.filter((p) => p.want !== undefined);
@@ -115,8 +133,18 @@ export const permissionsCheck: DoctorCheck = {
         id: "perms",
         status: sorted[0]!.status,
         finding: `${sorted[0]!.text}${problems.length > 1 ? `; +${problems.length - 1} more` : ""}`,
-        fix: fixable.length ? `\`onebrain doctor --fix\`, or: ${chmods.slice(0, 2).join(" && ")}${chmods.length > 2 ? " ..." : ""}` : "run onebrain as the user that owns the state dir (or `chown -R USER DIR` as root)",
-        details: { problems: problems.map((p) => ({ path: p.path, mode: octal(p.mode), status: p.status, text: p.text, ...(p.want !== undefined ? { want: octal(p.want) } : {}) })) },
+        fix: fixable.length
+          ? `\`onebrain doctor --fix\`, or: ${chmods.slice(0, 2).join(" && ")}${chmods.length > 2 ? " ..." : ""}`
+          : "run onebrain as the user that owns the state dir (or `chown -R USER DIR` as root)",
+        details: {
+          problems: problems.map((p) => ({
+            path: p.path,
+            mode: octal(p.mode),
+            status: p.status,
+            text: p.text,
+            ...(p.want !== undefined ? { want: octal(p.want) } : {}),
+          })),
+        },
         repairs: fixable.map(chmodRepair),
       },
     ];

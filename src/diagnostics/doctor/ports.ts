@@ -39,10 +39,20 @@ export const portsCheck: DoctorCheck = {
     const me = selfPid(ctx);
     const parts: string[] = [];
     const problems: Array<{ base: boolean; text: string }> = [];
-    const details: Array<{ range: string; first: number; last: number; holders: Array<{ port: number; address: string; pid: number | null; thisBrain: boolean }> }> = [];
+    const details: Array<{
+      range: string;
+      first: number;
+      last: number;
+      holders: Array<{ port: number; address: string; pid: number | null; thisBrain: boolean }>;
+    }> = [];
     for (const r of planRanges(plan)) {
       const ls = ctx.host().listeners.filter((l) => l.port >= r.first && l.port <= r.last);
-      details.push({ range: r.name, first: r.first, last: r.last, holders: ls.map((l) => ({ port: l.port, address: l.address, pid: l.pid, thisBrain: me !== null && l.pid === me })) });
+      details.push({
+        range: r.name,
+        first: r.first,
+        last: r.last,
+        holders: ls.map((l) => ({ port: l.port, address: l.address, pid: l.pid, thisBrain: me !== null && l.pid === me })),
+      });
       const others = ls.filter((l) => me === null || l.pid !== me);
       const ports = r.first === r.last ? `${r.first}` : `${r.first}-${r.last}`;
       const name = RANGE_NAMES[r.name] ?? r.name;
@@ -75,7 +85,13 @@ export const portsCheck: DoctorCheck = {
 function planOnDisk(dir: string, profile: string): PortPlan | null {
   try {
     const { config } = loadConfig(path.join(dir, "onebrain.json"));
-    return portPlan({ env: {}, configPort: config.gateway.port, profile: profile === "default" ? undefined : profile, browserControlPort: config.browser.controlPort, canvasPort: config.canvasHost.port });
+    return portPlan({
+      env: {},
+      configPort: config.gateway.port,
+      profile: profile === "default" ? undefined : profile,
+      browserControlPort: config.browser.controlPort,
+      canvasPort: config.canvasHost.port,
+    });
   } catch {
     return null;
   }
@@ -87,7 +103,8 @@ export const portPlanCheck: DoctorCheck = {
   title: "This brain's port plan overlaps no other brain's on this host (every user's state dirs; running ones are in `brains`).",
   run(ctx) {
     const { plan } = ctx.brain();
-    if (!plan) return [{ id: "port-plan", status: "warn", finding: "port plan unknown: the config is broken", fix: "fix the config first (see the config check)" }];
+    if (!plan)
+      return [{ id: "port-plan", status: "warn", finding: "port plan unknown: the config is broken", fix: "fix the config first (see the config check)" }];
     const others = ctx.stateDirs().dirs.filter((d) => d.kind === "onebrain" && !d.isThisBrain && d.runningPid === null);
     const hits: Array<{ dir: string; active: boolean; first: number; last: number }> = [];
     for (const d of others) {
@@ -96,7 +113,16 @@ export const portPlanCheck: DoctorCheck = {
       if (c) hits.push({ dir: d.dir, active: d.active, first: c.first, last: c.last });
     }
     const span = `${plan.base}-${Math.max(plan.cdp.last, plan.canvas, plan.browserControl)}`;
-    if (hits.length === 0) return [{ id: "port-plan", status: "ok", finding: others.length ? `ports ${span} overlap none of ${others.length} other brain dir(s) on this host` : `ports ${span}; no other stopped brain dir on this host` }];
+    if (hits.length === 0)
+      return [
+        {
+          id: "port-plan",
+          status: "ok",
+          finding: others.length
+            ? `ports ${span} overlap none of ${others.length} other brain dir(s) on this host`
+            : `ports ${span}; no other stopped brain dir on this host`,
+        },
+      ];
     const active = hits.some((h) => h.active);
     const h = [...hits].sort((a, b) => Number(b.active) - Number(a.active))[0]!;
     return [

@@ -62,7 +62,15 @@ export async function runChecks(ctx: DoctorContext, checks: readonly DoctorCheck
         } catch (err) {
           const e = err as Error & { code?: string };
           if (e.code === "USAGE") throw err;
-          return [{ id: c.id, group: c.group, status: "fail" as const, finding: `check crashed: ${e.message}`, fix: "please report this with the output of `onebrain doctor --json`" }];
+          return [
+            {
+              id: c.id,
+              group: c.group,
+              status: "fail" as const,
+              finding: `check crashed: ${e.message}`,
+              fix: "please report this with the output of `onebrain doctor --json`",
+            },
+          ];
         }
       })(),
     );
@@ -72,7 +80,14 @@ export async function runChecks(ctx: DoctorContext, checks: readonly DoctorCheck
   return out;
 }
 
-const report = (r: DoctorResult): ReportedCheck => ({ id: r.id, group: r.group, status: r.status, finding: r.finding, ...(r.fix && r.status !== "ok" ? { fix: r.fix } : {}), ...(r.details !== undefined ? { details: r.details } : {}) });
+const report = (r: DoctorResult): ReportedCheck => ({
+  id: r.id,
+  group: r.group,
+  status: r.status,
+  finding: r.finding,
+  ...(r.fix && r.status !== "ok" ? { fix: r.fix } : {}),
+  ...(r.details !== undefined ? { details: r.details } : {}),
+});
 
 /** Runs doctor. */
 export async function runDoctor(o: DoctorRunOptions): Promise<DoctorReport> {

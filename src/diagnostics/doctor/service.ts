@@ -14,7 +14,10 @@ const KEYS = ["HOME", "ONEBRAIN_STATE_DIR", "ONEBRAIN_CONFIG_PATH", "ONEBRAIN_PR
 
 function passwdHome(user: string, passwdFile: string): string | null {
   try {
-    const line = fs.readFileSync(passwdFile, "utf8").split("\n").find((l) => l.split(":")[0] === user);
+    const line = fs
+      .readFileSync(passwdFile, "utf8")
+      .split("\n")
+      .find((l) => l.split(":")[0] === user);
     return line?.split(":")[5] ?? null;
   } catch {
     return null;
@@ -73,12 +76,21 @@ export const serviceCheck: DoctorCheck = {
     const mine = units.filter((u) => u.name === want);
     const others = units.filter((u) => u.name !== want).map((u) => `${u.name} (${u.scope})`);
     const elsewhere = others.length ? `; also installed: ${others.join(", ")}` : "";
-    if (mine.length === 0) return [{ id: "service", status: "ok", finding: `no ${want} service installed${elsewhere}`, details: { units: units.map((u) => u.file) } }];
+    if (mine.length === 0)
+      return [{ id: "service", status: "ok", finding: `no ${want} service installed${elsewhere}`, details: { units: units.map((u) => u.file) } }];
     const brains = mine.map((u) => serviceBrain(u, ctx, me));
     const p = ctx.paths;
     for (const [i, b] of brains.entries()) {
       const u = mine[i]!;
-      if (!b) return [{ id: "service", status: "fail", finding: `${u.file} names an invalid profile: the service cannot start`, fix: "reinstall the service for a valid profile name" }];
+      if (!b)
+        return [
+          {
+            id: "service",
+            status: "fail",
+            finding: `${u.file} names an invalid profile: the service cannot start`,
+            fix: "reinstall the service for a valid profile name",
+          },
+        ];
       const diffs: string[] = [];
       if (b.stateDir !== p.stateDir) diffs.push(`state dir ${b.stateDir}`);
       if (b.configPath !== p.configPath) diffs.push(`config ${b.configPath}`);
@@ -96,6 +108,13 @@ export const serviceCheck: DoctorCheck = {
       }
     }
     const b = brains[0]!;
-    return [{ id: "service", status: "ok", finding: `${mine.map((u) => `${u.scope} unit ${u.name}`).join(" and ")} runs this brain (${b.stateDir}, user ${b.user})${elsewhere}`, details: { service: brains } }];
+    return [
+      {
+        id: "service",
+        status: "ok",
+        finding: `${mine.map((u) => `${u.scope} unit ${u.name}`).join(" and ")} runs this brain (${b.stateDir}, user ${b.user})${elsewhere}`,
+        details: { service: brains },
+      },
+    ];
   },
 };

@@ -134,7 +134,8 @@ export function scanStateDirs(o: ScanStateDirsOptions): StateDirScan {
   // this host (its HOME is one of the homes): a service brain beside a user's ~/.onebrain.
   const homes = new Set(o.homes);
   for (const b of o.running) {
-    if (b.stateDir && b.home && homes.has(b.home) && !found.has(b.stateDir) && fs.existsSync(b.stateDir)) found.set(b.stateDir, { kind: b.kind, profile: b.profile ?? "default" });
+    if (b.stateDir && b.home && homes.has(b.home) && !found.has(b.stateDir) && fs.existsSync(b.stateDir))
+      found.set(b.stateDir, { kind: b.kind, profile: b.profile ?? "default" });
   }
   const dirs = [...found].map(([dir, { kind, profile }]): StateDirInfo => {
     const size = dirSize(dir);

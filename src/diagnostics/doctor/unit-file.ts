@@ -67,7 +67,16 @@ export function splitWords(value: string): string[] {
 
 /** Parses the [Service] section of a unit's text. */
 export function parseUnitText(text: string, file = "", scope: UnitDir["scope"] = "system"): UnitFile {
-  const unit: UnitFile = { file, name: path.basename(file).replace(/\.service$/, ""), scope, user: null, workingDirectory: null, environment: {}, environmentFiles: [], execStart: [] };
+  const unit: UnitFile = {
+    file,
+    name: path.basename(file).replace(/\.service$/, ""),
+    scope,
+    user: null,
+    workingDirectory: null,
+    environment: {},
+    environmentFiles: [],
+    execStart: [],
+  };
   let section = "";
   // Backslash at the end of a line continues it.
   const lines = text.replace(/\\\r?\n/g, " ").split(/\r?\n/);

@@ -76,7 +76,9 @@ export const gatewayStep: OnboardStep = {
       });
     } else {
       if (ctx.flags.auth === "none") {
-        throw new OnebrainError("USAGE", `Cannot use --auth none with --bind ${bind}: anything but loopback needs auth`, { hint: "Use --auth token (the default), or --bind loopback." });
+        throw new OnebrainError("USAGE", `Cannot use --auth none with --bind ${bind}: anything but loopback needs auth`, {
+          hint: "Use --auth token (the default), or --bind loopback.",
+        });
       }
       auth = "token";
     }

@@ -27,7 +27,8 @@ export interface ModelResult {
 const DEFAULT_MODEL: Record<string, string> = { anthropic: "claude-sonnet-4-5", openai: "gpt-4.1-mini" };
 const KEY_ENV: Record<string, string> = { anthropic: "ANTHROPIC_API_KEY", openai: "OPENAI_API_KEY" };
 
-const isHttpUrl = (v: string) => (URL.canParse(v) && /^https?:$/.test(new URL(v).protocol) ? null : "expected an http(s) URL such as http://127.0.0.1:11434/v1");
+const isHttpUrl = (v: string) =>
+  URL.canParse(v) && /^https?:$/.test(new URL(v).protocol) ? null : "expected an http(s) URL such as http://127.0.0.1:11434/v1";
 const isName = (v: string) => (/^[A-Za-z0-9_.-]+$/.test(v) ? null : "expected letters, digits, '.', '_' or '-'");
 const isModelId = (v: string) => (/^\S+$/.test(v) ? null : "expected a model id without spaces, such as llama3.2");
 const isEnvName = (v: string) => (/^[A-Za-z_][A-Za-z0-9_]*$/.test(v) ? null : "expected an environment variable name such as MY_API_KEY");
@@ -60,7 +61,8 @@ export const modelStep: OnboardStep = {
     if (f.model !== undefined) checkFlagText("--model", f.model, isModelId);
     if (f.apiKeyEnv !== undefined) checkFlagText("--api-key-env", f.apiKeyEnv, isEnvName);
     if (f.apiKey !== undefined && f.apiKeyEnv !== undefined) throw flagError("Give --api-key or --api-key-env, not both", "--api-key");
-    if (!interactive && f.provider === "openai-compatible" && f.model === undefined) throw flagError("--model is required with --provider openai-compatible (there is no usual model to default to)", "--model");
+    if (!interactive && f.provider === "openai-compatible" && f.model === undefined)
+      throw flagError("--model is required with --provider openai-compatible (there is no usual model to default to)", "--model");
   },
   async run(ctx): Promise<ModelResult> {
     const p = ctx.prompt;
@@ -77,21 +79,43 @@ export const modelStep: OnboardStep = {
       ],
     });
     if (provider === "skip") {
-      p.say("Skipped. Later: `onebrain onboard` again, or set models.primary and a key (docs/config.md, \"Models\").");
+      p.say('Skipped. Later: `onebrain onboard` again, or set models.primary and a key (docs/config.md, "Models").');
       return { provider, primary: null, baseUrl: null, keySource: null, key: null };
     }
     const compatible = provider === "openai-compatible";
-    const name = compatible ? await p.text({ question: "Name for this provider (used in model names: NAME/model)", flag: "--provider-name", preset: ctx.flags.providerName, default: "local", validate: isName }) : provider;
+    const name = compatible
+      ? await p.text({
+          question: "Name for this provider (used in model names: NAME/model)",
+          flag: "--provider-name",
+          preset: ctx.flags.providerName,
+          default: "local",
+          validate: isName,
+        })
+      : provider;
     const baseUrl = compatible
-      ? await p.text({ question: "Base URL of its OpenAI-compatible API", flag: "--base-url", preset: ctx.flags.baseUrl, default: "http://127.0.0.1:11434/v1", validate: isHttpUrl })
+      ? await p.text({
+          question: "Base URL of its OpenAI-compatible API",
+          flag: "--base-url",
+          preset: ctx.flags.baseUrl,
+          default: "http://127.0.0.1:11434/v1",
+          validate: isHttpUrl,
+        })
       : ctx.flags.baseUrl !== undefined
         ? await p.text({ question: "Base URL", flag: "--base-url", preset: ctx.flags.baseUrl, validate: isHttpUrl })
         : "";
-    const model = await p.text({ question: "Model", flag: "--model", preset: ctx.flags.model, default: DEFAULT_MODEL[provider], required: true, validate: isModelId });
+    const model = await p.text({
+      question: "Model",
+      flag: "--model",
+      preset: ctx.flags.model,
+      default: DEFAULT_MODEL[provider],
+      required: true,
+      validate: isModelId,
+    });
     const key = await askKey(ctx, provider, name);
 
     const file = ctx.paths.configPath;
-    const existing = (loadConfig(file).raw as { models?: { providers?: Record<string, Record<string, unknown>> } } | undefined)?.models?.providers?.[name] ?? {};
+    const existing =
+      (loadConfig(file).raw as { models?: { providers?: Record<string, Record<string, unknown>> } } | undefined)?.models?.providers?.[name] ?? {};
     const entry: Record<string, unknown> = { ...existing };
     if (compatible) entry.kind = "openai";
     if (baseUrl) entry.baseUrl = baseUrl;
@@ -116,7 +140,9 @@ export const modelStep: OnboardStep = {
     p.say(`Model: ${primary}${baseUrl ? ` at ${baseUrl}` : ""}.`);
     if (keySource === "config") p.say(`Key: ${shownKey} (stored in ${file}, mode 0600).`);
     else if (keySource) {
-      p.say(`Key: read from ${keySource} in the gateway's environment.${ctx.env[keySource] ? "" : ` It is not set in this shell: set it where the gateway runs (its service or container).`}`);
+      p.say(
+        `Key: read from ${keySource} in the gateway's environment.${ctx.env[keySource] ? "" : ` It is not set in this shell: set it where the gateway runs (its service or container).`}`,
+      );
     } else p.say("Key: none (a server at a custom URL often needs none).");
     return { provider, primary, baseUrl: baseUrl || null, keySource, key: shownKey };
   },

@@ -22,7 +22,12 @@ export const serviceStep: OnboardStep = {
   title: "Service",
   async run(ctx): Promise<ServiceResult> {
     const p = ctx.prompt;
-    const wanted = await p.confirm({ question: "Install the gateway as a service, so that it starts by itself?", flag: "--install-service", preset: ctx.flags.installService, default: false });
+    const wanted = await p.confirm({
+      question: "Install the gateway as a service, so that it starts by itself?",
+      flag: "--install-service",
+      preset: ctx.flags.installService,
+      default: false,
+    });
     if (!wanted) {
       p.say("Not installed. Run it in the foreground with `onebrain gateway`, or install later with `onebrain onboard --install-service`.");
       return { wanted, available: false, installed: false, exitCode: null, output: "" };
