@@ -8,6 +8,9 @@ import { Notifier } from "../../service/notify.ts";
 import { brainPaths, type GlobalOptions } from "../brain.ts";
 import { forceClear } from "./force.ts";
 
+/** How long after the start the port plans of other brains are checked. */
+const CLASH_CHECK_DELAY_MS = 1_000;
+
 /** Time beyond the stop's own deadline for telling systemd and exiting. */
 const EXIT_SLACK_MS = 500;
 
@@ -106,13 +109,16 @@ export default async function run(
     );
 
   // After the start, off its path: a port plan shared with another running brain is a start-up
-  // warning (its CDP range may take our ports, or ours its), not a refusal.
-  // Loaded lazily: the /proc scan and doctor's plan reading are not on the start-up path.
-  void import("../../diagnostics/other-brains.ts")
-    .then(({ portPlanClashes }) => {
-      for (const w of portPlanClashes(gw.ctx.plan, gw.ctx.paths.stateDir)) logger.warn(w);
-    })
-    .catch((err: unknown) => logger.debug({ err }, "could not check other brains' port plans"));
+  // warning (its CDP range may take our ports, or ours its), not a refusal. It runs a moment after
+  // the gateway is up, so the /proc scan never competes with the first requests (readiness probes,
+  // clients reconnecting after a restart: the scan once doubled the time to the first /readyz).
+  setTimeout(() => {
+    void import("../../diagnostics/other-brains.ts")
+      .then(({ portPlanClashes }) => {
+        for (const w of portPlanClashes(gw.ctx.plan, gw.ctx.paths.stateDir)) logger.warn(w);
+      })
+      .catch((err: unknown) => logger.debug({ err }, "could not check other brains' port plans"));
+  }, CLASH_CHECK_DELAY_MS).unref();
 
   if (reloadPending) gw.reload();
   await new Promise<never>(() => {
