@@ -72,25 +72,29 @@ function ensureDir(dir: string): void {
 
 const holderFile = (dir: string, key: string, pid: number) => path.join(dir, `${key}.holder-${pid}.json`);
 
-/** Opens (creating 0666, like the lock file: the next holder may be another user) the hand-over file of a lease. */
+/**
+ * Opens (creating it 0644) the hand-over file of a lease. Never through a symlink: the directory
+ * is writable by every user, and a link planted there must not lead a write to another file.
+ */
 function openHandover(dir: string, key: string): number | null {
   try {
-    const fd = fs.openSync(path.join(dir, `${key}.handover`), fs.constants.O_RDWR | fs.constants.O_CREAT, 0o666);
-    try {
-      fs.fchmodSync(fd, 0o666);
-    } catch {
-      // another user's file: it has the mode it was created with
-    }
-    return fd;
+    return fs.openSync(path.join(dir, `${key}.handover`), fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW, 0o644);
   } catch {
     return null;
   }
 }
 
-/** The position in a hand-over file, or null (none yet, or unreadable). */
-function readHandover(fd: number | null): string | null {
+/**
+ * The position in a hand-over file, or null (none yet, unreadable, or not to be trusted). Only a
+ * file of this user (or root) is believed: another local user could write any offset into a file
+ * of theirs and make a new holder skip messages. A brain of another user starts from its own
+ * offset, as before hand-overs existed.
+ */
+function readHandover(fd: number | null, uid: number | null = process.getuid?.() ?? null): string | null {
   if (fd === null) return null;
   try {
+    const owner = fs.fstatSync(fd).uid;
+    if (uid !== null && owner !== uid && owner !== 0) return null;
     const buf = Buffer.alloc(HANDOVER_BYTES);
     const n = fs.readSync(fd, buf, 0, HANDOVER_BYTES, 0);
     const j = JSON.parse(buf.subarray(0, n).toString("utf8").trim()) as { position?: unknown };

@@ -71,7 +71,7 @@ console.log(r.ok ? "held" : "refused"); setInterval(() => {}, 1000);`;
   if (after.ok) after.release();
 });
 
-test("a holder hands its position over with the lease: the next holder reads it, even after the first was killed, and the file is 0666 and tokenless", async () => {
+test("a holder hands its position over with the lease: the next holder reads it, even after the first was killed, and the file is 0644 and tokenless", async () => {
   const dir = path.join(tmpDir(), "leases");
   const env = { ...process.env, ONEBRAIN_LEASE_DIR: dir };
   const first = acquireCredentialLease({ kind: "telegram", secret: "888:HANDOVER-TOKEN", holder: holder("/a"), env });
@@ -101,6 +101,39 @@ console.log(r.ok ? "took " + took : "refused"); setInterval(() => {}, 1000);`;
   assert.equal(third.handedOver, "500000009/23", "what a holder killed with -9 handed over is there");
   third.release();
   const file = path.join(dir, `${leaseKey("telegram", "888:HANDOVER-TOKEN")}.handover`);
-  assert.equal(fs.statSync(file).mode & 0o777, 0o666);
+  assert.equal(fs.statSync(file).mode & 0o777, 0o644);
   assert.ok(!fs.readFileSync(file, "utf8").includes("HANDOVER-TOKEN"));
 });
+
+test(
+  "a hand-over file planted by another user, or a symlink in its place, is not believed and nothing is written through it",
+  { skip: process.getuid?.() !== 0 && "needs root to give a file to another user" },
+  () => {
+    const dir = path.join(tmpDir(), "leases");
+    const env = { ...process.env, ONEBRAIN_LEASE_DIR: dir };
+    const secret = "889:PLANTED-TOKEN";
+    const first = acquireCredentialLease({ kind: "telegram", secret, holder: holder("/a"), env });
+    assert.ok(first.ok);
+    first.release();
+    const file = path.join(dir, `${leaseKey("telegram", secret)}.handover`);
+    // Another user writes an offset far ahead: a new holder believing it would skip every message.
+    fs.writeFileSync(file, JSON.stringify({ position: "999999999/1" }).padEnd(512, " "));
+    fs.chownSync(file, 65534, 65534);
+    const second = acquireCredentialLease({ kind: "telegram", secret, holder: holder("/b"), env });
+    assert.ok(second.ok);
+    assert.equal(second.handedOver, null, "another user's offset is not taken");
+    second.release();
+    // A symlink to a file of ours: the lease neither reads nor writes through it.
+    fs.rmSync(file);
+    const victim = path.join(tmpDir(), "victim.json");
+    fs.writeFileSync(victim, JSON.stringify({ position: "5/5" }), { mode: 0o600 });
+    fs.symlinkSync(victim, file);
+    const third = acquireCredentialLease({ kind: "telegram", secret, holder: holder("/c"), env });
+    assert.ok(third.ok);
+    assert.equal(third.handedOver, null);
+    third.handOver("42/7");
+    third.release();
+    assert.equal(fs.readFileSync(victim, "utf8"), JSON.stringify({ position: "5/5" }));
+    assert.equal(fs.statSync(victim).mode & 0o777, 0o600);
+  },
+);
