@@ -37,7 +37,10 @@ for (const file of Object.keys(result.metafile.outputs).filter((f) => f.endsWith
   const text = fs.readFileSync(file, "utf8");
   const nonAscii = /[^\u0020-\u007e\t\n\r]/gu; // anything but printable ASCII and whitespace
   if (!nonAscii.test(text)) continue;
-  fs.writeFileSync(file, text.replace(nonAscii, (c) => (c.charCodeAt(0) < 0x80 ? c : `\\u{${c.codePointAt(0).toString(16)}}`)));
+  fs.writeFileSync(
+    file,
+    text.replace(nonAscii, (c) => (c.charCodeAt(0) < 0x80 ? c : `\\u{${c.codePointAt(0).toString(16)}}`)),
+  );
 }
 
 const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0);
