@@ -64,6 +64,19 @@ test("is connected only once the status call has given the fencing epoch", async
   conn.stop();
 });
 
+test("frames that are not JSON objects (null, arrays, numbers, broken JSON) are ignored and the link stays up", async () => {
+  const { conn, last } = setup();
+  conn.start();
+  last().handshake("inst-1");
+  last().answerStatus(3);
+  await flush();
+  for (const data of ["null", "[]", "42", '"text"', "{broken"]) last().onmessage?.({ data });
+  await flush();
+  assert.equal(conn.snapshot.state, "connected");
+  assert.equal(conn.snapshot.epoch, 3);
+  conn.stop();
+});
+
 /** Connects to `first`, drops, and reconnects to `second` whose status says epoch 2. */
 async function reconnectTo(first: string, second: string) {
   const s = setup();

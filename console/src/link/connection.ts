@@ -8,9 +8,10 @@
 import type { HelloOk } from "../../../src/protocol/frames.ts";
 import { backoffDelay } from "./backoff.ts";
 import { diagnoseCheck, diagnoseClose, type Diagnosis, type WireError } from "./diagnose.ts";
+import { connectFrame, isReplaced, parseFrame, replacedDetail } from "./handshake.ts";
 import { randomId } from "./ids.ts";
 import { PendingRequests, RequestError } from "./requests.ts";
-import type { LinkDeps, LinkEvent, LinkOptions, LinkSnapshot, SocketLike } from "./types.ts";
+import { DEFAULT_LINK_OPTIONS, type LinkDeps, type LinkEvent, type LinkOptions, type LinkSnapshot, type SocketLike } from "./types.ts";
 import { askWsCheck } from "./ws-check.ts";
 
 export type { BannerState } from "./diagnose.ts";
@@ -71,16 +72,7 @@ export class Connection {
   constructor(deps: LinkDeps, opts: LinkOptions = {}) {
     this.deps = { now: () => Date.now(), schedule: defaultSchedule, random: Math.random, forgetSecret: () => {}, ...deps };
     this.pending = new PendingRequests(this.deps.schedule);
-    this.opts = {
-      clientVersion: "0.0.0",
-      platform: "browser",
-      openTimeoutMs: 15_000,
-      handshakeTimeoutMs: 10_000,
-      requestTimeoutMs: 15_000,
-      checkTimeoutMs: 5_000,
-      backoff: {},
-      ...opts,
-    };
+    this.opts = { ...DEFAULT_LINK_OPTIONS, ...opts };
   }
 
   /** The current state. */
@@ -204,12 +196,8 @@ export class Connection {
 
   private onFrame(data: unknown): void {
     this.lastFrameAt = this.deps.now();
-    let frame: { type?: string; id?: string; ok?: boolean; payload?: unknown; error?: WireError; event?: string };
-    try {
-      frame = JSON.parse(String(data));
-    } catch {
-      return;
-    }
+    const frame = parseFrame(data);
+    if (!frame) return;
     if (frame.type === "event") {
       if (frame.event === "connect.challenge" && !this.connectId) return this.sendConnect();
       if (frame.event === "shutdown") this.shutdownReason = (frame.payload as { reason?: string } | undefined)?.reason ?? "shutdown";
@@ -227,15 +215,7 @@ export class Connection {
 
   private sendConnect(): void {
     this.connectId = this.pending.id("connect-");
-    const s = this.secret;
-    const params = {
-      minProtocol: 1,
-      maxProtocol: 1,
-      client: { id: "onebrain-console", version: this.opts.clientVersion, platform: this.opts.platform, mode: "ui" },
-      // The console does not know the gateway's auth mode; the gateway reads the field its mode uses.
-      ...(s ? { auth: { token: s, password: s } } : {}),
-    };
-    this.ws!.send(JSON.stringify({ type: "req", id: this.connectId, method: "connect", params }));
+    this.ws!.send(connectFrame(this.connectId, this.secret, { version: this.opts.clientVersion, platform: this.opts.platform }));
   }
 
   private async onHello(hello: HelloOk): Promise<void> {
@@ -253,18 +233,15 @@ export class Connection {
     // Only now is the handshake done (the status call was part of it).
     this.timers.handshake?.();
     this.timers.open?.();
-    const instanceId = hello.server?.instanceId ?? null;
-    const replaced =
-      this.lastInstanceId !== null && (instanceId !== this.lastInstanceId || (epoch !== null && this.lastEpoch !== null && epoch !== this.lastEpoch));
-    this.lastInstanceId = instanceId;
+    const now = { instanceId: hello.server?.instanceId ?? null, epoch };
+    const replaced = isReplaced({ instanceId: this.lastInstanceId, epoch: this.lastEpoch }, now);
+    this.lastInstanceId = now.instanceId;
     if (epoch !== null) this.lastEpoch = epoch;
     this.everConnected = true;
     this.connectedAt = this.deps.now();
     this.update({
       state: replaced ? "replaced" : "connected",
-      detail: replaced
-        ? `A different gateway answered after the reconnect (instance ${instanceId?.slice(0, 8) ?? "?"}${epoch !== null ? `, epoch ${epoch}` : ""}): it restarted, or another one took over the brain. Every page was reloaded.`
-        : "",
+      detail: replaced ? replacedDetail(now) : "",
       attempt: 0,
       nextRetryAt: null,
       manual: false,

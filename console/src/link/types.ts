@@ -39,6 +39,17 @@ export interface LinkOptions {
   backoff?: BackoffOptions;
 }
 
+/** The defaults of every option. */
+export const DEFAULT_LINK_OPTIONS: Required<LinkOptions> = {
+  clientVersion: "0.0.0",
+  platform: "browser",
+  openTimeoutMs: 15_000,
+  handshakeTimeoutMs: 10_000,
+  requestTimeoutMs: 15_000,
+  checkTimeoutMs: 5_000,
+  backoff: {},
+};
+
 /** Everything the banner and the pages need to know about the link. */
 export interface LinkSnapshot {
   state: BannerState;
