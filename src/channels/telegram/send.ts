@@ -14,6 +14,7 @@ import { ChannelRateLimitedError, type OutboundMessage, type PartialDeliveryErro
 import { classify, describeFailure, isEntityError } from "./failures.ts";
 import { messageIdOf } from "./ids.ts";
 import { postMethod, SendNetworkError } from "./post.ts";
+import { permanentRefusal } from "./refusals.ts";
 import { markdownToHtml } from "./format.ts";
 import type { ChatPace } from "./pacing.ts";
 import { splitText } from "./split.ts";
@@ -85,9 +86,15 @@ export async function sendReply(
           partsSent: sent,
         });
       }
+      const refused = permanentRefusal(err);
       // No `cause`: grammY's error carries the request payload (the user's text) into the logs.
-      const e = new Error(`sent ${skip + sent} of ${parts.length} part(s); part ${i + 1} failed: ${describeFailure(err, to.token)}`) as PartialDeliveryError;
+      const e = new Error(
+        refused
+          ? `Telegram refuses every message to this chat: ${refused} (${describeFailure(err, to.token)}); sent ${skip + sent} of ${parts.length} part(s)`
+          : `sent ${skip + sent} of ${parts.length} part(s); part ${i + 1} failed: ${describeFailure(err, to.token)}`,
+      ) as PartialDeliveryError;
       e.partsSent = sent;
+      if (refused) e.permanent = true;
       // No answer: Telegram may have the part (the core checks before sending it again).
       e.inDoubt = err instanceof SendNetworkError;
       throw e;
