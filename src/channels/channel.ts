@@ -104,7 +104,7 @@ export interface PartialDeliveryError extends Error {
 export class ChannelRateLimitedError extends OnebrainError implements PartialDeliveryError {
   readonly retryAfterMs: number;
   readonly partsSent: number;
-  /** `paced`: the channel's own pacing defers the rest, not the platform (logged quieter). */
+  /** `paced`: the channel itself defers the rest (its pacing, or a conversation that moved: sent again there at once), not the platform (logged quieter). */
   constructor(message: string, retryAfterMs: number, o: { partsSent?: number; paced?: boolean } = {}) {
     const partsSent = o.partsSent ?? 0;
     super("CHANNEL_RATE_LIMITED", message, { details: { retryAfterMs, partsSent, paced: o.paced === true } });

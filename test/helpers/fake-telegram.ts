@@ -183,9 +183,15 @@ export class FakeTelegram {
     this.#bot(token).chats.gone(chatId, why);
   }
 
-  /** The basic group `chatId` is upgraded to the supergroup `newId`: Telegram's two service updates, and sends to the old id refused with `migrate_to_chat_id`. */
-  upgradeGroup(chatId: number, newId: number, token = this.token): void {
+  /**
+   * The basic group `chatId` is upgraded to the supergroup `newId`: sends to the old id are refused
+   * with `migrate_to_chat_id`, and Telegram's two service messages are queued as updates, unless
+   * `held` (a bot that has not polled them yet: what it learns then comes from the refusal).
+   */
+  upgradeGroup(chatId: number, newId: number, o: { held?: boolean; token?: string } = {}): void {
+    const token = o.token ?? this.token;
     const { from, to } = this.#bot(token).chats.migrate(chatId, newId);
+    if (o.held) return;
     this.pushUpdate({ message: from }, token);
     this.pushUpdate({ message: to }, token);
   }

@@ -24,15 +24,12 @@ import type { Channel, ChannelContext, ChannelState, Delivered, DeliveryProgress
 import { telegramBotId } from "../inspect.ts";
 import { createApi, sig } from "./api.ts";
 import { backoffMs, classify, CONFLICT_DETAIL, describeFailure, jittered } from "./failures.ts";
-import { checkPartSent } from "./doubt.ts";
-import { KnownIds, messageIdOf } from "./ids.ts";
+import { KnownIds } from "./ids.ts";
 import { decideUpdates } from "./inbound.ts";
 import { restartNote, UpdateOffset } from "./offset.ts";
-import { SendPacer } from "../pacer.ts";
-import { chatPace } from "./pacing.ts";
+import { TelegramOutbound } from "./outbound.ts";
 import { PairingCodes } from "./pairing-codes.ts";
 import { warmConnection } from "./post.ts";
-import { sendReply } from "./send.ts";
 import { DEFAULT_TIMING, type TelegramSettings, type TelegramTiming } from "./settings.ts";
 import { TypingIndicators } from "./typing.ts";
 
@@ -77,8 +74,8 @@ export class TelegramChannel implements Channel {
   private method = "getMe";
   private readonly typingChats: TypingIndicators;
   private codes: PairingCodes | undefined;
-  /** The pace of sends under Telegram's limits (pacing.ts). */
-  private readonly pacer = new SendPacer();
+  /** Replies, their pace and the looks for parts in doubt (outbound.ts). */
+  private readonly out: TelegramOutbound;
   /** The newest message id seen in each id counter (ids.ts): floors and horizons for sends in doubt. */
   private readonly ids = new KnownIds();
   /** Resolves once a poll found no more waiting updates: every id handed out before this start is known. */
@@ -94,6 +91,14 @@ export class TelegramChannel implements Channel {
     // grammY's own timeout is a backstop; each call below has a tighter one.
     this.api = createApi(o.token, { apiRoot: s.apiRoot, timeoutSeconds: s.pollTimeoutSeconds + 30 });
     this.caughtUp = new Promise((resolve) => (this.markCaughtUp = resolve));
+    this.out = new TelegramOutbound({
+      token: o.token,
+      settings: o.settings,
+      timing: this.t,
+      ids: this.ids,
+      caughtUp: this.caughtUp,
+      stop: this.stopper.signal,
+    });
     this.typingChats = new TypingIndicators((chat) => {
       if (this.state.state === "failed" || this.stopper.signal.aborted) return;
       this.api
@@ -137,45 +142,22 @@ export class TelegramChannel implements Channel {
   // Not async: the first request must be written before anything is awaited (see post.ts).
   deliver(m: OutboundMessage, signal: AbortSignal, progress?: DeliveryProgress): Promise<Delivered> {
     if (!this.ctx) return Promise.reject(new Error("the telegram channel is not started"));
-    const onPart = (n: number, id: number) => {
-      this.ids.note(m.target, id);
-      progress?.partSent(n, this.ids.newestIn(m.target));
-    };
-    const pace = chatPace(this.pacer, m.target, this.t.pace);
-    const sent = sendReply({ apiRoot: this.o.settings().apiRoot, token: this.o.token }, m, {
-      limit: this.o.settings().textChunkLimit,
-      signal,
-      logger: this.ctx.logger,
-      pace,
-      onPart,
-    });
-    return sent.then((r) => ({ ...r, floor: this.ids.newestIn(m.target) }));
+    return this.out.deliver(m, signal, this.ctx.logger, progress);
   }
 
   /** How long until the next send to `target` keeps under Telegram's limits (pacing.ts). */
   sendDelayMs(target: string): number {
-    return chatPace(this.pacer, target, this.t.pace).delayMs();
+    return this.out.delayMs(target);
   }
 
   /** The newest id known in the chat's counter: above every earlier message of ours there (ids.ts). */
   sendFloor(m: OutboundMessage, prior: number | null): number | null {
-    return Math.max(this.ids.newestIn(m.target), prior ?? 0, messageIdOf(m.replyTo)) || null;
+    return this.out.floor(m, prior);
   }
 
   /** Looks for a part in doubt above its floor (doubt.ts), once every id handed out before this start is known. */
   checkSent(d: SendInDoubt, signal: AbortSignal): Promise<SendCheck> {
-    const settings = this.o.settings();
-    const c = {
-      apiRoot: settings.apiRoot,
-      token: this.o.token,
-      chunkLimit: settings.textChunkLimit,
-      ids: this.ids,
-      caughtUp: this.caughtUp,
-      settleMs: this.t.doubtSettleMs,
-      lifeMs: this.t.doubtLifeMs,
-      rescanMs: this.t.doubtRescanMs,
-    };
-    return checkPartSent(d, c, AbortSignal.any([signal, this.stopper.signal]));
+    return this.out.check(d, signal, this.ctx?.logger);
   }
 
   /** "typing…" in the chat while a run for it is going (typing.ts). */
@@ -263,7 +245,11 @@ export class TelegramChannel implements Channel {
       this.setState({ state: "connected", since: Date.now(), ...(this.note ? { detail: this.note } : {}) });
       this.ctx!.logger.info({ bot: `@${this.me.username}`, account: this.account }, "telegram connected (long polling)");
     }
-    for (const u of updates) if (u.message) this.ids.note(u.message.chat.id, u.message.message_id);
+    for (const u of updates) {
+      if (!u.message) continue;
+      this.ids.note(u.message.chat.id, u.message.message_id);
+      if (u.message.migrate_to_chat_id) this.out.moved(String(u.message.chat.id), String(u.message.migrate_to_chat_id), this.ctx!.logger);
+    }
     const v = this.offset.judge(updates);
     if (v.kind === "nothing-new") {
       if (!updates.length) this.markCaughtUp();
