@@ -18,7 +18,7 @@
  * retries slowly, 401 stops the channel. The rest of the gateway never notices.
  */
 import type { Api } from "grammy";
-import type { Update } from "grammy/types";
+import type { Update, UserFromGetMe } from "grammy/types";
 import { acquireCredentialLease, describeLeaseHolder, type LeaseHolder, type LeaseResult } from "../../lock/lease.ts";
 import type { Channel, ChannelContext, ChannelState, Delivered, DeliveryProgress, OutboundMessage, SendCheck, SendInDoubt } from "../channel.ts";
 import { telegramBotId } from "../inspect.ts";
@@ -29,11 +29,13 @@ import { decideUpdates } from "./inbound.ts";
 import { restartNote, UpdateOffset } from "./offset.ts";
 import { TelegramOutbound } from "./outbound.ts";
 import { PairingCodes } from "./pairing-codes.ts";
-import { warmConnection } from "./post.ts";
+import { postMethod, warmConnection } from "./post.ts";
 import { DEFAULT_TIMING, type TelegramSettings, type TelegramTiming } from "./settings.ts";
 import { TypingIndicators } from "./typing.ts";
 
 export const TELEGRAM = "telegram";
+/** The longest getUpdates answer read: 100 updates of 4096-character messages with their entities fit. */
+const MAX_BATCH = 32 * 1024 * 1024;
 
 export interface TelegramChannelOptions {
   token: string;
@@ -215,7 +217,7 @@ export class TelegramChannel implements Channel {
           v.kind === "retry" && v.retryAfterMs !== undefined
             ? v.retryAfterMs
             : backoffMs(this.attempt, { baseMs: this.t.backoffBaseMs, maxMs: this.t.backoffMaxMs, random: this.random });
-        const lastError = v.kind === "retry" ? v.error : v.description;
+        const lastError = `${this.method}: ${v.kind === "retry" ? v.error : v.description}`;
         log.warn({ method: this.method, attempt: this.attempt, retryInMs: delay, error: lastError }, "telegram call failed; reconnecting");
         this.setState({ state: "reconnecting", attempt: this.attempt, nextAttemptAt: Date.now() + delay, lastError });
         await this.sleep(delay);
@@ -225,22 +227,27 @@ export class TelegramChannel implements Channel {
 
   /** One step: identify the bot and clear a webhook if not done yet, then one getUpdates and its batch. */
   private async pollOnce(signal: AbortSignal): Promise<void> {
+    const settings = this.o.settings();
+    // Our own client, not grammY's: an answer that is not JSON keeps its status and Retry-After (post.ts).
+    const bot = <T>(method: string, payload: Record<string, unknown>, s: AbortSignal, max?: number) =>
+      postMethod<T>(settings.apiRoot, this.o.token, method, payload, s, max);
     if (!this.me) {
-      const me = await this.call("getMe", this.t.callSlackMs, signal, (s) => this.api.getMe(sig(s)));
+      const me = await this.call("getMe", this.t.callSlackMs, signal, (s) => bot<UserFromGetMe>("getMe", {}, s));
       this.me = { id: me.id, username: me.username };
     }
     if (!this.webhookCleared) {
-      await this.call("deleteWebhook", this.t.callSlackMs, signal, (s) => this.api.deleteWebhook({ drop_pending_updates: false }, sig(s)));
+      await this.call("deleteWebhook", this.t.callSlackMs, signal, (s) => bot("deleteWebhook", { drop_pending_updates: false }, s));
       this.webhookCleared = true;
     }
-    const settings = this.o.settings();
     // After a start or a network failure, a short poll first: the state turns to connected at once,
     // not after a long poll. After a 409, a long one: only a poll that another poller did not cut
     // short proves that the other one is gone (else the state would flap with each retry).
     const timeout = this.state.state === "starting" || this.state.state === "reconnecting" ? 0 : settings.pollTimeoutSeconds;
     const params = { ...(this.offset.value !== null ? { offset: this.offset.value } : {}), timeout, allowed_updates: ["message" as const] };
     const polledAt = Date.now();
-    const updates: Update[] = await this.call("getUpdates", timeout * 1000 + this.t.callSlackMs, signal, (s) => this.api.getUpdates(params, sig(s)));
+    const updates: Update[] = await this.call("getUpdates", timeout * 1000 + this.t.callSlackMs, signal, (s) =>
+      bot<Update[]>("getUpdates", params, s, MAX_BATCH),
+    );
     if (this.state.state !== "connected") {
       this.setState({ state: "connected", since: Date.now(), ...(this.note ? { detail: this.note } : {}) });
       this.ctx!.logger.info({ bot: `@${this.me.username}`, account: this.account }, "telegram connected (long polling)");
@@ -292,7 +299,7 @@ export class TelegramChannel implements Channel {
     try {
       return await fn(ac.signal);
     } catch (err) {
-      if (ac.signal.aborted && !stop.aborted) throw new Error(`${method} got no answer within ${Math.round(ms / 1000)} s`);
+      if (ac.signal.aborted && !stop.aborted) throw new Error(`no answer within ${Math.round(ms / 1000)} s`);
       throw err;
     } finally {
       clearTimeout(timer);
