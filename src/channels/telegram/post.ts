@@ -20,7 +20,9 @@ export class SendNetworkError extends Error {
   readonly code: string | undefined;
   readonly method: string;
   constructor(method: string, cause: NodeJS.ErrnoException | Error) {
-    super(`network error: ${(cause as NodeJS.ErrnoException).code ?? cause.message}`);
+    // A system error by its code (ECONNRESET); ours (the proxy's PROXY_FAILED) in its words.
+    const code = (cause as NodeJS.ErrnoException).code;
+    super(`network error: ${code?.startsWith("E") ? code : cause.message}`);
     this.method = method;
     this.code = (cause as NodeJS.ErrnoException).code;
   }

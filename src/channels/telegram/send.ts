@@ -117,7 +117,8 @@ export async function sendReply(
       e.partsSent = sent;
       if (refused) e.permanent = true;
       // No answer: Telegram may have the part (the core checks before sending it again).
-      e.inDoubt = err instanceof SendNetworkError;
+      // Not when the proxy's tunnel failed: the request was never written.
+      e.inDoubt = err instanceof SendNetworkError && err.code !== "PROXY_FAILED";
       throw e;
     }
   }
