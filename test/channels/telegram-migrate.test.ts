@@ -7,7 +7,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { FakeTelegram } from "../helpers/fake-telegram.ts";
-import { eventually, telegramBrain, type TelegramBrain } from "./telegram-support.ts";
+import { eventually, holdReplies, telegramBrain, type TelegramBrain } from "./telegram-support.ts";
 
 const fake = new FakeTelegram();
 before(() => fake.start());
@@ -17,25 +17,12 @@ const settings = { allowFrom: ["1001"], groups: { requireMention: false, allow: 
 const outbox = (b: TelegramBrain) => b.store.prepare("SELECT state, attempts FROM outbox ORDER BY id").all() as Array<{ state: string; attempts: number }>;
 const callsTo = (method: string, chat: number) => fake.calls.filter((c) => c.method === method && Number(c.params.chat_id) === chat).length;
 
-/** Holds the agent's replies until `open()`: the group is upgraded while they are being written. */
-function gate(b: TelegramBrain): () => void {
-  let open = () => {};
-  const opened = new Promise<void>((r) => (open = r));
-  b.agent.script = async (history, _signal, onDelta) => {
-    await opened;
-    const text = `echo: ${history[history.length - 1]?.content ?? ""}`;
-    onDelta(text);
-    return text;
-  };
-  return open;
-}
-
 test("replies to a group upgraded meanwhile go to the supergroup: the first after one refusal, the next one straight there", async () => {
   const [group, supergroup] = [-6101, -1006101];
   const b = await telegramBrain(fake, { settings, maxDeliveryAttempts: 2 });
   try {
     await eventually(() => b.state().state === "connected", 5000, "connected");
-    const open = gate(b);
+    const open = holdReplies(b);
     fake.userSays(group, "first", { chatType: "group" });
     fake.userSays(group, "second", { chatType: "group" });
     await eventually(() => b.agent.calls.length === 1, 5000, "the agent is writing");
@@ -63,7 +50,7 @@ test("a send in doubt after the move is looked for in the supergroup and not sen
   const b = await telegramBrain(fake, { settings });
   try {
     await eventually(() => b.state().state === "connected", 5000, "connected");
-    const open = gate(b);
+    const open = holdReplies(b);
     fake.userSays(group, "are you there?", { chatType: "group" });
     await eventually(() => b.agent.calls.length === 1, 5000, "the agent is writing");
     fake.upgradeGroup(group, supergroup, { held: true });

@@ -112,6 +112,19 @@ export async function telegramBrain(
   };
 }
 
+/** Holds the agent's echo replies until the returned `open()` is called (what happens while a run goes). */
+export function holdReplies(b: Pick<TelegramBrain, "agent">): () => void {
+  let open = () => {};
+  const opened = new Promise<void>((r) => (open = r));
+  b.agent.script = async (history, _signal, onDelta) => {
+    await opened;
+    const text = `echo: ${history[history.length - 1]?.content ?? ""}`;
+    onDelta(text);
+    return text;
+  };
+  return open;
+}
+
 /** Waits until `cond` holds (polling), failing after `ms` with `what`. */
 export async function eventually(cond: () => boolean, ms = 5000, what = "condition"): Promise<void> {
   const deadline = Date.now() + ms;

@@ -306,6 +306,9 @@ export class FakeTelegram {
           });
         return bot.updates.poll(params, res, send);
       case "sendChatAction": {
+        const wait = bot.flood.admitAction(Number(params.chat_id));
+        if (wait !== null)
+          return send(429, { ok: false, error_code: 429, description: `Too Many Requests: retry after ${wait}`, parameters: { retry_after: wait } });
         const a = bot.chats.sendChatAction(params);
         if (a.ok) this.actions.push({ token, chatId: Number(params.chat_id), action: params.action, at: Date.now() });
         return answer(a);

@@ -22,12 +22,13 @@ import type { Update, UserFromGetMe } from "grammy/types";
 import { acquireCredentialLease, describeLeaseHolder, type LeaseHolder, type LeaseResult } from "../../lock/lease.ts";
 import type { Channel, ChannelContext, ChannelState, Delivered, DeliveryProgress, OutboundMessage, SendCheck, SendInDoubt } from "../channel.ts";
 import { telegramBotId } from "../inspect.ts";
-import { createApi, sig } from "./api.ts";
+import { createApi } from "./api.ts";
 import { backoffMs, classify, CONFLICT_DETAIL, describeFailure, jittered } from "./failures.ts";
 import { KnownIds } from "./ids.ts";
 import { decideUpdates } from "./inbound.ts";
 import { restartNote, UpdateOffset } from "./offset.ts";
 import { TelegramOutbound } from "./outbound.ts";
+import { chatPace } from "./pacing.ts";
 import { PairingCodes } from "./pairing-codes.ts";
 import { postMethod, warmConnection } from "./post.ts";
 import { DEFAULT_TIMING, type TelegramSettings, type TelegramTiming } from "./settings.ts";
@@ -103,9 +104,7 @@ export class TelegramChannel implements Channel {
     });
     this.typingChats = new TypingIndicators((chat) => {
       if (this.state.state === "failed" || this.stopper.signal.aborted) return;
-      this.api
-        .sendChatAction(chat, "typing", {}, sig(AbortSignal.timeout(10_000)))
-        .catch((err) => this.ctx?.logger.debug({ chat, error: describeFailure(err, this.o.token) }, "telegram typing indicator failed"));
+      this.out.typing(this.api, chat, this.ctx?.logger);
     }, this.t.typingIntervalMs);
   }
 
@@ -126,6 +125,8 @@ export class TelegramChannel implements Channel {
         access: ctx.access,
         logger: ctx.logger,
         resendMs: this.t.codeResendMs,
+        pace: (chat) => chatPace(this.out.pacer, this.out.moves.where(chat), this.t.pace),
+        stop: this.stopper.signal,
         sent: (chat, id) => this.ids.note(chat, id),
       });
     this.setState({ state: "starting" });

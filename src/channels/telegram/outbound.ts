@@ -3,13 +3,16 @@
  * chat a conversation lives in now (migrations.ts), with each part's id noted (ids.ts), and the
  * look for a part in doubt (doubt.ts). The poll loop (channel.ts) shares the known ids with it.
  */
+import type { Api } from "grammy";
 import type { Logger } from "pino";
+import { sig } from "./api.ts";
+import { classify, describeFailure } from "./failures.ts";
 import type { Delivered, DeliveryProgress, OutboundMessage, SendCheck, SendInDoubt } from "../channel.ts";
 import { SendPacer } from "../pacer.ts";
 import { checkPartSent } from "./doubt.ts";
 import { messageIdOf, type KnownIds } from "./ids.ts";
 import { ChatMoves, migratedTo } from "./migrations.ts";
-import { chatPace } from "./pacing.ts";
+import { actionPace, chatPace } from "./pacing.ts";
 import { sendReply } from "./send.ts";
 import type { TelegramSettings, TelegramTiming } from "./settings.ts";
 
@@ -60,6 +63,23 @@ export class TelegramOutbound {
       onMoved: (to) => this.moved(chat, to, logger),
     });
     return sent.then((r) => ({ ...r, floor: this.o.ids.newestIn(chat) }));
+  }
+
+  /**
+   * One "typing…" in `chat`, unless the chat must wait now (a 429 blocks it, or its window is
+   * full): then this tick is skipped and the next one tries again. A 429 blocks the chat for
+   * its retry_after, so the replies wait it out too.
+   */
+  typing(api: Api, chat: string, logger: Logger | undefined): void {
+    const to = this.moves.where(chat);
+    const pace = actionPace(this.pacer, to, this.o.timing.pace);
+    if (pace.delayMs() > 0) return;
+    pace.take();
+    api.sendChatAction(to, "typing", {}, sig(AbortSignal.timeout(10_000))).catch((err: unknown) => {
+      const v = classify(err, "sendChatAction");
+      if (v.kind === "retry" && v.retryAfterMs !== undefined) pace.block(v.retryAfterMs);
+      logger?.debug({ chat: to, error: describeFailure(err, this.o.token) }, "telegram typing indicator failed");
+    });
   }
 
   /** How long until the next send to `target` keeps under Telegram's limits. */
