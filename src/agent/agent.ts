@@ -39,6 +39,15 @@ export function cutNotice(maxTokens: number, empty = false): string {
   return `\n\n[reply cut: the model hit its max tokens limit (${maxTokens}); raise models.maxTokens]`;
 }
 
+/**
+ * What a reply the model declined says (Anthropic stop_reason "refusal", OpenAI finish_reason
+ * "content_filter"): the whole reply when nothing was written, else a line after what was.
+ */
+export function refusalNotice(empty: boolean): string {
+  if (empty) return "[The model declined to answer this message (the provider's content filter or the model's own refusal). Try rephrasing it.]";
+  return "\n\n[reply stopped: the model declined to go on (the provider's content filter or the model's own refusal)]";
+}
+
 export interface Agent {
   notConfigured(): string | null;
   reply(req: {
@@ -106,7 +115,9 @@ export function createAgent(o: AgentOptions): Agent {
         });
         health.lastSuccessAt = Date.now();
         // A cut reply says so where it is read (the stream, the transcript, the chat), not only in a log.
-        const notice = r.cut ? cutNotice(m.maxTokens, r.text.trim() === "") : "";
+        // A declined reply too: an empty or silently stopped message would read as a bug.
+        const empty = r.text.trim() === "";
+        const notice = r.cut ? cutNotice(m.maxTokens, empty) : r.refused ? refusalNotice(empty) : "";
         if (notice) req.onDelta(notice);
         return { text: r.text + notice, model: `${r.provider}/${r.model}` };
       } catch (err) {

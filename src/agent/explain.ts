@@ -7,7 +7,7 @@
  * shown without userinfo or query.
  */
 import { hasCode } from "../shared/errors.ts";
-import { failureDetails, type ModelFailureDetails } from "./failure.ts";
+import { failureDetails, NO_CREDIT_TYPES, type ModelFailureDetails } from "./failure.ts";
 import type { ProviderDescription } from "./models.ts";
 
 /** What went wrong, in the closed set `status` shows. */
@@ -16,6 +16,7 @@ export type ModelErrorKind =
   | "model-not-found"
   | "bad-request"
   | "proxy-refused"
+  | "quota"
   | "rate-limited"
   | "server-error"
   | "timeout"
@@ -41,12 +42,13 @@ export interface ModelErrorReport {
 
 type Failure = ModelFailureDetails & { message?: string };
 
-const PERMANENT: ReadonlySet<ModelErrorKind> = new Set(["key-refused", "model-not-found", "bad-request", "proxy-refused"]);
+const PERMANENT: ReadonlySet<ModelErrorKind> = new Set(["key-refused", "model-not-found", "bad-request", "proxy-refused", "quota"]);
 
 /** The kind of one provider failure. */
-export function kindOf(f: Pick<ModelFailureDetails, "kind" | "httpStatus" | "retryable">): ModelErrorKind {
+export function kindOf(f: Pick<ModelFailureDetails, "kind" | "httpStatus" | "retryable" | "apiType" | "apiCode">): ModelErrorKind {
   const s = f.httpStatus;
   if (f.kind === "http" && s !== undefined) {
+    if (s === 402 || NO_CREDIT_TYPES.has(f.apiType ?? "") || NO_CREDIT_TYPES.has(f.apiCode ?? "")) return "quota";
     if (s === 401 || s === 403) return "key-refused";
     if (s === 404) return "model-not-found";
     if (s === 407) return "proxy-refused";
@@ -122,6 +124,8 @@ function replyFor(kind: ModelErrorKind, f: Failure, d: ProviderDescription | und
     }
     case "proxy-refused":
       return `The outbound proxy refused to carry the request for ${ref} (407). Check the credentials in HTTP_PROXY / HTTPS_PROXY of the gateway's environment.`;
+    case "quota":
+      return `The model provider's account for ${ref} is out of credit (quota exceeded, ${s}). Add credits or check billing and the plan at the provider.`;
     case "rate-limited":
       return `The model provider is rate-limiting ${ref} (429). Please try again in a moment.`;
     case "malformed":

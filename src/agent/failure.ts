@@ -26,6 +26,8 @@ export interface ModelFailureDetails {
   apiParam?: string;
   /** The API's own error code (OpenAI's `error.code`), e.g. "unsupported_parameter", "model_not_found". */
   apiCode?: string;
+  /** The API's error type (`error.type` in both APIs), e.g. "insufficient_quota" (OpenAI), "billing_error" (Anthropic). */
+  apiType?: string;
 }
 
 /** Names a provider's model in messages: "anthropic/claude-sonnet-4-5". */
@@ -66,6 +68,9 @@ export function abortFailure(who: ModelRef, reason: unknown, extra: Partial<Mode
   }
   return modelFailure(who, "aborted", "the request was cancelled", { ...extra, retryable: false });
 }
+
+/** The API error types that mean the account is out of credit: OpenAI's 429 "insufficient_quota", Anthropic's 402 "billing_error". */
+export const NO_CREDIT_TYPES: ReadonlySet<string> = new Set(["insufficient_quota", "billing_error"]);
 
 /** True for statuses worth retrying: timeouts, conflicts, rate limits, server errors, 529 overloaded. */
 export function isRetryableStatus(status: number): boolean {

@@ -47,10 +47,15 @@ export interface CompletionResult {
   /** The provider's configured name ("anthropic", "openrouter", "ollama", ...). */
   provider: string;
   model: string;
-  /** As the API said it: "end_turn" / "max_tokens" (Anthropic), "stop" / "length" (OpenAI). */
+  /** As the API said it: "end_turn" / "max_tokens" / "refusal" (Anthropic), "stop" / "length" / "content_filter" (OpenAI). */
   stopReason: string | null;
   /** True when the reply stopped at `maxTokens` (Anthropic "max_tokens", OpenAI "length"): the text is cut short. */
   cut: boolean;
+  /**
+   * True when the model declined (Anthropic "refusal") or the provider's content filter stopped
+   * the reply (OpenAI "content_filter"): the text is empty or ends where it was stopped.
+   */
+  refused: boolean;
   /** Null when the server did not report usage (some local servers do not). */
   usage: { inputTokens: number; outputTokens: number } | null;
   /** HTTP requests made, retries included (1 when the first one answered). */
@@ -60,7 +65,7 @@ export interface CompletionResult {
 /**
  * One model at one endpoint. Implementations must:
  * - stream, calling `req.onDelta` per text delta, and return the full text with usage and stop reason,
- *   and `cut` set when the model stopped at the token limit;
+ *   `cut` set when the model stopped at the token limit, `refused` when it declined or was filtered;
  * - throw only `OnebrainError`s: MODEL_FAILED with `ModelFailureDetails` (failure.ts), or TIMEOUT when the
  *   run's signal timed out; never put an API key in a message or in details;
  * - treat a stream that ends without its terminal event, or carries JSON they cannot parse, as a

@@ -6,7 +6,7 @@
 import { setTimeout as delay } from "node:timers/promises";
 import type { CompletionRequest, CompletionResult } from "./provider.ts";
 import { abortFailure, failureDetails, modelFailure, type ModelRef } from "./failure.ts";
-import type { OnebrainError } from "../shared/errors.ts";
+import { hasCode, type OnebrainError } from "../shared/errors.ts";
 
 /** How hard to try one provider. */
 export interface RetryPolicy {
@@ -141,6 +141,9 @@ async function attempt(who: ModelRef, send: SendOnce, req: CompletionRequest, n:
     if (req.signal.aborted) throw abortFailure(who, req.signal.reason);
     if (timedOut) throw modelFailure(who, "timeout", `no response progress for ${timeoutMs / 1000} s`, { retryable: true }, err);
     if (failureDetails(err)) throw err;
+    // The proxy refused its credentials for the tunnel: as final as its 407 to a plain http request.
+    if (hasCode(err, "PROXY_FAILED") && err.details.status === 407)
+      throw modelFailure(who, "http", `HTTP 407 from the outbound proxy: ${err.message}`, { httpStatus: 407, retryable: false }, err);
     // Anything else escaped the request or the body stream: a refused, reset or dropped connection.
     const e = err as Error & { code?: string; cause?: { code?: string; message?: string } };
     const why = e.cause?.code ?? e.cause?.message ?? (e.code?.startsWith("E") ? e.code : e.message);

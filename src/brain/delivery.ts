@@ -16,6 +16,8 @@
  * not count against `maxAttempts` (the cap is for failures, not for a platform saying "later").
  * Meanwhile the reply's conversation is held, so its later replies cannot overtake it. A channel
  * that paces its sends (Channel.sendDelayMs) holds a conversation until its next slot.
+ * A platform that refuses a conversation for good (PartialDeliveryError.permanent: the bot was
+ * blocked) fails the reply at that attempt, whatever `maxAttempts` says.
  */
 import type { Logger } from "pino";
 import type { Channel, ChannelRateLimitedError, OutboundMessage, PartialDeliveryError } from "../channels/channel.ts";
@@ -194,17 +196,21 @@ export class Delivery {
       // The error counts this attempt's parts; the row counts them all (progress may have recorded them already).
       const total = partsSent + (Number((err as Partial<PartialDeliveryError>).partsSent ?? 0) || 0);
       if (retryAfterMs !== null) return (this.askedToWait(item, err as ChannelRateLimitedError, total, retryAfterMs), "held");
-      const verdict = this.failed(item, err as Error, total, inDoubt);
+      const permanent = !inDoubt && (err as Partial<PartialDeliveryError>).permanent === true;
+      const verdict = this.failed(item, err as Error, total, inDoubt, permanent);
       return verdict === "retry" && inDoubt ? "held" : "done";
     } finally {
       clearTimeout(timer);
     }
   }
 
-  /** Records a failed attempt and schedules its retry after the reply's own backoff. */
-  private failed(item: OutboxItem, err: Error, partsSent: number, inDoubt: boolean): "retry" | "failed" {
-    const verdict = this.o.store.grouped(() => markAttemptFailed(this.o.store, item.id, err.message, this.o.maxAttempts, partsSent, inDoubt)).value;
-    this.o.logger.warn({ err, outbox: item.id, channel: item.channel, verdict, attempts: item.attempts + 1, inDoubt }, "delivery failed");
+  /** Records a failed attempt and schedules its retry after the reply's own backoff; a `permanent` refusal fails the reply now. */
+  private failed(item: OutboxItem, err: Error, partsSent: number, inDoubt: boolean, permanent = false): "retry" | "failed" {
+    // A cap of 0 makes this attempt the last: the platform refuses the conversation for good.
+    const verdict = this.o.store.grouped(() =>
+      markAttemptFailed(this.o.store, item.id, err.message, permanent ? 0 : this.o.maxAttempts, partsSent, inDoubt),
+    ).value;
+    this.o.logger.warn({ err, outbox: item.id, channel: item.channel, verdict, attempts: item.attempts + 1, inDoubt, permanent }, "delivery failed");
     metrics.deliveryErrors.inc({ channel: item.channel });
     if (inDoubt) metrics.inDoubt.inc({ channel: item.channel });
     if (verdict === "failed") metrics.failed.inc({ channel: item.channel });

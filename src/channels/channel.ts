@@ -84,10 +84,14 @@ export interface Delivered {
  * A delivery that failed after some parts of a long reply went out: the retry skips those.
  * `inDoubt`: the request of the failing part was written and no answer came (a network error, a
  * timeout), so the platform may have it; the core asks `checkSent` before sending it again.
+ * `permanent`: the platform refuses this conversation for good (the user blocked the bot, the
+ * chat is gone): every retry would be refused the same way, so the core fails the reply at once,
+ * with the error's message (which says why, in words) as its reason.
  */
 export interface PartialDeliveryError extends Error {
   partsSent: number;
   inDoubt?: boolean;
+  permanent?: boolean;
 }
 
 /**
@@ -100,7 +104,7 @@ export interface PartialDeliveryError extends Error {
 export class ChannelRateLimitedError extends OnebrainError implements PartialDeliveryError {
   readonly retryAfterMs: number;
   readonly partsSent: number;
-  /** `paced`: the channel's own pacing defers the rest, not the platform (logged quieter). */
+  /** `paced`: the channel itself defers the rest (its pacing, or a conversation that moved: sent again there at once), not the platform (logged quieter). */
   constructor(message: string, retryAfterMs: number, o: { partsSent?: number; paced?: boolean } = {}) {
     const partsSent = o.partsSent ?? 0;
     super("CHANNEL_RATE_LIMITED", message, { details: { retryAfterMs, partsSent, paced: o.paced === true } });
@@ -175,7 +179,10 @@ export interface Channel {
   readonly idempotentDelivery: boolean;
   /** Starts receiving; resolves once the channel is running (it keeps running in the background). */
   start(ctx: ChannelContext): Promise<void>;
-  /** Sends one reply; throws on failure (the core retries with backoff), a PartialDeliveryError when some parts went out. */
+  /**
+   * Sends one reply; throws on failure (the core retries with backoff), a PartialDeliveryError when
+   * some parts went out or the platform refuses the conversation for good (`permanent`: not retried).
+   */
   deliver(message: OutboundMessage, signal: AbortSignal, progress?: DeliveryProgress): Promise<Delivered>;
   /**
    * For channels without idempotent delivery: the newest platform message id known in the

@@ -104,6 +104,12 @@ export const errorCatalog = {
     httpStatus: 409,
     summary: "`outbox retry ID`: no such reply, or it is not failed (a delivered reply is never sent again; a pending one is still being delivered).",
   },
+  PROXY_FAILED: {
+    exitCode: 64,
+    httpStatus: 502,
+    summary:
+      "The outbound proxy (HTTPS_PROXY / HTTP_PROXY) did not open a tunnel: it refused the credentials (407), answered CONNECT with an error, closed the connection or did not answer.",
+  },
   PROTOCOL_ERROR: { exitCode: 8, httpStatus: 400, summary: "A peer broke the wire protocol (bad frame, unsupported version)." },
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -13,6 +13,7 @@ import https from "node:https";
 import net from "node:net";
 import tls from "node:tls";
 import type { Duplex, Readable } from "node:stream";
+import { OnebrainError } from "./errors.ts";
 import { proxyFor, proxySettings, type ProxyEntry, type ProxySettings } from "./proxy-env.ts";
 
 const direct = {
@@ -48,10 +49,21 @@ class TunnelAgent extends https.Agent {
       raw.destroy();
       done(err, raw);
     };
-    const fail = (why: string) => settle(new Error(`proxy ${this.proxy.origin}: ${why}`));
-    raw.setTimeout(CONNECT_TIMEOUT_MS, () => fail(`no answer to CONNECT ${target} within ${CONNECT_TIMEOUT_MS / 1000} s`));
+    const fail = (why: string, status?: number) =>
+      settle(
+        new OnebrainError("PROXY_FAILED", `proxy ${this.proxy.origin} ${why}`, {
+          details: { proxy: this.proxy.origin, target, ...(status !== undefined ? { status } : {}) },
+          hint:
+            status === 407
+              ? "Check the credentials in HTTPS_PROXY / HTTP_PROXY of the gateway's environment."
+              : "Check that the proxy in HTTPS_PROXY / HTTP_PROXY runs and may carry this target.",
+        }),
+      );
+    raw.setTimeout(CONNECT_TIMEOUT_MS, () => fail(`did not answer CONNECT ${target} within ${CONNECT_TIMEOUT_MS / 1000} s`));
     // Stays on after the handover: the TLS socket reports what happens later; an error here must not throw.
-    raw.on("error", (err: NodeJS.ErrnoException) => fail(err.code ?? err.message));
+    raw.on("error", (err: NodeJS.ErrnoException) => fail(`failed during CONNECT ${target}: ${err.code ?? err.message}`));
+    // A proxy that hangs up before its answer: at once, not after the timeout (after the handover, settle ignores it).
+    raw.once("close", () => fail(`closed the connection during CONNECT ${target}`));
     raw.once("connect", () => {
       const auth = this.proxy.authorization ? `Proxy-Authorization: ${this.proxy.authorization}\r\n` : "";
       raw.write(`CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\n${auth}\r\n`);
@@ -62,7 +74,12 @@ class TunnelAgent extends https.Agent {
       const end = head.indexOf("\r\n\r\n");
       if (end === -1) return head.length > 16_384 ? fail("an endless answer to CONNECT") : undefined;
       const status = /^HTTP\/1\.[01] (\d{3})([^\r]*)/.exec(head.subarray(0, end).toString("latin1"));
-      if (status?.[1] !== "200") return fail(`CONNECT ${target} answered ${status ? `${status[1]}${status[2]}` : "with something that is not HTTP"}`);
+      // Any 2xx opens the tunnel (RFC 9110, CONNECT); 407: the credentials were refused.
+      if (!status?.[1]?.startsWith("2"))
+        return fail(
+          `answered CONNECT ${target} ${status ? `with ${status[1]}${status[2]}` : "with something that is not HTTP"}`,
+          status ? Number(status[1]) : undefined,
+        );
       if (head.length > end + 4) raw.unshift(head.subarray(end + 4));
       settle(null);
     };

@@ -1,7 +1,7 @@
 /**
  * Outbound proxy settings from the environment, as curl and most tools read them:
  * `HTTPS_PROXY` for https targets, `HTTP_PROXY` for http targets (the lower-case spelling wins
- * when both are set), and `NO_PROXY` for targets that go direct. Loopback targets (localhost,
+ * when both are set, even when it is empty: `https_proxy=` turns the proxy off), and `NO_PROXY` for targets that go direct. Loopback targets (localhost,
  * 127.0.0.0/8, ::1) always go direct: a local model server is never behind the proxy.
  * The proxy's credentials (its URL's userinfo) become a Proxy-Authorization header value and are
  * never part of anything shown.
@@ -50,8 +50,9 @@ export function proxySettings(env: NodeJS.ProcessEnv = process.env): ProxySettin
   const problems: string[] = [];
   const entry = (upper: string): ProxyEntry | null => {
     const lower = upper.toLowerCase();
-    const source = env[lower] ? lower : env[upper] ? upper : null;
-    if (!source) return null;
+    // curl's rule: the lower-case spelling wins when it is set at all, so `https_proxy=` turns the proxy off.
+    const source = env[lower] !== undefined ? lower : env[upper] !== undefined ? upper : null;
+    if (!source || !env[source]!.trim()) return null;
     const parsed = parseProxyUrl(env[source]!.trim());
     if (typeof parsed === "string") {
       problems.push(`${source}: ${parsed}; requests it would carry go direct`);
@@ -72,8 +73,10 @@ export function parseProxyUrl(value: string): Omit<ProxyEntry, "source"> | strin
   const u = new URL(withScheme);
   if (u.protocol !== "http:") return `${u.protocol}// proxies are not supported (use an http:// proxy; https targets are tunnelled through it with CONNECT)`;
   if (!u.hostname) return "no host";
-  const user = decodeURIComponent(u.username);
-  const pass = decodeURIComponent(u.password);
+  const user = decoded(u.username);
+  const pass = decoded(u.password);
+  // Not the value itself: it is the credentials.
+  if (user === null || pass === null) return "the user name or password has a malformed %-escape (write a literal % as %25)";
   const port = Number(u.port) || 80;
   const origin = `http://${u.host.includes(":") || u.port ? u.host : `${u.hostname}:${port}`}`;
   const shownUser = user ? `${user.length > 4 ? `${user.slice(0, 2)}…` : "…"}${pass ? ":***" : ""}@` : "";
@@ -84,6 +87,15 @@ export function parseProxyUrl(value: string): Omit<ProxyEntry, "source"> | strin
     authorization: user || pass ? `Basic ${Buffer.from(`${user}:${pass}`).toString("base64")}` : undefined,
     shown: origin.replace("http://", `http://${shownUser}`),
   };
+}
+
+/** A %-escaped URL part decoded, or null when an escape is malformed (`%zz`, a cut UTF-8 sequence). */
+function decoded(part: string): string | null {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return null;
+  }
 }
 
 /** Parses a NO_PROXY list: `*`, `host`, `.domain`, `*.domain`, `host:port`, IPs, CIDR ranges. */

@@ -79,6 +79,46 @@ test("a reply cut by the token limit ends with a line saying so, streamed like t
   assert.equal(silent.text, "[reply cut: the model hit its max tokens limit (2) before writing anything; raise models.maxTokens]");
 });
 
+test("a model that declines, or whose content filter stops the reply, is told in words: never an empty or silently cut message", async () => {
+  fake.reset();
+  const agent = agentIn(tmpDir());
+  const ask = async () => {
+    const deltas: string[] = [];
+    const r = await agent.reply({
+      history: [{ role: "user", content: "tell me something" }],
+      signal: new AbortController().signal,
+      onDelta: (d) => deltas.push(d),
+    });
+    assert.equal(deltas.join(""), r.text, "streamed like the rest");
+    return r.text;
+  };
+  fake.queue({ kind: "refusal", afterChunks: 0 }, { kind: "refusal", afterChunks: 2 });
+  assert.equal(await ask(), "[The model declined to answer this message (the provider's content filter or the model's own refusal). Try rephrasing it.]");
+  assert.equal(await ask(), "echo: tell \n\n[reply stopped: the model declined to go on (the provider's content filter or the model's own refusal)]");
+});
+
+test("an account out of credit is told as that, with the fix, and status says so; it is not retried", async () => {
+  fake.reset();
+  for (const kind of ["openai", "anthropic"] as const) {
+    const baseUrl = kind === "openai" ? fake.openaiUrl : fake.anthropicUrl;
+    const config = configSchema.parse({ models: { primary: "fake/m1", retries: 2, providers: { fake: { kind, baseUrl } } } });
+    const agent = createAgent({ config: () => config, workspace: tmpDir(), env: {}, deps: { clock: { sleep: async () => {} } } });
+    fake.behaviour = { kind: "out-of-credit" };
+    const before = fake.requests.length;
+    const err = await agent.reply({ history: [{ role: "user", content: "hi" }], signal: new AbortController().signal, onDelta: () => {} }).then(
+      () => assert.fail("expected a failure"),
+      (e: OnebrainError) => e,
+    );
+    const status = kind === "openai" ? 429 : 402;
+    assert.equal(
+      err.details.userReply,
+      `The model provider's account for fake/m1 is out of credit (quota exceeded, ${status}). Add credits or check billing and the plan at the provider.`,
+    );
+    assert.deepEqual(pick(agent.health().lastError), { kind: "quota", permanent: true, model: "fake/m1", httpStatus: status });
+    assert.equal(fake.requests.length - before, 1, "not retried");
+  }
+});
+
 test("a refused key and an unknown model are told as what they are, with the fix, and status keeps the kind; no key in either", async () => {
   fake.reset();
   const key = "sk-live-abcdefghijklmnop0123";

@@ -9,7 +9,7 @@ import type { CompletionRequest, ModelProvider } from "../../src/agent/provider.
 import type { ProviderKindName, ProviderOptions } from "../../src/agent/providers/registry.ts";
 import { failureDetails } from "../../src/agent/failure.ts";
 import { explainFailure } from "../../src/agent/explain.ts";
-import type { OnebrainError } from "../../src/shared/errors.ts";
+import { hasCode, type OnebrainError } from "../../src/shared/errors.ts";
 import { hasIdleConnection } from "../../src/shared/http-client.ts";
 import { ForwardProxy, testCertificate, tlsFront } from "../helpers/forward-proxy.ts";
 import { tmpDir } from "../helpers/gateway.ts";
@@ -48,6 +48,7 @@ export function proxyCases(o: ProxyCaseContext): void {
     beforeEach(() => {
       proxy.carried.length = 0;
       proxy.credentials = undefined;
+      proxy.connect = { kind: "established", line: "HTTP/1.1 200 Connection Established" };
     });
     const onName = (scheme: string, p: number) => o.baseUrl().replace(`http://127.0.0.1:${port()}`, `${scheme}://${PROXIED_NAME}:${p}`);
 
@@ -84,12 +85,35 @@ export function proxyCases(o: ProxyCaseContext): void {
       assert.equal(proxy.carried[0]!.proxyAuthorization, `Basic ${Buffer.from("ada:pr0xy-p@ss").toString("base64")}`);
     });
 
-    test("a proxy refusing the credentials is a network failure that names the proxy's answer, never the password", async () => {
+    test("a proxy refusing the credentials of a CONNECT (407) is final, worded as the proxy's refusal, never with the password", async () => {
       proxy.credentials = { user: "ada", pass: "right-pass" };
       const err = await o.rejection(o.make({ baseUrl: onName("https", front.port), env: { HTTPS_PROXY: proxy.url("ada:wrong-pass") } }).complete(o.request()));
-      assert.equal(failureDetails(err)!.kind, "network");
-      assert.match(err.message, /407/);
-      assert.ok(!JSON.stringify([err.message, err.details, err.hint]).includes("wrong-pass"));
+      assert.deepEqual([failureDetails(err)!.httpStatus, failureDetails(err)!.retryable, failureDetails(err)!.attempts], [407, false, 1]);
+      assert.equal(proxy.carried.length, 1, "not retried");
+      const explained = explainFailure(err, []);
+      assert.deepEqual([explained.kind, explained.permanent], ["proxy-refused", true]);
+      assert.match(explained.reply, /outbound proxy refused .*\(407\)\. Check the credentials in HTTP_PROXY \/ HTTPS_PROXY/);
+      assert.ok(!JSON.stringify([err.message, err.details, err.hint, explained]).includes("wrong-pass"));
+    });
+
+    test(
+      "a proxy that closes the connection during CONNECT fails the attempt at once with a coded error, not after the CONNECT timeout",
+      { timeout: 15_000 },
+      async () => {
+        proxy.connect = { kind: "close" };
+        const err = await o.rejection(
+          o.make({ baseUrl: onName("https", front.port), retry: { retries: 0 }, env: { HTTPS_PROXY: proxy.url() } }).complete(o.request()),
+        );
+        assert.equal(failureDetails(err)!.kind, "network");
+        assert.match(err.message, /proxy http:\/\/127\.0\.0\.1:\d+ closed the connection during CONNECT/);
+        assert.ok(hasCode(err.cause, "PROXY_FAILED"), `coded: ${String(err.cause)}`);
+      },
+    );
+
+    test("any 2xx answer to CONNECT opens the tunnel", async () => {
+      proxy.connect = { kind: "established", line: "HTTP/1.1 204 Tunnel Open" };
+      const r = await o.make({ baseUrl: onName("https", front.port), env: { HTTPS_PROXY: proxy.url() } }).complete(o.request());
+      assert.equal(r.text, "echo: say something nice");
     });
 
     test("an http target whose proxy refuses the credentials gets the proxy's 407, final, worded as the proxy's refusal", async () => {

@@ -21,6 +21,10 @@ interface Wire {
   key(headers: http.IncomingHttpHeaders): string | undefined;
   endTurn: string;
   cut: string;
+  /** The stop reason of a model that declines (Anthropic) or whose content filter stopped it (OpenAI). */
+  refusal: string;
+  /** The status an account out of credit is answered with. */
+  noCredit: number;
   /** The body field that carried the token limit. */
   limit(body: any): { field: string; value: unknown };
   /** A model of this API that refuses `max_tokens` (OpenAI's reasoning models), if the API has such models. */
@@ -41,6 +45,8 @@ const wires: Record<ProviderKindName, Wire> = {
     key: (h) => h["x-api-key"] as string | undefined,
     endTurn: "end_turn",
     cut: "max_tokens",
+    refusal: "refusal",
+    noCredit: 402,
     limit: limitOf,
   },
   openai: {
@@ -50,6 +56,8 @@ const wires: Record<ProviderKindName, Wire> = {
     key: (h) => h.authorization?.replace(/^Bearer /, ""),
     endTurn: "stop",
     cut: "length",
+    refusal: "content_filter",
+    noCredit: 429,
     limit: limitOf,
     reasoningModel: "o4-mini",
   },
@@ -139,6 +147,25 @@ function providerContract(kind: ProviderKindName, wire: Wire): void {
       assert.equal(result.text, "echo: say ");
       assert.equal(result.stopReason, wire.cut);
       assert.equal(result.cut, true);
+    });
+
+    test("says when the model declined or its content filter stopped the reply, with what it wrote before", async () => {
+      fake.queue({ kind: "refusal", afterChunks: 0 }, { kind: "refusal", afterChunks: 2 });
+      const silent = await make().complete(request());
+      assert.deepEqual([silent.text, silent.stopReason, silent.refused, silent.cut], ["", wire.refusal, true, false]);
+      const partial = await make().complete(request());
+      assert.deepEqual([partial.text, partial.refused], ["echo: say ", true]);
+      const normal = await make().complete(request());
+      assert.equal(normal.refused, false);
+    });
+
+    test("an account out of credit is final at once (not retried as a rate limit), with the API's own type", async () => {
+      fake.behaviour = { kind: "out-of-credit" };
+      const err = await rejection(make().complete(request()));
+      assert.deepEqual(pick(failureDetails(err)), { kind: "http", httpStatus: wire.noCredit, attempts: 1, retryable: false });
+      assert.equal(failureDetails(err)!.apiType, kind === "openai" ? "insufficient_quota" : "billing_error");
+      assert.equal(fake.requests.length, 1);
+      assert.deepEqual(sleeps, []);
     });
 
     for (const [status, apiCode] of [

@@ -50,3 +50,28 @@ test("a reply that failed with a part in doubt is looked for after `retry`, foun
   assert.equal(!again.ok && again.reason, "delivered");
   await h.brain.stop(0);
 });
+
+/** A platform that refuses the conversation for good (a user who blocked the bot), in the channel contract's words. */
+class RefusingChannel extends RecordingChannel {
+  sends = 0;
+  override async deliver(): Promise<{ platformMessageId?: string }> {
+    this.sends++;
+    throw Object.assign(new Error("the platform refuses every message to this conversation: the user blocked the bot"), {
+      partsSent: 0,
+      permanent: true,
+    }) as PartialDeliveryError;
+  }
+}
+
+test("a channel's permanent refusal fails the reply at its first attempt, with the channel's words, whatever the attempt cap", async () => {
+  const channel = new RefusingChannel();
+  const h = harness({ channel, maxDeliveryAttempts: 8 });
+  h.brain.start();
+  await h.brain.ingest("test", "a1", { messages: [msg("1", "hi")] });
+  await until(() => listOutbox(h.store)[0]?.state === "failed", 5000);
+  const failed = listOutbox(h.store, { state: "failed" })[0]!;
+  assert.equal(failed.attempts, 1);
+  assert.match(failed.lastError!, /the user blocked the bot/);
+  assert.equal(channel.sends, 1);
+  await h.brain.stop(0);
+});

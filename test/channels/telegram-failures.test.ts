@@ -112,7 +112,7 @@ test("5xx and network errors: reconnecting with growing, jittered delays, then c
       reconnecting.map((s) => s.attempt),
       [1, 2, 3, 4],
     );
-    assert.match(reconnecting[1]!.lastError, /getUpdates' failed: ECONNRESET/, "a reset connection");
+    assert.match(reconnecting[1]!.lastError, /getUpdates: network error: ECONNRESET/, "a reset connection");
     assert.match(reconnecting[0]!.lastError, /getUpdates/);
     assert.match(reconnecting[2]!.lastError, /500 Internal Server Error/);
     assert.equal(b.state().state, "connected");
@@ -149,7 +149,7 @@ test("a getUpdates that stalls past its deadline is abandoned and retried", asyn
     await eventually(() => b.state().state === "connected", 5000, "connected");
     fake.stall("getUpdates", 5000);
     await eventually(() => b.state().state === "reconnecting", 5000, "reconnecting");
-    assert.match((b.state() as { lastError: string }).lastError, /getUpdates got no answer within/);
+    assert.match((b.state() as { lastError: string }).lastError, /getUpdates: no answer within/);
     fake.userSays(ADA, "still there?", { token });
     await eventually(() => fake.sentTo(ADA, token).some((m) => m.plain === "echo: still there?"), 8000, "answered");
   } finally {
@@ -172,5 +172,39 @@ test("stop aborts the long poll at once and releases the lease", async () => {
     await eventually(() => again.state().state === "connected", 5000, "the lease was free for the next one");
   } finally {
     await again.stop();
+  }
+});
+
+test("a 429 without JSON (a proxy in front of the Bot API) waits its Retry-After header, and says so in the state", async () => {
+  const token = newBot();
+  const b = await telegramBrain(fake, { settings, token });
+  try {
+    await eventually(() => b.state().state === "connected", 5000, "connected");
+    fake.failNext("getUpdates", { code: 429, raw: "<html><body>429 Too Many Requests</body></html>", headers: { "retry-after": "3" } });
+    await eventually(() => b.state().state === "reconnecting", 5000, "reconnecting");
+    const s = b.state() as { nextAttemptAt: number; lastError: string };
+    assert.ok(s.nextAttemptAt - Date.now() > 2000, `about 3 s away, not a backoff's 50 ms: ${s.nextAttemptAt - Date.now()} ms`);
+    assert.match(s.lastError, /getUpdates: Telegram asked to wait 3 s/);
+    await eventually(() => b.state().state === "connected", 8000, "connected again");
+  } finally {
+    await b.stop();
+  }
+});
+
+test("answers that are not the Bot API's (an empty 503, a 429 page without Retry-After, a proxy's 401 page) back off and recover: no spin, no stop", async () => {
+  const token = newBot();
+  const b = await telegramBrain(fake, { settings: { ...settings, pollTimeoutSeconds: 1 }, token, timing: { backoffBaseMs: 100, backoffMaxMs: 400 } });
+  try {
+    await eventually(() => b.state().state === "connected", 5000, "connected");
+    fake.failNext("getUpdates", { code: 503, raw: "" });
+    fake.failNext("getUpdates", { code: 429, raw: "Too Many Requests" });
+    fake.failNext("getUpdates", { code: 401, raw: "<html>401 Authorization Required</html>" });
+    await eventually(() => b.states.some((s) => s.state === "reconnecting" && s.attempt === 3), 10_000, "three failures in a row");
+    await eventually(() => b.state().state === "connected", 5000, "connected again");
+    assert.equal(b.states.filter((s) => s.state === "failed").length, 0, "a 401 page from something in front of Telegram says nothing about the token");
+    const reconnecting = b.states.filter((s) => s.state === "reconnecting") as Array<{ lastError: string }>;
+    assert.match(reconnecting.at(-3)!.lastError, /getUpdates: 503 not a Bot API answer/);
+  } finally {
+    await b.stop();
   }
 });

@@ -112,6 +112,19 @@ export async function telegramBrain(
   };
 }
 
+/** Holds the agent's echo replies until the returned `open()` is called (what happens while a run goes). */
+export function holdReplies(b: Pick<TelegramBrain, "agent">): () => void {
+  let open = () => {};
+  const opened = new Promise<void>((r) => (open = r));
+  b.agent.script = async (history, _signal, onDelta) => {
+    await opened;
+    const text = `echo: ${history[history.length - 1]?.content ?? ""}`;
+    onDelta(text);
+    return text;
+  };
+  return open;
+}
+
 /** Waits until `cond` holds (polling), failing after `ms` with `what`. */
 export async function eventually(cond: () => boolean, ms = 5000, what = "condition"): Promise<void> {
   const deadline = Date.now() + ms;
@@ -123,13 +136,13 @@ export async function eventually(cond: () => boolean, ms = 5000, what = "conditi
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** A state dir whose outbox holds one failed Telegram reply to `chat` (Telegram refused it twice, the cap here). */
+/** A state dir whose outbox holds one failed Telegram reply to `chat` (the user had blocked the bot: refused for good at the first attempt; unblocked since). */
 export async function brainWithFailedReply(fake: FakeTelegram, chat: number): Promise<string> {
   const stateDir = tmpDir("onebrain-outbox-");
   const b = await telegramBrain(fake, { stateDir, settings: { allowFrom: [String(chat)] }, maxDeliveryAttempts: 2 });
   try {
     await eventually(() => b.state().state === "connected", 5000, "connected");
-    fake.failNext("sendMessage", { code: 403, description: "Forbidden: bot was blocked by the user", match: (p) => Number(p.chat_id) === chat }, 2);
+    fake.failNext("sendMessage", { code: 403, description: "Forbidden: bot was blocked by the user", match: (p) => Number(p.chat_id) === chat });
     fake.userSays(chat, "hello?");
     await eventually(() => b.store.prepare("SELECT state FROM outbox").get()?.state === "failed", 10_000, "failed");
   } finally {

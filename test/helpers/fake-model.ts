@@ -24,7 +24,14 @@ export type Behaviour =
   /** Send `afterChunks` text chunks, then break the stream: bad JSON, an end without the terminal event, or a reset socket. */
   | { kind: "malformed"; afterChunks: number; how: "bad-json" | "truncated" | "reset" }
   /** Send `afterChunks` text chunks, then the format's in-stream error (Anthropic `event: error`). */
-  | { kind: "stream-error"; afterChunks: number; status: number };
+  | { kind: "stream-error"; afterChunks: number; status: number }
+  /**
+   * Send `afterChunks` text chunks, then end as a model that declines: Anthropic's `stop_reason:
+   * "refusal"`, OpenAI's `finish_reason: "content_filter"` (its content filter stopped the reply).
+   */
+  | { kind: "refusal"; afterChunks: number }
+  /** The account has no credit left, as each API says it: OpenAI 429 `insufficient_quota`, Anthropic 402 `billing_error`. */
+  | { kind: "out-of-credit" };
 
 /** One request as the fake model received it. */
 export interface RecordedRequest {
@@ -43,6 +50,7 @@ const REASONING_MODEL = /^(o\d|gpt-5)/;
 const ANTHROPIC_ERROR_TYPES: Record<number, string> = {
   400: "invalid_request_error",
   401: "authentication_error",
+  402: "billing_error",
   403: "permission_error",
   404: "not_found_error",
   408: "timeout_error",
@@ -144,6 +152,7 @@ export class FakeModelServer {
     if (body.stream !== true || !Array.isArray(body.messages)) return this.#error(res, format, 400, "expected stream: true and messages");
 
     if (behaviour.kind === "hang") return;
+    if (behaviour.kind === "out-of-credit") return this.#outOfCredit(res, format);
     if (behaviour.kind === "status") return this.#error(res, format, behaviour.status, behaviour.message, behaviour.retryAfter, body.model);
 
     const lastUser = [...body.messages].reverse().find((m: any) => m.role === "user")?.content ?? "";
@@ -155,10 +164,11 @@ export class FakeModelServer {
     const cut = chunks.length < all.length || thinking >= maxTokens;
     const input = words(typeof body.system === "string" ? body.system : "") + body.messages.reduce((n: number, m: any) => n + words(String(m.content)), 0);
     record.usage = { input, output: chunks.length };
+    const end: End = behaviour.kind === "refusal" ? "refused" : cut ? "cut" : "done";
     const wire =
       format === "anthropic"
-        ? anthropicWire(body.model, input, chunks.length, cut)
-        : openaiWire(body.model, input, chunks.length, cut, body.stream_options?.include_usage === true);
+        ? anthropicWire(body.model, input, chunks.length, end)
+        : openaiWire(body.model, input, chunks.length, end, body.stream_options?.include_usage === true);
 
     res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", connection: "keep-alive" });
     for (const frame of wire.head) res.write(frame);
@@ -187,6 +197,36 @@ export class FakeModelServer {
       return "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.";
     }
     return body.max_completion_tokens ?? body.max_tokens ?? Infinity;
+  }
+
+  /** No credit left, in each API's documented words and status. */
+  #outOfCredit(res: http.ServerResponse, format: "anthropic" | "openai"): void {
+    const [status, body] =
+      format === "anthropic"
+        ? [
+            402,
+            {
+              type: "error",
+              error: {
+                type: "billing_error",
+                message: "Your credit balance is too low to access the Anthropic API. Please go to Plans & Billing to upgrade or purchase credits.",
+              },
+              request_id: "req_fake01",
+            },
+          ]
+        : [
+            429,
+            {
+              error: {
+                message:
+                  "You exceeded your current quota, please check your plan and billing details. For more information on this error, read the docs: https://platform.openai.com/docs/guides/error-codes/api-errors.",
+                type: "insufficient_quota",
+                param: null,
+                code: "insufficient_quota",
+              },
+            },
+          ];
+    res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
   }
 
   /** An error answer in the body shape each real API uses, worded as it words 401/403/404 by default. */
@@ -245,9 +285,12 @@ interface Wire {
   error(status: number): string;
 }
 
+/** How a stream ends: by itself, cut at the token limit, or declined by the model. */
+type End = "done" | "cut" | "refused";
+
 const sse = (event: string, data: unknown) => `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 
-function anthropicWire(model: string, input: number, output: number, cut: boolean): Wire {
+function anthropicWire(model: string, input: number, output: number, end: End): Wire {
   const message = {
     id: "msg_fake01",
     type: "message",
@@ -269,7 +312,7 @@ function anthropicWire(model: string, input: number, output: number, cut: boolea
       sse("content_block_stop", { type: "content_block_stop", index: 0 }),
       sse("message_delta", {
         type: "message_delta",
-        delta: { stop_reason: cut ? "max_tokens" : "end_turn", stop_sequence: null },
+        delta: { stop_reason: { done: "end_turn", cut: "max_tokens", refused: "refusal" }[end], stop_sequence: null },
         usage: { output_tokens: output },
       }),
       sse("message_stop", { type: "message_stop" }),
@@ -278,7 +321,7 @@ function anthropicWire(model: string, input: number, output: number, cut: boolea
   };
 }
 
-function openaiWire(model: string, input: number, output: number, cut: boolean, includeUsage: boolean): Wire {
+function openaiWire(model: string, input: number, output: number, end: End, includeUsage: boolean): Wire {
   const base = { id: "chatcmpl-fake01", object: "chat.completion.chunk", created: 1_700_000_000, model, system_fingerprint: "fp_fake" };
   const chunk = (delta: object, finish: string | null) =>
     `data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }], ...(includeUsage ? { usage: null } : {}) })}\n\n`;
@@ -286,7 +329,7 @@ function openaiWire(model: string, input: number, output: number, cut: boolean, 
     head: [chunk({ role: "assistant", content: "" }, null)],
     delta: (text) => chunk({ content: text }, null),
     tail: [
-      chunk({}, cut ? "length" : "stop"),
+      chunk({}, { done: "stop", cut: "length", refused: "content_filter" }[end]),
       ...(includeUsage
         ? [`data: ${JSON.stringify({ ...base, choices: [], usage: { prompt_tokens: input, completion_tokens: output, total_tokens: input + output } })}\n\n`]
         : []),

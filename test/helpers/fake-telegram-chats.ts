@@ -38,10 +38,13 @@ export interface TgMessage {
   entities?: TgEntity[];
   reply_to_message?: TgMessage;
   reply_markup?: unknown;
+  /** Service messages of a group upgraded to a supergroup. */
+  migrate_to_chat_id?: number;
+  migrate_from_chat_id?: number;
 }
 
 /** A Bot API answer: a result, or an error with Telegram's status and description. */
-export type Answer = { ok: true; result: any } | { ok: false; code: number; description: string };
+export type Answer = { ok: true; result: any } | { ok: false; code: number; description: string; parameters?: Record<string, unknown> };
 type Failed = Extract<Answer, { ok: false }>;
 
 interface ChatBox {
@@ -78,9 +81,21 @@ const canonical = (v: unknown): string =>
 const markupKey = (m: unknown): string =>
   m === undefined || m === null || (m as { inline_keyboard?: unknown[] }).inline_keyboard?.length === 0 ? "" : canonical(m);
 
+/** Why Telegram refuses every send to a chat for good, in its own words (Bot API error descriptions). */
+export const GONE = {
+  blocked: { code: 403, description: "Forbidden: bot was blocked by the user" },
+  deactivated: { code: 403, description: "Forbidden: user is deactivated" },
+  kicked: { code: 403, description: "Forbidden: bot was kicked from the group chat" },
+  "kicked-supergroup": { code: 403, description: "Forbidden: bot was kicked from the supergroup chat" },
+  /** A chat deleted, or one the bot was never in. */
+  "not-found": { code: 400, description: "Bad Request: chat not found" },
+} as const;
+
 /** One bot's chats and messages, and the message methods of the Bot API. */
 export class BotChats {
   readonly #chats = new Map<number, ChatBox>();
+  /** Chats that refuse the bot (blocked, deactivated, kicked, or upgraded to a supergroup): the answer every send there gets. */
+  readonly #refusals = new Map<number, Failed>();
   // Telegram compares entities for "not modified"; the parsers give only the plain text, so the
   // markup source stands in for them (the same source gives the same entities).
   readonly #format = new WeakMap<TgMessage, string>();
@@ -100,8 +115,35 @@ export class BotChats {
     return message;
   }
 
+  /** From now on every send to `chatId` is refused as Telegram refuses it when `why` happened. */
+  gone(chatId: number, why: keyof typeof GONE): void {
+    this.#refusals.set(chatId, { ok: false, ...GONE[why] });
+  }
+
+  /**
+   * The basic group `chatId` becomes the supergroup `newId` (its ids counted from 1, as a new
+   * supergroup's are); sends to the old id get Telegram's 400 with `migrate_to_chat_id`.
+   * Returns the two service messages Telegram sends (old chat: migrate_to, new chat: migrate_from).
+   */
+  migrate(chatId: number, newId: number): { from: TgMessage; to: TgMessage } {
+    const old = this.#chats.get(chatId);
+    if (old?.chat.type !== "group") throw new Error(`chat ${chatId} is not a basic group the bot is in`);
+    const box = this.#open({ id: newId, type: "supergroup", ...(old.chat.title ? { title: old.chat.title } : {}) });
+    const from: TgMessage = { message_id: this.#nextId(old), date: now(), chat: old.chat, migrate_to_chat_id: newId };
+    const to: TgMessage = { message_id: this.#nextId(box), date: now(), chat: box.chat, migrate_from_chat_id: chatId };
+    this.#refusals.set(chatId, {
+      ok: false,
+      code: 400,
+      description: "Bad Request: group chat was upgraded to a supergroup chat",
+      parameters: { migrate_to_chat_id: newId },
+    });
+    return { from, to };
+  }
+
   /** sendChatAction: answers for a known chat and a known action. */
   sendChatAction(p: Record<string, any>): Answer {
+    const refused = this.#refusals.get(Number(p.chat_id));
+    if (refused) return refused;
     if (!this.#chats.has(Number(p.chat_id))) return bad("chat not found");
     if (!CHAT_ACTIONS.includes(p.action)) return bad("wrong parameter action in request");
     return { ok: true, result: true };
@@ -109,6 +151,8 @@ export class BotChats {
 
   /** sendMessage: validates and parses the text, threads the reply, stores and returns the Message. */
   sendMessage(p: Record<string, any>): Answer {
+    const refused = this.#refusals.get(Number(p.chat_id));
+    if (refused) return refused;
     const box = this.#chats.get(Number(p.chat_id));
     if (!box) return bad("chat not found");
     const content = parseContent(p);
@@ -158,6 +202,8 @@ export class BotChats {
 
   /** The message `p.message_id` in chat `p.chat_id`, when this bot may edit it. */
   #editable(p: Record<string, any>): Answer {
+    const refused = this.#refusals.get(Number(p.chat_id));
+    if (refused) return refused;
     const box = this.#chats.get(Number(p.chat_id));
     if (!box) return bad("chat not found");
     const message = box.messages.get(Number(p.message_id));

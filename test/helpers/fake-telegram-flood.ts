@@ -36,8 +36,10 @@ export interface FloodRefusal {
 
 /** One bot's flood control. */
 export class FloodControl {
-  /** Every send refused with 429, in order. */
+  /** Every send (message) refused with 429, in order. */
   readonly refusals: FloodRefusal[] = [];
+  /** Every chat action (typing) refused with 429, in order. */
+  readonly actionRefusals: FloodRefusal[] = [];
   #rules: FloodRules | null = null;
   readonly #sent = new Map<string, number[]>();
   readonly #floodedUntil = new Map<string, number>();
@@ -58,12 +60,8 @@ export class FloodControl {
 
   /** Null when a message to `chatId` may be posted now, else the retry_after (s) to answer. */
   admit(chatId: number, now = Date.now()): number | null {
-    const s = this.#scripted;
-    if (s && now < s.until && (s.chatId === null || s.chatId === chatId)) return this.#refuse(chatId, now, s.retryAfter);
-    for (const key of [`chat:${chatId}`, "global"]) {
-      const until = this.#floodedUntil.get(key) ?? 0;
-      if (now < until) return this.#refuse(chatId, now, Math.ceil((until - now) / 1000));
-    }
+    const flooded = this.#flooded(chatId, now);
+    if (flooded !== null) return this.#refuse(chatId, now, flooded);
     const r = this.#rules;
     if (!r) return null;
     for (const [key, limit, floods] of this.#scopes(chatId, r)) {
@@ -75,6 +73,28 @@ export class FloodControl {
         this.#floodedUntil.set(floods, now + retryAfter * 1000);
         return this.#refuse(chatId, now, retryAfter);
       }
+    }
+    return null;
+  }
+
+  /**
+   * Null when a chat action (typing) to `chatId` may go now, else the retry_after (s) to answer:
+   * refused while the chat (or the bot) is flooded, as Telegram refuses every call then; chat
+   * actions are not messages, so they neither count against nor overflow the message windows.
+   */
+  admitAction(chatId: number, now = Date.now()): number | null {
+    const wait = this.#flooded(chatId, now);
+    if (wait !== null) this.actionRefusals.push({ chatId, at: now, retryAfter: wait });
+    return wait;
+  }
+
+  /** The retry_after (s) while `chatId` (or the whole bot) is flooded, else null. */
+  #flooded(chatId: number, now: number): number | null {
+    const s = this.#scripted;
+    if (s && now < s.until && (s.chatId === null || s.chatId === chatId)) return s.retryAfter;
+    for (const key of [`chat:${chatId}`, "global"]) {
+      const until = this.#floodedUntil.get(key) ?? 0;
+      if (now < until) return Math.ceil((until - now) / 1000);
     }
     return null;
   }

@@ -16,7 +16,7 @@
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { type Answer, BotChats, replyToOf, type TgChat, type TgEntity, type TgMessage, type TgUser } from "./fake-telegram-chats.ts";
+import { type Answer, BotChats, GONE, replyToOf, type TgChat, type TgEntity, type TgMessage, type TgUser } from "./fake-telegram-chats.ts";
 import { FloodControl } from "./fake-telegram-flood.ts";
 import { autoEntities, defaultDescription, parseParams, readBody } from "./fake-telegram-parse.ts";
 import { type TgUpdate, UpdateQueue } from "./fake-telegram-updates.ts";
@@ -178,6 +178,24 @@ export class FakeTelegram {
     return this.#bot(token).flood;
   }
 
+  /** From now on Telegram refuses every send to `chatId` for good: the user `blocked` the bot or was `deactivated`, or the bot was `kicked` from the group. */
+  chatGone(chatId: number, why: keyof typeof GONE, token = this.token): void {
+    this.#bot(token).chats.gone(chatId, why);
+  }
+
+  /**
+   * The basic group `chatId` is upgraded to the supergroup `newId`: sends to the old id are refused
+   * with `migrate_to_chat_id`, and Telegram's two service messages are queued as updates, unless
+   * `held` (a bot that has not polled them yet: what it learns then comes from the refusal).
+   */
+  upgradeGroup(chatId: number, newId: number, o: { held?: boolean; token?: string } = {}): void {
+    const token = o.token ?? this.token;
+    const { from, to } = this.#bot(token).chats.migrate(chatId, newId);
+    if (o.held) return;
+    this.pushUpdate({ message: from }, token);
+    this.pushUpdate({ message: to }, token);
+  }
+
   /** Sets a webhook: getUpdates then gets 409 until deleteWebhook. */
   setWebhook(url: string, token = this.token): void {
     this.#bot(token).webhook = url;
@@ -264,7 +282,8 @@ export class FakeTelegram {
       }
     }
     const ok = (result: unknown) => send(200, { ok: true, result });
-    const answer = (a: Answer) => (a.ok ? ok(a.result) : send(a.code, { ok: false, error_code: a.code, description: a.description }));
+    const answer = (a: Answer) =>
+      a.ok ? ok(a.result) : send(a.code, { ok: false, error_code: a.code, description: a.description, ...(a.parameters ? { parameters: a.parameters } : {}) });
     switch (method) {
       case "getMe":
         return ok({ ...bot.user, can_join_groups: true, can_read_all_group_messages: false, supports_inline_queries: false });
@@ -287,6 +306,9 @@ export class FakeTelegram {
           });
         return bot.updates.poll(params, res, send);
       case "sendChatAction": {
+        const wait = bot.flood.admitAction(Number(params.chat_id));
+        if (wait !== null)
+          return send(429, { ok: false, error_code: 429, description: `Too Many Requests: retry after ${wait}`, parameters: { retry_after: wait } });
         const a = bot.chats.sendChatAction(params);
         if (a.ok) this.actions.push({ token, chatId: Number(params.chat_id), action: params.action, at: Date.now() });
         return answer(a);

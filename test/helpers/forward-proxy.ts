@@ -34,6 +34,12 @@ export class ForwardProxy {
   hosts: Record<string, string> = {};
   /** When set, every request must carry `Basic base64(user:pass)` or gets 407. */
   credentials: { user: string; pass: string } | undefined;
+  /**
+   * How a CONNECT the proxy would carry is answered: `established` is its status line (any 2xx
+   * opens the tunnel, RFC 9110 §9.3.6); `close` ends the connection without a word, as a proxy
+   * that crashed or drops what it will not carry.
+   */
+  connect: { kind: "established"; line: string } | { kind: "close" } = { kind: "established", line: "HTTP/1.1 200 Connection Established" };
   readonly carried: Carried[] = [];
   #connections = 0;
   #ids = new WeakMap<net.Socket, number>();
@@ -86,6 +92,7 @@ export class ForwardProxy {
     const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(target);
     const { status, address } = this.#check(req, client, "CONNECT", target, m?.[1] ?? "");
     client.on("error", () => {});
+    if (this.connect.kind === "close") return void client.destroy();
     if (status !== 200 || !m) {
       client.end(
         status === 407
@@ -95,7 +102,7 @@ export class ForwardProxy {
       return;
     }
     const upstream = net.connect(Number(m[2]), address!, () => {
-      client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
+      client.write(`${(this.connect as { line: string }).line}\r\n\r\n`);
       if (head.length) upstream.write(head);
       upstream.pipe(client);
       client.pipe(upstream);

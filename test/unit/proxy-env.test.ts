@@ -1,7 +1,7 @@
 /** Which requests take the outbound proxy: HTTPS_PROXY / HTTP_PROXY / NO_PROXY as curl reads them, loopback always direct. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { describeProxySettings, parseProxyUrl, proxyFor, proxySettings } from "../../src/shared/proxy-env.ts";
+import { describeProxySettings, parseProxyUrl, proxyFor, proxyReport, proxySettings } from "../../src/shared/proxy-env.ts";
 
 const via = (env: NodeJS.ProcessEnv, url: string) => proxyFor(proxySettings(env), new URL(url))?.origin ?? "direct";
 
@@ -63,6 +63,22 @@ test("the proxy's credentials become a Basic header and are never shown", () => 
   const line = describeProxySettings(proxySettings({ HTTPS_PROXY: "http://ada.lovelace:s%40cret@proxy.corp:3128", NO_PROXY: "internal.example" }));
   assert.equal(line, "http://ad…:***@proxy.corp:3128 for https (from HTTPS_PROXY), NO_PROXY: internal.example, loopback direct");
   assert.ok(!line.includes("s%40cret") && !line.includes("s@cret") && !line.includes("lovelace"));
+});
+
+test("a proxy whose credentials hold a malformed %-escape is reported as unusable, without its credentials, and nothing throws", () => {
+  const s = proxySettings({ HTTPS_PROXY: "http://ada:50%zz@proxy.corp:3128", http_proxy: "http://ada%E0%A4%A@proxy.corp:3128" });
+  assert.deepEqual([s.https, s.http], [null, null]);
+  assert.equal(s.problems.length, 2);
+  assert.match(s.problems[0]!, /^HTTPS_PROXY: the user name or password has a malformed %-escape/);
+  assert.match(s.problems[1]!, /^http_proxy: the user name or password has a malformed %-escape/);
+  assert.ok(!s.problems.join(" ").includes("50%zz") && !s.problems.join(" ").includes("ada"));
+  assert.match(proxyReport({ HTTPS_PROXY: "http://ada:50%zz@proxy.corp:3128" }).line, /^none/);
+});
+
+test("an empty lower-case variable turns the proxy off even when the upper-case one is set (curl's rule: the lower-case spelling wins)", () => {
+  const s = proxySettings({ https_proxy: "", HTTPS_PROXY: "http://proxy.corp:3128", http_proxy: " ", HTTP_PROXY: "http://proxy.corp:3128" });
+  assert.deepEqual([s.https, s.http, s.problems], [null, null, []]);
+  assert.equal(proxySettings({ HTTPS_PROXY: "http://proxy.corp:3128" }).https?.source, "HTTPS_PROXY");
 });
 
 test("an unusable proxy value is reported, not used", () => {

@@ -71,7 +71,7 @@ export function createAnthropicProvider(opts: ProviderOptions): ModelProvider {
     }
     if (!stopped) throw truncated(who, "message_stop");
     const usage = inputTokens !== undefined && outputTokens !== undefined ? { inputTokens, outputTokens } : null;
-    return { text, provider: who.provider, model: who.model, stopReason, cut: stopReason === "max_tokens", usage };
+    return { text, provider: who.provider, model: who.model, stopReason, cut: stopReason === "max_tokens", refused: stopReason === "refusal", usage };
   };
 
   return {
@@ -96,6 +96,7 @@ function requestBody(model: string, req: CompletionRequest) {
 const STATUS_OF: Record<string, number> = {
   invalid_request_error: 400,
   authentication_error: 401,
+  billing_error: 402,
   permission_error: 403,
   not_found_error: 404,
   request_too_large: 413,

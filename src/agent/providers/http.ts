@@ -2,7 +2,7 @@
  * The HTTP half both wire formats share: POST a JSON body, turn a non-2xx answer into a coded
  * failure (with the server's own error message, key scrubbed), and yield the SSE events.
  */
-import { isRetryableStatus, modelFailure, scrubSecret, type ModelRef } from "../failure.ts";
+import { isRetryableStatus, modelFailure, NO_CREDIT_TYPES, scrubSecret, type ModelRef } from "../failure.ts";
 import { defaultRetryPolicy, systemClock, type Attempt, type RetryClock, type RetryPolicy } from "../retry.ts";
 import { parseSse, type SseEvent } from "../sse.ts";
 import { post, type HttpAnswer } from "../../shared/http-client.ts";
@@ -119,23 +119,27 @@ async function httpFailure(r: StreamRequest, res: HttpAnswer) {
   const retryAfterMs = res.header("retry-after-ms");
   const retryAfter = retryAfterMs && /^\d+$/.test(retryAfterMs) ? String(Number(retryAfterMs) / 1000) : res.header("retry-after");
   const statusText = res.statusText ? ` ${res.statusText}` : "";
+  // An account out of credit answers 429 at OpenAI: a retry meets the same empty account.
+  const noCredit = NO_CREDIT_TYPES.has(api.type ?? "") || NO_CREDIT_TYPES.has(api.code ?? "");
   return modelFailure(r.who, "http", `HTTP ${res.status}${statusText}${api.message ? `: ${api.message}` : ""}`, {
     httpStatus: res.status,
-    retryable: isRetryableStatus(res.status),
+    retryable: !noCredit && isRetryableStatus(res.status),
     ...(retryAfter !== undefined ? { retryAfter } : {}),
     ...(api.param ? { apiParam: api.param } : {}),
     ...(api.code ? { apiCode: api.code } : {}),
+    ...(api.type ? { apiType: api.type } : {}),
   });
 }
 
-/** Both APIs put the reason at `error.message` (OpenAI adds `param` and `code`); anything else is shown briefly as text. */
-function apiError(body: string): { message: string; param?: string; code?: string } {
+/** Both APIs put the reason at `error.message` and its kind at `error.type` (OpenAI adds `param` and `code`); anything else is shown briefly as text. */
+function apiError(body: string): { message: string; param?: string; code?: string; type?: string } {
   try {
-    const j = JSON.parse(body) as { error?: { message?: unknown; param?: unknown; code?: unknown } | string; message?: unknown };
+    const j = JSON.parse(body) as { error?: { message?: unknown; param?: unknown; code?: unknown; type?: unknown } | string; message?: unknown };
     const e = typeof j.error === "object" && j.error !== null ? j.error : {};
     const m = typeof j.error === "string" ? j.error : (e.message ?? j.message);
     if (typeof m === "string" && m) {
-      return { message: m.slice(0, 300), ...(typeof e.param === "string" ? { param: e.param } : {}), ...(typeof e.code === "string" ? { code: e.code } : {}) };
+      const text = (k: "param" | "code" | "type") => (typeof e[k] === "string" ? { [k]: e[k] } : {});
+      return { message: m.slice(0, 300), ...text("param"), ...text("code"), ...text("type") };
     }
   } catch {
     // not JSON: fall through

@@ -101,7 +101,7 @@ export function createOpenAIProvider(opts: ProviderOptions): ModelProvider {
     }
     // Some servers close after the finish_reason chunk without [DONE]; the reply is complete then.
     if (!done && stopReason === null) throw truncated(who, "[DONE] or a finish_reason");
-    return { text, provider: who.provider, model: who.model, stopReason, cut: stopReason === "length", usage };
+    return { text, provider: who.provider, model: who.model, stopReason, cut: stopReason === "length", refused: stopReason === "content_filter", usage };
   };
 
   return {

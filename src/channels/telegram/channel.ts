@@ -18,25 +18,25 @@
  * retries slowly, 401 stops the channel. The rest of the gateway never notices.
  */
 import type { Api } from "grammy";
-import type { Update } from "grammy/types";
+import type { Update, UserFromGetMe } from "grammy/types";
 import { acquireCredentialLease, describeLeaseHolder, type LeaseHolder, type LeaseResult } from "../../lock/lease.ts";
 import type { Channel, ChannelContext, ChannelState, Delivered, DeliveryProgress, OutboundMessage, SendCheck, SendInDoubt } from "../channel.ts";
 import { telegramBotId } from "../inspect.ts";
-import { createApi, sig } from "./api.ts";
+import { createApi } from "./api.ts";
 import { backoffMs, classify, CONFLICT_DETAIL, describeFailure, jittered } from "./failures.ts";
-import { checkPartSent } from "./doubt.ts";
-import { KnownIds, messageIdOf } from "./ids.ts";
+import { KnownIds } from "./ids.ts";
 import { decideUpdates } from "./inbound.ts";
 import { restartNote, UpdateOffset } from "./offset.ts";
-import { SendPacer } from "../pacer.ts";
+import { TelegramOutbound } from "./outbound.ts";
 import { chatPace } from "./pacing.ts";
 import { PairingCodes } from "./pairing-codes.ts";
-import { warmConnection } from "./post.ts";
-import { sendReply } from "./send.ts";
+import { postMethod, warmConnection } from "./post.ts";
 import { DEFAULT_TIMING, type TelegramSettings, type TelegramTiming } from "./settings.ts";
 import { TypingIndicators } from "./typing.ts";
 
 export const TELEGRAM = "telegram";
+/** The longest getUpdates answer read: 100 updates of 4096-character messages with their entities fit. */
+const MAX_BATCH = 32 * 1024 * 1024;
 
 export interface TelegramChannelOptions {
   token: string;
@@ -77,8 +77,8 @@ export class TelegramChannel implements Channel {
   private method = "getMe";
   private readonly typingChats: TypingIndicators;
   private codes: PairingCodes | undefined;
-  /** The pace of sends under Telegram's limits (pacing.ts). */
-  private readonly pacer = new SendPacer();
+  /** Replies, their pace and the looks for parts in doubt (outbound.ts). */
+  private readonly out: TelegramOutbound;
   /** The newest message id seen in each id counter (ids.ts): floors and horizons for sends in doubt. */
   private readonly ids = new KnownIds();
   /** Resolves once a poll found no more waiting updates: every id handed out before this start is known. */
@@ -94,11 +94,17 @@ export class TelegramChannel implements Channel {
     // grammY's own timeout is a backstop; each call below has a tighter one.
     this.api = createApi(o.token, { apiRoot: s.apiRoot, timeoutSeconds: s.pollTimeoutSeconds + 30 });
     this.caughtUp = new Promise((resolve) => (this.markCaughtUp = resolve));
+    this.out = new TelegramOutbound({
+      token: o.token,
+      settings: o.settings,
+      timing: this.t,
+      ids: this.ids,
+      caughtUp: this.caughtUp,
+      stop: this.stopper.signal,
+    });
     this.typingChats = new TypingIndicators((chat) => {
       if (this.state.state === "failed" || this.stopper.signal.aborted) return;
-      this.api
-        .sendChatAction(chat, "typing", {}, sig(AbortSignal.timeout(10_000)))
-        .catch((err) => this.ctx?.logger.debug({ chat, error: describeFailure(err, this.o.token) }, "telegram typing indicator failed"));
+      this.out.typing(this.api, chat, this.ctx?.logger);
     }, this.t.typingIntervalMs);
   }
 
@@ -119,6 +125,8 @@ export class TelegramChannel implements Channel {
         access: ctx.access,
         logger: ctx.logger,
         resendMs: this.t.codeResendMs,
+        pace: (chat) => chatPace(this.out.pacer, this.out.moves.where(chat), this.t.pace),
+        stop: this.stopper.signal,
         sent: (chat, id) => this.ids.note(chat, id),
       });
     this.setState({ state: "starting" });
@@ -137,45 +145,22 @@ export class TelegramChannel implements Channel {
   // Not async: the first request must be written before anything is awaited (see post.ts).
   deliver(m: OutboundMessage, signal: AbortSignal, progress?: DeliveryProgress): Promise<Delivered> {
     if (!this.ctx) return Promise.reject(new Error("the telegram channel is not started"));
-    const onPart = (n: number, id: number) => {
-      this.ids.note(m.target, id);
-      progress?.partSent(n, this.ids.newestIn(m.target));
-    };
-    const pace = chatPace(this.pacer, m.target, this.t.pace);
-    const sent = sendReply({ apiRoot: this.o.settings().apiRoot, token: this.o.token }, m, {
-      limit: this.o.settings().textChunkLimit,
-      signal,
-      logger: this.ctx.logger,
-      pace,
-      onPart,
-    });
-    return sent.then((r) => ({ ...r, floor: this.ids.newestIn(m.target) }));
+    return this.out.deliver(m, signal, this.ctx.logger, progress);
   }
 
   /** How long until the next send to `target` keeps under Telegram's limits (pacing.ts). */
   sendDelayMs(target: string): number {
-    return chatPace(this.pacer, target, this.t.pace).delayMs();
+    return this.out.delayMs(target);
   }
 
   /** The newest id known in the chat's counter: above every earlier message of ours there (ids.ts). */
   sendFloor(m: OutboundMessage, prior: number | null): number | null {
-    return Math.max(this.ids.newestIn(m.target), prior ?? 0, messageIdOf(m.replyTo)) || null;
+    return this.out.floor(m, prior);
   }
 
   /** Looks for a part in doubt above its floor (doubt.ts), once every id handed out before this start is known. */
   checkSent(d: SendInDoubt, signal: AbortSignal): Promise<SendCheck> {
-    const settings = this.o.settings();
-    const c = {
-      apiRoot: settings.apiRoot,
-      token: this.o.token,
-      chunkLimit: settings.textChunkLimit,
-      ids: this.ids,
-      caughtUp: this.caughtUp,
-      settleMs: this.t.doubtSettleMs,
-      lifeMs: this.t.doubtLifeMs,
-      rescanMs: this.t.doubtRescanMs,
-    };
-    return checkPartSent(d, c, AbortSignal.any([signal, this.stopper.signal]));
+    return this.out.check(d, signal, this.ctx?.logger);
   }
 
   /** "typing…" in the chat while a run for it is going (typing.ts). */
@@ -233,7 +218,7 @@ export class TelegramChannel implements Channel {
           v.kind === "retry" && v.retryAfterMs !== undefined
             ? v.retryAfterMs
             : backoffMs(this.attempt, { baseMs: this.t.backoffBaseMs, maxMs: this.t.backoffMaxMs, random: this.random });
-        const lastError = v.kind === "retry" ? v.error : v.description;
+        const lastError = `${this.method}: ${v.kind === "retry" ? v.error : v.description}`;
         log.warn({ method: this.method, attempt: this.attempt, retryInMs: delay, error: lastError }, "telegram call failed; reconnecting");
         this.setState({ state: "reconnecting", attempt: this.attempt, nextAttemptAt: Date.now() + delay, lastError });
         await this.sleep(delay);
@@ -243,27 +228,36 @@ export class TelegramChannel implements Channel {
 
   /** One step: identify the bot and clear a webhook if not done yet, then one getUpdates and its batch. */
   private async pollOnce(signal: AbortSignal): Promise<void> {
+    const settings = this.o.settings();
+    // Our own client, not grammY's: an answer that is not JSON keeps its status and Retry-After (post.ts).
+    const bot = <T>(method: string, payload: Record<string, unknown>, s: AbortSignal, max?: number) =>
+      postMethod<T>(settings.apiRoot, this.o.token, method, payload, s, max);
     if (!this.me) {
-      const me = await this.call("getMe", this.t.callSlackMs, signal, (s) => this.api.getMe(sig(s)));
+      const me = await this.call("getMe", this.t.callSlackMs, signal, (s) => bot<UserFromGetMe>("getMe", {}, s));
       this.me = { id: me.id, username: me.username };
     }
     if (!this.webhookCleared) {
-      await this.call("deleteWebhook", this.t.callSlackMs, signal, (s) => this.api.deleteWebhook({ drop_pending_updates: false }, sig(s)));
+      await this.call("deleteWebhook", this.t.callSlackMs, signal, (s) => bot("deleteWebhook", { drop_pending_updates: false }, s));
       this.webhookCleared = true;
     }
-    const settings = this.o.settings();
     // After a start or a network failure, a short poll first: the state turns to connected at once,
     // not after a long poll. After a 409, a long one: only a poll that another poller did not cut
     // short proves that the other one is gone (else the state would flap with each retry).
     const timeout = this.state.state === "starting" || this.state.state === "reconnecting" ? 0 : settings.pollTimeoutSeconds;
     const params = { ...(this.offset.value !== null ? { offset: this.offset.value } : {}), timeout, allowed_updates: ["message" as const] };
     const polledAt = Date.now();
-    const updates: Update[] = await this.call("getUpdates", timeout * 1000 + this.t.callSlackMs, signal, (s) => this.api.getUpdates(params, sig(s)));
+    const updates: Update[] = await this.call("getUpdates", timeout * 1000 + this.t.callSlackMs, signal, (s) =>
+      bot<Update[]>("getUpdates", params, s, MAX_BATCH),
+    );
     if (this.state.state !== "connected") {
       this.setState({ state: "connected", since: Date.now(), ...(this.note ? { detail: this.note } : {}) });
       this.ctx!.logger.info({ bot: `@${this.me.username}`, account: this.account }, "telegram connected (long polling)");
     }
-    for (const u of updates) if (u.message) this.ids.note(u.message.chat.id, u.message.message_id);
+    for (const u of updates) {
+      if (!u.message) continue;
+      this.ids.note(u.message.chat.id, u.message.message_id);
+      if (u.message.migrate_to_chat_id) this.out.moved(String(u.message.chat.id), String(u.message.migrate_to_chat_id), this.ctx!.logger);
+    }
     const v = this.offset.judge(updates);
     if (v.kind === "nothing-new") {
       if (!updates.length) this.markCaughtUp();
@@ -306,7 +300,7 @@ export class TelegramChannel implements Channel {
     try {
       return await fn(ac.signal);
     } catch (err) {
-      if (ac.signal.aborted && !stop.aborted) throw new Error(`${method} got no answer within ${Math.round(ms / 1000)} s`);
+      if (ac.signal.aborted && !stop.aborted) throw new Error(`no answer within ${Math.round(ms / 1000)} s`);
       throw err;
     } finally {
       clearTimeout(timer);

@@ -3,10 +3,12 @@
  *   - 401 (or 404 on a token Telegram does not know): the token is revoked or wrong. Stop; a
  *     retry cannot succeed and a retry storm against Telegram gets the bot rate limited.
  *   - 409: another getUpdates poller on this token (another host), or a webhook is set.
- *   - 429: flood control; wait `retry_after`.
- *   - network errors, 5xx, anything else: reconnect with exponential backoff and jitter.
+ *   - 429: flood control; wait `retry_after` (or a proxy's Retry-After header, post.ts).
+ *   - network errors, 5xx, answers that are not the Bot API's (a proxy's page, whatever its
+ *     status), anything else: reconnect with exponential backoff and jitter.
  */
 import { GrammyError, HttpError } from "grammy";
+import { ForeignAnswerError } from "./post.ts";
 
 export type Verdict =
   | { kind: "unauthorized"; reason: string }
@@ -31,11 +33,13 @@ export function describeFailure(err: unknown, token?: string): string {
 export function classify(err: unknown, method: string, token?: string): Verdict {
   if (err instanceof GrammyError) {
     const code = err.error_code;
-    if (code === 401 || (code === 404 && method === "getMe")) return { kind: "unauthorized", reason: REVOKED_REASON };
-    if (code === 409) return { kind: "conflict", webhook: /webhook/i.test(err.description), description: err.description };
+    // A page from something in front of Telegram (a proxy) says nothing about the token, nor about other pollers.
+    const telegram = !(err instanceof ForeignAnswerError);
+    if (telegram && (code === 401 || (code === 404 && method === "getMe"))) return { kind: "unauthorized", reason: REVOKED_REASON };
+    if (telegram && code === 409) return { kind: "conflict", webhook: /webhook/i.test(err.description), description: err.description };
     if (code === 429) {
       const after = Number(err.parameters?.retry_after);
-      return { kind: "retry", error: describeFailure(err), ...(after > 0 ? { retryAfterMs: after * 1000 } : {}) };
+      if (after > 0) return { kind: "retry", error: `Telegram asked to wait ${after} s (flood control: ${describeFailure(err)})`, retryAfterMs: after * 1000 };
     }
   }
   return { kind: "retry", error: describeFailure(err, token) };

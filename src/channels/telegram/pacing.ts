@@ -49,6 +49,16 @@ function keysOf(chat: string, l: TelegramLimits): PaceKeys {
   return keys;
 }
 
+/**
+ * The pace of a chat's typing indicator: it goes only when a message to the chat could go now
+ * (not while a 429 blocks it), and counts against the bot's global limit alone, so that it never
+ * takes a reply's slot.
+ */
+export function actionPace(pacer: SendPacer, chat: string, limits: TelegramLimits): ChatPace {
+  const keys = keysOf(chat, limits);
+  return { delayMs: () => pacer.delayMs(keys), take: () => pacer.take([["global", limits.global]]), block: (ms) => pacer.block(`chat:${chat}`, ms) };
+}
+
 /** One chat's pace on the bot's pacer. */
 export function chatPace(pacer: SendPacer, chat: string, limits: TelegramLimits): ChatPace {
   const keys = keysOf(chat, limits);

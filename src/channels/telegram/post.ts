@@ -4,8 +4,9 @@
  * commits "a send started" just before calling deliver and, after a crash, has such a part looked
  * for on Telegram (doubt.ts) before it is sent again. The shorter the time between that commit
  * and the request's first byte, the fewer sends are ever in doubt: grammY's client spends
- * milliseconds there (several awaits, then node-fetch), this one spends none. Polling and the
- * other calls stay on grammY.
+ * milliseconds there (several awaits, then node-fetch), this one spends none. The poll loop's
+ * calls come here too: an answer that is not JSON (a proxy's 429 or 502 page) is read here with
+ * its status and Retry-After, where grammY would only say that its body did not parse.
  * Failures are GrammyErrors, so failures.ts classifies both paths alike.
  */
 import { GrammyError } from "grammy";
@@ -17,11 +18,21 @@ const MAX_ANSWER = 1024 * 1024;
 /** A network failure of a send (no answer from the Bot API), with the token kept out of its message. */
 export class SendNetworkError extends Error {
   readonly code: string | undefined;
+  readonly method: string;
   constructor(method: string, cause: NodeJS.ErrnoException | Error) {
-    super(`network error calling ${method}: ${(cause as NodeJS.ErrnoException).code ?? cause.message}`);
+    // A system error by its code (ECONNRESET); ours (the proxy's PROXY_FAILED) in its words.
+    const code = (cause as NodeJS.ErrnoException).code;
+    super(`network error: ${code?.startsWith("E") ? code : cause.message}`);
+    this.method = method;
     this.code = (cause as NodeJS.ErrnoException).code;
   }
 }
+
+/**
+ * An answer that is not the Bot API's (a proxy's, a load balancer's or a captive portal's page):
+ * its status is kept, but a 401 there says nothing about the bot token.
+ */
+export class ForeignAnswerError extends GrammyError {}
 
 const methodUrl = (apiRoot: string, token: string, method: string) => `${apiRoot.replace(/\/+$/, "")}/bot${token}/${method}`;
 
@@ -34,8 +45,27 @@ export async function warmConnection(apiRoot: string, token: string, signal: Abo
   if (!hasIdleConnection(apiRoot)) await postMethod(apiRoot, token, "getMe", {}, signal);
 }
 
-/** Calls `method` with a JSON `payload`; resolves with its `result`, rejects with a GrammyError or a SendNetworkError. */
-export async function postMethod<T>(apiRoot: string, token: string, method: string, payload: Record<string, unknown>, signal: AbortSignal): Promise<T> {
+/** Seconds a Retry-After header asks for (delta-seconds or an HTTP date), or undefined. */
+function retryAfterSeconds(value: string | undefined, now = Date.now()): number | undefined {
+  const v = value?.trim() ?? "";
+  if (/^\d+$/.test(v)) return Number(v);
+  const at = Date.parse(v);
+  return v && !Number.isNaN(at) ? Math.max(1, Math.ceil((at - now) / 1000)) : undefined;
+}
+
+/**
+ * Calls `method` with a JSON `payload`; resolves with its `result`, rejects with a GrammyError (a
+ * ForeignAnswerError when the answer is not the Bot API's) or a SendNetworkError. `maxAnswer`:
+ * the longest answer read (a getUpdates batch can be several MB).
+ */
+export async function postMethod<T>(
+  apiRoot: string,
+  token: string,
+  method: string,
+  payload: Record<string, unknown>,
+  signal: AbortSignal,
+  maxAnswer = MAX_ANSWER,
+): Promise<T> {
   // `post` writes the request before it returns its promise: nothing here is awaited before that.
   const sent = post(methodUrl(apiRoot, token, method), { "content-type": "application/json" }, JSON.stringify(payload), signal);
   let status: number;
@@ -45,20 +75,28 @@ export async function postMethod<T>(apiRoot: string, token: string, method: stri
     const res = await sent;
     status = res.status;
     retryAfter = res.header("retry-after");
-    text = await res.text(MAX_ANSWER);
+    text = await res.text(maxAnswer);
   } catch (err) {
     throw new SendNetworkError(method, err as Error);
   }
-  let answer: { ok?: boolean; result?: T; error_code?: number; description?: string; parameters?: Record<string, unknown> };
+  type Answer = { ok?: boolean; result?: T; error_code?: number; description?: string; parameters?: Record<string, unknown> };
+  let answer: Answer | null = null;
   try {
-    answer = JSON.parse(text) as typeof answer;
+    const parsed: unknown = JSON.parse(text);
+    if (parsed && typeof parsed === "object" && typeof (parsed as { ok?: unknown }).ok === "boolean") answer = parsed as Answer;
   } catch {
-    answer = { ok: false, error_code: status, description: `not a Bot API answer (HTTP ${status})` };
+    // not JSON: not the Bot API's answer (below)
   }
-  if (answer.ok === true) return answer.result as T;
-  const parameters = answer.parameters ?? {};
+  if (answer?.ok === true) return answer.result as T;
+  const parameters = answer?.parameters ?? {};
   // A 429 from something in front of the Bot API (a proxy, another Bot API server) may say how long in its header only.
-  if (status === 429 && parameters.retry_after === undefined && /^\d+$/.test(retryAfter?.trim() ?? "")) parameters.retry_after = Number(retryAfter);
-  const err = { ok: false as const, error_code: answer.error_code ?? status, description: answer.description ?? `HTTP ${status}`, parameters };
-  throw new GrammyError(`Call to '${method}' failed! (${err.error_code}: ${err.description})`, err, method, payload);
+  const headerWait = status === 429 && parameters.retry_after === undefined ? retryAfterSeconds(retryAfter) : undefined;
+  if (headerWait !== undefined) parameters.retry_after = headerWait;
+  const err = {
+    ok: false as const,
+    error_code: answer?.error_code ?? status,
+    description: answer ? (answer.description ?? `HTTP ${status}`) : `not a Bot API answer (HTTP ${status})`,
+    parameters,
+  };
+  throw new (answer ? GrammyError : ForeignAnswerError)(`Call to '${method}' failed!`, err, method, payload);
 }

@@ -7,13 +7,16 @@
  * Pacing (pacing.ts): each part takes the chat's slot as it goes; a part whose slot is later is
  * not waited for here (the delivery pass would stall for every chat) but handed back to the core
  * as a ChannelRateLimitedError, which delivers the rest then. A 429 blocks the chat for as long
- * as Telegram asks and is handed back the same way.
+ * as Telegram asks and is handed back the same way, and so is a group's move to a supergroup
+ * (migrations.ts), with no wait: the core sends the rest to the new chat at once.
  */
 import type { Logger } from "pino";
 import { ChannelRateLimitedError, type OutboundMessage, type PartialDeliveryError } from "../channel.ts";
 import { classify, describeFailure, isEntityError } from "./failures.ts";
 import { messageIdOf } from "./ids.ts";
+import { migratedTo } from "./migrations.ts";
 import { postMethod, SendNetworkError } from "./post.ts";
+import { permanentRefusal } from "./refusals.ts";
 import { markdownToHtml } from "./format.ts";
 import type { ChatPace } from "./pacing.ts";
 import { splitText } from "./split.ts";
@@ -56,7 +59,15 @@ async function sendPart(to: SendTarget, chatId: string, text: string, replyTo: s
 export async function sendReply(
   to: SendTarget,
   m: OutboundMessage,
-  o: { limit: number; signal: AbortSignal; logger: Logger; pace?: ChatPace; onPart?: (partsSent: number, messageId: number) => void },
+  o: {
+    limit: number;
+    signal: AbortSignal;
+    logger: Logger;
+    pace?: ChatPace;
+    onPart?: (partsSent: number, messageId: number) => void;
+    /** Telegram says the chat moved (a group upgraded to a supergroup): true when the rest should go there. */
+    onMoved?: (chatId: string) => boolean;
+  },
 ): Promise<{ platformMessageId?: string }> {
   const parts = splitText(m.text, o.limit);
   const skip = Math.max(0, m.skipParts ?? 0);
@@ -85,11 +96,29 @@ export async function sendReply(
           partsSent: sent,
         });
       }
+      const moved = migratedTo(err);
+      // Not a failure: the rest goes to the new chat at once, through the core (which records that send's start there).
+      if (moved !== null && o.onMoved?.(moved))
+        throw new ChannelRateLimitedError(
+          `sent ${skip + sent} of ${parts.length} part(s); the group became the supergroup ${moved}: part ${i + 1} goes there`,
+          0,
+          {
+            partsSent: sent,
+            paced: true,
+          },
+        );
+      const refused = permanentRefusal(err);
       // No `cause`: grammY's error carries the request payload (the user's text) into the logs.
-      const e = new Error(`sent ${skip + sent} of ${parts.length} part(s); part ${i + 1} failed: ${describeFailure(err, to.token)}`) as PartialDeliveryError;
+      const e = new Error(
+        refused
+          ? `Telegram refuses every message to this chat: ${refused} (${describeFailure(err, to.token)}); sent ${skip + sent} of ${parts.length} part(s)`
+          : `sent ${skip + sent} of ${parts.length} part(s); part ${i + 1} failed: ${describeFailure(err, to.token)}`,
+      ) as PartialDeliveryError;
       e.partsSent = sent;
+      if (refused) e.permanent = true;
       // No answer: Telegram may have the part (the core checks before sending it again).
-      e.inDoubt = err instanceof SendNetworkError;
+      // Not when the proxy's tunnel failed: the request was never written.
+      e.inDoubt = err instanceof SendNetworkError && err.code !== "PROXY_FAILED";
       throw e;
     }
   }
