@@ -11,6 +11,7 @@ import { nearest, showValue } from "../shared/text.ts";
 import { configSchema, type Config } from "./schema.ts";
 import { describeHidden } from "../shared/redact.ts";
 import { expectedAt, holdsSecret, keysAt } from "./schema-walk.ts";
+import { MAX_CONFIG_DEPTH, tooDeep } from "./depth.ts";
 
 export interface LoadedConfig {
   path: string;
@@ -88,8 +89,16 @@ export function validateConfig(raw: unknown, file: string): Readonly<Config> {
   return deepFreeze(result.data);
 }
 
-/** Parses JSON5 text; a syntax error names the file, line and column. */
+/** Parses JSON5 text; a syntax error names the file, line and column, and so does nesting deeper than any config needs. */
 export function parseConfigText(text: string, file: string): unknown {
+  const deep = tooDeep(text, MAX_CONFIG_DEPTH);
+  if (deep) {
+    throw new ConfigError(
+      "CONFIG_INVALID",
+      `Invalid config in ${file}: it nests objects and arrays more than ${MAX_CONFIG_DEPTH} levels deep (line ${deep.line}, column ${deep.column}); a config needs only a few`,
+      { details: { file, line: deep.line, column: deep.column, maxDepth: MAX_CONFIG_DEPTH }, hint: "Fix the file: its keys are listed in docs/config.md." },
+    );
+  }
   try {
     return text.trim() === "" ? {} : JSON5.parse(text);
   } catch (err) {
