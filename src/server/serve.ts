@@ -151,6 +151,7 @@ export async function serve(p: PreparedStart): Promise<GatewayHandle> {
       readiness: () => evaluateReadiness(checks),
       processReadiness: () => evaluateReadiness(checks, { processOnly: true }),
       connectionCount: () => ws?.count() ?? 0,
+      unsentBytes: () => ws?.unsentBytes() ?? 0,
       shuttingDown: false,
     };
 
