@@ -4,7 +4,8 @@
 # builds dist/. With --test-tools it also installs, with apt-get and only when missing, the Debian
 # packages the tests drive for real: chromium (console in a browser), nginx-light (reverse proxy),
 # tmux (onboard in a terminal), systemd (systemd-analyze, systemd-notify; it is not started) and
-# python3 (a unix datagram socket standing in for NOTIFY_SOCKET) and openssl (a test certificate). Idempotent; progress on stderr.
+# python3 (a unix datagram socket standing in for NOTIFY_SOCKET), python3-prometheus-client (the official
+# parser reads /metrics) and openssl (a test certificate). Idempotent; progress on stderr.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,6 +24,7 @@ if $test_tools; then
   command -v tmux >/dev/null 2>&1 || missing+=(tmux)
   { command -v systemd-analyze && command -v systemd-notify; } >/dev/null 2>&1 || missing+=(systemd)
   [ -x /usr/bin/python3 ] || missing+=(python3-minimal)
+  { [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import prometheus_client' 2>/dev/null; } || missing+=(python3-prometheus-client)
   command -v openssl >/dev/null 2>&1 || missing+=(openssl)
   if [ ${#missing[@]} -gt 0 ]; then
     as_root=()

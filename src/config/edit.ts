@@ -11,11 +11,12 @@ import type { BrainPaths, Env, PathSource } from "../paths/paths.ts";
 import { ConfigError, OnebrainError } from "../shared/errors.ts";
 import { writeFileAtomic } from "../shared/fs-atomic.ts";
 import { isSecretKey, maskSecret, redactDeep } from "../shared/redact.ts";
-import { nearest } from "../shared/text.ts";
+import { clip, nearest } from "../shared/text.ts";
 import { loadBrainConfig, parseConfigText, readConfigText, validateConfig, type LoadedConfig } from "./load.ts";
 import { keysAt, kindAt, schemaAt } from "./schema-walk.ts";
 import { effectiveValue, type Source } from "./effective.ts";
 import { setInText, unsetInText } from "./json5-edit.ts";
+import { MAX_CONFIG_DEPTH, tooDeep } from "./depth.ts";
 
 export interface ConfigValue {
   key: string;
@@ -51,6 +52,17 @@ const FORBIDDEN_SEGMENTS = new Set(["__proto__", "prototype", "constructor"]);
 /** Splits a dotted key and checks it against the schema; throws CONFIG_KEY_UNKNOWN with a suggestion. */
 export function parseKeyPath(key: string): string[] {
   const segments = key.split(".");
+  // Checked before the schema walk, which would look up every prefix of a path of any length.
+  if (segments.length > MAX_CONFIG_DEPTH) {
+    throw new ConfigError(
+      "CONFIG_INVALID",
+      `Key path ${JSON.stringify(clip(key, 80))} has ${segments.length} segments; config keys are at most ${MAX_CONFIG_DEPTH} deep`,
+      {
+        details: { segments: segments.length, maxDepth: MAX_CONFIG_DEPTH },
+        hint: "Keys are dotted paths such as gateway.port or gateway.auth.token.",
+      },
+    );
+  }
   for (let i = 0; i < segments.length; i++) {
     const seg = segments[i]!;
     const here = segments.slice(0, i + 1);
@@ -81,7 +93,7 @@ function unknownKey(key: string, segments: string[], at: number): ConfigError {
         : kind === "record"
           ? `entries of "${parent}" need a plain name, not ${JSON.stringify(segments[at] ?? "")}`
           : `"${parent}" holds a single value (${kind ?? "unknown"}) and has no keys`;
-  return new ConfigError("CONFIG_KEY_UNKNOWN", `Cannot find ${JSON.stringify(key)} in the config schema: ${why}`, {
+  return new ConfigError("CONFIG_KEY_UNKNOWN", `Cannot find ${JSON.stringify(clip(key))} in the config schema: ${why}`, {
     details: { key, ...(suggestion ? { suggestion } : {}) },
     hint: suggestion ? `Use "${suggestion}".` : "Keys are dotted paths such as gateway.port or gateway.auth.token.",
   });
@@ -136,7 +148,17 @@ export function getConfigValue(
  * which setConfigValue treats as unset; pass '"null"' for the literal string.
  */
 export function parseCliValue(key: string, text: string): unknown {
-  const kind = kindAt(parseKeyPath(key));
+  const segments = parseKeyPath(key);
+  const kind = kindAt(segments);
+  const room = MAX_CONFIG_DEPTH - segments.length;
+  const deep = tooDeep(text, room);
+  if (deep) {
+    throw new ConfigError(
+      "CONFIG_INVALID",
+      `The value for ${key} nests objects and arrays more than ${room} levels deep (column ${deep.column}); a config is at most ${MAX_CONFIG_DEPTH} levels deep`,
+      { details: { key, maxDepth: MAX_CONFIG_DEPTH } },
+    );
+  }
   let parsed: unknown;
   try {
     parsed = JSON5.parse(text);

@@ -5,7 +5,7 @@
  */
 import path from "node:path";
 import { OnebrainError } from "../shared/errors.ts";
-import { hasControlCharacter, MAX_SECRET_LENGTH } from "../shared/redact.ts";
+import { MAX_SECRET_LENGTH, secretProblem } from "../shared/redact.ts";
 import type { Env } from "../paths/paths.ts";
 import { BROWSER_CONTROL_OFFSET, CANVAS_OFFSET, resolveBasePort } from "../paths/ports.ts";
 import type { Config } from "./schema.ts";
@@ -52,18 +52,39 @@ function oneOf<T extends string>(flag: string, value: string, allowed: readonly 
   });
 }
 
+/** A usage error for a secret from `origin` (a flag or a variable) that breaks the secret rule; never echoes it. */
+function badSecret(origin: string, problem: string, hint: string): OnebrainError {
+  return new OnebrainError(
+    "USAGE",
+    `Cannot use the value of ${origin}: expected 1-${MAX_SECRET_LENGTH} characters without control characters (the value, not shown, has ${problem})`,
+    { details: { origin }, hint },
+  );
+}
+
 /** A secret given on the command line, checked like the config's (never echoed). */
 function secretFlag(flag: string, value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
-  if (value === "" || value.length > MAX_SECRET_LENGTH || hasControlCharacter(value)) {
-    throw new OnebrainError(
-      "USAGE",
-      `Cannot use the value of ${flag}: expected 1-${MAX_SECRET_LENGTH} characters without control characters (a string of ${value.length} characters was given)`,
-      {
-        hint: `Prefer ONEBRAIN_GATEWAY_${flag === "--token" ? "TOKEN" : "PASSWORD"} in the environment: a command line is visible to other local users.`,
-      },
+  const problem = secretProblem(value);
+  if (problem) {
+    throw badSecret(
+      flag,
+      problem,
+      `Prefer ONEBRAIN_GATEWAY_${flag === "--token" ? "TOKEN" : "PASSWORD"} in the environment: a command line is visible to other local users.`,
     );
   }
+  return value;
+}
+
+/**
+ * A secret from the environment, checked like the config's: a newline pasted into a unit file or
+ * a compose file would otherwise start a gateway whose secret no client can send in a header.
+ * Empty counts as unset.
+ */
+function secretEnv(name: string, env: Env): string | undefined {
+  const value = env[name];
+  if (!value) return undefined;
+  const problem = secretProblem(value);
+  if (problem) throw badSecret(name, problem, `Fix ${name} where it is set (a unit file, a compose file, the shell), or unset it.`);
   return value;
 }
 
@@ -72,7 +93,8 @@ const FILE = "the config file";
 function secretSource(flag: string, flagValue: string | undefined, envName: string, env: Env, fileValue: string | undefined): Sourced<string | undefined> {
   const fromFlag = secretFlag(flag, flagValue);
   if (fromFlag !== undefined) return { value: fromFlag, source: "flag", from: flag };
-  if (env[envName]) return { value: env[envName], source: "env", from: envName };
+  const fromEnv = secretEnv(envName, env);
+  if (fromEnv !== undefined) return { value: fromEnv, source: "env", from: envName };
   if (fileValue !== undefined) return { value: fileValue, source: "file", from: FILE };
   return { value: undefined, source: "default", from: "not set" };
 }

@@ -11,6 +11,7 @@ import { nearest, showValue } from "../shared/text.ts";
 import { configSchema, type Config } from "./schema.ts";
 import { describeHidden } from "../shared/redact.ts";
 import { expectedAt, holdsSecret, keysAt } from "./schema-walk.ts";
+import { MAX_CONFIG_DEPTH, tooDeep } from "./depth.ts";
 
 export interface LoadedConfig {
   path: string;
@@ -88,8 +89,16 @@ export function validateConfig(raw: unknown, file: string): Readonly<Config> {
   return deepFreeze(result.data);
 }
 
-/** Parses JSON5 text; a syntax error names the file, line and column. */
+/** Parses JSON5 text; a syntax error names the file, line and column, and so does nesting deeper than any config needs. */
 export function parseConfigText(text: string, file: string): unknown {
+  const deep = tooDeep(text, MAX_CONFIG_DEPTH);
+  if (deep) {
+    throw new ConfigError(
+      "CONFIG_INVALID",
+      `Invalid config in ${file}: it nests objects and arrays more than ${MAX_CONFIG_DEPTH} levels deep (line ${deep.line}, column ${deep.column}); a config needs only a few`,
+      { details: { file, line: deep.line, column: deep.column, maxDepth: MAX_CONFIG_DEPTH }, hint: "Fix the file: its keys are listed in docs/config.md." },
+    );
+  }
   try {
     return text.trim() === "" ? {} : JSON5.parse(text);
   } catch (err) {
@@ -103,17 +112,66 @@ export function parseConfigText(text: string, file: string): unknown {
   }
 }
 
-/** Reads the file's text; undefined when it does not exist. */
+/** The largest config file read: a config is a few KiB, so more is a mistake, not a config. */
+export const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
+
+/** What a file that is not a regular file is, in words. */
+function kindOf(st: fs.Stats): string {
+  if (st.isFIFO()) return "a FIFO (named pipe)";
+  if (st.isCharacterDevice()) return "a character device";
+  if (st.isBlockDevice()) return "a block device";
+  if (st.isSocket()) return "a socket";
+  if (st.isDirectory()) return "a directory";
+  return "not a file";
+}
+
+function unreadable(file: string, what: string, details: Record<string, unknown>, hint = "Point the config at a regular file of at most 4 MiB."): ConfigError {
+  return new ConfigError("CONFIG_UNREADABLE", `Cannot read config ${file}: ${what}`, { details: { file, ...details }, hint });
+}
+
+/**
+ * Reads the file's text; undefined when it does not exist. Opened non-blocking and checked with
+ * fstat before a byte is read: a FIFO would block the open (and the whole process) until a writer
+ * comes, a device such as /dev/zero never ends, and a huge file would fill memory. The read stops
+ * one byte past the limit, so a file that grows after the check is refused too.
+ */
 export function readConfigText(file: string): string | undefined {
+  let fd: number;
   try {
-    return fs.readFileSync(file, "utf8");
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === "ENOENT") return undefined;
-    throw new ConfigError("CONFIG_UNREADABLE", `Cannot read config ${file}: ${code ?? (err as Error).message}`, {
-      details: { file, errno: code },
-      hint: code === "EACCES" ? "Run as the user that owns the state dir, or fix the file's permissions (0600)." : "Check that the path is a readable file.",
-    });
+    throw unreadable(
+      file,
+      code ?? (err as Error).message,
+      { errno: code },
+      code === "EACCES" ? "Run as the user that owns the state dir, or fix the file's permissions (0600)." : "Check that the path is a readable file.",
+    );
+  }
+  try {
+    const st = fs.fstatSync(fd);
+    if (st.isDirectory()) throw unreadable(file, "it is a directory (EISDIR), not a regular file", { errno: "EISDIR" });
+    if (!st.isFile()) throw unreadable(file, `it is ${kindOf(st)}, not a regular file`, { kind: kindOf(st) });
+    const tooBig = (size: number) =>
+      unreadable(file, `it is ${(size / 1024 / 1024).toFixed(1)} MiB; a config file may be at most ${MAX_CONFIG_BYTES / 1024 / 1024} MiB`, { size });
+    if (st.size > MAX_CONFIG_BYTES) throw tooBig(st.size);
+    const buf = Buffer.alloc(MAX_CONFIG_BYTES + 1);
+    let n = 0;
+    for (let got = -1; got !== 0 && n < buf.length; n += got) got = readSome(fd, buf, n, file);
+    if (n > MAX_CONFIG_BYTES) throw tooBig(n);
+    return buf.toString("utf8", 0, n);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function readSome(fd: number, buf: Buffer, at: number, file: string): number {
+  try {
+    return fs.readSync(fd, buf, at, buf.length - at, null);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw unreadable(file, code ?? (err as Error).message, { errno: code }, "Check that the path is a readable file.");
   }
 }
 

@@ -62,6 +62,8 @@ const wsSchema = z.strictObject({
   preAuthMaxPayload: z._default(int(256, 1024 * 1024), 64 * 1024),
   /** A client whose unsent bytes pass this is closed as a slow consumer. */
   maxBufferedBytes: z._default(int(1024, 1024 * 1024 * 1024), 8 * 1024 * 1024),
+  /** Unsent bytes of all clients together; past it, the client holding the most is closed (1013). */
+  maxTotalBufferedBytes: z._default(int(1024 * 1024, 64 * 1024 * 1024 * 1024), 64 * 1024 * 1024),
   /** Requests one connection may have in flight; more are answered at once with TOO_MANY_REQUESTS. */
   maxInflight: z._default(int(1, 100_000), 256),
 });

@@ -50,6 +50,11 @@ export const metrics = {
     "account",
   ]),
   wsConnections: r.counter("onebrain_ws_connections_total", "WebSocket connections opened (before authentication)."),
+  wsSlowClosed: r.counter(
+    "onebrain_ws_slow_consumers_closed_total",
+    "WebSocket clients closed for unsent bytes, by limit: connection (gateway.ws.maxBufferedBytes) or gateway (all clients together passed gateway.ws.maxTotalBufferedBytes).",
+    ["limit"],
+  ),
   wsRefused: r.counter(
     "onebrain_ws_upgrades_refused_total",
     "WebSocket upgrades refused, by HTTP status (403 foreign origin, 429 rate limited, 503 stopping).",

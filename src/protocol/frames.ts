@@ -6,6 +6,7 @@
  */
 import * as z from "zod/mini";
 import en from "zod/v4/locales/en.js";
+import { keyString } from "./keys.ts";
 
 // zod/mini ships no messages by default ("Invalid input"); English ones make protocol errors useful.
 z.config(en());
@@ -50,12 +51,12 @@ export const connectParamsSchema = z.object({
   minProtocol: z.int().check(z.minimum(1)),
   maxProtocol: z.int().check(z.minimum(1)),
   client: z.object({
-    id: nonEmpty(128),
+    id: keyString(128),
     displayName: z.optional(nonEmpty(256)),
     version: nonEmpty(64),
     platform: nonEmpty(64),
     mode: nonEmpty(64),
-    instanceId: z.optional(nonEmpty(128)),
+    instanceId: z.optional(keyString(128)),
   }),
   auth: z.optional(
     z.object({

@@ -1,5 +1,6 @@
 /** The methods and events of protocol v1, with their parameter schemas. */
 import * as z from "zod/mini";
+import { keyString } from "./keys.ts";
 
 /** The largest `chat.send` text, in UTF-8 bytes (docs/protocol.md). */
 export const CHAT_TEXT_MAX_BYTES = 64 * 1024;
@@ -22,25 +23,25 @@ export const methodParams = {
       z.minLength(1),
       z.refine((s) => Buffer.byteLength(s, "utf8") <= CHAT_TEXT_MAX_BYTES, `expected at most ${CHAT_TEXT_MAX_BYTES} bytes of UTF-8`),
     ),
-    idempotencyKey: z.string().check(z.minLength(1), z.maxLength(128)),
-    sessionKey: z.optional(z.string().check(z.minLength(1), z.maxLength(512))),
+    idempotencyKey: keyString(128),
+    sessionKey: z.optional(keyString(512)),
   }),
   "chat.history": z.object({
-    sessionKey: z.optional(z.string().check(z.minLength(1), z.maxLength(512))),
+    sessionKey: z.optional(keyString(512)),
     limit: z.optional(z.int().check(z.minimum(1), z.maximum(1000))),
     beforeId: z.optional(z.int().check(z.minimum(1))),
   }),
   "chat.abort": z.object({
     runId: z.optional(z.int().check(z.minimum(1))),
-    sessionKey: z.optional(z.string().check(z.minLength(1), z.maxLength(512))),
+    sessionKey: z.optional(keyString(512)),
   }),
   "sessions.list": z.optional(z.object({ limit: z.optional(z.int().check(z.minimum(1), z.maximum(1000))) })),
-  "sessions.reset": z.object({ sessionKey: z.string().check(z.minLength(1), z.maxLength(512)) }),
+  "sessions.reset": z.object({ sessionKey: keyString(512) }),
   "channels.status": z.optional(z.object({ probe: z.optional(z.boolean()) })),
-  "pairing.list": z.optional(z.object({ channel: z.optional(z.string().check(z.minLength(1), z.maxLength(64))) })),
+  "pairing.list": z.optional(z.object({ channel: z.optional(keyString(64)) })),
   "pairing.approve": z.object({
-    channel: z.string().check(z.minLength(1), z.maxLength(64)),
-    code: z.string().check(z.minLength(1), z.maxLength(64)),
+    channel: keyString(64),
+    code: keyString(64),
   }),
   "outbox.list": z.optional(
     z.object({

@@ -49,6 +49,8 @@ export interface GatewayContext {
   /** Readiness of this process alone, without external components (what systemd's READY and watchdog judge). */
   processReadiness(): ReadinessReport;
   connectionCount(): number;
+  /** Bytes written to WebSocket clients and not yet sent, all together. */
+  unsentBytes(): number;
   shuttingDown: boolean;
 }
 

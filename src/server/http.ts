@@ -8,6 +8,7 @@ import { brainStatus } from "./status.ts";
 import { sendMetrics } from "./metrics.ts";
 import { ConsoleAssets } from "./console-assets.ts";
 import { attemptId, WsAttempts } from "./ws-attempts.ts";
+import { requestTarget } from "./request-target.ts";
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
@@ -85,9 +86,15 @@ const clipped = (header: string | undefined): string | null => (header === undef
 /** Builds the request listener. */
 export function createHttpHandler(ctx: GatewayContext, assets = new ConsoleAssets()): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
-    const path = (req.url ?? "/").split("?")[0]!;
+    const target = requestTarget(req);
+    if (!target.ok) {
+      // The connection may be out of step with the client (which Host did it mean?): not reused.
+      send(res, 400, { error: { code: "BAD_REQUEST", message: target.why } }, { connection: "close" });
+      return;
+    }
+    const path = target.path;
     const method = req.method ?? "GET";
-    const wrongHost = misdirected(ctx, req.headers.host, clientInfo(req, ctx.trustedProxies()));
+    const wrongHost = misdirected(ctx, target.host, clientInfo(req, ctx.trustedProxies()));
     if (wrongHost) {
       send(res, 421, { error: { code: "MISDIRECTED_REQUEST", message: wrongHost } });
       return;
@@ -122,7 +129,7 @@ export function createHttpHandler(ctx: GatewayContext, assets = new ConsoleAsset
         );
         return;
       case "/api/ws-check": {
-        const id = new URLSearchParams((req.url ?? "").slice(path.length + 1)).get("attempt");
+        const id = new URLSearchParams(target.query).get("attempt");
         if (!WsAttempts.valid(id)) {
           send(res, 400, { error: { code: "INVALID_REQUEST", message: "attempt must be 8-64 characters of A-Z, a-z, 0-9, _ and -" } });
           return;

@@ -57,6 +57,10 @@ export function scrapeGauges(ctx: GatewayContext): Registry {
     for (const s of CHANNEL_STATES) state.set({ channel: c.id, account: c.account, state: s }, c.state === s ? 1 : 0);
   }
   r.gauge("onebrain_ws_clients", "WebSocket clients connected now (authenticated or not yet).").set(undefined, ctx.connectionCount());
+  r.gauge("onebrain_ws_unsent_bytes", "Bytes written to WebSocket clients and not yet sent, all clients together (see gateway.ws.maxTotalBufferedBytes).").set(
+    undefined,
+    ctx.unsentBytes(),
+  );
 
   const readiness = ctx.readiness();
   r.gauge("onebrain_ready", "1 when /readyz answers 200.").set(undefined, readiness.ready ? 1 : 0);

@@ -15,7 +15,7 @@ import { listenAll } from "./listen.ts";
 import type { PreparedStart } from "./prepare.ts";
 import { reloadOnce, watchConfig, type ConfigProblem } from "./reload.ts";
 import { createWsGateway } from "./ws.ts";
-import { guardServer, logSocketError, type SocketErrorSink } from "./sockets.ts";
+import { answerClientError, guardServer, logSocketError, type SocketErrorSink } from "./sockets.ts";
 import { LogThrottle } from "../logging/throttle.ts";
 import { startBrain } from "./brain-runtime.ts";
 import type { BrainEvent } from "../brain/brain.ts";
@@ -54,7 +54,7 @@ export async function serve(p: PreparedStart): Promise<GatewayHandle> {
   const bound = await listenAll(bind, plan.base, () => {
     const s = http.createServer({ requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 5_000 }, (req, res) => onRequest(req, res));
     s.on("upgrade", (req, socket, head) => onUpgrade(req, socket, head));
-    s.on("clientError", (_err, socket) => socket.destroy());
+    s.on("clientError", (err, socket) => answerClientError(err, socket));
     guardServer(s, (err, where) => onSocketError(err, where));
     return s;
   });
@@ -151,6 +151,7 @@ export async function serve(p: PreparedStart): Promise<GatewayHandle> {
       readiness: () => evaluateReadiness(checks),
       processReadiness: () => evaluateReadiness(checks, { processOnly: true }),
       connectionCount: () => ws?.count() ?? 0,
+      unsentBytes: () => ws?.unsentBytes() ?? 0,
       shuttingDown: false,
     };
 

@@ -8,6 +8,7 @@
  * (EMFILE under a connection flood), which must not end the process either.
  */
 import type http from "node:http";
+import type { Duplex } from "node:stream";
 import type { LogThrottle } from "../logging/throttle.ts";
 
 /** Where guarded errors go. */
@@ -27,4 +28,41 @@ export function logSocketError(throttle: LogThrottle, err: Error, where: "socket
   const fields = { code: (err as NodeJS.ErrnoException).code ?? null, err: err.message };
   if (where === "server") throttle.log("warn", fields, "server error (the gateway keeps running)", 1);
   else throttle.log("debug", fields, "client socket error (only that client's connection ends)", 1);
+}
+
+/** The answer to each kind of request Node's parser gives up on; anything else gets 400. */
+const CLIENT_ERROR_ANSWERS: Record<string, [number, string]> = {
+  HPE_HEADER_OVERFLOW: [431, "Request Header Fields Too Large"],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, "Request Timeout"],
+  ERR_HTTP_HEADERS_TIMEOUT: [408, "Request Timeout"],
+};
+
+/** The status and reason for a `clientError`, or null when there is nobody to answer (the client reset or left). */
+export function clientErrorAnswer(err: NodeJS.ErrnoException): [number, string] | null {
+  if (err.code === "ECONNRESET" || err.code === "EPIPE") return null;
+  return CLIENT_ERROR_ANSWERS[err.code ?? ""] ?? [400, "Bad Request"];
+}
+
+/**
+ * Answers a request Node's HTTP parser refused (malformed request line, headers too large, too
+ * slow to send its headers) as Node's default would, then ends the connection: 400, 431 or 408
+ * with `Connection: close`, written only while the socket can take it and no answer has begun on
+ * it (a pipelined request after a response in progress must not cut into that response), and
+ * destroyed once written. A client that resets meanwhile only ends its own socket: its error
+ * goes to the socket's guard listener, never to the process.
+ */
+export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  const answer = clientErrorAnswer(err);
+  // Node's own default handler looks at the same field to know whether an answer has begun.
+  const inProgress = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent === true;
+  if (!answer || inProgress || !socket.writable || socket.destroyed) return void socket.destroy();
+  const [status, reason] = answer;
+  try {
+    socket.once("finish", () => socket.destroy());
+    socket.end(`HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  } catch {
+    socket.destroy();
+  }
+  // A client that never reads its answer must not hold the socket: it is destroyed after a second.
+  setTimeout(() => socket.destroy(), 1000).unref();
 }

@@ -20,6 +20,8 @@ export interface Conn {
   inflight: number;
   /** Bytes this connection's requests may prepare at once (see ws-limits.ts). */
   budget: ByteBudget;
+  /** Closed for the gateway-wide unsent-bytes budget (ws-outbound.ts): not counted again. */
+  evicted: boolean;
   /** Log connects and disconnects at debug (probes). */
   quiet: boolean;
   /** The `client.id` given in connect (the sender of WebChat messages). */
@@ -36,6 +38,8 @@ export interface Conn {
 export interface WsGateway {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
   count(): number;
+  /** Bytes written to clients and not yet sent, all clients together. */
+  unsentBytes(): number;
   /** Sends an event to every connected (authenticated) client. */
   broadcast(event: string, payload: unknown): void;
   /** Closes authenticated clients whose secret is no longer the one in force. */

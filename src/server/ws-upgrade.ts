@@ -1,6 +1,6 @@
 /**
  * Which WebSocket upgrades are refused before the WebSocket exists, and how: shutting down (503),
- * a foreign Host on a gateway without auth (421), a foreign browser Origin (403), an address
+ * a malformed target or Host (400, see request-target.ts), a foreign Host on a gateway without auth (421), a foreign browser Origin (403), an address
  * rate limited after failed auth (429). The refusal is a plain HTTP answer on the raw socket.
  */
 import type { IncomingMessage } from "node:http";
@@ -9,6 +9,7 @@ import { originAllowed, type ClientInfo } from "./client.ts";
 import type { GatewayContext } from "./context.ts";
 import { misdirected } from "./http.ts";
 import { clip } from "../shared/text.ts";
+import { requestTarget } from "./request-target.ts";
 
 export interface UpgradeRefusal {
   status: number;
@@ -22,7 +23,9 @@ export interface UpgradeRefusal {
 /** Why this upgrade must be refused, or null when it may proceed. */
 export function upgradeRefusal(ctx: GatewayContext, req: IncomingMessage, client: ClientInfo, draining: boolean): UpgradeRefusal | null {
   if (draining || ctx.shuttingDown) return { status: 503, reason: "Service Unavailable", why: "the gateway is shutting down" };
-  const wrongHost = misdirected(ctx, req.headers.host, client);
+  const target = requestTarget(req);
+  if (!target.ok) return { status: 400, reason: "Bad Request", why: target.why };
+  const wrongHost = misdirected(ctx, target.host, client);
   if (wrongHost) return { status: 421, reason: "Misdirected Request", why: wrongHost };
   if (!originAllowed(req.headers.origin, ctx.plan.base, ctx.config().gateway.allowedOrigins)) {
     const origin = clip(req.headers.origin ?? "");

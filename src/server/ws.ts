@@ -22,6 +22,7 @@ import { metrics } from "../metrics/instruments.ts";
 import { rejectUpgrade, upgradeRefusal } from "./ws-upgrade.ts";
 import { ByteBudget, CONNECTION_BUDGET, PROCESS_BUDGET, preparedBytes } from "./ws-limits.ts";
 import type { Conn, WsGateway } from "./ws-conn.ts";
+import { OutboundBudget } from "./ws-outbound.ts";
 
 export type { WsGateway } from "./ws-conn.ts";
 
@@ -34,17 +35,20 @@ export function createWsGateway(ctx: GatewayContext): WsGateway {
   let draining = false;
 
   const batcher = new TurnBatcher();
+  const outbound = new OutboundBudget({ conns: () => conns, limit: () => cfg().maxTotalBufferedBytes, throttle: ctx.logThrottle, close: closeWith });
   /** Sends a frame; `onWritten` runs once it left for the socket, or at once when it is not sent. */
   const sendFrame = (c: Conn, frame: object, onWritten?: () => void): void => {
     if (c.ws.readyState !== WebSocket.OPEN) return onWritten?.();
     if (c.ws.bufferedAmount > cfg().maxBufferedBytes) {
       onWritten?.();
+      metrics.wsSlowClosed.inc({ limit: "connection" });
       ctx.logThrottle.log("warn", { conn: c.id, client: c.client.address, buffered: c.ws.bufferedAmount }, "closing slow consumer");
       c.ws.close(closeCodes.SLOW_CONSUMER, "slow consumer: too many unsent bytes");
       setTimeout(() => c.ws.terminate(), 1000).unref();
       return;
     }
     batcher.hold(c.socket);
+    outbound.wrote();
     if (onWritten) c.ws.send(JSON.stringify(frame), () => onWritten());
     else c.ws.send(JSON.stringify(frame));
   };
@@ -198,6 +202,7 @@ export function createWsGateway(ctx: GatewayContext): WsGateway {
       seq: 0,
       inflight: 0,
       budget: new ByteBudget(CONNECTION_BUDGET),
+      evicted: false,
       quiet: false,
       clientId: "",
       handshakeTimer: undefined,
@@ -282,6 +287,7 @@ export function createWsGateway(ctx: GatewayContext): WsGateway {
       wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, client, socket));
     },
     count: () => conns.size,
+    unsentBytes: () => outbound.total(),
     broadcast(event, payload) {
       for (const c of conns) if (c.authed) sendEvent(c, event, payload);
     },

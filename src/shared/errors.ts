@@ -27,7 +27,11 @@ export const errorCatalog = {
   FORCE_REFUSED: { exitCode: 14, httpStatus: 409, summary: "--force would stop something it must not (another brain, or an unidentified listener)." },
   CONFIG_INVALID: { exitCode: 20, httpStatus: 500, summary: "The config file does not match the schema (key path, found and expected are named)." },
   CONFIG_SYNTAX: { exitCode: 21, httpStatus: 500, summary: "The config file is not valid JSON5 (line and column are named)." },
-  CONFIG_UNREADABLE: { exitCode: 22, httpStatus: 500, summary: "The config file exists but cannot be read (permissions, or it is a directory)." },
+  CONFIG_UNREADABLE: {
+    exitCode: 22,
+    httpStatus: 500,
+    summary: "The config file exists but cannot be read: permissions, or not a regular file (a directory, FIFO or device), or over 4 MiB.",
+  },
   CONFIG_KEY_UNKNOWN: { exitCode: 23, httpStatus: 400, summary: "`config get/set` was given a key path that is not in the schema." },
   CONFIG_MISSING: {
     exitCode: 19,

@@ -1,6 +1,6 @@
 /** Secret handling: how secrets are shown (`abc…xyz`) and which keys hold them. */
 
-import { hasControlChars } from "./text.ts";
+import { hasControlChars, isControlCode } from "./text.ts";
 
 const SECRET_KEY = /(token|password|secret|authorization|api[-_]?key|cookie)/i;
 
@@ -47,4 +47,18 @@ export const MAX_SECRET_LENGTH = 4096;
 /** True when a secret holds a control character (a newline or tab is a paste error, never part of a header). */
 export function hasControlCharacter(value: string): boolean {
   return hasControlChars(value);
+}
+
+/**
+ * What breaks the secret rule (1-MAX_SECRET_LENGTH characters, no control character), in words that
+ * never show the secret: "5006 characters", "a control character (U+000A at position 9)"; null when it holds.
+ */
+export function secretProblem(value: string): string | null {
+  if (value === "") return "an empty string";
+  if (value.length > MAX_SECRET_LENGTH) return `${value.length} characters`;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (isControlCode(c)) return `a control character (U+${c.toString(16).toUpperCase().padStart(4, "0")} at position ${i + 1})`;
+  }
+  return null;
 }

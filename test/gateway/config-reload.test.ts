@@ -5,6 +5,7 @@
  */
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { httpGet, runCli, startGateway, writeConfig, type RunningGateway } from "../helpers/gateway.ts";
@@ -106,6 +107,27 @@ test(
     }
   },
 );
+
+test("a config file replaced by a FIFO or a 5 MiB file under a running gateway is refused without blocking, and the token stays", bounded, async () => {
+  const gw = track(await startGateway({ config: { gateway: { auth: { token: TOKEN } } } }));
+  const file = path.join(gw.stateDir, "onebrain.json");
+  try {
+    // No writer ever opens the FIFO: a blocking open would hang the gateway's event loop for good.
+    fs.rmSync(file);
+    execFileSync("mkfifo", [file]);
+    await logged(gw, "config reload failed", 1);
+    await logged(gw, "it is a FIFO (named pipe), not a regular file", 1);
+    await assertRunsOnLastGood(gw, "unreadable", "CONFIG_UNREADABLE");
+
+    fs.rmSync(file);
+    fs.writeFileSync(file, "{}");
+    fs.truncateSync(file, 5 * 1024 * 1024);
+    await logged(gw, "a config file may be at most 4 MiB", 1);
+    await assertRunsOnLastGood(gw, "unreadable", "CONFIG_UNREADABLE");
+  } finally {
+    await gw.stop();
+  }
+});
 
 test("a gateway started without a config file still takes a new valid file, and a written {} returns it to the defaults", bounded, async () => {
   const gw = track(await startGateway());

@@ -111,3 +111,26 @@ test("a bad --bind, --auth or --token is a usage error (exit 2) that never echoe
   assert.ok(!token.stderr.includes("SEKRIT"), token.stderr);
   assert.match(token.stderr, /prefer ONEBRAIN_GATEWAY_TOKEN/i);
 });
+
+test(
+  "a token or password in the environment with control characters or over 4096 characters is a usage error (exit 2) naming the variable, never its value",
+  bounded,
+  async () => {
+    const port = String(await freePort());
+    const cases: [string, string, RegExp][] = [
+      ["ONEBRAIN_GATEWAY_TOKEN", "tok-with\na-newline-SEKRIT", /a control character \(U\+000A at position 9\)/],
+      ["ONEBRAIN_GATEWAY_TOKEN", "tok-with-an-escape\u001b[0m-SEKRIT", /a control character \(U\+001B at position 19\)/],
+      ["ONEBRAIN_GATEWAY_PASSWORD", "pw-with-a-tab\t-SEKRIT", /a control character \(U\+0009 at position 14\)/],
+      ["ONEBRAIN_GATEWAY_PASSWORD", `SEKRIT${"x".repeat(5000)}`, /5006 characters/],
+    ];
+    for (const [variable, value, why] of cases) {
+      const env = brainEnv(path.join(tmpDir(), "state"), { [variable]: value });
+      const r = await runCli(["gateway", "--port", port], env);
+      assert.equal(r.code, 2, `${variable}: exit ${r.code}\n${r.stderr}`);
+      assert.match(r.stderr, new RegExp(`Cannot use the value of ${variable}: expected 1-4096 characters without control characters`));
+      assert.match(r.stderr, why);
+      assert.ok(!(r.stdout + r.stderr).includes("SEKRIT"), r.stderr);
+      assert.doesNotMatch(r.stderr, /gateway listening/);
+    }
+  },
+);

@@ -7,6 +7,7 @@ import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { connectGateway, type GatewayConnection } from "../../src/client/gateway-client.ts";
 import { FakeModelServer } from "../helpers/fake-model.ts";
 import { repoRoot, startGateway, type RunningGateway } from "../helpers/gateway.ts";
+import { parseWithPythonClient, pythonMissing, sampleLines } from "../helpers/prometheus-python.ts";
 
 const fake = new FakeModelServer();
 const running: RunningGateway[] = [];
@@ -123,6 +124,33 @@ test("/metrics after chat traffic counts messages, duplicates, runs by outcome, 
   assert.ok(value(m, "nodejs_eventloop_lag_p99_seconds")! >= 0);
   assert.ok(!res.text.includes(MODEL_KEY) && !res.text.includes(MODEL_KEY.slice(-8)), "no API key in /metrics");
   await c.close();
+});
+
+test("a /metrics scrape after chat traffic is read whole by the official Prometheus Python client", { skip: pythonMissing() ?? false }, async () => {
+  fake.reset();
+  const g = await gateway();
+  const c = await connectGateway({ url: `ws://127.0.0.1:${g.port}`, clientId: "metrics-py", mode: "webchat" });
+  await c.request("chat.send", { text: "hello", idempotencyKey: "py-1" });
+  await finals(c, 1);
+  const res = await scrape(g.port);
+  await c.close();
+  const families = parseWithPythonClient(res.text);
+  const samples = families.flatMap((f) => f.samples);
+  assert.equal(samples.length, sampleLines(res.text).length, "every sample line is read as one sample");
+  for (const f of families) {
+    // The client names a counter family without its _total; the exposition's TYPE line names it with.
+    const typed = new RegExp(`^# TYPE ${f.name}(_total)? ${f.type}$`, "m");
+    assert.match(res.text, typed, `${f.name} has the type the parser read`);
+    assert.ok(f.documentation.length > 0, `${f.name} has its HELP`);
+  }
+  const sample = (name: string, labels: Record<string, string> = {}) =>
+    samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
+  assert.equal(sample("onebrain_inbound_messages_total", { channel: "webchat" }), "1.0");
+  assert.equal(sample("onebrain_ws_connections_total"), "1.0");
+  assert.equal(sample("onebrain_build_info", { node: process.versions.node }), "1.0");
+  const ok = { model: "fake/echo-1", outcome: "ok" };
+  assert.equal(sample("onebrain_model_request_duration_seconds_bucket", { ...ok, le: "+Inf" }), "1.0");
+  assert.equal(sample("onebrain_model_request_duration_seconds_count", ok), "1.0");
 });
 
 test("/metrics is open to local callers of a gateway without auth, refused (401) to a proxied one, and wants the token when one is set", async () => {
