@@ -12,6 +12,7 @@ import { inspectLock, type LockState } from "../lock/inspect.ts";
 import type { BrainPaths, Env } from "../paths/paths.ts";
 import { portPlan, type PortPlan } from "../paths/ports.ts";
 import { findListeners } from "../proc/listeners.ts";
+import { snapshotProcFs } from "../proc/process.ts";
 import { maskSecret } from "../shared/redact.ts";
 import { OnebrainError, toOnebrainError } from "../shared/errors.ts";
 import { resolveAuth } from "../server/auth.ts";
@@ -82,6 +83,8 @@ function who(l: ListenerReport): string {
 export async function gatewayStatus(opts: StatusOptions): Promise<GatewayStatusReport> {
   const env = opts.env ?? process.env;
   const { paths } = opts;
+  // One look at the host: the lock, the listeners and the other brains read each kernel table once.
+  const procFs = snapshotProcFs();
   const problems: string[] = [];
   const notes: string[] = [];
   /** Set when two different processes claim this brain's lock or port: a split brain in the making. */
@@ -124,7 +127,7 @@ export async function gatewayStatus(opts: StatusOptions): Promise<GatewayStatusR
     auth = resolveAuth(config.gateway.auth, env);
   }
 
-  const lock = inspectLock(paths.lockPath, paths.ownerPath);
+  const lock = inspectLock(paths.lockPath, paths.ownerPath, procFs);
   for (const n of lock.notes) (lock.status === "free" ? notes : problems).push(n);
 
   // The port the running owner really uses may differ from config (started with --port), so it
@@ -163,8 +166,8 @@ export async function gatewayStatus(opts: StatusOptions): Promise<GatewayStatusR
   const listeners: ListenerReport[] =
     port === null
       ? []
-      : findListeners([port]).map((l) => {
-          const gw = l.process ? identifyGateway(l.process.pid) : null;
+      : findListeners([port], procFs).map((l) => {
+          const gw = l.process ? identifyGateway(l.process.pid, procFs) : null;
           return {
             address: l.address,
             pid: l.process?.pid ?? null,
@@ -235,7 +238,7 @@ export async function gatewayStatus(opts: StatusOptions): Promise<GatewayStatusR
     verdict,
     problems,
     notes,
-    otherBrains: otherBrains(paths.stateDir),
+    otherBrains: otherBrains(paths.stateDir, procFs),
   };
 }
 

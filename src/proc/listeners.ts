@@ -3,7 +3,7 @@
  * but without needing ss or root for our own processes.
  */
 import fs from "node:fs";
-import { defaultProcFs, listPids, readProcessInfo, type ProcFs, type ProcessInfo } from "./process.ts";
+import { defaultProcFs, listPids, readProcessInfo, readProcTable, type ProcFs, type ProcessInfo } from "./process.ts";
 
 export interface Listener {
   port: number;
@@ -14,7 +14,12 @@ export interface Listener {
   process: ProcessInfo | null;
 }
 
-const TCP_LISTEN = "0A";
+/**
+ * A listening socket's line: "sl: local_address:port rem_address:port st", st 0A (LISTEN), then
+ * tx:rx queues, tr:when, retrnsmt, uid, timeout and the inode. One regex over the whole table
+ * skips the established connections without splitting them (the table can hold thousands).
+ */
+const LISTEN_LINE = /^ *\d+: ([0-9A-F]+):([0-9A-F]{4}) [0-9A-F]+:[0-9A-F]{4} 0A +(?:\S+ +){5}(\d+)/gm;
 
 function hexToIPv4(hex: string): string {
   // Little-endian 32-bit word as the kernel prints it.
@@ -46,12 +51,8 @@ function hexToIPv6(hex: string): string {
 /** Parses /proc/net/tcp or tcp6 text into listening sockets (port, address, inode). */
 export function parseProcNetTcp(text: string, v6: boolean): Array<{ port: number; address: string; inode: number }> {
   const out: Array<{ port: number; address: string; inode: number }> = [];
-  for (const line of text.split("\n").slice(1)) {
-    const f = line.trim().split(/\s+/);
-    if (f.length < 10 || f[3] !== TCP_LISTEN) continue;
-    const [addrHex, portHex] = (f[1] ?? "").split(":") as [string, string];
-    out.push({ port: parseInt(portHex, 16), address: v6 ? hexToIPv6(addrHex) : hexToIPv4(addrHex), inode: Number(f[9]) });
-  }
+  for (const [, addrHex, portHex, inode] of text.matchAll(LISTEN_LINE))
+    out.push({ port: parseInt(portHex!, 16), address: v6 ? hexToIPv6(addrHex!) : hexToIPv4(addrHex!), inode: Number(inode) });
   return out;
 }
 
@@ -91,7 +92,7 @@ export function listeningSockets(procFs: ProcFs = defaultProcFs): Array<{ port: 
   ] as const) {
     let text: string;
     try {
-      text = fs.readFileSync(`${procFs.procRoot}/net/${file}`, "utf8");
+      text = readProcTable(`net/${file}`, procFs);
     } catch {
       continue;
     }

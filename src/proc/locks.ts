@@ -1,6 +1,6 @@
 /** Who holds POSIX locks on a file, from /proc/locks: a read that never touches the lock itself. */
 import fs from "node:fs";
-import { defaultProcFs, type ProcFs } from "./process.ts";
+import { defaultProcFs, readProcTable, type ProcFs } from "./process.ts";
 
 export interface FileLockHolder {
   pid: number;
@@ -20,9 +20,12 @@ function devParts(dev: number): { major: number; minor: number } {
 
 /** Parses /proc/locks text, keeping lines on the given device and inode. */
 export function parseProcLocks(text: string, dev: number, inode: number): FileLockHolder[] {
-  const { major, minor } = devParts(dev);
   const holders: FileLockHolder[] = [];
+  // Every line that names the inode ends it with ":<inode> ": most reads end here, unsplit.
+  if (!text.includes(`:${inode} `)) return holders;
+  const { major, minor } = devParts(dev);
   for (const line of text.split("\n")) {
+    if (!line.includes(`:${inode} `)) continue;
     // "1: POSIX  ADVISORY  WRITE 2192 fe:00:2154546 1073741824 1073742335" ("->" marks waiters)
     const f = line.trim().split(/\s+/);
     if (f[1] === "->") continue;
@@ -45,7 +48,7 @@ export function lockHolders(file: string, procFs: ProcFs = defaultProcFs): FileL
   let text: string;
   try {
     st = fs.statSync(file);
-    text = fs.readFileSync(`${procFs.procRoot}/locks`, "utf8");
+    text = readProcTable("locks", procFs);
   } catch {
     return null;
   }
