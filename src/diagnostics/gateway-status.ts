@@ -6,7 +6,7 @@
 import { describeSource, effectiveGateway, publicSources, type GatewaySources } from "../config/effective.ts";
 import { loadBrainConfig } from "../config/load.ts";
 import type { Config } from "../config/schema.ts";
-import { identifyGateway } from "../lock/identify.ts";
+import { identifyGateway, type GatewayIdentity } from "../lock/identify.ts";
 import type { OwnerSource } from "../lock/owner.ts";
 import { inspectLock, type LockState } from "../lock/inspect.ts";
 import type { BrainPaths, Env } from "../paths/paths.ts";
@@ -163,11 +163,18 @@ export async function gatewayStatus(opts: StatusOptions): Promise<GatewayStatusR
       `the running gateway listens on port ${owner.port}, but this CLI resolves port ${ports.base} (it was started with another --port, env or config)`,
     );
 
+  // The lock holder is the likely listener: its fds are read first. A gateway listens on
+  // 127.0.0.1 and ::1, so each pid is identified once.
+  const identified = new Map<number, GatewayIdentity | null>();
+  const identify = (pid: number) => {
+    if (!identified.has(pid)) identified.set(pid, identifyGateway(pid, procFs));
+    return identified.get(pid) ?? null;
+  };
   const listeners: ListenerReport[] =
     port === null
       ? []
-      : findListeners([port], procFs).map((l) => {
-          const gw = l.process ? identifyGateway(l.process.pid, procFs) : null;
+      : findListeners([port], procFs, lock.holderPid !== null ? [lock.holderPid] : []).map((l) => {
+          const gw = l.process ? identify(l.process.pid) : null;
           return {
             address: l.address,
             pid: l.process?.pid ?? null,

@@ -56,11 +56,15 @@ export function parseProcNetTcp(text: string, v6: boolean): Array<{ port: number
   return out;
 }
 
-/** Maps socket inodes to the pid holding them, scanning /proc/PID/fd once for all wanted inodes. */
-export function socketOwners(inodes: ReadonlySet<number>, procFs: ProcFs = defaultProcFs): Map<number, number> {
+/**
+ * Maps socket inodes to the pid holding them, scanning /proc/PID/fd once for all wanted inodes.
+ * The `likely` pids are looked at first (a lock holder is the usual listener): the scan stops
+ * as soon as every inode has its owner, often before reading the fds of every process.
+ */
+export function socketOwners(inodes: ReadonlySet<number>, procFs: ProcFs = defaultProcFs, likely: readonly number[] = []): Map<number, number> {
   const owners = new Map<number, number>();
   if (inodes.size === 0) return owners;
-  for (const pid of listPids(procFs)) {
+  for (const pid of new Set([...likely, ...listPids(procFs)])) {
     let fds: string[];
     try {
       fds = fs.readdirSync(`${procFs.procRoot}/${pid}/fd`);
@@ -101,11 +105,11 @@ export function listeningSockets(procFs: ProcFs = defaultProcFs): Array<{ port: 
   return sockets;
 }
 
-/** Every TCP listener on the given ports (all ports when `ports` is empty), with its process. */
-export function findListeners(ports: readonly number[], procFs: ProcFs = defaultProcFs): Listener[] {
+/** Every TCP listener on the given ports (all ports when `ports` is empty), with its process; `likely` pids are looked at first. */
+export function findListeners(ports: readonly number[], procFs: ProcFs = defaultProcFs, likely: readonly number[] = []): Listener[] {
   const wanted = new Set(ports);
   const sockets = listeningSockets(procFs).filter((s) => wanted.size === 0 || wanted.has(s.port));
-  const owners = socketOwners(new Set(sockets.map((s) => s.inode)), procFs);
+  const owners = socketOwners(new Set(sockets.map((s) => s.inode)), procFs, likely);
   const infoCache = new Map<number, ProcessInfo | null>();
   return sockets.map((s) => {
     const pid = owners.get(s.inode);
