@@ -206,7 +206,9 @@ export function scanHost(procFs: ProcFs = defaultProcFs, opts: ScanOptions = {})
   };
   const onebrainPids = new Set([...cmdlineOf].filter(([pid, cmdline]) => isOnebrain(pid, cmdline)).map(([pid]) => pid));
   // Only the process that holds the lock or listens is the brain, not a wrapper above it.
-  const onebrainWrappers = ancestorsAmong(onebrainPids, procFs);
+  // Walking parents costs a read per generation: only done when a lock-less onebrain process asks.
+  let wrappers: Set<number> | undefined;
+  const isWrapper = (pid: number) => (wrappers ??= ancestorsAmong(onebrainPids, procFs)).has(pid);
   const brains: RunningBrain[] = [];
   /** Onebrain pids, in `brains` or left out as asked: never taken for a claw gateway. */
   const onebrainSeen = new Set<number>();
@@ -217,7 +219,7 @@ export function scanHost(procFs: ProcFs = defaultProcFs, opts: ScanOptions = {})
       onebrainSeen.add(pid);
       continue;
     }
-    if (onebrainWrappers.has(pid) && lock === undefined && portsOf(pid).length === 0) continue;
+    if (lock === undefined && isWrapper(pid) && portsOf(pid).length === 0) continue;
     const env = readEnviron(pid, ONEBRAIN_ENV, procFs);
     let stateDir = lock ? path.dirname(lock) : null;
     let configPath: string | null = null;
@@ -234,7 +236,8 @@ export function scanHost(procFs: ProcFs = defaultProcFs, opts: ScanOptions = {})
     const owner = rec?.pid === pid ? rec : null;
     const ports = portsOf(pid);
     const flagPort = Number(flagValue(args, "--port"));
-    const i = info(pid);
+    // The owner record names the user and the start; /proc is read only without one.
+    const i = owner?.user && owner.startedAt ? null : info(pid);
     brains.push({
       kind: "onebrain",
       pid,
