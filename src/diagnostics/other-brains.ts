@@ -6,7 +6,7 @@
 import type { PortPlan } from "../paths/ports.ts";
 import { plansOverlap } from "../paths/ports.ts";
 import { defaultProcFs, type ProcFs } from "../proc/process.ts";
-import { KIND_LABEL, runningPlan } from "./doctor/brains.ts";
+import { KIND_LABEL, runningPlan } from "./doctor/running-plan.ts";
 import { scanHost, type RunningBrain } from "./doctor/host-scan.ts";
 
 export interface OtherBrain {
