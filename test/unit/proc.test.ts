@@ -6,7 +6,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { parseProcNetTcp, findListeners, describeListener } from "../../src/proc/listeners.ts";
 import { parseProcLocks, lockHolders } from "../../src/proc/locks.ts";
-import { parseStartTicks, readProcessInfo, isAlive } from "../../src/proc/process.ts";
+import { defaultProcFs, parseStartTicks, readProcessInfo, isAlive } from "../../src/proc/process.ts";
 import { tmpDir } from "../helpers/gateway.ts";
 
 test("parses listening sockets from /proc/net/tcp and tcp6 text", () => {
@@ -59,6 +59,26 @@ test("sees which pid holds an SQLite exclusive lock without touching the lock", 
   assert.deepEqual(lockHolders(file), []);
   assert.equal(lockHolders(path.join(path.dirname(file), "missing")), null);
   assert.ok(fs.existsSync(file));
+});
+
+test("asks a likely lock holder through its own fdinfo, and anyone else through /proc/locks", () => {
+  const file = path.join(tmpDir(), "y.lock");
+  const db = new DatabaseSync(file, { timeout: 0 });
+  db.exec("PRAGMA journal_mode=MEMORY; PRAGMA locking_mode=EXCLUSIVE; BEGIN EXCLUSIVE;");
+  try {
+    const all = lockHolders(file);
+    assert.deepEqual(lockHolders(file, defaultProcFs, [process.pid]), all);
+    assert.deepEqual(lockHolders(file, defaultProcFs, [1, process.pid]), all);
+    // A /proc without a locks table: only the holder's fdinfo can answer.
+    const root = tmpDir();
+    fs.symlinkSync(`/proc/${process.pid}`, path.join(root, String(process.pid)));
+    const noLocks = { procRoot: root, passwdFile: "/etc/passwd" };
+    assert.ok(lockHolders(file, noLocks, [process.pid])?.some((h) => h.pid === process.pid && h.access === "WRITE"));
+    assert.equal(lockHolders(file, noLocks, [1]), null);
+  } finally {
+    db.close();
+  }
+  assert.deepEqual(lockHolders(file, defaultProcFs, [process.pid]), []);
 });
 
 test("reads this process's user, start time and command line, and knows dead pids are dead", () => {

@@ -7,8 +7,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import { listeningSockets } from "../../proc/listeners.ts";
-import { parseProcLocks } from "../../proc/locks.ts";
-import { defaultProcFs, listPids, readProcessInfo, readProcTable, type ProcFs, type ProcessInfo } from "../../proc/process.ts";
+import { lockHolders } from "../../proc/locks.ts";
+import { defaultProcFs, listPids, readProcessInfo, type ProcFs, type ProcessInfo } from "../../proc/process.ts";
 import { readOwnerRecord, type OwnerRecord } from "../../lock/owner.ts";
 import { resolvePaths } from "../../paths/paths.ts";
 import { clawGatewayKind, flagValue, isOnebrainGatewayArgv, mayBeGatewayCmdline, onebrainCommand, type BrainKind } from "./argv.ts";
@@ -179,22 +179,7 @@ export function scanHost(procFs: ProcFs = defaultProcFs, opts: ScanOptions = {})
           .map((l) => l.port),
       ),
     ].sort((a, b) => a - b);
-  let locksText: string | null | undefined;
-  const holdsLock = (pid: number, file: string) => {
-    if (locksText === undefined) {
-      try {
-        locksText = readProcTable("locks", procFs);
-      } catch {
-        locksText = null;
-      }
-    }
-    try {
-      const st = fs.statSync(file);
-      return locksText !== null && parseProcLocks(locksText, st.dev, st.ino).some((h) => h.pid === pid);
-    } catch {
-      return false;
-    }
-  };
+  const holdsLock = (pid: number, file: string) => lockHolders(file, procFs, [pid])?.some((h) => h.pid === pid) ?? false;
 
   const isOnebrain = (pid: number, cmdline: string) => {
     const lock = lockFile.get(pid);
