@@ -22,11 +22,15 @@ export function snapshotProcFs(procFs: ProcFs = defaultProcFs): ProcFs {
   return { ...procFs, tables: new Map() };
 }
 
-/** The text of a host-wide /proc table (`locks`, `net/tcp`), read once per snapshot; throws when unreadable. */
-export function readProcTable(name: string, procFs: ProcFs = defaultProcFs): string {
+/**
+ * The text of a host-wide /proc table (`locks`, `net/tcp`), read once per snapshot by `read`
+ * (the whole file by default; each table has one reader, which may read only the part it needs);
+ * throws when unreadable.
+ */
+export function readProcTable(name: string, procFs: ProcFs = defaultProcFs, read = (file: string) => fs.readFileSync(file, "utf8")): string {
   const known = procFs.tables?.get(name);
   if (known !== undefined) return known;
-  const text = fs.readFileSync(`${procFs.procRoot}/${name}`, "utf8");
+  const text = read(`${procFs.procRoot}/${name}`);
   procFs.tables?.set(name, text);
   return text;
 }
