@@ -20,8 +20,6 @@ const result = await build({
   platform: "node",
   target: "node22.13",
   chunkNames: "chunks/[name]-[hash]",
-  // Bundled CommonJS dependencies call require() for Node built-ins; give ESM a require.
-  banner: { js: 'import { createRequire as __onebrainRequire } from "node:module"; const require = __onebrainRequire(import.meta.url);' },
   legalComments: "none",
   // V8 keeps a module's source in memory, as one byte per character only while every character is
   // Latin-1: a single "€" doubles the whole chunk (the server's 300 KB, grammY's 950 KB). esbuild
@@ -31,16 +29,40 @@ const result = await build({
   logLevel: "warning",
 });
 
+// Node built-ins are taken with process.getBuiltinModule instead of an ESM import: importing a
+// built-in as ESM builds its namespace by reading every export, and node:http's lazy getters
+// (WebSocket, fetch's classes) then load undici, http2, zlib and TLS, about 70 internal modules
+// that nothing here uses. The calls go to the top of the chunk, where the imports were hoisted
+// to. Only the chunk with esbuild's require helper (bundled CommonJS) gets a require.
+const BUILTIN_IMPORT = /^import\s+(?:(\w+)|\*\s+as\s+(\w+)|\{([^}]*)\})\s+from\s+"(node:[^"]+)";[ \t]*\n/gm;
+const builtinOf = (spec) => `globalThis.process.getBuiltinModule(${JSON.stringify(spec)})`;
+const bindingsOf = (named) =>
+  named
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((s) => s.replace(/^(\w+)\s+as\s+(\w+)$/, "$1: $2"))
+    .join(", ");
+
+/** A chunk with its built-in imports turned into getBuiltinModule calls, and a require where one is used. */
+function rewriteBuiltins(text, file) {
+  const hoisted = [];
+  let body = text.replace(BUILTIN_IMPORT, (_, def, ns, named, spec) => {
+    hoisted.push(`const ${def ?? ns ?? `{ ${bindingsOf(named)} }`} = ${builtinOf(spec)};`);
+    return "";
+  });
+  if (/^import[^;]*from\s*"node:/m.test(body)) throw new Error(`build: ${file} imports a Node built-in in a form the rewrite does not know`);
+  if (body.includes("typeof require")) hoisted.push(`const require = ${builtinOf("node:module")}.createRequire(import.meta.url);`);
+  return hoisted.length ? `${hoisted.join("\n")}\n${body}` : body;
+}
+
 // What charset "ascii" leaves is in comments (ours, and dependencies' such as grammY's emoji
 // docs): escaped there it means the same and keeps each chunk a one-byte string in V8.
+const nonAscii = /[^\u0020-\u007e\t\n\r]/gu; // anything but printable ASCII and whitespace
 for (const file of Object.keys(result.metafile.outputs).filter((f) => f.endsWith(".js"))) {
   const text = fs.readFileSync(file, "utf8");
-  const nonAscii = /[^\u0020-\u007e\t\n\r]/gu; // anything but printable ASCII and whitespace
-  if (!nonAscii.test(text)) continue;
-  fs.writeFileSync(
-    file,
-    text.replace(nonAscii, (c) => (c.charCodeAt(0) < 0x80 ? c : `\\u{${c.codePointAt(0).toString(16)}}`)),
-  );
+  const out = rewriteBuiltins(text, file).replace(nonAscii, (c) => (c.charCodeAt(0) < 0x80 ? c : `\\u{${c.codePointAt(0).toString(16)}}`));
+  if (out !== text) fs.writeFileSync(file, out);
 }
 
 const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0);

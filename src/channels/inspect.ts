@@ -4,7 +4,6 @@
  * credential itself), when the store last saw traffic on them, and a live `getMe` probe.
  * Nothing here starts, stops or changes a channel.
  */
-import { agentFor } from "../shared/http-client.ts";
 import type { Config } from "../config/schema.ts";
 import { inspectCredentialLease, type LeaseHolder } from "../lock/lease.ts";
 import type { Env } from "../paths/paths.ts";
@@ -96,7 +95,8 @@ export async function probeTelegram(o: { token: string; apiRoot: string; timeout
   try {
     // grammY is loaded on first use: a status without --probe does not pay for it.
     // grammY is CommonJS: bundled, its exports are only on `default`; under plain Node on both.
-    const mod = await import("grammy");
+    // The HTTP client (http, https, tls and the proxy rules) too: doctor and a plain status never need it.
+    const [mod, { agentFor }] = await Promise.all([import("grammy"), import("../shared/http-client.ts")]);
     const { Api, GrammyError } = (mod as unknown as { default?: typeof mod }).default ?? mod;
     try {
       // Through the outbound proxy like the channel itself (telegram/api.ts; not imported: it loads grammY eagerly).

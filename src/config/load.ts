@@ -89,6 +89,19 @@ export function validateConfig(raw: unknown, file: string): Readonly<Config> {
   return deepFreeze(result.data);
 }
 
+/**
+ * JSON5.parse, by the native JSON parser when the text is plain JSON (JSON5 is a superset: the
+ * same value). JSON5's lexer runs in JavaScript, a call per character: a few configs read by the
+ * gateway's start-up check were enough for V8 to optimise it, and its compilers' pages stayed in RSS.
+ */
+export function parseJson5(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return JSON5.parse(text);
+  }
+}
+
 /** Parses JSON5 text; a syntax error names the file, line and column, and so does nesting deeper than any config needs. */
 export function parseConfigText(text: string, file: string): unknown {
   const deep = tooDeep(text, MAX_CONFIG_DEPTH);
@@ -100,7 +113,7 @@ export function parseConfigText(text: string, file: string): unknown {
     );
   }
   try {
-    return text.trim() === "" ? {} : JSON5.parse(text);
+    return text.trim() === "" ? {} : parseJson5(text);
   } catch (err) {
     const e = err as { lineNumber?: number; columnNumber?: number; message: string };
     const where = e.lineNumber ? `line ${e.lineNumber}, column ${e.columnNumber}` : "unknown position";

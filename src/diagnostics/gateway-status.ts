@@ -6,12 +6,13 @@
 import { describeSource, effectiveGateway, publicSources, type GatewaySources } from "../config/effective.ts";
 import { loadBrainConfig } from "../config/load.ts";
 import type { Config } from "../config/schema.ts";
-import { identifyGateway } from "../lock/identify.ts";
+import { identifyGateway, type GatewayIdentity } from "../lock/identify.ts";
 import type { OwnerSource } from "../lock/owner.ts";
 import { inspectLock, type LockState } from "../lock/inspect.ts";
 import type { BrainPaths, Env } from "../paths/paths.ts";
 import { portPlan, type PortPlan } from "../paths/ports.ts";
 import { findListeners } from "../proc/listeners.ts";
+import { snapshotProcFs } from "../proc/process.ts";
 import { maskSecret } from "../shared/redact.ts";
 import { OnebrainError, toOnebrainError } from "../shared/errors.ts";
 import { resolveAuth } from "../server/auth.ts";
@@ -82,6 +83,8 @@ function who(l: ListenerReport): string {
 export async function gatewayStatus(opts: StatusOptions): Promise<GatewayStatusReport> {
   const env = opts.env ?? process.env;
   const { paths } = opts;
+  // One look at the host: the lock, the listeners and the other brains read each kernel table once.
+  const procFs = snapshotProcFs();
   const problems: string[] = [];
   const notes: string[] = [];
   /** Set when two different processes claim this brain's lock or port: a split brain in the making. */
@@ -124,7 +127,7 @@ export async function gatewayStatus(opts: StatusOptions): Promise<GatewayStatusR
     auth = resolveAuth(config.gateway.auth, env);
   }
 
-  const lock = inspectLock(paths.lockPath, paths.ownerPath);
+  const lock = inspectLock(paths.lockPath, paths.ownerPath, procFs);
   for (const n of lock.notes) (lock.status === "free" ? notes : problems).push(n);
 
   // The port the running owner really uses may differ from config (started with --port), so it
@@ -160,11 +163,18 @@ export async function gatewayStatus(opts: StatusOptions): Promise<GatewayStatusR
       `the running gateway listens on port ${owner.port}, but this CLI resolves port ${ports.base} (it was started with another --port, env or config)`,
     );
 
+  // The lock holder is the likely listener: its fds are read first. A gateway listens on
+  // 127.0.0.1 and ::1, so each pid is identified once.
+  const identified = new Map<number, GatewayIdentity | null>();
+  const identify = (pid: number) => {
+    if (!identified.has(pid)) identified.set(pid, identifyGateway(pid, procFs));
+    return identified.get(pid) ?? null;
+  };
   const listeners: ListenerReport[] =
     port === null
       ? []
-      : findListeners([port]).map((l) => {
-          const gw = l.process ? identifyGateway(l.process.pid) : null;
+      : findListeners([port], procFs, lock.holderPid !== null ? [lock.holderPid] : []).map((l) => {
+          const gw = l.process ? identify(l.process.pid) : null;
           return {
             address: l.address,
             pid: l.process?.pid ?? null,
@@ -235,7 +245,7 @@ export async function gatewayStatus(opts: StatusOptions): Promise<GatewayStatusR
     verdict,
     problems,
     notes,
-    otherBrains: otherBrains(paths.stateDir),
+    otherBrains: otherBrains(paths.stateDir, procFs),
   };
 }
 

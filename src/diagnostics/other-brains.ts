@@ -6,7 +6,7 @@
 import type { PortPlan } from "../paths/ports.ts";
 import { plansOverlap } from "../paths/ports.ts";
 import { defaultProcFs, type ProcFs } from "../proc/process.ts";
-import { KIND_LABEL, runningPlan } from "./doctor/brains.ts";
+import { KIND_LABEL, runningPlan } from "./doctor/running-plan.ts";
 import { scanHost, type RunningBrain } from "./doctor/host-scan.ts";
 
 export interface OtherBrain {
@@ -31,10 +31,10 @@ export function describeBrain(b: OtherBrain): string {
 
 /** Running brains other than the one of `stateDir` (wrappers and refused starts are not brains). */
 export function findOtherBrains(stateDir: string, procFs: ProcFs = defaultProcFs): RunningBrain[] {
-  return scanHost(procFs, { brainsOnly: true }).brains.filter(
+  return scanHost(procFs, { brainsOnly: true, except: { pid: process.pid, stateDir } }).brains.filter(
     // A onebrain process that neither holds a lock nor listens is a start being refused or still
     // on its way; another user's gateway (hidden from us) still counts.
-    (b) => b.stateDir !== stateDir && b.pid !== process.pid && (b.kind !== "onebrain" || b.holdsLock || b.ports.length > 0 || b.hidden),
+    (b) => b.kind !== "onebrain" || b.holdsLock || b.ports.length > 0 || b.hidden,
   );
 }
 

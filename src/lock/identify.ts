@@ -19,7 +19,7 @@ export function identifyGateway(pid: number, procFs: ProcFs = defaultProcFs): Ga
   const lockFile = openFiles(pid, procFs).find((f) => path.basename(f) === LOCK_FILE);
   if (!lockFile) return null;
   const stateDir = path.dirname(lockFile);
-  const holders = lockHolders(lockFile, procFs);
+  const holders = lockHolders(lockFile, procFs, [pid]);
   const owner = readOwnerRecord(path.join(stateDir, "brain.owner.json"));
   return { pid, stateDir, holdsLock: holders?.some((h) => h.pid === pid) ?? false, owner: owner?.pid === pid ? owner : null };
 }

@@ -27,7 +27,8 @@ export interface LockState {
 export function inspectLock(lockPath: string, ownerPath: string, procFs: ProcFs = defaultProcFs): LockState {
   const lockFileExists = fs.existsSync(lockPath);
   const owner = readOwnerRecord(ownerPath);
-  const holders = lockFileExists ? lockHolders(lockPath, procFs) : [];
+  // The record's pid is the likely holder: asked first, it usually spares a read of /proc/locks.
+  const holders = lockFileExists ? lockHolders(lockPath, procFs, owner ? [owner.pid] : []) : [];
   const holderPid = holders && holders.length ? holders[0]!.pid : null;
   const status: LockState["status"] = holders === null ? "unknown" : holderPid !== null ? "held" : "free";
   const holder = holderPid !== null ? readProcessInfo(holderPid, procFs) : null;

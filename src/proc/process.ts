@@ -7,9 +7,33 @@ import fs from "node:fs";
 export interface ProcFs {
   procRoot: string;
   passwdFile: string;
+  /**
+   * Host-wide tables already read (`locks`, `net/tcp`...), set by `snapshotProcFs`. The kernel
+   * builds each table on every read, walking every lock or the whole TCP hash (several ms each
+   * here), so a command that asks several questions reads each once.
+   */
+  tables?: Map<string, string>;
 }
 
 export const defaultProcFs: ProcFs = { procRoot: "/proc", passwdFile: "/etc/passwd" };
+
+/** A ProcFs that reads each host-wide table once: one look for a read-only command that asks several questions. */
+export function snapshotProcFs(procFs: ProcFs = defaultProcFs): ProcFs {
+  return { ...procFs, tables: new Map() };
+}
+
+/**
+ * The text of a host-wide /proc table (`locks`, `net/tcp`), read once per snapshot by `read`
+ * (the whole file by default; each table has one reader, which may read only the part it needs);
+ * throws when unreadable.
+ */
+export function readProcTable(name: string, procFs: ProcFs = defaultProcFs, read = (file: string) => fs.readFileSync(file, "utf8")): string {
+  const known = procFs.tables?.get(name);
+  if (known !== undefined) return known;
+  const text = read(`${procFs.procRoot}/${name}`);
+  procFs.tables?.set(name, text);
+  return text;
+}
 
 export interface ProcessInfo {
   pid: number;

@@ -6,7 +6,7 @@ import path from "node:path";
 import { credentialFingerprints, fingerprint } from "../../src/diagnostics/doctor/credentials.ts";
 import { entropyBits, MIN_SECRET_BITS } from "../../src/diagnostics/doctor/exposure.ts";
 import { mountOf, NETWORK_FS, parseMountInfo } from "../../src/diagnostics/doctor/environment.ts";
-import { clawGatewayKind, isOnebrainGatewayArgv } from "../../src/diagnostics/doctor/host-scan.ts";
+import { clawGatewayKind, isOnebrainGatewayArgv } from "../../src/diagnostics/doctor/argv.ts";
 import { proxyTarget } from "../../src/diagnostics/doctor/proxy.ts";
 import { hostHomes } from "../../src/diagnostics/doctor/state-dirs.ts";
 import { expandSpecifiers, parseUnitText, splitWords } from "../../src/diagnostics/doctor/unit-file.ts";

@@ -7,6 +7,7 @@ import { startGateway, type GatewayHandle } from "../../server/gateway.ts";
 import { Notifier } from "../../service/notify.ts";
 import { brainPaths, type GlobalOptions } from "../brain.ts";
 import { forceClear } from "./force.ts";
+import { portPlanClashes } from "../../diagnostics/other-brains.ts";
 
 /** How long after the start the port plans of other brains are checked. */
 const CLASH_CHECK_DELAY_MS = 1_000;
@@ -113,11 +114,11 @@ export default async function run(
   // the gateway is up, so the /proc scan never competes with the first requests (readiness probes,
   // clients reconnecting after a restart: the scan once doubled the time to the first /readyz).
   setTimeout(() => {
-    void import("../../diagnostics/other-brains.ts")
-      .then(({ portPlanClashes }) => {
-        for (const w of portPlanClashes(gw.ctx.plan, gw.ctx.paths.stateDir)) logger.warn(w);
-      })
-      .catch((err: unknown) => logger.debug({ err }, "could not check other brains' port plans"));
+    try {
+      for (const w of portPlanClashes(gw.ctx.plan, gw.ctx.paths.stateDir)) logger.warn(w);
+    } catch (err) {
+      logger.debug({ err }, "could not check other brains' port plans");
+    }
   }, CLASH_CHECK_DELAY_MS).unref();
 
   if (reloadPending) gw.reload();

@@ -3,17 +3,14 @@
  * gateways, from /proc) must not share a port plan or a bot credential; brains on disk
  * (`~/.onebrain*` of every user) must not be two active copies of the same profile.
  */
-import { loadConfig } from "../../config/load.ts";
-import { plansOverlap, portPlan, type PortPlan } from "../../paths/ports.ts";
+import { plansOverlap, type PortPlan } from "../../paths/ports.ts";
 import { credentialFingerprints, readRawConfig, type CredentialFingerprint } from "./credentials.ts";
 import type { RunningBrain } from "./host-scan.ts";
+import { KIND_LABEL, runningPlan } from "./running-plan.ts";
 import type { StateDirInfo } from "./state-dirs.ts";
 import { ago, type DoctorCheck, type DoctorContext } from "./types.ts";
 
 const RANGE: Record<string, string> = { gateway: "gateway", browserControl: "browser control", canvas: "canvas", cdp: "cdp" };
-/** How each kind of brain is named in findings. */
-export const KIND_LABEL = { onebrain: "onebrain", openclaw: "OpenClaw", clawdbot: "Clawdbot", moltbot: "Moltbot" } as const;
-
 interface Party {
   label: string;
   pid: number | null;
@@ -21,21 +18,6 @@ interface Party {
   plan: PortPlan | null;
   credentials: CredentialFingerprint[];
   isThisBrain: boolean;
-}
-
-/** The port plan a running gateway uses: from its base port (and, for onebrain, its config's derived ports). */
-export function runningPlan(b: RunningBrain): PortPlan | null {
-  if (b.basePort === null) return null;
-  if (b.kind === "onebrain" && b.configPath) {
-    try {
-      const { config } = loadConfig(b.configPath);
-      return portPlan({ flag: b.basePort, env: {}, browserControlPort: config.browser.controlPort, canvasPort: config.canvasHost.port });
-    } catch {
-      // Unreadable or broken: the derived ports default from the base.
-    }
-  }
-  // OpenClaw derives its ports the way onebrain does (browser +2, canvas +4, CDP +11..+110).
-  return portPlan({ flag: b.basePort, env: {} });
 }
 
 function describeRunning(b: RunningBrain, self: boolean): string {

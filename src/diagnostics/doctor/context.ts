@@ -8,7 +8,7 @@ import { loadBrainConfig } from "../../config/load.ts";
 import { inspectLock } from "../../lock/inspect.ts";
 import type { BrainPaths, Env } from "../../paths/paths.ts";
 import { portPlan } from "../../paths/ports.ts";
-import { defaultProcFs, type ProcFs } from "../../proc/process.ts";
+import { defaultProcFs, snapshotProcFs, type ProcFs } from "../../proc/process.ts";
 import { resolveAuth } from "../../server/auth.ts";
 import { toOnebrainError } from "../../shared/errors.ts";
 import { scanHost, type HostScan } from "./host-scan.ts";
@@ -73,7 +73,8 @@ export function brainFacts(paths: BrainPaths, env: Env, procFs: ProcFs): BrainFa
 /** The context every check reads. */
 export function createContext(o: DoctorOptions): DoctorContext {
   const env = o.env ?? process.env;
-  const procFs = o.procFs ?? defaultProcFs;
+  // One look at the host for all checks: each kernel table (locks, TCP) is read once.
+  const procFs = snapshotProcFs(o.procFs ?? defaultProcFs);
   const now = o.now ?? Date.now();
   const homes = o.homes ?? [...new Set([...hostHomes(procFs.passwdFile), o.paths.home])];
   const recentMs = o.recentMs ?? 7 * 24 * 3600_000;

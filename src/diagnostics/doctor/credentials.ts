@@ -6,7 +6,7 @@
  */
 import crypto from "node:crypto";
 import fs from "node:fs";
-import JSON5 from "json5";
+import { parseJson5 } from "../../config/load.ts";
 import { isSecretKey } from "../../shared/redact.ts";
 
 export interface CredentialFingerprint {
@@ -41,7 +41,7 @@ export function credentialFingerprints(raw: unknown): CredentialFingerprint[] {
 export function readRawConfig(file: string | null): unknown {
   if (!file) return undefined;
   try {
-    return JSON5.parse(fs.readFileSync(file, "utf8"));
+    return parseJson5(fs.readFileSync(file, "utf8"));
   } catch {
     return undefined;
   }

@@ -7,10 +7,13 @@
 import fs from "node:fs";
 import path from "node:path";
 import { listeningSockets } from "../../proc/listeners.ts";
-import { parseProcLocks } from "../../proc/locks.ts";
+import { lockHolders } from "../../proc/locks.ts";
 import { defaultProcFs, listPids, readProcessInfo, type ProcFs, type ProcessInfo } from "../../proc/process.ts";
 import { readOwnerRecord, type OwnerRecord } from "../../lock/owner.ts";
 import { resolvePaths } from "../../paths/paths.ts";
+import { clawGatewayKind, flagValue, isOnebrainGatewayArgv, mayBeGatewayCmdline, onebrainCommand, type BrainKind } from "./argv.ts";
+
+export type { BrainKind };
 
 export interface HostListener {
   port: number;
@@ -19,8 +22,6 @@ export interface HostListener {
   /** The owning process; null when /proc hides it (another user's process without root). */
   pid: number | null;
 }
-
-export type BrainKind = "onebrain" | "openclaw" | "clawdbot" | "moltbot";
 
 /** A gateway process found on this host. */
 export interface RunningBrain {
@@ -51,47 +52,6 @@ export interface HostScan {
   /** Processes whose open files this user may not read. */
   hiddenPids: number;
   ms: number;
-}
-
-const CLAW = /(?:^|[\s/._-])(openclaw|clawdbot|moltbot)(?:$|[\s/._-])/i;
-/** CLI subcommands that talk about a gateway without being one. */
-const NOT_A_GATEWAY = /(?:^|\s)(status|probe|doctor|logs|install|uninstall|stop|restart|health)(?:\s|$)/;
-const VALUE_FLAGS = new Set(["--profile", "--port", "--url", "--timeout", "--token", "--password"]);
-
-/** The onebrain subcommand of an argv (`gateway`, `gateway run`, `restore`...), or null when it is not onebrain. */
-export function onebrainCommand(argv: readonly string[]): string | null {
-  const bin = argv.findIndex((a) => /(^|\/)onebrain(\.js)?$/.test(a) || a.endsWith("/dist/onebrain.js"));
-  if (bin === -1) return null;
-  const words: string[] = [];
-  for (let i = bin + 1; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (VALUE_FLAGS.has(a)) i++;
-    else if (!a.startsWith("-")) words.push(a);
-  }
-  return words.slice(0, 2).join(" ");
-}
-
-/** True for the argv of a onebrain gateway (`onebrain gateway`, `onebrain gateway run`). */
-export function isOnebrainGatewayArgv(argv: readonly string[]): boolean {
-  const cmd = onebrainCommand(argv);
-  return cmd === "gateway" || cmd === "gateway run";
-}
-
-/** The OpenClaw-family kind of a gateway argv (`openclaw gateway`, `openclaw-gateway`), or null. */
-export function clawGatewayKind(argv: readonly string[]): BrainKind | null {
-  const line = argv.join(" ");
-  const m = CLAW.exec(line);
-  if (!m || !/gateway/i.test(line) || NOT_A_GATEWAY.test(line)) return null;
-  return m[1]!.toLowerCase() as BrainKind;
-}
-
-/** The value of `--flag V` or `--flag=V` in an argv. */
-export function flagValue(argv: readonly string[], flag: string): string | undefined {
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === flag) return argv[i + 1];
-    if (argv[i]!.startsWith(`${flag}=`)) return argv[i]!.slice(flag.length + 1);
-  }
-  return undefined;
 }
 
 /** Selected variables of a process's environment (readable for our own processes, or as root). */
@@ -125,6 +85,7 @@ function parentPid(pid: number, procFs: ProcFs): number | null {
  */
 function ancestorsAmong(pids: ReadonlySet<number>, procFs: ProcFs): Set<number> {
   const out = new Set<number>();
+  if (pids.size < 2) return out;
   for (const pid of pids) {
     let p = parentPid(pid, procFs);
     for (let depth = 0; p !== null && p > 1 && depth < 8; depth++) {
@@ -145,29 +106,40 @@ export interface ScanOptions {
    * started under a command line that does not say so is not found.
    */
   brainsOnly?: boolean;
+  /**
+   * Left out of `brains`: this pid (its open files are not even read) and the gateways of this
+   * state dir. Asking about the other brains, a brain skips itself before its environment, owner
+   * record, ports and lock are read (the TCP and lock tables then often need no read at all).
+   */
+  except?: { pid?: number; stateDir?: string };
 }
 
-/** Scans /proc once. */
+/** Scans /proc once; the TCP and lock tables only when a brain needs them. */
 export function scanHost(procFs: ProcFs = defaultProcFs, opts: ScanOptions = {}): HostScan {
   const t0 = performance.now();
+  const { except = {} } = opts;
   const socketOwner = new Map<number, number>();
   const lockFile = new Map<number, string>();
-  const argvOf = new Map<number, string[]>();
+  const cmdlineOf = new Map<number, string>();
   const hidden = new Set<number>();
+  const argvCache = new Map<number, string[]>();
+  /** A process's argv, split only when asked: most command lines are only tested whole. */
+  const argv = (pid: number): string[] => {
+    let a = argvCache.get(pid);
+    if (!a) argvCache.set(pid, (a = (cmdlineOf.get(pid) ?? "").split("\0").filter((s) => s !== "")));
+    return a;
+  };
   for (const pid of listPids(procFs)) {
     const dir = `${procFs.procRoot}/${pid}`;
+    let cmdline: string;
     try {
-      argvOf.set(
-        pid,
-        fs
-          .readFileSync(`${dir}/cmdline`, "utf8")
-          .split("\0")
-          .filter((s) => s !== ""),
-      );
+      cmdline = fs.readFileSync(`${dir}/cmdline`, "utf8");
     } catch {
       continue; // gone while we looked
     }
-    if (opts.brainsOnly && !isOnebrainGatewayArgv(argvOf.get(pid)!) && !clawGatewayKind(argvOf.get(pid)!)) continue;
+    cmdlineOf.set(pid, cmdline);
+    if (pid === except.pid) continue;
+    if (opts.brainsOnly && !(mayBeGatewayCmdline(cmdline) && (isOnebrainGatewayArgv(argv(pid)) || clawGatewayKind(argv(pid))))) continue;
     let fds: string[];
     try {
       fds = fs.readdirSync(`${dir}/fd`);
@@ -191,60 +163,66 @@ export function scanHost(procFs: ProcFs = defaultProcFs, opts: ScanOptions = {})
     }
   }
 
-  const listeners: HostListener[] = listeningSockets(procFs).map((s) => ({ ...s, pid: socketOwner.get(s.inode) ?? null }));
+  let listenersRead: HostListener[] | undefined;
+  const listeners = () => (listenersRead ??= listeningSockets(procFs).map((s) => ({ ...s, pid: socketOwner.get(s.inode) ?? null })));
 
   const infoCache = new Map<number, ProcessInfo | null>();
   const info = (pid: number) => {
     if (!infoCache.has(pid)) infoCache.set(pid, readProcessInfo(pid, procFs));
     return infoCache.get(pid) ?? null;
   };
-  const portsOf = (pid: number) => [...new Set(listeners.filter((l) => l.pid === pid).map((l) => l.port))].sort((a, b) => a - b);
-  let locksText: string | null | undefined;
-  const holdsLock = (pid: number, file: string) => {
-    if (locksText === undefined) {
-      try {
-        locksText = fs.readFileSync(`${procFs.procRoot}/locks`, "utf8");
-      } catch {
-        locksText = null;
-      }
-    }
-    try {
-      const st = fs.statSync(file);
-      return locksText !== null && parseProcLocks(locksText, st.dev, st.ino).some((h) => h.pid === pid);
-    } catch {
-      return false;
-    }
-  };
+  const portsOf = (pid: number) =>
+    [
+      ...new Set(
+        listeners()
+          .filter((l) => l.pid === pid)
+          .map((l) => l.port),
+      ),
+    ].sort((a, b) => a - b);
+  const holdsLock = (pid: number, file: string) => lockHolders(file, procFs, [pid])?.some((h) => h.pid === pid) ?? false;
 
-  const isOnebrain = (pid: number, argv: readonly string[]) => {
-    const cmd = onebrainCommand(argv);
+  const isOnebrain = (pid: number, cmdline: string) => {
     const lock = lockFile.get(pid);
+    // Neither a brain.lock open nor "onebrain" on the command line: no onebrain gateway (cheap, and most processes).
+    if (lock === undefined && !cmdline.includes("onebrain")) return false;
+    const cmd = onebrainCommand(argv(pid));
     // A process holding a brain.lock is a gateway unless its command line says otherwise (restore).
-    return isOnebrainGatewayArgv(argv) || (lock !== undefined && (cmd === null || cmd.startsWith("gateway")));
+    return isOnebrainGatewayArgv(argv(pid)) || (lock !== undefined && (cmd === null || cmd.startsWith("gateway")));
   };
-  const onebrainPids = new Set([...argvOf].filter(([pid, argv]) => isOnebrain(pid, argv)).map(([pid]) => pid));
+  const onebrainPids = new Set([...cmdlineOf].filter(([pid, cmdline]) => isOnebrain(pid, cmdline)).map(([pid]) => pid));
   // Only the process that holds the lock or listens is the brain, not a wrapper above it.
-  const onebrainWrappers = ancestorsAmong(onebrainPids, procFs);
+  // Walking parents costs a read per generation: only done when a lock-less onebrain process asks.
+  let wrappers: Set<number> | undefined;
+  const isWrapper = (pid: number) => (wrappers ??= ancestorsAmong(onebrainPids, procFs)).has(pid);
   const brains: RunningBrain[] = [];
+  /** Onebrain pids, in `brains` or left out as asked: never taken for a claw gateway. */
+  const onebrainSeen = new Set<number>();
   for (const pid of onebrainPids) {
-    const argv = argvOf.get(pid)!;
+    const args = argv(pid);
     const lock = lockFile.get(pid);
-    if (onebrainWrappers.has(pid) && lock === undefined && portsOf(pid).length === 0) continue;
+    if (pid === except.pid || (lock !== undefined && path.dirname(lock) === except.stateDir)) {
+      onebrainSeen.add(pid);
+      continue;
+    }
+    if (lock === undefined && isWrapper(pid) && portsOf(pid).length === 0) continue;
     const env = readEnviron(pid, ONEBRAIN_ENV, procFs);
     let stateDir = lock ? path.dirname(lock) : null;
     let configPath: string | null = null;
     try {
-      const p = resolvePaths({ profile: flagValue(argv, "--profile"), env, home: env.HOME ?? "/" });
+      const p = resolvePaths({ profile: flagValue(args, "--profile"), env, home: env.HOME ?? "/" });
       if (stateDir === null && (env.HOME || env.ONEBRAIN_STATE_DIR)) stateDir = p.stateDir;
       if (stateDir !== null) configPath = env.ONEBRAIN_CONFIG_PATH ? p.configPath : path.join(stateDir, "onebrain.json");
     } catch {
       // An invalid profile name: that gateway refuses to start anyway.
     }
+    onebrainSeen.add(pid);
+    if (stateDir !== null && stateDir === except.stateDir) continue;
     const rec = stateDir ? readOwnerRecord(path.join(stateDir, "brain.owner.json")) : null;
     const owner = rec?.pid === pid ? rec : null;
     const ports = portsOf(pid);
-    const flagPort = Number(flagValue(argv, "--port"));
-    const i = info(pid);
+    const flagPort = Number(flagValue(args, "--port"));
+    // The owner record names the user and the start; /proc is read only without one.
+    const i = owner?.user && owner.startedAt ? null : info(pid);
     brains.push({
       kind: "onebrain",
       pid,
@@ -252,7 +230,7 @@ export function scanHost(procFs: ProcFs = defaultProcFs, opts: ScanOptions = {})
       home: owner?.home ?? env.HOME ?? null,
       stateDir,
       configPath: owner?.configPath ?? configPath,
-      profile: owner?.profile ?? flagValue(argv, "--profile") ?? env.ONEBRAIN_PROFILE ?? null,
+      profile: owner?.profile ?? flagValue(args, "--profile") ?? env.ONEBRAIN_PROFILE ?? null,
       basePort: owner?.port ?? (Number.isInteger(flagPort) && flagPort > 0 ? flagPort : (ports[0] ?? null)),
       ports,
       startedAt: owner?.startedAt ?? (i?.startedAtMs ? new Date(i.startedAtMs).toISOString() : null),
@@ -263,9 +241,9 @@ export function scanHost(procFs: ProcFs = defaultProcFs, opts: ScanOptions = {})
   }
 
   const claws = new Map<number, BrainKind>();
-  for (const [pid, argv] of argvOf) {
-    const kind = clawGatewayKind(argv);
-    if (kind && pid !== process.pid && !brains.some((b) => b.pid === pid)) claws.set(pid, kind);
+  for (const [pid, cmdline] of cmdlineOf) {
+    const kind = mayBeGatewayCmdline(cmdline) ? clawGatewayKind(argv(pid)) : null;
+    if (kind && pid !== process.pid && pid !== except.pid && !onebrainSeen.has(pid)) claws.set(pid, kind);
   }
   // A wrapper (`sh -c "openclaw gateway"`, an npm script) matches too: keep the process that listens.
   for (const pid of ancestorsAmong(new Set(claws.keys()), procFs)) if (portsOf(pid).length === 0) claws.delete(pid);
@@ -274,7 +252,7 @@ export function scanHost(procFs: ProcFs = defaultProcFs, opts: ScanOptions = {})
     const env = readEnviron(pid, ["HOME", `${K}_STATE_DIR`, `${K}_CONFIG_PATH`], procFs);
     const stateDir = env[`${K}_STATE_DIR`] ?? (env.HOME ? path.join(env.HOME, `.${kind}`) : null);
     const ports = portsOf(pid);
-    const flagPort = Number(flagValue(argvOf.get(pid)!, "--port"));
+    const flagPort = Number(flagValue(argv(pid), "--port"));
     const i = info(pid);
     brains.push({
       kind,
@@ -293,5 +271,14 @@ export function scanHost(procFs: ProcFs = defaultProcFs, opts: ScanOptions = {})
     });
   }
   brains.sort((a, b) => a.pid - b.pid);
-  return { listeners, brains, info, hiddenPids: hidden.size, ms: Math.round((performance.now() - t0) * 10) / 10 };
+  const ms = Math.round((performance.now() - t0) * 10) / 10;
+  return {
+    get listeners() {
+      return listeners();
+    },
+    brains,
+    info,
+    hiddenPids: hidden.size,
+    ms,
+  };
 }

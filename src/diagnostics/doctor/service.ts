@@ -6,7 +6,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import { resolvePaths, serviceName } from "../../paths/paths.ts";
-import { flagValue } from "./host-scan.ts";
+import { flagValue } from "./argv.ts";
 import type { DoctorCheck, DoctorContext } from "./types.ts";
 import { expandSpecifiers, findGatewayUnits, type UnitFile } from "./unit-file.ts";
 
