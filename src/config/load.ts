@@ -169,9 +169,14 @@ export function readConfigText(file: string): string | undefined {
     const tooBig = (size: number) =>
       unreadable(file, `it is ${(size / 1024 / 1024).toFixed(1)} MiB; a config file may be at most ${MAX_CONFIG_BYTES / 1024 / 1024} MiB`, { size });
     if (st.size > MAX_CONFIG_BYTES) throw tooBig(st.size);
-    const buf = Buffer.alloc(MAX_CONFIG_BYTES + 1);
+    // Sized by fstat plus one byte, grown only if the file grew meanwhile: a config is a few KiB,
+    // and every command and every reload reads it.
+    let buf = Buffer.allocUnsafe(st.size + 1);
     let n = 0;
-    for (let got = -1; got !== 0 && n < buf.length; n += got) got = readSome(fd, buf, n, file);
+    for (let got = -1; got !== 0 && n <= MAX_CONFIG_BYTES; n += got) {
+      if (n === buf.length) buf = Buffer.concat([buf], Math.min(buf.length * 2, MAX_CONFIG_BYTES + 1));
+      got = readSome(fd, buf, n, file);
+    }
     if (n > MAX_CONFIG_BYTES) throw tooBig(n);
     return buf.toString("utf8", 0, n);
   } finally {
