@@ -48,7 +48,7 @@ export function createWsGateway(ctx: GatewayContext): WsGateway {
       return;
     }
     batcher.hold(c.socket);
-    outbound.wrote();
+    outbound.wrote(c);
     if (onWritten) c.ws.send(JSON.stringify(frame), () => onWritten());
     else c.ws.send(JSON.stringify(frame));
   };
