@@ -21,6 +21,7 @@ const rank = {
   agent: 4,
   channels: 4,
   sessions: 4,
+  approvals: 4,
   brain: 4.5,
   server: 5,
   setup: 5,

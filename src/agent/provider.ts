@@ -7,11 +7,18 @@
  * "ollama/llama3.2"). It owns its retries (`retry.ts`): `complete` returns only when the model
  * answered or retrying is pointless. Choosing between providers (fallback) is `models.ts`'s job.
  */
-/** One past message of the conversation. The system prompt is separate, as both APIs prefer. */
-export interface ChatTurn {
-  role: "user" | "assistant";
-  content: string;
-}
+import type { ToolCall, ToolResult, ToolSpec } from "./tools/types.ts";
+
+/**
+ * One past message of the conversation. The system prompt is separate, as both APIs prefer.
+ * An assistant turn may carry tool calls; the turn after it then carries their results (every
+ * call's id, in order): Anthropic sends them as a user message of `tool_result` blocks, OpenAI as
+ * one `role: "tool"` message per result. Both APIs refuse a call without its result.
+ */
+export type ChatTurn =
+  | { role: "user"; content: string }
+  | { role: "assistant"; content: string; toolCalls?: ToolCall[] }
+  | { role: "tool"; results: ToolResult[] };
 
 /** What the agent asks of a model. */
 export interface CompletionRequest {
@@ -21,6 +28,8 @@ export interface CompletionRequest {
   messages: ChatTurn[];
   /** Upper bound of the reply's length, in the model's tokens. */
   maxTokens: number;
+  /** Tools the model may call; none: a plain conversation (no `tools` field is sent). */
+  tools?: ToolSpec[];
   /**
    * The run's signal (its overall timeout or a cancel). Aborting it ends the HTTP request at once
    * and no retry or fallback follows. An `AbortSignal.timeout()` reason ("TimeoutError") surfaces
@@ -44,10 +53,15 @@ export interface CompletionRequest {
 export interface CompletionResult {
   /** The whole reply: exactly the concatenation of the deltas given to `onDelta`. */
   text: string;
+  /**
+   * Tool calls of this turn, in the order the stream opened them (empty when none). A call whose
+   * arguments were not valid JSON carries `inputError` instead of failing the request.
+   */
+  toolCalls: ToolCall[];
   /** The provider's configured name ("anthropic", "openrouter", "ollama", ...). */
   provider: string;
   model: string;
-  /** As the API said it: "end_turn" / "max_tokens" / "refusal" (Anthropic), "stop" / "length" / "content_filter" (OpenAI). */
+  /** As the API said it: "end_turn" / "tool_use" / "max_tokens" / "refusal" (Anthropic), "stop" / "tool_calls" / "length" / "content_filter" (OpenAI). */
   stopReason: string | null;
   /** True when the reply stopped at `maxTokens` (Anthropic "max_tokens", OpenAI "length"): the text is cut short. */
   cut: boolean;

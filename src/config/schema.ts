@@ -177,6 +177,58 @@ const telegramSchema = z.strictObject({
   textChunkLimit: z._default(int(100, 4096), 4000),
 });
 
+const toolNames = () => z.array(text(), { error: 'expected a list of tool names or groups, such as ["read", "group:web"]' });
+
+const execSchema = z.strictObject({
+  /** deny: no exec at all; allowlist: only allowlisted executables (others ask, per `ask`); full: anything (no check). */
+  security: z._default(oneOf(["deny", "allowlist", "full"]), "allowlist"),
+  /** off: never ask (a miss is refused); on-miss: ask when a command misses the allowlist; always: ask for every command. */
+  ask: z._default(oneOf(["off", "on-miss", "always"]), "on-miss"),
+  /** What an approval nobody answered in `askTimeoutSeconds` becomes: deny, or allowlist (allowed only if it is on the allowlist). */
+  askFallback: z._default(oneOf(["deny", "allowlist"]), "deny"),
+  askTimeoutSeconds: z._default(int(5, 86_400), 120),
+  /** Executables always allowed: absolute paths (matched after resolving symlinks) or bare names resolved on PATH. */
+  allowlist: z._default(textList(), []),
+  /** Default and largest run time of one command. */
+  timeoutSeconds: z._default(int(1, 86_400), 60),
+  maxTimeoutSeconds: z._default(int(1, 86_400), 600),
+  /** Output kept per command (stdout and stderr together); the rest is counted and dropped. */
+  maxOutputBytes: z._default(int(1024, 64 * 1024 * 1024), 64 * 1024),
+  /** Environment variables passed to commands besides the safe base set (PATH, HOME, LANG, ...). Names only. */
+  env: z._default(textList(), []),
+});
+
+const webSchema = z.strictObject({
+  /** Let web_fetch reach private, loopback and link-local addresses (off: refused, as SSRF). */
+  allowPrivateNetwork: z._default(z.boolean({ error: "expected true or false" }), false),
+  /** Hosts or IPs/CIDRs web_fetch may reach even when they are private (for a home server). */
+  allowedHosts: z._default(textList(), []),
+  maxBytes: z._default(int(1024, 64 * 1024 * 1024), 2 * 1024 * 1024),
+  timeoutSeconds: z._default(int(1, 600), 20),
+  maxRedirects: z._default(int(0, 20), 5),
+});
+
+const toolsSchema = z.strictObject({
+  /** The base set: minimal (read-only files, memory), messaging, coding (files, exec, web, memory), full (all). */
+  profile: z._default(oneOf(["minimal", "messaging", "coding", "full"]), "full"),
+  /** Tools or groups (`group:fs`, `group:runtime`, `group:web`, `group:messaging`, `group:memory`) added to the profile. */
+  allow: z._default(toolNames(), []),
+  /** Tools or groups taken away; deny wins over allow and profile. */
+  deny: z._default(toolNames(), []),
+  fs: section(
+    z.strictObject({
+      /** Largest file `read` returns at once (a line range reads within it). */
+      maxReadBytes: z._default(int(1024, 64 * 1024 * 1024), 256 * 1024),
+      /** Largest content `write`/`edit` may produce. */
+      maxWriteBytes: z._default(int(1024, 256 * 1024 * 1024), 4 * 1024 * 1024),
+      /** Most entries `list`, `glob` and `grep` return. */
+      maxResults: z._default(int(1, 100_000), 500),
+    }),
+  ),
+  exec: section(execSchema),
+  web: section(webSchema),
+});
+
 export const configSchema = z.strictObject({
   $schema: z.optional(z.string()),
   gateway: section(gatewaySchema),
@@ -190,6 +242,8 @@ export const configSchema = z.strictObject({
           workspace: z.optional(text()),
           /** Runs in flight at once across all sessions (one per session regardless). */
           maxConcurrentRuns: z._default(int(1, 64), 4),
+          /** Model turns that call tools in one run; the run then ends with what it has. */
+          maxToolSteps: z._default(int(1, 1000), 25),
         }),
       ),
     }),
@@ -202,6 +256,7 @@ export const configSchema = z.strictObject({
   ),
   canvasHost: section(z.strictObject({ port: z.optional(port()) })),
   models: section(modelsSchema),
+  tools: section(toolsSchema),
   channels: section(z.strictObject({ telegram: section(telegramSchema) })),
 });
 

@@ -7,7 +7,7 @@
 /** Why a session ended. */
 export const ENDED_REASONS = ["reset", "daily", "idle", "new"] as const;
 /** Who wrote a transcript line; `notice` is a gateway-authored line (e.g. "session reset"). */
-export const MESSAGE_ROLES = ["user", "assistant", "system", "notice"] as const;
+export const MESSAGE_ROLES = ["user", "assistant", "system", "notice", "tool"] as const;
 /** Where an inbound message is in the pipeline. */
 export const INBOUND_STATES = ["pending", "running", "answered", "failed", "dropped"] as const;
 /** How an agent run ended (or `running`; a run left running by a dead gateway becomes `interrupted`). */

@@ -8,7 +8,7 @@ import { OnebrainError } from "../../src/shared/errors.ts";
 
 const who = { provider: "p", model: "m" };
 const NOW = Date.parse("2025-01-01T00:00:00Z");
-const ok = { text: "hi", provider: "p", model: "m", stopReason: "end_turn", cut: false, refused: false, usage: null };
+const ok = { text: "hi", toolCalls: [], provider: "p", model: "m", stopReason: "end_turn", cut: false, refused: false, usage: null };
 const http = (status: number, retryAfter?: string) =>
   modelFailure(who, "http", `HTTP ${status}`, { httpStatus: status, retryable: isRetryableStatus(status), ...(retryAfter ? { retryAfter } : {}) });
 

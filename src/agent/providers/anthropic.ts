@@ -71,7 +71,16 @@ export function createAnthropicProvider(opts: ProviderOptions): ModelProvider {
     }
     if (!stopped) throw truncated(who, "message_stop");
     const usage = inputTokens !== undefined && outputTokens !== undefined ? { inputTokens, outputTokens } : null;
-    return { text, provider: who.provider, model: who.model, stopReason, cut: stopReason === "max_tokens", refused: stopReason === "refusal", usage };
+    return {
+      text,
+      toolCalls: [],
+      provider: who.provider,
+      model: who.model,
+      stopReason,
+      cut: stopReason === "max_tokens",
+      refused: stopReason === "refusal",
+      usage,
+    };
   };
 
   return {
@@ -87,7 +96,7 @@ function requestBody(model: string, req: CompletionRequest) {
     max_tokens: req.maxTokens,
     // An empty system string is rejected by the API; omitting it means "no system prompt".
     ...(req.system ? { system: req.system } : {}),
-    messages: req.messages.map((m) => ({ role: m.role, content: m.content })),
+    messages: req.messages.flatMap((m) => (m.role === "tool" ? [] : [{ role: m.role, content: m.content }])),
     stream: true,
   };
 }

@@ -101,7 +101,16 @@ export function createOpenAIProvider(opts: ProviderOptions): ModelProvider {
     }
     // Some servers close after the finish_reason chunk without [DONE]; the reply is complete then.
     if (!done && stopReason === null) throw truncated(who, "[DONE] or a finish_reason");
-    return { text, provider: who.provider, model: who.model, stopReason, cut: stopReason === "length", refused: stopReason === "content_filter", usage };
+    return {
+      text,
+      toolCalls: [],
+      provider: who.provider,
+      model: who.model,
+      stopReason,
+      cut: stopReason === "length",
+      refused: stopReason === "content_filter",
+      usage,
+    };
   };
 
   return {
@@ -115,7 +124,10 @@ function requestBody(model: string, req: CompletionRequest, param: MaxTokensPara
   return {
     model,
     [param]: req.maxTokens,
-    messages: [...(req.system ? [{ role: "system", content: req.system }] : []), ...req.messages.map((m) => ({ role: m.role, content: m.content }))],
+    messages: [
+      ...(req.system ? [{ role: "system", content: req.system }] : []),
+      ...req.messages.flatMap((m) => (m.role === "tool" ? [] : [{ role: m.role, content: m.content }])),
+    ],
     stream: true,
     stream_options: { include_usage: true },
   };
