@@ -13,7 +13,8 @@ export interface ScriptedCall {
   id?: string;
 }
 
-export const ANTHROPIC_ERROR_TYPES: Record<number, string> = {
+/** Anthropic's error `type` for each status. */
+const ANTHROPIC_ERROR_TYPES: Record<number, string> = {
   400: "invalid_request_error",
   401: "authentication_error",
   402: "billing_error",
@@ -24,6 +25,45 @@ export const ANTHROPIC_ERROR_TYPES: Record<number, string> = {
   500: "api_error",
   529: "overloaded_error",
 };
+
+/** An error body in the shape each real API uses, worded as it words 401/403/404 unless `message` is given. */
+export function errorBody(format: "anthropic" | "openai", status: number, message?: string, model?: string, param?: string): unknown {
+  const type = ANTHROPIC_ERROR_TYPES[status] ?? "api_error";
+  let body: unknown;
+  if (format === "anthropic") {
+    const text =
+      message ??
+      (
+        { 401: "invalid x-api-key", 403: "Your API key does not have permission to use the specified resource.", 404: `model: ${model}` } as Record<
+          number,
+          string
+        >
+      )[status] ??
+      "scripted failure";
+    body = { type: "error", error: { type, message: text }, request_id: "req_fake01" };
+  } else {
+    const text =
+      message ??
+      (
+        {
+          401: "Incorrect API key provided: sk-test-****cdef. You can find your API key at https://platform.openai.com/account/api-keys.",
+          403: "You are not allowed to sample from this model",
+          404: `The model \`${model}\` does not exist or you do not have access to it.`,
+        } as Record<number, string>
+      )[status] ??
+      "scripted failure";
+    const code = param ? "unsupported_parameter" : (({ 401: "invalid_api_key", 404: "model_not_found" } as Record<number, string>)[status] ?? null);
+    body = {
+      error: {
+        message: text,
+        type: status === 429 ? "rate_limit_exceeded" : status >= 500 ? "server_error" : "invalid_request_error",
+        param: param ?? null,
+        code,
+      },
+    };
+  }
+  return body;
+}
 
 /** The error answer of an account without credit, in each API's documented words and status. */
 export function outOfCredit(format: "anthropic" | "openai"): { status: number; body: unknown } {

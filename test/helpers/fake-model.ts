@@ -11,9 +11,9 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { contentText, lastUserText, requestError } from "./fake-model-history.ts";
 import {
-  ANTHROPIC_ERROR_TYPES,
   anthropicToolFrames,
   anthropicWire,
+  errorBody,
   openaiToolFrames,
   outOfCredit,
   openaiWire,
@@ -53,6 +53,7 @@ export type Behaviour =
    * given; arguments stream in fragments cut at awkward places. `reuseIndex` (OpenAI) puts every
    * call at index 0, as some Ollama and vLLM versions do. `dropAfter` ends the stream, without its
    * terminal event, after that many frames that carry a part of a call (a connection lost mid-call).
+   * Default ids are `toolu_fake0001`... / `call_fake0001`..., unique for the server's life; max_tokens is not applied.
    */
   | { kind: "tools"; text?: string; calls: ScriptedCall[]; reuseIndex?: boolean; dropAfter?: number }
   /** Send this event stream as is (a recorded stream replayed). */
@@ -263,40 +264,7 @@ export class FakeModelServer {
     model?: string,
     param?: string,
   ): void {
-    const type = ANTHROPIC_ERROR_TYPES[status] ?? "api_error";
-    let body: unknown;
-    if (format === "anthropic") {
-      const text =
-        message ??
-        (
-          { 401: "invalid x-api-key", 403: "Your API key does not have permission to use the specified resource.", 404: `model: ${model}` } as Record<
-            number,
-            string
-          >
-        )[status] ??
-        "scripted failure";
-      body = { type: "error", error: { type, message: text }, request_id: "req_fake01" };
-    } else {
-      const text =
-        message ??
-        (
-          {
-            401: "Incorrect API key provided: sk-test-****cdef. You can find your API key at https://platform.openai.com/account/api-keys.",
-            403: "You are not allowed to sample from this model",
-            404: `The model \`${model}\` does not exist or you do not have access to it.`,
-          } as Record<number, string>
-        )[status] ??
-        "scripted failure";
-      const code = param ? "unsupported_parameter" : (({ 401: "invalid_api_key", 404: "model_not_found" } as Record<number, string>)[status] ?? null);
-      body = {
-        error: {
-          message: text,
-          type: status === 429 ? "rate_limit_exceeded" : status >= 500 ? "server_error" : "invalid_request_error",
-          param: param ?? null,
-          code,
-        },
-      };
-    }
+    const body = errorBody(format, status, message, model, param);
     res.writeHead(status, { "content-type": "application/json", ...(retryAfter !== undefined ? { "retry-after": retryAfter } : {}) });
     res.end(JSON.stringify(body));
   }

@@ -82,7 +82,7 @@ type Block = Record<string, unknown>;
  * and first in their message, so a user text that follows them joins that same message (the API
  * wants user and assistant to alternate).
  */
-export function anthropicMessages(turns: readonly ChatTurn[]): { role: "user" | "assistant"; content: string | Block[] }[] {
+function anthropicMessages(turns: readonly ChatTurn[]): { role: "user" | "assistant"; content: string | Block[] }[] {
   const out: { role: "user" | "assistant"; content: string | Block[] }[] = [];
   let resultsOpen = false;
   for (const t of turns) {

@@ -128,7 +128,7 @@ function requestBody(model: string, req: CompletionRequest, param: MaxTokensPara
  * The history in the API's shape: an assistant turn's calls as `tool_calls` (arguments as JSON
  * text; content null when the turn said nothing), and one `role: "tool"` message per result.
  */
-export function openaiMessages(turns: readonly ChatTurn[]): Record<string, unknown>[] {
+function openaiMessages(turns: readonly ChatTurn[]): Record<string, unknown>[] {
   return turns.flatMap((t): Record<string, unknown>[] => {
     if (t.role === "tool") return t.results.map((r) => ({ role: "tool", tool_call_id: r.callId, content: r.content }));
     if (t.role === "assistant" && t.toolCalls?.length) {
