@@ -20,7 +20,7 @@ export interface ModelFailureDetails {
   retryAfter?: string;
   /** HTTP requests made before giving up. */
   attempts?: number;
-  /** True when some text had already reached `onDelta` (so nothing may be retried). */
+  /** True when some text had already reached `onDelta`, or part of a tool call had arrived (so nothing may be retried). */
   streamed?: boolean;
   /** The request field an API error names (OpenAI's `error.param`), e.g. "max_tokens". */
   apiParam?: string;

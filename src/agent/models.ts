@@ -156,7 +156,9 @@ export async function completeWithFallback(providers: readonly ModelProvider[], 
       if (!d || d.kind === "aborted" || hasCode(err, "TIMEOUT") || req.signal.aborted) throw err;
       last = err as OnebrainError;
       failures.push({ ...d, message: last.message });
-      // The listener already holds part of this reply; another model's reply would not continue it.
+      // The listener already holds part of this reply (or the model began its tool calls); another
+      // model's reply would not continue it.
+      if (d.streamed) streamed = true;
       if (streamed) break;
     }
   }

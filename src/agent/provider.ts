@@ -39,7 +39,8 @@ export interface CompletionRequest {
   /**
    * Called with each piece of text as it streams in, in order. Once it has been called, the
    * request is never retried or sent to a fallback: the listener already holds that text, and a
-   * second attempt would repeat or contradict it. A failure after a delta is final.
+   * second attempt would repeat or contradict it. A failure after a delta is final; so is a
+   * failure after any part of a tool call arrived, listener or not.
    */
   onDelta?: (text: string) => void;
   /**

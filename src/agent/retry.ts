@@ -1,7 +1,8 @@
 /**
  * Bounded retries for one provider: exponential backoff with full jitter on 408/409/429/5xx/529
  * and network errors, Retry-After honoured, a no-progress timeout per attempt, and the run's
- * signal over everything. The hard rule: once a delta has reached `onDelta`, never retry.
+ * signal over everything. The hard rule: once a delta has reached `onDelta` (or any part of a tool
+ * call has arrived), never retry.
  */
 import { setTimeout as delay } from "node:timers/promises";
 import type { CompletionRequest, CompletionResult } from "./provider.ts";
@@ -51,6 +52,12 @@ export interface Attempt {
   progress(): void;
   /** Forward text here, never to `req.onDelta` directly: the loop must know text was streamed. */
   onDelta(text: string): void;
+  /**
+   * Call on each tool-call fragment (a call opened, a piece of its arguments): like a delta, it
+   * makes this attempt the only one, so a reply's calls are never half from one answer and half
+   * from another, and a model is never billed twice for the same calls.
+   */
+  onToolFragment(): void;
 }
 
 /** One HTTP attempt of a provider: resolves with the reply, or throws (MODEL_FAILED or anything). */
@@ -135,8 +142,12 @@ async function attempt(who: ModelRef, send: SendOnce, req: CompletionRequest, n:
     progress();
     req.onDelta?.(text);
   };
+  const onToolFragment = () => {
+    markStreamed();
+    progress();
+  };
   try {
-    return await send(req, { number: n, signal: ac.signal, progress, onDelta });
+    return await send(req, { number: n, signal: ac.signal, progress, onDelta, onToolFragment });
   } catch (err) {
     if (req.signal.aborted) throw abortFailure(who, req.signal.reason);
     if (timedOut) throw modelFailure(who, "timeout", `no response progress for ${timeoutMs / 1000} s`, { retryable: true }, err);

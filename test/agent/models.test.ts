@@ -210,6 +210,18 @@ test("no fallback once part of the reply was streamed: the listener would get tw
   assert.equal(backup.requests.length, 0);
 });
 
+test("no fallback once part of a tool call arrived, even with no text listener", async () => {
+  fake.queue({ kind: "tools", calls: [{ name: "read", input: { path: "a.txt" } }], dropAfter: 1 });
+  const resolved = resolveModels(
+    models({ primary: "a/m1", fallbacks: ["b/m2"], providers: { a: { baseUrl: fake.openaiUrl }, b: { baseUrl: backup.openaiUrl } } }),
+    {},
+  );
+  const err = await failure(completeWithFallback(resolved.providers, req()));
+  assert.match(err.message, /1 fallback\(s\) not tried/);
+  assert.equal(err.details.streamed, true);
+  assert.deepEqual([fake.requests.length, backup.requests.length], [1, 0]);
+});
+
 test("keys never appear in descriptions, resolved objects or errors", async () => {
   // A careless server that repeats the key it was sent (the real APIs mask it).
   fake.queue(

@@ -12,6 +12,7 @@ import { failureDetails } from "../../src/agent/failure.ts";
 import { OnebrainError } from "../../src/shared/errors.ts";
 import { FakeModelServer } from "../helpers/fake-model.ts";
 import { proxyCases } from "./contract-proxy.ts";
+import { toolCases } from "./contract-tools.ts";
 
 /** How each wire format carries what the contract checks. */
 interface Wire {
@@ -327,6 +328,7 @@ function providerContract(kind: ProviderKindName, wire: Wire): void {
     });
 
     proxyCases({ kind, baseUrl: () => wire.baseUrl(fake), make, request: () => request(), rejection, waitFor });
+    toolCases({ kind, fake, make, request, rejection });
 
     test("surfaces the run's own timeout as TIMEOUT, not as a model failure", async () => {
       fake.behaviour = { kind: "hang" };

@@ -107,6 +107,17 @@ test("never retries once a delta was streamed, even on a retryable error", async
   assert.deepEqual([failureDetails(err)?.attempts, failureDetails(err)?.streamed], [1, true]);
 });
 
+test("never retries once part of a tool call arrived, though no text reached the listener", async () => {
+  const deltas: string[] = [];
+  const send: SendOnce = async (_req, attempt) => {
+    attempt.onToolFragment();
+    throw http(500);
+  };
+  const err = await failure(completeWithRetries(who, send, req({ onDelta: (t) => deltas.push(t) }), defaultRetryPolicy, clock([])));
+  assert.deepEqual(deltas, []);
+  assert.deepEqual([failureDetails(err)?.attempts, failureDetails(err)?.streamed], [1, true]);
+});
+
 test("turns any other thrown error into a retryable network failure", async () => {
   const refused = Object.assign(new TypeError("fetch failed"), { cause: { code: "ECONNREFUSED" } });
   const send = scripted(refused);

@@ -2,11 +2,27 @@
  * A fake model server on 127.0.0.1 that speaks both wire formats with real SSE:
  * Anthropic `POST /v1/messages` (baseUrl `anthropicUrl`) and OpenAI `POST /v1/chat/completions`
  * (baseUrl `openaiUrl`). By default it answers `echo: <last user message>` in a few chunks, with
- * usage. Tests script failures per request with `queue(...)` or for every request with `behaviour`,
- * and read what the model was sent from `requests`.
+ * usage. Tests script failures per request with `queue(...)`, answers from the request with
+ * `respond`, or for every request with `behaviour`, and read what the model was sent from
+ * `requests`. A `tools` behaviour answers with tool calls in each API's wire format; a history
+ * whose tool calls and results do not pair up gets the API's own 400, as the real ones do.
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import { contentText, lastUserText, requestError } from "./fake-model-history.ts";
+import {
+  anthropicToolFrames,
+  anthropicWire,
+  errorBody,
+  openaiToolFrames,
+  outOfCredit,
+  openaiWire,
+  type End,
+  type ScriptedCall,
+  type ToolFrames,
+} from "./fake-model-wire.ts";
+
+export type { ScriptedCall } from "./fake-model-wire.ts";
 
 /** What the server does with one request. */
 export type Behaviour =
@@ -31,7 +47,17 @@ export type Behaviour =
    */
   | { kind: "refusal"; afterChunks: number }
   /** The account has no credit left, as each API says it: OpenAI 429 `insufficient_quota`, Anthropic 402 `billing_error`. */
-  | { kind: "out-of-credit" };
+  | { kind: "out-of-credit" }
+  /**
+   * Answer with tool calls (stop_reason "tool_use" / finish_reason "tool_calls"), after `text` if
+   * given; arguments stream in fragments cut at awkward places. `reuseIndex` (OpenAI) puts every
+   * call at index 0, as some Ollama and vLLM versions do. `dropAfter` ends the stream, without its
+   * terminal event, after that many frames that carry a part of a call (a connection lost mid-call).
+   * Default ids are `toolu_fake0001`... / `call_fake0001`..., unique for the server's life; max_tokens is not applied.
+   */
+  | { kind: "tools"; text?: string; calls: ScriptedCall[]; reuseIndex?: boolean; dropAfter?: number }
+  /** Send this event stream as is (a recorded stream replayed). */
+  | { kind: "raw"; sse: string };
 
 /** One request as the fake model received it. */
 export interface RecordedRequest {
@@ -47,17 +73,6 @@ export interface RecordedRequest {
 /** OpenAI's reasoning models refuse `max_tokens` (the real API's check is by model). */
 const REASONING_MODEL = /^(o\d|gpt-5)/;
 
-const ANTHROPIC_ERROR_TYPES: Record<number, string> = {
-  400: "invalid_request_error",
-  401: "authentication_error",
-  402: "billing_error",
-  403: "permission_error",
-  404: "not_found_error",
-  408: "timeout_error",
-  429: "rate_limit_error",
-  500: "api_error",
-  529: "overloaded_error",
-};
 // Unref'd: a slow reply to a client that already left must not keep the test process alive.
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
@@ -82,7 +97,14 @@ export class FakeModelServer {
    * reasoning-model check is off.
    */
   knowsMaxCompletionTokens = true;
+  /**
+   * Decides the answer from the request (after `queue`, before `behaviour`): a tool-loop test
+   * answers a question with calls and their results with text. Undefined falls through to `behaviour`.
+   */
+  respond: ((req: RecordedRequest) => Behaviour | undefined) | undefined;
   readonly requests: RecordedRequest[] = [];
+  /** Numbers the default ids of scripted calls, unique for the server's life. */
+  #callSeq = 0;
   #queue: Behaviour[] = [];
   #server = http.createServer((req, res) => void this.#handle(req, res));
   #port = 0;
@@ -117,6 +139,7 @@ export class FakeModelServer {
     this.apiKey = undefined;
     this.models = undefined;
     this.knowsMaxCompletionTokens = true;
+    this.respond = undefined;
     this.requests.length = 0;
     this.#queue = [];
   }
@@ -140,29 +163,33 @@ export class FakeModelServer {
     const record: RecordedRequest = { format, headers: req.headers, body, closedEarly: false };
     this.requests.push(record);
     res.on("close", () => (record.closedEarly = !res.writableFinished));
-    const behaviour = this.#queue.shift() ?? this.behaviour;
+    const behaviour = this.#queue.shift() ?? this.respond?.(record) ?? this.behaviour;
 
     const key = format === "anthropic" ? req.headers["x-api-key"] : req.headers.authorization?.replace(/^Bearer /, "");
     if (this.apiKey !== undefined && key !== this.apiKey) return this.#error(res, format, 401, undefined, undefined, body.model);
-    if (format === "anthropic" && req.headers["anthropic-version"] !== "2023-06-01")
+    // Any dated version passes (the SDK sends a newer one than our provider); a missing one does not.
+    if (format === "anthropic" && !/^\d{4}-\d{2}-\d{2}$/.test(String(req.headers["anthropic-version"])))
       return this.#error(res, format, 400, "anthropic-version: header is required");
     if (this.models !== undefined && !this.models.includes(body.model)) return this.#error(res, format, 404, undefined, undefined, body.model);
     const maxTokens = this.#tokenLimit(format, body);
     if (typeof maxTokens === "string") return this.#error(res, format, 400, maxTokens, undefined, undefined, "max_tokens");
     if (body.stream !== true || !Array.isArray(body.messages)) return this.#error(res, format, 400, "expected stream: true and messages");
+    const invalid = requestError(format, body);
+    if (invalid) return this.#error(res, format, 400, invalid);
 
     if (behaviour.kind === "hang") return;
     if (behaviour.kind === "out-of-credit") return this.#outOfCredit(res, format);
     if (behaviour.kind === "status") return this.#error(res, format, behaviour.status, behaviour.message, behaviour.retryAfter, body.model);
 
-    const lastUser = [...body.messages].reverse().find((m: any) => m.role === "user")?.content ?? "";
-    const fullText = behaviour.kind === "reply" && behaviour.text !== undefined ? behaviour.text : `echo: ${lastUser}`;
+    const input = words(typeof body.system === "string" ? body.system : "") + body.messages.reduce((n: number, m: any) => n + words(contentText(m)), 0);
+    if (behaviour.kind === "tools") return this.#tools(res, record, behaviour, input);
+    if (behaviour.kind === "raw") return void res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8" }).end(behaviour.sse);
+    const fullText = behaviour.kind === "reply" && behaviour.text !== undefined ? behaviour.text : `echo: ${lastUserText(body.messages)}`;
     // Honour max_tokens the way a real model does: cut the reply and say why.
     const all = chunksOf(fullText);
     const thinking = behaviour.kind === "reply" ? (behaviour.thinkingTokens ?? 0) : 0;
     const chunks = all.slice(0, Math.max(0, maxTokens - thinking));
     const cut = chunks.length < all.length || thinking >= maxTokens;
-    const input = words(typeof body.system === "string" ? body.system : "") + body.messages.reduce((n: number, m: any) => n + words(String(m.content)), 0);
     record.usage = { input, output: chunks.length };
     const end: End = behaviour.kind === "refusal" ? "refused" : cut ? "cut" : "done";
     const wire =
@@ -189,6 +216,28 @@ export class FakeModelServer {
     res.end();
   }
 
+  /** A tool-calling answer, cut short when `dropAfter` says so. */
+  #tools(res: http.ServerResponse, record: RecordedRequest, b: Extract<Behaviour, { kind: "tools" }>, input: number): void {
+    const prefix = record.format === "anthropic" ? "toolu_fake" : "call_fake";
+    const calls = b.calls.map((c) => ({ ...c, id: c.id ?? `${prefix}${String(++this.#callSeq).padStart(4, "0")}` }));
+    const text = chunksOf(b.text ?? "");
+    const wire: ToolFrames =
+      record.format === "anthropic"
+        ? anthropicToolFrames(record.body.model, input, text, calls)
+        : openaiToolFrames(record.body.model, input, text, calls, {
+            includeUsage: record.body.stream_options?.include_usage === true,
+            reuseIndex: b.reuseIndex === true,
+          });
+    record.usage = { input, output: wire.output };
+    res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", connection: "keep-alive" });
+    let toolFrames = 0;
+    for (const { frame, tool } of wire.frames) {
+      if (b.dropAfter !== undefined && tool && toolFrames++ >= b.dropAfter) break;
+      res.write(frame);
+    }
+    res.end();
+  }
+
   /** The reply's token limit from the body, or the API's 400 message when the body's limit field is refused or missing. */
   #tokenLimit(format: "anthropic" | "openai", body: any): number | string {
     if (format === "anthropic") return typeof body.max_tokens === "number" ? body.max_tokens : "max_tokens: Field required";
@@ -201,31 +250,7 @@ export class FakeModelServer {
 
   /** No credit left, in each API's documented words and status. */
   #outOfCredit(res: http.ServerResponse, format: "anthropic" | "openai"): void {
-    const [status, body] =
-      format === "anthropic"
-        ? [
-            402,
-            {
-              type: "error",
-              error: {
-                type: "billing_error",
-                message: "Your credit balance is too low to access the Anthropic API. Please go to Plans & Billing to upgrade or purchase credits.",
-              },
-              request_id: "req_fake01",
-            },
-          ]
-        : [
-            429,
-            {
-              error: {
-                message:
-                  "You exceeded your current quota, please check your plan and billing details. For more information on this error, read the docs: https://platform.openai.com/docs/guides/error-codes/api-errors.",
-                type: "insufficient_quota",
-                param: null,
-                code: "insufficient_quota",
-              },
-            },
-          ];
+    const { status, body } = outOfCredit(format);
     res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(body));
   }
 
@@ -239,102 +264,8 @@ export class FakeModelServer {
     model?: string,
     param?: string,
   ): void {
-    const type = ANTHROPIC_ERROR_TYPES[status] ?? "api_error";
-    let body: unknown;
-    if (format === "anthropic") {
-      const text =
-        message ??
-        (
-          { 401: "invalid x-api-key", 403: "Your API key does not have permission to use the specified resource.", 404: `model: ${model}` } as Record<
-            number,
-            string
-          >
-        )[status] ??
-        "scripted failure";
-      body = { type: "error", error: { type, message: text }, request_id: "req_fake01" };
-    } else {
-      const text =
-        message ??
-        (
-          {
-            401: "Incorrect API key provided: sk-test-****cdef. You can find your API key at https://platform.openai.com/account/api-keys.",
-            403: "You are not allowed to sample from this model",
-            404: `The model \`${model}\` does not exist or you do not have access to it.`,
-          } as Record<number, string>
-        )[status] ??
-        "scripted failure";
-      const code = param ? "unsupported_parameter" : (({ 401: "invalid_api_key", 404: "model_not_found" } as Record<number, string>)[status] ?? null);
-      body = {
-        error: {
-          message: text,
-          type: status === 429 ? "rate_limit_exceeded" : status >= 500 ? "server_error" : "invalid_request_error",
-          param: param ?? null,
-          code,
-        },
-      };
-    }
+    const body = errorBody(format, status, message, model, param);
     res.writeHead(status, { "content-type": "application/json", ...(retryAfter !== undefined ? { "retry-after": retryAfter } : {}) });
     res.end(JSON.stringify(body));
   }
-}
-
-interface Wire {
-  head: string[];
-  delta(text: string, index: number): string;
-  tail: string[];
-  error(status: number): string;
-}
-
-/** How a stream ends: by itself, cut at the token limit, or declined by the model. */
-type End = "done" | "cut" | "refused";
-
-const sse = (event: string, data: unknown) => `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
-
-function anthropicWire(model: string, input: number, output: number, end: End): Wire {
-  const message = {
-    id: "msg_fake01",
-    type: "message",
-    role: "assistant",
-    model,
-    content: [],
-    stop_reason: null,
-    stop_sequence: null,
-    usage: { input_tokens: input, output_tokens: 1 },
-  };
-  return {
-    head: [
-      sse("message_start", { type: "message_start", message }),
-      sse("content_block_start", { type: "content_block_start", index: 0, content_block: { type: "text", text: "" } }),
-      sse("ping", { type: "ping" }),
-    ],
-    delta: (text) => sse("content_block_delta", { type: "content_block_delta", index: 0, delta: { type: "text_delta", text } }),
-    tail: [
-      sse("content_block_stop", { type: "content_block_stop", index: 0 }),
-      sse("message_delta", {
-        type: "message_delta",
-        delta: { stop_reason: { done: "end_turn", cut: "max_tokens", refused: "refusal" }[end], stop_sequence: null },
-        usage: { output_tokens: output },
-      }),
-      sse("message_stop", { type: "message_stop" }),
-    ],
-    error: (status) => sse("error", { type: "error", error: { type: ANTHROPIC_ERROR_TYPES[status] ?? "api_error", message: "scripted stream error" } }),
-  };
-}
-
-function openaiWire(model: string, input: number, output: number, end: End, includeUsage: boolean): Wire {
-  const base = { id: "chatcmpl-fake01", object: "chat.completion.chunk", created: 1_700_000_000, model, system_fingerprint: "fp_fake" };
-  const chunk = (delta: object, finish: string | null) =>
-    `data: ${JSON.stringify({ ...base, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }], ...(includeUsage ? { usage: null } : {}) })}\n\n`;
-  return {
-    head: [chunk({ role: "assistant", content: "" }, null)],
-    delta: (text) => chunk({ content: text }, null),
-    tail: [
-      chunk({}, { done: "stop", cut: "length", refused: "content_filter" }[end]),
-      ...(includeUsage
-        ? [`data: ${JSON.stringify({ ...base, choices: [], usage: { prompt_tokens: input, completion_tokens: output, total_tokens: input + output } })}\n\n`]
-        : []),
-      "data: [DONE]\n\n",
-    ],
-    error: (status) => `data: ${JSON.stringify({ error: { message: "scripted stream error", code: status } })}\n\n`,
-  };
 }

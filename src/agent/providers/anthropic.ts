@@ -2,11 +2,14 @@
  * The Anthropic Messages API, streaming (https://docs.anthropic.com/en/api/messages-streaming).
  * Events: message_start (input usage), content_block_start/delta/stop, message_delta (stop
  * reason, output usage), message_stop (the end), ping, and `error`, which fails the request.
+ * `anthropic-assembler.ts` reads the events; this file sends the request and shapes the history.
  */
-import type { CompletionRequest, ModelProvider } from "../provider.ts";
+import type { ChatTurn, CompletionRequest, ModelProvider } from "../provider.ts";
 import { isRetryableStatus, modelFailure, type ModelRef } from "../failure.ts";
 import { completeWithRetries, type SendOnce } from "../retry.ts";
-import { asNumber as num, asObject as obj, parseData, postEvents, truncated, withDefaults, type ProviderOptions } from "./http.ts";
+import { AnthropicAssembler } from "./anthropic-assembler.ts";
+import { asObject as obj } from "./assembly.ts";
+import { parseData, postEvents, truncated, withDefaults, type ProviderOptions } from "./http.ts";
 
 /** The public endpoint; `/v1/messages` is appended. */
 export const ANTHROPIC_BASE_URL = "https://api.anthropic.com";
@@ -29,57 +32,26 @@ export function createAnthropicProvider(opts: ProviderOptions): ModelProvider {
       },
       attempt,
     );
-    let text = "";
-    let stopReason: string | null = null;
-    let inputTokens: number | undefined;
-    let outputTokens: number | undefined;
-    let stopped = false;
+    const asm = new AnthropicAssembler({ onText: (t) => attempt.onDelta(t), onToolFragment: () => attempt.onToolFragment() });
     for await (const ev of events) {
       if (ev.event === "ping") continue;
       const data = parseData(who, ev.data);
       // The event line and the payload's `type` agree; a proxy that drops event lines still has `type`.
       const type = ev.event === "message" ? String(data.type) : ev.event;
       if (type === "error") throw streamError(who, data);
-      if (type === "message_start") {
-        const usage = obj(obj(data.message).usage);
-        inputTokens = sumTokens(usage.input_tokens, usage.cache_creation_input_tokens, usage.cache_read_input_tokens);
-        outputTokens = num(usage.output_tokens) ?? outputTokens;
-      } else if (type === "content_block_start") {
-        const block = obj(data.content_block);
-        if (block.type === "text" && typeof block.text === "string" && block.text) {
-          text += block.text;
-          attempt.onDelta(block.text);
-        }
-      } else if (type === "content_block_delta") {
-        const delta = obj(data.delta);
-        // Thinking and tool-input deltas are not reply text.
-        if (delta.type === "text_delta" && typeof delta.text === "string") {
-          text += delta.text;
-          attempt.onDelta(delta.text);
-        }
-      } else if (type === "message_delta") {
-        const reason = obj(data.delta).stop_reason;
-        if (typeof reason === "string") stopReason = reason;
-        const usage = obj(data.usage);
-        outputTokens = num(usage.output_tokens) ?? outputTokens;
-        if (num(usage.input_tokens) !== undefined)
-          inputTokens = sumTokens(usage.input_tokens, usage.cache_creation_input_tokens, usage.cache_read_input_tokens);
-      } else if (type === "message_stop") {
-        stopped = true;
-        break;
-      }
+      asm.push(type, data);
+      if (asm.done) break;
     }
-    if (!stopped) throw truncated(who, "message_stop");
-    const usage = inputTokens !== undefined && outputTokens !== undefined ? { inputTokens, outputTokens } : null;
+    if (!asm.done) throw truncated(who, "message_stop");
     return {
-      text,
-      toolCalls: [],
+      text: asm.text,
+      toolCalls: asm.toolCalls(),
       provider: who.provider,
       model: who.model,
-      stopReason,
-      cut: stopReason === "max_tokens",
-      refused: stopReason === "refusal",
-      usage,
+      stopReason: asm.stopReason,
+      cut: asm.stopReason === "max_tokens",
+      refused: asm.stopReason === "refusal",
+      usage: asm.usage,
     };
   };
 
@@ -96,9 +68,48 @@ function requestBody(model: string, req: CompletionRequest) {
     max_tokens: req.maxTokens,
     // An empty system string is rejected by the API; omitting it means "no system prompt".
     ...(req.system ? { system: req.system } : {}),
-    messages: req.messages.flatMap((m) => (m.role === "tool" ? [] : [{ role: m.role, content: m.content }])),
+    messages: anthropicMessages(req.messages),
+    ...(req.tools?.length ? { tools: req.tools.map((t) => ({ name: t.name, description: t.description, input_schema: t.inputSchema })) } : {}),
     stream: true,
   };
+}
+
+type Block = Record<string, unknown>;
+
+/**
+ * The history in the API's shape. A turn's tool calls become `tool_use` blocks after its text; the
+ * results become one user message of `tool_result` blocks, which must come right after the calls
+ * and first in their message, so a user text that follows them joins that same message (the API
+ * wants user and assistant to alternate).
+ */
+function anthropicMessages(turns: readonly ChatTurn[]): { role: "user" | "assistant"; content: string | Block[] }[] {
+  const out: { role: "user" | "assistant"; content: string | Block[] }[] = [];
+  let resultsOpen = false;
+  for (const t of turns) {
+    if (t.role === "tool") {
+      const blocks = t.results.map((r) => ({ type: "tool_result", tool_use_id: r.callId, content: r.content, is_error: r.isError }));
+      const last = out.at(-1);
+      if (resultsOpen && last && Array.isArray(last.content)) last.content.push(...blocks);
+      else out.push({ role: "user", content: blocks });
+      resultsOpen = true;
+      continue;
+    }
+    if (t.role === "user" && resultsOpen) {
+      // The API refuses an empty text block; an empty user turn adds nothing to the results.
+      if (t.content.trim()) (out.at(-1)!.content as Block[]).push({ type: "text", text: t.content });
+    } else if (t.role === "assistant" && t.toolCalls?.length) {
+      out.push({
+        role: "assistant",
+        content: [
+          ...(t.content.trim() ? [{ type: "text", text: t.content }] : []),
+          // A call whose arguments were not an object goes back with none: its error result says why.
+          ...t.toolCalls.map((c) => ({ type: "tool_use", id: c.id, name: c.name, input: c.inputError === undefined ? c.input : {} })),
+        ],
+      });
+    } else out.push({ role: t.role, content: t.content });
+    resultsOpen = false;
+  }
+  return out;
 }
 
 /** Error types of a mid-stream `error` event, mapped to the HTTP status they stand for. */
@@ -121,10 +132,4 @@ function streamError(who: ModelRef, data: Record<string, unknown>) {
   const status = STATUS_OF[type] ?? 500;
   const message = typeof error.message === "string" ? `: ${error.message.slice(0, 300)}` : "";
   return modelFailure(who, "http", `stream error ${type}${message}`, { httpStatus: status, retryable: isRetryableStatus(status) });
-}
-
-/** Cached prompt tokens are reported apart from input_tokens, but they are input all the same. */
-function sumTokens(...values: unknown[]): number | undefined {
-  const nums = values.map(num);
-  return nums[0] === undefined ? undefined : nums.reduce<number>((a, b) => a + (b ?? 0), 0);
 }

@@ -97,16 +97,6 @@ export function parseData(who: ModelRef, data: string): Record<string, unknown> 
   throw modelFailure(who, "malformed", `the stream carried data that is not a JSON object: ${JSON.stringify(data.slice(0, 80))}`, { retryable: false });
 }
 
-/** The value as an object to read fields from; {} for anything else. */
-export function asObject(v: unknown): Record<string, unknown> {
-  return v && typeof v === "object" ? (v as Record<string, unknown>) : {};
-}
-
-/** The value if it is a finite number. */
-export function asNumber(v: unknown): number | undefined {
-  return typeof v === "number" && Number.isFinite(v) ? v : undefined;
-}
-
 /** The failure for a stream that closed before its terminal event: a truncated reply. */
 export function truncated(who: ModelRef, expected: string): Error {
   // Retryable: a dropped proxy connection looks exactly like this (retry.ts still refuses once text was streamed).

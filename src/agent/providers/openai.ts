@@ -1,13 +1,16 @@
 /**
  * OpenAI-compatible Chat Completions, streaming: OpenAI itself, OpenRouter, Ollama, vLLM,
  * llama.cpp's server, LM Studio. Only the common subset is used, so one client fits them all:
- * `data: {chunk}` lines with choices[0].delta.content and finish_reason, a usage chunk when
- * `stream_options.include_usage` is honoured, and `data: [DONE]`.
+ * `data: {chunk}` lines with choices[0].delta.content / tool_calls and finish_reason, a usage
+ * chunk when `stream_options.include_usage` is honoured, and `data: [DONE]`
+ * (`openai-assembler.ts` reads the chunks).
  */
-import type { CompletionRequest, ModelProvider } from "../provider.ts";
+import type { ChatTurn, CompletionRequest, ModelProvider } from "../provider.ts";
 import { failureDetails, isRetryableStatus, modelFailure, type ModelRef } from "../failure.ts";
 import { completeWithRetries, type Attempt, type SendOnce } from "../retry.ts";
-import { asNumber, asObject, parseData, postEvents, truncated, withDefaults, type MaxTokensParam, type ProviderOptions } from "./http.ts";
+import { asNumber, asObject } from "./assembly.ts";
+import { parseData, postEvents, truncated, withDefaults, type MaxTokensParam, type ProviderOptions } from "./http.ts";
+import { OpenAIAssembler } from "./openai-assembler.ts";
 
 /** The public endpoint; `/chat/completions` is appended (so other servers' baseUrl ends in /v1). */
 export const OPENAI_BASE_URL = "https://api.openai.com/v1";
@@ -75,9 +78,7 @@ export function createOpenAIProvider(opts: ProviderOptions): ModelProvider {
         await opened.events.return(undefined); // a stream left after its first event still lets its connection go
       }
     })();
-    let text = "";
-    let stopReason: string | null = null;
-    let usage: { inputTokens: number; outputTokens: number } | null = null;
+    const asm = new OpenAIAssembler({ onText: (t) => attempt.onDelta(t), onToolFragment: () => attempt.onToolFragment() });
     let done = false;
     for await (const ev of events) {
       if (ev.data === "[DONE]") {
@@ -87,29 +88,19 @@ export function createOpenAIProvider(opts: ProviderOptions): ModelProvider {
       const chunk = parseData(who, ev.data);
       // OpenRouter and others report a failure after the 200 as a chunk with `error`.
       if (chunk.error !== undefined) throw streamError(who, chunk.error);
-      const choice = asObject(Array.isArray(chunk.choices) ? chunk.choices[0] : undefined);
-      const content = asObject(choice.delta).content;
-      if (typeof content === "string" && content) {
-        text += content;
-        attempt.onDelta(content);
-      }
-      if (typeof choice.finish_reason === "string") stopReason = choice.finish_reason;
-      const u = asObject(chunk.usage);
-      const input = asNumber(u.prompt_tokens);
-      const output = asNumber(u.completion_tokens);
-      if (input !== undefined && output !== undefined) usage = { inputTokens: input, outputTokens: output };
+      asm.push(chunk);
     }
     // Some servers close after the finish_reason chunk without [DONE]; the reply is complete then.
-    if (!done && stopReason === null) throw truncated(who, "[DONE] or a finish_reason");
+    if (!done && asm.stopReason === null) throw truncated(who, "[DONE] or a finish_reason");
     return {
-      text,
-      toolCalls: [],
+      text: asm.text,
+      toolCalls: asm.toolCalls(),
       provider: who.provider,
       model: who.model,
-      stopReason,
-      cut: stopReason === "length",
-      refused: stopReason === "content_filter",
-      usage,
+      stopReason: asm.stopReason,
+      cut: asm.stopReason === "length",
+      refused: asm.stopReason === "content_filter",
+      usage: asm.usage,
     };
   };
 
@@ -124,13 +115,38 @@ function requestBody(model: string, req: CompletionRequest, param: MaxTokensPara
   return {
     model,
     [param]: req.maxTokens,
-    messages: [
-      ...(req.system ? [{ role: "system", content: req.system }] : []),
-      ...req.messages.flatMap((m) => (m.role === "tool" ? [] : [{ role: m.role, content: m.content }])),
-    ],
+    messages: [...(req.system ? [{ role: "system", content: req.system }] : []), ...openaiMessages(req.messages)],
+    ...(req.tools?.length
+      ? { tools: req.tools.map((t) => ({ type: "function", function: { name: t.name, description: t.description, parameters: t.inputSchema } })) }
+      : {}),
     stream: true,
     stream_options: { include_usage: true },
   };
+}
+
+/**
+ * The history in the API's shape: an assistant turn's calls as `tool_calls` (arguments as JSON
+ * text; content null when the turn said nothing), and one `role: "tool"` message per result.
+ */
+function openaiMessages(turns: readonly ChatTurn[]): Record<string, unknown>[] {
+  return turns.flatMap((t): Record<string, unknown>[] => {
+    if (t.role === "tool") return t.results.map((r) => ({ role: "tool", tool_call_id: r.callId, content: r.content }));
+    if (t.role === "assistant" && t.toolCalls?.length) {
+      return [
+        {
+          role: "assistant",
+          content: t.content || null,
+          tool_calls: t.toolCalls.map((c) => ({
+            id: c.id,
+            type: "function",
+            // A call whose arguments were not an object goes back with none: its error result says why.
+            function: { name: c.name, arguments: JSON.stringify(c.inputError === undefined ? c.input : {}) },
+          })),
+        },
+      ];
+    }
+    return [{ role: t.role, content: t.content }];
+  });
 }
 
 function streamError(who: ModelRef, error: unknown) {

@@ -1,0 +1,62 @@
+/**
+ * What both stream assemblers share: where they report as they go, and what they do with a
+ * finished call's argument text: parse it into the input object, or say why it is not one. Never
+ * throws: a model that sent cut-off or malformed arguments gets a tool error it can read and
+ * correct, and the rest of its reply still counts.
+ */
+import type { ToolCall } from "../tools/types.ts";
+
+/** Where an assembler reports what it sees as it sees it (the retry rule needs to know at once). */
+export interface AssemblerSinks {
+  /** Each piece of reply text, in order. */
+  onText?(text: string): void;
+  /** Any part of a tool call: from then on the request must not be retried, as after text. */
+  onToolFragment?(): void;
+}
+
+/** The value as an object to read fields from; {} for anything else. */
+export function asObject(v: unknown): Record<string, unknown> {
+  return v && typeof v === "object" ? (v as Record<string, unknown>) : {};
+}
+
+/** The value if it is a finite number. */
+export function asNumber(v: unknown): number | undefined {
+  return typeof v === "number" && Number.isFinite(v) ? v : undefined;
+}
+
+/** The input of a call from its argument text: `{}` when empty, else a JSON object or an `inputError`. */
+export function parseToolInput(name: string, raw: string): Pick<ToolCall, "input" | "inputError"> {
+  if (raw.trim() === "") return { input: {} };
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch (err) {
+    const shown = raw.length > 120 ? `${JSON.stringify(raw.slice(0, 120))}…` : JSON.stringify(raw);
+    return {
+      input: {},
+      inputError: `The arguments of ${JSON.stringify(name)} are not valid JSON (${(err as Error).message}): ${shown}. Call the tool again with one complete JSON object.`,
+    };
+  }
+  if (value && typeof value === "object" && !Array.isArray(value)) return { input: value as Record<string, unknown> };
+  const what = value === null ? "null" : Array.isArray(value) ? "an array" : `a ${typeof value}`;
+  return {
+    input: {},
+    inputError: `The arguments of ${JSON.stringify(name)} are ${what}, not a JSON object. Call the tool again with an object of its fields.`,
+  };
+}
+
+/**
+ * Ids for calls the server left without one (older local servers, the legacy `function_call`),
+ * and a suffix for an id repeated within one turn: a result must name exactly one call.
+ */
+export class CallIds {
+  #seen = new Set<string>();
+
+  /** The id to use for the call at `position` (0-based, in stream order) that the server named `id`. */
+  take(id: string, position: number): string {
+    let out = id || `call_${position}`;
+    for (let n = 2; this.#seen.has(out); n++) out = `${id || `call_${position}`}_${n}`;
+    this.#seen.add(out);
+    return out;
+  }
+}
