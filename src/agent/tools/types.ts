@@ -117,6 +117,15 @@ export interface ToolContext {
    * configured fallback at `askTimeoutSeconds`. Never hangs past that.
    */
   requestApproval(ask: ApprovalAsk): Promise<ApprovalDecision>;
+  /**
+   * A side-effecting tool calls this right before it acts (spawns, writes, enqueues), after its
+   * input checks and any approval. It resolves once the journal says on disk "this call has
+   * started": after a crash such a call is never run again (the model is told the outcome is
+   * unknown), while a call that never got here is known to have done nothing and may run again.
+   * With `approvalId`, the approval is marked executed in the same write; it rejects if that
+   * approval was already used (one approval, at most one execution).
+   */
+  beginSideEffect(o?: { approvalId?: string }): Promise<void>;
   /** True when an allow-always answer (or config) already allows this resolved executable. */
   isAllowlisted(executable: string): boolean;
   /**
