@@ -29,9 +29,10 @@ export function webContext(web: WebConfig = {}, signal: AbortSignal = new AbortC
     searchMemory: unused("searchMemory"),
     getMemory: unused("getMemory"),
     requestApproval: unused("requestApproval"),
+    beginSideEffect: unused("beginSideEffect"),
     isAllowlisted: unused("isAllowlisted"),
     recordProcess: unused("recordProcess"),
-  } as ToolContext;
+  };
 }
 
 /** A test server and what it saw. */
