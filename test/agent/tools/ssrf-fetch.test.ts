@@ -111,7 +111,7 @@ test("refuses a redirect to the metadata address even when allowPrivateNetwork i
  * again at connect time would land there.
  */
 async function rebindingPair(): Promise<{ outside: TestServer; inside: TestServer }> {
-  for (;;) {
+  for (let attempt = 1; ; attempt++) {
     const inside = await server(page("internal secret"));
     try {
       const outside = await server(
@@ -122,8 +122,9 @@ async function rebindingPair(): Promise<{ outside: TestServer; inside: TestServe
         { host: "127.0.0.2", port: inside.port },
       );
       return { outside, inside };
-    } catch {
-      // That port is taken on 127.0.0.2: try another.
+    } catch (err) {
+      // That port is taken on 127.0.0.2: try another (a host without 127.0.0.2 fails every time).
+      if (attempt === 20) throw err;
     }
   }
 }
