@@ -199,12 +199,19 @@ const execSchema = z.strictObject({
 });
 
 const webSchema = z.strictObject({
-  /** Let web_fetch reach private, loopback and link-local addresses (off: refused, as SSRF). */
+  /**
+   * Let web_fetch reach private, loopback, link-local and other non-public addresses (off: refused,
+   * as SSRF). Cloud metadata addresses (169.254.169.254, fd00:ec2::254, ...) stay refused unless
+   * listed in allowedHosts.
+   */
   allowPrivateNetwork: z._default(z.boolean({ error: "expected true or false" }), false),
-  /** Hosts or IPs/CIDRs web_fetch may reach even when they are private (for a home server). */
+  /** Host names (exact, any address they resolve to) or IPs/CIDRs web_fetch may reach even when they are private (for a home server). */
   allowedHosts: z._default(textList(), []),
+  /** Most bytes of a page web_fetch reads, counted after decompression; the rest is cut with a note. */
   maxBytes: z._default(int(1024, 64 * 1024 * 1024), 2 * 1024 * 1024),
+  /** Time for one whole fetch, redirects and body included. */
   timeoutSeconds: z._default(int(1, 600), 20),
+  /** Redirects followed; each hop is checked again by the SSRF guard. */
   maxRedirects: z._default(int(0, 20), 5),
 });
 
