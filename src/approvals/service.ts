@@ -58,7 +58,7 @@ export interface ApprovalServiceOptions {
 }
 
 /** What an answer from inside someone else's transaction gives back: call `settle` once that write is durable. */
-export type AnswerWithin = { ok: true; approval: ApprovalView; settle(): void } | { ok: false; error: OnebrainError };
+export type AnswerWithin = { ok: true; approval: ApprovalView; settle: () => void } | { ok: false; error: OnebrainError };
 
 interface Waiter {
   resolve(d: Decision): void;
