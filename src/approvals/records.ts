@@ -97,8 +97,9 @@ export function listApprovals(store: StoreHandle, o: { state?: ApprovalRow["stat
     : store.prepare("SELECT * FROM approvals ORDER BY created_at DESC, rowid DESC LIMIT ?").all(limit)) as unknown as ApprovalRow[];
 }
 
-/** Pending rows whose time is up or whose run no longer runs: what a sweep closes (unless someone here waits on them). */
-export function staleApprovals(store: StoreHandle, now: number): ApprovalRow[] {
+/** Pending rows whose time is up, and (with `endedRuns`) those whose run no longer runs: what a sweep closes. */
+export function staleApprovals(store: StoreHandle, now: number, endedRuns: boolean): ApprovalRow[] {
+  if (!endedRuns) return store.prepare("SELECT * FROM approvals WHERE state = 'pending' AND expires_at <= ?").all(now) as unknown as ApprovalRow[];
   return store
     .prepare(
       `SELECT a.* FROM approvals a LEFT JOIN runs r ON r.id = a.run_id

@@ -153,9 +153,9 @@ export class ApprovalService implements ApprovalsPort {
     return row ? approvalView(row) : null;
   }
 
-  /** Requests newest first (stale pending ones closed first, so what is listed as pending can be answered). */
+  /** Requests newest first (pending ones whose time is up get their fallback first, so what is listed as pending can be answered). */
   list(o: { state?: ApprovalRow["state"]; limit?: number } = {}): ApprovalView[] {
-    this.sweep();
+    this.sweep(false);
     return listApprovals(this.o.store, o).map(approvalView);
   }
 
@@ -170,7 +170,7 @@ export class ApprovalService implements ApprovalsPort {
    * stay pending: the run asks again and waits for what is left.
    */
   start(): { closed: number } {
-    return { closed: this.sweep() };
+    return { closed: this.sweep(true) };
   }
 
   /** From now on a cancelled run leaves its request pending (it is interrupted by the stop and resumes later). */
@@ -268,10 +268,14 @@ export class ApprovalService implements ApprovalsPort {
     this.emit(row.state === "expired" || row.decided_by === BY_FALLBACK ? "expired" : "decided", row);
   }
 
-  /** Pending rows nobody here waits for, whose time is up or whose run no longer runs, closed; returns how many. */
-  private sweep(): number {
+  /**
+   * Closes pending rows nobody here waits for whose time is up, and with `endedRuns` (at start)
+   * those whose run no longer runs; returns how many. A run that ends while the gateway runs closes
+   * its own request (cancel); one interrupted by a stop resumes and asks again.
+   */
+  private sweep(endedRuns: boolean): number {
     let n = 0;
-    for (const r of staleApprovals(this.o.store, this.now())) {
+    for (const r of staleApprovals(this.o.store, this.now(), endedRuns)) {
       if (this.waiters.has(r.id)) continue;
       const timeUp = r.expires_at <= this.now();
       if (timeUp) this.expire(r.id);
