@@ -7,46 +7,15 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { insertApproval } from "../../src/approvals/records.ts";
 import { connectGateway } from "../../src/client/gateway-client.ts";
 import { errorCatalog } from "../../src/shared/errors.ts";
-import { brainEnv, runCli, startGateway, tmpDir, writeConfig } from "../helpers/gateway.ts";
+import { brainEnv, runCli, startGateway } from "../helpers/gateway.ts";
 import { bounded, reapAll, track } from "../gateway/support.ts";
-import { brainWithRun, lsAsk, originOf } from "./support.ts";
+import { approvalRow, brainWithPendingApprovals } from "./support.ts";
 
 const EXIT_NOT_FOUND = errorCatalog.APPROVAL_NOT_FOUND.exitCode;
 const EXIT_CLOSED = errorCatalog.APPROVAL_CLOSED.exitCode;
 
-/** A stopped brain whose WebChat run was waiting on two exec approvals when it stopped. */
-function brainWithPendingApprovals(): { stateDir: string; ids: [string, string] } {
-  const stateDir = path.join(tmpDir(), "state");
-  writeConfig(stateDir, {});
-  const b = brainWithRun({ file: path.join(stateDir, "brain.db"), channel: "webchat", account: "default", peer: "agent:main:main" });
-  try {
-    const now = Date.now();
-    const where = { channel: "webchat", account: "default", peer: "agent:main:main" };
-    const first = insertApproval(b.store, lsAsk(), originOf(b, "c1", where), now, now + 3_600_000);
-    const second = insertApproval(
-      b.store,
-      lsAsk({ argv: ["/usr/bin/rm", "-rf", "build"], command: "rm -rf build", envNames: [], executables: ["/usr/bin/rm"] }),
-      originOf(b, "c2", where),
-      now + 1,
-      now + 3_600_000,
-    );
-    return { stateDir, ids: [first.id, second.id] };
-  } finally {
-    b.store.close();
-  }
-}
-
-const rowOf = (stateDir: string, id: string): Record<string, unknown> => {
-  const db = new DatabaseSync(path.join(stateDir, "brain.db"), { readOnly: true });
-  try {
-    return { ...(db.prepare("SELECT state, decided_by, reason FROM approvals WHERE id = ?").get(id) as Record<string, unknown>) };
-  } finally {
-    db.close();
-  }
-};
 const allowlisted = (stateDir: string): string[] => {
   const db = new DatabaseSync(path.join(stateDir, "brain.db"), { readOnly: true });
   try {
@@ -72,7 +41,7 @@ test("without a gateway, approvals list, allow and deny work on the store; unkno
   const allow = await runCli(["approvals", "allow", ids[0].toLowerCase()], env);
   assert.equal(allow.code, 0, allow.stderr);
   assert.match(allow.stdout, new RegExp(`approvals: ${ids[0]} allowed once: /usr/bin/ls -la 'my dir'\\n  the run finds this answer when the gateway starts`));
-  assert.deepEqual(rowOf(stateDir, ids[0]), { state: "allow-once", decided_by: "onebrain-cli", reason: null });
+  assert.deepEqual(approvalRow(stateDir, ids[0]), { state: "allow-once", decided_by: "onebrain-cli", reason: null });
 
   const again = await runCli(["approvals", "deny", ids[0]], env);
   assert.equal(again.code, EXIT_CLOSED);
@@ -120,7 +89,7 @@ test(
         const always = await runCli(["approvals", "allow", ids[1], "--always", "--json"], gw.env);
         assert.equal(always.code, 0, always.stderr);
         assert.deepEqual([JSON.parse(always.stdout).via, JSON.parse(always.stdout).approval.state], ["gateway", "allow-always"]);
-        assert.deepEqual(rowOf(stateDir, ids[1]), { state: "allow-always", decided_by: "onebrain-cli", reason: null });
+        assert.deepEqual(approvalRow(stateDir, ids[1]), { state: "allow-always", decided_by: "onebrain-cli", reason: null });
         assert.deepEqual(allowlisted(stateDir), ["/usr/bin/rm"], "allow-always put the executable on the allowlist");
         const event = conn.events.find((e) => e.event === "approval");
         assert.ok(event, "connected clients got the approval event");
@@ -132,7 +101,7 @@ test(
           deny.stdout,
           new RegExp(`approvals: ${ids[0]} denied: /usr/bin/ls -la 'my dir' will not run\\n  the running gateway told the waiting run`),
         );
-        assert.deepEqual(rowOf(stateDir, ids[0]), { state: "deny", decided_by: "onebrain-cli", reason: "too risky" });
+        assert.deepEqual(approvalRow(stateDir, ids[0]), { state: "deny", decided_by: "onebrain-cli", reason: "too risky" });
 
         const again = await runCli(["approvals", "allow", ids[0]], gw.env);
         assert.equal(again.code, EXIT_CLOSED, again.stderr);

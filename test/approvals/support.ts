@@ -4,12 +4,14 @@
  * approval service on them.
  */
 import path from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import pino from "pino";
 import { ApprovalService, type ApprovalEvent, type Timers } from "../../src/approvals/service.ts";
 import type { AskedCommand, AskOrigin } from "../../src/approvals/types.ts";
 import type { ApprovalView } from "../../src/protocol/approvals.ts";
 import { openStore, type Store } from "../../src/store/db.ts";
-import { tmpDir } from "../helpers/gateway.ts";
+import { insertApproval } from "../../src/approvals/records.ts";
+import { tmpDir, writeConfig } from "../helpers/gateway.ts";
 
 /** Timers that fire only when the test says so. */
 export class ManualTimers implements Timers {
@@ -110,3 +112,35 @@ export function serviceOn(store: Store, config: Partial<ServiceRig["config"]> = 
 
 /** Lets pending promise callbacks run. */
 export const tick = () => new Promise<void>((r) => setImmediate(r));
+
+/** A stopped brain whose WebChat run was waiting on two exec approvals when it stopped. */
+export function brainWithPendingApprovals(config: unknown = {}): { stateDir: string; ids: [string, string] } {
+  const stateDir = path.join(tmpDir(), "state");
+  writeConfig(stateDir, config);
+  const b = brainWithRun({ file: path.join(stateDir, "brain.db"), channel: "webchat", account: "default", peer: "agent:main:main" });
+  try {
+    const now = Date.now();
+    const where = { channel: "webchat", account: "default", peer: "agent:main:main" };
+    const first = insertApproval(b.store, lsAsk(), originOf(b, "c1", where), now, now + 3_600_000);
+    const second = insertApproval(
+      b.store,
+      lsAsk({ argv: ["/usr/bin/rm", "-rf", "build"], command: "rm -rf build", envNames: [], executables: ["/usr/bin/rm"] }),
+      originOf(b, "c2", where),
+      now + 1,
+      now + 3_600_000,
+    );
+    return { stateDir, ids: [first.id, second.id] };
+  } finally {
+    b.store.close();
+  }
+}
+
+/** An approval row's state, answerer and reason, read from brain.db read-only (a running gateway may hold it). */
+export const approvalRow = (stateDir: string, id: string): Record<string, unknown> => {
+  const db = new DatabaseSync(path.join(stateDir, "brain.db"), { readOnly: true });
+  try {
+    return { ...(db.prepare("SELECT state, decided_by, reason FROM approvals WHERE id = ?").get(id) as Record<string, unknown>) };
+  } finally {
+    db.close();
+  }
+};
