@@ -13,6 +13,7 @@ import { Nav, pageFromHash, type PageId } from "./ui/nav.tsx";
 import { TokenForm } from "./ui/token-form.tsx";
 import { ChatPage } from "./pages/chat.tsx";
 import { SessionsPage } from "./pages/sessions.tsx";
+import { ApprovalsPage } from "./pages/approvals.tsx";
 import { BrainPage } from "./pages/brain.tsx";
 import { HealthPage } from "./pages/health.tsx";
 import { ChannelsPage } from "./pages/channels.tsx";
@@ -86,6 +87,7 @@ function Shell({ conn, storage }: AppProps) {
         <main class="main">
           {(link.state === "sign-in" || link.state === "auth-failed") && <TokenForm reason={link.detail} onSubmit={signIn} />}
           {page === "chat" && <ChatPage outbox={outbox} session={chatSession} onSession={setChatSession} />}
+          {page === "approvals" && <ApprovalsPage />}
           {page === "sessions" && <SessionsPage />}
           {page === "brain" && <BrainPage />}
           {page === "health" && <HealthPage />}

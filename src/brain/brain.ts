@@ -9,6 +9,7 @@ import type { Logger } from "pino";
 import type { Channel, InboundBatch, InboundMessage } from "../channels/channel.ts";
 import type { ResetPolicy } from "../sessions/reset.ts";
 import type { StoreHandle } from "../store/handle.ts";
+import { approveCommands, type ChatApprovals } from "./approve-command.ts";
 import { ingestBatch, type IngestOutcome } from "./inbox.ts";
 import { Delivery } from "./delivery.ts";
 import { metrics } from "../metrics/instruments.ts";
@@ -47,6 +48,8 @@ export interface BrainOptions {
   sessionKeyOf: (channel: string, account: string, m: InboundMessage) => string;
   now?: () => number;
   maxDeliveryAttempts?: number;
+  /** Answers `/approve` typed in a chat at ingest (src/brain/approve-command.ts); without it, `/approve` is an ordinary message. */
+  chatApprovals?: ChatApprovals;
 }
 
 export const INTERRUPTED_NOTICE = "I was restarted while answering this message, so it was not answered. Please send it again.";
@@ -111,12 +114,16 @@ export class Brain {
    * the channel acknowledge the batch.
    */
   async ingest(channel: string, account: string, batch: InboundBatch): Promise<IngestOutcome> {
+    const approve =
+      this.o.chatApprovals && approveCommands({ store: this.o.store, approvals: this.o.chatApprovals, channel, account, epoch: this.o.epoch, now: this.now() });
     const { value: out, durable } = this.o.store.grouped(() =>
-      ingestBatch(this.o.store, channel, account, batch, (m) => this.o.sessionKeyOf(channel, account, m), this.now()),
+      ingestBatch(this.o.store, channel, account, batch, (m) => this.o.sessionKeyOf(channel, account, m), this.now(), approve?.command),
     );
     // Runs claimed now join the same group, and wait for it before they call the model.
     if (out.accepted) this.kick();
     await durable;
+    // An `/approve` answered at ingest wakes its run only now that the answer is on disk.
+    if (approve?.afterDurable()) void this.deliver();
     metrics.inbound.inc({ channel }, out.accepted);
     metrics.duplicates.inc({ channel }, out.duplicates);
     if (out.duplicates) this.o.logger.info({ channel, account, duplicates: out.duplicateIds }, "dropped duplicate inbound message(s)");

@@ -14,7 +14,13 @@ export interface IngestOutcome extends IngestResult {
   duplicateIds: string[];
 }
 
-/** Stores a batch durably; `sessionKeyOf` routes each message to its session. */
+/**
+ * A message answered at ingest instead of by a run (`/approve`), inside the ingest transaction:
+ * true when the hook handled it (it marks the row answered and writes the reply itself).
+ */
+export type IngestCommand = (m: InboundMessage, inboundId: number) => boolean;
+
+/** Stores a batch durably; `sessionKeyOf` routes each message to its session; `command` may answer a new message at once. */
 export function ingestBatch(
   store: StoreHandle,
   channel: string,
@@ -22,6 +28,7 @@ export function ingestBatch(
   batch: InboundBatch,
   sessionKeyOf: (m: InboundMessage) => string,
   now: number,
+  command?: IngestCommand,
 ): IngestOutcome {
   return store.transaction(() => {
     const insert = store.prepare(
@@ -34,8 +41,10 @@ export function ingestBatch(
       const row = insert.get(channel, account, m.messageId, sessionKeyOf(m), m.kind, m.peer, m.sender, m.replyTo ?? null, m.text, now) as
         | { id: number }
         | undefined;
-      if (row) ids.push(row.id);
-      else duplicateIds.push(m.messageId);
+      if (row) {
+        ids.push(row.id);
+        command?.(m, row.id);
+      } else duplicateIds.push(m.messageId);
     }
     if (batch.cursor !== undefined) {
       store

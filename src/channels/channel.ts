@@ -37,6 +37,12 @@ export interface InboundMessage {
    * in by an open policy): routed by `session.pairedDmScope`, so it never lands in the owner's session.
    */
   guest?: boolean;
+  /**
+   * True when the sender is the owner of this channel (Telegram: on `allowFrom` by id or
+   * @username; WebChat: the operator, authenticated to the gateway). Only an owner may answer an
+   * exec approval from a chat (`/approve`), and only in the conversation that asked.
+   */
+  owner?: boolean;
 }
 
 /** What a channel hands to the core in one go: messages and the cursor that covers them. */

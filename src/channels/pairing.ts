@@ -6,15 +6,14 @@
  * without look-alikes (no 0/O, 1/I/L) and are valid for an hour; an expired request is deleted
  * and the sender's next message makes a new one.
  */
-import crypto from "node:crypto";
+import { CODE_ALPHABET, CODE_LENGTH, newShortCode, normalizeCode } from "../shared/short-code.ts";
 import type { StoreHandle } from "../store/handle.ts";
 import type { PairingRow } from "../store/rows.ts";
 import type { ChannelAccess } from "./channel.ts";
 
 /** How long a pairing code stays valid. */
 export const PAIRING_TTL_MS = 3_600_000;
-export const CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789";
-export const CODE_LENGTH = 8;
+export { CODE_ALPHABET, CODE_LENGTH, normalizeCode };
 
 /** The access settings of a channel (its config section). */
 export interface AccessPolicy {
@@ -24,22 +23,8 @@ export interface AccessPolicy {
   allowFrom: readonly string[];
 }
 
-/** A fresh random code (rejection sampling, so every character is equally likely). */
-export function newPairingCode(random: (n: number) => Buffer = crypto.randomBytes): string {
-  let code = "";
-  while (code.length < CODE_LENGTH) {
-    for (const b of random(CODE_LENGTH * 2)) {
-      if (b < 256 - (256 % CODE_ALPHABET.length)) code += CODE_ALPHABET[b % CODE_ALPHABET.length];
-      if (code.length === CODE_LENGTH) break;
-    }
-  }
-  return code;
-}
-
-/** How an operator may type a code: case and spaces or dashes do not matter. */
-export function normalizeCode(code: string): string {
-  return code.toUpperCase().replace(/[\s-]/g, "");
-}
+/** A fresh random pairing code. */
+export const newPairingCode = newShortCode;
 
 /** True when the sender is in the list by id or by `@username`. */
 export function inAllowList(list: readonly string[], sender: string, senderName?: string): boolean {

@@ -34,7 +34,8 @@ export class WebChatChannel implements Channel {
   async send(m: WebChatSend): Promise<IngestResult> {
     if (!this.ctx) throw new Error("webchat is not started");
     return this.ctx.ingest({
-      messages: [{ messageId: m.idempotencyKey, kind: "dm", peer: m.sessionKey ?? m.sender, sender: m.sender, text: m.text }],
+      // Whoever can call chat.send is authenticated to the gateway: the operator.
+      messages: [{ messageId: m.idempotencyKey, kind: "dm", peer: m.sessionKey ?? m.sender, sender: m.sender, text: m.text, owner: true }],
     });
   }
 

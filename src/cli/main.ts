@@ -209,6 +209,28 @@ outbox
   .option("--json", "print JSON")
   .action(action(() => import("./commands/outbox-retry.ts")));
 
+const approvals = program.command("approvals").description("exec approval requests: list them, allow or deny one");
+approvals
+  .command("list")
+  .description("requests waiting for an answer: the exact command, cwd, env names, session and time left")
+  .option("--all", "also the recent answered and expired ones")
+  .option("--json", "print JSON")
+  .action(action(() => import("./commands/approvals-list.ts")));
+approvals
+  .command("allow")
+  .argument("<id>", "the request's id (`approvals list`)")
+  .description("let the command run once (with --always: its executables run without asking from now on)")
+  .option("--always", "also put its executables on the exec allowlist")
+  .option("--json", "print JSON")
+  .action(action(() => import("./commands/approvals-answer.ts").then((m) => ({ default: m.allowCommand as Action }))));
+approvals
+  .command("deny")
+  .argument("<id>", "the request's id (`approvals list`)")
+  .description("refuse the command (the model is told, with the reason)")
+  .option("--reason <text>", "why, for the model and the record")
+  .option("--json", "print JSON")
+  .action(action(() => import("./commands/approvals-answer.ts").then((m) => ({ default: m.denyCommand as Action }))));
+
 const config = program.command("config").description("read and edit the config file");
 config
   .command("path")

@@ -37,7 +37,7 @@ export interface GatewayConnection {
   closed: Promise<{ code: number; reason: string }>;
 }
 
-function wireError(code: string, message: string, retryAfterMs?: number): OnebrainError {
+function wireError(code: string, message: string, retryAfterMs?: number, wire?: Record<string, unknown>): OnebrainError {
   const mapped =
     code === "AUTH_FAILED" || code === "AUTH_REQUIRED"
       ? "AUTH_FAILED"
@@ -46,7 +46,9 @@ function wireError(code: string, message: string, retryAfterMs?: number): Onebra
         : code === "PROTOCOL_UNSUPPORTED"
           ? "PROTOCOL_ERROR"
           : "UNHEALTHY";
-  return new OnebrainError(mapped, message, { details: { wireCode: code, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) } });
+  return new OnebrainError(mapped, message, {
+    details: { wireCode: code, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}), ...(wire ? { wire } : {}) },
+  });
 }
 
 /** Opens a connection and completes the handshake. */
@@ -139,7 +141,15 @@ export function connectGateway(opts: ClientOptions): Promise<GatewayConnection> 
         pending.delete(frame.id);
         clearTimeout(p.timer);
         if (frame.ok) p.resolve(frame.payload);
-        else p.reject(wireError(frame.error?.code ?? "INTERNAL", frame.error?.message ?? "request failed", frame.error?.retryAfterMs));
+        else
+          p.reject(
+            wireError(
+              frame.error?.code ?? "INTERNAL",
+              frame.error?.message ?? "request failed",
+              frame.error?.retryAfterMs,
+              frame.error?.details as Record<string, unknown> | undefined,
+            ),
+          );
       }
     });
     ws.on("unexpected-response", (_req, res) => {

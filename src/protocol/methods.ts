@@ -1,5 +1,6 @@
 /** The methods and events of protocol v1, with their parameter schemas. */
 import * as z from "zod/mini";
+import { APPROVAL_DECISIONS, APPROVAL_STATES } from "./approvals.ts";
 import { keyString } from "./keys.ts";
 
 /** The largest `chat.send` text, in UTF-8 bytes (docs/protocol.md). */
@@ -50,12 +51,24 @@ export const methodParams = {
     }),
   ),
   "outbox.retry": z.object({ id: z.int().check(z.minimum(1)) }),
+  "approvals.list": z.optional(
+    z.object({
+      state: z.optional(z.enum(APPROVAL_STATES)),
+      limit: z.optional(z.int().check(z.minimum(1), z.maximum(1000))),
+    }),
+  ),
+  "approvals.resolve": z.object({
+    // An id as a person types it: case, spaces and dashes do not matter.
+    id: keyString(32),
+    decision: z.enum(APPROVAL_DECISIONS),
+    reason: z.optional(z.string().check(z.maxLength(500))),
+  }),
 } as const;
 
 export type MethodName = keyof typeof methodParams;
 
 export const METHODS = Object.keys(methodParams) as MethodName[];
 
-export const EVENTS = ["connect.challenge", "tick", "shutdown", "chat", "log"] as const;
+export const EVENTS = ["connect.challenge", "tick", "shutdown", "chat", "log", "approval"] as const;
 
 export type EventName = (typeof EVENTS)[number];

@@ -8,6 +8,8 @@ import os from "node:os";
 import path from "node:path";
 import type { Logger } from "pino";
 import { createAgent, type Agent } from "../agent/agent.ts";
+import { ApprovalService, type ApprovalEvent } from "../approvals/service.ts";
+import { announceInChat } from "../brain/approval-chat.ts";
 import { Brain, type BrainEvent } from "../brain/brain.ts";
 import { channelCursor } from "../brain/inbox.ts";
 import type { Channel, ChannelState, InboundMessage } from "../channels/channel.ts";
@@ -30,6 +32,8 @@ export interface BrainRuntime {
   brain: Brain;
   agent: Agent;
   webchat: WebChatChannel;
+  /** Exec approvals: asked by the exec tool, answered from the console, the CLI or `/approve` in a chat. */
+  approvals: ApprovalService;
   epoch: number;
   /** The session key a WebChat client without an explicit key talks to. */
   webchatSessionKey(clientId: string): string;
@@ -53,7 +57,7 @@ export async function startBrain(o: {
   config: () => Readonly<Config>;
   logger: Logger;
   env: Env;
-  emit: (e: BrainEvent) => void;
+  emit: (e: BrainEvent | ApprovalEvent) => void;
   port?: number;
 }): Promise<BrainRuntime> {
   const store = openStore(o.paths.storePath);
@@ -71,12 +75,23 @@ export async function startBrain(o: {
             { agentId: AGENT_ID, channel, account, kind: m.kind, peer: m.peer },
             m.guest ? o.config().session.pairedDmScope : o.config().session.dmScope,
           );
+    // The brain is made below; the service only announces once runs ask, long after that.
+    let deliver = (): void => {};
+    const approvals = new ApprovalService({
+      store,
+      config: () => o.config().tools.exec,
+      emit: o.emit,
+      announce: announceInChat({ store, epoch, deliver: () => deliver() }),
+      logger: o.logger,
+      env: o.env as NodeJS.ProcessEnv,
+    });
     const brain = new Brain({
       store,
       epoch,
       agent,
       logger: o.logger,
       emit: o.emit,
+      chatApprovals: approvals,
       sessionKeyOf: route,
       settings: () => {
         const c = o.config();
@@ -89,6 +104,7 @@ export async function startBrain(o: {
         };
       },
     });
+    deliver = () => void brain.deliver();
     const webchat = new WebChatChannel();
     brain.addChannel(webchat);
     const abort = new AbortController();
@@ -107,6 +123,9 @@ export async function startBrain(o: {
       signal: abort.signal,
       setState: (s) => channelStates.set(`${s.id}:${s.account}`, countChannelState(s)),
     });
+    // Before runs resume: requests of runs that ended are closed, those of resuming runs stay pending.
+    const { closed } = approvals.start();
+    if (closed) o.logger.info({ closed }, "closed exec approvals whose run ended or whose time was up");
     const { interrupted } = brain.start();
     // Retention is also applied daily, so a gateway that never restarts does not keep transcripts for ever.
     const prune = setInterval(() => {
@@ -121,6 +140,7 @@ export async function startBrain(o: {
       brain,
       agent,
       webchat,
+      approvals,
       epoch,
       channels: () => [...channelStates.values()],
       webchatSessionKey: (clientId) => route(WEBCHAT, webchat.account, { messageId: "", kind: "dm", peer: clientId, sender: clientId, text: "" }),
@@ -134,7 +154,10 @@ export async function startBrain(o: {
         abort.abort();
         // Channels first: no batch may be ingested into a store that is closing.
         await Promise.all(platforms.map((c) => c.stop()));
+        // Runs cut by the stop leave their approval requests pending: they ask again when they resume.
+        approvals.beginStop();
         await brain.stop(graceMs);
+        approvals.stop();
         await webchat.stop();
         store.close();
       },

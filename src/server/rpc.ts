@@ -5,6 +5,7 @@ import type { GatewayContext } from "./context.ts";
 import { chatHandlers, type CallerInfo } from "./rpc-chat.ts";
 import { channelHandlers } from "./rpc-channels.ts";
 import { outboxHandlers } from "./rpc-outbox.ts";
+import { approvalHandlers } from "./rpc-approvals.ts";
 import { brainStatus } from "./status.ts";
 
 export type { CallerInfo } from "./rpc-chat.ts";
@@ -40,6 +41,7 @@ export const handlers: Record<MethodName, MethodHandler> = {
   ...chatHandlers,
   ...channelHandlers,
   ...outboxHandlers,
+  ...approvalHandlers,
 };
 
 /** Sends `log` events to one connection from `cursor` on, every ~250 ms, until it unsubscribes or closes. */

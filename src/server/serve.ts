@@ -19,6 +19,7 @@ import { answerClientError, guardServer, logSocketError, type SocketErrorSink } 
 import { LogThrottle } from "../logging/throttle.ts";
 import { startBrain } from "./brain-runtime.ts";
 import type { BrainEvent } from "../brain/brain.ts";
+import type { ApprovalEvent } from "../approvals/service.ts";
 import type { OwnerRecord } from "../lock/owner.ts";
 import { OnebrainError } from "../shared/errors.ts";
 import { runStop, type StopOutcome, type StopStep } from "./stop.ts";
@@ -100,7 +101,7 @@ export async function serve(p: PreparedStart): Promise<GatewayHandle> {
     ];
 
     // The durable brain: store (integrity-checked, epoch bumped), agent, pipeline, WebChat.
-    let onBrainEvent: (e: BrainEvent) => void = () => {};
+    let onBrainEvent: (e: BrainEvent | ApprovalEvent) => void = () => {};
     const brain = await startBrain({ paths: opts.paths, config: () => config, logger, env, emit: (e) => onBrainEvent(e), port: plan.base });
     checks.push(function store() {
       try {
@@ -163,6 +164,9 @@ export async function serve(p: PreparedStart): Promise<GatewayHandle> {
       if (e.type === "chat") {
         const { type: _type, ...payload } = e;
         wsRef.broadcast("chat", payload);
+      } else if (e.type === "approval") {
+        const { type: _type, ...payload } = e;
+        wsRef.broadcast("approval", payload);
       } else if (e.type === "fenced") {
         opts.onFatal?.(
           new OnebrainError(

@@ -114,6 +114,16 @@ export const errorCatalog = {
     summary:
       "The outbound proxy (HTTPS_PROXY / HTTP_PROXY) did not open a tunnel: it refused the credentials (407), answered CONNECT with an error, closed the connection or did not answer.",
   },
+  APPROVAL_NOT_FOUND: {
+    exitCode: 65,
+    httpStatus: 404,
+    summary: "No exec approval has that id (`onebrain approvals list --all` shows them; ids are 8 characters, case does not matter).",
+  },
+  APPROVAL_CLOSED: {
+    exitCode: 66,
+    httpStatus: 409,
+    summary: "The exec approval is no longer pending: it was already answered, or it expired (askFallback decided) or its run ended.",
+  },
   PROTOCOL_ERROR: { exitCode: 8, httpStatus: 400, summary: "A peer broke the wire protocol (bad frame, unsupported version)." },
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -143,3 +143,38 @@ export interface ChannelCursorRow {
   cursor: string;
   updated_at: number;
 }
+
+/** `approvals`: an exec approval request and its answer (005); `executed_at` is set once, before the command starts. */
+export interface ApprovalRow {
+  id: string;
+  kind: "exec";
+  run_id: number | null;
+  call_id: string | null;
+  session_key: string;
+  channel: string;
+  account: string;
+  peer: string;
+  command: string;
+  /** JSON array of strings. */
+  argv: string;
+  cwd: string;
+  /** JSON array of variable names. */
+  env_names: string;
+  /** JSON array of resolved executable paths. */
+  executables: string;
+  state: "pending" | "allow-once" | "allow-always" | "deny" | "expired";
+  created_at: number;
+  expires_at: number;
+  decided_at: number | null;
+  decided_by: string | null;
+  reason: string | null;
+  executed_at: number | null;
+}
+
+/** `exec_allowlist`: an executable allowed for ever by an "allow always" answer (005). */
+export interface ExecAllowlistRow {
+  executable: string;
+  added_at: number;
+  added_by: string;
+  approval_id: string | null;
+}

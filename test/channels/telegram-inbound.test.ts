@@ -51,7 +51,7 @@ test("a stranger's direct message is a pairing request named as people see them,
   assert.deepEqual(d.pairing, [{ sender: "8", senderName: "Cy (@cy)", peer: "8" }]);
 });
 
-test("a direct message from someone let in who is not the owner is marked a guest's (own session); the owner's is not", () => {
+test("a direct message from someone let in who is not the owner is marked a guest's (own session); the owner's is marked the owner's", () => {
   const dm = (id: number, from: number) =>
     ({
       update_id: id,
@@ -65,10 +65,27 @@ test("a direct message from someone let in who is not the owner is marked a gues
     }) as unknown as Update;
   const d = decideUpdates([dm(10, 7), dm(11, 9)], { me, settings, access });
   assert.deepEqual(
-    d.messages.map((m) => [m.sender, m.messageId, m.guest ?? false]),
+    d.messages.map((m) => [m.sender, m.messageId, m.guest ?? false, m.owner ?? false]),
     [
-      ["7", "7:10", false],
-      ["9", "9:11", true],
+      ["7", "7:10", false, true],
+      ["9", "9:11", true, false],
+    ],
+  );
+});
+
+test("in a group, the owner's message is marked the owner's (only they may /approve there), others' are not", () => {
+  const d = decideUpdates(
+    [
+      groupUpdate(20, "/approve@helper_bot ABCD2345 deny", { id: 7, first_name: "Own" }),
+      groupUpdate(21, "/approve@helper_bot ABCD2345 allow-once", { id: 6, first_name: "Bo" }),
+    ],
+    { me, settings, access },
+  );
+  assert.deepEqual(
+    d.messages.map((m) => [m.sender, m.text, m.owner ?? false]),
+    [
+      ["7", "/approve@helper_bot ABCD2345 deny", true],
+      ["6", "/approve@helper_bot ABCD2345 allow-once", false],
     ],
   );
 });

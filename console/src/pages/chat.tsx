@@ -1,11 +1,14 @@
 /**
  * Chat: the WebChat channel. Messages go through the outbox (one idempotency key each, resent
- * after a reconnect until acknowledged); replies stream in as `chat` events for this session.
+ * after a reconnect until acknowledged); replies stream in as `chat` events for this session, and
+ * the session's exec approval requests and their answers as notices.
  */
 import { useEffect, useLayoutEffect, useReducer, useRef, useState } from "preact/hooks";
 import { chatReducer, isStreaming, type ChatEvent, type ChatMessage, type HistoryMessage } from "../chat/model.ts";
 import type { ChatOutbox, Outgoing } from "../chat/outbox.ts";
 import { useConnection, useEvent, useLink, useRequest } from "../ui/hooks.ts";
+import { askText, outcomeText } from "../../../src/approvals/text.ts";
+import type { ApprovalEventPayload } from "../../../src/protocol/approvals.ts";
 
 interface ChatPageProps {
   outbox: ChatOutbox;
@@ -93,6 +96,13 @@ export function ChatPage({ outbox, session, onSession }: ChatPageProps) {
   }, [conn, session, up, link.generation]);
 
   useEffect(() => outbox.subscribe((o) => (o.sessionKey ?? "") === session && dispatch({ type: "outgoing", outgoing: o })), [outbox, session]);
+
+  // An exec approval this session's run asked for, and its answer, show in the conversation as they happen.
+  useEvent("approval", (payload) => {
+    const e = payload as ApprovalEventPayload;
+    if (!sessionKey || e.approval.sessionKey !== sessionKey) return;
+    dispatch({ type: "notice", text: e.state === "requested" ? askText(e.approval, Date.now()) : outcomeText(e.approval) });
+  });
 
   useEvent("chat", (payload) => {
     const e = payload as ChatEvent;

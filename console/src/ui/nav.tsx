@@ -2,6 +2,7 @@
 
 export const PAGES = [
   { id: "chat", label: "Chat" },
+  { id: "approvals", label: "Approvals" },
   { id: "sessions", label: "Sessions" },
   { id: "brain", label: "Brain" },
   { id: "health", label: "Health" },

@@ -87,7 +87,8 @@ export function decideUpdates(
       // Fail closed: without an access policy nobody is a known sender.
       if (o.access?.isAllowed(base.sender, msg.from.username)) {
         // Someone the owner let in has a conversation of their own, not the owner's (session.pairedDmScope).
-        out.messages.push({ ...base, kind: "dm", text, ...(o.access.isOwner(base.sender, msg.from.username) ? {} : { guest: true }) });
+        const owner = o.access.isOwner(base.sender, msg.from.username);
+        out.messages.push({ ...base, kind: "dm", text, ...(owner ? { owner } : { guest: true }) });
       } else {
         out.skipped++;
         if (o.settings.dmPolicy === "pairing" && o.access) {
@@ -107,7 +108,9 @@ export function decideUpdates(
     }
     // A group session hears several people: the model is told who speaks (commands stay bare).
     const said = withoutMention(text, o.me.username);
-    out.messages.push({ ...base, kind: "group", text: said.startsWith("/") ? said : `${displayName(msg.from)}: ${said}` });
+    // The owner is known in a group too: only they may answer an approval the group's session asked for.
+    const owner = o.access?.isOwner(base.sender, msg.from.username) === true;
+    out.messages.push({ ...base, kind: "group", text: said.startsWith("/") ? said : `${displayName(msg.from)}: ${said}`, ...(owner ? { owner } : {}) });
   }
   return out;
 }
