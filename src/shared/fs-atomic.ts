@@ -1,4 +1,5 @@
 /** Crash-safe file writes: write a temp file beside the target, fsync, rename. */
+import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 
@@ -18,14 +19,22 @@ export function writeFileAtomic(file: string, data: string, options: AtomicWrite
       // New file: use the requested mode.
     }
   }
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
-  const fd = fs.openSync(tmp, "w", mode);
+  // A random name opened exclusively ("wx"): a file or symlink someone planted under a guessable
+  // temp name is never written through. The name is cut so a long file name stays under NAME_MAX.
+  const tmp = path.join(path.dirname(file), `.${path.basename(file).slice(0, 60)}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`);
+  const fd = fs.openSync(tmp, "wx", mode);
   try {
-    fs.writeSync(fd, data);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
+    try {
+      fs.writeSync(fd, data);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.chmodSync(tmp, mode); // umask may have narrowed openSync's mode
+    fs.renameSync(tmp, file);
+  } catch (err) {
+    // A full disk or a refused rename must not leave temp files behind to pile up.
+    fs.rmSync(tmp, { force: true });
+    throw err;
   }
-  fs.chmodSync(tmp, mode); // umask may have narrowed openSync's mode
-  fs.renameSync(tmp, file);
 }
