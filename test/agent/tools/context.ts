@@ -32,6 +32,8 @@ export interface TestContext extends ToolContext {
   approvals: ApprovalAsk[];
   processes: { pid: number; pgid: number; startTime: number | null }[];
   memoryQueries: { query: string; limit: number }[];
+  /** Each beginSideEffect call, in order (the approval id when one was given). */
+  sideEffects: Array<{ approvalId?: string }>;
 }
 
 /** A fresh test context; see TestContextOptions for the defaults. */
@@ -59,6 +61,10 @@ export function testContext(options: TestContextOptions = {}): TestContext {
     approvals: [],
     processes: [],
     memoryQueries: [],
+    sideEffects: [],
+    async beginSideEffect(o) {
+      ctx.sideEffects.push({ ...o });
+    },
     async sendMessage(m) {
       ctx.sent.push(m);
       return { outboxId: ++outboxId };

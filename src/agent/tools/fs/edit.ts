@@ -96,6 +96,8 @@ export function editTool(): Tool {
       const size = Buffer.byteLength(next);
       const tooBig = refuseTooBig(r.rel, size, cap, "The edited file");
       if (tooBig) return tooBig;
+      // On disk before the file changes: after a crash from here on, this call is never run again.
+      await ctx.beginSideEffect();
       const done = writeResolved(ws, r, next, file.stat);
       if (isRefusal(done)) return refused(done);
       const first = lineOf(next, at[0] ?? 0);

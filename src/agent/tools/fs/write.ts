@@ -103,6 +103,8 @@ export function writeTool(): Tool {
       if (isRefusal(r)) return refused(r);
       const tooBig = refuseTooBig(r.rel, size, ctx.config.fs.maxWriteBytes, "The content");
       if (tooBig) return tooBig;
+      // On disk before the file changes: after a crash from here on, this call is never run again.
+      await ctx.beginSideEffect();
       const done = writeResolved(ws, r, input.content);
       if (isRefusal(done)) return refused(done);
       const what = done.replaced === null ? "created it" : `replaced its previous ${bytes(done.replaced)}`;
