@@ -168,3 +168,14 @@ test("argv input is checked like a shell string: wrappers are unwrapped, the pro
   assert.match(ok.content, /\n\$HOME; touch X\n$/);
   assert.ok(untouched(h.workspace));
 });
+
+test("a PATH directory inside the workspace cannot lend an allowlisted name to a file the agent wrote", async () => {
+  const h = execHarness({ exec: { allowlist: ["echo"], ask: "off" } });
+  setUp(h);
+  fs.mkdirSync(path.join(h.workspace, "bin"));
+  fs.writeFileSync(path.join(h.workspace, "bin", "echo"), "#!/bin/sh\ntouch X\n", { mode: 0o755 });
+  h.ctx.env = { PATH: `${h.workspace}/bin:/usr/bin:/bin`, HOME: h.workspace };
+  const r = await execTool().run({ command: "echo hi" }, h.ctx);
+  assert.match(r.content, new RegExp(`^EXEC_DENIED: not on the allowlist: ${h.workspace}/bin/echo`));
+  assert.ok(untouched(h.workspace));
+});

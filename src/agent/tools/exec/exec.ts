@@ -81,7 +81,7 @@ async function run(input: Record<string, unknown>, ctx: ToolContext): Promise<Re
     const planEnv = { searchPath, cwd: cwd.path, allowedEnv: new Set(cfg.env) };
     plan = typeof command === "string" ? planShell(command, planEnv) : planArgv(argv as string[], planEnv);
   }
-  const listed = allowlistIdentities(cfg.allowlist, searchPath);
+  const listed = allowlistIdentities(cfg.allowlist, searchPath, ctx.workspace);
   const decision = decide(plan, cfg, (identity) => listed.has(identity) || ctx.isAllowlisted(identity));
   if (decision.action === "deny") return fail(`EXEC_DENIED: ${decision.reason}.`);
 

@@ -50,14 +50,31 @@ export function resolveCommand(word: string, searchPath: string, cwd: string): R
 
 /**
  * The identities of the configured allowlist: absolute paths as they are, bare names on
- * `searchPath`; an entry that names nothing executable is left out.
+ * `searchPath` skipping directories inside the workspace (an entry `ls` means the system's ls,
+ * never a file the agent could write into a PATH directory of its own); an entry that names
+ * nothing executable is left out.
  */
-export function allowlistIdentities(entries: readonly string[], searchPath: string): Set<string> {
+export function allowlistIdentities(entries: readonly string[], searchPath: string, workspace: string): Set<string> {
+  const outside = searchPath
+    .split(":")
+    .filter((dir) => {
+      const rel = path.relative(workspace, realDir(dir));
+      return rel.startsWith("..") || path.isAbsolute(rel);
+    })
+    .join(":");
   const out = new Set<string>();
   for (const entry of entries) {
     if (!path.isAbsolute(entry) && entry.includes("/")) continue; // relative to what? never guessed
-    const found = path.isAbsolute(entry) ? identify(entry) : resolveCommand(entry, searchPath, "/");
+    const found = path.isAbsolute(entry) ? identify(entry) : resolveCommand(entry, outside, "/");
     if (found) out.add(found.identity);
   }
   return out;
+}
+
+function realDir(dir: string): string {
+  try {
+    return fs.realpathSync(dir);
+  } catch {
+    return dir;
+  }
 }

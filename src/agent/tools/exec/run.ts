@@ -81,7 +81,12 @@ export function runCommand(req: RunRequest): Promise<RunOutcome> {
       finish(`${(err as NodeJS.ErrnoException).code ?? "error"}: ${err.message}`);
     });
     if (pgid === undefined) return; // the error event follows
-    req.onSpawn?.({ pid: pgid, pgid, startTime: readStartTicks(pgid) });
+    try {
+      req.onSpawn?.({ pid: pgid, pgid, startTime: readStartTicks(pgid) });
+    } catch {
+      // A record that failed to be stored only loses the reaping after a crash; the watcher still
+      // ends the group with the gateway, so the command goes on rather than being orphaned here.
+    }
 
     const stop = () => {
       signalGroup(pgid, "SIGTERM");
