@@ -179,3 +179,16 @@ test("a PATH directory inside the workspace cannot lend an allowlisted name to a
   assert.match(r.content, new RegExp(`^EXEC_DENIED: not on the allowlist: ${h.workspace}/bin/echo`));
   assert.ok(untouched(h.workspace));
 });
+
+test("a run cancelled while its command waits for approval ends at once, and the command never runs", async () => {
+  const ac = new AbortController();
+  const h = execHarness({ exec: { allowlist: ["echo"] }, signal: ac.signal });
+  setUp(h);
+  h.ctx.requestApproval = () => {
+    setTimeout(() => ac.abort(), 10);
+    return new Promise(() => {}); // nobody answers
+  };
+  const r = await execTool().run({ command: "touch X" }, h.ctx);
+  assert.match(r.content, /^EXEC_ABORTED: the run was cancelled while the command waited for approval/);
+  assert.ok(untouched(h.workspace));
+});
