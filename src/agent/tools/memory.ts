@@ -48,6 +48,7 @@ const searchTool: Tool = {
     },
   },
   async run(input: Record<string, unknown>, ctx: ToolContext) {
+    if (ctx.signal.aborted) return fail("The run was cancelled, so memory_search did not run.");
     const { query, limit } = input;
     if (typeof query !== "string" || !query.trim()) return fail('memory_search needs "query": the words to look for, as a non-empty string.');
     if (query.length > MAX_QUERY_CHARS) return fail(`The query is ${query.length} characters; use at most ${MAX_QUERY_CHARS} (a few words find more).`);
@@ -78,6 +79,7 @@ const getTool: Tool = {
     },
   },
   async run(input: Record<string, unknown>, ctx: ToolContext) {
+    if (ctx.signal.aborted) return fail("The run was cancelled, so memory_get did not run.");
     const { ref } = input;
     if (typeof ref !== "string" || !ref.trim()) return fail('memory_get needs "ref": a ref from memory_search, like msg:123 or note:MEMORY.md#L1.');
     const shown = ref.length > 200 ? `${ref.slice(0, 200)}…` : ref;

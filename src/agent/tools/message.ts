@@ -76,6 +76,7 @@ const tool: Tool = {
     },
   },
   async run(input: Record<string, unknown>, ctx: ToolContext) {
+    if (ctx.signal.aborted) return fail("The run was cancelled, so the message was not sent.");
     const { text } = input;
     if (typeof text !== "string" || !text.trim()) return fail('message needs "text": the message to send, as a non-empty string.');
     if (text.length > MAX_MESSAGE_CHARS)

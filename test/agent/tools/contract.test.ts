@@ -6,15 +6,18 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
+import { execTool } from "../../../src/agent/tools/exec/index.ts";
+import { webFetchTool } from "../../../src/agent/tools/web/index.ts";
+import { memoryTools } from "../../../src/agent/tools/memory.ts";
+import { messageTool } from "../../../src/agent/tools/message.ts";
 import { fsTools } from "../../../src/agent/tools/fs/index.ts";
 import { TOOL_GROUPS, type Tool } from "../../../src/agent/tools/types.ts";
 import { testContext } from "./context.ts";
 
 // ---------------------------------------------------------------------------------------------
-// THE TOOL LIST. Every tool the gateway can offer belongs here; the lead extends it as the
-// exec, web, message and memory tools land (e.g. ...execTools(), ...webTools(), ...).
+// THE TOOL LIST. Every tool the gateway can offer belongs here.
 // ---------------------------------------------------------------------------------------------
-const ALL_TOOLS: Tool[] = [...fsTools()];
+const ALL_TOOLS: Tool[] = [...fsTools(), execTool(), webFetchTool(), ...memoryTools(), messageTool()];
 
 interface Prop {
   type?: string;
@@ -111,7 +114,7 @@ test("every tool answers wrongly typed input with an error result naming the inp
     for (const [key, p] of Object.entries(properties)) {
       const r = await t.run({ ...validInput(t), [key]: wrongValue(p) }, workspaceContext());
       assert.equal(r.isError, true, `${t.name}.${key}: ${r.content}`);
-      assert.ok(r.content.includes(`"${key}"`), `${t.name}.${key}: ${r.content}`);
+      assert.ok(r.content.includes(`"${key}"`) || r.content.includes(`\`${key}\``), `${t.name}.${key}: ${r.content}`);
     }
   }
 });

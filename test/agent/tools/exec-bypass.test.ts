@@ -131,6 +131,15 @@ test("an approved miss runs exactly the checked command line, once", async () =>
   assert.ok(fs.existsSync(path.join(h.workspace, "X")));
   assert.equal(h.asks.length, 1);
   assert.deepEqual(h.asks[0]?.executables, ["/usr/bin/touch"]);
+  assert.deepEqual(h.begun, [{ approvalId: "ap1" }], "the start is marked once, with the approval it uses");
+});
+
+test("a denied command never marks a side effect as started", async () => {
+  const h = execHarness({ exec: { allowlist: ["echo"] } });
+  setUp(h);
+  const r = await execTool().run({ command: "echo hi; touch X" }, h.ctx);
+  assert.equal(r.isError, true);
+  assert.deepEqual(h.begun, []);
 });
 
 test("quotes that only spell an allowed name run it, and allowed shells run checked inner commands", async () => {
@@ -153,7 +162,8 @@ test("ask always asks even when every program is allowlisted; security deny refu
   const always = execHarness({ exec: { allowlist: ["echo"], ask: "always" }, answer: "deny" });
   assert.equal((await execTool().run({ command: "echo hi" }, always.ctx)).isError, true);
   assert.equal(always.asks.length, 1);
-  assert.deepEqual(always.asks[0]?.executables, []);
+  // Every program is named, so an askFallback of allowlist can check them all.
+  assert.deepEqual(always.asks[0]?.executables, ["/usr/bin/echo"]);
   const off = execHarness({ exec: { security: "deny", allowlist: ["echo"] } });
   const r = await execTool().run({ argv: ["echo", "hi"] }, off.ctx);
   assert.match(r.content, /^EXEC_DENIED: exec is turned off here/);

@@ -13,6 +13,8 @@ export interface ExecHarness {
   asks: ApprovalAsk[];
   records: { pid: number; pgid: number; startTime: number | null }[];
   workspace: string;
+  /** beginSideEffect calls, in order: one per command that started, with its approval id. */
+  begun: Array<{ approvalId?: string }>;
 }
 
 /** Options: exec config keys, the gateway env, the approver's answer, allow-always identities, the run's signal. */
@@ -30,6 +32,7 @@ export function execHarness(
   const config = configSchema.parse({ tools: { exec: opts.exec ?? {} } }).tools;
   const asks: ApprovalAsk[] = [];
   const records: ExecHarness["records"] = [];
+  const begun: Array<{ approvalId?: string }> = [];
   const ctx: ToolContext = {
     origin: { runId: 1, callId: "call_1", sessionKey: "agent:main:main", agentId: "main", channel: "webchat", account: "default", peer: "op" },
     workspace,
@@ -45,11 +48,14 @@ export function execHarness(
       if (opts.answer === "allow-once") return Promise.resolve({ decision: "allow-once", approvalId, by: "test" });
       return Promise.resolve({ decision: "deny", approvalId, by: "test", reason: "denied by the test" });
     },
+    async beginSideEffect(o?: { approvalId?: string }) {
+      begun.push({ ...o });
+    },
     isAllowlisted: (exe) => opts.allowlisted?.includes(exe) ?? false,
     recordProcess(p) {
       records.push(p);
       opts.onRecord?.(p);
     },
   };
-  return { ctx, asks, records, workspace };
+  return { ctx, asks, records, workspace, begun };
 }

@@ -55,8 +55,11 @@ export const execTool: Tool = {
 };
 
 async function run(input: Record<string, unknown>, ctx: ToolContext): Promise<Result> {
+  if (ctx.signal.aborted) return fail("EXEC_ABORTED: the run was cancelled, so the command did not run.");
   const cfg = ctx.config.exec;
   const { command, argv } = input;
+  const wrong = wrongType(input);
+  if (wrong) return fail(wrong);
   if ((command === undefined) === (argv === undefined)) return fail("Give exactly one of `command` (a shell command line) or `argv` (a list of strings).");
   if (command !== undefined && (typeof command !== "string" || command.trim() === "" || command.length > MAX_COMMAND_CHARS)) {
     return fail(`\`command\` must be a non-empty string of at most ${MAX_COMMAND_CHARS} characters.`);
@@ -87,6 +90,7 @@ async function run(input: Record<string, unknown>, ctx: ToolContext): Promise<Re
 
   const shown = plan?.ok ? plan.argv : typeof command === "string" ? ["/bin/sh", "-c", command] : (argv as string[]);
   const script = plan?.ok ? plan.script : typeof command === "string" ? command : `exec ${(argv as string[]).map(quoteWord).join(" ")}`;
+  let approvalId: string | undefined;
   if (decision.action === "ask") {
     const answer = await untilAborted(
       ctx.requestApproval({
@@ -94,7 +98,8 @@ async function run(input: Record<string, unknown>, ctx: ToolContext): Promise<Re
         command: typeof command === "string" ? command : (argv as string[]).map(quoteWord).join(" "),
         cwd: cwd.path,
         envNames: Object.keys(env.env).sort((a, b) => a.localeCompare(b)),
-        executables: decision.misses.flatMap((m) => (m.identity === null ? [] : [m.identity])),
+        // With nothing missed (ask: always), every program is named, so askFallback allowlist can check them all.
+        executables: (decision.misses.length || !plan?.ok ? decision.misses : plan.programs).flatMap((m) => (m.identity === null ? [] : [m.identity])),
       }),
       ctx.signal,
     );
@@ -103,8 +108,15 @@ async function run(input: Record<string, unknown>, ctx: ToolContext): Promise<Re
       const missed = decision.misses.length ? ` (not on the allowlist: ${decision.misses.map(describeMiss).join(", ")})` : "";
       return fail(`EXEC_DENIED: approval ${answer.approvalId} was denied by ${answer.by}: ${answer.reason}${missed}. The command did not run.`);
     }
+    approvalId = answer.approvalId;
   }
   if (ctx.signal.aborted) return fail("EXEC_ABORTED: the run was cancelled before the command started; it did not run.");
+  // On disk before the spawn (with the approval marked used, once): after a crash this call is never run again.
+  try {
+    await ctx.beginSideEffect(approvalId ? { approvalId } : undefined);
+  } catch (err) {
+    return fail(`EXEC_DENIED: ${(err as Error).message}. The command did not run.`);
+  }
 
   const outcome = await runCommand({
     script,
@@ -116,6 +128,22 @@ async function run(input: Record<string, unknown>, ctx: ToolContext): Promise<Re
     onSpawn: (p) => ctx.recordProcess(p),
   });
   return report(outcome, timeout);
+}
+
+/** The first input of the wrong JSON type, named with what it should be; null when all fit. */
+function wrongType(input: Record<string, unknown>): string | null {
+  const expected: Record<string, [string, (v: unknown) => boolean]> = {
+    command: ["a string", (v) => typeof v === "string"],
+    argv: ["a list of strings", Array.isArray],
+    cwd: ["a path relative to the workspace", (v) => typeof v === "string"],
+    timeoutSeconds: ["a whole number of seconds", Number.isInteger],
+    env: ["an object of names to strings", (v) => typeof v === "object" && v !== null && !Array.isArray(v)],
+  };
+  for (const [key, [what, fits]] of Object.entries(expected)) {
+    if (input[key] !== undefined && !fits(input[key])) return `\`${key}\` must be ${what}.`;
+  }
+  const unknown = Object.keys(input).filter((k) => !(k in expected));
+  return unknown.length ? `Unknown input ${unknown.map((k) => `\`${k}\``).join(", ")}: exec takes ${Object.keys(expected).map((k) => `\`${k}\``).join(", ")}.` : null;
 }
 
 /** The working directory: inside the workspace by real path, an existing directory. */

@@ -10,6 +10,7 @@
  * is an error result carrying the status and the start of the body.
  */
 import type { LookupFunction } from "node:net";
+import { defineTool, fail } from "../define.ts";
 import type { Tool, ToolContext } from "../types.ts";
 import type { Head } from "./fetch.ts";
 import type { Kind } from "./markdown.ts";
@@ -28,43 +29,36 @@ const DESCRIPTION =
   "Size and time are capped; a 4xx/5xx answer is an error with the status.";
 
 const ok = (content: string) => ({ content, isError: false });
-const fail = (content: string) => ({ content, isError: true });
 
 /** The tool; `lookup` replaces DNS (tests point names at local servers). */
 export function createWebFetch(deps: { lookup?: LookupFunction } = {}): Tool {
-  return {
+  // defineTool answers a cancelled run and checks the input against this schema first.
+  return defineTool<{ url: string; maxChars?: number }>({
     name: "web_fetch",
     group: "web",
     sideEffects: false,
     concurrent: true,
-    spec: {
-      name: "web_fetch",
-      description: DESCRIPTION,
-      inputSchema: {
-        type: "object",
-        properties: {
-          url: { type: "string", description: "Absolute http:// or https:// URL." },
-          maxChars: {
-            type: "integer",
-            minimum: 100,
-            maximum: MAX_CHARS,
-            description: `Most characters of content returned (default ${DEFAULT_CHARS}).`,
-          },
+    description: DESCRIPTION,
+    inputSchema: {
+      type: "object",
+      properties: {
+        url: { type: "string", minLength: 1, description: "Absolute http:// or https:// URL." },
+        maxChars: {
+          type: "integer",
+          minimum: 100,
+          maximum: MAX_CHARS,
+          description: `Most characters of content returned (default ${DEFAULT_CHARS}).`,
         },
-        required: ["url"],
-        additionalProperties: false,
       },
+      required: ["url"],
+      additionalProperties: false,
     },
     async run(input, ctx) {
-      const url = typeof input.url === "string" ? input.url.trim() : "";
-      if (!url) return fail('Give "url": an absolute http:// or https:// URL such as https://example.com/page.');
+      const url = input.url.trim();
       if (!URL.canParse(url)) return fail(`"${url.slice(0, 200)}" is not an absolute URL: give one such as https://example.com/page.`);
-      const maxChars = input.maxChars ?? DEFAULT_CHARS;
-      if (typeof maxChars !== "number" || !Number.isInteger(maxChars) || maxChars < 100 || maxChars > MAX_CHARS)
-        return fail(`"maxChars" must be an integer from 100 to ${MAX_CHARS}; leave it out for ${DEFAULT_CHARS}.`);
-      return fetchAsText(new URL(url), maxChars, ctx, deps.lookup);
+      return fetchAsText(new URL(url), input.maxChars ?? DEFAULT_CHARS, ctx, deps.lookup);
     },
-  };
+  });
 }
 
 /** The whole call: fetch under the deadline, then read and render; every failure as a sentence. */
