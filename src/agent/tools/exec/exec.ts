@@ -143,7 +143,11 @@ function wrongType(input: Record<string, unknown>): string | null {
     if (input[key] !== undefined && !fits(input[key])) return `\`${key}\` must be ${what}.`;
   }
   const unknown = Object.keys(input).filter((k) => !(k in expected));
-  return unknown.length ? `Unknown input ${unknown.map((k) => `\`${k}\``).join(", ")}: exec takes ${Object.keys(expected).map((k) => `\`${k}\``).join(", ")}.` : null;
+  return unknown.length
+    ? `Unknown input ${unknown.map((k) => `\`${k}\``).join(", ")}: exec takes ${Object.keys(expected)
+        .map((k) => `\`${k}\``)
+        .join(", ")}.`
+    : null;
 }
 
 /** The working directory: inside the workspace by real path, an existing directory. */
