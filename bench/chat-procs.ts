@@ -32,8 +32,8 @@ export interface FakeModelProc {
 }
 
 /** Spawns bench/fake-model-proc.ts and waits for the port it prints. */
-export async function startFakeModel(timeoutMs = 10_000): Promise<FakeModelProc> {
-  const child = spawn(process.execPath, [path.join(here, "fake-model-proc.ts")], { stdio: ["pipe", "pipe", "inherit"] });
+export async function startFakeModel(timeoutMs = 10_000, o: { args?: string[]; onLine?: (line: string) => void } = {}): Promise<FakeModelProc> {
+  const child = spawn(process.execPath, [path.join(here, "fake-model-proc.ts"), ...(o.args ?? [])], { stdio: ["pipe", "pipe", "inherit"] });
   track(child);
   const port = await new Promise<number>((resolve, reject) => {
     let out = "";
@@ -47,6 +47,14 @@ export async function startFakeModel(timeoutMs = 10_000): Promise<FakeModelProc>
     });
     child.once("exit", (code) => (clearTimeout(timer), reject(new Error(`the fake model exited (${code}) before printing its port`))));
   });
+  if (o.onLine) {
+    let rest = "";
+    child.stdout!.on("data", (d: Buffer) => {
+      const lines = (rest + d.toString()).split("\n");
+      rest = lines.pop() ?? "";
+      for (const line of lines) o.onLine!(line);
+    });
+  }
   child.stdout!.resume();
   return { pid: child.pid!, port, openaiUrl: `http://127.0.0.1:${port}/v1`, stop: () => stopChild(child, () => child.stdin!.end()) };
 }

@@ -16,6 +16,8 @@ import { doctorRuns } from "./doctor-bench.ts";
 import { bareNodeIdleRss, freshStarts, liveCommands, progress, startupFloor, type LiveCommand } from "./cli-runs.ts";
 import { cleanup } from "./procs.ts";
 import { errorResult, resultOf, round1, summarize, type BenchResult } from "./stats.ts";
+import { latencyStats } from "./chat-stats.ts";
+import { toolRoundTrips } from "./tools-bench.ts";
 import { wsIdle } from "./ws-idle.ts";
 
 interface Spec {
@@ -36,6 +38,8 @@ const SPECS = {
   chat_latency_200: { unit: "ms p99", target: 10, openclaw: "not measured" },
   chat_throughput: { unit: "msg/s (at least)", target: 1000, openclaw: "not measured" },
   memory_soak: { unit: "% RSS change", target: 15, openclaw: "not measured" },
+  tool_round_trip: { unit: "ms p99", target: 5, openclaw: "not measured" },
+  tool_rss_soak: { unit: "% RSS change", target: 10, openclaw: "not measured" },
 } as const satisfies Record<string, Spec>;
 
 type Name = keyof typeof SPECS;
@@ -43,6 +47,8 @@ const NAMES = Object.keys(SPECS) as Name[];
 const WS_CLIENTS = 5000;
 const IDLE_MS = 2000;
 const SOAK_MESSAGES = 100_000;
+const TOOL_MESSAGES = 10_000;
+const TOOL_WARMUP = 1_000;
 
 const USAGE = `usage: node bench/run.ts [--runs N] [--quick] [--only ${NAMES.join(",")}] [--soak-messages N]
   --runs N            runs per measurement (default 15; --quick: 5); ws_idle_5000 and the chat benches always run once
@@ -228,6 +234,48 @@ async function main(): Promise<number> {
             openclaw: spec.openclaw,
           },
         ];
+      })),
+    );
+  }
+
+  if (only.has("tool_round_trip") || only.has("tool_rss_soak")) {
+    const names = NAMES.filter((n) => n === "tool_round_trip" || n === "tool_rss_soak").filter((n) => only.has(n));
+    results.push(
+      ...(await guarded(names, async () => {
+        progress(`tool round trips: ${TOOL_MESSAGES} messages, one read call each, one at a time`);
+        const r = await toolRoundTrips({ messages: TOOL_MESSAGES, warmup: TOOL_WARMUP });
+        const gaps = latencyStats(r.gapsMs);
+        const out: BenchResult[] = [];
+        if (only.has("tool_round_trip")) {
+          const spec = SPECS.tool_round_trip;
+          out.push({
+            name: "tool_round_trip",
+            unit: spec.unit,
+            runs: 1,
+            calls_measured: r.gapsMs.length,
+            ...gaps,
+            per_message: r.perMessageMs,
+            target: spec.target,
+            pass: r.gapsMs.length > 0 && gaps.p99_ms <= spec.target,
+            openclaw: spec.openclaw,
+          });
+        }
+        if (only.has("tool_rss_soak")) {
+          const spec = SPECS.tool_rss_soak;
+          out.push({
+            name: "tool_rss_soak",
+            unit: spec.unit,
+            runs: 1,
+            calls: r.calls,
+            rss_after_warmup_mb: r.rssAfterWarmupMb,
+            rss_after_all_mb: r.rssAfterAllMb,
+            rss_change_pct: r.rssChangePct,
+            target: spec.target,
+            pass: r.calls >= TOOL_MESSAGES && r.rssChangePct <= spec.target,
+            openclaw: spec.openclaw,
+          });
+        }
+        return out;
       })),
     );
   }
