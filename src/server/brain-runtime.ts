@@ -2,7 +2,7 @@
  * The durable brain inside a running gateway: the store (opened after the port is bound, its
  * fencing epoch bumped because this process now holds the lock), the agent, the pipeline and
  * the WebChat channel, and Telegram when a bot token is configured. `close` stops runs
- * (interrupted ones are answered at the next start) and closes the database.
+ * (interrupted ones are resumed at the next start) and closes the database.
  */
 import os from "node:os";
 import path from "node:path";
@@ -62,7 +62,7 @@ export async function startBrain(o: {
     const pruned = pruneEndedSessions(store, o.config().session.retentionDays, Date.now());
     if (pruned) o.logger.info({ pruned }, "deleted ended sessions past session.retentionDays");
     const workspace = o.config().agents.defaults.workspace ?? path.join(o.paths.stateDir, "workspace");
-    const agent = createAgent({ config: o.config, workspace, env: o.env as NodeJS.ProcessEnv });
+    const agent = createAgent({ config: o.config, workspace, env: o.env as NodeJS.ProcessEnv, log: o.logger });
     // A guest (let in, not the owner) never shares the owner's session unless session.pairedDmScope says "main".
     const route = (channel: string, account: string, m: InboundMessage): string =>
       channel === WEBCHAT && isRoutableSessionKey(m.peer, AGENT_ID)
@@ -78,6 +78,8 @@ export async function startBrain(o: {
       logger: o.logger,
       emit: o.emit,
       sessionKeyOf: route,
+      // What tools get from this gateway; the tool list itself is src/agent/tools/catalog.ts.
+      tools: { workspace, config: () => o.config().tools, env: o.env as NodeJS.ProcessEnv },
       settings: () => {
         const c = o.config();
         return {
@@ -107,14 +109,14 @@ export async function startBrain(o: {
       signal: abort.signal,
       setState: (s) => channelStates.set(`${s.id}:${s.account}`, countChannelState(s)),
     });
-    const { interrupted } = brain.start();
+    const { interrupted, resumed } = brain.start();
     // Retention is also applied daily, so a gateway that never restarts does not keep transcripts for ever.
     const prune = setInterval(() => {
       const n = pruneEndedSessions(store, o.config().session.retentionDays, Date.now());
       if (n) o.logger.info({ pruned: n }, "deleted ended sessions past session.retentionDays");
     }, 86_400_000);
     prune.unref();
-    o.logger.info({ epoch, interrupted, model: agent.describe() }, "brain started");
+    o.logger.info({ epoch, interrupted, resumed, model: agent.describe() }, "brain started");
     const count = (sql: string) => (store.prepare(sql).get() as { n: number }).n;
     return {
       store,
