@@ -127,6 +127,8 @@ function promptReader(file: string, now: () => number = Date.now): () => string 
   };
 }
 
+const NO_TOOLS = { tools: [] as Tool[], disabled: new Set<string>() as ReadonlySet<string> };
+
 /** Creates the agent for a brain. */
 export function createAgent(o: AgentOptions): Agent {
   const systemPrompt = promptReader(path.join(o.workspace, "AGENTS.md"));
@@ -148,7 +150,7 @@ export function createAgent(o: AgentOptions): Agent {
     return selected.selection;
   };
   /** The enabled tools, loaded (the first run that needs one imports its module). */
-  const loadTools = async (): Promise<{ tools: Tool[]; disabled: Set<string> }> => {
+  const loadTools = async (): Promise<{ tools: Tool[]; disabled: ReadonlySet<string> }> => {
     const { enabled } = selection();
     const { tools, failures } = enabled.length ? await registry.load(enabled) : { tools: [], failures: [] };
     for (const f of failures) if (!warned.has(f) && warned.add(f)) o.log?.error({ failure: f }, "a tool could not be loaded; runs go on without it");
@@ -166,7 +168,7 @@ export function createAgent(o: AgentOptions): Agent {
       const m = models();
       try {
         const maxSteps = o.config().agents.defaults.maxToolSteps;
-        const { tools, disabled } = req.run ? await loadTools() : { tools: [], disabled: new Set<string>() };
+        const { tools, disabled } = req.run && selection().enabled.length ? await loadTools() : NO_TOOLS;
         const {
           final: r,
           toolCalls,

@@ -54,8 +54,21 @@ export interface LoopResult {
 
 /** Runs the loop (see above). Throws what the model call throws; never because of a tool. */
 export async function runLoop(req: LoopRequest): Promise<LoopResult> {
-  const history: ChatTurn[] = [...req.history];
   const withTools = req.tools.length > 0;
+  const pending = req.hooks?.resume?.pending ?? [];
+  if (!withTools && pending.length === 0) {
+    // A plain conversation: one model call, the request exactly as before tools existed.
+    const messages = plainHistory(req.history) as ChatTurn[];
+    const final = await completeWithFallback(req.providers, {
+      system: req.system,
+      messages,
+      maxTokens: req.maxTokens,
+      signal: req.signal,
+      onDelta: req.onDelta,
+    });
+    return { final, toolCalls: 0, stepLimitHit: false };
+  }
+  const history: ChatTurn[] = [...req.history];
   if (withTools && !req.hooks) throw new Error("runLoop: tools need run hooks (a journal)");
   const runner: CallRunner | null = req.hooks
     ? {
@@ -70,7 +83,6 @@ export async function runLoop(req: LoopRequest): Promise<LoopResult> {
   let step = req.hooks?.resume?.step ?? 0;
   let toolCalls = 0;
 
-  const pending = req.hooks?.resume?.pending ?? [];
   if (runner && pending.length) {
     addResults(history, await runCalls(runner, step, pending));
     toolCalls += pending.length;

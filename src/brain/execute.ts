@@ -110,10 +110,9 @@ async function think(env: RunEnv, run: ClaimedRun, abort: AbortController, timeo
 function hooks(env: RunEnv, run: ClaimedRun, signal: AbortSignal): RunHooks {
   const { o } = env;
   const journal = new BrainJournal({ store: o.store, run, epoch: o.epoch, now: env.now, onLost: () => env.fence() });
-  const agentId = o.settings().agentId;
   return {
     journal,
-    toolContext: (step, call) => createToolContext({ ports: o.tools!, run, agentId, step, call, signal, journal }),
+    toolContext: (step, call) => createToolContext({ ports: o.tools!, run, agentId: o.settings().agentId, step, call, signal, journal }),
     ...(run.resume ? { resume: run.resume } : {}),
   };
 }
