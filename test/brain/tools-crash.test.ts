@@ -11,6 +11,7 @@ import fs from "node:fs";
 import path from "node:path";
 import type { ChatTurn } from "../../src/agent/provider.ts";
 import { UNKNOWN_OUTCOME } from "../../src/brain/resume.ts";
+import { openStore } from "../../src/store/db.ts";
 import { call, callsAnswered, ScriptedModel, type TurnScript } from "../helpers/scripted-model.ts";
 import { msg, until } from "./harness.ts";
 import { toolHarness, type ToolHarness } from "./tool-harness.ts";
@@ -123,4 +124,41 @@ test("a brain that lost its run to a newer process cannot start the side effect;
   assert.equal((second.store.db.prepare("SELECT count(*) AS n FROM messages WHERE role = 'assistant' AND inbound_id = 1").get() as { n: number }).n, 1);
   await first.brain.stop(0);
   first.store.close();
+});
+
+test("a run whose journal cannot be read is answered with a notice saying so, once, and not run", async () => {
+  const first = toolHarness({ model: new ScriptedModel([PLAN]) });
+  first.gates.hold("peek");
+  first.brain.start();
+  await first.brain.ingest("test", "a1", { messages: [msg("1", "check and log")] });
+  await first.gates.reached("peek");
+  first.crash();
+  const damage = openStore(first.file);
+  damage.db.prepare('UPDATE messages SET data = \'[{"id": "c1", "na\' WHERE role = \'assistant\'').run();
+  damage.close();
+  const second = toolHarness({ file: first.file, workspace: first.workspace });
+  assert.deepEqual(second.brain.start(), { interrupted: 1, resumed: 0 });
+  await until(() => second.channel.delivered.length === 1);
+  assert.match(
+    second.channel.delivered[0]!.text,
+    /^I was restarted while answering this message and could not pick it up again: its journal could not be read \(transcript line \d+ has unreadable data: .*\)\. Please send it again\.$/,
+  );
+  assert.equal(second.model.requests.length, 0);
+  assert.equal(sideEffects(second), 0);
+});
+
+test("a run of an agent that is no longer configured is answered with a notice naming it", async () => {
+  const first = toolHarness({ model: new ScriptedModel([PLAN]) });
+  first.gates.hold("peek");
+  first.brain.start();
+  await first.brain.ingest("test", "a1", { messages: [msg("1", "check and log")] });
+  await first.gates.reached("peek");
+  first.crash();
+  const rename = openStore(first.file);
+  rename.db.prepare("UPDATE sessions SET agent_id = 'helper'").run();
+  rename.close();
+  const second = toolHarness({ file: first.file, workspace: first.workspace });
+  second.brain.start();
+  await until(() => second.channel.delivered.length === 1);
+  assert.match(second.channel.delivered[0]!.text, /the agent "helper" that was answering it is no longer configured/);
 });
