@@ -1,6 +1,8 @@
 /**
  * The agent: what the brain calls to answer a session. It builds the system prompt from the
- * workspace's AGENTS.md (or a default) and asks the configured models in order, streaming.
+ * workspace's AGENTS.md (or a default) and asks the configured models in order, streaming,
+ * through the tool loop (loop.ts) with the tools the policy enables (tools/policy.ts), loaded on
+ * the first run that needs them. With no tool enabled a reply is one plain model call.
  * Models are resolved from config + env lazily and again after a config reload.
  */
 import fs from "node:fs";
@@ -8,7 +10,15 @@ import path from "node:path";
 import type { Config } from "../config/schema.ts";
 import { OnebrainError } from "../shared/errors.ts";
 import { explainFailure, type ModelErrorReport } from "./explain.ts";
-import { completeWithFallback, describeModels, resolveModels, type ResolveDeps, type ResolvedModels } from "./models.ts";
+import type { RunHooks } from "./journal.ts";
+import { runLoop } from "./loop.ts";
+import { describeModels, resolveModels, type ModelsConfig, type ResolveDeps, type ResolvedModels } from "./models.ts";
+import type { ChatTurn } from "./provider.ts";
+import { CATALOG } from "./tools/catalog.ts";
+import type { ToolLog } from "./tools/execute.ts";
+import { selectTools, type ToolSelection } from "./tools/policy.ts";
+import { ToolRegistry } from "./tools/registry.ts";
+import type { Tool } from "./tools/types.ts";
 
 export const DEFAULT_SYSTEM_PROMPT =
   "You are a helpful personal assistant reached through a chat app. Answer clearly and briefly, " +
@@ -20,6 +30,22 @@ export interface AgentOptions {
   workspace: string;
   env?: NodeJS.ProcessEnv;
   deps?: ResolveDeps;
+  /** The tools the agent may offer (default: the catalog's). */
+  registry?: ToolRegistry;
+  /** Where policy warnings and tool failures are logged. */
+  log?: ToolLog;
+  /** Config + env to models (default: resolveModels); tests pass scripted providers here. */
+  resolve?: (config: ModelsConfig, env: NodeJS.ProcessEnv, deps: ResolveDeps) => ResolvedModels;
+}
+
+/** What a reply needs: the history to answer, the run's signal and stream, and its tool hooks. */
+export interface AgentRequest {
+  sessionKey?: string;
+  history: readonly ChatTurn[];
+  signal: AbortSignal;
+  onDelta: (text: string) => void;
+  /** The run's journal and tool contexts; without them no tool is offered. */
+  run?: RunHooks;
 }
 
 export interface AgentHealth {
@@ -48,13 +74,26 @@ export function refusalNotice(empty: boolean): string {
   return "\n\n[reply stopped: the model declined to go on (the provider's content filter or the model's own refusal)]";
 }
 
+/**
+ * The line a reply that hit `agents.defaults.maxToolSteps` ends with (the model still asked for
+ * tools, which were not run); the whole reply when the model wrote nothing.
+ */
+export function stepLimitNotice(maxSteps: number, empty: boolean): string {
+  const what = `the limit of ${maxSteps} tool steps for one message (agents.defaults.maxToolSteps)`;
+  if (empty) return `[I stopped at ${what} before finishing. Ask me to go on, or raise the limit.]`;
+  return `\n\n[stopped at ${what}; ask me to go on, or raise the limit]`;
+}
+
+/** The reply when the model used tools and then wrote nothing. */
+export function doneLine(toolCalls: number): string {
+  return `Done (${toolCalls} tool call${toolCalls === 1 ? "" : "s"}).`;
+}
+
 export interface Agent {
   notConfigured(): string | null;
-  reply(req: {
-    history: Array<{ role: "user" | "assistant"; content: string }>;
-    signal: AbortSignal;
-    onDelta: (text: string) => void;
-  }): Promise<{ text: string; model: string }>;
+  reply(req: AgentRequest): Promise<{ text: string; model: string }>;
+  /** The tools the policy enables now (nothing is loaded) and its warnings, for status. */
+  tools(): ToolSelection;
   /** One line for status: the models in order (keys masked), or "not configured". */
   describe(): string;
   /** When a reply last succeeded and last failed (epoch ms), and why it failed (no secret in it). */
@@ -88,14 +127,35 @@ function promptReader(file: string, now: () => number = Date.now): () => string 
   };
 }
 
+const NO_TOOLS = { tools: [] as Tool[], disabled: new Set<string>() as ReadonlySet<string> };
+
 /** Creates the agent for a brain. */
 export function createAgent(o: AgentOptions): Agent {
   const systemPrompt = promptReader(path.join(o.workspace, "AGENTS.md"));
+  const registry = o.registry ?? new ToolRegistry(CATALOG);
   let resolved: { for: Readonly<Config>; models: ResolvedModels } | undefined;
   const models = (): ResolvedModels => {
     const config = o.config();
-    if (resolved?.for !== config) resolved = { for: config, models: resolveModels(config.models, o.env ?? process.env, o.deps ?? {}) };
+    if (resolved?.for !== config) resolved = { for: config, models: (o.resolve ?? resolveModels)(config.models, o.env ?? process.env, o.deps ?? {}) };
     return resolved.models;
+  };
+  let selected: { for: Readonly<Config>; selection: ToolSelection } | undefined;
+  /** Policy warnings and load failures already logged: each once, not per reply or per reload. */
+  const warned = new Set<string>();
+  const selection = (): ToolSelection => {
+    const config = o.config();
+    if (selected?.for === config) return selected.selection;
+    selected = { for: config, selection: selectTools(config.tools, registry.list()) };
+    for (const w of selected.selection.warnings) if (!warned.has(w) && warned.add(w)) o.log?.warn({ warning: w }, "tool policy");
+    return selected.selection;
+  };
+  /** The enabled tools, loaded (the first run that needs one imports its module). */
+  const loadTools = async (): Promise<{ tools: Tool[]; disabled: ReadonlySet<string> }> => {
+    const { enabled } = selection();
+    const { tools, failures } = enabled.length ? await registry.load(enabled) : { tools: [], failures: [] };
+    for (const f of failures) if (!warned.has(f) && warned.add(f)) o.log?.error({ failure: f }, "a tool could not be loaded; runs go on without it");
+    const on = new Set(tools.map((t) => t.name));
+    return { tools, disabled: new Set(registry.list().flatMap((t) => (on.has(t.name) ? [] : [t.name]))) };
   };
   const health: AgentHealth = { lastSuccessAt: null, lastFailureAt: null, lastFailure: null, lastError: null };
   return {
@@ -103,21 +163,36 @@ export function createAgent(o: AgentOptions): Agent {
     describe: () => describeModels(models()),
     health: () => ({ ...health }),
     models,
+    tools: selection,
     async reply(req) {
       const m = models();
       try {
-        const r = await completeWithFallback(m.providers, {
+        const maxSteps = o.config().agents.defaults.maxToolSteps;
+        const { tools, disabled } = req.run && selection().enabled.length ? await loadTools() : NO_TOOLS;
+        const {
+          final: r,
+          toolCalls,
+          stepLimitHit,
+        } = await runLoop({
+          providers: m.providers,
           system: systemPrompt(),
-          messages: req.history,
+          history: req.history,
           maxTokens: m.maxTokens,
+          tools,
+          disabled,
+          maxSteps,
           signal: req.signal,
           onDelta: req.onDelta,
+          ...(req.run ? { hooks: req.run } : {}),
+          ...(o.log ? { log: o.log } : {}),
         });
         health.lastSuccessAt = Date.now();
         // A cut reply says so where it is read (the stream, the transcript, the chat), not only in a log.
         // A declined reply too: an empty or silently stopped message would read as a bug.
         const empty = r.text.trim() === "";
-        const notice = r.cut ? cutNotice(m.maxTokens, empty) : r.refused ? refusalNotice(empty) : "";
+        let notice = r.cut ? cutNotice(m.maxTokens, empty) : r.refused ? refusalNotice(empty) : "";
+        if (stepLimitHit) notice += stepLimitNotice(maxSteps, empty && !notice);
+        else if (!notice && empty && toolCalls > 0) notice = doneLine(toolCalls);
         if (notice) req.onDelta(notice);
         return { text: r.text + notice, model: `${r.provider}/${r.model}` };
       } catch (err) {

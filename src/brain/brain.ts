@@ -2,66 +2,21 @@
  * The brain: the only place channels meet the agent. It turns durable inbound messages into
  * runs (one at a time per session, a global limit across sessions), streams deltas as events,
  * writes each reply to the outbox in the run's final transaction, and delivers the outbox with
- * fencing. After a crash, `start()` answers interrupted runs with a notice and delivers what
- * was pending: nothing is lost, nothing runs twice.
+ * fencing. After a crash or a stop, `start()` resumes interrupted runs from their journal
+ * (resume.ts) and delivers what was pending: nothing is lost, no side effect runs twice.
  */
-import type { Logger } from "pino";
-import type { Channel, InboundBatch, InboundMessage } from "../channels/channel.ts";
-import type { ResetPolicy } from "../sessions/reset.ts";
-import type { StoreHandle } from "../store/handle.ts";
-import { approveCommands, type ChatApprovals } from "./approve-command.ts";
+import type { Channel, InboundBatch } from "../channels/channel.ts";
+import { approveCommands } from "./approve-command.ts";
 import { ingestBatch, type IngestOutcome } from "./inbox.ts";
 import { Delivery } from "./delivery.ts";
 import { metrics } from "../metrics/instruments.ts";
 import { conversationsInDoubt } from "./outbox.ts";
-import { claimNext, finishRun, recoverInterrupted, type ClaimedRun, type RunOutcome } from "./runs.ts";
+import { executeRun, type RunEnv } from "./execute.ts";
+import type { BrainOptions } from "./ports.ts";
+import { markReaped, orphanGroups, recoverRuns } from "./resume.ts";
+import { claimNext, type ClaimedRun } from "./runs.ts";
 
-/** What the brain needs from the agent (src/agent/ implements it over the model providers). */
-export interface AgentPort {
-  /** Null when a model is configured; otherwise the sentence telling the user what to set. */
-  notConfigured(): string | null;
-  reply(req: {
-    sessionKey: string;
-    history: Array<{ role: "user" | "assistant"; content: string }>;
-    signal: AbortSignal;
-    onDelta: (text: string) => void;
-  }): Promise<{ text: string; model: string }>;
-}
-
-/** Events for WebSocket clients: every tab sees the same stream. */
-export type BrainEvent =
-  | { type: "chat"; state: "delta"; runId: number; sessionKey: string; delta: string }
-  | { type: "chat"; state: "final"; runId: number; sessionKey: string; text: string; model: string | null }
-  | { type: "chat"; state: "error" | "aborted"; runId: number; sessionKey: string; text: string }
-  | { type: "fenced"; epoch: number }
-  | { type: "store-failed"; error: Error };
-
-export interface BrainOptions {
-  store: StoreHandle;
-  /** The epoch this process got when it took the brain lock. */
-  epoch: number;
-  agent: AgentPort;
-  logger: Logger;
-  emit: (event: BrainEvent) => void;
-  settings: () => { agentId: string; historyLimit: number; reset: ResetPolicy; timeoutSeconds: number; maxConcurrentRuns: number };
-  /** Routes a message to its session key. */
-  sessionKeyOf: (channel: string, account: string, m: InboundMessage) => string;
-  now?: () => number;
-  maxDeliveryAttempts?: number;
-  /** Answers `/approve` typed in a chat at ingest (src/brain/approve-command.ts); without it, `/approve` is an ordinary message. */
-  chatApprovals?: ChatApprovals;
-}
-
-export const INTERRUPTED_NOTICE = "I was restarted while answering this message, so it was not answered. Please send it again.";
-
-function errorReply(err: unknown, timeoutSeconds: number, timedOut: boolean): string {
-  if (timedOut) return `I could not answer within ${timeoutSeconds} s. Please try again.`;
-  const e = err as { code?: string; details?: { httpStatus?: number; userReply?: unknown } };
-  // The agent words model failures itself (a refused key, an unknown model: what it is and the fix).
-  if (typeof e.details?.userReply === "string") return e.details.userReply;
-  const status = e.details?.httpStatus ? ` (HTTP ${e.details.httpStatus})` : "";
-  return `The model did not answer${status}. Please try again in a moment.`;
-}
+export type { AgentPort, ApprovalsPort, BrainEvent, BrainOptions, BrainSettings, BrainToolPorts, ProcessGroupRecord } from "./ports.ts";
 
 /** The exactly-once pipeline. */
 export class Brain {
@@ -71,6 +26,9 @@ export class Brain {
   private readonly busySessions = new Set<string>();
   private readonly channels = new Map<string, Channel>();
   private readonly delivery: Delivery;
+  /** Runs recovered at start, waiting for a slot (they count against maxConcurrentRuns like new ones). */
+  private readonly resumeQueue: ClaimedRun[] = [];
+  private readonly env: RunEnv;
   private started = false;
   private stopped = false;
   private fenced = false;
@@ -88,6 +46,13 @@ export class Brain {
       onFenced: () => this.fence(),
       active: () => !this.stopped && !this.fenced,
     });
+    this.env = {
+      o: options,
+      now: this.now,
+      channel: (id, account) => this.channels.get(`${id}:${account}`),
+      leaving: () => this.stopped || this.fenced,
+      fence: () => this.fence(),
+    };
   }
 
   /** Registers a channel for delivery (its id and account). */
@@ -95,17 +60,55 @@ export class Brain {
     this.channels.set(`${channel.id}:${channel.account}`, channel);
   }
 
-  /** Recovers after a crash, then starts pending runs and deliveries. Nothing runs before this. */
-  start(): { interrupted: number } {
+  /** The channel accounts registered for delivery (where the `message` tool may send). */
+  channelAccounts(): Array<{ id: string; account: string }> {
+    return [...this.channels.values()].map((c) => ({ id: c.id, account: c.account }));
+  }
+
+  /**
+   * Recovers after a crash or a stop (process groups left running are reaped, interrupted runs
+   * resumed or, when they cannot be, answered with a notice), then starts pending runs and
+   * deliveries. Nothing runs before this.
+   */
+  start(): { interrupted: number; resumed: number } {
     this.started = true;
-    const interrupted = recoverInterrupted(this.o.store, INTERRUPTED_NOTICE, this.o.epoch, this.now());
-    if (interrupted) this.o.logger.warn({ interrupted }, "answered runs interrupted by a crash with a notice");
+    this.reapOrphans();
+    const s = this.o.settings();
+    const { resumed, ended } = recoverRuns(this.o.store, { epoch: this.o.epoch, now: this.now(), agentId: s.agentId, historyLimit: s.historyLimit });
+    this.resumeQueue.push(...resumed);
+    if (resumed.length) this.o.logger.info({ resumed: resumed.map((r) => r.runId) }, "resuming runs interrupted by a restart");
+    if (ended) this.o.logger.warn({ interrupted: ended }, "answered interrupted runs that could not be resumed with a notice");
     const inDoubt = conversationsInDoubt(this.o.store).size;
     if (inDoubt)
       this.o.logger.warn({ inDoubt }, "reply parts were being sent when the gateway stopped: each is checked with its platform before it is sent again");
     this.kick();
     void this.deliver();
-    return { interrupted };
+    return { interrupted: ended, resumed: resumed.length };
+  }
+
+  /** Process groups of exec calls a dead gateway left: reaped (when a reaper is wired), then marked ended. */
+  private reapOrphans(): void {
+    const groups = orphanGroups(this.o.store, this.o.epoch);
+    if (groups.length === 0) return;
+    const reap = this.o.reapProcessGroups;
+    if (!reap) {
+      this.o.logger.warn({ groups }, "process groups started by the previous gateway may still run; no reaper is wired");
+      return;
+    }
+    void (async () => {
+      try {
+        await reap(groups.map(({ pid, pgid, startTime }) => ({ pid, pgid, startTime })));
+        if (!this.stopped)
+          markReaped(
+            this.o.store,
+            groups.map((g) => g.id),
+            this.now(),
+          );
+        this.o.logger.info({ groups: groups.length }, "reaped process groups left by the previous gateway");
+      } catch (err) {
+        this.o.logger.error({ err }, "could not reap the process groups left by the previous gateway");
+      }
+    })();
   }
 
   /**
@@ -152,6 +155,12 @@ export class Brain {
     if (!this.started || this.stopped || this.fenced) return;
     const s = this.o.settings();
     while (this.running.size < s.maxConcurrentRuns) {
+      const resumed = this.resumeQueue.shift();
+      // Its resumption was written in a transaction at start: already durable.
+      if (resumed) {
+        void this.execute(resumed, Promise.resolve(), s.timeoutSeconds);
+        continue;
+      }
       const opts = { agentId: s.agentId, historyLimit: s.historyLimit, policy: s.reset, epoch: this.o.epoch, now: this.now(), busy: this.busySessions };
       const { value: run, durable } = this.o.store.grouped(() => claimNext(this.o.store, opts));
       if (!run) return;
@@ -159,39 +168,16 @@ export class Brain {
     }
   }
 
-  /** Runs one claimed message: waits for the claim to be on disk, thinks, then writes the outcome and its reply. */
+  /** Runs one claimed message (execute.ts), holding its session and a slot meanwhile; then delivers and claims more. */
   private async execute(run: ClaimedRun, claimed: Promise<void>, timeoutSeconds: number): Promise<void> {
     const abort = new AbortController();
     this.running.set(run.runId, { sessionKey: run.sessionKey, abort });
     this.busySessions.add(run.sessionKey);
-    const emit = this.o.emit;
-    const channel = this.channels.get(`${run.channel}:${run.account}`);
-    let typing = false;
     try {
-      // The model is called only once the claim is durable: after a crash this message is
-      // then 'running' (answered with a notice), never run a second time.
-      await claimed;
-      typing = channel?.typing !== undefined;
-      channel?.typing?.(run.peer, true);
-      let outcome: RunOutcome;
-      try {
-        outcome = await this.think(run, abort, timeoutSeconds);
-      } catch (err) {
-        this.o.logger.error({ err, runId: run.runId }, "run failed unexpectedly");
-        outcome = { kind: "error", text: "Something went wrong on my side. Please try again.", error: (err as Error).message };
-      }
-      await this.o.store.grouped(() => finishRun(this.o.store, run, outcome, this.o.epoch, this.now())).durable;
-      metrics.runs.inc({ outcome: outcome.kind === "notice" ? (outcome.state === "done" ? "notice" : outcome.state) : outcome.kind });
-      if (outcome.kind === "reply")
-        emit({ type: "chat", state: "final", runId: run.runId, sessionKey: run.sessionKey, text: outcome.text, model: outcome.model });
-      else if (outcome.kind === "notice" && outcome.state === "done")
-        emit({ type: "chat", state: "final", runId: run.runId, sessionKey: run.sessionKey, text: outcome.text, model: null });
-      else emit({ type: "chat", state: outcome.kind === "error" ? "error" : "aborted", runId: run.runId, sessionKey: run.sessionKey, text: outcome.text });
-      // A stop-interrupted reply is delivered by the next start (the gateway is going away).
+      await executeRun(this.env, run, claimed, abort, timeoutSeconds);
     } catch (err) {
       return this.storeFailed(err);
     } finally {
-      if (typing) channel?.typing?.(run.peer, false);
       this.running.delete(run.runId);
       this.busySessions.delete(run.sessionKey);
     }
@@ -199,39 +185,9 @@ export class Brain {
     this.kick();
   }
 
-  private async think(run: ClaimedRun, abort: AbortController, timeoutSeconds: number): Promise<RunOutcome> {
-    if (run.command) return { kind: "notice", text: "Started a new session.", state: "done" };
-    const missing = this.o.agent.notConfigured();
-    if (missing) return { kind: "notice", text: missing, state: "done" };
-    // A timer cleared when the run ends, not AbortSignal.timeout(): that one stays alive (with
-    // everything the run's closures hold) for the whole timeout, so at hundreds of messages a
-    // second the heap grew by rate x timeout.
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      abort.abort(new DOMException(`run timed out after ${timeoutSeconds} s`, "TimeoutError"));
-    }, timeoutSeconds * 1000);
-    try {
-      const r = await this.o.agent.reply({
-        sessionKey: run.sessionKey,
-        history: run.history,
-        signal: abort.signal,
-        onDelta: (delta) => this.o.emit({ type: "chat", state: "delta", runId: run.runId, sessionKey: run.sessionKey, delta }),
-      });
-      return { kind: "reply", text: r.text, model: r.model };
-    } catch (err) {
-      if (!timedOut && abort.signal.aborted && this.stopped) return { kind: "notice", text: INTERRUPTED_NOTICE, state: "interrupted" };
-      if (!timedOut && abort.signal.aborted) return { kind: "notice", text: "Stopped.", state: "aborted" };
-      this.o.logger.warn({ err, runId: run.runId, timedOut }, "run ended without an answer");
-      return { kind: "error", text: errorReply(err, timeoutSeconds, timedOut), error: (err as Error).message };
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
   /** Delivers pending replies in order; failures back off per reply and retry, bounded (delivery.ts). */
   async deliver(): Promise<void> {
-    if (!this.started) return;
+    if (!this.started || this.stopped) return;
     await this.delivery.run();
   }
 
@@ -256,7 +212,10 @@ export class Brain {
     this.o.emit({ type: "store-failed", error: err as Error });
   }
 
-  /** Stops taking work: aborts runs after `graceMs`, waits for them to write their outcome. */
+  /**
+   * Stops taking work: waits up to `graceMs` for runs to finish, then aborts the rest, which
+   * write nothing and stay 'running' for the next start to resume.
+   */
   async stop(graceMs: number): Promise<void> {
     this.stopped = true;
     this.delivery.stop();

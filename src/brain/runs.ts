@@ -1,9 +1,11 @@
 /**
  * Run bookkeeping in the store. A run is claimed and finished in single transactions, so after
  * a crash every message is in exactly one of: pending (never started: run it), running (the run
- * was interrupted: answer with a notice, never run twice), or answered/failed (its reply is in
+ * was interrupted: resume it from its journal, resume.ts), or answered/failed (its reply is in
  * the outbox).
  */
+import type { ResumePoint } from "../agent/journal.ts";
+import type { ChatTurn } from "../agent/provider.ts";
 import type { StoreHandle } from "../store/handle.ts";
 import { isResetCommand } from "../sessions/keys.ts";
 import type { ResetPolicy } from "../sessions/reset.ts";
@@ -19,12 +21,14 @@ export interface ClaimedRun {
   peer: string;
   replyTo: string | null;
   text: string;
-  /** What the model sees: the last historyLimit turns, ending with this message. */
-  history: Array<{ role: "user" | "assistant"; content: string }>;
+  /** What the model sees: the last historyLimit lines, ending with this message (and, resumed, the run's journaled turns). */
+  history: ChatTurn[];
   /** Set when the message was `/new` or `/reset`: no model run, just a notice. */
   command: "new" | "reset" | null;
   /** Set when the previous session expired just now. */
   expired: "daily" | "idle" | null;
+  /** Set when the run resumes after a restart: where its journal left it. */
+  resume?: ResumePoint;
 }
 
 export interface ClaimOptions {
@@ -91,15 +95,20 @@ export type RunOutcome =
   | { kind: "notice"; text: string; state: "done" | "aborted" | "interrupted" }
   | { kind: "error"; text: string; error: string };
 
-/** Finishes a run in one transaction: transcript, outbox row, inbound and run states. Returns the outbox id. */
-export function finishRun(store: StoreHandle, run: ClaimedRun, outcome: RunOutcome, epoch: number, now: number): number {
+/**
+ * Finishes a run in one transaction: transcript, outbox row, inbound and run states. Returns the
+ * outbox id, or null when the run is no longer this process's to finish (another process took
+ * the brain and resumed it, stamping its own epoch): then nothing is written.
+ */
+export function finishRun(store: StoreHandle, run: ClaimedRun, outcome: RunOutcome, epoch: number, now: number): number | null {
   return store.transaction(() => {
+    const runState = outcome.kind === "reply" ? "done" : outcome.kind === "error" ? "failed" : outcome.state;
+    const mine = store
+      .prepare("UPDATE runs SET state = ?, ended_at = ?, model = ?, error = ? WHERE id = ? AND state = 'running' AND epoch = ?")
+      .run(runState, now, outcome.kind === "reply" ? outcome.model : null, outcome.kind === "error" ? outcome.error : null, run.runId, epoch);
+    if (Number(mine.changes) === 0) return null;
     const role = outcome.kind === "reply" ? "assistant" : "notice";
     appendMessage(store, { sessionId: run.sessionId, role, content: outcome.text, now, inboundId: run.inboundId, runId: run.runId });
-    const runState = outcome.kind === "reply" ? "done" : outcome.kind === "error" ? "failed" : outcome.state;
-    store
-      .prepare("UPDATE runs SET state = ?, ended_at = ?, model = ?, error = ? WHERE id = ?")
-      .run(runState, now, outcome.kind === "reply" ? outcome.model : null, outcome.kind === "error" ? outcome.error : null, run.runId);
     store.prepare("UPDATE inbound SET state = ? WHERE id = ?").run(outcome.kind === "error" ? "failed" : "answered", run.inboundId);
     return enqueueReply(store, {
       inboundId: run.inboundId,
@@ -137,36 +146,4 @@ export function enqueueReply(
     )
     .get(r.inboundId, r.key, r.channel, r.account, r.target, r.replyTo, r.text, r.now, r.epoch) as { id: number };
   return row.id;
-}
-
-/**
- * After a crash: runs left 'running' are marked interrupted and their messages answered with a
- * short notice, never run again. Returns how many were interrupted.
- */
-export function recoverInterrupted(store: StoreHandle, notice: string, epoch: number, now: number): number {
-  return store.transaction(() => {
-    const rows = store
-      .prepare(
-        `SELECT r.id AS runId, r.session_id AS sessionId, i.id AS inboundId, i.channel, i.account, i.peer, i.reply_to AS replyTo
-         FROM runs r JOIN inbound i ON i.id = r.inbound_id WHERE r.state = 'running'`,
-      )
-      .all() as Array<{ runId: number; sessionId: number; inboundId: number; channel: string; account: string; peer: string; replyTo: string | null }>;
-    for (const r of rows) {
-      store.prepare("UPDATE runs SET state = 'interrupted', ended_at = ? WHERE id = ?").run(now, r.runId);
-      store.prepare("UPDATE inbound SET state = 'answered' WHERE id = ?").run(r.inboundId);
-      appendMessage(store, { sessionId: r.sessionId, role: "notice", content: notice, now, inboundId: r.inboundId, runId: r.runId });
-      enqueueReply(store, {
-        inboundId: r.inboundId,
-        key: `reply:${r.inboundId}`,
-        channel: r.channel,
-        account: r.account,
-        target: r.peer,
-        replyTo: r.replyTo,
-        text: notice,
-        epoch,
-        now,
-      });
-    }
-    return rows.length;
-  });
 }

@@ -2,7 +2,7 @@
  * The durable brain inside a running gateway: the store (opened after the port is bound, its
  * fencing epoch bumped because this process now holds the lock), the agent, the pipeline and
  * the WebChat channel, and Telegram when a bot token is configured. `close` stops runs
- * (interrupted ones are answered at the next start) and closes the database.
+ * (interrupted ones are resumed at the next start) and closes the database.
  */
 import os from "node:os";
 import path from "node:path";
@@ -12,6 +12,7 @@ import { ApprovalService, type ApprovalEvent } from "../approvals/service.ts";
 import { announceInChat } from "../brain/approval-chat.ts";
 import { Brain, type BrainEvent } from "../brain/brain.ts";
 import { channelCursor } from "../brain/inbox.ts";
+import { sendToolMessage } from "../brain/tool-messages.ts";
 import type { Channel, ChannelState, InboundMessage } from "../channels/channel.ts";
 import { configuredChannels } from "../channels/inspect.ts";
 import { createChannelAccess } from "../channels/pairing.ts";
@@ -19,6 +20,8 @@ import { WebChatChannel, WEBCHAT } from "../channels/webchat.ts";
 import type { Config } from "../config/schema.ts";
 import type { BrainPaths, Env } from "../paths/paths.ts";
 import { isRoutableSessionKey, sessionKey } from "../sessions/keys.ts";
+import { getMemory, searchMemory } from "../sessions/memory.ts";
+import { reapProcessGroups } from "../proc/groups.ts";
 import { openStore, type Store } from "../store/db.ts";
 import { countChannelState } from "../metrics/instruments.ts";
 
@@ -66,7 +69,7 @@ export async function startBrain(o: {
     const pruned = pruneEndedSessions(store, o.config().session.retentionDays, Date.now());
     if (pruned) o.logger.info({ pruned }, "deleted ended sessions past session.retentionDays");
     const workspace = o.config().agents.defaults.workspace ?? path.join(o.paths.stateDir, "workspace");
-    const agent = createAgent({ config: o.config, workspace, env: o.env as NodeJS.ProcessEnv });
+    const agent = createAgent({ config: o.config, workspace, env: o.env as NodeJS.ProcessEnv, log: o.logger });
     // A guest (let in, not the owner) never shares the owner's session unless session.pairedDmScope says "main".
     const route = (channel: string, account: string, m: InboundMessage): string =>
       channel === WEBCHAT && isRoutableSessionKey(m.peer, AGENT_ID)
@@ -93,6 +96,26 @@ export async function startBrain(o: {
       emit: o.emit,
       chatApprovals: approvals,
       sessionKeyOf: route,
+      // What tools get from this gateway; the tool list itself is src/agent/tools/catalog.ts.
+      tools: {
+        workspace,
+        config: () => o.config().tools,
+        env: o.env as NodeJS.ProcessEnv,
+        sendMessage: async (m, origin) => {
+          const sent = await sendToolMessage(store, m, { origin, channels: brain.channelAccounts(), epoch, now: Date.now() });
+          deliver();
+          return { outboxId: sent.outboxId };
+        },
+        searchMemory: (query, limit) => searchMemory(store, query, { limit, workspace }),
+        getMemory: (ref) => getMemory(store, ref, workspace),
+        approvals,
+      },
+      // Process groups of exec calls a dead gateway left behind: killed, if they are still the same processes.
+      reapProcessGroups: (groups) => {
+        const outcomes = reapProcessGroups(groups);
+        const killed = outcomes.filter((r) => r.outcome === "killed").length;
+        if (killed) o.logger.warn({ killed, groups: outcomes }, "killed process groups that exec calls of a dead gateway left running");
+      },
       settings: () => {
         const c = o.config();
         return {
@@ -126,14 +149,14 @@ export async function startBrain(o: {
     // Before runs resume: requests of runs that ended are closed, those of resuming runs stay pending.
     const { closed } = approvals.start();
     if (closed) o.logger.info({ closed }, "closed exec approvals whose run ended or whose time was up");
-    const { interrupted } = brain.start();
+    const { interrupted, resumed } = brain.start();
     // Retention is also applied daily, so a gateway that never restarts does not keep transcripts for ever.
     const prune = setInterval(() => {
       const n = pruneEndedSessions(store, o.config().session.retentionDays, Date.now());
       if (n) o.logger.info({ pruned: n }, "deleted ended sessions past session.retentionDays");
     }, 86_400_000);
     prune.unref();
-    o.logger.info({ epoch, interrupted, model: agent.describe() }, "brain started");
+    o.logger.info({ epoch, interrupted, resumed, model: agent.describe() }, "brain started");
     const count = (sql: string) => (store.prepare(sql).get() as { n: number }).n;
     return {
       store,

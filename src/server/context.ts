@@ -11,6 +11,7 @@ import type { BrainPaths } from "../paths/paths.ts";
 import type { PortPlan } from "../paths/ports.ts";
 import type { AuthFailureLimiter, AuthSettings } from "./auth.ts";
 import type { BindPlan } from "./bind.ts";
+import type { ToolSelection } from "../agent/tools/policy.ts";
 import type { AgentHealth } from "../agent/agent.ts";
 import type { FailedReply } from "../brain/outbox-admin.ts";
 import type { OwnerRecord } from "../lock/owner.ts";
@@ -79,6 +80,8 @@ export interface BrainStatus {
   readiness: ReadinessReport;
   /** The model chain (keys masked) or "not configured", and when replies last succeeded and failed. */
   model: { configured: boolean; describe: string } & AgentHealth;
+  /** The tools the policy enables (none loaded until a run needs one), and its warnings (a name in tools.allow/deny that names nothing). */
+  tools: ToolSelection;
   /** Fencing epoch, runs in flight, queued messages and undelivered replies; the newest failed reply (null: none). */
   pipeline: { epoch: number; activeRuns: number; pendingInbound: number; pendingOutbox: number; failedOutbox: number; newestFailed: FailedReply | null };
   /** The brain lock's owner record on disk (this process, unless something is badly wrong). */

@@ -34,6 +34,7 @@ export function brainStatus(ctx: GatewayContext): BrainStatus {
     eventLoop: ctx.lag.snapshot(),
     readiness: ctx.readiness(),
     model: { configured: ctx.brain.agent.notConfigured() === null, describe: ctx.brain.agent.describe(), ...ctx.brain.agent.health() },
+    tools: ctx.brain.agent.tools(),
     pipeline: pipeline(ctx),
     lock: lockRecord(ctx.paths.ownerPath),
     channels: ctx.brain.channels(),

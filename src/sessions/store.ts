@@ -6,6 +6,8 @@
 import type { StoreHandle } from "../store/handle.ts";
 import { expiry, type ResetPolicy } from "./reset.ts";
 
+export { modelHistory, type HistoryTurn } from "./history.ts";
+
 export interface LiveSession {
   id: number;
   key: string;
@@ -15,10 +17,15 @@ export interface LiveSession {
 
 export interface TranscriptMessage {
   id: number;
-  role: "user" | "assistant" | "system" | "notice";
+  role: "user" | "assistant" | "system" | "notice" | "tool";
   content: string;
   createdAt: number;
   runId: number | null;
+  /**
+   * Present on tool lines and on assistant lines that called tools: an assistant line's calls
+   * `[{id, name, input}]`, a tool line's `{callId, name, isError}`.
+   */
+  data?: unknown;
 }
 
 /** The live session of `key`, ending an expired one first and creating a new one if needed. Call inside a transaction. */
@@ -52,33 +59,41 @@ export function resetSessionKey(store: StoreHandle, key: string, reason: "reset"
 /** Appends a message to a session's transcript and bumps its activity. */
 export function appendMessage(
   store: StoreHandle,
-  m: { sessionId: number; role: TranscriptMessage["role"]; content: string; now: number; inboundId?: number | null; runId?: number | null },
+  m: {
+    sessionId: number;
+    role: TranscriptMessage["role"];
+    content: string;
+    now: number;
+    inboundId?: number | null;
+    runId?: number | null;
+    /** The structured part of the line, as JSON (tool calls, a tool result's call id). */
+    data?: string | null;
+  },
 ): number {
   const row = store
-    .prepare("INSERT INTO messages (session_id, role, content, created_at, inbound_id, run_id) VALUES (?, ?, ?, ?, ?, ?) RETURNING id")
-    .get(m.sessionId, m.role, m.content, m.now, m.inboundId ?? null, m.runId ?? null) as { id: number };
+    .prepare("INSERT INTO messages (session_id, role, content, created_at, inbound_id, run_id, data) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id")
+    .get(m.sessionId, m.role, m.content, m.now, m.inboundId ?? null, m.runId ?? null, m.data ?? null) as { id: number };
   store.prepare("UPDATE sessions SET last_activity_at = ?, message_count = message_count + 1 WHERE id = ?").run(m.now, m.sessionId);
   return row.id;
-}
-
-/** The last `limit` user/assistant turns of a session, oldest first: what the model sees. */
-export function modelHistory(store: StoreHandle, sessionId: number, limit: number): Array<{ role: "user" | "assistant"; content: string }> {
-  if (limit <= 0) return [];
-  const rows = store
-    .prepare("SELECT role, content FROM messages WHERE session_id = ? AND role IN ('user', 'assistant') ORDER BY id DESC LIMIT ?")
-    .all(sessionId, limit) as Array<{ role: "user" | "assistant"; content: string }>;
-  return rows.reverse();
 }
 
 /** A page of a key's transcript across its sessions, newest last (for chat.history). */
 export function transcript(store: StoreHandle, key: string, limit: number, beforeId?: number): TranscriptMessage[] {
   const rows = store
     .prepare(
-      `SELECT m.id, m.role, m.content, m.created_at AS createdAt, m.run_id AS runId FROM messages m JOIN sessions s ON s.id = m.session_id
+      `SELECT m.id, m.role, m.content, m.created_at AS createdAt, m.run_id AS runId, m.data FROM messages m JOIN sessions s ON s.id = m.session_id
        WHERE s.session_key = ? AND m.id < ? ORDER BY m.id DESC LIMIT ?`,
     )
-    .all(key, beforeId ?? Number.MAX_SAFE_INTEGER, limit) as unknown as TranscriptMessage[];
-  return rows.reverse();
+    .all(key, beforeId ?? Number.MAX_SAFE_INTEGER, limit) as unknown as Array<TranscriptMessage & { data: string | null }>;
+  return rows.reverse().map(({ data, ...m }) => (data === null ? m : { ...m, data: readData(data) }));
+}
+
+function readData(data: string): unknown {
+  try {
+    return JSON.parse(data);
+  } catch {
+    return null; // a damaged line still shows its text
+  }
 }
 
 export interface SessionSummary {

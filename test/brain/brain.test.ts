@@ -1,7 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { transcript } from "../../src/sessions/store.ts";
-import { INTERRUPTED_NOTICE } from "../../src/brain/brain.ts";
 import { claimNext } from "../../src/brain/runs.ts";
 import { harness, msg, until } from "./harness.ts";
 
@@ -142,32 +141,88 @@ test("an idle reset after idleMinutes starts a new session (injected clock)", as
   );
 });
 
-test("a run interrupted by a crash is answered with a notice on restart and never run twice", async () => {
+test("a run interrupted by a crash is resumed on restart under the same run id and answered once", async () => {
   const first = harness();
   await first.brain.ingest("test", "a1", { messages: [msg("1", "long question"), msg("2", "next")] });
   // The crash: a run was claimed (durably 'running') and the process died before it finished.
   const s = first.settings;
-  assert.ok(
-    claimNext(first.store, {
-      agentId: "main",
-      historyLimit: s.historyLimit,
-      policy: s.reset,
-      epoch: first.store.epoch(),
-      now: first.clock.now,
-      busy: new Set(),
-    }),
-  );
+  const claimed = claimNext(first.store, {
+    agentId: "main",
+    historyLimit: s.historyLimit,
+    policy: s.reset,
+    epoch: first.store.epoch(),
+    now: first.clock.now,
+    busy: new Set(),
+  });
+  assert.ok(claimed);
   first.store.close();
   const second = harness({ file: first.file });
-  second.brain.start();
+  assert.deepEqual(second.brain.start(), { interrupted: 0, resumed: 1 });
   await until(() => second.channel.delivered.length === 2);
-  assert.equal(second.channel.delivered[0]!.text, INTERRUPTED_NOTICE);
-  assert.equal(second.channel.delivered[1]!.text, "echo: next");
   assert.deepEqual(
-    second.agent.calls.map((c) => c[c.length - 1]!.content),
-    ["next"],
-    "the interrupted message was not run again",
+    second.channel.delivered.map((d) => d.text),
+    ["echo: long question", "echo: next"],
   );
+  assert.deepEqual(
+    second.agent.calls.map((c) => c.map((t) => t.content)),
+    [["long question"], ["long question", "echo: long question", "next"]],
+    "the resumed run saw its question once, and the next message waited for it",
+  );
+  const runs = second.store.db.prepare("SELECT id, state, resumes, epoch FROM runs ORDER BY id").all() as Array<{
+    id: number;
+    state: string;
+    resumes: number;
+    epoch: number;
+  }>;
+  assert.deepEqual(
+    runs.map((r) => [r.id, r.state, r.resumes]),
+    [
+      [claimed.runId, "done", 1],
+      [claimed.runId + 1, "done", 0],
+    ],
+  );
+  assert.equal(runs[0]!.epoch, second.store.epoch(), "the resumed run carries the new process's epoch");
+});
+
+test("a run cut by a graceful stop is resumed at the next start, not answered with 'send it again'", async () => {
+  const first = harness();
+  first.agent.script = (_h, signal) => new Promise((_, reject) => signal.addEventListener("abort", () => reject(signal.reason)));
+  first.brain.start();
+  await first.brain.ingest("test", "a1", { messages: [msg("1", "slow question")] });
+  await until(() => first.agent.calls.length === 1);
+  await first.brain.stop(0);
+  assert.equal(first.channel.delivered.length, 0);
+  assert.equal((first.store.db.prepare("SELECT count(*) AS n FROM outbox").get() as { n: number }).n, 0, "the stop wrote no reply");
+  first.store.close();
+  const second = harness({ file: first.file });
+  assert.deepEqual(second.brain.start(), { interrupted: 0, resumed: 1 });
+  await until(() => second.channel.delivered.length === 1);
+  assert.equal(second.channel.delivered[0]!.text, "echo: slow question");
+  assert.equal(second.channel.delivered[0]!.idempotencyKey, "reply:1");
+});
+
+test("a run that restarts keep interrupting ends with a notice that says why, after three resumes", async () => {
+  let file = "";
+  for (let i = 0; i <= 4; i++) {
+    const h = harness(file ? { file } : {});
+    file = h.file;
+    h.agent.script = (_h, signal) => new Promise((_, reject) => signal.addEventListener("abort", () => reject(signal.reason)));
+    h.brain.start();
+    if (i === 0) await h.brain.ingest("test", "a1", { messages: [msg("1", "loop")] });
+    if (i < 4) {
+      await until(() => h.agent.calls.length === 1);
+      h.store.close(); // a crash mid-run
+      continue;
+    }
+    await until(() => h.channel.delivered.length === 1);
+    assert.equal(h.agent.calls.length, 0, "not resumed a fourth time");
+    assert.equal(
+      h.channel.delivered[0]!.text,
+      "This message was interrupted by 4 restarts in a row while I was working on it, so I stopped to avoid a loop (no tool had run yet). Send it again if you still want it.",
+    );
+    const run = h.store.db.prepare("SELECT state, resumes FROM runs").get() as { state: string; resumes: number };
+    assert.deepEqual({ ...run }, { state: "interrupted", resumes: 4 });
+  }
 });
 
 test("pending replies are delivered after a restart, not regenerated", async () => {

@@ -5,13 +5,19 @@
  */
 import path from "node:path";
 import pino from "pino";
+import type { ChatTurn } from "../../src/agent/provider.ts";
 import type { Channel, OutboundMessage } from "../../src/channels/channel.ts";
-import { Brain, type AgentPort, type BrainEvent } from "../../src/brain/brain.ts";
+import { Brain, type AgentPort, type BrainEvent, type BrainToolPorts, type ProcessGroupRecord } from "../../src/brain/brain.ts";
 import { openStore, type Store } from "../../src/store/db.ts";
 import { sessionKey } from "../../src/sessions/keys.ts";
 import { tmpDir } from "../helpers/gateway.ts";
 
 export type Script = (history: Array<{ role: string; content: string }>, signal: AbortSignal, onDelta: (t: string) => void) => Promise<string>;
+
+/** A turn as the scripted agent records it: a tool turn's content is its results as JSON. */
+function flat(t: ChatTurn): { role: string; content: string } {
+  return t.role === "tool" ? { role: "tool", content: JSON.stringify(t.results) } : { role: t.role, content: t.content };
+}
 
 /** An agent whose answers come from a script; it counts and records every call. */
 export class ScriptedAgent implements AgentPort {
@@ -26,8 +32,9 @@ export class ScriptedAgent implements AgentPort {
     return this.missing;
   }
   async reply(req: Parameters<AgentPort["reply"]>[0]): Promise<{ text: string; model: string }> {
-    this.calls.push(req.history.map((h) => ({ ...h })));
-    return { text: await this.script(req.history, req.signal, req.onDelta), model: "scripted/1" };
+    const history = req.history.map(flat);
+    this.calls.push(history);
+    return { text: await this.script(history, req.signal, req.onDelta), model: "scripted/1" };
   }
 }
 
@@ -68,7 +75,18 @@ export interface Harness {
 }
 
 /** A brain on a fresh (or given) database file; `epoch` is bumped as the gateway does at start. */
-export function harness(opts: { file?: string; agent?: ScriptedAgent; channel?: RecordingChannel; maxDeliveryAttempts?: number } = {}): Harness {
+export function harness(
+  opts: {
+    file?: string;
+    agent?: ScriptedAgent;
+    /** What the brain asks instead of the scripted agent (a real agent over scripted models). */
+    port?: AgentPort;
+    tools?: BrainToolPorts;
+    reapProcessGroups?: (groups: ProcessGroupRecord[]) => void | Promise<void>;
+    channel?: RecordingChannel;
+    maxDeliveryAttempts?: number;
+  } = {},
+): Harness {
   const file = opts.file ?? path.join(tmpDir(), "brain.db");
   const clock = { now: new Date(2026, 10, 21, 12, 0).getTime() };
   const store = openStore(file, { now: () => clock.now });
@@ -86,7 +104,9 @@ export function harness(opts: { file?: string; agent?: ScriptedAgent; channel?: 
   const brain = new Brain({
     store,
     epoch,
-    agent,
+    agent: opts.port ?? agent,
+    ...(opts.tools ? { tools: opts.tools } : {}),
+    ...(opts.reapProcessGroups ? { reapProcessGroups: opts.reapProcessGroups } : {}),
     logger: pino({ level: "silent" }),
     emit: (e) => events.push(e),
     settings: () => settings,

@@ -59,3 +59,22 @@ test("a reply the transcript already holds replaces the streamed copy", () => {
     [["part and whole", false]],
   );
 });
+
+test("a run's tool calls and results are inner steps: not shown, and they do not end its streamed reply", () => {
+  const before = run([ev("delta", { delta: "Checking." })]);
+  const after = chatReducer(before, {
+    type: "history",
+    messages: [
+      { id: 1, role: "user", content: "check", createdAt: 0, runId: null },
+      { id: 2, role: "assistant", content: "Checking.", createdAt: 0, runId: 5, data: [{ id: "c1", name: "read", input: {} }] },
+      { id: 3, role: "tool", content: "3 lines", createdAt: 0, runId: 5, data: { callId: "c1", name: "read", isError: false } },
+    ],
+  });
+  assert.deepEqual(
+    after.map((m) => [m.role, m.text, m.streaming]),
+    [
+      ["user", "check", false],
+      ["assistant", "Checking.", true],
+    ],
+  );
+});

@@ -24,7 +24,12 @@ export interface HistoryMessage {
   content: string;
   createdAt: number;
   runId: number | null;
+  /** Present on tool lines and on assistant lines that called tools (a run's inner steps). */
+  data?: unknown;
 }
+
+/** The conversation as people read it: a run's tool calls and results are its inner steps, not messages. */
+const conversational = (m: HistoryMessage): boolean => m.role !== "tool" && !(m.role === "assistant" && m.data !== undefined);
 
 /** The payload of a `chat` event. */
 export interface ChatEvent {
@@ -61,9 +66,10 @@ export function chatReducer(messages: ChatMessage[], action: ChatAction): ChatMe
     case "history": {
       // The transcript replaces what we had, except what it cannot know yet: replies still
       // streaming and the operator's messages not yet acknowledged.
-      const known = new Set(action.messages.filter((m) => m.role !== "user" && m.runId !== null).map((m) => m.runId));
+      const shown = action.messages.filter(conversational);
+      const known = new Set(shown.filter((m) => m.role !== "user" && m.runId !== null).map((m) => m.runId));
       const keep = messages.filter((m) => (m.streaming && !known.has(m.runId)) || m.outgoing);
-      return [...action.messages.map(fromHistory), ...keep];
+      return [...shown.map(fromHistory), ...keep];
     }
     case "outgoing": {
       const o = action.outgoing;
