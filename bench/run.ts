@@ -47,8 +47,8 @@ const NAMES = Object.keys(SPECS) as Name[];
 const WS_CLIENTS = 5000;
 const IDLE_MS = 2000;
 const SOAK_MESSAGES = 100_000;
-const TOOL_MESSAGES = 10_000;
-const TOOL_WARMUP = 1_000;
+const TOOL_MESSAGES = 12_000;
+const TOOL_WARMUP = 2_000;
 
 const USAGE = `usage: node bench/run.ts [--runs N] [--quick] [--only ${NAMES.join(",")}] [--soak-messages N]
   --runs N            runs per measurement (default 15; --quick: 5); ws_idle_5000 and the chat benches always run once
@@ -270,6 +270,7 @@ async function main(): Promise<number> {
             rss_after_warmup_mb: r.rssAfterWarmupMb,
             rss_after_all_mb: r.rssAfterAllMb,
             rss_change_pct: r.rssChangePct,
+            rss_every_1000_mb: r.rssEvery1000Mb,
             target: spec.target,
             pass: r.calls >= TOOL_MESSAGES && r.rssChangePct <= spec.target,
             openclaw: spec.openclaw,

@@ -5,7 +5,8 @@
  *   tool_round_trip: from the model request that asked for the call to the request that carried
  *     its result, as the fake model saw it: stream parsed, the turn journaled durably (fsync), the
  *     tool run, its result journaled, the next request built and sent. p50 and p99.
- *   tool_rss_soak: gateway RSS after the first 1,000 tool calls and after N (10,000).
+ *   tool_rss_soak: gateway RSS after a warm-up of 2,000 tool calls and after 10,000 more (V8 and
+ *     SQLite size their heaps and caches in the first thousands; the growth after that is the leak test).
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -21,6 +22,8 @@ export interface ToolBenchResult {
   rssAfterWarmupMb: number;
   rssAfterAllMb: number;
   rssChangePct: number;
+  /** RSS (MiB) after every 1,000 messages: a plateau or a steady climb. */
+  rssEvery1000Mb: number[];
   calls: number;
   perMessageMs: ReturnType<typeof latencyStats>;
 }
@@ -48,6 +51,7 @@ export async function toolRoundTrips(o: { messages: number; warmup: number }): P
     });
     const perMessage: number[] = [];
     let rssAfterWarmupMb = 0;
+    const rssEvery1000: number[] = [];
     for (let i = 0; i < o.messages; i++) {
       const sessionKey = `agent:main:bench-tools:${i % 50}`;
       const done = new Promise<void>((resolve) => finals.set(sessionKey, resolve));
@@ -56,7 +60,10 @@ export async function toolRoundTrips(o: { messages: number; warmup: number }): P
       await done;
       if (i >= o.warmup) perMessage.push(performance.now() - t0);
       if (i + 1 === o.warmup) rssAfterWarmupMb = readRss(gw.proc.child.pid!).rssMb;
-      if ((i + 1) % 1000 === 0) progress(`tool round trips: ${i + 1}/${o.messages}`);
+      if ((i + 1) % 1000 === 0) {
+        rssEvery1000.push(round1(readRss(gw.proc.child.pid!).rssMb));
+        progress(`tool round trips: ${i + 1}/${o.messages}, gateway RSS ${rssEvery1000.at(-1)} MiB`);
+      }
     }
     const rssAfterAllMb = readRss(gw.proc.child.pid!).rssMb;
     conn.ws.terminate();
@@ -66,6 +73,7 @@ export async function toolRoundTrips(o: { messages: number; warmup: number }): P
       gapsMs: gaps.slice(o.warmup),
       rssAfterWarmupMb,
       rssAfterAllMb,
+      rssEvery1000Mb: rssEvery1000,
       rssChangePct: round1(((rssAfterAllMb - rssAfterWarmupMb) / rssAfterWarmupMb) * 100),
       calls: gaps.length,
       perMessageMs: latencyStats(perMessage),

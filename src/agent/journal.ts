@@ -18,7 +18,12 @@ export interface PlannedCall {
   sideEffects: boolean;
 }
 
-/** The journal of one run. Each method writes at once; its promise resolves when the write is on disk. */
+/**
+ * The journal of one run. Each method writes at once (committed in order with every other write);
+ * its promise resolves when what depends on it is safe: a side-effecting call's result on disk,
+ * anything else once written. Whatever a side effect's start depends on reaches the disk before
+ * that start does (ToolContext.beginSideEffect).
+ */
 export interface RunJournal {
   /** Records a model turn that called tools (its `step`, counted from 1), in one write. */
   turn(step: number, text: string, calls: readonly PlannedCall[]): Promise<void>;

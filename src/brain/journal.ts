@@ -37,10 +37,15 @@ export class BrainJournal implements RunJournal {
     this.onLost = o.onLost;
   }
 
-  /** The assistant line with its calls, a 'planned' row per call and the run's step count, in one write. */
+  /**
+   * The assistant line with its calls, a 'planned' row per call and the run's step count, in one
+   * write. Not waited for on disk: until a call starts acting nothing depends on it (a crash before
+   * the fsync makes the same model call again), and `begin` waits for an fsync that covers it,
+   * since group commits reach the disk in order. This saves an fsync on every read-only round trip.
+   */
   async turn(step: number, text: string, calls: readonly PlannedCall[]): Promise<void> {
     const { runId, sessionId } = this.run;
-    await this.write(() => {
+    this.write(() => {
       const now = this.now();
       appendMessage(this.store, { sessionId, role: "assistant", content: text, now, runId, data: JSON.stringify(calls.map((c) => c.call)) });
       const insert = this.store.prepare(
@@ -49,26 +54,33 @@ export class BrainJournal implements RunJournal {
       );
       for (const { call, sideEffects } of calls) insert.run(runId, step, call.id, call.name, JSON.stringify(call.input), sideEffects ? 1 : 0, now, this.epoch);
       this.store.prepare("UPDATE runs SET steps = ? WHERE id = ?").run(step, runId);
-    }).durable;
+    });
   }
 
-  /** The call's row 'done' with its result, and its tool line; see RunJournal.result for `aborted`. */
+  /**
+   * The call's row 'done' with its result, and its tool line; see RunJournal.result for `aborted`.
+   * Waited for on disk only for a call with side effects (so a crash right after still knows its
+   * outcome); a read-only result lost to a crash only means the call runs again.
+   */
   async result(step: number, call: ToolCall, result: ToolResult, o?: { aborted: boolean }): Promise<void> {
     const { runId, sessionId } = this.run;
-    await this.write(() => {
+    let sideEffects = false;
+    const { durable } = this.write(() => {
       const row = this.store
         .prepare("SELECT id, side_effects, state FROM tool_calls WHERE run_id = ? AND step = ? AND call_id = ?")
         .get(runId, step, call.id) as { id: number; side_effects: number; state: string } | undefined;
       // Answered already (a resume wrote "outcome unknown"), or never planned: nothing to add.
       if (!row || row.state === "done" || row.state === "unknown") return;
       if (o?.aborted && (row.side_effects === 0 || row.state !== "started")) return;
+      sideEffects = row.side_effects === 1;
       const now = this.now();
       this.store
         .prepare("UPDATE tool_calls SET state = 'done', result = ?, is_error = ?, ended_at = ? WHERE id = ?")
         .run(result.content, result.isError ? 1 : 0, now, row.id);
       const data = JSON.stringify({ callId: call.id, name: call.name, isError: result.isError });
       appendMessage(this.store, { sessionId, role: "tool", content: result.content, now, runId, data });
-    }).durable;
+    });
+    if (sideEffects) await durable;
   }
 
   /**
