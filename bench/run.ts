@@ -47,8 +47,8 @@ const NAMES = Object.keys(SPECS) as Name[];
 const WS_CLIENTS = 5000;
 const IDLE_MS = 2000;
 const SOAK_MESSAGES = 100_000;
-const TOOL_MESSAGES = 12_000;
-const TOOL_WARMUP = 2_000;
+const TOOL_MESSAGES = 20_000;
+const TOOL_WARMUP = 10_000;
 
 const USAGE = `usage: node bench/run.ts [--runs N] [--quick] [--only ${NAMES.join(",")}] [--soak-messages N]
   --runs N            runs per measurement (default 15; --quick: 5); ws_idle_5000 and the chat benches always run once

@@ -5,8 +5,9 @@
  *   tool_round_trip: from the model request that asked for the call to the request that carried
  *     its result, as the fake model saw it: stream parsed, the turn journaled durably (fsync), the
  *     tool run, its result journaled, the next request built and sent. p50 and p99.
- *   tool_rss_soak: gateway RSS after a warm-up of 2,000 tool calls and after 10,000 more (V8 and
- *     SQLite size their heaps and caches in the first thousands; the growth after that is the leak test).
+ *   tool_rss_soak: gateway RSS after a warm-up of 10,000 tool calls and after 10,000 more, as
+ *     memory_soak does (V8 and SQLite size their heaps and caches in the first few thousand: RSS
+ *     steps up about 15 MB around 2,000-3,000 calls, then stays flat; the growth after that is the leak test).
  */
 import fs from "node:fs";
 import path from "node:path";
