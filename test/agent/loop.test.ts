@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import type { RunHooks } from "../../src/agent/journal.ts";
 import { plainHistory, runLoop, STEP_LIMIT_INSTRUCTION, type LoopRequest } from "../../src/agent/loop.ts";
 import type { ChatTurn } from "../../src/agent/provider.ts";
-import { capResult, MAX_RESULT_BYTES } from "../../src/agent/tools/execute.ts";
+import { capResult, MAX_CALLS_PER_TURN, MAX_PARALLEL, MAX_RESULT_BYTES } from "../../src/agent/tools/execute.ts";
 import { ToolRefusedError } from "../../src/agent/tools/refused.ts";
 import type { Tool, ToolCall, ToolContext, ToolResult } from "../../src/agent/tools/types.ts";
 import { configSchema } from "../../src/config/schema.ts";
@@ -105,6 +105,18 @@ test("calls of concurrent tools overlap; side-effecting ones run alone, in the m
   await runLoop(request(model2, [waitTool(serial), waitTool(serial, false, "act")], memoryHooks().hooks));
   assert.equal(serial.peak, 1);
   assert.deepEqual(serial.order, ["start r1", "end r1", "start w1", "end w1", "start w2", "end w2", "start r2", "end r2"]);
+});
+
+test("a turn that asks for hundreds of calls runs at most MAX_PARALLEL at once and the first MAX_CALLS_PER_TURN at all; every call gets a result", async () => {
+  const stats = { inFlight: 0, peak: 0, order: [] as string[] };
+  const calls = Array.from({ length: 200 }, (_, i) => call(`c${i}`, "wait", { tag: `c${i}` }));
+  const model = new ScriptedModel([{ calls }, { text: "done" }]);
+  await runLoop(request(model, [waitTool(stats)], memoryHooks().hooks));
+  assert.equal(stats.peak, MAX_PARALLEL);
+  assert.equal(stats.order.filter((o) => o.startsWith("start")).length, MAX_CALLS_PER_TURN);
+  const tool = model.requests[1]!.messages.at(-1) as Extract<ChatTurn, { role: "tool" }>;
+  assert.equal(tool.results.length, 200, "the APIs refuse a call without its result");
+  assert.match(tool.results[MAX_CALLS_PER_TURN]!.content, /at most 64 tool calls/);
 });
 
 test("bad arguments, an unknown tool and a tool the policy left out get error results the model sees; none runs", async () => {

@@ -16,6 +16,10 @@ import { ToolRefusedError } from "./refused.ts";
 
 /** Largest result text the model gets back from one call; the rest is cut, and it is told so. */
 export const MAX_RESULT_BYTES = 64 * 1024;
+/** Calls of one turn that run; later ones get an error result (a model looping on itself cannot fan out without bound). */
+export const MAX_CALLS_PER_TURN = 64;
+/** Concurrent calls running at once; more wait for a slot (a turn of 50 fetches is not 50 sockets at once). */
+export const MAX_PARALLEL = 8;
 
 /** Where log lines about tools go (a pino logger fits). */
 export interface ToolLog {
@@ -63,7 +67,7 @@ export async function runCalls(runner: CallRunner, step: number, calls: readonly
     runner.signal.throwIfAborted();
     await Promise.all(
       segment.map(async (call) => {
-        const result = await runOne(runner, step, call);
+        const result = await runOne(runner, step, call, calls.indexOf(call));
         results.set(call.id, result);
         const written = runner.hooks.journal.result(step, call, result, { aborted: runner.signal.aborted });
         written.catch(() => {}); // awaited below; an abort may end this function before that
@@ -84,8 +88,13 @@ function segments(runner: CallRunner, calls: readonly ToolCall[]): ToolCall[][] 
     const tool = runner.tools.get(call.name);
     // A call that will not run (bad input, unknown tool) touches nothing: it may join any group.
     const together = !tool || call.inputError !== undefined || tool.concurrent;
-    if (together) group.push(call);
-    else {
+    if (together) {
+      group.push(call);
+      if (group.length === MAX_PARALLEL) {
+        out.push(group);
+        group = [];
+      }
+    } else {
       if (group.length) out.push(group);
       out.push([call]);
       group = [];
@@ -109,7 +118,13 @@ export function refusal(runner: Pick<CallRunner, "tools" | "disabled">, call: To
   return null;
 }
 
-async function runOne(runner: CallRunner, step: number, call: ToolCall): Promise<ToolResult> {
+async function runOne(runner: CallRunner, step: number, call: ToolCall, index: number): Promise<ToolResult> {
+  if (index >= MAX_CALLS_PER_TURN)
+    return {
+      callId: call.id,
+      content: `Not run: one turn may make at most ${MAX_CALLS_PER_TURN} tool calls, and this was call ${index + 1}. Make the remaining calls in your next turn.`,
+      isError: true,
+    };
   const refused = refusal(runner, call);
   if (refused) return { callId: call.id, content: refused, isError: true };
   const tool = runner.tools.get(call.name)!;
