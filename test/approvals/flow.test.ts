@@ -3,16 +3,16 @@
  * that asks for commands, a WebChat client, and the CLI as a real process. An approved command
  * runs exactly once (it appends a line to a file: the line count is the proof), a denied or
  * unanswered one never, and the model is told which. Answers come from the CLI or from the chat
- * itself; nobody answering gets askFallback in time; allow-always stops the asking; every bypass
- * of the oc#61509 family is refused at the gateway.
+ * itself; nobody answering gets askFallback in time; allow-always stops the asking; a request
+ * outlives a kill -9 of the gateway; every bypass of the oc#61509 family is refused at the gateway.
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { connectGateway } from "../../src/client/gateway-client.ts";
 import { errorCatalog } from "../../src/shared/errors.ts";
 import { FakeModelServer } from "../helpers/fake-model.ts";
-import { runCli, type RunningGateway } from "../helpers/gateway.ts";
-import { bounded, reapAll } from "../gateway/support.ts";
+import { runCli, spawnCli, type RunningGateway } from "../helpers/gateway.ts";
+import { bounded, reapAll, track } from "../gateway/support.ts";
 import { ChatClient, flowGateway, lastUserText, linesOf, query, toolResults } from "./flow-rig.ts";
 
 const token = "tok_flow_approvals_".padEnd(40, "f");
@@ -157,6 +157,38 @@ test("allow-always: after `approvals allow ID --always`, the same command in a l
     "the second message asked nobody",
   );
   assert.deepEqual(query(gw, "SELECT count(*) AS n FROM approvals WHERE session_key = ?", `agent:main:${session}`), [{ n: 1 }]);
+});
+
+test("a request pending when the gateway is killed is the same request after the restart; allowing it then runs the command once", bounded, async () => {
+  const first = await flowGateway(fake, { allowlist: ["echo"] });
+  const before = await ChatClient.open(first.port);
+  await before.send("flow:restart", "run echo restarted | tee -a restart.log");
+  const asked = await before.asked("flow:restart");
+  await before.close();
+  first.kill("SIGKILL");
+  await first.exited;
+  const second = track(spawnCli(["gateway", "--port", String(first.port)], first.env));
+  try {
+    await second.waitFor("gateway listening", 15_000);
+    const c = await ChatClient.open(first.port);
+    try {
+      const list = (await runCli(["approvals", "list", "--json"], first.env)).stdout;
+      assert.deepEqual(
+        JSON.parse(list).approvals.map((a: { id: string; state: string }) => [a.id, a.state]),
+        [[asked.id, "pending"]],
+        "the resumed run asked again and got its request back, not a new one",
+      );
+      const allow = await runCli(["approvals", "allow", asked.id], first.env);
+      assert.equal(allow.code, 0, allow.stderr);
+      assert.match(await c.final("flow:restart"), /^done: exit code 0 .*\nrestarted\n$/s);
+      assert.deepEqual(linesOf(first, "restart.log"), ["restarted"], "once");
+    } finally {
+      await c.close();
+    }
+  } finally {
+    second.kill("SIGTERM");
+    await second.exited;
+  }
 });
 
 test("nobody answers: askFallback applies at askTimeoutSeconds (deny, or allowlist for allowlisted programs) and no run hangs", bounded, async () => {
