@@ -31,7 +31,7 @@ export interface HistoryMessage {
 /** The conversation as people read it: a run's tool calls and results are its inner steps, not messages. */
 const conversational = (m: HistoryMessage): boolean => m.role !== "tool" && !(m.role === "assistant" && m.data !== undefined);
 
-/** The payload of a `chat` event: a run's stream, or (`notice`, no run) a reply written without one, as to an `/approve`. */
+/** The payload of a `chat` event: a run's stream, or (`notice`, no run id) a line that is not a run's reply, as the answer to an `/approve`. */
 export interface ChatEvent {
   state: "delta" | "final" | "error" | "aborted" | "notice";
   runId: number | null;
