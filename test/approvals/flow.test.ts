@@ -113,7 +113,7 @@ test("from the chat: the request shows in the conversation, /approve ID allow-on
   assert.equal(linesOf(gw, "chat.log"), null);
 
   await chat.send(session, `/approve ${asked.id} allow-once`);
-  assert.equal(await chat.notice(session, 3), `Allowed once (${asked.id}): \`/bin/sh -c ${shellQuoted(asked.argv[2]!)}\` runs now.`);
+  assert.equal(await chat.notice(session, 3), `Allowed once (${asked.id}): \`/bin/sh -c "'/usr/bin/echo' 'chat' | '/usr/bin/tee' '-a' 'chat.log'"\` runs now.`);
   assert.match(await chat.final(session), /^done: exit code 0 .*\nchat\n$/s);
   assert.deepEqual(linesOf(gw, "chat.log"), ["chat"], "the command ran exactly once");
   assert.equal(query(gw, "SELECT decided_by FROM approvals WHERE id = ?", asked.id)[0]!.decided_by, "webchat:flow-tab");
@@ -247,8 +247,3 @@ test("with ask off, every bypass of the oc#61509 family reaches the model as EXE
     await off.stop();
   }
 });
-
-/** One shell word as displayArgv quotes it (the script is never plain). */
-function shellQuoted(word: string): string {
-  return `'${word.replace(/'/g, `'\\''`)}'`;
-}
