@@ -1,9 +1,17 @@
 /** How an approval reads in a chat and on a terminal: the exact command, where it runs, how to answer, and what was answered. */
 import type { ApprovalView } from "../protocol/approvals.ts";
 
-/** One argument as a shell would need it typed: bare when it is plain, else in single quotes. */
+/**
+ * One argument as a shell would need it typed: bare when it is plain, else in single quotes. An
+ * argument that holds single quotes itself (the checked script of `/bin/sh -c`, whose every word
+ * is single-quoted) goes in double quotes instead, with backslash, double quote, dollar and
+ * backtick escaped: as exact, and readable, where each quote nested as '\'' would bury the
+ * command from the person who approves it.
+ */
 function shellWord(arg: string): string {
   if (arg !== "" && /^[A-Za-z0-9_./:=@%+,-]+$/.test(arg)) return arg;
+  // `!` is left to single quotes: an interactive bash expands it inside double quotes.
+  if (arg.includes("'") && !arg.includes("!")) return `"${arg.replace(/[\\"$`]/g, "\\$&")}"`;
   return `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 

@@ -3,7 +3,10 @@
  * run: the session's run is busy waiting for that very approval, so the message cannot wait in
  * the session's queue behind it. In the ingest transaction that stores the message, the answer
  * is recorded, the message is marked answered and a short confirmation (or the reason it did not
- * count) goes to the outbox as its reply; the waiting run wakes only once that is durable.
+ * count) goes to the outbox as its reply and to the session's transcript as a notice (the model
+ * never sees notices, nor the `/approve` itself); the waiting run wakes only once that is durable.
+ * WebChat delivers nothing from the outbox, so its tabs learn of the reply from a `chat` notice
+ * event (BrainEvent) the brain sends once the batch is durable.
  *
  * Who may answer: the owner of the conversation that asked (same channel, account and peer), or
  * the operator (WebChat senders are authenticated to the gateway). Anyone else gets a notice.
@@ -15,6 +18,7 @@ import { WEBCHAT } from "../channels/webchat.ts";
 import { APPROVAL_DECISIONS, type ApprovalAnswer, type ApprovalView } from "../protocol/approvals.ts";
 import type { StoreHandle } from "../store/handle.ts";
 import type { IngestCommand } from "./inbox.ts";
+import { appendMessage } from "../sessions/store.ts";
 import { enqueueReply } from "./runs.ts";
 
 /** What the brain needs to answer approvals from a chat (ApprovalService implements it). */
@@ -69,17 +73,23 @@ function answer(approvals: ChatApprovals, channel: string, account: string, m: I
   return { text: confirmation(r.approval), settle: r.settle };
 }
 
+/** The reply to one `/approve`, for the session whose chat it was typed in. */
+export interface ApproveReply {
+  sessionKey: string;
+  text: string;
+}
+
 /**
  * The ingest hook for one batch of a channel account: answers each `/approve` inside the ingest
- * transaction (message answered, reply in the outbox). After the batch is durable, `afterDurable`
- * wakes the runs whose approvals were answered; it returns true when replies were written.
+ * transaction (message answered, reply in the outbox and the transcript). After the batch is
+ * durable, `afterDurable` wakes the runs whose approvals were answered and returns the replies written.
  */
 export function approveCommands(o: { store: StoreHandle; approvals: ChatApprovals; channel: string; account: string; epoch: number; now: number }): {
   command: IngestCommand;
-  afterDurable(): boolean;
+  afterDurable(): ApproveReply[];
 } {
   const settles: Array<() => void> = [];
-  let replies = 0;
+  const replies: ApproveReply[] = [];
   const command: IngestCommand = (m, inboundId) => {
     const cmd = parseApprove(m.text);
     if (!cmd) return false;
@@ -96,15 +106,18 @@ export function approveCommands(o: { store: StoreHandle; approvals: ChatApproval
       epoch: o.epoch,
       now: o.now,
     });
+    const { session_key: sessionKey } = o.store.prepare("SELECT session_key FROM inbound WHERE id = ?").get(inboundId) as { session_key: string };
+    const session = o.store.prepare("SELECT id FROM sessions WHERE session_key = ? AND ended_at IS NULL").get(sessionKey) as { id: number } | undefined;
+    if (session) appendMessage(o.store, { sessionId: session.id, role: "notice", content: r.text, now: o.now, inboundId });
     if (r.settle) settles.push(r.settle);
-    replies++;
+    replies.push({ sessionKey, text: r.text });
     return true;
   };
   return {
     command,
     afterDurable: () => {
       for (const s of settles.splice(0)) s();
-      return replies > 0;
+      return replies.splice(0);
     },
   };
 }

@@ -126,7 +126,9 @@ export class Brain {
     if (out.accepted) this.kick();
     await durable;
     // An `/approve` answered at ingest wakes its run only now that the answer is on disk.
-    if (approve?.afterDurable()) void this.deliver();
+    const answered = approve?.afterDurable() ?? [];
+    for (const r of answered) this.o.emit({ type: "chat", state: "notice", runId: null, sessionKey: r.sessionKey, text: r.text });
+    if (answered.length) void this.deliver();
     metrics.inbound.inc({ channel }, out.accepted);
     metrics.duplicates.inc({ channel }, out.duplicates);
     if (out.duplicates) this.o.logger.info({ channel, account, duplicates: out.duplicateIds }, "dropped duplicate inbound message(s)");

@@ -34,6 +34,8 @@ export type BrainEvent =
   | { type: "chat"; state: "delta"; runId: number; sessionKey: string; delta: string }
   | { type: "chat"; state: "final"; runId: number; sessionKey: string; text: string; model: string | null }
   | { type: "chat"; state: "error" | "aborted"; runId: number; sessionKey: string; text: string }
+  /** A line that is not a run's reply (the answer to an `/approve`, a `message` tool's WebChat message): also a notice in the transcript. */
+  | { type: "chat"; state: "notice"; runId: null; sessionKey: string; text: string }
   | { type: "fenced"; epoch: number }
   | { type: "store-failed"; error: Error };
 

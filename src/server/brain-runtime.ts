@@ -103,6 +103,8 @@ export async function startBrain(o: {
         env: o.env as NodeJS.ProcessEnv,
         sendMessage: async (m, origin) => {
           const sent = await sendToolMessage(store, m, { origin, channels: brain.channelAccounts(), epoch, now: Date.now() });
+          // WebChat delivers nothing from the outbox: open tabs learn of the message from this event.
+          if (sent.transcript) o.emit({ type: "chat", state: "notice", runId: null, sessionKey: sent.transcript.sessionKey, text: m.text });
           deliver();
           return { outboxId: sent.outboxId };
         },

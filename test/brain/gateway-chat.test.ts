@@ -177,6 +177,30 @@ test("a model that hangs past reply.timeoutSeconds gets a short timeout reply", 
   await c.close();
 });
 
+test("a message the model sends with the message tool reaches open tabs at once as a notice, before the run's reply", async () => {
+  const g = await gateway(viaOpenAI());
+  fake.respond = (req) =>
+    req.body.messages.some((m: { role: string }) => m.role === "tool")
+      ? { kind: "reply", text: "all done" }
+      : { kind: "tools", calls: [{ name: "message", input: { text: "working on it" } }] };
+  const c = await client(g.port);
+  await c.request("chat.send", { text: "do the thing", idempotencyKey: "m-1" });
+  await until(() => chatEvents(c, "final").length === 1);
+  const lines = c.events
+    .filter((e) => e.event === "chat" && ["notice", "final"].includes((e.payload as { state: string }).state))
+    .map((e) => [(e.payload as { state: string }).state, (e.payload as { text: string }).text, (e.payload as { runId: number | null }).runId]);
+  assert.deepEqual(lines, [
+    ["notice", "working on it", null],
+    ["final", "all done", 1],
+  ]);
+  const history = await c.request<{ messages: Array<{ role: string; content: string }> }>("chat.history", {});
+  assert.ok(
+    history.messages.some((m) => m.role === "notice" && m.content === "working on it"),
+    "and it is in the transcript",
+  );
+  await c.close();
+});
+
 test("with no model configured the chat gets one reply saying what to set, and status says so", async () => {
   const g = await gateway({});
   const c = await client(g.port);

@@ -34,6 +34,19 @@ test("an aborted run ends as a notice, a failed one as an error", () => {
   );
 });
 
+test("a notice written without a run (an /approve's answer) is its own line and leaves a streaming reply alone", () => {
+  const notice = (text: string): ChatAction => ({ type: "event", event: { state: "notice", runId: null, sessionKey: "k", text } });
+  const shown = run([ev("delta", { delta: "wor" }), notice("There is no approval ZZZZ2222."), notice("Allowed once (AB12CD34): `touch x` runs now.")]);
+  assert.deepEqual(
+    shown.map((m) => [m.role, m.text, m.streaming]),
+    [
+      ["assistant", "wor", true],
+      ["notice", "There is no approval ZZZZ2222.", false],
+      ["notice", "Allowed once (AB12CD34): `touch x` runs now.", false],
+    ],
+  );
+});
+
 test("reloading the transcript keeps a reply still streaming and messages not yet acknowledged", () => {
   const before = run([
     { type: "outgoing", outgoing: { key: "a", text: "sent", sessionKey: undefined, status: "accepted" } },

@@ -31,10 +31,10 @@ export interface HistoryMessage {
 /** The conversation as people read it: a run's tool calls and results are its inner steps, not messages. */
 const conversational = (m: HistoryMessage): boolean => m.role !== "tool" && !(m.role === "assistant" && m.data !== undefined);
 
-/** The payload of a `chat` event. */
+/** The payload of a `chat` event: a run's stream, or (`notice`, no run id) a line that is not a run's reply, as the answer to an `/approve`. */
 export interface ChatEvent {
-  state: "delta" | "final" | "error" | "aborted";
-  runId: number;
+  state: "delta" | "final" | "error" | "aborted" | "notice";
+  runId: number | null;
   sessionKey: string;
   delta?: string;
   text?: string;
@@ -81,6 +81,7 @@ export function chatReducer(messages: ChatMessage[], action: ChatAction): ChatMe
     }
     case "event": {
       const e = action.event;
+      if (e.state === "notice" || e.runId === null) return chatReducer(messages, { type: "notice", text: e.text ?? "" });
       const id = `r${e.runId}`;
       const i = messages.findIndex((m) => m.id === id || (m.runId === e.runId && m.role !== "user"));
       const prev = i >= 0 ? messages[i]! : { id, role: "assistant" as ChatRole, text: "", streaming: true, runId: e.runId };

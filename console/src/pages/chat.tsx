@@ -8,6 +8,7 @@ import { chatReducer, isStreaming, type ChatEvent, type ChatMessage, type Histor
 import type { ChatOutbox, Outgoing } from "../chat/outbox.ts";
 import { useConnection, useEvent, useLink, useRequest } from "../ui/hooks.ts";
 import { askText, outcomeText } from "../../../src/approvals/text.ts";
+import { WEBCHAT } from "../../../src/channels/webchat.ts";
 import type { ApprovalEventPayload } from "../../../src/protocol/approvals.ts";
 
 interface ChatPageProps {
@@ -98,9 +99,11 @@ export function ChatPage({ outbox, session, onSession }: ChatPageProps) {
   useEffect(() => outbox.subscribe((o) => (o.sessionKey ?? "") === session && dispatch({ type: "outgoing", outgoing: o })), [outbox, session]);
 
   // An exec approval this session's run asked for, and its answer, show in the conversation as they happen.
+  // An answer typed in a WebChat (`/approve`) is shown once, as its reply (a `chat` notice) where it was typed.
   useEvent("approval", (payload) => {
     const e = payload as ApprovalEventPayload;
     if (!sessionKey || e.approval.sessionKey !== sessionKey) return;
+    if (e.state === "decided" && e.approval.decidedBy?.startsWith(`${WEBCHAT}:`)) return;
     dispatch({ type: "notice", text: e.state === "requested" ? askText(e.approval, Date.now()) : outcomeText(e.approval) });
   });
 
