@@ -1,7 +1,8 @@
 /**
  * Memory: full-text search over the brain's transcripts and the workspace's notes, in the same
  * SQLite database (`memory_fts`, FTS5, migration 005). Transcript lines (user and assistant) are
- * indexed by triggers as they are written, so a line is searchable as soon as it is appended;
+ * indexed by the search itself (indexTranscripts: the lines since the last one, off the chat
+ * path), so a line is searchable as soon as it is appended;
  * notes are indexed by `memory-notes.ts`, refreshed at most every NOTES_REFRESH_MS by a search.
  *
  * A query is never handed to FTS5 as syntax. It is cut into words (runs of letters, digits and
@@ -64,6 +65,39 @@ function maybeRefresh(store: StoreHandle, workspace: string, now: number): void 
   lastRefresh.set(store, { workspace, at: now });
 }
 
+/** Transcript lines indexed per statement batch while catching up. */
+const CATCH_UP_BATCH = 2000;
+
+/**
+ * Brings the transcript index up to date: user and assistant lines newer than meta
+ * 'memory_fts_upto' are added (in the current group's transaction). Indexing at search time
+ * instead of on every insert keeps the chat path free of FTS work; a brain that never searches
+ * never pays for it. Returns how many lines were indexed.
+ */
+export function indexTranscripts(store: StoreHandle): number {
+  let indexed = 0;
+  store.grouped(() => {
+    const mark = store.prepare("SELECT value FROM meta WHERE key = 'memory_fts_upto'");
+    const page = store.prepare("SELECT id, role, content, created_at AS createdAt FROM messages WHERE id > ? ORDER BY id LIMIT ?");
+    const insert = store.prepare("INSERT OR REPLACE INTO memory_fts (rowid, content, source, ref, created_at) VALUES (?, ?, 'transcript', ?, ?)");
+    let upto = Number((mark.get() as { value: string } | undefined)?.value ?? 0);
+    for (;;) {
+      const rows = page.all(upto, CATCH_UP_BATCH) as Array<{ id: number; role: string; content: string; createdAt: number }>;
+      for (const r of rows) {
+        if ((r.role === "user" || r.role === "assistant") && r.content !== "") {
+          insert.run(r.id, r.content, `msg:${r.id}`, r.createdAt);
+          indexed++;
+        }
+      }
+      if (rows.length === 0) break;
+      upto = rows.at(-1)!.id;
+      if (rows.length < CATCH_UP_BATCH) break;
+    }
+    store.prepare("INSERT INTO meta (key, value) VALUES ('memory_fts_upto', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(String(upto));
+  });
+  return indexed;
+}
+
 /**
  * Searches transcripts (and the workspace's notes when `workspace` is given) for `query`, best
  * first. Never throws for any query text: one without a word or number finds nothing.
@@ -71,6 +105,7 @@ function maybeRefresh(store: StoreHandle, workspace: string, now: number): void 
 export function searchMemory(store: StoreHandle, query: string, o: { limit?: number; workspace?: string | null; now?: number } = {}): MemoryHit[] {
   const limit = Math.min(MAX_MEMORY_LIMIT, Math.max(1, Math.trunc(Number.isFinite(o.limit) ? o.limit! : DEFAULT_MEMORY_LIMIT)));
   if (o.workspace) maybeRefresh(store, o.workspace, o.now ?? Date.now());
+  indexTranscripts(store);
   const terms = ftsTerms(query);
   if (!terms.length) return [];
   // Without a workspace, note rows (of whatever workspace was indexed last) are left out.

@@ -41,6 +41,30 @@ test("a transcript line is searchable as soon as it is appended, with its ref, s
   assert.match(hits[0]!.snippet, /\*\*heron\*\*/);
 });
 
+test("thousands of lines written since the last search are indexed by the next one, in batches", () => {
+  const { store, say } = fresh();
+  for (let i = 0; i < 4500; i++) say(i % 2 ? "assistant" : "user", `line ${i} ${i === 4321 ? "zebracorn" : "plain"}`);
+  const hits = searchMemory(store, "zebracorn");
+  assert.equal(hits.length, 1);
+  assert.match(hits[0]!.snippet, /line 4321/);
+  assert.equal(searchMemory(store, "plain", { limit: 50 }).length, 50);
+});
+
+test("a deleted line leaves the index, and a line that reuses its id is found by its own words", () => {
+  const { store, say } = fresh();
+  say("user", "keep this line about otters");
+  const gone = say("user", "this line about walruses is deleted");
+  assert.equal(searchMemory(store, "walruses").length, 1);
+  store.prepare("DELETE FROM messages WHERE id = ?").run(gone);
+  assert.equal(searchMemory(store, "walruses").length, 0);
+  const reused = say("user", "a line about narwhals");
+  assert.equal(reused, gone, "SQLite reuses the highest id after it is deleted");
+  assert.deepEqual(
+    searchMemory(store, "narwhals").map((h) => h.ref),
+    [`msg:${reused}`],
+  );
+});
+
 test("every word must match; when no line has them all, any word may, best first", () => {
   const { store, say } = fresh();
   const both = say("user", "apples and pears for the picnic");
