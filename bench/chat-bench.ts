@@ -172,8 +172,8 @@ export interface ThroughputOptions {
 }
 
 /** chat_throughput: a closed loop keeping `window` messages in flight over `sessions` keys. */
-export async function chatThroughput(o: ThroughputOptions) {
-  return withRig({}, async (rig) => {
+export async function chatThroughput(o: ThroughputOptions, extraConfig: Record<string, unknown> = {}) {
+  return withRig(extraConfig, async (rig) => {
     progress(`chat_throughput: ${o.window} in flight over ${o.sessions} sessions, ${o.warmupMs} ms warm-up + ${o.measureMs} ms measured`);
     const { value: r, cpu } = await observe(rig, () =>
       rig.clients.run({ tag: "tput", mode: "window", window: o.window, sessions: o.sessions, warmupMs: o.warmupMs, measureMs: o.measureMs }),

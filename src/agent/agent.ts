@@ -150,10 +150,19 @@ export function createAgent(o: AgentOptions): Agent {
     return selected.selection;
   };
   /** The enabled tools, loaded (the first run that needs one imports its module). */
-  const loadTools = async (): Promise<{ tools: Tool[]; disabled: ReadonlySet<string> }> => {
+  // One loaded list per selection (a reload makes a new one): the same array run after run.
+  let loaded: { for: ToolSelection; tools: Promise<{ tools: Tool[]; disabled: ReadonlySet<string> }> } | undefined;
+  const loadTools = (): Promise<{ tools: Tool[]; disabled: ReadonlySet<string> }> => {
+    const current = selection();
+    if (loaded?.for !== current) loaded = { for: current, tools: loadSelected() };
+    return loaded.tools;
+  };
+  const loadSelected = async (): Promise<{ tools: Tool[]; disabled: ReadonlySet<string> }> => {
     const { enabled } = selection();
     const { tools, failures } = enabled.length ? await registry.load(enabled) : { tools: [], failures: [] };
     for (const f of failures) if (!warned.has(f) && warned.add(f)) o.log?.error({ failure: f }, "a tool could not be loaded; runs go on without it");
+    // A failed import is tried again by the next run, not remembered for the life of this config.
+    if (failures.length) loaded = undefined;
     const on = new Set(tools.map((t) => t.name));
     return { tools, disabled: new Set(registry.list().flatMap((t) => (on.has(t.name) ? [] : [t.name]))) };
   };

@@ -17,7 +17,7 @@ import type { RunHooks } from "./journal.ts";
 import { completeWithFallback } from "./models.ts";
 import type { ChatTurn, CompletionResult, ModelProvider } from "./provider.ts";
 import { runCalls, sideEffectsOf, type CallRunner, type ToolLog } from "./tools/execute.ts";
-import type { Tool, ToolCall, ToolResult } from "./tools/types.ts";
+import type { Tool, ToolCall, ToolResult, ToolSpec } from "./tools/types.ts";
 
 /** What the last model call of a run that used every tool step is told. */
 export const STEP_LIMIT_INSTRUCTION =
@@ -79,7 +79,7 @@ export async function runLoop(req: LoopRequest): Promise<LoopResult> {
         ...(req.log ? { log: req.log } : {}),
       }
     : null;
-  const specs = req.tools.map((t) => t.spec);
+  const specs = specsOf(req.tools);
   let step = req.hooks?.resume?.step ?? 0;
   let toolCalls = 0;
 
@@ -160,4 +160,13 @@ export function plainHistory(history: readonly ChatTurn[]): readonly ChatTurn[] 
     else out.push({ role: t.role, content: t.content });
   }
   return out;
+}
+
+const specCache = new WeakMap<readonly Tool[], ToolSpec[]>();
+
+/** The specs of a tool list, the same array for the same list: providers serialize it once (jsonCache). */
+function specsOf(tools: readonly Tool[]): ToolSpec[] {
+  let specs = specCache.get(tools);
+  if (!specs) specCache.set(tools, (specs = tools.map((t) => t.spec)));
+  return specs;
 }

@@ -9,7 +9,10 @@ import { isRetryableStatus, modelFailure, type ModelRef } from "../failure.ts";
 import { completeWithRetries, type SendOnce } from "../retry.ts";
 import { AnthropicAssembler } from "./anthropic-assembler.ts";
 import { asObject as obj } from "./assembly.ts";
-import { parseData, postEvents, truncated, withDefaults, type ProviderOptions } from "./http.ts";
+
+/** The tool list as this format sends it, serialized once per list. */
+const toolsJson = jsonCache();
+import { parseData, postEvents, jsonCache, truncated, withDefaults, type ProviderOptions } from "./http.ts";
 
 /** The public endpoint; `/v1/messages` is appended. */
 export const ANTHROPIC_BASE_URL = "https://api.anthropic.com";
@@ -69,7 +72,9 @@ function requestBody(model: string, req: CompletionRequest) {
     // An empty system string is rejected by the API; omitting it means "no system prompt".
     ...(req.system ? { system: req.system } : {}),
     messages: anthropicMessages(req.messages),
-    ...(req.tools?.length ? { tools: req.tools.map((t) => ({ name: t.name, description: t.description, input_schema: t.inputSchema })) } : {}),
+    ...(req.tools?.length
+      ? { tools: toolsJson(req.tools, () => req.tools!.map((t) => ({ name: t.name, description: t.description, input_schema: t.inputSchema }))) }
+      : {}),
     stream: true,
   };
 }

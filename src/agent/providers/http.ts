@@ -41,6 +41,39 @@ export function withDefaults(opts: ProviderOptions, defaultBaseUrl: string) {
   };
 }
 
+/** A body value serialized once and spliced into every request that carries it. */
+export class RawJson {
+  readonly json: string;
+  constructor(json: string) {
+    this.json = json;
+  }
+}
+
+/**
+ * A cache of values serialized once per key object: `make()`'s JSON, made at the first request
+ * that carries it. The tool list is the same ~6 KB on every request of every run, and building
+ * and stringifying it per request was a measurable share of the gateway's CPU per reply. Each
+ * wire format keeps its own cache (one spec list, two shapes).
+ */
+export function jsonCache(): (key: object, make: () => unknown) => RawJson {
+  const cache = new WeakMap<object, RawJson>();
+  return (key, make) => {
+    let raw = cache.get(key);
+    if (!raw) cache.set(key, (raw = new RawJson(JSON.stringify(make()))));
+    return raw;
+  };
+}
+
+/** A request body as JSON text; top-level RawJson values are spliced in as they are (at the end). */
+export function stringifyBody(body: unknown): string {
+  if (typeof body !== "object" || body === null) return JSON.stringify(body);
+  const raw = Object.entries(body).filter((e): e is [string, RawJson] => e[1] instanceof RawJson);
+  if (!raw.length) return JSON.stringify(body);
+  const rest = Object.fromEntries(Object.entries(body).filter(([, v]) => !(v instanceof RawJson)));
+  const head = JSON.stringify(rest).slice(0, -1);
+  return `${head}${head.length > 1 ? "," : ""}${raw.map(([k, v]) => `${JSON.stringify(k)}:${v.json}`).join(",")}}`;
+}
+
 /** What one streaming request needs. */
 export interface StreamRequest {
   who: ModelRef;
@@ -61,7 +94,7 @@ export async function* postEvents(r: StreamRequest, attempt: Attempt): AsyncGene
   const res = await post(
     r.url,
     { "content-type": "application/json", accept: "text/event-stream", ...r.headers },
-    JSON.stringify(r.body),
+    stringifyBody(r.body),
     attempt.signal,
     r.env,
   );

@@ -9,7 +9,10 @@ import type { ChatTurn, CompletionRequest, ModelProvider } from "../provider.ts"
 import { failureDetails, isRetryableStatus, modelFailure, type ModelRef } from "../failure.ts";
 import { completeWithRetries, type Attempt, type SendOnce } from "../retry.ts";
 import { asNumber, asObject } from "./assembly.ts";
-import { parseData, postEvents, truncated, withDefaults, type MaxTokensParam, type ProviderOptions } from "./http.ts";
+import { parseData, postEvents, jsonCache, truncated, withDefaults, type MaxTokensParam, type ProviderOptions } from "./http.ts";
+
+/** The tool list as this format sends it, serialized once per list. */
+const toolsJson = jsonCache();
 import { OpenAIAssembler } from "./openai-assembler.ts";
 
 /** The public endpoint; `/chat/completions` is appended (so other servers' baseUrl ends in /v1). */
@@ -117,7 +120,11 @@ function requestBody(model: string, req: CompletionRequest, param: MaxTokensPara
     [param]: req.maxTokens,
     messages: [...(req.system ? [{ role: "system", content: req.system }] : []), ...openaiMessages(req.messages)],
     ...(req.tools?.length
-      ? { tools: req.tools.map((t) => ({ type: "function", function: { name: t.name, description: t.description, parameters: t.inputSchema } })) }
+      ? {
+          tools: toolsJson(req.tools, () =>
+            req.tools!.map((t) => ({ type: "function", function: { name: t.name, description: t.description, parameters: t.inputSchema } })),
+          ),
+        }
       : {}),
     stream: true,
     stream_options: { include_usage: true },
