@@ -8,10 +8,10 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
-import { connectGateway, type GatewayConnection } from "../../src/client/gateway-client.ts";
 import { openStore } from "../../src/store/db.ts";
 import { FakeModelServer } from "../helpers/fake-model.ts";
-import { spawnCli, startGateway, type Proc, type RunningGateway } from "../helpers/gateway.ts";
+import { startGateway } from "../helpers/gateway.ts";
+import { flowWithKills } from "../helpers/kill-flow.ts";
 import { prng } from "../helpers/prng.ts";
 
 const MESSAGES = 500;
@@ -22,8 +22,6 @@ const SEEDS = Array.from({ length: Number(process.env.ONEBRAIN_CRASH_SEEDS ?? 3)
 const fake = new FakeModelServer();
 before(() => fake.start());
 after(() => fake.close());
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 for (const seed of SEEDS) {
   test(
@@ -38,73 +36,20 @@ for (const seed of SEEDS) {
         agents: { defaults: { maxConcurrentRuns: 8 } },
       };
       const first = await startGateway({ config });
-      let gw: Proc = first;
-      const { env, port, stateDir } = first as RunningGateway;
-      const url = `ws://127.0.0.1:${port}`;
-      const kills: number[] = [];
-
-      let conn: GatewayConnection | null = null;
-      const connect = async (): Promise<GatewayConnection> => {
-        for (;;) {
-          if (conn && conn.ws.readyState === conn.ws.OPEN) return conn;
-          try {
-            conn = await connectGateway({ url, clientId: `crash-${seed}`, mode: "test", timeoutMs: 2000 });
-            return conn;
-          } catch {
-            await sleep(20);
-          }
-        }
-      };
-      const acked = new Set<number>();
-      const send = async (i: number): Promise<void> => {
-        try {
-          const c = await connect();
-          await c.request("chat.send", { text: `msg ${i}`, idempotencyKey: `m-${i}`, sessionKey: `agent:main:crash:${i % SESSIONS}` }, 3000);
-          acked.add(i);
-        } catch {
-          // not acknowledged: sent again below with the same key
-        }
-      };
-
-      // The killer: 4 kills at random moments of the flow, each followed by an immediate restart.
-      const killer = (async () => {
-        for (let k = 0; k < 4; k++) {
-          await sleep(150 + random() * 500);
-          gw.kill("SIGKILL");
-          await gw.exited;
-          kills.push(Date.now());
-          gw = spawnCli(["gateway", "--port", String(port)], env);
-          await gw.waitFor("gateway listening", 15_000);
-        }
-      })();
-
-      // The flow: ~250 msg/s with a bounded number in flight.
-      const inflight = new Set<Promise<void>>();
-      for (let i = 0; i < MESSAGES; i++) {
-        const p = send(i).finally(() => inflight.delete(p));
-        inflight.add(p);
-        if (inflight.size >= 32) await Promise.race(inflight);
-        await sleep(random() * 8);
-      }
-      await Promise.all(inflight);
-      await killer;
-      for (let round = 0; acked.size < MESSAGES; round++) {
-        assert.ok(round < 50, `messages never acknowledged: ${MESSAGES - acked.size}`);
-        for (let i = 0; i < MESSAGES; i++) if (!acked.has(i)) await send(i);
-      }
-
-      // Quiescence: nothing queued, nothing undelivered.
-      const c = await connect();
-      for (let i = 0; ; i++) {
-        const s = await c.request<{ pipeline: { pendingInbound: number; pendingOutbox: number; activeRuns: number } }>("status");
-        if (s.pipeline.pendingInbound === 0 && s.pipeline.pendingOutbox === 0 && s.pipeline.activeRuns === 0) break;
-        assert.ok(i < 600, `not quiescent: ${JSON.stringify(s.pipeline)}`);
-        await sleep(50);
-      }
-      await c.close();
-      gw.kill("SIGTERM");
-      assert.equal((await gw.exited).code, 0);
-      assert.equal(kills.length, 4);
+      const { stateDir } = first;
+      const kills = await flowWithKills({
+        first,
+        random,
+        clientId: `crash-${seed}`,
+        messages: MESSAGES,
+        sessionKey: (i) => `agent:main:crash:${i % SESSIONS}`,
+        window: 32,
+        kills: 4,
+        killAfterMs: () => 150 + random() * 500,
+        sendGapMs: () => random() * 8,
+        quiescentPolls: 600,
+      });
+      assert.equal(kills, 4);
 
       let resumes = new Map<string, number>();
       const store = openStore(path.join(stateDir, "brain.db"));

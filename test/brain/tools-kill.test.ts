@@ -10,10 +10,10 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import path from "node:path";
-import { connectGateway, type GatewayConnection } from "../../src/client/gateway-client.ts";
 import { openStore } from "../../src/store/db.ts";
 import { FakeModelServer, type Behaviour, type RecordedRequest } from "../helpers/fake-model.ts";
-import { spawnCli, startGateway, type Proc, type RunningGateway } from "../helpers/gateway.ts";
+import { startGateway } from "../helpers/gateway.ts";
+import { flowWithKills } from "../helpers/kill-flow.ts";
 import { prng } from "../helpers/prng.ts";
 
 const MESSAGES = 200;
@@ -25,8 +25,6 @@ const SEEDS = Array.from({ length: Number(process.env.ONEBRAIN_CRASH_SEEDS ?? 1)
 const fake = new FakeModelServer();
 before(() => fake.start());
 after(() => fake.close());
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * The model's script, read from what it is sent (OpenAI format): the last plain user message is
@@ -68,70 +66,20 @@ for (const seed of SEEDS) {
         tools: { exec: { security: "full" } },
       };
       const first = await startGateway({ config });
-      let gw: Proc = first;
-      const { env, port, stateDir } = first as RunningGateway;
-      const workspace = path.join(stateDir, "workspace");
-      const url = `ws://127.0.0.1:${port}`;
-      let kills = 0;
-
-      let conn: GatewayConnection | null = null;
-      const connect = async (): Promise<GatewayConnection> => {
-        for (;;) {
-          if (conn && conn.ws.readyState === conn.ws.OPEN) return conn;
-          try {
-            conn = await connectGateway({ url, clientId: `tools-crash-${seed}`, mode: "test", timeoutMs: 2000 });
-            return conn;
-          } catch {
-            await sleep(20);
-          }
-        }
-      };
-      const acked = new Set<number>();
-      const send = async (i: number): Promise<void> => {
-        try {
-          const c = await connect();
-          await c.request("chat.send", { text: `msg ${i}`, idempotencyKey: `m-${i}`, sessionKey: `agent:main:tools:${i % SESSIONS}` }, 3000);
-          acked.add(i);
-        } catch {
-          // not acknowledged: sent again below with the same key
-        }
-      };
-
-      const killer = (async () => {
-        for (let k = 0; k < KILLS; k++) {
-          await sleep(200 + random() * 600);
-          gw.kill("SIGKILL");
-          await gw.exited;
-          kills++;
-          gw = spawnCli(["gateway", "--port", String(port)], env);
-          await gw.waitFor("gateway listening", 15_000);
-        }
-      })();
-
-      const inflight = new Set<Promise<void>>();
-      for (let i = 0; i < MESSAGES; i++) {
-        const p = send(i).finally(() => inflight.delete(p));
-        inflight.add(p);
-        if (inflight.size >= 16) await Promise.race(inflight);
-        await sleep(random() * 10);
-      }
-      await Promise.all(inflight);
-      await killer;
-      for (let round = 0; acked.size < MESSAGES; round++) {
-        assert.ok(round < 50, `messages never acknowledged: ${MESSAGES - acked.size}`);
-        for (let i = 0; i < MESSAGES; i++) if (!acked.has(i)) await send(i);
-      }
-
-      const c = await connect();
-      for (let i = 0; ; i++) {
-        const s = await c.request<{ pipeline: { pendingInbound: number; pendingOutbox: number; activeRuns: number } }>("status");
-        if (s.pipeline.pendingInbound === 0 && s.pipeline.pendingOutbox === 0 && s.pipeline.activeRuns === 0) break;
-        assert.ok(i < 1200, `not quiescent: ${JSON.stringify(s.pipeline)}`);
-        await sleep(50);
-      }
-      await c.close();
-      gw.kill("SIGTERM");
-      assert.equal((await gw.exited).code, 0);
+      const workspace = path.join(first.stateDir, "workspace");
+      const stateDir = first.stateDir;
+      const kills = await flowWithKills({
+        first,
+        random,
+        clientId: `tools-crash-${seed}`,
+        messages: MESSAGES,
+        sessionKey: (i) => `agent:main:tools:${i % SESSIONS}`,
+        window: 16,
+        kills: KILLS,
+        killAfterMs: () => 200 + random() * 600,
+        sendGapMs: () => random() * 10,
+        quiescentPolls: 1200,
+      });
       assert.equal(kills, KILLS);
 
       // The side effect itself: each message's line appended at most once.
