@@ -8,7 +8,7 @@ import type { ChatTurn, CompletionRequest, ModelProvider } from "../provider.ts"
 import { isRetryableStatus, modelFailure, type ModelRef } from "../failure.ts";
 import { completeWithRetries, type SendOnce } from "../retry.ts";
 import { AnthropicAssembler } from "./anthropic-assembler.ts";
-import { asObject as obj } from "./assembly.ts";
+import { asObject as obj, completion } from "./assembly.ts";
 
 /** The tool list as this format sends it, serialized once per list. */
 const toolsJson = jsonCache();
@@ -46,16 +46,7 @@ export function createAnthropicProvider(opts: ProviderOptions): ModelProvider {
       if (asm.done) break;
     }
     if (!asm.done) throw truncated(who, "message_stop");
-    return {
-      text: asm.text,
-      toolCalls: asm.toolCalls(),
-      provider: who.provider,
-      model: who.model,
-      stopReason: asm.stopReason,
-      cut: asm.stopReason === "max_tokens",
-      refused: asm.stopReason === "refusal",
-      usage: asm.usage,
-    };
+    return completion(who, asm, "max_tokens", "refusal");
   };
 
   return {

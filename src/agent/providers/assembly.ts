@@ -60,3 +60,25 @@ export class CallIds {
     return out;
   }
 }
+
+/** What both assemblers have at the end of a stream. */
+export interface Assembled {
+  readonly text: string;
+  readonly stopReason: string | null;
+  readonly usage: { inputTokens: number; outputTokens: number } | null;
+  toolCalls(): ToolCall[];
+}
+
+/** A finished stream as a CompletionResult (less `attempts`): `cutBy`/`refusedBy` are the format's stop reasons for each. */
+export function completion(who: { provider: string; model: string }, asm: Assembled, cutBy: string, refusedBy: string) {
+  return {
+    text: asm.text,
+    toolCalls: asm.toolCalls(),
+    provider: who.provider,
+    model: who.model,
+    stopReason: asm.stopReason,
+    cut: asm.stopReason === cutBy,
+    refused: asm.stopReason === refusedBy,
+    usage: asm.usage,
+  };
+}

@@ -8,7 +8,7 @@
 import type { ChatTurn, CompletionRequest, ModelProvider } from "../provider.ts";
 import { failureDetails, isRetryableStatus, modelFailure, type ModelRef } from "../failure.ts";
 import { completeWithRetries, type Attempt, type SendOnce } from "../retry.ts";
-import { asNumber, asObject } from "./assembly.ts";
+import { asNumber, asObject, completion } from "./assembly.ts";
 import { parseData, postEvents, jsonCache, truncated, withDefaults, type MaxTokensParam, type ProviderOptions } from "./http.ts";
 
 /** The tool list as this format sends it, serialized once per list. */
@@ -95,16 +95,7 @@ export function createOpenAIProvider(opts: ProviderOptions): ModelProvider {
     }
     // Some servers close after the finish_reason chunk without [DONE]; the reply is complete then.
     if (!done && asm.stopReason === null) throw truncated(who, "[DONE] or a finish_reason");
-    return {
-      text: asm.text,
-      toolCalls: asm.toolCalls(),
-      provider: who.provider,
-      model: who.model,
-      stopReason: asm.stopReason,
-      cut: asm.stopReason === "length",
-      refused: asm.stopReason === "content_filter",
-      usage: asm.usage,
-    };
+    return completion(who, asm, "length", "content_filter");
   };
 
   return {
