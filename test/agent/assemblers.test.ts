@@ -11,7 +11,7 @@ import path from "node:path";
 import { SseLineParser } from "../../src/agent/sse.ts";
 import { AnthropicAssembler } from "../../src/agent/providers/anthropic-assembler.ts";
 import { OpenAIAssembler } from "../../src/agent/providers/openai-assembler.ts";
-import { CallIds, parseToolInput } from "../../src/agent/providers/assembly.ts";
+import { CallIds, MAX_TOOL_ARGS_CHARS, parseToolInput } from "../../src/agent/providers/assembly.ts";
 import type { ToolCall } from "../../src/agent/tools/types.ts";
 
 const DIR = path.join(import.meta.dirname, "fixtures");
@@ -95,6 +95,23 @@ test("an Anthropic tool block the stream never closed is judged as it stands", (
   const [call] = asm.toolCalls();
   assert.equal(call!.id, "toolu_x");
   assert.match(call!.inputError!, /not valid JSON/);
+});
+
+test("arguments streamed without end stop growing at the cap, and the call gets an error instead of running, in both formats", () => {
+  const chunk = "x".repeat(1024 * 1024);
+  const anthropic = new AnthropicAssembler();
+  anthropic.push("content_block_start", { index: 0, content_block: { type: "tool_use", id: "toolu_big", name: "write", input: {} } });
+  const openai = new OpenAIAssembler();
+  openai.push({ choices: [{ index: 0, delta: { tool_calls: [{ index: 0, id: "call_big", type: "function", function: { name: "write", arguments: "" } }] } }] });
+  for (let i = 0; i < 40; i++) {
+    anthropic.push("content_block_delta", { index: 0, delta: { type: "input_json_delta", partial_json: chunk } });
+    openai.push({ choices: [{ index: 0, delta: { tool_calls: [{ index: 0, function: { arguments: chunk } }] } }] });
+  }
+  anthropic.push("content_block_stop", { index: 0 });
+  for (const [call] of [anthropic.toolCalls(), openai.toolCalls()]) {
+    assert.deepEqual(call!.input, {});
+    assert.match(call!.inputError!, new RegExp(`reached ${MAX_TOOL_ARGS_CHARS / 1024 / 1024} Mi characters`));
+  }
 });
 
 test("argument text: empty or blank is {}, an object is the input, anything else is an error that quotes it and says what to do", () => {

@@ -8,7 +8,7 @@
  * `content_block_stop`. Thinking blocks (and any block type we do not know) are not the reply.
  */
 import type { ToolCall } from "../tools/types.ts";
-import { CallIds, parseToolInput, asNumber as num, asObject as obj, type AssemblerSinks } from "./assembly.ts";
+import { appendArgs, CallIds, parseToolInput, asNumber as num, asObject as obj, type AssemblerSinks } from "./assembly.ts";
 
 interface OpenCall {
   id: string;
@@ -60,7 +60,7 @@ export class AnthropicAssembler {
       else if (delta.type === "input_json_delta") {
         const call = this.#open.get(index);
         if (call && typeof delta.partial_json === "string") {
-          call.json += delta.partial_json;
+          call.json = appendArgs(call.json, delta.partial_json);
           call.streamed = true;
           this.#sinks.onToolFragment?.();
         }

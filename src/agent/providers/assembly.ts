@@ -24,8 +24,26 @@ export function asNumber(v: unknown): number | undefined {
   return typeof v === "number" && Number.isFinite(v) ? v : undefined;
 }
 
+/**
+ * Most argument text one call may stream (16 Mi characters: past any model's output limit). A
+ * broken or hostile server that streams arguments for ever fills no memory beyond it, and the
+ * call gets an inputError instead of running.
+ */
+export const MAX_TOOL_ARGS_CHARS = 16 * 1024 * 1024;
+
+/** `current` + `more`, stopped at MAX_TOOL_ARGS_CHARS. */
+export function appendArgs(current: string, more: string): string {
+  if (current.length + more.length <= MAX_TOOL_ARGS_CHARS) return current + more;
+  return (current + more.slice(0, Math.max(0, MAX_TOOL_ARGS_CHARS - current.length))).slice(0, MAX_TOOL_ARGS_CHARS);
+}
+
 /** The input of a call from its argument text: `{}` when empty, else a JSON object or an `inputError`. */
 export function parseToolInput(name: string, raw: string): Pick<ToolCall, "input" | "inputError"> {
+  if (raw.length >= MAX_TOOL_ARGS_CHARS)
+    return {
+      input: {},
+      inputError: `The arguments of ${JSON.stringify(name)} reached ${MAX_TOOL_ARGS_CHARS / 1024 / 1024} Mi characters and were not read. Split the work into smaller calls.`,
+    };
   if (raw.trim() === "") return { input: {} };
   let value: unknown;
   try {

@@ -16,7 +16,7 @@
  *   count either way.
  */
 import type { ToolCall } from "../tools/types.ts";
-import { CallIds, asNumber, asObject, parseToolInput, type AssemblerSinks } from "./assembly.ts";
+import { appendArgs, CallIds, asNumber, asObject, parseToolInput, type AssemblerSinks } from "./assembly.ts";
 
 interface OpenCall {
   id: string;
@@ -83,8 +83,8 @@ export class OpenAIAssembler {
     if (id && !call.id) call.id = id;
     if (name) call.name = name;
     // Arguments are text on the wire; a server that sends an object is taken at its word.
-    if (typeof fn.arguments === "string") call.args += fn.arguments;
-    else if (fn.arguments && typeof fn.arguments === "object") call.args += JSON.stringify(fn.arguments);
+    if (typeof fn.arguments === "string") call.args = appendArgs(call.args, fn.arguments);
+    else if (fn.arguments && typeof fn.arguments === "object") call.args = appendArgs(call.args, JSON.stringify(fn.arguments));
     this.#sinks.onToolFragment?.();
   }
 }
