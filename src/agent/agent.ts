@@ -11,7 +11,6 @@ import type { Config } from "../config/schema.ts";
 import { OnebrainError } from "../shared/errors.ts";
 import { explainFailure, type ModelErrorReport } from "./explain.ts";
 import type { RunHooks } from "./journal.ts";
-import { runLoop } from "./loop.ts";
 import { describeModels, resolveModels, type ModelsConfig, type ResolveDeps, type ResolvedModels } from "./models.ts";
 import type { ChatTurn } from "./provider.ts";
 import { CATALOG } from "./tools/catalog.ts";
@@ -129,6 +128,12 @@ function promptReader(file: string, now: () => number = Date.now): () => string 
 
 const NO_TOOLS = { tools: [] as Tool[], disabled: new Set<string>() as ReadonlySet<string> };
 
+let loopModule: Promise<typeof import("./loop.ts")> | undefined;
+/** The tool loop, imported at the first reply: an idle gateway does not hold its code. */
+function loop(): Promise<typeof import("./loop.ts")> {
+  return (loopModule ??= import("./loop.ts"));
+}
+
 /** Creates the agent for a brain. */
 export function createAgent(o: AgentOptions): Agent {
   const systemPrompt = promptReader(path.join(o.workspace, "AGENTS.md"));
@@ -182,7 +187,9 @@ export function createAgent(o: AgentOptions): Agent {
           final: r,
           toolCalls,
           stepLimitHit,
-        } = await runLoop({
+        } = await (
+          await loop()
+        ).runLoop({
           providers: m.providers,
           system: systemPrompt(),
           history: req.history,
