@@ -102,9 +102,11 @@ for (const chain of CHAINS) {
           [[gatewayPid, true]],
           `wrapper pid ${gw.pid}, gateway pid ${gatewayPid}: ${JSON.stringify(ours)}`,
         );
-        // Other tests' gateways on this host may clash among themselves; the wrapper is in no clash.
+        // Other tests' gateways on this host may clash with ours (their derived ports can overlap):
+        // that is a true finding. What must never appear is the wrapper as a brain of its own. A chain
+        // that only execs (nohup env setpriv) leaves the wrapper pid to the gateway, so there is nothing to check.
         const clashes = (check(report, "brains").details as { clashes: Array<{ text: string }> }).clashes;
-        assert.ok(!clashes.some((c) => c.text.includes(`pid ${gw.pid} `)), JSON.stringify(clashes));
+        if (gw.pid !== gatewayPid) assert.ok(!clashes.some((c) => c.text.includes(`pid ${gw.pid} `)), JSON.stringify(clashes));
       } finally {
         await stopWrapped(gw, stateDir);
       }
