@@ -177,6 +177,9 @@ export function effectiveValue(
     case "channels.telegram.botToken":
       if (opts.env.TELEGRAM_BOT_TOKEN) return { value: opts.env.TELEGRAM_BOT_TOKEN, source: "env", from: "TELEGRAM_BOT_TOKEN" };
       break;
+    case "channels.discord.token":
+      if (opts.env.DISCORD_BOT_TOKEN) return { value: opts.env.DISCORD_BOT_TOKEN, source: "env", from: "DISCORD_BOT_TOKEN" };
+      break;
     case "logging.file":
       return { value: path.join(opts.stateDir, "logs", "gateway.log"), source: "default", from: "default" };
     case "agents.defaults.workspace":

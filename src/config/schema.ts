@@ -6,38 +6,8 @@
 // zod/mini rather than classic zod: its functional API tree-shakes in the bundle, which keeps
 // about 13 MB off the gateway's resident memory.
 import * as z from "zod/mini";
-import { parseIpOrCidr } from "../shared/net.ts";
-import { hasControlCharacter, MAX_SECRET_LENGTH } from "../shared/redact.ts";
-
-const int = (min: number, max: number) => {
-  const expected = `expected an integer ${min}-${max}`;
-  return z.int({ error: expected }).check(z.minimum(min, { error: expected }), z.maximum(max, { error: expected }));
-};
-
-const port = () => int(1, 65535);
-
-const oneOf = <const T extends readonly [string, ...string[]]>(values: T) => z.enum(values, { error: `expected one of ${values.join(", ")}` });
-
-const text = () => z.string({ error: "expected a string" }).check(z.minLength(1, { error: "expected a non-empty string" }));
-/**
- * A secret (token, password, API key): it travels in headers and URLs, where a newline or a
- * megabyte is never right. Errors about it never show its value (load.ts).
- */
-const secret = () =>
-  text().check(
-    z.maxLength(MAX_SECRET_LENGTH, { error: `expected a string of at most ${MAX_SECRET_LENGTH} characters` }),
-    z.refine((v) => !hasControlCharacter(v), { error: "expected a string without control characters (newlines, tabs)" }),
-  );
-const textList = () => z.array(text(), { error: "expected a list of strings" });
-const ipOrCidr = () => text().check(z.refine((v) => parseIpOrCidr(v) !== null, { error: "expected an IP address or CIDR such as 10.0.0.0/8 or ::1" }));
-
-const hostName = () =>
-  text().check(
-    z.refine((v) => /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+)$/.test(v), { error: "expected a host name without scheme or port, such as onebrain.example.com" }),
-  );
-
-/** An object section parsed from `{}` when missing, so the defaults inside it apply. */
-const section = <S extends z.ZodMiniType>(schema: S) => z.prefault(schema, {} as never);
+import { discordSchema, telegramSchema } from "./schema-channels.ts";
+import { hostName, httpUrl, int, ipOrCidr, oneOf, port, secret, section, text, textList } from "./schema-parts.ts";
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
@@ -123,11 +93,6 @@ const browserProfileSchema = z.strictObject({
 /** "provider/model": the model id may itself contain slashes (OpenRouter's "anthropic/claude-sonnet-4.5"). */
 const modelRef = () =>
   text().check(z.refine((v) => /^[A-Za-z0-9_.-]+\/\S+$/.test(v), { error: 'expected "provider/model", such as "anthropic/claude-sonnet-4-5"' }));
-const httpUrl = () =>
-  text().check(
-    z.refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), { error: "expected an http(s) URL such as http://127.0.0.1:11434/v1" }),
-  );
-
 const modelProviderSchema = z.strictObject({
   /** Wire format. Default: anthropic for the provider named "anthropic", else openai (Chat Completions). */
   kind: z.optional(oneOf(["anthropic", "openai"])),
@@ -150,31 +115,6 @@ const modelsSchema = z.strictObject({
   requestTimeoutSeconds: z._default(int(1, 3600), 60),
   retries: z._default(int(0, 10), 2),
   providers: z._default(z.record(z.string(), modelProviderSchema, { error: "expected an object of model providers" }), {}),
-});
-
-const telegramSchema = z.strictObject({
-  /** False keeps the channel off even with a token. */
-  enabled: z._default(z.boolean({ error: "expected true or false" }), true),
-  /** The bot token from @BotFather; unset: TELEGRAM_BOT_TOKEN. */
-  botToken: z.optional(secret()),
-  /** The Bot API server: the public one, or a local Bot API server (and the tests' fake). */
-  apiRoot: z._default(httpUrl(), "https://api.telegram.org"),
-  /** Direct messages from unknown users: pairing (they get a code to give the operator), allowlist (ignored), open (everyone). */
-  dmPolicy: z._default(oneOf(["pairing", "allowlist", "open"]), "pairing"),
-  /** Telegram user ids (as strings) or @usernames always allowed. */
-  allowFrom: z._default(textList(), []),
-  groups: section(
-    z.strictObject({
-      /** In groups, answer only when mentioned or replied to. */
-      requireMention: z._default(z.boolean({ error: "expected true or false" }), true),
-      /** Group chat ids to serve; empty: every group the bot is in. */
-      allow: z._default(textList(), []),
-    }),
-  ),
-  /** Long-poll timeout of getUpdates. */
-  pollTimeoutSeconds: z._default(int(1, 50), 30),
-  /** Longest message part; Telegram's limit is 4096 characters. */
-  textChunkLimit: z._default(int(100, 4096), 4000),
 });
 
 const toolNames = () => z.array(text(), { error: 'expected a list of tool names or groups, such as ["read", "group:web"]' });
@@ -264,7 +204,7 @@ export const configSchema = z.strictObject({
   canvasHost: section(z.strictObject({ port: z.optional(port()) })),
   models: section(modelsSchema),
   tools: section(toolsSchema),
-  channels: section(z.strictObject({ telegram: section(telegramSchema) })),
+  channels: section(z.strictObject({ telegram: section(telegramSchema), discord: section(discordSchema) })),
 });
 
 /** The parsed, defaulted config. Always deep-frozen once loaded. */

@@ -26,6 +26,14 @@ const HOT_PREFIXES = [
   "channels.telegram.groups",
   "channels.telegram.pollTimeoutSeconds",
   "channels.telegram.textChunkLimit",
+  // The Discord channel reads these at each message or delivery (not the token, URLs, intents or commands).
+  "channels.discord.dmPolicy",
+  "channels.discord.allowFrom",
+  "channels.discord.requireMention",
+  "channels.discord.guilds",
+  "channels.discord.textChunkLimit",
+  "channels.discord.allowMentions",
+  "channels.discord.backfillHours",
 ];
 
 function flatten(value: unknown, prefix = "", out: Record<string, string> = {}): Record<string, string> {
