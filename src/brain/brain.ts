@@ -60,6 +60,11 @@ export class Brain {
     this.channels.set(`${channel.id}:${channel.account}`, channel);
   }
 
+  /** The registered channel of a channel account, if any. */
+  channel(id: string, account: string): Channel | undefined {
+    return this.channels.get(`${id}:${account}`);
+  }
+
   /** The channel accounts registered for delivery (where the `message` tool may send). */
   channelAccounts(): Array<{ id: string; account: string }> {
     return [...this.channels.values()].map((c) => ({ id: c.id, account: c.account }));

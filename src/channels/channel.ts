@@ -150,6 +150,8 @@ export interface ChannelAccess {
 export type ChannelState =
   | { state: "starting" }
   | { state: "connected"; since: number; detail?: string }
+  /** Connected, but working in a reduced way the operator should know of (e.g. Discord's Message Content intent refused: mentions only); `detail` says what and what to do. */
+  | { state: "degraded"; since: number; detail: string }
   | { state: "reconnecting"; attempt: number; nextAttemptAt: number; lastError: string }
   | { state: "conflict"; detail: string }
   | { state: "failed"; reason: string }
@@ -216,6 +218,11 @@ export interface Channel {
    * (in order) and goes on with other conversations; `deliver` then takes the slot.
    */
   sendDelayMs?(target: string): number;
+  /**
+   * Live facts about the platform connection for `channels status` (e.g. Discord: the Gateway
+   * session's age, the last heartbeat's round trip, resumes and fresh sessions so far). Never a secret.
+   */
+  health?(): Record<string, string | number | boolean | null>;
   /** A run for `target` started (true) or ended (false): e.g. a typing indicator meanwhile. */
   typing?(target: string, active: boolean): void;
   /** Stops receiving and releases what it holds (leases, sockets). */

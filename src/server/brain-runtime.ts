@@ -1,7 +1,7 @@
 /**
  * The durable brain inside a running gateway: the store (opened after the port is bound, its
  * fencing epoch bumped because this process now holds the lock), the agent, the pipeline and
- * the WebChat channel, and Telegram when a bot token is configured. `close` stops runs
+ * the WebChat channel, and each outside platform (Telegram, Discord) whose credential is configured. `close` stops runs
  * (interrupted ones are resumed at the next start) and closes the database.
  */
 import os from "node:os";
@@ -15,6 +15,7 @@ import { channelCursor } from "../brain/inbox.ts";
 import { sendToolMessage } from "../brain/tool-messages.ts";
 import type { Channel, ChannelState, InboundMessage } from "../channels/channel.ts";
 import { configuredChannels } from "../channels/inspect.ts";
+import { platformOf } from "../channels/platforms.ts";
 import { createChannelAccess } from "../channels/pairing.ts";
 import { WebChatChannel, WEBCHAT } from "../channels/webchat.ts";
 import type { Config } from "../config/schema.ts";
@@ -194,9 +195,10 @@ export async function startBrain(o: {
 }
 
 /**
- * Starts the channels of outside platforms that the config sets up (Telegram: enabled and a bot
- * token in the config or TELEGRAM_BOT_TOKEN). Each runs in the background and reports its state;
- * none can stop the gateway. grammY is loaded only when Telegram is configured.
+ * Starts the channels of outside platforms that the config sets up (src/channels/platforms.ts:
+ * enabled, and a credential in the config or its environment variable). Each runs in the
+ * background and reports its state; none can stop the gateway, and one that cannot even start
+ * leaves the others running. A platform's libraries load only when it is configured.
  */
 async function startPlatformChannels(o: {
   paths: BrainPaths;
@@ -210,37 +212,34 @@ async function startPlatformChannels(o: {
   setState: (s: ChannelStatus) => void;
 }): Promise<Channel[]> {
   const started: Channel[] = [];
-  const tg = configuredChannels(o.config(), o.env).find((c) => c.id === "telegram");
-  const token = tg?.secret();
-  if (!tg?.enabled || !token) return started;
-  try {
-    const { TelegramChannel, TELEGRAM } = await import("../channels/telegram/index.ts");
-    const channel = new TelegramChannel({
-      token,
-      settings: () => o.config().channels.telegram,
-      holder: {
-        user: os.userInfo().username,
-        stateDir: o.paths.stateDir,
-        profile: o.paths.profile ?? null,
-        port: o.port ?? null,
-        startedAt: new Date().toISOString(),
-      },
-      env: o.env as NodeJS.ProcessEnv,
-    });
-    o.brain.addChannel(channel);
-    await channel.start({
-      ingest: async (batch) => o.brain.ingest(TELEGRAM, channel.account, batch),
-      cursor: () => channelCursor(o.store, TELEGRAM, channel.account),
-      setState: (state) => o.setState({ id: TELEGRAM, account: channel.account, ...state }),
-      logger: o.logger.child({ channel: TELEGRAM }),
-      signal: o.signal,
-      access: createChannelAccess({ store: o.store, channel: TELEGRAM, account: channel.account, policy: () => o.config().channels.telegram }),
-    });
-    started.push(channel);
-  } catch (err) {
-    // A channel that cannot even start is reported, not fatal: WebChat and the rest keep working.
-    o.logger.error({ err: (err as Error).message }, "the telegram channel could not start");
-    o.setState({ id: "telegram", account: tg.account ?? "unknown", state: "failed", reason: `could not start: ${(err as Error).message}` });
+  const holder = {
+    user: os.userInfo().username,
+    stateDir: o.paths.stateDir,
+    profile: o.paths.profile ?? null,
+    port: o.port ?? null,
+    startedAt: new Date().toISOString(),
+  };
+  for (const c of configuredChannels(o.config(), o.env)) {
+    const token = c.secret();
+    const platform = platformOf(c.id);
+    if (!c.enabled || !token || !platform) continue;
+    try {
+      const channel = await platform.create({ token, config: o.config, holder, env: o.env as NodeJS.ProcessEnv });
+      o.brain.addChannel(channel);
+      await channel.start({
+        ingest: async (batch) => o.brain.ingest(channel.id, channel.account, batch),
+        cursor: () => channelCursor(o.store, channel.id, channel.account),
+        setState: (state) => o.setState({ id: channel.id, account: channel.account, ...state }),
+        logger: o.logger.child({ channel: channel.id }),
+        signal: o.signal,
+        access: createChannelAccess({ store: o.store, channel: channel.id, account: channel.account, policy: () => platform.section(o.config()) }),
+      });
+      started.push(channel);
+    } catch (err) {
+      // A channel that cannot even start is reported, not fatal: WebChat and the rest keep working.
+      o.logger.error({ err: (err as Error).message, channel: c.id }, `the ${c.id} channel could not start`);
+      o.setState({ id: c.id, account: c.account ?? "unknown", state: "failed", reason: `could not start: ${(err as Error).message}` });
+    }
   }
   return started;
 }

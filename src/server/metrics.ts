@@ -11,7 +11,7 @@ import { CONTENT_TYPE, Registry } from "../metrics/registry.ts";
 import type { GatewayContext } from "./context.ts";
 
 /** The channel states a channel can report (docs/protocol.md, `status.channels`). */
-const CHANNEL_STATES = ["starting", "connected", "reconnecting", "conflict", "failed", "stopped"] as const;
+const CHANNEL_STATES = ["starting", "connected", "degraded", "reconnecting", "conflict", "failed", "stopped"] as const;
 
 function openFds(): number | null {
   try {
@@ -50,10 +50,13 @@ export function scrapeGauges(ctx: GatewayContext): Registry {
   r.gauge("onebrain_inbound_queued_messages", "Inbound messages waiting for or in a run.").set(undefined, queued.n);
   r.gauge("onebrain_agent_runs_active", "Agent runs in flight.").set(undefined, ctx.brain.brain.activeRuns().length);
 
-  const up = r.gauge("onebrain_channel_up", "1 while a channel is connected to its platform, else 0, by channel and account.", ["channel", "account"]);
+  const up = r.gauge("onebrain_channel_up", "1 while a channel is connected to its platform (degraded included), else 0, by channel and account.", [
+    "channel",
+    "account",
+  ]);
   const state = r.gauge("onebrain_channel_state", "1 for the state a channel reports now, 0 for the others.", ["channel", "account", "state"]);
   for (const c of ctx.brain.channels()) {
-    up.set({ channel: c.id, account: c.account }, c.state === "connected" ? 1 : 0);
+    up.set({ channel: c.id, account: c.account }, c.state === "connected" || c.state === "degraded" ? 1 : 0);
     for (const s of CHANNEL_STATES) state.set({ channel: c.id, account: c.account, state: s }, c.state === s ? 1 : 0);
   }
   r.gauge("onebrain_ws_clients", "WebSocket clients connected now (authenticated or not yet).").set(undefined, ctx.connectionCount());

@@ -1,10 +1,11 @@
 /**
  * RPC methods about channels: `channels.status` (state, traffic, credential lease, optional
- * `getMe` probe) and the pairing requests of unknown senders (`pairing.list`, `pairing.approve`).
+ * live probe of the credential) and the pairing requests of unknown senders (`pairing.list`, `pairing.approve`).
  * Approval goes through the store only: a running channel's access check reads the store, so the
  * next message of the approved sender reaches the agent without restarting anything.
  */
-import { channelActivity, configuredChannels, leaseOf, probeTelegram, type ConfiguredChannel, type LeaseView, type ProbeResult } from "../channels/inspect.ts";
+import { channelActivity, configuredChannels, leaseOf, probeChannel, type ConfiguredChannel, type LeaseView } from "../channels/inspect.ts";
+import type { ProbeResult } from "../channels/probe.ts";
 import { approvePairing, listPairings } from "../channels/pairing.ts";
 import type { PairingRow } from "../store/rows.ts";
 import type { ChannelStatus } from "./brain-runtime.ts";
@@ -23,6 +24,8 @@ export type ChannelReport = ChannelStatus & {
   lastOutboundAt: number | null;
   /** The credential lease; `mine` is true when this gateway holds it. */
   lease: (LeaseView & { mine: boolean }) | null;
+  /** Live facts of a running channel's connection (Channel.health), when it gives any. */
+  health?: Record<string, string | number | boolean | null>;
   probe?: ProbeResult;
 };
 
@@ -60,9 +63,8 @@ export async function channelReports(ctx: GatewayContext, o: { probe: boolean; e
   if (o.probe) {
     for (const entry of out) {
       const c = configured.find((x) => x.id === entry.id);
-      const token = c?.secret();
-      if (!c || !token) continue;
-      probes.push(probeTelegram({ token, apiRoot: c.apiRoot, timeoutMs: o.timeoutMs ?? 5000 }).then((p) => void (entry.probe = p)));
+      const probe = c ? probeChannel(c, o.timeoutMs ?? 5000) : null;
+      if (probe) probes.push(probe.then((p) => void (entry.probe = p)));
     }
     await Promise.all(probes);
   }
@@ -72,7 +74,9 @@ export async function channelReports(ctx: GatewayContext, o: { probe: boolean; e
 function report(ctx: GatewayContext, s: ChannelStatus, c: ConfiguredChannel | null, env: NodeJS.ProcessEnv): ChannelReport {
   const activity = channelActivity(ctx.brain.store, s.id, s.account);
   const lease = c ? leaseOf(c, env) : null;
+  const health = ctx.brain.brain.channel(s.id, s.account)?.health?.();
   return {
+    ...(health ? { health } : {}),
     ...s,
     enabled: c?.enabled ?? true,
     token: c?.tokenSource ? { source: c.tokenSource, masked: c.tokenMasked } : null,
@@ -107,7 +111,7 @@ export function noPendingPairing(channel: string, code: string): string {
 }
 
 export const channelHandlers: Record<"channels.status" | "pairing.list" | "pairing.approve", Handler> = {
-  /** Each channel's state, traffic and lease; with `probe`, a live `getMe` per credential. */
+  /** Each channel's state, traffic and lease; with `probe`, a live look-up of who each credential is. */
   async "channels.status"(params, ctx) {
     const p = (params ?? {}) as { probe?: boolean };
     return { channels: await channelReports(ctx, { probe: Boolean(p.probe) }) };

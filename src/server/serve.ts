@@ -118,7 +118,9 @@ export async function serve(p: PreparedStart): Promise<GatewayHandle> {
       Object.assign(
         function channels() {
           const bad = brain.channels().filter((c) => c.state === "failed" || c.state === "conflict");
-          if (!bad.length) return { name: "channels", ok: true };
+          // Degraded still serves (reduced): ready, with what is wrong said.
+          const degraded = brain.channels().flatMap((c) => (c.state === "degraded" ? [`${c.id} degraded: ${c.detail}`] : []));
+          if (!bad.length) return { name: "channels", ok: true, ...(degraded.length ? { detail: degraded.join("; ") } : {}) };
           return {
             name: "channels",
             ok: false,

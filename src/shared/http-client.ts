@@ -184,17 +184,34 @@ export function post(
   signal: AbortSignal,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<HttpAnswer> {
+  return send("POST", url, headers, body, signal, env);
+}
+
+/** GETs `url` as `post` POSTs (the same proxy rules and answer). */
+export function get(url: string, headers: Record<string, string>, signal: AbortSignal, env: NodeJS.ProcessEnv = process.env): Promise<HttpAnswer> {
+  return send("GET", url, headers, null, signal, env);
+}
+
+function send(
+  method: "GET" | "POST",
+  url: string,
+  headers: Record<string, string>,
+  body: string | null,
+  signal: AbortSignal,
+  env: NodeJS.ProcessEnv,
+): Promise<HttpAnswer> {
   const u = new URL(url);
   const protocol = u.protocol === "https:" || u.protocol === "http:" ? u.protocol : null;
   if (!protocol) return Promise.reject(new Error(`unsupported URL scheme ${JSON.stringify(u.protocol)} in ${u.origin} (use http: or https:)`));
   const request = protocol === "https:" ? https.request : http.request;
   return new Promise((resolve, reject) => {
-    const req = request(u, { method: "POST", headers: { ...headers, "content-length": Buffer.byteLength(body) }, agent: agentFor(u, env), signal }, (res) => {
+    const sized = body === null ? headers : { ...headers, "content-length": Buffer.byteLength(body) };
+    const req = request(u, { method, headers: sized, agent: agentFor(u, env), signal }, (res) => {
       res.setEncoding("utf8");
       resolve(answer(res));
     });
     req.on("error", reject);
-    req.end(body);
+    req.end(body ?? undefined);
   });
 }
 

@@ -3,7 +3,8 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
 import path from "node:path";
-import { channelActivity, configuredChannels, probeTelegram, telegramBotId } from "../../src/channels/inspect.ts";
+import { channelActivity, configuredChannels } from "../../src/channels/inspect.ts";
+import { probeTelegram, telegramBotId } from "../../src/channels/telegram/credential.ts";
 import { configSchema } from "../../src/config/schema.ts";
 import { openStore } from "../../src/store/db.ts";
 import { FakeTelegram } from "../helpers/fake-telegram.ts";
@@ -53,7 +54,17 @@ test("the credential comes from the config before TELEGRAM_BOT_TOKEN and is only
   const [fromConfig] = configuredChannels(cfg({ botToken: "123456:AAconfigTokenXYZ" }), { TELEGRAM_BOT_TOKEN: "999:AAenvToken12345" });
   assert.deepEqual(
     { ...fromConfig, secret: undefined },
-    { id: "telegram", enabled: true, account: "123456", tokenSource: "config", tokenMasked: "123…XYZ", apiRoot: "https://api.telegram.org", secret: undefined },
+    {
+      id: "telegram",
+      enabled: true,
+      account: "123456",
+      tokenSource: "config",
+      tokenMasked: "123…XYZ",
+      tokenKey: "channels.telegram.botToken",
+      tokenEnv: "TELEGRAM_BOT_TOKEN",
+      apiRoot: "https://api.telegram.org",
+      secret: undefined,
+    },
   );
   assert.ok(!JSON.stringify(fromConfig).includes("AAconfig"), "no serialisation shows the token");
   const [fromEnv] = configuredChannels(cfg({}), { TELEGRAM_BOT_TOKEN: "999:AAenvToken12345" });

@@ -21,7 +21,7 @@ import type { Api } from "grammy";
 import type { Update, UserFromGetMe } from "grammy/types";
 import { acquireCredentialLease, describeLeaseHolder, type LeaseHolder, type LeaseResult } from "../../lock/lease.ts";
 import type { Channel, ChannelContext, ChannelState, Delivered, DeliveryProgress, OutboundMessage, SendCheck, SendInDoubt } from "../channel.ts";
-import { telegramBotId } from "../inspect.ts";
+import { telegramBotId } from "./credential.ts";
 import { createApi } from "./api.ts";
 import { backoffMs, classify, CONFLICT_DETAIL, describeFailure, jittered } from "./failures.ts";
 import { KnownIds } from "./ids.ts";

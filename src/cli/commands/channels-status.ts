@@ -3,7 +3,8 @@
  * `channels.status`); when no gateway runs, what the config sets up, said plainly. `--probe`
  * asks the platform who the bot is (from the gateway, or from here when it is down).
  */
-import { configuredChannels, leaseOf, probeTelegram } from "../../channels/inspect.ts";
+import { configuredChannels, leaseOf, probeChannel } from "../../channels/inspect.ts";
+import { platformOf } from "../../channels/platforms.ts";
 import { connectGateway } from "../../client/gateway-client.ts";
 import { loadBrainConfig } from "../../config/load.ts";
 import { gatewayTarget } from "../../diagnostics/target.ts";
@@ -33,6 +34,7 @@ export interface ChannelLine {
   lastOutboundAt?: number | null;
   lease?: ChannelReport["lease"];
   probe?: ChannelReport["probe"];
+  health?: ChannelReport["health"];
 }
 
 export interface ChannelsStatus {
@@ -75,10 +77,22 @@ export async function channelsStatus(global: GlobalOptions, o: { probe: boolean;
     };
     const lease = leaseOf(c, env);
     entry.lease = lease ? { ...lease, mine: false } : null;
-    if (token && o.probe) entry.probe = await probeTelegram({ token, apiRoot: c.apiRoot, timeoutMs: 5000 });
+    const probe = o.probe ? probeChannel(c) : null;
+    if (probe) entry.probe = await probe;
     channels.push(entry);
   }
   return { gateway: { running: false, pid: null, note: note ?? "the gateway is not running: this is what the config sets up" }, channels };
+}
+
+const tokenEnvOf = (id: string) => platformOf(id)?.tokenEnv ?? "its token variable";
+const tokenKeyOf = (id: string) => platformOf(id)?.tokenKey ?? `channels.${id}`;
+/** A channel's live facts in one line: `sessionAgeMs 90000` reads `session age 1m 30s`; nulls are left out. */
+function describeHealth(h: Record<string, string | number | boolean | null>): string {
+  const words = (k: string) => k.replace(/Ms$/, "").replace(/[A-Z]/g, (c) => ` ${c.toLowerCase()}`);
+  return Object.entries(h)
+    .filter(([, v]) => v !== null)
+    .map(([k, v]) => `${words(k)} ${k.endsWith("Ms") && typeof v === "number" ? formatDuration(v) : String(v)}`)
+    .join(", ");
 }
 
 const ago = (at: number | null | undefined, now: number): string => (at ? `${formatDuration(now - at)} ago` : "never");
@@ -97,7 +111,7 @@ export function renderChannels(s: ChannelsStatus, now = Date.now()): string[] {
     if (why) lines.push(`    ${c.state === "connected" ? "note" : "why"}       ${why}`);
     if (c.token !== undefined && c.id !== "webchat")
       lines.push(
-        `    token     ${c.token ? `${c.token.source === "env" ? "env TELEGRAM_BOT_TOKEN" : "config"} (${c.token.masked})` : "none: set channels.telegram.botToken or TELEGRAM_BOT_TOKEN"}${c.apiRoot ? `, api ${c.apiRoot}` : ""}`,
+        `    token     ${c.token ? `${c.token.source === "env" ? `env ${tokenEnvOf(c.id)}` : "config"} (${c.token.masked})` : `none: set ${tokenKeyOf(c.id)} or ${tokenEnvOf(c.id)}`}${c.apiRoot ? `, api ${c.apiRoot}` : ""}`,
       );
     if (s.gateway.running) lines.push(`    traffic   last inbound ${ago(c.lastInboundAt, now)}, last outbound ${ago(c.lastOutboundAt, now)}`);
     if (c.lease) {
@@ -105,6 +119,7 @@ export function renderChannels(s: ChannelsStatus, now = Date.now()): string[] {
       const mine = h !== null && c.lease.mine;
       lines.push(`    lease     ${!h ? "free (nobody polls this token)" : mine ? `held by this gateway (pid ${h.pid})` : `held by ${describeLeaseHolder(h)}`}`);
     }
+    if (c.health && Object.keys(c.health).length) lines.push(`    live      ${describeHealth(c.health)}`);
     if (c.probe)
       lines.push(
         `    probe     ${c.probe.ok ? `ok in ${c.probe.latencyMs} ms: @${c.probe.identity.username ?? "?"} (id ${c.probe.identity.id}, "${c.probe.identity.name}")` : `FAILED after ${c.probe.latencyMs} ms: ${c.probe.error}`}`,

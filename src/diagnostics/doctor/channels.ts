@@ -19,7 +19,7 @@ export const channelsCheck: DoctorCheck = {
   id: "channels",
   group: "this brain",
   title:
-    "Each channel credential (Telegram bot token) is polled by this brain's gateway or by nobody, never by another process on the host (credential leases).",
+    "Each channel credential (Telegram or Discord bot token) is used by this brain's gateway or by nobody, never by another process on the host (credential leases).",
   run(ctx): Finding[] {
     const { config } = ctx.brain();
     if (!config) return [{ id: "channels", status: "ok", finding: "not checked: the config does not load (see `config`)" }];
@@ -28,7 +28,7 @@ export const channelsCheck: DoctorCheck = {
     for (const c of configuredChannels(config, ctx.env)) {
       if (!c.secret()) continue;
       const id = `channels.${c.id}`;
-      const what = `${c.id}${c.account ? ` bot ${c.account}` : ""} (token from ${c.tokenSource === "env" ? "TELEGRAM_BOT_TOKEN" : "the config"})`;
+      const what = `${c.id}${c.account ? ` bot ${c.account}` : ""} (token from ${c.tokenSource === "env" ? c.tokenEnv : "the config"})`;
       const lease = leaseOf(c, ctx.env)!;
       const holder = lease.holder;
       const details = { channel: c.id, account: c.account, enabled: c.enabled, tokenSource: c.tokenSource, lease: lease.key, holder, gatewayPid: pid };
@@ -41,7 +41,7 @@ export const channelsCheck: DoctorCheck = {
           id,
           status: "fail",
           finding: `${what}: token in use by ${describeLeaseHolder(holder)}; this brain's ${c.id} channel cannot poll it`,
-          fix: `one bot per brain: stop that gateway (kill -TERM ${holder.pid}, or its service${holder.stateDir ? ` for ${holder.stateDir}` : ""}), or give this brain its own bot token from @BotFather`,
+          fix: `one bot per brain: stop that gateway (kill -TERM ${holder.pid}, or its service${holder.stateDir ? ` for ${holder.stateDir}` : ""}), or give this brain its own bot token (${c.id === "telegram" ? "from @BotFather" : "a bot of its own in the Developer Portal"})`,
           details,
         });
       } else if (pid !== null && c.enabled) {
@@ -56,7 +56,7 @@ export const channelsCheck: DoctorCheck = {
         out.push({
           id,
           status: "ok",
-          finding: `${what}: ${c.enabled ? "free (this brain's gateway is not running)" : "disabled (channels.telegram.enabled is false)"}`,
+          finding: `${what}: ${c.enabled ? "free (this brain's gateway is not running)" : `disabled (channels.${c.id}.enabled is false)`}`,
           details,
         });
       }
@@ -65,7 +65,9 @@ export const channelsCheck: DoctorCheck = {
       out.push({
         id: "channels",
         status: "ok",
-        finding: "no channel credential configured (no channels.telegram.botToken, no TELEGRAM_BOT_TOKEN in this environment)",
+        finding: `no channel credential configured (${configuredChannels(config, ctx.env)
+          .map((c) => `no ${c.tokenKey} or ${c.tokenEnv}`)
+          .join("; ")} in this environment)`,
       });
     return out;
   },

@@ -1,0 +1,11 @@
+/** What a live probe of a channel credential found (`channels status --probe`, doctor): shared by every platform. */
+
+/** Who the bot is and how long the platform took to say so, or why it could not. Telegram ids are numbers; Discord ids strings (they do not fit one). */
+export type ProbeResult =
+  | { ok: true; latencyMs: number; identity: { id: number | string; username: string | null; name: string } }
+  | { ok: false; latencyMs: number; error: string; status?: number };
+
+/** Removes every occurrence of `secret` from `text` (error messages may quote request URLs). */
+export function scrub(text: string, secret: string): string {
+  return secret.length > 0 ? text.split(secret).join("<token>") : text;
+}
