@@ -12,6 +12,7 @@ import { metrics } from "../metrics/instruments.ts";
 import { BrainJournal } from "./journal.ts";
 import type { BrainOptions } from "./ports.ts";
 import { finishRun, type ClaimedRun, type RunOutcome } from "./runs.ts";
+import { sessionStatusText } from "./status-command.ts";
 import { createToolContext } from "./tool-context.ts";
 
 /** What a run needs from the brain that runs it. */
@@ -76,6 +77,7 @@ export async function executeRun(env: RunEnv, run: ClaimedRun, claimed: Promise<
 
 async function think(env: RunEnv, run: ClaimedRun, abort: AbortController, timeoutSeconds: number): Promise<RunOutcome | Paused> {
   const { o } = env;
+  if (run.command === "status") return { kind: "notice", text: sessionStatusText(o.store, run, o.agent.describe(), env.now()), state: "done" };
   if (run.command) return { kind: "notice", text: "Started a new session.", state: "done" };
   const missing = o.agent.notConfigured();
   if (missing) return { kind: "notice", text: missing, state: "done" };

@@ -16,6 +16,8 @@ import type { ChatApprovals } from "./approve-command.ts";
 export interface AgentPort {
   /** Null when a model is configured; otherwise the sentence telling the user what to set. */
   notConfigured(): string | null;
+  /** The model it would use, in words (for `/status`): "anthropic/claude-sonnet-4-5 (fallback openai/gpt-5)". */
+  describe(): string;
   /**
    * Answers the history's last user turn. With `run`, the agent may call tools: it journals each
    * turn and result through `run.journal`, and a resumed run continues from `run.resume`.

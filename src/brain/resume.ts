@@ -12,7 +12,7 @@
  */
 import type { ToolCall } from "../agent/tools/types.ts";
 import type { ChatTurn } from "../agent/provider.ts";
-import { isResetCommand } from "../sessions/keys.ts";
+import { chatCommand } from "../sessions/keys.ts";
 import { modelHistory, turnsOf, type HistoryRow } from "../sessions/history.ts";
 import { appendMessage } from "../sessions/store.ts";
 import type { StoreHandle } from "../store/handle.ts";
@@ -73,7 +73,7 @@ export function recoverRuns(store: StoreHandle, o: { epoch: number; now: number;
         replyTo: row.replyTo,
         text: row.text,
         history: [],
-        command: isResetCommand(row.text),
+        command: chatCommand(row.text),
         expired: null,
       };
       // Stamped first, so finishing it here (a notice) is this process's to do.
@@ -129,7 +129,7 @@ function toolsDone(store: StoreHandle, runId: number): [number, string | null] {
  * resumes. Throws when the journal cannot be read.
  */
 function rebuild(store: StoreHandle, row: RunningRow, historyLimit: number): { history: ChatTurn[]; resume: { step: number; pending: ToolCall[] } } {
-  if (isResetCommand(row.text)) return { history: [], resume: { step: 0, pending: [] } };
+  if (chatCommand(row.text)) return { history: [], resume: { step: 0, pending: [] } };
   const user = store.prepare("SELECT id FROM messages WHERE inbound_id = ? AND role = 'user'").get(row.inboundId) as { id: number } | undefined;
   if (!user) throw new Error("its message is missing from the transcript");
   const past = modelHistory(store, row.sessionId, historyLimit, user.id) as ChatTurn[];

@@ -7,7 +7,7 @@
 import type { ResumePoint } from "../agent/journal.ts";
 import type { ChatTurn } from "../agent/provider.ts";
 import type { StoreHandle } from "../store/handle.ts";
-import { isResetCommand } from "../sessions/keys.ts";
+import { chatCommand } from "../sessions/keys.ts";
 import type { ResetPolicy } from "../sessions/reset.ts";
 import { appendMessage, liveSession, modelHistory, resetSessionKey } from "../sessions/store.ts";
 
@@ -23,8 +23,8 @@ export interface ClaimedRun {
   text: string;
   /** What the model sees: the last historyLimit lines, ending with this message (and, resumed, the run's journaled turns). */
   history: ChatTurn[];
-  /** Set when the message was `/new` or `/reset`: no model run, just a notice. */
-  command: "new" | "reset" | null;
+  /** Set when the message was `/new`, `/reset` or `/status`: no model run, just a notice. */
+  command: "new" | "reset" | "status" | null;
   /** Set when the previous session expired just now. */
   expired: "daily" | "idle" | null;
   /** Set when the run resumes after a restart: where its journal left it. */
@@ -65,9 +65,9 @@ export function claimNext(store: StoreHandle, o: ClaimOptions): ClaimedRun | nul
       .all() as unknown as InboundRow[];
     const row = candidates.find((c) => !o.busy.has(c.session_key));
     if (!row) return null;
-    const command = isResetCommand(row.text);
+    const command = chatCommand(row.text);
     store.prepare("UPDATE inbound SET state = 'running' WHERE id = ? AND state = 'pending'").run(row.id);
-    if (command) resetSessionKey(store, row.session_key, command, o.now);
+    if (command === "new" || command === "reset") resetSessionKey(store, row.session_key, command, o.now);
     const session = liveSession(store, row.session_key, o.agentId, o.now, o.policy);
     if (!command) appendMessage(store, { sessionId: session.id, role: "user", content: row.text, now: o.now, inboundId: row.id });
     const run = store

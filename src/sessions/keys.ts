@@ -73,6 +73,16 @@ export function isRoutableSessionKey(key: string, agentId: string): boolean {
 
 /** True when the text is a reset command typed in a chat (`/new`, `/reset`, optionally with @botname). */
 export function isResetCommand(text: string): "new" | "reset" | null {
-  const m = /^\/(new|reset)(@\S+)?\s*$/i.exec(text.trim());
-  return m ? (m[1]!.toLowerCase() as "new" | "reset") : null;
+  const c = chatCommand(text);
+  return c === "new" || c === "reset" ? c : null;
+}
+
+/**
+ * The command a chat line is, answered without the model: `/new` and `/reset` start a new
+ * session, `/status` tells what the session is (optionally with @botname, as Telegram sends
+ * commands in groups). Null for anything else.
+ */
+export function chatCommand(text: string): "new" | "reset" | "status" | null {
+  const m = /^\/(new|reset|status)(@\S+)?\s*$/i.exec(text.trim());
+  return m ? (m[1]!.toLowerCase() as "new" | "reset" | "status") : null;
 }

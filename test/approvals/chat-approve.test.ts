@@ -28,6 +28,9 @@ class AskingAgent implements AgentPort {
   constructor(rig: () => { brain: Brain; approvals: ApprovalService }) {
     this.rig = rig;
   }
+  describe(): string {
+    return "scripted/test-1";
+  }
   notConfigured(): string | null {
     return null;
   }

@@ -107,6 +107,27 @@ test("/new starts a fresh session and keeps the old transcript; the model then s
   );
 });
 
+test("/status answers from the store without the model: the session, its size and the model; the session goes on", async () => {
+  const h = harness();
+  h.brain.start();
+  await h.brain.ingest("test", "a1", { messages: [msg("1", "remember 42")] });
+  await until(() => h.channel.delivered.length === 1);
+  await h.brain.ingest("test", "a1", { messages: [msg("2", "/status@onebrain_bot")] });
+  await until(() => h.channel.delivered.length === 2);
+  const answer = h.channel.delivered[1]!.text;
+  assert.match(answer, /^Session agent:main:test:a1:dm:ada\n/);
+  assert.match(answer, /2 messages/);
+  assert.match(answer, /Model: scripted\/test-1\./);
+  assert.equal(h.agent.calls.length, 1, "the model was not asked");
+  await h.brain.ingest("test", "a1", { messages: [msg("3", "what number?")] });
+  await until(() => h.channel.delivered.length === 3);
+  assert.deepEqual(
+    h.agent.calls[1]!.map((t) => t.content),
+    ["remember 42", "echo: remember 42", "what number?"],
+    "/status neither reset the session nor entered the model's history",
+  );
+});
+
 test("a daily reset at the configured hour starts a new session (injected clock)", async () => {
   const h = harness();
   h.brain.start();

@@ -28,6 +28,9 @@ export class ScriptedAgent implements AgentPort {
     onDelta(text);
     return text;
   };
+  describe(): string {
+    return "scripted/test-1";
+  }
   notConfigured(): string | null {
     return this.missing;
   }
