@@ -2,7 +2,7 @@
  * Sends in doubt on Telegram: a reply part whose request went out without an answer is looked
  * for by message id (editMessageReplyMarkup, which changes nothing) before it is ever sent again.
  * The real channel, store and brain against the fake Bot API, which numbers messages as Telegram
- * does; the crash across processes is test/channels/telegram-crash.test.ts.
+ * does; the crash across processes is the channel contract suite (test/channels/contract/suite.ts, run by contract-telegram.test.ts).
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
