@@ -35,19 +35,64 @@ process.on("exit", () => {
 });
 
 /**
- * A TCP port that is free on 127.0.0.1 and ::1 now, with room for its derived ports. Ports are
- * drawn from a per-process range below the kernel's ephemeral range (32768+) and below 18789,
- * so parallel test files and outgoing connections rarely race for the same one.
+ * A TCP port that is free on 127.0.0.1 and ::1 now, with room for its derived ports. Ports come in
+ * aligned blocks of 8 below the kernel's ephemeral range (32768+) and below 18789. Each block is
+ * reserved host-wide by a file naming this process (O_EXCL; a dead owner's file is taken over), so
+ * two test files running in parallel never hand out the same port, even in the gap between the
+ * check and the gateway binding it.
  */
-let nextPort = 10000 + ((process.pid * 37) % 60) * 128;
+const BLOCK = 8;
+const FIRST_BLOCK = 10000 / BLOCK;
+const BLOCKS = (18600 - 10000) / BLOCK;
+const reserveDir = path.join(os.tmpdir(), "onebrain-test-ports");
+let nextBlock = (process.pid * 37) % BLOCKS;
+const reserved: string[] = [];
+process.on("exit", () => {
+  for (const f of reserved) fs.rmSync(f, { force: true });
+});
+
 export async function freePort(): Promise<number> {
-  for (let i = 0; i < 200; i++) {
-    const port = nextPort;
-    nextPort += 7;
-    if (nextPort > 18600) nextPort = 10000;
+  fs.mkdirSync(reserveDir, { recursive: true });
+  for (let i = 0; i < BLOCKS; i++) {
+    const port = (FIRST_BLOCK + nextBlock) * BLOCK;
+    nextBlock = (nextBlock + 1) % BLOCKS;
+    if (!reserve(port)) continue;
     if ((await canListen(port, "127.0.0.1")) && (await canListen(port, "::1"))) return port;
   }
   throw new Error("no free port found");
+}
+
+/** Claims the block at `port` for this process; false when a live process holds it. */
+function reserve(port: number): boolean {
+  const file = path.join(reserveDir, String(port));
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      fs.writeFileSync(file, String(process.pid), { flag: "wx" });
+      reserved.push(file);
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+    }
+    let text = "";
+    try {
+      text = fs.readFileSync(file, "utf8").trim();
+    } catch {
+      continue; // its owner just released it
+    }
+    const owner = Number(text);
+    if (!(owner > 0) || owner === process.pid || alive(owner)) return false; // empty: being written now
+    fs.rmSync(file, { force: true });
+  }
+  return false;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
 
 function canListen(port: number, host: string): Promise<boolean> {
