@@ -1,0 +1,311 @@
+/**
+ * The Discord channel: one Gateway session (gateway.ts, over @discordjs/ws) to receive, REST
+ * (@discordjs/rest, rest.ts) to send. See docs/discord.md.
+ *
+ * 1. The credential lease first (src/lock/lease.ts): one Gateway session per bot token on the
+ *    whole host. A loser's state is `conflict` naming the holder; it looks again every few
+ *    seconds and takes over when the holder is gone (with the session it handed over).
+ * 2. Connections are opened by the loop below and each is retired at its first close; what comes
+ *    next (RESUME, IDENTIFY, wait, stop) is the supervisor's decision (supervisor.ts), never the
+ *    lib's. The session to RESUME is the one in the committed cursor (cursor.ts), so a restart or
+ *    a kill -9 RESUMEs from the last stored message.
+ * 3. Dispatches are handled in order (receiver.ts): messages are stored with the cursor before
+ *    the seq moves. After a fresh session, channels seen lately are read back (backfill.ts).
+ * 4. Replies go out through DiscordSender (send.ts): nonce-deduped for minutes, looked for in the
+ *    channel after that (sendFloor/checkSent), never a blind resend.
+ * Nothing Discord does escapes this class: no throw, no unhandled rejection.
+ */
+import type { REST } from "@discordjs/rest";
+import { Routes, type APIGatewayBotInfo } from "discord-api-types/v10";
+import { acquireCredentialLease, describeLeaseHolder, type LeaseHolder, type LeaseResult } from "../../lock/lease.ts";
+import { jittered } from "../../shared/backoff.ts";
+import type { Channel, ChannelContext, ChannelState, Delivered, DeliveryProgress, OutboundMessage, SendCheck, SendInDoubt } from "../channel.ts";
+import { backfill } from "./backfill.ts";
+import { registerCommands } from "./commands.ts";
+import { discordBotId } from "./credential.ts";
+import { decodeCursor, recentChannels } from "./cursor.ts";
+import { BASE_INTENTS, GatewayConnection, MESSAGE_CONTENT_INTENT, type Closed } from "./gateway.ts";
+import { Receiver, type Shared } from "./receiver.ts";
+import { createRest } from "./rest.ts";
+import { DiscordSender } from "./send.ts";
+import type { DiscordSettings } from "./settings.ts";
+import { MESSAGE_CONTENT_DETAIL, Supervisor, TOKEN_REFUSED, type IdentifyBudget, type SupervisorTiming } from "./supervisor.ts";
+
+export const DISCORD = "discord";
+
+export interface DiscordChannelOptions {
+  token: string;
+  settings: () => DiscordSettings;
+  holder: Omit<LeaseHolder, "pid">;
+  env?: NodeJS.ProcessEnv;
+  acquireLease?: typeof acquireCredentialLease;
+  timing?: Partial<SupervisorTiming> & { leaseRecheckMs?: number };
+  random?: () => number;
+}
+
+type Lease = Extract<LeaseResult, { ok: true }>;
+
+/** The Discord channel of one bot token. */
+export class DiscordChannel implements Channel {
+  readonly id = DISCORD;
+  /** The bot's user id (the token's first segment): public, stable when the token is rotated. */
+  readonly account: string;
+  /** Nonces dedupe only for minutes: after a crash the core asks checkSent (send.ts) instead. */
+  readonly idempotentDelivery = false;
+  readonly rest: REST;
+  private readonly o: DiscordChannelOptions;
+  private readonly random: () => number;
+  private readonly stopper = new AbortController();
+  private readonly sup: Supervisor;
+  private readonly shared: Shared = { botId: null, applicationId: null, session: null, channels: new Map(), parents: new Map() };
+  private ctx: ChannelContext | undefined;
+  private sender: DiscordSender | undefined;
+  private receiver: Receiver | undefined;
+  private loop: Promise<void> | undefined;
+  private lease: Lease | null = null;
+  private conn: GatewayConnection | null = null;
+  private gen = 0;
+  private state: ChannelState = { state: "stopped" };
+  private withoutContent = false;
+  private readonly facts = { resumes: 0, identifies: 0, sessionStartedAt: 0, rttMs: null as number | null };
+
+  constructor(o: DiscordChannelOptions) {
+    this.o = o;
+    this.random = o.random ?? Math.random;
+    this.account = discordBotId(o.token) ?? "default";
+    this.shared.botId = discordBotId(o.token);
+    this.sup = new Supervisor({ ...(o.timing ? { timing: o.timing } : {}), random: this.random });
+    this.rest = createRest({ token: o.token, apiRoot: o.settings().apiRoot, env: o.env ?? process.env });
+  }
+
+  /** The last reported state. */
+  status(): ChannelState {
+    return this.state;
+  }
+
+  async start(ctx: ChannelContext): Promise<void> {
+    this.ctx = ctx;
+    if (ctx.signal.aborted) this.stopper.abort();
+    else ctx.signal.addEventListener("abort", () => this.stopper.abort(), { once: true });
+    const saved = decodeCursor(ctx.cursor());
+    this.shared.session = saved.session;
+    this.shared.channels = saved.channels;
+    for (const [id, ch] of saved.channels) if (ch.parent) this.shared.parents.set(id, ch.parent);
+    this.sender = new DiscordSender({
+      rest: this.rest,
+      settings: this.o.settings,
+      botId: () => this.shared.botId,
+      applicationId: () => this.shared.applicationId,
+      logger: ctx.logger,
+    });
+    this.receiver = new Receiver({
+      shared: this.shared,
+      rest: this.rest,
+      ctx,
+      settings: this.o.settings,
+      sender: this.sender,
+      lease: () => this.lease,
+      onReady: (d) => this.ready(d),
+      onResumed: () => {
+        this.facts.resumes++;
+        this.connected("resumed");
+      },
+      onBroken: (err) => {
+        ctx.logger.warn({ error: (err as Error).message }, "discord: a dispatch could not be stored; resuming from the last stored one");
+        void this.conn?.close();
+      },
+    });
+    this.setState({ state: "starting" });
+    this.loop = this.run().catch((err: unknown) => {
+      ctx.logger.error({ error: (err as Error).message }, "discord gateway loop ended unexpectedly");
+      this.setState({ state: "failed", reason: `the gateway loop stopped: ${(err as Error).message}` });
+    });
+  }
+
+  deliver(m: OutboundMessage, signal: AbortSignal, progress?: DeliveryProgress): Promise<Delivered> {
+    if (!this.sender) return Promise.reject(new Error("the discord channel is not started"));
+    return this.sender.deliver(m, signal, progress);
+  }
+
+  sendFloor(m: OutboundMessage, prior: number | null): number | null {
+    return this.sender ? this.sender.sendFloor(m, prior) : prior;
+  }
+
+  checkSent(d: SendInDoubt, signal: AbortSignal): Promise<SendCheck> {
+    if (!this.sender) return Promise.reject(new Error("the discord channel is not started"));
+    return this.sender.checkSent(d, signal);
+  }
+
+  typing(target: string, active: boolean): void {
+    if (this.state.state === "failed" || this.stopper.signal.aborted) return;
+    this.sender?.typing(target, active);
+  }
+
+  health(): Record<string, string | number | boolean | null> {
+    const up = this.facts.sessionStartedAt && this.shared.session ? Math.round((Date.now() - this.facts.sessionStartedAt) / 1000) : null;
+    return {
+      sessionAgeS: up,
+      heartbeatRttMs: this.facts.rttMs,
+      resumes: this.facts.resumes,
+      identifies: this.facts.identifies,
+      intents: this.intents(),
+      messageContent: !this.withoutContent && this.o.settings().messageContent,
+      leaseHolder: this.lease ? `this gateway (pid ${process.pid})` : this.state.state === "conflict" ? this.state.detail : null,
+    };
+  }
+
+  async stop(): Promise<void> {
+    this.stopper.abort();
+    await this.conn?.close();
+    await this.loop;
+    this.lease?.release();
+    this.lease = null;
+    this.setState({ state: "stopped" });
+  }
+
+  private setState(s: ChannelState): void {
+    this.state = s;
+    this.ctx?.setState(s);
+  }
+
+  private intents(): number {
+    return BASE_INTENTS | (this.o.settings().messageContent && !this.withoutContent ? MESSAGE_CONTENT_INTENT : 0);
+  }
+
+  private connected(how: string): void {
+    if (this.withoutContent) this.setState({ state: "degraded", since: Date.now(), detail: MESSAGE_CONTENT_DETAIL });
+    else this.setState({ state: "connected", since: Date.now() });
+    this.ctx!.logger.info({ account: this.account, how, seq: this.shared.session?.seq }, "discord connected");
+  }
+
+  /** A fresh session: commands registered (if set), then the channels seen lately read back. */
+  private async ready(d: { user: { id: string }; application: { id: string } }): Promise<void> {
+    this.shared.botId = d.user.id;
+    this.shared.applicationId = d.application.id;
+    this.facts.sessionStartedAt = Date.now();
+    this.connected("identified");
+    const s = this.o.settings();
+    const log = this.ctx!.logger;
+    if (s.commands) void registerCommands(this.rest, d.application.id, log).catch(() => {});
+    const channels = recentChannels(this.shared.channels, Date.now(), s.backfillHours);
+    if (!channels.length) return;
+    const r = await backfill({ rest: this.rest, channels, logger: log, signal: this.stopper.signal, handle: (_c, page) => this.receiver!.messages(page, null) });
+    log.info(r, "discord backfill after a fresh session");
+  }
+
+  private async run(): Promise<void> {
+    const signal = this.stopper.signal;
+    const log = this.ctx!.logger;
+    let mode: "resume" | "identify" = this.shared.session ? "resume" : "identify";
+    while (!signal.aborted) {
+      if (!this.lease && !this.takeLease()) {
+        await this.sleep(jittered(this.o.timing?.leaseRecheckMs ?? 5000, this.random));
+        continue;
+      }
+      let info: APIGatewayBotInfo;
+      try {
+        info = await this.gatewayInfo();
+      } catch (err) {
+        if (signal.aborted) break;
+        const status = (err as { status?: number }).status;
+        if (status === 401) return this.fail(TOKEN_REFUSED.replace("close 4004", "401 Unauthorized"));
+        await this.retryLater({ code: 0, resumed: false, established: false, healthy: false, sessionLost: false, reason: `GET /gateway/bot: ${(err as Error).message}` });
+        continue;
+      }
+      if (mode === "identify" || !this.shared.session) {
+        mode = "identify";
+        const budget: IdentifyBudget = { remaining: info.session_start_limit.remaining, resetAfterMs: info.session_start_limit.reset_after };
+        const wait = this.sup.identifyWaitMs(budget);
+        if (wait > 1000)
+          log.warn({ waitMs: wait, remaining: budget.remaining }, "discord: waiting before a new Gateway session (IDENTIFY spacing or daily budget)");
+        if (wait > 0) await this.sleep(wait);
+        if (signal.aborted) break;
+      }
+      const gen = ++this.gen;
+      const conn = new GatewayConnection({
+        token: this.o.token,
+        intents: this.intents(),
+        gateway: info,
+        resume: mode === "resume" ? this.shared.session : null,
+        session: () => this.shared.session,
+        onDispatch: (p) => this.receiver!.push(p, gen),
+        onIdentify: () => {
+          this.sup.noteIdentify();
+          this.facts.identifies++;
+        },
+        onHeartbeat: (rtt) => (this.facts.rttMs = rtt),
+      });
+      this.conn = conn;
+      const closed = await conn.closed;
+      this.conn = null;
+      if (signal.aborted) break;
+      const next = this.sup.afterClose(closed, this.shared.session !== null);
+      if (next.kind === "stop") return this.fail(next.reason);
+      if (next.withoutMessageContent) {
+        this.withoutContent = true;
+        log.warn(MESSAGE_CONTENT_DETAIL);
+      }
+      mode = next.mode;
+      log.warn({ code: closed.code, reason: closed.reason, next: next.mode, why: next.why, retryInMs: next.delayMs }, "discord gateway connection closed");
+      this.setState({ state: "reconnecting", attempt: this.sup.attempt, nextAttemptAt: Date.now() + next.delayMs, lastError: closed.reason });
+      await this.sleep(next.delayMs);
+    }
+  }
+
+  /** GET /gateway/bot (the URL and the daily IDENTIFY budget); a configured gatewayUrl wins for the URL. */
+  private async gatewayInfo(): Promise<APIGatewayBotInfo> {
+    const info = (await this.rest.get(Routes.gatewayBot(), { signal: this.stopper.signal })) as APIGatewayBotInfo;
+    const url = this.o.settings().gatewayUrl;
+    return url ? { ...info, url } : info;
+  }
+
+  private async retryLater(closed: Closed): Promise<void> {
+    const next = this.sup.afterClose(closed, this.shared.session !== null);
+    const delay = next.kind === "connect" ? next.delayMs : 60_000;
+    this.setState({ state: "reconnecting", attempt: this.sup.attempt, nextAttemptAt: Date.now() + delay, lastError: closed.reason });
+    this.ctx!.logger.warn({ error: closed.reason, retryInMs: delay }, "discord: could not reach the Gateway; retrying");
+    await this.sleep(delay);
+  }
+
+  private fail(reason: string): void {
+    this.ctx!.logger.error({ reason }, "discord channel stops (no retries)");
+    this.setState({ state: "failed", reason });
+    this.lease?.release();
+    this.lease = null;
+  }
+
+  /** Takes the host-wide lease of the token; false (and state conflict naming the holder) when another brain has it. */
+  private takeLease(): boolean {
+    const r = (this.o.acquireLease ?? acquireCredentialLease)({ kind: DISCORD, secret: this.o.token, holder: this.o.holder, ...(this.o.env ? { env: this.o.env } : {}) });
+    if (r.ok) {
+      if (this.state.state === "conflict") this.ctx!.logger.info("discord: the token's lease is free again; this gateway connects now");
+      this.lease = r;
+      // The holder before us handed over its session: RESUME it when we have none of our own.
+      const handed = decodeCursor(r.handedOver).session;
+      if (handed && !this.shared.session) this.shared.session = handed;
+      this.setState({ state: "starting" });
+      return true;
+    }
+    const detail = r.holder ? `token in use by ${describeLeaseHolder(r.holder)}` : `token lease: ${r.reason}`;
+    if (this.state.state !== "conflict" || this.state.detail !== detail) {
+      this.ctx!.logger.warn({ lease: r.key, holder: r.holder }, `discord does not connect: ${detail}`);
+      this.setState({ state: "conflict", detail });
+    }
+    return false;
+  }
+
+  /** Waits `ms`, or less if the channel stops. */
+  private sleep(ms: number): Promise<void> {
+    const signal = this.stopper.signal;
+    return new Promise((resolve) => {
+      if (signal.aborted) return resolve();
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener("abort", done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal.addEventListener("abort", done, { once: true });
+    });
+  }
+}
