@@ -158,6 +158,7 @@ export class DiscordChannel implements Channel {
     this.stopper.abort();
     await this.conn?.close();
     await this.loop;
+    this.sender?.stop();
     this.lease?.release();
     this.lease = null;
     this.setState({ state: "stopped" });
@@ -189,7 +190,13 @@ export class DiscordChannel implements Channel {
     if (s.commands) void registerCommands(this.rest, d.application.id, log).catch(() => {});
     const channels = recentChannels(this.shared.channels, Date.now(), s.backfillHours);
     if (!channels.length) return;
-    const r = await backfill({ rest: this.rest, channels, logger: log, signal: this.stopper.signal, handle: (_c, page) => this.receiver!.messages(page, null) });
+    const r = await backfill({
+      rest: this.rest,
+      channels,
+      logger: log,
+      signal: this.stopper.signal,
+      handle: (_c, page) => this.receiver!.messages(page, null),
+    });
     log.info(r, "discord backfill after a fresh session");
   }
 
@@ -209,7 +216,14 @@ export class DiscordChannel implements Channel {
         if (signal.aborted) break;
         const status = (err as { status?: number }).status;
         if (status === 401) return this.fail(TOKEN_REFUSED.replace("close 4004", "401 Unauthorized"));
-        await this.retryLater({ code: 0, resumed: false, established: false, healthy: false, sessionLost: false, reason: `GET /gateway/bot: ${(err as Error).message}` });
+        await this.retryLater({
+          code: 0,
+          resumed: false,
+          established: false,
+          healthy: false,
+          sessionLost: false,
+          reason: `GET /gateway/bot: ${(err as Error).message}`,
+        });
         continue;
       }
       if (mode === "identify" || !this.shared.session) {
@@ -276,7 +290,12 @@ export class DiscordChannel implements Channel {
 
   /** Takes the host-wide lease of the token; false (and state conflict naming the holder) when another brain has it. */
   private takeLease(): boolean {
-    const r = (this.o.acquireLease ?? acquireCredentialLease)({ kind: DISCORD, secret: this.o.token, holder: this.o.holder, ...(this.o.env ? { env: this.o.env } : {}) });
+    const r = (this.o.acquireLease ?? acquireCredentialLease)({
+      kind: DISCORD,
+      secret: this.o.token,
+      holder: this.o.holder,
+      ...(this.o.env ? { env: this.o.env } : {}),
+    });
     if (r.ok) {
       if (this.state.state === "conflict") this.ctx!.logger.info("discord: the token's lease is free again; this gateway connects now");
       this.lease = r;

@@ -85,8 +85,11 @@ export class GatewayConnection {
         gatewayInformation: o.gateway,
         shardCount: 1,
         version: "10",
-        encoding: "json",
+        // The lib's Encoding enum is not importable under type stripping; its JSON member is "json".
+        encoding: "json" as IContextFetchingStrategy["options"]["encoding"],
         compression: null,
+        initialPresence: null,
+        largeThreshold: null,
         useIdentifyCompression: false,
         identifyProperties: { browser: "onebrain", device: "onebrain", os: process.platform },
         handshakeTimeout: 30_000,

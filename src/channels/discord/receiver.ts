@@ -17,7 +17,15 @@ import type { ChannelContext, InboundMessage } from "../channel.ts";
 import { ackInteraction } from "./commands.ts";
 import { encodeCursor, noteChannel, type SeenChannel } from "./cursor.ts";
 import type { GatewaySession } from "./gateway.ts";
-import { decideInteraction, decideMessage, pairingText, type DiscordInteraction, type DiscordMessage, type InboundContext, type PairingAsk } from "./inbound.ts";
+import {
+  decideInteraction,
+  decideMessage,
+  pairingText,
+  type DiscordInteraction,
+  type DiscordMessage,
+  type InboundContext,
+  type PairingAsk,
+} from "./inbound.ts";
 import type { DiscordSender } from "./send.ts";
 import type { DiscordSettings } from "./settings.ts";
 
@@ -146,7 +154,10 @@ export class Receiver {
       }
       const code = this.o.ctx.access?.requestPairing(d.ask).code ?? "";
       // 4: a message at once; flags 64: only the stranger sees it.
-      await this.o.rest.post(Routes.interactionCallback(i.id, i.token), { body: { type: 4, data: { content: pairingText(code, d.ask.sender), flags: 64 } }, auth: false });
+      await this.o.rest.post(Routes.interactionCallback(i.id, i.token), {
+        body: { type: 4, data: { content: pairingText(code, d.ask.sender), flags: 64 } },
+        auth: false,
+      });
     };
     run().catch((err: unknown) => this.log.warn({ interaction: i.id, error: (err as Error).message }, "discord: could not acknowledge a slash command"));
   }
@@ -158,7 +169,10 @@ export class Receiver {
       if (this.codesSent.has(r.code)) return;
       this.codesSent.add(r.code);
       if (r.isNew)
-        this.log.info({ sender: a.sender, name: a.senderName, code: r.code }, "discord: an unknown sender asked for access; approve with `onebrain pairing approve discord CODE`");
+        this.log.info(
+          { sender: a.sender, name: a.senderName, code: r.code },
+          "discord: an unknown sender asked for access; approve with `onebrain pairing approve discord CODE`",
+        );
       await this.o.rest.post(Routes.channelMessages(a.peer), { body: { content: pairingText(r.code, a.sender), allowed_mentions: { parse: [] } } });
     } catch (err) {
       this.log.warn({ sender: a.sender, error: (err as Error).message }, "discord: could not send a pairing code");
