@@ -10,3 +10,17 @@ export function backoffMs(attempt: number, o: { baseMs: number; maxMs: number; r
 export function jittered(ms: number, random: () => number): number {
   return Math.round(ms * (0.8 + random() * 0.4));
 }
+
+/** Waits `ms`, or less if `signal` aborts; never rejects. */
+export function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+  });
+}

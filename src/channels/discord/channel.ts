@@ -17,14 +17,13 @@
  */
 import type { REST } from "@discordjs/rest";
 import { Routes, type APIGatewayBotInfo } from "discord-api-types/v10";
-import { acquireCredentialLease, describeLeaseHolder, type LeaseHolder, type LeaseResult } from "../../lock/lease.ts";
-import { jittered } from "../../shared/backoff.ts";
+import type { acquireCredentialLease, LeaseHolder, LeaseResult } from "../../lock/lease.ts";
+import { jittered, pause } from "../../shared/backoff.ts";
 import type { Channel, ChannelContext, ChannelState, Delivered, DeliveryProgress, OutboundMessage, SendCheck, SendInDoubt } from "../channel.ts";
-import { backfill } from "./backfill.ts";
-import { registerCommands } from "./commands.ts";
 import { discordBotId } from "./credential.ts";
-import { decodeCursor, recentChannels } from "./cursor.ts";
+import { decodeCursor } from "./cursor.ts";
 import { BASE_INTENTS, GatewayConnection, MESSAGE_CONTENT_INTENT, type Closed } from "./gateway.ts";
+import { logConflict, tryLease } from "./lease.ts";
 import { Receiver, type Shared } from "./receiver.ts";
 import { createRest } from "./rest.ts";
 import { DiscordSender } from "./send.ts";
@@ -106,6 +105,7 @@ export class DiscordChannel implements Channel {
       sender: this.sender,
       lease: () => this.lease,
       onReady: (d) => this.ready(d),
+      stop: this.stopper.signal,
       onResumed: () => {
         this.facts.resumes++;
         this.connected("resumed");
@@ -179,25 +179,12 @@ export class DiscordChannel implements Channel {
     this.ctx!.logger.info({ account: this.account, how, seq: this.shared.session?.seq }, "discord connected");
   }
 
-  /** A fresh session: commands registered (if set), then the channels seen lately read back. */
-  private async ready(d: { user: { id: string }; application: { id: string } }): Promise<void> {
+  /** A fresh session: who the bot is; the receiver then registers commands and reads back (receiver.ts). */
+  private ready(d: { user: { id: string }; application: { id: string } }): void {
     this.shared.botId = d.user.id;
     this.shared.applicationId = d.application.id;
     this.facts.sessionStartedAt = Date.now();
     this.connected("identified");
-    const s = this.o.settings();
-    const log = this.ctx!.logger;
-    if (s.commands) void registerCommands(this.rest, d.application.id, log).catch(() => {});
-    const channels = recentChannels(this.shared.channels, Date.now(), s.backfillHours);
-    if (!channels.length) return;
-    const r = await backfill({
-      rest: this.rest,
-      channels,
-      logger: log,
-      signal: this.stopper.signal,
-      handle: (_c, page) => this.receiver!.messages(page, null),
-    });
-    log.info(r, "discord backfill after a fresh session");
   }
 
   private async run(): Promise<void> {
@@ -290,41 +277,31 @@ export class DiscordChannel implements Channel {
 
   /** Takes the host-wide lease of the token; false (and state conflict naming the holder) when another brain has it. */
   private takeLease(): boolean {
-    const r = (this.o.acquireLease ?? acquireCredentialLease)({
+    const log = this.ctx!.logger;
+    const o = this.o;
+    const t = tryLease({
       kind: DISCORD,
-      secret: this.o.token,
-      holder: this.o.holder,
-      ...(this.o.env ? { env: this.o.env } : {}),
+      token: o.token,
+      holder: o.holder,
+      ...(o.env ? { env: o.env } : {}),
+      ...(o.acquireLease ? { acquire: o.acquireLease } : {}),
     });
-    if (r.ok) {
-      if (this.state.state === "conflict") this.ctx!.logger.info("discord: the token's lease is free again; this gateway connects now");
-      this.lease = r;
-      // The holder before us handed over its session: RESUME it when we have none of our own.
-      const handed = decodeCursor(r.handedOver).session;
-      if (handed && !this.shared.session) this.shared.session = handed;
-      this.setState({ state: "starting" });
-      return true;
+    if (!t.ok) {
+      if (this.state.state !== "conflict" || this.state.detail !== t.detail) {
+        logConflict(log, t);
+        this.setState({ state: "conflict", detail: t.detail });
+      }
+      return false;
     }
-    const detail = r.holder ? `token in use by ${describeLeaseHolder(r.holder)}` : `token lease: ${r.reason}`;
-    if (this.state.state !== "conflict" || this.state.detail !== detail) {
-      this.ctx!.logger.warn({ lease: r.key, holder: r.holder }, `discord does not connect: ${detail}`);
-      this.setState({ state: "conflict", detail });
-    }
-    return false;
+    if (this.state.state === "conflict") log.info("discord: the token's lease is free again; this gateway connects now");
+    this.lease = t.lease;
+    // The holder before us handed over its session: RESUME it when we have none of our own.
+    if (t.handedOver && !this.shared.session) this.shared.session = t.handedOver;
+    this.setState({ state: "starting" });
+    return true;
   }
 
-  /** Waits `ms`, or less if the channel stops. */
   private sleep(ms: number): Promise<void> {
-    const signal = this.stopper.signal;
-    return new Promise((resolve) => {
-      if (signal.aborted) return resolve();
-      const done = () => {
-        clearTimeout(timer);
-        signal.removeEventListener("abort", done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      signal.addEventListener("abort", done, { once: true });
-    });
+    return pause(ms, this.stopper.signal);
   }
 }

@@ -14,8 +14,9 @@ import { Routes, type GatewayDispatchPayload } from "discord-api-types/v10";
 import type { Logger } from "pino";
 import type { LeaseResult } from "../../lock/lease.ts";
 import type { ChannelContext, InboundMessage } from "../channel.ts";
-import { ackInteraction } from "./commands.ts";
-import { encodeCursor, noteChannel, type SeenChannel } from "./cursor.ts";
+import { backfill } from "./backfill.ts";
+import { ackInteraction, registerCommands } from "./commands.ts";
+import { encodeCursor, noteChannel, recentChannels, type SeenChannel } from "./cursor.ts";
 import type { GatewaySession } from "./gateway.ts";
 import {
   decideInteraction,
@@ -47,8 +48,10 @@ export interface ReceiverOptions {
   settings: () => DiscordSettings;
   sender: DiscordSender;
   lease: () => Extract<LeaseResult, { ok: true }> | null;
-  /** A fresh session is READY (register commands, backfill): awaited in the queue. */
-  onReady(d: { user: { id: string }; application: { id: string }; session_id: string; resume_gateway_url: string }, seq: number): Promise<void>;
+  /** A fresh session is READY (who the bot is, the state); commands and the backfill follow here. */
+  onReady(d: { user: { id: string }; application: { id: string }; session_id: string; resume_gateway_url: string }): void;
+  /** Aborted when the channel stops (ends a backfill). */
+  stop: AbortSignal;
   onResumed(): void;
   /** Handling failed: close the connection so that it RESUMEs from the last stored seq. */
   onBroken(err: unknown): void;
@@ -97,7 +100,8 @@ export class Receiver {
     if (p.t === "READY") {
       const d = p.d as Parameters<ReceiverOptions["onReady"]>[0];
       sh.session = { sessionId: d.session_id, resumeUrl: d.resume_gateway_url, seq: p.s };
-      await this.o.onReady(d, p.s);
+      this.o.onReady(d);
+      await this.fresh(d.application.id);
       return;
     }
     // A replay after RESUME of what was handled already.
@@ -107,6 +111,16 @@ export class Receiver {
     else if (p.t === "INTERACTION_CREATE") await this.interaction(p.d as unknown as DiscordInteraction, p.s);
     else this.noteThreads(p);
     if (sh.session && p.s > sh.session.seq) sh.session.seq = p.s;
+  }
+
+  /** After a fresh session: the slash commands registered (if set), the channels seen lately read back (backfill.ts). */
+  private async fresh(applicationId: string): Promise<void> {
+    const s = this.o.settings();
+    if (s.commands) void registerCommands(this.o.rest, applicationId, this.log);
+    const channels = recentChannels(this.o.shared.channels, Date.now(), s.backfillHours);
+    if (!channels.length) return;
+    const r = await backfill({ rest: this.o.rest, channels, logger: this.log, signal: this.o.stop, handle: (_c, page) => this.messages(page, null) });
+    this.log.info(r, "discord backfill after a fresh session");
   }
 
   /** Stores messages (live: one; backfill: a page) with the cursor, then answers strangers. `seq` null: a backfill (the seq does not move). */
