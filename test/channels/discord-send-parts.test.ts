@@ -16,7 +16,7 @@ test("a long reply splits into parts of at most 2000 characters on paragraph, th
   assert.equal(parts.length, 3);
   for (const p of parts) assert.ok(p.length <= 2000 && p === para);
   const words = splitText("abc ".repeat(1000), 2000);
-  for (const p of words) assert.ok(p.length <= 2000 && !p.startsWith(" ") && !/ab$/.test(p), JSON.stringify(p.slice(-10)));
+  for (const p of words) assert.ok(p.length <= 2000 && !p.startsWith(" ") && !p.endsWith("ab"), JSON.stringify(p.slice(-10)));
   assert.equal(words.join(" ").split(/\s+/).length, 1000);
 });
 

@@ -8,8 +8,9 @@
  *     replies while a part is in doubt);
  *   - so a message by the bot after the floor with the part's exact content (threaded under
  *     `replyTo` when it is the first part) is the part in doubt.
- * The read starts a little before the floor (messages from different Discord workers are not
- * strictly in time order) and pages forward to the newest message.
+ * The read starts at the floor's millisecond itself (a part goes out after the floor's message
+ * was seen, so it is at least that late on Discord's clock; no wider margin, as an earlier reply of
+ * ours with the same text a moment before would be taken for the part) and pages forward to the newest.
  * "Not sent" is only concluded once the request's whole possible life is over (Discord may carry
  * out a request after the connection it came on is gone): until then a look that finds nothing is
  * repeated, and the part is taken as sent as soon as it shows up.
@@ -20,11 +21,8 @@ import type { APIMessage } from "discord-api-types/v10";
 import type { SendCheck, SendInDoubt } from "../channel.ts";
 import { splitText } from "../split.ts";
 import { classifySend } from "./failures.ts";
-import { snowflakeAt, snowflakeTime } from "./ids.ts";
+import { CLOCK_MARGIN_MS, snowflakeAt, snowflakeTime } from "./ids.ts";
 import type { DiscordSendTiming } from "./settings.ts";
-
-/** How far before the floor the read starts. */
-const SCAN_MARGIN_MS = 2_000;
 
 /** A read of more pages than this gives up (throws; the core asks again later). */
 const MAX_PAGES = 50;
@@ -75,7 +73,7 @@ export async function checkPartSent(d: SendInDoubt, c: DoubtContext): Promise<Se
   const wait = (ms: number) => sleep(Math.max(0, ms), undefined, { signal: c.signal });
   // A request written just before a crash may still be on its way through Discord.
   await wait(Math.min(c.timing.doubtSettleMs, d.startedAt + c.timing.doubtSettleMs - c.now()));
-  const from = snowflakeAt((d.floor ?? d.startedAt - SCAN_MARGIN_MS) - SCAN_MARGIN_MS);
+  const from = snowflakeAt(d.floor ?? d.startedAt - CLOCK_MARGIN_MS) - 1n;
   for (;;) {
     let found: string | null;
     try {

@@ -24,6 +24,9 @@ export function newerId(a: string | undefined, b: string): string {
   return a !== undefined && BigInt(a) >= BigInt(b) ? a : b;
 }
 
+/** A floor taken from the local clock (nothing known in a conversation) goes back this far: Discord's clock may be behind ours. */
+export const CLOCK_MARGIN_MS = 30_000;
+
 /** Discord's cap on a message nonce's length. */
 export const NONCE_MAX = 25;
 

@@ -27,12 +27,9 @@ import { splitText } from "../split.ts";
 import { TypingIndicators } from "../typing.ts";
 import { checkPartSent } from "./doubt.ts";
 import { classifySend, describeFailure } from "./failures.ts";
-import { newerId, partNonce, snowflakeTime } from "./ids.ts";
+import { CLOCK_MARGIN_MS, newerId, partNonce, snowflakeTime } from "./ids.ts";
 import { allowedMentions } from "./mentions.ts";
 import { chunkLimitOf, DEFAULT_SEND_TIMING, type DiscordSendTiming, type DiscordSettings } from "./settings.ts";
-
-/** A floor taken from the local clock (nothing known in the conversation) goes back this far: Discord's clock may be behind ours. */
-const CLOCK_MARGIN_MS = 30_000;
 
 /** A slash command acked as deferred, whose original response the reply fills in. */
 interface PendingInteraction {
