@@ -128,6 +128,27 @@ test("drops, op 7 and a zombie connection are RESUMEd, and a message sent in a g
   assert.equal(f.maxLiveSessions, 1);
 });
 
+test("after a kill -9 the next gateway RESUMEs from the stored seq: a message sent while it was down is answered once", async () => {
+  const f = await discord();
+  model.reset();
+  const stateDir = path.join(tmpDir(), "killed");
+  const g = await gateway(f, { stateDir, discord: { dmPolicy: "open" } });
+  await until(g, "connected");
+  const u = f.user("ki");
+  const dm = f.dm(u);
+  f.userSays(dm, u, "before");
+  await eventually(() => f.botMessages(dm).length === 1, 10_000, "first answer");
+  g.kill("SIGKILL");
+  await g.exited;
+  f.userSays(dm, u, "while down");
+  const again = await gateway(f, { stateDir, discord: { dmPolicy: "open" } });
+  await until(again, "connected");
+  await eventually(() => f.botMessages(dm).length === 2, 15_000, "answer after the restart");
+  await sleep(500);
+  assert.deepEqual(texts(f, dm), ["echo: before", "echo: while down"]);
+  assert.deepEqual([f.identifies, f.resumes], [1, 1], "the restart resumed the session, no new IDENTIFY");
+});
+
 test("an invalid session means a fresh IDENTIFY, and the backfill answers the message sent in the gap", async () => {
   const f = await discord();
   model.reset();

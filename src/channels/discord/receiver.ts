@@ -78,8 +78,10 @@ export class Receiver {
 
   /** Queues one dispatch of connection `gen`. Never throws. */
   push(p: GatewayDispatchPayload, gen: number): void {
-    if (p.t === "INTERACTION_CREATE") this.ack(p.d as unknown as DiscordInteraction);
+    // Acked at arrival; stored in order once the ack is done, so that the reply finds it pending (send.ts).
+    const acked = p.t === "INTERACTION_CREATE" ? this.ack(p.d as unknown as DiscordInteraction) : undefined;
     this.tail = this.tail.then(async () => {
+      await acked;
       if (gen < this.floorGen || this.o.ctx.signal.aborted) return;
       try {
         await this.handle(p as Dispatch);
@@ -157,9 +159,9 @@ export class Receiver {
   }
 
   /** Acknowledges a slash command at once (deferred) when it will be stored; a stranger gets the pairing text instead. Never throws. */
-  private ack(i: DiscordInteraction): void {
+  private ack(i: DiscordInteraction): Promise<void> {
     const d = decideInteraction(i, this.inboundContext());
-    if (d.kind === "skip") return;
+    if (d.kind === "skip") return Promise.resolve();
     const run = async () => {
       if (d.kind === "ingest") {
         await ackInteraction(this.o.rest, i);
@@ -173,7 +175,7 @@ export class Receiver {
         auth: false,
       });
     };
-    run().catch((err: unknown) => this.log.warn({ interaction: i.id, error: (err as Error).message }, "discord: could not acknowledge a slash command"));
+    return run().catch((err: unknown) => this.log.warn({ interaction: i.id, error: (err as Error).message }, "discord: could not acknowledge a slash command"));
   }
 
   /** Sends a stranger their pairing code, once per code in this process. Never throws. */
