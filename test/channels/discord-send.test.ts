@@ -182,3 +182,64 @@ test("slash commands are registered once: a second start finds them and does not
   await registerCommands(rest, fake.applicationId, logger);
   assert.equal(puts(), 1);
 });
+
+test("a channel closed to the bot (403 Missing Access) is refused for good, in plain words", async () => {
+  const s = sender();
+  const guild = fake.guild();
+  const ch = fake.textChannel(guild);
+  fake.forbid(ch);
+  const err = (await s.deliver(reply(ch, null, "hi"), AbortSignal.timeout(10_000)).then(
+    () => assert.fail("delivered"),
+    (e: unknown) => e,
+  )) as PartialDeliveryError;
+  assert.equal(err.permanent, true);
+  assert.match(err.message, /no access to this channel/);
+});
+
+test("a lost answer on the second part counts the first as sent, and the check finds the second by its text", async () => {
+  const s = sender();
+  const user = fake.user();
+  const dm = fake.dm(user);
+  const asked = fake.userSays(dm, user, "tell me two things");
+  s.noteSeen(dm, asked.id);
+  const m = reply(dm, asked.id, `${para("g")}\n\n${para("h")}`);
+  let floor: number | null = s.sendFloor(m, null);
+  let startedAt = Date.now();
+  fake.loseAnswers(1, (r) => r.method === "POST" && r.path.endsWith("/messages") && JSON.stringify(r.body).includes("hhhh"));
+  const err = (await s
+    .deliver(m, AbortSignal.timeout(10_000), {
+      partSent: (_n, f) => {
+        floor = f ?? floor;
+        startedAt = Date.now();
+      },
+    })
+    .then(
+      () => assert.fail("delivered"),
+      (e: unknown) => e,
+    )) as PartialDeliveryError;
+  assert.deepEqual([err.partsSent, err.inDoubt], [1, true]);
+  const check = await s.checkSent({ target: dm, replyTo: asked.id, text: m.text, part: 1, floor, startedAt }, AbortSignal.timeout(10_000));
+  assert.equal(check.sent && check.platformMessageId, fake.botMessages(dm)[1]!.id);
+  // The retry, after the core recorded the check's answer, sends nothing more.
+  await s.deliver({ ...m, skipParts: 2 }, AbortSignal.timeout(10_000));
+  assert.equal(fake.botMessages(dm).length, 2);
+});
+
+test("a 502 leaves the part in doubt and a 503 does not", async () => {
+  const s = sender();
+  const dm = fake.dm(fake.user());
+  fake.failNext("POST /channels/:id/messages", 502);
+  const bad = (await s.deliver(reply(dm, null, "x"), AbortSignal.timeout(10_000)).catch((e: unknown) => e)) as PartialDeliveryError;
+  assert.deepEqual([bad.inDoubt, bad.permanent], [true, undefined]);
+  fake.failNext("POST /channels/:id/messages", 503);
+  const busy = (await s.deliver(reply(dm, null, "y"), AbortSignal.timeout(10_000)).catch((e: unknown) => e)) as PartialDeliveryError;
+  assert.deepEqual([busy.inDoubt, busy.permanent], [false, undefined]);
+});
+
+test("a short rate limit is waited out by the client and the part goes out once", async () => {
+  const s = sender();
+  const dm = fake.dm(fake.user());
+  fake.rateLimit("POST /channels/:id/messages", { retryAfterS: 0.2, count: 1 });
+  await s.deliver(reply(dm, null, "after a short wait"), AbortSignal.timeout(10_000));
+  assert.equal(fake.botMessages(dm).length, 1);
+});
