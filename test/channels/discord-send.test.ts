@@ -243,3 +243,31 @@ test("a short rate limit is waited out by the client and the part goes out once"
   await s.deliver(reply(dm, null, "after a short wait"), AbortSignal.timeout(10_000));
   assert.equal(fake.botMessages(dm).length, 1);
 });
+
+test("a reply's @everyone and role mentions ping nobody under the default, its user mentions do", async () => {
+  const s = sender();
+  const user = fake.user("bea");
+  const dm = fake.dm(user);
+  const asked = fake.userSays(dm, user, "ping the team");
+  await s.deliver(reply(dm, asked.id, `@everyone <@&123456789012345678> <@${user}> here it is`), AbortSignal.timeout(10_000));
+  const sent = fake.requests.findLast((r) => r.method === "POST" && r.path.endsWith(`/channels/${dm}/messages`))!;
+  assert.deepEqual((sent.body as { allowed_mentions: unknown }).allowed_mentions, { parse: ["users"], replied_user: true });
+  assert.deepEqual(
+    fake.botMessages(dm)[0]!.mentions.map((u) => u.id),
+    [user],
+  );
+});
+
+test("registering the commands with a refused token is logged, never thrown", async () => {
+  const other = new FakeDiscord();
+  await other.start();
+  try {
+    const old = other.token;
+    other.resetToken();
+    const rest = createRest({ token: old, apiRoot: other.apiRoot, env: {} });
+    await registerCommands(rest, other.applicationId, logger);
+    assert.equal(other.commands().length, 0);
+  } finally {
+    await other.close();
+  }
+});
