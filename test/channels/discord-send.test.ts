@@ -271,3 +271,22 @@ test("registering the commands with a refused token is logged, never thrown", as
     await other.close();
   }
 });
+
+test("after Discord refuses the token, a send is not in doubt: the client drops the token and writes nothing", async () => {
+  const other = new FakeDiscord();
+  await other.start();
+  try {
+    const old = other.token;
+    other.resetToken();
+    const rest = createRest({ token: old, apiRoot: other.apiRoot, env: {} });
+    const s = new DiscordSender({ rest, settings: () => settings, botId: () => other.botId, applicationId: () => other.applicationId, logger });
+    const dm = other.dm(other.user());
+    for (const _ of [1, 2]) {
+      const err = (await s.deliver(reply(dm, null, "hi"), AbortSignal.timeout(10_000)).catch((e: unknown) => e)) as PartialDeliveryError;
+      assert.deepEqual([err.inDoubt, err.permanent], [false, undefined], err.message);
+    }
+    assert.equal(other.botMessages(dm).length, 0);
+  } finally {
+    await other.close();
+  }
+});
