@@ -55,7 +55,7 @@ export function classifySend(err: unknown): SendFailure {
   if (err instanceof HTTPError) return { kind: "retry", inDoubt: MAYBE_DONE.has(err.status), detail };
   const e = err as { code?: string; written?: boolean; message?: string };
   // After a 401 the lib drops the token and refuses every request before writing it (its error has no code).
-  if (e?.written === undefined && /^Expected token to be set/.test(e?.message ?? "")) return { kind: "retry", inDoubt: false, detail };
+  if (e?.written === undefined && (e?.message ?? "").startsWith("Expected token to be set")) return { kind: "retry", inDoubt: false, detail };
   // No answer: Discord may have the request, unless it never left (a refused connection, a failed proxy tunnel).
   const inDoubt = e?.written !== false && !NEVER_WRITTEN.has(e?.code ?? "");
   return { kind: "retry", inDoubt, detail };
