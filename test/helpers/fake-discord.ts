@@ -11,20 +11,14 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { WebSocketServer } from "ws";
+import { guildCreate, interactionCreate, readyPayload } from "./fake-discord-payloads.ts";
 import { Gateway, MESSAGE_CONTENT, type Session } from "./fake-discord-gateway.ts";
-import { type Interaction, type RestAnswer, route } from "./fake-discord-rest.ts";
+import { type FakeRequest, type Knob, normRoute, restListener } from "./fake-discord-http.ts";
+import { type Interaction, type RestHost, route } from "./fake-discord-rest.ts";
 import { type DMessage, World } from "./fake-discord-state.ts";
 
+export type { FakeRequest } from "./fake-discord-http.ts";
 export type { DChannel, DMessage, DUser } from "./fake-discord-state.ts";
-
-/** A REST request as the fake received it. */
-export interface FakeRequest {
-  method: string;
-  /** The path after `/api/v10`, decoded (e.g. `/channels/1/messages`). */
-  path: string;
-  body: any;
-  at: number;
-}
 
 /** Options; every duration can be shortened by tests. */
 export interface FakeDiscordOptions {
@@ -40,12 +34,7 @@ export interface FakeDiscordOptions {
   nonceWindowMs?: number;
 }
 
-type Knob = { n: number; match?: (r: FakeRequest) => boolean; status?: number; retryAfterS?: number; global?: boolean; lose?: boolean };
-
 const b64url = (s: string) => Buffer.from(s).toString("base64url");
-const routeKey = (method: string, path: string) => `${method} ${path.replace(/\/\d+(?=\/|$)/g, "/:id")}`;
-/** "POST /channels/:id/messages" style routes, any `:name` matching one segment. */
-const normRoute = (r: string) => r.replace(/:[A-Za-z_]+/g, ":id");
 
 /** The fake Discord: one bot, its application, its world of users, guilds and channels. */
 export class FakeDiscord {
@@ -65,12 +54,19 @@ export class FakeDiscord {
   readonly gateway: Gateway;
   readonly #commands: Array<Record<string, unknown>> = [];
   readonly #interactions = new Map<string, Interaction>();
-  readonly #knobs: Array<Knob & { route?: string }> = [];
+  readonly #knobs: Knob[] = [];
   readonly #delivered = new Set<string>();
   readonly #startLimit: { total: number; remaining: number; resetAt: number; resetAfterMs: number };
   readonly #nonceWindowMs: number;
   readonly #wss = new WebSocketServer({ noServer: true });
-  readonly #server = http.createServer((req, res) => void this.#handle(req, res));
+  readonly #server = http.createServer(
+    restListener({
+      token: () => this.token,
+      requests: this.requests,
+      knobs: this.#knobs,
+      run: (method, segs, query, body) => route(this.#restHost(), method, segs, query, body),
+    }),
+  );
 
   constructor(o: FakeDiscordOptions = {}) {
     this.world = new World("0", "onebrain-bot");
@@ -95,21 +91,8 @@ export class FakeDiscord {
         if (x.t === "MESSAGE_CREATE") this.#delivered.add((x.d as DMessage).id);
       },
       newSessionId: () => b64url(String(Math.random())).slice(0, 32),
-      ready: (s) => ({
-        v: 10,
-        user: { ...this.world.bot, flags: 0, mfa_enabled: false, verified: true },
-        session_id: s.id,
-        session_type: "normal",
-        resume_gateway_url: this.gatewayUrl.replace(/\/gateway$/, "/gateway-resume"),
-        application: { id: this.applicationId, flags: 1 << 23 },
-        guilds: [...this.world.guilds.keys()].map((id) => ({ id, unavailable: true })),
-        private_channels: [],
-        relationships: [],
-        user_settings: {},
-        shard: [0, 1],
-        _trace: ["fake-discord"],
-      }),
-      afterReady: (s) => (s.intents & 1 ? [...this.world.guilds.keys()].map((id) => ({ t: "GUILD_CREATE", d: this.#guildCreate(id) })) : []),
+      ready: (s) => readyPayload(this.world, s.id, this.gatewayUrl.replace(/\/gateway$/, "/gateway-resume"), this.applicationId),
+      afterReady: (s) => (s.intents & 1 ? [...this.world.guilds.keys()].map((id) => ({ t: "GUILD_CREATE", d: guildCreate(this.world, id) })) : []),
     });
     this.#wss.on("connection", (ws) => this.gateway.connect(ws));
     this.#server.on("upgrade", (req, socket, head) => {
@@ -189,29 +172,8 @@ export class FakeDiscord {
     const id = this.world.ids.next();
     const token = `aW50ZXJhY3Rpb246${id}:${b64url(String(Math.random()))}`;
     this.#interactions.set(id, { id, token, channelId, at: Date.now(), responded: false });
-    const guildId = this.world.guildOf(channelId);
     const cmd = this.#commands.find((c) => c.name === name);
-    const d = {
-      id,
-      application_id: this.applicationId,
-      type: 2,
-      token,
-      version: 1,
-      channel_id: channelId,
-      channel: this.world.channels.get(channelId),
-      ...(guildId
-        ? {
-            guild_id: guildId,
-            member: { user, roles: [], joined_at: this.world.guilds.get(guildId)!.joined_at, permissions: "0", deaf: false, mute: false, flags: 0 },
-          }
-        : { user }),
-      data: { id: (cmd?.id as string) ?? this.world.ids.next(), name, type: 1 },
-      locale: "en-US",
-      app_permissions: "0",
-      entitlements: [],
-      authorizing_integration_owners: { "0": guildId ?? userId },
-      context: guildId ? 0 : 1,
-    };
+    const d = interactionCreate(this.world, { id, token, applicationId: this.applicationId, channelId, user, commandId: cmd?.id as string | undefined, name });
     this.gateway.dispatch("INTERACTION_CREATE", () => d);
     return { id, token };
   }
@@ -278,6 +240,22 @@ export class FakeDiscord {
     this.#knobs.push({ route: normRoute(route), n: count, status });
   }
 
+  #restHost(): RestHost {
+    return {
+      world: this.world,
+      applicationId: this.applicationId,
+      nonceWindowMs: this.#nonceWindowMs,
+      interactions: this.#interactions,
+      interactionResponses: this.interactionResponses,
+      followUps: this.followUps,
+      typing: this.typing,
+      commands: this.#commands,
+      gatewayBot: () => this.#gatewayBot(),
+      post: (msg) => this.#post(msg),
+      seen: (ms) => ms.forEach((x) => this.#delivered.add(x.id)),
+    };
+  }
+
   #spendStart(): boolean {
     const now = Date.now();
     const sl = this.#startLimit;
@@ -297,29 +275,6 @@ export class FakeDiscord {
     };
   }
 
-  #guildCreate(id: string) {
-    const g = this.world.guilds.get(id)!;
-    const chans = [...this.world.channels.values()].filter((c) => c.guild_id === id);
-    return {
-      id,
-      name: g.name,
-      unavailable: false,
-      joined_at: g.joined_at,
-      large: false,
-      member_count: 1,
-      owner_id: "1",
-      channels: chans.filter((c) => c.type !== 11),
-      threads: chans.filter((c) => c.type === 11),
-      members: [],
-      roles: [],
-      emojis: [],
-      stickers: [],
-      voice_states: [],
-      presences: [],
-      features: [],
-    };
-  }
-
   /** Stores a message and tells every session that may see it. */
   #post(m: DMessage): void {
     this.world.add(m);
@@ -330,89 +285,5 @@ export class FakeDiscord {
       const hears = dm || s.intents & MESSAGE_CONTENT || m.author.id === this.botId || m.mentions.some((u) => u.id === this.botId);
       return hears ? m : { ...m, content: "", embeds: [], attachments: [] };
     });
-  }
-
-  async #handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    try {
-      for await (const c of req) chunks.push(c as Buffer);
-    } catch {
-      return; // cut mid-body: Discord never saw the request
-    }
-    const url = new URL(req.url ?? "/", "http://x");
-    const raw = Buffer.concat(chunks).toString();
-    let body: any = undefined;
-    try {
-      body = raw ? JSON.parse(raw) : undefined;
-    } catch {
-      return this.#reply(res, "", { status: 400, body: { message: "400: Bad Request", code: 0 } });
-    }
-    const m = /^\/api\/v10(\/.*)$/.exec(url.pathname);
-    if (!m) return this.#reply(res, "", { status: 404, body: { message: "404: Not Found", code: 0 } });
-    const segs = m[1]!.split("/").slice(1).map(decodeURIComponent);
-    const path = `/${segs.join("/")}`;
-    const r: FakeRequest = { method: req.method ?? "GET", path, body, at: Date.now() };
-    this.requests.push(r);
-    const key = routeKey(r.method, path);
-    const interaction = segs[0] === "interactions" || segs[0] === "webhooks";
-    if (!interaction && req.headers.authorization !== `Bot ${this.token}`)
-      return this.#reply(res, key, { status: 401, body: { message: "401: Unauthorized", code: 0 } });
-    const knob = this.#knobs.find((k) => k.n > 0 && !k.lose && k.route === key && (!k.match || k.match(r)));
-    if (knob) {
-      knob.n--;
-      if (knob.status === 429) return this.#tooMany(res, key, knob.retryAfterS!, knob.global === true);
-      return this.#reply(res, key, { status: knob.status!, body: { message: `${knob.status}: ${http.STATUS_CODES[knob.status!]}`, code: 0 } });
-    }
-    const answer = route(
-      {
-        world: this.world,
-        applicationId: this.applicationId,
-        nonceWindowMs: this.#nonceWindowMs,
-        interactions: this.#interactions,
-        interactionResponses: this.interactionResponses,
-        followUps: this.followUps,
-        typing: this.typing,
-        commands: this.#commands,
-        gatewayBot: () => this.#gatewayBot(),
-        post: (msg) => this.#post(msg),
-        seen: (ms) => ms.forEach((x) => this.#delivered.add(x.id)),
-      },
-      r.method,
-      segs.slice(0),
-      url.searchParams,
-      body,
-    );
-    const lose = this.#knobs.find((k) => k.n > 0 && k.lose && (!k.match || k.match(r)));
-    if (lose) {
-      lose.n--;
-      return void req.socket.destroy();
-    }
-    this.#reply(res, key, answer);
-  }
-
-  #tooMany(res: http.ServerResponse, key: string, retryAfterS: number, global: boolean): void {
-    const headers: Record<string, string> = {
-      "retry-after": String(Math.ceil(retryAfterS)),
-      "x-ratelimit-scope": global ? "global" : "user",
-    };
-    if (global) headers["x-ratelimit-global"] = "true";
-    else Object.assign(headers, this.#limitHeaders(key, 0, retryAfterS));
-    this.#reply(res, key, { status: 429, body: { message: "You are being rate limited.", retry_after: retryAfterS, global } }, headers);
-  }
-
-  #limitHeaders(key: string, remaining: number, resetAfterS: number): Record<string, string> {
-    return {
-      "x-ratelimit-limit": "5",
-      "x-ratelimit-remaining": String(remaining),
-      "x-ratelimit-reset": ((Date.now() + resetAfterS * 1000) / 1000).toFixed(3),
-      "x-ratelimit-reset-after": resetAfterS.toFixed(3),
-      "x-ratelimit-bucket": b64url(key).slice(0, 32),
-    };
-  }
-
-  #reply(res: http.ServerResponse, key: string, a: RestAnswer, extra?: Record<string, string>): void {
-    const headers = { ...this.#limitHeaders(key, 4, 1), ...extra };
-    if (a.status === 204) return void res.writeHead(204, headers).end();
-    res.writeHead(a.status, { "content-type": "application/json", ...headers }).end(JSON.stringify(a.body));
   }
 }

@@ -5,7 +5,8 @@
  *     no permission, the user takes no DMs from the bot, the channel is gone): permanent;
  *   - no answer after the request went out (reset, timeout) or 500/502/504 (the request may have
  *     been carried out behind the error): in doubt, the core checks before sending it again;
- *   - anything else (a refused connection, 503, 401...): retried with backoff.
+ *   - anything else (a refused connection, 503, 401...): retried with backoff. After a 401
+ *     @discordjs/rest forgets the token: every later call fails until the channel makes a new client.
  */
 import { DiscordAPIError, HTTPError, RateLimitError } from "@discordjs/rest";
 
@@ -52,7 +53,9 @@ export function classifySend(err: unknown): SendFailure {
     return { kind: "retry", inDoubt: false, detail };
   }
   if (err instanceof HTTPError) return { kind: "retry", inDoubt: MAYBE_DONE.has(err.status), detail };
-  const e = err as { code?: string; written?: boolean };
+  const e = err as { code?: string; written?: boolean; message?: string };
+  // After a 401 the lib drops the token and refuses every request before writing it (its error has no code).
+  if (e?.written === undefined && (e?.message ?? "").startsWith("Expected token to be set")) return { kind: "retry", inDoubt: false, detail };
   // No answer: Discord may have the request, unless it never left (a refused connection, a failed proxy tunnel).
   const inDoubt = e?.written !== false && !NEVER_WRITTEN.has(e?.code ?? "");
   return { kind: "retry", inDoubt, detail };
