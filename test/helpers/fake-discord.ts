@@ -50,6 +50,8 @@ export class FakeDiscord {
   /** PATCH @original contents, in order. */
   readonly followUps: Array<{ id: string; token: string; content: string }> = [];
   readonly typing: Array<{ channelId: string; at: number }> = [];
+  /** The path of every Gateway connection, in order ("/gateway" or "/gateway-resume"). */
+  readonly connections: string[] = [];
   readonly world: World;
   readonly gateway: Gateway;
   readonly #commands: Array<Record<string, unknown>> = [];
@@ -98,6 +100,7 @@ export class FakeDiscord {
     this.#server.on("upgrade", (req, socket, head) => {
       const p = new URL(req.url ?? "/", "http://x").pathname;
       if (p !== "/gateway" && p !== "/gateway-resume") return void socket.destroy();
+      this.connections.push(p);
       this.#wss.handleUpgrade(req, socket, head, (ws) => this.#wss.emit("connection", ws, req));
     });
   }
@@ -260,7 +263,11 @@ export class FakeDiscord {
     const now = Date.now();
     const sl = this.#startLimit;
     if (now >= sl.resetAt) Object.assign(sl, { remaining: sl.total, resetAt: now + sl.resetAfterMs });
-    if (sl.remaining <= 0) return false;
+    if (sl.remaining <= 0) {
+      this.gateway.sessions.clear();
+      this.resetToken();
+      return false;
+    }
     sl.remaining--;
     return true;
   }
