@@ -198,3 +198,17 @@ test("an IDENTIFY with no session start left ends every session and resets the t
     await spent.close();
   }
 });
+
+test("a session has one socket: a RESUME from a second socket ends the first; a seq beyond the session's closes with 4007", async () => {
+  const a = await open(discord.gatewayUrl);
+  a.send(2, identify(discord.token));
+  const ready = await a.next((f) => f.t === "READY");
+  const b = await open(ready.d.resume_gateway_url);
+  b.send(6, { token: discord.token, session_id: ready.d.session_id, seq: ready.s });
+  await b.next((f) => f.t === "RESUMED");
+  await a.closed;
+  const c = await open(ready.d.resume_gateway_url);
+  c.send(6, { token: discord.token, session_id: ready.d.session_id, seq: 10_000 });
+  assert.equal(await c.closed, 4007);
+  b.ws.terminate();
+});

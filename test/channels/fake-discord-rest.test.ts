@@ -165,3 +165,16 @@ test("after resetToken, REST answers 401 and live Gateway sockets are closed wit
     await fake.close();
   }
 });
+
+test("an interaction not answered in time is unknown (404 code 10062)", async () => {
+  const late = new FakeDiscord({ interactionAckMs: -1 });
+  await late.start();
+  try {
+    const u = late.user();
+    const i = late.slash(late.dm(u), u, "new");
+    const cb = await call("POST", `/interactions/${i.id}/${i.token}/callback`, { type: 4, data: { content: "hi" } }, { auth: false, fake: late });
+    assert.deepEqual([cb.status, cb.body.code], [404, 10062]);
+  } finally {
+    await late.close();
+  }
+});
