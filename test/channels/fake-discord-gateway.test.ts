@@ -161,8 +161,8 @@ test("a zombied gateway stops acknowledging heartbeats but keeps the socket open
   }
 });
 
-test("identifying faster than once per interval, or with no session starts left, is answered with op 9 d:false", async () => {
-  const slow = new FakeDiscord({ identifyIntervalMs: 60_000, sessionStartLimit: { total: 2, remaining: 2, resetAfterMs: 60_000 } });
+test("identifying faster than once per interval is answered with op 9 d:false; GET /gateway/bot counts the session starts left", async () => {
+  const slow = new FakeDiscord({ identifyIntervalMs: 60_000 });
   await slow.start();
   try {
     const a = await open(slow.gatewayUrl);
@@ -171,11 +171,44 @@ test("identifying faster than once per interval, or with no session starts left,
     const b = await open(slow.gatewayUrl);
     b.send(2, identify(slow.token));
     assert.equal((await b.next((f) => f.op === 9)).d, false);
+    assert.equal(b.ws.readyState, WebSocket.OPEN, "the socket stays open for a later IDENTIFY");
     const bot: any = await (await fetch(`${slow.apiRoot}/v10/gateway/bot`, { headers: { authorization: `Bot ${slow.token}` } })).json();
-    assert.equal(bot.session_start_limit.remaining, 1);
+    assert.equal(bot.session_start_limit.remaining, 999);
     assert.equal(bot.session_start_limit.max_concurrency, 1);
     assert.equal(bot.url, slow.gatewayUrl);
   } finally {
     await slow.close();
   }
+});
+
+test("an IDENTIFY with no session start left ends every session and resets the token, as Discord's docs say", async () => {
+  const spent = new FakeDiscord({ identifyIntervalMs: 0, sessionStartLimit: { total: 1, remaining: 1, resetAfterMs: 60_000 } });
+  await spent.start();
+  try {
+    const token = spent.token;
+    const a = await open(spent.gatewayUrl);
+    a.send(2, identify(token));
+    await a.next((f) => f.t === "READY");
+    const b = await open(spent.gatewayUrl);
+    b.send(2, identify(token));
+    assert.deepEqual(await Promise.all([a.closed, b.closed]), [4004, 4004]);
+    assert.notEqual(spent.token, token);
+    assert.equal(spent.liveSessions, 0);
+  } finally {
+    await spent.close();
+  }
+});
+
+test("a session has one socket: a RESUME from a second socket ends the first; a seq beyond the session's closes with 4007", async () => {
+  const a = await open(discord.gatewayUrl);
+  a.send(2, identify(discord.token));
+  const ready = await a.next((f) => f.t === "READY");
+  const b = await open(ready.d.resume_gateway_url);
+  b.send(6, { token: discord.token, session_id: ready.d.session_id, seq: ready.s });
+  await b.next((f) => f.t === "RESUMED");
+  await a.closed;
+  const c = await open(ready.d.resume_gateway_url);
+  c.send(6, { token: discord.token, session_id: ready.d.session_id, seq: 10_000 });
+  assert.equal(await c.closed, 4007);
+  b.ws.terminate();
 });

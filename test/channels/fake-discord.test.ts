@@ -104,6 +104,7 @@ test("@discordjs/ws gets READY with the fake's gateway, then MESSAGE_CREATE, and
     assert.equal(((await missed) as any).d.id, whileDown.id, "the buffered dispatch was replayed");
     assert.equal(discord.identifies, 1);
     assert.equal(discord.resumes, 1);
+    assert.deepEqual(discord.connections.slice(-2), ["/gateway", "/gateway-resume"], "resumed on resume_gateway_url");
 
     const again = once(manager, WebSocketShardEvents.Resumed);
     discord.sendReconnect();
@@ -113,5 +114,26 @@ test("@discordjs/ws gets READY with the fake's gateway, then MESSAGE_CREATE, and
     assert.equal(discord.undelivered(), pendingBefore, "every message said during the session reached it");
   } finally {
     await manager.destroy();
+  }
+});
+
+test("@discordjs/ws identifies anew when its RESUME is refused with op 9 d:false", { timeout: 30_000 }, async () => {
+  const fake = new FakeDiscord({ heartbeatIntervalMs: 1000, identifyIntervalMs: 0 });
+  await fake.start();
+  const manager = new WebSocketManager({ token: fake.token, intents: DIRECT_MESSAGES, rest: restFor(fake) });
+  try {
+    const ready = nextDispatch(manager, (p) => p.t === "READY");
+    await manager.connect();
+    await ready;
+    const again = nextDispatch(manager, (p) => p.t === "READY");
+    fake.refuseResumes(1);
+    fake.dropSockets();
+    await again;
+    assert.equal(fake.identifies, 2);
+    assert.equal(fake.resumes, 0);
+    assert.equal(fake.maxLiveSessions, 1);
+  } finally {
+    await manager.destroy();
+    await fake.close();
   }
 });

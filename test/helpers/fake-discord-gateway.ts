@@ -1,9 +1,10 @@
 /**
  * The fake Discord's Gateway (fake-discord.ts): JSON-encoded WebSocket frames {op, d, s, t}.
  * HELLO on connect; op 1 answered by op 11; IDENTIFY checks the token (close 4004), the intents
- * (4013 unknown bits, 4014 privileged ones not switched on), the session start limit and the
- * identify rate (one per `identifyIntervalMs`, max_concurrency 1): over either, Discord answers
- * op 9 d:false and the socket stays open (the client may identify again after waiting).
+ * (4013 unknown bits, 4014 privileged ones not switched on) and the identify rate (one per
+ * `identifyIntervalMs`, max_concurrency 1: a faster one gets op 9 d:false, the socket stays open).
+ * An IDENTIFY with no session start left does what Discord's docs say: every session ends and the
+ * token is reset (sockets closed 4004).
  * A session outlives its socket for `resumeWindowMs`; dispatches meant for it meanwhile are kept,
  * and RESUME replays every dispatch after the client's seq, then RESUMED. One socket per session:
  * a RESUME on a session whose old socket is still open ends the old one. A socket that sends no
@@ -40,7 +41,7 @@ export interface GatewayHost {
   resumeWindowMs: number;
   identifyIntervalMs: number;
   resumeUrl(): string;
-  /** Spends one session start; false when none remain. */
+  /** Spends one session start; false when none remained (the host then resets the token, as Discord does). */
   spendSessionStart(): boolean;
   ready(session: Session): unknown;
   /** Dispatches to send right after READY (GUILD_CREATE per guild). */
@@ -140,10 +141,11 @@ export class Gateway {
     if (!Number.isInteger(intents) || (intents & ~KNOWN_INTENTS) !== 0) return shut(ws, 4013, "Invalid intent(s).");
     if (intents & PRIVILEGED_OFF || (intents & MESSAGE_CONTENT && !this.#host.allowMessageContent())) return shut(ws, 4014, "Disallowed intent(s).");
     const now = Date.now();
-    if (now - this.#lastIdentify < this.#host.identifyIntervalMs || !this.#host.spendSessionStart()) {
+    if (now - this.#lastIdentify < this.#host.identifyIntervalMs) {
       ws.send(JSON.stringify({ op: 9, d: false, s: null, t: null }));
       return null;
     }
+    if (!this.#host.spendSessionStart()) return shut(ws, 4004, "Authentication failed.");
     this.#lastIdentify = now;
     this.identifies++;
     const s: Session = { id: this.#host.newSessionId(), intents, seq: 0, log: [], sent: 0, socket: ws, expiresAt: Infinity };

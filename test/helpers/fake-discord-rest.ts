@@ -28,6 +28,7 @@ export interface RestHost {
   world: World;
   applicationId: string;
   nonceWindowMs: number;
+  interactionAckMs: number;
   interactions: Map<string, Interaction>;
   interactionResponses: Array<{ id: string; type: number; data?: unknown }>;
   followUps: Array<{ id: string; token: string; content: string }>;
@@ -155,7 +156,7 @@ function putCommands(h: RestHost, body: any): RestAnswer {
 
 function callback(h: RestHost, id: string, token: string, body: any): RestAnswer {
   const i = h.interactions.get(id);
-  if (!i || i.token !== token || Date.now() - i.at > 3000) return err(404, 10062, "Unknown interaction");
+  if (!i || i.token !== token || Date.now() - i.at > h.interactionAckMs) return err(404, 10062, "Unknown interaction");
   if (i.responded) return err(400, 40060, "Interaction has already been acknowledged.");
   const type = Number(body.type);
   if (type !== 4 && type !== 5) return invalid("type", "BASE_TYPE_CHOICES", `Value must be one of {1, 4, 5, 6, 7, 8, 9, 10, 12}.`);

@@ -88,7 +88,8 @@ export class World {
   readonly forbidden = new Set<string>();
   readonly bot: DUser;
 
-  constructor(botId: string, botName: string) {
+  constructor(botName: string) {
+    const botId = this.ids.next();
     this.bot = { id: botId, username: botName, global_name: null, discriminator: "0000", avatar: null, bot: true };
     this.users.set(botId, this.bot);
   }

@@ -32,6 +32,8 @@ export interface FakeDiscordOptions {
   identifyIntervalMs?: number;
   /** How long enforce_nonce finds an earlier create (default 5 min). */
   nonceWindowMs?: number;
+  /** How long an interaction may wait for its callback (default 3 s, as Discord). */
+  interactionAckMs?: number;
 }
 
 const b64url = (s: string) => Buffer.from(s).toString("base64url");
@@ -50,6 +52,8 @@ export class FakeDiscord {
   /** PATCH @original contents, in order. */
   readonly followUps: Array<{ id: string; token: string; content: string }> = [];
   readonly typing: Array<{ channelId: string; at: number }> = [];
+  /** The path of every Gateway connection, in order ("/gateway" or "/gateway-resume"). */
+  readonly connections: string[] = [];
   readonly world: World;
   readonly gateway: Gateway;
   readonly #commands: Array<Record<string, unknown>> = [];
@@ -58,6 +62,7 @@ export class FakeDiscord {
   readonly #delivered = new Set<string>();
   readonly #startLimit: { total: number; remaining: number; resetAt: number; resetAfterMs: number };
   readonly #nonceWindowMs: number;
+  readonly #interactionAckMs: number;
   readonly #wss = new WebSocketServer({ noServer: true });
   readonly #server = http.createServer(
     restListener({
@@ -69,16 +74,14 @@ export class FakeDiscord {
   );
 
   constructor(o: FakeDiscordOptions = {}) {
-    this.world = new World("0", "onebrain-bot");
-    this.botId = this.world.ids.next();
-    this.world.users.delete("0");
-    Object.assign(this.world.bot, { id: this.botId });
-    this.world.users.set(this.botId, this.world.bot);
+    this.world = new World("onebrain-bot");
+    this.botId = this.world.bot.id;
     this.applicationId = this.botId;
     this.token = o.token ?? `${b64url(this.botId)}.GfakeA.${"x".repeat(38)}`;
     const sl = o.sessionStartLimit ?? { total: 1000, remaining: 1000, resetAfterMs: 86_400_000 };
     this.#startLimit = { ...sl, resetAt: Date.now() + sl.resetAfterMs };
     this.#nonceWindowMs = o.nonceWindowMs ?? 5 * 60_000;
+    this.#interactionAckMs = o.interactionAckMs ?? 3000;
     this.gateway = new Gateway({
       token: () => this.token,
       allowMessageContent: () => this.allowMessageContent,
@@ -98,6 +101,7 @@ export class FakeDiscord {
     this.#server.on("upgrade", (req, socket, head) => {
       const p = new URL(req.url ?? "/", "http://x").pathname;
       if (p !== "/gateway" && p !== "/gateway-resume") return void socket.destroy();
+      this.connections.push(p);
       this.#wss.handleUpgrade(req, socket, head, (ws) => this.#wss.emit("connection", ws, req));
     });
   }
@@ -245,6 +249,7 @@ export class FakeDiscord {
       world: this.world,
       applicationId: this.applicationId,
       nonceWindowMs: this.#nonceWindowMs,
+      interactionAckMs: this.#interactionAckMs,
       interactions: this.#interactions,
       interactionResponses: this.interactionResponses,
       followUps: this.followUps,
@@ -260,7 +265,11 @@ export class FakeDiscord {
     const now = Date.now();
     const sl = this.#startLimit;
     if (now >= sl.resetAt) Object.assign(sl, { remaining: sl.total, resetAt: now + sl.resetAfterMs });
-    if (sl.remaining <= 0) return false;
+    if (sl.remaining <= 0) {
+      this.gateway.sessions.clear();
+      this.resetToken();
+      return false;
+    }
     sl.remaining--;
     return true;
   }
