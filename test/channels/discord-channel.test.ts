@@ -180,6 +180,19 @@ test("a refused Message Content intent is `degraded` with what to do, and DMs ar
   assert.equal(texts(f, dm)[0], "echo: still there?");
 });
 
+test("a token Discord refuses (close 4004) fails the channel with what to do, and it stops retrying", async () => {
+  const f = await discord();
+  const g = await gateway(f, { discord: { dmPolicy: "open" } });
+  await until(g, "connected");
+  f.resetToken();
+  const s = await until(g, "failed");
+  assert.match(s.reason, /refused the bot token .*Developer Portal/);
+  const identifies = f.identifies + f.resumes;
+  await sleep(1500);
+  assert.equal(f.identifies + f.resumes, identifies, "no retries");
+  assert.equal((await httpGet(g.port, "/healthz")).status, 200, "the gateway itself keeps running");
+});
+
 test("slash /new is acknowledged at once (deferred) and its reply fills the response in", async () => {
   const f = await discord();
   model.reset();

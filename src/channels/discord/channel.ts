@@ -22,7 +22,8 @@ import { jittered, pause } from "../../shared/backoff.ts";
 import type { Channel, ChannelContext, ChannelState, Delivered, DeliveryProgress, OutboundMessage, SendCheck, SendInDoubt } from "../channel.ts";
 import { discordBotId } from "./credential.ts";
 import { decodeCursor } from "./cursor.ts";
-import { BASE_INTENTS, GatewayConnection, MESSAGE_CONTENT_INTENT, type Closed } from "./gateway.ts";
+import { GatewayFacts } from "./health.ts";
+import { BASE_INTENTS, GatewayConnection, MESSAGE_CONTENT_INTENT } from "./gateway.ts";
 import { logConflict, tryLease } from "./lease.ts";
 import { Receiver, type Shared } from "./receiver.ts";
 import { createRest } from "./rest.ts";
@@ -43,6 +44,8 @@ export interface DiscordChannelOptions {
 }
 
 type Lease = Extract<LeaseResult, { ok: true }>;
+/** The budget a RESUME does not spend (only an IDENTIFY reads GET /gateway/bot's). */
+const NO_BUDGET = { total: 0, remaining: 0, reset_after: 0, max_concurrency: 1 };
 
 /** The Discord channel of one bot token. */
 export class DiscordChannel implements Channel {
@@ -66,7 +69,7 @@ export class DiscordChannel implements Channel {
   private gen = 0;
   private state: ChannelState = { state: "stopped" };
   private withoutContent = false;
-  private readonly facts = { resumes: 0, identifies: 0, sessionStartedAt: 0, rttMs: null as number | null };
+  private readonly facts = new GatewayFacts();
 
   constructor(o: DiscordChannelOptions) {
     this.o = o;
@@ -108,6 +111,7 @@ export class DiscordChannel implements Channel {
       stop: this.stopper.signal,
       onResumed: () => {
         this.facts.resumes++;
+        this.facts.sessionSince ||= Date.now();
         this.connected("resumed");
       },
       onBroken: (err) => {
@@ -123,8 +127,7 @@ export class DiscordChannel implements Channel {
   }
 
   deliver(m: OutboundMessage, signal: AbortSignal, progress?: DeliveryProgress): Promise<Delivered> {
-    if (!this.sender) return Promise.reject(new Error("the discord channel is not started"));
-    return this.sender.deliver(m, signal, progress);
+    return this.sender ? this.sender.deliver(m, signal, progress) : Promise.reject(new Error("the discord channel is not started"));
   }
 
   sendFloor(m: OutboundMessage, prior: number | null): number | null {
@@ -132,8 +135,7 @@ export class DiscordChannel implements Channel {
   }
 
   checkSent(d: SendInDoubt, signal: AbortSignal): Promise<SendCheck> {
-    if (!this.sender) return Promise.reject(new Error("the discord channel is not started"));
-    return this.sender.checkSent(d, signal);
+    return this.sender ? this.sender.checkSent(d, signal) : Promise.reject(new Error("the discord channel is not started"));
   }
 
   typing(target: string, active: boolean): void {
@@ -142,16 +144,12 @@ export class DiscordChannel implements Channel {
   }
 
   health(): Record<string, string | number | boolean | null> {
-    const up = this.facts.sessionStartedAt && this.shared.session ? Math.round((Date.now() - this.facts.sessionStartedAt) / 1000) : null;
-    return {
-      sessionAgeS: up,
-      heartbeatRttMs: this.facts.rttMs,
-      resumes: this.facts.resumes,
-      identifies: this.facts.identifies,
+    return this.facts.report({
+      sessionHeld: this.shared.session !== null,
       intents: this.intents(),
-      messageContent: !this.withoutContent && this.o.settings().messageContent,
+      messageContent: (this.intents() & MESSAGE_CONTENT_INTENT) !== 0,
       leaseHolder: this.lease ? `this gateway (pid ${process.pid})` : this.state.state === "conflict" ? this.state.detail : null,
-    };
+    });
   }
 
   async stop(): Promise<void> {
@@ -183,7 +181,7 @@ export class DiscordChannel implements Channel {
   private ready(d: { user: { id: string }; application: { id: string } }): void {
     this.shared.botId = d.user.id;
     this.shared.applicationId = d.application.id;
-    this.facts.sessionStartedAt = Date.now();
+    this.facts.sessionSince = Date.now();
     this.connected("identified");
   }
 
@@ -196,25 +194,18 @@ export class DiscordChannel implements Channel {
         await this.sleep(jittered(this.o.timing?.leaseRecheckMs ?? 5000, this.random));
         continue;
       }
-      let info: APIGatewayBotInfo;
-      try {
-        info = await this.gatewayInfo();
-      } catch (err) {
-        if (signal.aborted) break;
-        const status = (err as { status?: number }).status;
-        if (status === 401) return this.fail(TOKEN_REFUSED.replace("close 4004", "401 Unauthorized"));
-        await this.retryLater({
-          code: 0,
-          resumed: false,
-          established: false,
-          healthy: false,
-          sessionLost: false,
-          reason: `GET /gateway/bot: ${(err as Error).message}`,
-        });
-        continue;
-      }
-      if (mode === "identify" || !this.shared.session) {
-        mode = "identify";
+      if (!this.shared.session) mode = "identify";
+      // A RESUME goes to the session's own URL: GET /gateway/bot (and its budget) is needed only to IDENTIFY.
+      let info: APIGatewayBotInfo = { url: this.shared.session?.resumeUrl ?? "", shards: 1, session_start_limit: NO_BUDGET };
+      if (mode === "identify") {
+        try {
+          info = await this.gatewayInfo();
+        } catch (err) {
+          if (signal.aborted) break;
+          if ((err as { status?: number }).status === 401) return this.fail(TOKEN_REFUSED.replace("close 4004", "401 Unauthorized"));
+          await this.retryLater(`GET /gateway/bot: ${(err as Error).message}`);
+          continue;
+        }
         const budget: IdentifyBudget = { remaining: info.session_start_limit.remaining, resetAfterMs: info.session_start_limit.reset_after };
         const wait = this.sup.identifyWaitMs(budget);
         if (wait > 1000)
@@ -260,11 +251,12 @@ export class DiscordChannel implements Channel {
     return url ? { ...info, url } : info;
   }
 
-  private async retryLater(closed: Closed): Promise<void> {
-    const next = this.sup.afterClose(closed, this.shared.session !== null);
+  /** GET /gateway/bot failed: backoff as for a dropped connection. */
+  private async retryLater(reason: string): Promise<void> {
+    const next = this.sup.afterClose({ code: 0, resumed: false, established: false, healthy: false, sessionLost: false }, false);
     const delay = next.kind === "connect" ? next.delayMs : 60_000;
-    this.setState({ state: "reconnecting", attempt: this.sup.attempt, nextAttemptAt: Date.now() + delay, lastError: closed.reason });
-    this.ctx!.logger.warn({ error: closed.reason, retryInMs: delay }, "discord: could not reach the Gateway; retrying");
+    this.setState({ state: "reconnecting", attempt: this.sup.attempt, nextAttemptAt: Date.now() + delay, lastError: reason });
+    this.ctx!.logger.warn({ error: reason, retryInMs: delay }, "discord: could not reach the Gateway; retrying");
     await this.sleep(delay);
   }
 
