@@ -70,17 +70,24 @@ test("a stranger's DM gets a pairing code with their id; once approved, each DM 
   await eventually(() => f.botMessages(dm).length === 1, 10_000, "pairing code");
   const code = /approve discord ([A-Z2-9]{8})/.exec(texts(f, dm)[0]!)![1]!;
   assert.match(texts(f, dm)[0]!, new RegExp(`Discord user id is ${ada}`));
+  const slash = f.slash(dm, ada, "status");
+  await eventually(() => f.interactionResponses.some((r) => r.id === slash.id), 10_000, "slash answered");
+  const r = f.interactionResponses.find((x) => x.id === slash.id) as { type: number; data?: { content?: string; flags?: number } };
+  assert.deepEqual([r.type, r.data?.flags], [4, 64], "a stranger's slash command is answered at once, seen only by them");
+  assert.match(r.data?.content ?? "", new RegExp(`approve discord ${code}`), "with the same code");
   assert.equal(model.requests.length, 0, "nothing reached the model");
   const approved = await runCli(["pairing", "approve", "discord", code, "--json"], g.env);
   assert.equal(approved.code, 0, approved.stderr);
 
+  // The slash command's ephemeral answer is a bot message of the DM too (as on Discord): count the echoes.
+  const echoes = () => f.botMessages(dm).filter((m) => m.content.startsWith("echo:"));
   const asked = f.userSays(dm, ada, "now can we talk?");
-  await eventually(() => f.botMessages(dm).length === 2, 10_000, "answer");
+  await eventually(() => echoes().length === 1, 10_000, "answer");
   await sleep(300);
-  const reply = f.botMessages(dm)[1]!;
+  const reply = echoes()[0]!;
   assert.equal(reply.content, "echo: now can we talk?");
   assert.equal(reply.message_reference?.message_id, asked.id, "threaded to the message it answers");
-  assert.equal(f.botMessages(dm).length, 2, "answered once");
+  assert.equal(echoes().length, 1, "answered once");
 });
 
 test("in a guild the bot answers only when mentioned, with who spoke; a thread is its own conversation", async () => {
