@@ -80,11 +80,6 @@ export class DiscordChannel implements Channel {
     this.rest = createRest({ token: o.token, apiRoot: o.settings().apiRoot, env: o.env ?? process.env });
   }
 
-  /** The last reported state. */
-  status(): ChannelState {
-    return this.state;
-  }
-
   async start(ctx: ChannelContext): Promise<void> {
     this.ctx = ctx;
     if (ctx.signal.aborted) this.stopper.abort();
@@ -156,6 +151,8 @@ export class DiscordChannel implements Channel {
     this.stopper.abort();
     await this.conn?.close();
     await this.loop;
+    // An ingest under way ends before the store closes; the rest of the queue is dropped (RESUMEd next time).
+    await this.receiver?.drained();
     this.sender?.stop();
     this.lease?.release();
     this.lease = null;

@@ -57,8 +57,10 @@ export interface ConnectOptions {
   readyTimeoutMs?: number;
 }
 
-/** A promise that never settles: what a retired connection's session hook returns. */
-const NEVER = new Promise<never>(() => {});
+/** A promise that never settles: what a retired connection's session hook returns. A new one each time: nothing holds it, so the lib's waiting call is collected with it. */
+const never = () => new Promise<never>(() => {});
+/** After the lib saw a zombie, how long its close may take before the connection is retired anyway (a dead TCP link waits 30 s for a close frame). */
+const ZOMBIE_CLOSE_MS = 5000;
 
 /** One live Gateway connection. */
 export class GatewayConnection {
@@ -96,13 +98,13 @@ export class GatewayConnection {
         helloTimeout: o.helloTimeoutMs ?? 60_000,
         readyTimeout: o.readyTimeoutMs ?? 15_000,
       },
-      retrieveSessionInfo: () => (this.retired ? NEVER : this.sessionInfo()),
+      retrieveSessionInfo: () => (this.retired ? never() : this.sessionInfo()),
       updateSessionInfo: (_id, info) => {
         // The lib clears its session when it gives it up (op 9 false, its own close 1000).
         if (!info && !this.retired) this.sessionLost = true;
       },
       waitForIdentify: async () => {
-        if (this.retired) return NEVER;
+        if (this.retired) return never();
         this.o.onIdentify();
       },
     };
@@ -127,6 +129,7 @@ export class GatewayConnection {
     s.on("debug", (m) => {
       const why = /Reason: (.+)/.exec(m)?.[1];
       if (why && why !== "none") this.reason = why;
+      if (why === "Zombie connection") setTimeout(() => this.retire(4200, "zombie connection (no heartbeat ACK)"), ZOMBIE_CLOSE_MS).unref();
       this.o.onDebug?.(m);
     });
     // Both are reported through the close that follows; an 'error' without a listener would throw.

@@ -82,7 +82,7 @@ export class Receiver {
     const acked = p.t === "INTERACTION_CREATE" ? this.ack(p.d as unknown as DiscordInteraction) : undefined;
     this.tail = this.tail.then(async () => {
       await acked;
-      if (gen < this.floorGen || this.o.ctx.signal.aborted) return;
+      if (gen < this.floorGen || this.o.stop.aborted) return;
       try {
         await this.handle(p as Dispatch);
       } catch (err) {
