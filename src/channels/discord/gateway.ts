@@ -111,7 +111,10 @@ export class GatewayConnection {
     this.shard = new WebSocketShard(strategy, 0);
     const s = this.shard;
     s.on("dispatch", (p) => {
-      if (!this.retired) this.o.onDispatch(p);
+      if (this.retired) return;
+      // Traffic after the handshake proves the link works, as a heartbeat ACK does.
+      if (this.established && p.t !== "READY" && p.t !== "RESUMED") this.healthy = true;
+      this.o.onDispatch(p);
     });
     s.on("ready", (d) => {
       this.established = true;

@@ -3,7 +3,8 @@
  * and the randomness are injected). @discordjs/ws would reconnect on its own, 500 ms after every
  * close, for ever; onebrain retires each connection when it closes and asks this what to do next:
  *   - backoff with jitter from 1 s doubling to 2 min, reset only once a connection proved healthy
- *     (READY or RESUMED and a heartbeat ACK after it), so a flapping link does not hammer Discord;
+ *     (READY or RESUMED, then a heartbeat ACK or a dispatch over it), so a link that fails before
+ *     carrying anything does not hammer Discord;
  *   - RESUME while a session is held; a fresh IDENTIFY when the session is gone (op 9 false, close
  *     1000, 4007 invalid seq, 4009 timed out) or after 3 failed RESUMEs in a row (the breaker);
  *   - IDENTIFYs at least 5 s apart, and the daily budget (`session_start_limit`) kept: a reconnect
@@ -42,7 +43,7 @@ export interface Outcome {
   resumed: boolean;
   /** READY or RESUMED arrived on it. */
   established: boolean;
-  /** Established, and a heartbeat ACK came after that: the link worked. */
+  /** Established, and a heartbeat ACK or a dispatch came after that: the link worked. */
   healthy: boolean;
   /** The library dropped the session (op 9 with d false, or its own close 1000). */
   sessionLost: boolean;
