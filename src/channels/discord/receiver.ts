@@ -103,6 +103,8 @@ export class Receiver {
       const d = p.d as Parameters<ReceiverOptions["onReady"]>[0];
       sh.session = { sessionId: d.session_id, resumeUrl: d.resume_gateway_url, seq: p.s };
       this.o.onReady(d);
+      // Stored at once: a crash from here on RESUMEs this session (Discord replays what it sent since).
+      await this.store([], p.s);
       await this.fresh(d.application.id);
       return;
     }
