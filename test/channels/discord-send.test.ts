@@ -290,3 +290,43 @@ test("after Discord refuses the token, a send is not in doubt: the client drops 
     await other.close();
   }
 });
+
+test("a slash command's reply whose edit got no answer is redone, as an edit: the response shows it once", async () => {
+  const s = sender();
+  const rest = createRest({ token: fake.token, apiRoot: fake.apiRoot, env: {} });
+  const user = fake.user();
+  const dm = fake.dm(user);
+  const i = fake.slash(dm, user, "new");
+  await ackInteraction(rest, i);
+  s.interactionPending(i.id, i.token, dm);
+  const m = reply(dm, i.id, "A new session has started.");
+  fake.loseAnswers(1, (r) => r.method === "PATCH");
+  const err = (await s.deliver(m, AbortSignal.timeout(10_000)).catch((e: unknown) => e)) as PartialDeliveryError;
+  assert.equal(err.inDoubt, true);
+  const check = await s.checkSent(
+    { target: dm, replyTo: i.id, text: m.text, part: 0, floor: s.sendFloor(m, null), startedAt: Date.now() },
+    AbortSignal.timeout(10_000),
+  );
+  assert.equal(check.sent, false);
+  await s.deliver(m, AbortSignal.timeout(10_000));
+  assert.deepEqual(
+    fake.botMessages(dm).map((b) => b.content),
+    ["A new session has started."],
+  );
+});
+
+test("a reply to a slash command whose token is no longer held goes to the channel as a plain message", async () => {
+  let now = Date.now();
+  const rest = createRest({ token: fake.token, apiRoot: fake.apiRoot, env: {} });
+  const s = new DiscordSender({ rest, settings: () => settings, botId: () => fake.botId, applicationId: () => fake.applicationId, logger, now: () => now });
+  const user = fake.user();
+  const dm = fake.dm(user);
+  const i = fake.slash(dm, user, "status");
+  await ackInteraction(rest, i);
+  s.interactionPending(i.id, i.token, dm);
+  now += 15 * 60_000;
+  await s.deliver(reply(dm, i.id, "status: fine"), AbortSignal.timeout(10_000));
+  const posted = fake.botMessages(dm).find((b) => b.content === "status: fine");
+  assert.ok(posted, "posted to the channel");
+  assert.equal(posted.message_reference, undefined);
+});
