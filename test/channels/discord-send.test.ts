@@ -4,9 +4,11 @@
  * once, a lost answer settled by reading the channel, rate limits and refusals as the core needs
  * them, mentions, typing.
  */
+import http from "node:http";
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { ChannelRateLimitedError, type PartialDeliveryError } from "../../src/channels/channel.ts";
+import { createRest } from "../../src/channels/discord/rest.ts";
 import { FakeDiscord } from "../helpers/fake-discord.ts";
 import { para, reply, sender as senderOn } from "./discord-send-support.ts";
 
@@ -200,4 +202,21 @@ test("a reply's @everyone and role mentions ping nobody under the default, its u
     fake.botMessages(dm)[0]!.mentions.map((u) => u.id),
     [user],
   );
+});
+
+test("REST calls go through the outbound proxy the environment names", async () => {
+  const seen: string[] = [];
+  const proxy = http.createServer((req, res) => {
+    seen.push(`${req.method} ${req.url} ${req.headers.authorization}`);
+    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ id: "1", username: "bot" }));
+  });
+  await new Promise<void>((r) => proxy.listen(0, "127.0.0.1", r));
+  try {
+    const port = (proxy.address() as { port: number }).port;
+    const rest = createRest({ token: "T.o.k", apiRoot: "http://discord.example/api", env: { HTTP_PROXY: `http://127.0.0.1:${port}` } });
+    assert.deepEqual(await rest.get("/users/@me"), { id: "1", username: "bot" });
+    assert.deepEqual(seen, ["GET http://discord.example/api/v10/users/@me Bot T.o.k"]);
+  } finally {
+    proxy.close();
+  }
 });
