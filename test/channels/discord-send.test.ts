@@ -2,43 +2,21 @@
  * Discord's sending side against the fake Discord's REST API (real HTTP on 127.0.0.1, through
  * @discordjs/rest as the channel sets it up): threaded parts, the nonce that makes a retry land
  * once, a lost answer settled by reading the channel, rate limits and refusals as the core needs
- * them, typing, slash command replies and registration.
+ * them, mentions, typing.
  */
+import http from "node:http";
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import pino from "pino";
-import { ChannelRateLimitedError, type OutboundMessage, type PartialDeliveryError } from "../../src/channels/channel.ts";
-import { ackInteraction, registerCommands } from "../../src/channels/discord/commands.ts";
+import { ChannelRateLimitedError, type PartialDeliveryError } from "../../src/channels/channel.ts";
 import { createRest } from "../../src/channels/discord/rest.ts";
-import { DiscordSender } from "../../src/channels/discord/send.ts";
-import type { DiscordSettings } from "../../src/channels/discord/settings.ts";
-import { discordSchema } from "../../src/config/schema-channels.ts";
 import { FakeDiscord } from "../helpers/fake-discord.ts";
+import { para, reply, sender as senderOn } from "./discord-send-support.ts";
 
-const logger = pino({ level: "silent" });
 const fake = new FakeDiscord();
-const settings: DiscordSettings = { ...discordSchema.parse({}), textChunkLimit: 100 };
-const para = (c: string) => `${c.repeat(10)} `.repeat(7).trim(); // 76 characters: two of them do not fit one 100-character part
+const sender = () => senderOn(fake);
 
 before(() => fake.start());
 after(() => fake.close());
-
-/** A sender with its own REST client (the lib's bucket state does not leak between tests). */
-function sender(): DiscordSender {
-  const rest = createRest({ token: fake.token, apiRoot: fake.apiRoot, env: {} });
-  return new DiscordSender({
-    rest,
-    settings: () => settings,
-    botId: () => fake.botId,
-    applicationId: () => fake.applicationId,
-    logger,
-    timing: { doubtSettleMs: 0, doubtLifeMs: 300, doubtRescanMs: 50, typingIntervalMs: 40 },
-  });
-}
-
-function reply(target: string, replyTo: string | null, text: string, key = `k-${Math.random()}`): OutboundMessage {
-  return { idempotencyKey: key, target, replyTo, text };
-}
 
 test("a two-part reply is threaded under the message it answers, each part reported with a rising floor", async () => {
   const s = sender();
@@ -151,38 +129,6 @@ test("typing is posted at once and again while a run goes on, and stops after it
   s.stop();
 });
 
-test("a slash command's reply fills in its deferred response; the rest of a long one goes to the channel", async () => {
-  const s = sender();
-  const rest = createRest({ token: fake.token, apiRoot: fake.apiRoot, env: {} });
-  const user = fake.user();
-  const dm = fake.dm(user);
-  const i = fake.slash(dm, user, "status");
-  await ackInteraction(rest, i);
-  s.interactionPending(i.id, i.token, dm);
-  assert.equal(fake.interactionResponses.at(-1)?.type, 5);
-  await s.deliver(reply(dm, i.id, `${para("e")}\n\n${para("f")}`), AbortSignal.timeout(10_000));
-  assert.equal(fake.followUps.at(-1)?.content, para("e"));
-  assert.deepEqual(
-    fake.botMessages(dm).map((m) => m.content),
-    [para("e"), para("f")],
-  );
-});
-
-test("slash commands are registered once: a second start finds them and does not overwrite", async () => {
-  const rest = createRest({ token: fake.token, apiRoot: fake.apiRoot, env: {} });
-  const puts = () => fake.requests.filter((r) => r.method === "PUT" && r.path.endsWith("/commands")).length;
-  await registerCommands(rest, fake.applicationId, logger);
-  assert.deepEqual(
-    fake
-      .commands()
-      .map((c) => String(c.name))
-      .sort((a, b) => a.localeCompare(b)),
-    ["new", "status"],
-  );
-  await registerCommands(rest, fake.applicationId, logger);
-  assert.equal(puts(), 1);
-});
-
 test("a channel closed to the bot (403 Missing Access) is refused for good, in plain words", async () => {
   const s = sender();
   const guild = fake.guild();
@@ -258,35 +204,19 @@ test("a reply's @everyone and role mentions ping nobody under the default, its u
   );
 });
 
-test("registering the commands with a refused token is logged, never thrown", async () => {
-  const other = new FakeDiscord();
-  await other.start();
+test("REST calls go through the outbound proxy the environment names", async () => {
+  const seen: string[] = [];
+  const proxy = http.createServer((req, res) => {
+    seen.push(`${req.method} ${req.url} ${req.headers.authorization}`);
+    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ id: "1", username: "bot" }));
+  });
+  await new Promise<void>((r) => proxy.listen(0, "127.0.0.1", r));
   try {
-    const old = other.token;
-    other.resetToken();
-    const rest = createRest({ token: old, apiRoot: other.apiRoot, env: {} });
-    await registerCommands(rest, other.applicationId, logger);
-    assert.equal(other.commands().length, 0);
+    const port = (proxy.address() as { port: number }).port;
+    const rest = createRest({ token: "T.o.k", apiRoot: "http://discord.example/api", env: { HTTP_PROXY: `http://127.0.0.1:${port}` } });
+    assert.deepEqual(await rest.get("/users/@me"), { id: "1", username: "bot" });
+    assert.deepEqual(seen, ["GET http://discord.example/api/v10/users/@me Bot T.o.k"]);
   } finally {
-    await other.close();
-  }
-});
-
-test("after Discord refuses the token, a send is not in doubt: the client drops the token and writes nothing", async () => {
-  const other = new FakeDiscord();
-  await other.start();
-  try {
-    const old = other.token;
-    other.resetToken();
-    const rest = createRest({ token: old, apiRoot: other.apiRoot, env: {} });
-    const s = new DiscordSender({ rest, settings: () => settings, botId: () => other.botId, applicationId: () => other.applicationId, logger });
-    const dm = other.dm(other.user());
-    for (const _ of [1, 2]) {
-      const err = (await s.deliver(reply(dm, null, "hi"), AbortSignal.timeout(10_000)).catch((e: unknown) => e)) as PartialDeliveryError;
-      assert.deepEqual([err.inDoubt, err.permanent], [false, undefined], err.message);
-    }
-    assert.equal(other.botMessages(dm).length, 0);
-  } finally {
-    await other.close();
+    proxy.close();
   }
 });
