@@ -40,7 +40,6 @@ export interface GatewayHost {
   heartbeatIntervalMs: number;
   resumeWindowMs: number;
   identifyIntervalMs: number;
-  resumeUrl(): string;
   /** Spends one session start; false when none remained (the host then resets the token, as Discord does). */
   spendSessionStart(): boolean;
   ready(session: Session): unknown;
@@ -159,7 +158,7 @@ export class Gateway {
   #resume(ws: WebSocket, d: any, current: Session | null): Session | null {
     if (current) return shut(ws, 4005, "Already authenticated.");
     if (d?.token !== this.#host.token()) return shut(ws, 4004, "Authentication failed.");
-    this.#expire();
+    this.expire();
     const s = this.sessions.get(String(d.session_id));
     if (this.#refuseResumes > 0 || !s) {
       if (this.#refuseResumes > 0) this.#refuseResumes--;
@@ -180,7 +179,7 @@ export class Gateway {
   }
 
   /** Drops sessions whose resume window passed. */
-  #expire(): void {
+  expire(): void {
     const now = Date.now();
     for (const s of this.sessions.values()) if (!s.socket && s.expiresAt < now) this.sessions.delete(s.id);
   }
@@ -200,7 +199,7 @@ export class Gateway {
 
   /** Dispatches an event to every session (live or resumable) for which `shape` returns a payload. */
   dispatch(t: string, shape: (s: Session) => unknown): void {
-    this.#expire();
+    this.expire();
     for (const s of this.sessions.values()) {
       const d = shape(s);
       if (d !== undefined) this.#push(s, t, d);
@@ -242,7 +241,7 @@ export class Gateway {
 
   /** Dispatches written to no socket yet, over sessions still resumable. */
   undelivered(): number {
-    this.#expire();
+    this.expire();
     let n = 0;
     for (const s of this.sessions.values()) n += s.seq - s.sent;
     return n;

@@ -88,7 +88,6 @@ export class FakeDiscord {
       heartbeatIntervalMs: o.heartbeatIntervalMs ?? 41_250,
       resumeWindowMs: o.resumeWindowMs ?? 60_000,
       identifyIntervalMs: o.identifyIntervalMs ?? 5000,
-      resumeUrl: () => this.gatewayUrl.replace(/\/gateway$/, "/gateway-resume"),
       spendSessionStart: () => this.#spendStart(),
       written: (x) => {
         if (x.t === "MESSAGE_CREATE") this.#delivered.add((x.d as DMessage).id);
@@ -199,6 +198,11 @@ export class FakeDiscord {
   get maxLiveSessions(): number {
     return this.gateway.maxLiveSessions;
   }
+  /** True while some Gateway session (live or still resumable) would receive a dispatch. */
+  hasSession(): boolean {
+    this.gateway.expire();
+    return this.gateway.sessions.size > 0;
+  }
   /** User messages the bot was told of neither by a Gateway socket nor by a REST read (0: it had the chance to see everything). */
   undelivered(): number {
     let n = 0;
@@ -261,27 +265,25 @@ export class FakeDiscord {
     };
   }
 
-  #spendStart(): boolean {
-    const now = Date.now();
+  /** The session start limit, refilled once its day (resetAfterMs) is over. */
+  #limit() {
     const sl = this.#startLimit;
-    if (now >= sl.resetAt) Object.assign(sl, { remaining: sl.total, resetAt: now + sl.resetAfterMs });
-    if (sl.remaining <= 0) {
-      this.gateway.sessions.clear();
-      this.resetToken();
-      return false;
-    }
-    sl.remaining--;
-    return true;
+    if (Date.now() >= sl.resetAt) Object.assign(sl, { remaining: sl.total, resetAt: Date.now() + sl.resetAfterMs });
+    return sl;
+  }
+
+  #spendStart(): boolean {
+    if (this.#limit().remaining-- > 0) return true;
+    this.#startLimit.remaining = 0;
+    this.gateway.sessions.clear();
+    this.resetToken();
+    return false;
   }
 
   #gatewayBot() {
-    const sl = this.#startLimit;
-    if (Date.now() >= sl.resetAt) Object.assign(sl, { remaining: sl.total, resetAt: Date.now() + sl.resetAfterMs });
-    return {
-      url: this.gatewayUrl,
-      shards: 1,
-      session_start_limit: { total: sl.total, remaining: sl.remaining, reset_after: Math.max(0, sl.resetAt - Date.now()), max_concurrency: 1 },
-    };
+    const sl = this.#limit();
+    const startLimit = { total: sl.total, remaining: sl.remaining, reset_after: Math.max(0, sl.resetAt - Date.now()), max_concurrency: 1 };
+    return { url: this.gatewayUrl, shards: 1, session_start_limit: startLimit };
   }
 
   /** Stores a message and tells every session that may see it. */

@@ -21,7 +21,11 @@ export function discordDriver(): PlatformDriver {
     users: (n) => Array.from({ length: n }, () => dc.user()),
     channelConfig: (users) => ({ token: dc.token, apiRoot: dc.apiRoot, allowFrom: [...users] }),
     env: () => ({ DISCORD_BOT_TOKEN: undefined }),
-    userSays(user, text): DcSaid {
+    // Discord keeps no mailbox: a DM said before the bot ever connected reaches no session, and a
+    // DM channel the bot never saw cannot be read back. So users speak once a session exists
+    // (live or resumable: what is said while a killed gateway is down is still held for it).
+    async userSays(user, text): Promise<DcSaid> {
+      for (let i = 0; i < 600 && !dc.hasSession(); i++) await new Promise((r) => setTimeout(r, 50));
       const channel = dc.dm(user);
       const m = dc.userSays(channel, user, text);
       return { user, key: m.id, channel };
