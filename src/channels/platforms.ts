@@ -11,6 +11,7 @@ import type { LeaseHolder } from "../lock/lease.ts";
 import type { Channel } from "./channel.ts";
 import type { AccessPolicy } from "./pairing.ts";
 import type { ProbeResult } from "./probe.ts";
+import { discordBotId, probeDiscord } from "./discord/credential.ts";
 import { probeTelegram, telegramBotId } from "./telegram/credential.ts";
 
 export type PlatformId = "telegram" | "discord";
@@ -58,6 +59,19 @@ export const PLATFORMS: readonly Platform[] = [
     async create(o) {
       const { TelegramChannel } = await import("./telegram/index.ts");
       return new TelegramChannel({ token: o.token, settings: () => o.config().channels.telegram, holder: o.holder, env: o.env });
+    },
+  },
+  {
+    id: "discord",
+    tokenKey: "channels.discord.token",
+    tokenEnv: "DISCORD_BOT_TOKEN",
+    section: (c) => c.channels.discord,
+    configToken: (c) => c.channels.discord.token,
+    accountOf: discordBotId,
+    probe: probeDiscord,
+    async create(o) {
+      const { DiscordChannel } = await import("./discord/index.ts");
+      return new DiscordChannel({ token: o.token, settings: () => o.config().channels.discord, holder: o.holder, env: o.env });
     },
   },
 ];

@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { markdownToHtml } from "../../src/channels/telegram/format.ts";
-import { splitText } from "../../src/channels/telegram/split.ts";
+import { splitText } from "../../src/channels/split.ts";
 import { parseHtml } from "../helpers/fake-telegram-parse.ts";
 
 test("renders the Markdown a model writes as Telegram HTML", () => {

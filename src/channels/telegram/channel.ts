@@ -32,7 +32,7 @@ import { chatPace } from "./pacing.ts";
 import { PairingCodes } from "./pairing-codes.ts";
 import { postMethod, warmConnection } from "./post.ts";
 import { DEFAULT_TIMING, type TelegramSettings, type TelegramTiming } from "./settings.ts";
-import { TypingIndicators } from "./typing.ts";
+import { TypingIndicators } from "../typing.ts";
 
 export const TELEGRAM = "telegram";
 /** The longest getUpdates answer read: 100 updates of 4096-character messages with their entities fit. */

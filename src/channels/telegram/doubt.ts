@@ -27,7 +27,7 @@ import { GrammyError } from "grammy";
 import type { SendCheck, SendInDoubt } from "../channel.ts";
 import { messageIdOf, type KnownIds } from "./ids.ts";
 import { postMethod } from "./post.ts";
-import { splitText } from "./split.ts";
+import { splitText } from "../split.ts";
 
 /** What one probe says about one id in one chat. */
 type Probe = "ours" | "theirs" | "none";

@@ -50,13 +50,5 @@ export function isEntityError(err: unknown): boolean {
   return err instanceof GrammyError && err.error_code === 400 && /can't parse entities|can't find end|unsupported start tag|entity/i.test(err.description);
 }
 
-/** Exponential backoff with jitter: attempt 1 waits ~base, doubling up to `max`; half of it random. */
-export function backoffMs(attempt: number, o: { baseMs: number; maxMs: number; random: () => number }): number {
-  const exp = Math.min(o.maxMs, o.baseMs * 2 ** Math.max(0, attempt - 1));
-  return Math.round(exp / 2 + (o.random() * exp) / 2);
-}
-
-/** A delay of about `ms` with ±20 % jitter (so two brains retrying a conflict do not stay in step). */
-export function jittered(ms: number, random: () => number): number {
-  return Math.round(ms * (0.8 + random() * 0.4));
-}
+// The backoff lives in one shared place (src/shared/backoff.ts); re-exported for the Telegram files.
+export { backoffMs, jittered } from "../../shared/backoff.ts";

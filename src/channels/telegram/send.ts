@@ -19,7 +19,7 @@ import { postMethod, SendNetworkError } from "./post.ts";
 import { permanentRefusal } from "./refusals.ts";
 import { markdownToHtml } from "./format.ts";
 import type { ChatPace } from "./pacing.ts";
-import { splitText } from "./split.ts";
+import { splitText } from "../split.ts";
 
 /** Where sends go: the Bot API root and the token (never logged). */
 export interface SendTarget {

@@ -1,6 +1,6 @@
 /**
- * "typing…" in a chat while a run for it is going: sent at once, then every ~4.5 s (Telegram
- * shows it for 5 s), until the last run for that chat ends. Runs are counted per chat, so two
+ * "typing…" in a chat while a run for it is going: sent at once, then every interval (the channel's:
+ * Telegram shows it 5 s, Discord ~10 s), until the last run for that chat ends. Runs are counted per chat, so two
  * overlapping runs (several sessions can answer in one chat) keep it on until both end.
  */
 export class TypingIndicators {

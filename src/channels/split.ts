@@ -1,5 +1,5 @@
 /**
- * Long replies split into parts of at most `limit` characters, cut at the last paragraph break
+ * Long replies (every channel's) split into parts of at most `limit` characters, cut at the last paragraph break
  * that fits, else the last line break, else the last space, else hard (never inside a surrogate
  * pair). A code fence left open by a cut is closed at the end of the part and reopened (with its
  * language) at the start of the next, so each part renders on its own.
