@@ -1,0 +1,119 @@
+/**
+ * The Discord bench (issue 13): the gateway's own cost of a Discord message, measured at the fake
+ * Discord (test/helpers/fake-discord.ts, in this process; the fake model answers at once, in its
+ * own process).
+ *   discord_round_trip: from the MESSAGE_CREATE the fake writes to the Gateway socket to the
+ *     `POST /channels/{id}/messages` of the reply reaching the fake: dispatch parsed, the message
+ *     and the cursor committed (fsync), the run, the outbox and the send. One at a time; p50, p99.
+ *   discord_gap_answer: the connection is reset and a message is written at that instant: time
+ *     until its answer is posted (reconnect backoff, RESUME, the replay, the run). Median of drops.
+ *   discord_idle_rss: gateway RSS after 2 s idle with Discord connected, and without Discord.
+ */
+import { FakeDiscord, type FakeRequest } from "../test/helpers/fake-discord.ts";
+import { progress } from "./cli-runs.ts";
+import { chatConfig, startChatGateway, startFakeModel, type FakeModelProc } from "./chat-procs.ts";
+import { latencyStats } from "./chat-stats.ts";
+import { readRss, sleep, type StartedGateway } from "./procs.ts";
+import { round1, summarize } from "./stats.ts";
+
+export interface DiscordBenchResult {
+  roundTripMs: number[];
+  gapAnswerMs: number[];
+  idleRssWithMb: number[];
+  idleRssWithoutMb: number[];
+}
+
+const isPost = (r: FakeRequest) => r.method === "POST" && /\/channels\/\d+\/messages$/.test(r.path);
+
+/** A gateway serving one fake Discord bot whose users are all allowed. */
+async function discordGateway(fake: FakeModelProc, f: FakeDiscord, users: string[]): Promise<StartedGateway> {
+  const gw = await startChatGateway(chatConfig(fake, { channels: { discord: { token: f.token, apiRoot: f.apiRoot, allowFrom: users, commands: false } } }));
+  const deadline = performance.now() + 15_000;
+  while (f.liveSessions < 1) {
+    if (performance.now() > deadline) throw new Error("the gateway opened no Discord session within 15 s");
+    await sleep(5);
+  }
+  return gw;
+}
+
+/** Resolves when a reply is posted in `channel`, with the time it arrived. */
+function nextPost(f: FakeDiscord, channel: string, timeoutMs = 15_000): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      f.onRequest = undefined;
+      reject(new Error(`no reply posted in channel ${channel} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    f.onRequest = (r) => {
+      if (!isPost(r) || !r.path.includes(`/channels/${channel}/`)) return;
+      clearTimeout(timer);
+      f.onRequest = undefined;
+      resolve(performance.now());
+    };
+  });
+}
+
+/** Runs the three Discord measurements: `messages` round trips, `drops` resets, `starts` idle starts each way. */
+export async function discordBench(o: { messages: number; warmup: number; drops: number; starts: number }): Promise<DiscordBenchResult> {
+  const fake = await startFakeModel();
+  const f = new FakeDiscord({ heartbeatIntervalMs: 41_250 });
+  await f.start();
+  try {
+    const users = Array.from({ length: 10 }, (_, i) => f.user(`bench${i}`));
+    const dms = users.map((u) => f.dm(u));
+    const gw = await discordGateway(fake, f, users);
+    const roundTripMs: number[] = [];
+    const gapAnswerMs: number[] = [];
+    try {
+      for (let i = 0; i < o.warmup + o.messages; i++) {
+        const k = i % users.length;
+        const posted = nextPost(f, dms[k]!);
+        const t0 = performance.now();
+        f.userSays(dms[k]!, users[k]!, `bench message ${i}`);
+        const t1 = await posted;
+        if (i >= o.warmup) roundTripMs.push(t1 - t0);
+        if ((i + 1) % 100 === 0) progress(`discord round trips: ${i + 1}/${o.warmup + o.messages}`);
+      }
+      for (let d = 0; d < o.drops; d++) {
+        const k = d % users.length;
+        const posted = nextPost(f, dms[k]!, 60_000);
+        const t0 = performance.now();
+        f.dropSockets();
+        f.userSays(dms[k]!, users[k]!, `written in the gap ${d}`);
+        gapAnswerMs.push((await posted) - t0);
+        progress(`discord gap answers: ${d + 1}/${o.drops}, ${Math.round(gapAnswerMs.at(-1)!)} ms`);
+        // The channel's backoff resets only once a connection proved healthy.
+        await sleep(3000);
+      }
+    } finally {
+      await gw.stop();
+    }
+    const idleRssWithMb: number[] = [];
+    const idleRssWithoutMb: number[] = [];
+    for (let s = 0; s < o.starts; s++) {
+      const withDiscord = await discordGateway(fake, f, users);
+      await sleep(2000);
+      idleRssWithMb.push(round1(readRss(withDiscord.proc.child.pid!).rssMb));
+      await withDiscord.stop();
+      const without = await startChatGateway(chatConfig(fake));
+      await sleep(2000);
+      idleRssWithoutMb.push(round1(readRss(without.proc.child.pid!).rssMb));
+      await without.stop();
+      progress(`discord idle RSS: ${s + 1}/${o.starts}: ${idleRssWithMb.at(-1)} MiB with, ${idleRssWithoutMb.at(-1)} MiB without`);
+    }
+    return { roundTripMs, gapAnswerMs, idleRssWithMb, idleRssWithoutMb };
+  } finally {
+    await f.close();
+    await fake.stop();
+  }
+}
+
+/** The medians and percentiles run.ts reports. */
+export function discordSummary(r: DiscordBenchResult) {
+  const withRss = summarize(r.idleRssWithMb).median;
+  const withoutRss = summarize(r.idleRssWithoutMb).median;
+  return {
+    roundTrip: latencyStats(r.roundTripMs),
+    gapAnswer: summarize(r.gapAnswerMs),
+    idleRss: { with_discord_mb: withRss, without_mb: withoutRss, cost_mb: round1(withRss - withoutRss) },
+  };
+}
