@@ -18,6 +18,7 @@ import { cleanup } from "./procs.ts";
 import { errorResult, resultOf, round1, summarize, type BenchResult } from "./stats.ts";
 import { latencyStats } from "./chat-stats.ts";
 import { toolRoundTrips } from "./tools-bench.ts";
+import { discordBench, discordResults, type DiscordName } from "./discord-bench.ts";
 import { wsIdle } from "./ws-idle.ts";
 
 interface Spec {
@@ -40,6 +41,9 @@ const SPECS = {
   memory_soak: { unit: "% RSS change", target: 15, openclaw: "not measured" },
   tool_round_trip: { unit: "ms p99", target: 5, openclaw: "not measured" },
   tool_rss_soak: { unit: "% RSS change", target: 10, openclaw: "not measured" },
+  discord_round_trip: { unit: "ms p99", target: 25, openclaw: "not measured" },
+  discord_gap_answer: { unit: "ms median", target: 3000, openclaw: "lost (oc#51116)" },
+  discord_idle_rss: { unit: "MiB cost", target: 15, openclaw: "not measured" },
 } as const satisfies Record<string, Spec>;
 
 type Name = keyof typeof SPECS;
@@ -277,6 +281,18 @@ async function main(): Promise<number> {
           });
         }
         return out;
+      })),
+    );
+  }
+
+  const discordNames = NAMES.filter((n): n is DiscordName => n.startsWith("discord_") && only.has(n));
+  if (discordNames.length) {
+    results.push(
+      ...(await guarded(discordNames, async () => {
+        const messages = runs < 15 ? 200 : 1000;
+        progress(`discord: ${messages} round trips one at a time, ${Math.min(runs, 10)} connection drops, ${Math.min(runs, 5)} idle starts each way`);
+        const r = await discordBench({ messages, warmup: 100, drops: Math.min(runs, 10), starts: Math.min(runs, 5) });
+        return discordResults(r, discordNames, SPECS);
       })),
     );
   }

@@ -98,10 +98,12 @@ export class Gateway {
     }, interval / 2);
     watch.unref();
     const send = (frame: unknown) => ws.readyState === ws.OPEN && ws.send(JSON.stringify(frame));
-    ws.on("close", () => {
+    ws.on("close", (code) => {
       clearInterval(watch);
       this.sockets.delete(ws);
-      if (session && session.socket === ws) {
+      // Discord ends the session when the client closes with 1000 or 1001; other closes leave it resumable.
+      if (session && session.socket === ws && (code === 1000 || code === 1001)) this.sessions.delete(session.id);
+      else if (session && session.socket === ws) {
         session.socket = null;
         session.expiresAt = Date.now() + this.#host.resumeWindowMs;
       }

@@ -33,6 +33,8 @@ export interface Knob {
 export interface HttpHost {
   token(): string;
   requests: FakeRequest[];
+  /** Told of each request as it arrives, before it is carried out (benches time replies with it). */
+  onRequest(r: FakeRequest): void;
   knobs: Knob[];
   run(method: string, segs: string[], query: URLSearchParams, body: any): RestAnswer;
 }
@@ -68,6 +70,7 @@ async function handle(h: HttpHost, req: http.IncomingMessage, res: http.ServerRe
   const segs = m[1]!.split("/").slice(1).map(decodeURIComponent);
   const r: FakeRequest = { method: req.method ?? "GET", path: `/${segs.join("/")}`, body, at: Date.now() };
   h.requests.push(r);
+  h.onRequest(r);
   const key = routeKey(r.method, r.path);
   // Interaction callbacks and webhook edits are authorised by the interaction token in the path.
   const byPathToken = segs[0] === "interactions" || segs[0] === "webhooks";

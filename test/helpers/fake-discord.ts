@@ -48,6 +48,8 @@ export class FakeDiscord {
   /** False: an IDENTIFY asking for MESSAGE_CONTENT (1<<15) is closed with 4014. */
   allowMessageContent = true;
   readonly requests: FakeRequest[] = [];
+  /** Called with each REST request as it arrives (before it is carried out). */
+  onRequest: ((r: FakeRequest) => void) | undefined;
   readonly interactionResponses: Array<{ id: string; type: number; data?: unknown }> = [];
   /** PATCH @original contents, in order. */
   readonly followUps: Array<{ id: string; token: string; content: string }> = [];
@@ -68,6 +70,7 @@ export class FakeDiscord {
     restListener({
       token: () => this.token,
       requests: this.requests,
+      onRequest: (r) => this.onRequest?.(r),
       knobs: this.#knobs,
       run: (method, segs, query, body) => route(this.#restHost(), method, segs, query, body),
     }),
@@ -203,10 +206,20 @@ export class FakeDiscord {
     this.gateway.expire();
     return this.gateway.sessions.size > 0;
   }
-  /** User messages the bot was told of neither by a Gateway socket nor by a REST read (0: it had the chance to see everything). */
-  undelivered(): number {
+  /**
+   * User messages the bot was told of neither by a Gateway socket nor by a REST read (0: it had
+   * the chance to see everything); with `ids`, only those messages count.
+   */
+  undelivered(ids?: ReadonlySet<string>): number {
     let n = 0;
-    for (const ms of this.world.messages.values()) for (const m of ms) if (m.author.id !== this.botId && !this.#delivered.has(m.id)) n++;
+    for (const ms of this.world.messages.values())
+      for (const m of ms) if (m.author.id !== this.botId && !this.#delivered.has(m.id) && (!ids || ids.has(m.id))) n++;
+    return n;
+  }
+  /** Ends every session no socket holds (as if their resume windows had passed); returns how many. */
+  forgetIdleSessions(): number {
+    let n = 0;
+    for (const s of this.gateway.sessions.values()) if (!s.socket && this.gateway.sessions.delete(s.id)) n++;
     return n;
   }
 

@@ -14,11 +14,19 @@ const isSend = (channel?: string) => (r: { method: string; path: string }) =>
  */
 export function discordDriver(): PlatformDriver {
   const dc = new FakeDiscord({ identifyIntervalMs: 1000, heartbeatIntervalMs: 5000, resumeWindowMs: 30_000 });
+  // The messages of the current test: the fake lives across tests, and an earlier test's state dir
+  // (gone with its gateway) can never read what went to its abandoned session.
+  const mine = new Set<string>();
   return {
     id: "discord",
     start: () => dc.start(),
     close: () => dc.close(),
-    users: (n) => Array.from({ length: n }, () => dc.user()),
+    users(n) {
+      // A new test: the previous test's sessions belong to gateways that are gone.
+      mine.clear();
+      dc.forgetIdleSessions();
+      return Array.from({ length: n }, () => dc.user());
+    },
     channelConfig: (users) => ({ token: dc.token, apiRoot: dc.apiRoot, allowFrom: [...users] }),
     env: () => ({ DISCORD_BOT_TOKEN: undefined }),
     // Discord keeps no mailbox: a DM said before the bot ever connected reaches no session, and a
@@ -28,6 +36,7 @@ export function discordDriver(): PlatformDriver {
       for (let i = 0; i < 600 && !dc.hasSession(); i++) await new Promise((r) => setTimeout(r, 50));
       const channel = dc.dm(user);
       const m = dc.userSays(channel, user, text);
+      mine.add(m.id);
       return { user, key: m.id, channel };
     },
     repliesTo(said) {
@@ -35,7 +44,7 @@ export function discordDriver(): PlatformDriver {
       return dc.botMessages(s.channel).filter((m) => m.message_reference?.message_id === s.key).length;
     },
     botMessages: () => dc.botMessages().length,
-    settled: () => dc.undelivered() === 0,
+    settled: () => dc.undelivered(mine) === 0,
     disrupt: () => dc.dropSockets(),
     loseSendAnswers: (n) => dc.loseAnswers(n, isSend()),
     rateLimitSends: (n, retryAfterS) => dc.rateLimit("POST /channels/:id/messages", { retryAfterS, count: n }),
@@ -44,7 +53,7 @@ export function discordDriver(): PlatformDriver {
       return {
         replies: dc.botMessages(s.channel).filter((m) => m.message_reference?.message_id === s.key),
         posts: dc.requests.filter((r) => isSend(s.channel)(r) && r.body?.message_reference?.message_id === s.key).length,
-        undelivered: dc.undelivered(),
+        undelivered: dc.undelivered(mine),
       };
     },
   };

@@ -19,7 +19,7 @@ export interface PlatformDriver {
   readonly id: string;
   start(): Promise<void>;
   close(): Promise<void>;
-  /** `n` user ids, allowed to talk to the bot in direct messages. */
+  /** `n` new user ids, allowed to talk to the bot in direct messages; each test calls it once, first. */
   users(n: number): string[];
   /** The `channels.<id>` config section of a gateway that serves these users. */
   channelConfig(users: readonly string[]): Record<string, unknown>;

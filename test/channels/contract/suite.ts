@@ -57,8 +57,10 @@ export function channelContract(driver: PlatformDriver): void {
   async function settle(port: number, said: readonly Said[], limitMs = 90_000): Promise<void> {
     const conn = await connectGateway({ url: `ws://127.0.0.1:${port}`, timeoutMs: 5000 });
     try {
+      let last: Pipeline | undefined;
       const idle = async () => {
         const s = await conn.request<{ pipeline: Pipeline }>("status");
+        last = s.pipeline;
         return s.pipeline.pendingInbound === 0 && s.pipeline.pendingOutbox === 0 && s.pipeline.activeRuns === 0 && driver.settled();
       };
       const deadline = Date.now() + limitMs;
@@ -68,7 +70,13 @@ export function channelContract(driver: PlatformDriver): void {
         if (done && isIdle) break;
         quiet = isIdle ? quiet + 1 : 0;
         if (quiet >= 15) break; // idle for 3 s with answers missing: reported by the caller
-        assert.ok(Date.now() < deadline, `the gateway neither answered everything nor became idle within ${limitMs / 1000} s`);
+        if (Date.now() >= deadline) {
+          const missing = said.filter((s) => driver.repliesTo(s) === 0);
+          assert.fail(
+            `the gateway neither answered everything nor became idle within ${limitMs / 1000} s: ${missing.length} unanswered, ` +
+              `pipeline ${JSON.stringify(last)}, platform settled ${driver.settled()}; first unanswered: ${JSON.stringify(missing.slice(0, 3).map((m) => ({ ...m, platform: driver.describe(m) })))}`,
+          );
+        }
         await sleep(200);
       }
     } finally {
