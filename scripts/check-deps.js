@@ -59,6 +59,10 @@ for (const file of files) {
     }
   }
   graph.set(file, deps);
+  // @discordjs/rest is loaded once, from its lean build, in src/channels/discord/rest.ts: a value
+  // imported from the package name is another copy of its classes (instanceof on errors fails).
+  if (!file.endsWith(path.join("channels", "discord", "rest.ts")) && /(?:^|\n)\s*import\s+(?!type\b)[^;]*?from\s+"@discordjs\/rest"/.test(text))
+    problems.push(`${path.relative(root, file)}: import @discordjs/rest's values from channels/discord/rest.ts (types may come from the package)`);
 }
 
 // Cycle detection over files (type-only imports count too: they still couple the files).

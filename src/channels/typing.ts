@@ -1,16 +1,19 @@
 /**
- * "typing…" in a chat while a run for it is going: sent at once, then every interval (the channel's:
- * Telegram shows it 5 s, Discord ~10 s), until the last run for that chat ends. Runs are counted per chat, so two
+ * "typing…" in a chat while a run for it is going: sent at once (or after `firstDelayMs`, so a run
+ * that answers sooner costs no request), then every interval (the channel's: Telegram shows it 5 s,
+ * Discord ~10 s), until the last run for that chat ends. Runs are counted per chat, so two
  * overlapping runs (several sessions can answer in one chat) keep it on until both end.
  */
 export class TypingIndicators {
   private readonly chats = new Map<string, { count: number; timer: NodeJS.Timeout }>();
   private readonly send: (chat: string) => void;
   private readonly intervalMs: number;
+  private readonly firstDelayMs: number;
 
-  constructor(send: (chat: string) => void, intervalMs: number) {
+  constructor(send: (chat: string) => void, intervalMs: number, firstDelayMs = 0) {
     this.send = send;
     this.intervalMs = intervalMs;
+    this.firstDelayMs = firstDelayMs;
   }
 
   /** A run for `chat` started (true) or ended (false). */
@@ -26,10 +29,17 @@ export class TypingIndicators {
       t.count++;
       return;
     }
-    this.send(chat);
-    const timer = setInterval(() => this.send(chat), this.intervalMs);
-    timer.unref();
-    this.chats.set(chat, { count: 1, timer });
+    const entry = { count: 1, timer: undefined as unknown as NodeJS.Timeout };
+    const repeat = () => {
+      this.send(chat);
+      entry.timer = setInterval(() => this.send(chat), this.intervalMs);
+      entry.timer.unref();
+    };
+    if (this.firstDelayMs > 0) {
+      entry.timer = setTimeout(repeat, this.firstDelayMs);
+      entry.timer.unref();
+    } else repeat();
+    this.chats.set(chat, entry);
   }
 
   /** Stops every indicator (the channel is stopping). */

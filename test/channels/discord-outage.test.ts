@@ -71,66 +71,73 @@ const finals = (c: GatewayConnection) =>
     return e.event === "chat" && p.state === "final" && p.sessionKey.includes(":webchat:");
   }).length;
 
-test("a zombie Discord connection is seen within two heartbeat intervals and resumed, while Telegram and web chat go on answering", { timeout: 60_000 }, async (t) => {
-  model.reset();
-  model.behaviour = { kind: "reply", delayMs: 5 };
-  const f = await discord();
-  const ada = f.user("ada");
-  const dm = f.dm(ada);
-  // Telegram paces replies to about one a second per chat: four chats keep the test short.
-  const tgUsers = [41_001, 41_002, 41_003, 41_004];
-  const g = await gateway(f, [ada], tgUsers);
-  await eventually(() => f.liveSessions === 1, 10_000, "discord connected");
-  await eventually(() => tg.calls.some((c) => c.method === "getUpdates"), 10_000, "telegram polling");
-  const web = await connectGateway({ url: `ws://127.0.0.1:${g.port}`, clientId: "outage-test", mode: "webchat" });
-  clients.push(web);
+test(
+  "a zombie Discord connection is seen within two heartbeat intervals and resumed, while Telegram and web chat go on answering",
+  { timeout: 60_000 },
+  async (t) => {
+    model.reset();
+    model.behaviour = { kind: "reply", delayMs: 5 };
+    const f = await discord();
+    const ada = f.user("ada");
+    const dm = f.dm(ada);
+    // Telegram paces replies to about one a second per chat: four chats keep the test short.
+    const tgUsers = [41_001, 41_002, 41_003, 41_004];
+    const g = await gateway(f, [ada], tgUsers);
+    await eventually(() => f.liveSessions === 1, 10_000, "discord connected");
+    await eventually(() => tg.calls.some((c) => c.method === "getUpdates"), 10_000, "telegram polling");
+    const web = await connectGateway({ url: `ws://127.0.0.1:${g.port}`, clientId: "outage-test", mode: "webchat" });
+    clients.push(web);
 
-  const connectionsBefore = f.connections.length;
-  const zombieAt = Date.now();
-  f.zombie(true);
-  // Meanwhile, every 150 ms, a Telegram user and the web chat each say something.
-  let detectedAt = 0;
-  let reconnectedAt = 0;
-  let answeredMeanwhile = { telegram: 0, web: 0 };
-  const tgAnswered = () => tgUsers.reduce((n, u) => n + tg.sentTo(u).length, 0);
-  const watch = (async () => {
-    // The channel gives up on the silent socket by closing it; then it connects again.
-    while (f.gateway.sockets.size > 0) await sleep(5);
-    detectedAt = Date.now();
-    answeredMeanwhile = { telegram: tgAnswered(), web: finals(web) };
-    while (f.connections.length === connectionsBefore) await sleep(5);
-    reconnectedAt = Date.now();
-    f.zombie(false);
-  })();
-  f.userSays(dm, ada, "said while the connection is a zombie");
-  let said = 0;
-  while (!reconnectedAt || said < 10) {
-    tg.userSays(tgUsers[said % tgUsers.length]!, `telegram ${said}`);
-    await web.request("chat.send", { text: `web ${said}`, idempotencyKey: `outage-web-${said}` });
-    said++;
-    await sleep(150);
-  }
-  await watch;
-  const detectMs = detectedAt - zombieAt;
-  assert.ok(detectMs <= 2 * HEARTBEAT_MS + 200, `the zombie was given up after ${detectMs} ms (heartbeat ${HEARTBEAT_MS} ms)`);
-  assert.ok(answeredMeanwhile.telegram > 0 && answeredMeanwhile.web > 0, `Telegram and web chat answered during the zombie: ${JSON.stringify(answeredMeanwhile)}`);
-  t.diagnostic(
-    `zombie given up after ${detectMs} ms, reconnected after ${reconnectedAt - zombieAt} ms (heartbeat ${HEARTBEAT_MS} ms); ` +
-      `answered meanwhile: ${JSON.stringify(answeredMeanwhile)}`,
-  );
+    const connectionsBefore = f.connections.length;
+    const zombieAt = Date.now();
+    f.zombie(true);
+    // Meanwhile, every 150 ms, a Telegram user and the web chat each say something.
+    let detectedAt = 0;
+    let reconnectedAt = 0;
+    let answeredMeanwhile = { telegram: 0, web: 0 };
+    const tgAnswered = () => tgUsers.reduce((n, u) => n + tg.sentTo(u).length, 0);
+    const watch = (async () => {
+      // The channel gives up on the silent socket by closing it; then it connects again.
+      while (f.gateway.sockets.size > 0) await sleep(5);
+      detectedAt = Date.now();
+      answeredMeanwhile = { telegram: tgAnswered(), web: finals(web) };
+      while (f.connections.length === connectionsBefore) await sleep(5);
+      reconnectedAt = Date.now();
+      f.zombie(false);
+    })();
+    f.userSays(dm, ada, "said while the connection is a zombie");
+    let said = 0;
+    while (!reconnectedAt || said < 10) {
+      tg.userSays(tgUsers[said % tgUsers.length]!, `telegram ${said}`);
+      await web.request("chat.send", { text: `web ${said}`, idempotencyKey: `outage-web-${said}` });
+      said++;
+      await sleep(150);
+    }
+    await watch;
+    const detectMs = detectedAt - zombieAt;
+    assert.ok(detectMs <= 2 * HEARTBEAT_MS + 200, `the zombie was given up after ${detectMs} ms (heartbeat ${HEARTBEAT_MS} ms)`);
+    assert.ok(
+      answeredMeanwhile.telegram > 0 && answeredMeanwhile.web > 0,
+      `Telegram and web chat answered during the zombie: ${JSON.stringify(answeredMeanwhile)}`,
+    );
+    t.diagnostic(
+      `zombie given up after ${detectMs} ms, reconnected after ${reconnectedAt - zombieAt} ms (heartbeat ${HEARTBEAT_MS} ms); ` +
+        `answered meanwhile: ${JSON.stringify(answeredMeanwhile)}`,
+    );
 
-  await eventually(() => tgAnswered() === said && finals(web) === said, 15_000, "telegram and web chat answered").catch((err: Error) => {
-    throw new Error(`${err.message}: ${said} said each; telegram answered ${tgAnswered()}, web chat ${finals(web)}`);
-  });
-  await eventually(() => f.botMessages(dm).length === 1, 10_000, "the DM written to the zombie answered");
-  await sleep(500);
-  assert.equal(f.botMessages(dm).length, 1, "once");
-  assert.equal(tgAnswered(), said, "each Telegram message answered once");
-  assert.equal(finals(web), said, "each web chat message answered once");
-  assert.ok(f.resumes >= 1, "the Discord session was resumed, not started anew");
-  assert.equal(await channelState(g, "discord"), "connected");
-  assert.equal(await channelState(g, "telegram"), "connected");
-});
+    await eventually(() => tgAnswered() === said && finals(web) === said, 15_000, "telegram and web chat answered").catch((err: Error) => {
+      throw new Error(`${err.message}: ${said} said each; telegram answered ${tgAnswered()}, web chat ${finals(web)}`);
+    });
+    await eventually(() => f.botMessages(dm).length === 1, 10_000, "the DM written to the zombie answered");
+    await sleep(500);
+    assert.equal(f.botMessages(dm).length, 1, "once");
+    assert.equal(tgAnswered(), said, "each Telegram message answered once");
+    assert.equal(finals(web), said, "each web chat message answered once");
+    assert.ok(f.resumes >= 1, "the Discord session was resumed, not started anew");
+    assert.equal(await channelState(g, "discord"), "connected");
+    assert.equal(await channelState(g, "telegram"), "connected");
+  },
+);
 
 test("a forced fresh session with 50 messages written in the gap: each is answered once, read back over REST", { timeout: 90_000 }, async () => {
   model.reset();

@@ -4,7 +4,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { DiscordAPIError, HTTPError, RateLimitError } from "@discordjs/rest";
+import { DiscordAPIError, HTTPError, RateLimitError } from "../../src/channels/discord/rest.ts";
 import { splitText } from "../../src/channels/split.ts";
 import { allowedMentions } from "../../src/channels/discord/mentions.ts";
 import { NONCE_MAX, partNonce, snowflakeAt, snowflakeTime, newerId } from "../../src/channels/discord/ids.ts";

@@ -3,7 +3,7 @@ import pino from "pino";
 import type { OutboundMessage } from "../../src/channels/channel.ts";
 import { createRest } from "../../src/channels/discord/rest.ts";
 import { DiscordSender } from "../../src/channels/discord/send.ts";
-import type { DiscordSettings } from "../../src/channels/discord/settings.ts";
+import type { DiscordSendTiming, DiscordSettings } from "../../src/channels/discord/settings.ts";
 import { discordSchema } from "../../src/config/schema-channels.ts";
 import type { FakeDiscord } from "../helpers/fake-discord.ts";
 
@@ -14,7 +14,7 @@ export const settings: DiscordSettings = { ...discordSchema.parse({}), textChunk
 export const para = (c: string) => `${c.repeat(10)} `.repeat(7).trim();
 
 /** A sender on `fake` with its own REST client (the lib's bucket state does not leak between tests) and short delays. */
-export function sender(fake: FakeDiscord, o: { now?: () => number } = {}): DiscordSender {
+export function sender(fake: FakeDiscord, o: { now?: () => number; timing?: Partial<DiscordSendTiming> } = {}): DiscordSender {
   const rest = createRest({ token: fake.token, apiRoot: fake.apiRoot, env: {} });
   return new DiscordSender({
     rest,
@@ -22,8 +22,8 @@ export function sender(fake: FakeDiscord, o: { now?: () => number } = {}): Disco
     botId: () => fake.botId,
     applicationId: () => fake.applicationId,
     logger,
-    timing: { doubtSettleMs: 0, doubtLifeMs: 300, doubtRescanMs: 50, typingIntervalMs: 40 },
-    ...o,
+    ...(o.now ? { now: o.now } : {}),
+    timing: { doubtSettleMs: 0, doubtLifeMs: 300, doubtRescanMs: 50, typingIntervalMs: 40, typingDelayMs: 0, ...o.timing },
   });
 }
 

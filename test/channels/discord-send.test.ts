@@ -13,7 +13,7 @@ import { FakeDiscord } from "../helpers/fake-discord.ts";
 import { para, reply, sender as senderOn } from "./discord-send-support.ts";
 
 const fake = new FakeDiscord();
-const sender = () => senderOn(fake);
+const sender = (o: Parameters<typeof senderOn>[1] = {}) => senderOn(fake, o);
 
 before(() => fake.start());
 after(() => fake.close());
@@ -126,6 +126,22 @@ test("typing is posted at once and again while a run goes on, and stops after it
   const n = typings();
   await new Promise((r) => setTimeout(r, 150));
   assert.ok(typings() <= n + 1, "at most one in flight when it stopped");
+  s.stop();
+});
+
+test("a run that ends before the typing delay posts no typing; a longer one does", async () => {
+  const s = sender({ timing: { typingDelayMs: 100 } });
+  const quick = fake.dm(fake.user());
+  const slow = fake.dm(fake.user());
+  const typings = (ch: string) => fake.requests.filter((r) => r.method === "POST" && r.path.endsWith(`/channels/${ch}/typing`)).length;
+  s.typing(quick, true);
+  s.typing(slow, true);
+  await new Promise((r) => setTimeout(r, 20));
+  s.typing(quick, false);
+  await new Promise((r) => setTimeout(r, 200));
+  s.typing(slow, false);
+  assert.equal(typings(quick), 0, "a 20 ms run: no typing");
+  assert.ok(typings(slow) >= 1, "a 220 ms run: typing");
   s.stop();
 });
 

@@ -8,7 +8,7 @@
  *   - anything else (a refused connection, 503, 401...): retried with backoff. After a 401
  *     @discordjs/rest forgets the token: every later call fails until the channel makes a new client.
  */
-import { DiscordAPIError, HTTPError, RateLimitError } from "@discordjs/rest";
+import { DiscordAPIError, HTTPError, RateLimitError } from "./rest.ts";
 
 /** A failure, classified. */
 export type SendFailure =

@@ -11,9 +11,23 @@
  */
 import http from "node:http";
 import https from "node:https";
-import { Readable } from "node:stream";
-import { REST, type RateLimitData, type ResponseLike } from "@discordjs/rest";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import type { RateLimitData, ResponseLike } from "@discordjs/rest";
 import { agentFor } from "../../shared/http-client.ts";
+
+/**
+ * @discordjs/rest's own "web" build: the same classes as its Node build, without the Node build's
+ * import of the undici package, which only its default transport uses (~17 MiB of RSS a gateway
+ * would carry for nothing: requests go through makeRequestVia below). Every value of the lib is
+ * taken from here, so `instanceof` on its errors holds.
+ */
+const lib = (await import(
+  pathToFileURL(path.join(path.dirname(createRequire(import.meta.url).resolve("@discordjs/rest")), "web.mjs")).href
+)) as typeof import("@discordjs/rest");
+export const { REST, DiscordAPIError, HTTPError, RateLimitError } = lib;
+export type REST = import("@discordjs/rest").REST;
 
 /** A rate limit wait longer than this is handed back to the core rather than waited out in the lib. */
 export const REJECT_WAIT_MS = 3_000;
@@ -29,7 +43,7 @@ interface RequestLike {
   signal?: AbortSignal | null;
 }
 
-/** Statuses whose answer has no body (a Response refuses one). */
+/** Statuses whose answer has no body. */
 const NO_BODY = new Set([101, 204, 205, 304]);
 
 /**
@@ -40,28 +54,64 @@ export function makeRequestVia(env: NodeJS.ProcessEnv): (url: string, init: Requ
   return (url, init) => {
     const u = new URL(url);
     const request = u.protocol === "https:" ? https.request : http.request;
-    const headers = new Headers(init.headers as Record<string, string> | undefined);
+    // The lib passes a plain object of headers (web.mjs's resolveRequest).
+    const headers: Record<string, string> = { ...(init.headers as Record<string, string> | undefined) };
     const body = init.body === undefined || init.body === null ? null : bodyBytes(init.body);
-    if (body) headers.set("content-length", String(body.length));
+    if (body) headers["content-length"] = String(body.length);
     return new Promise((resolve, reject) => {
-      const req = request(
-        u,
-        { method: init.method ?? "GET", headers: Object.fromEntries(headers), agent: agentFor(u, env), signal: init.signal ?? undefined },
-        (res) => {
-          const h = new Headers();
-          for (const [k, v] of Object.entries(res.headers)) if (v !== undefined) h.set(k, Array.isArray(v) ? v.join(", ") : v);
-          const status = res.statusCode ?? 0;
-          const stream = NO_BODY.has(status) || init.method === "HEAD" ? null : (Readable.toWeb(res) as ReadableStream);
-          if (!stream) res.resume();
-          resolve(new Response(stream, { status, statusText: res.statusMessage ?? "", headers: h }));
-        },
-      );
+      const req = request(u, { method: init.method ?? "GET", headers, agent: agentFor(u, env), signal: init.signal ?? undefined }, (res) => {
+        const empty = NO_BODY.has(res.statusCode ?? 0) || init.method === "HEAD";
+        if (empty) res.resume();
+        resolve(new NodeResponse(res, empty) as unknown as ResponseLike);
+      });
       let written = false;
       req.on("finish", () => (written = true));
       req.on("error", (err) => reject(Object.assign(err, { written })));
       req.end(body ?? undefined);
     });
   };
+}
+
+/**
+ * What the lib reads of an answer (status, headers.get/has, json/text/arrayBuffer), over node:http's
+ * message: the global Response would load Node's fetch implementation (~17 MiB of RSS) for this.
+ */
+class NodeResponse {
+  readonly status: number;
+  readonly statusText: string;
+  readonly ok: boolean;
+  readonly headers: Pick<Headers, "get" | "has">;
+  readonly body: http.IncomingMessage | null;
+  bodyUsed = false;
+  constructor(res: http.IncomingMessage, empty: boolean) {
+    this.status = res.statusCode ?? 0;
+    this.statusText = res.statusMessage ?? "";
+    this.ok = this.status >= 200 && this.status < 300;
+    const value = (name: string) => {
+      const v = res.headers[name.toLowerCase()];
+      return v === undefined ? null : Array.isArray(v) ? v.join(", ") : v;
+    };
+    this.headers = { get: value, has: (name) => value(name) !== null };
+    this.body = empty ? null : res;
+  }
+  private async bytes(): Promise<Buffer> {
+    if (this.bodyUsed) throw new TypeError("Body has already been read");
+    this.bodyUsed = true;
+    if (!this.body) return Buffer.alloc(0);
+    const chunks: Buffer[] = [];
+    for await (const c of this.body) chunks.push(c as Buffer);
+    return Buffer.concat(chunks);
+  }
+  async arrayBuffer(): Promise<ArrayBuffer> {
+    const b = await this.bytes();
+    return b.buffer.slice(b.byteOffset, b.byteOffset + b.length) as ArrayBuffer;
+  }
+  async text(): Promise<string> {
+    return (await this.bytes()).toString("utf8");
+  }
+  async json(): Promise<unknown> {
+    return JSON.parse(await this.text());
+  }
 }
 
 function bodyBytes(body: unknown): Buffer {

@@ -68,7 +68,7 @@ export class DiscordSender {
     this.logger = o.logger;
     this.now = o.now ?? Date.now;
     this.timing = { ...DEFAULT_SEND_TIMING, ...o.timing };
-    this.typingIndicators = new TypingIndicators((channel) => this.postTyping(channel), this.timing.typingIntervalMs);
+    this.typingIndicators = new TypingIndicators((channel) => this.postTyping(channel), this.timing.typingIntervalMs, this.timing.typingDelayMs);
   }
 
   /** A message was received (or sent) in `channelId`: it raises the conversation's floor. */

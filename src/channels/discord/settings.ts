@@ -16,6 +16,11 @@ export function chunkLimitOf(s: DiscordSettings): number {
 export interface DiscordSendTiming {
   /** Typing lasts ~10 s on Discord; it is posted again this often while a run goes on. */
   typingIntervalMs: number;
+  /**
+   * Typing is first posted this long after a run starts: a run that answers sooner spends none of
+   * the bot's 50 requests a second on it.
+   */
+  typingDelayMs: number;
   /** How long after a send started Discord is given to have handled it before it is looked for. */
   doubtSettleMs: number;
   /** How long after a send started Discord may still handle it: "not sent" is concluded only after this. */
@@ -29,6 +34,7 @@ export interface DiscordSendTiming {
 /** The delays of a production gateway. */
 export const DEFAULT_SEND_TIMING: DiscordSendTiming = {
   typingIntervalMs: 8_000,
+  typingDelayMs: 500,
   doubtSettleMs: 2_000,
   doubtLifeMs: 45_000,
   doubtRescanMs: 5_000,
