@@ -150,7 +150,11 @@ export interface ChannelAccess {
 export type ChannelState =
   | { state: "starting" }
   | { state: "connected"; since: number; detail?: string }
-  /** Connected, but working in a reduced way the operator should know of (e.g. Discord's Message Content intent refused: mentions only); `detail` says what and what to do. */
+  /**
+   * Serving in a reduced way the operator should know of: connected with a limit (Discord's Message
+   * Content intent refused: mentions only), or the platform connection failing again and again while
+   * the channel keeps trying; `detail` says what and what to do. `/readyz` stays ready.
+   */
   | { state: "degraded"; since: number; detail: string }
   | { state: "reconnecting"; attempt: number; nextAttemptAt: number; lastError: string }
   | { state: "conflict"; detail: string }

@@ -187,6 +187,46 @@ test("a refused Message Content intent is `degraded` with what to do, and DMs ar
   assert.equal(texts(f, dm)[0], "echo: still there?");
 });
 
+test(
+  "a Discord outage: retries back off, the channel turns `degraded` in /readyz, status and /metrics while the rest serves, then a message of the outage is answered once",
+  { timeout: 60_000 },
+  async () => {
+    const f = await discord();
+    model.reset();
+    const g = await gateway(f, { discord: { dmPolicy: "open" } });
+    await until(g, "connected");
+    const u = f.user("gus");
+    const dm = f.dm(u);
+    f.userSays(dm, u, "before");
+    await eventually(() => f.botMessages(dm).length === 1, 10_000, "first answer");
+    const attemptsBefore = f.connections.length;
+    const outageAt = Date.now();
+    f.outage = true;
+    f.dropSockets();
+    f.userSays(dm, u, "during the outage");
+    // 3 failed connections in a row (backoff ~1 s, 2 s, 4 s with jitter) make it degraded.
+    const s = await until(g, "degraded", 20_000);
+    assert.match(s.detail, /Discord Gateway connection failed 3 times in a row .*next (RESUME|IDENTIFY) in \d+ s/);
+    const ready = await httpGet(g.port, "/readyz");
+    assert.equal(ready.status, 200, "degraded still serves: the gateway stays ready");
+    const channels = (ready.body.components as Array<{ name: string; ok: boolean; detail?: string }>).find((c) => c.name === "channels");
+    assert.match(channels?.detail ?? "", /discord degraded: the Discord Gateway connection failed/);
+    const metrics = await httpGet(g.port, "/metrics");
+    assert.match(String(metrics.body), /onebrain_channel_state\{channel="discord",account="[^"]+",state="degraded"\} 1/);
+    const cli = await runCli(["channels", "status", "--json"], g.env);
+    assert.equal(JSON.parse(cli.stdout).channels.find((c: { id: string }) => c.id === "discord").state, "degraded");
+    const attempts = f.connections.length - attemptsBefore;
+    const seconds = (Date.now() - outageAt) / 1000;
+    assert.ok(attempts <= 2 + Math.log2(seconds + 1) * 2, `${attempts} connection attempts in ${seconds.toFixed(1)} s: backed off`);
+
+    f.outage = false;
+    await until(g, "connected", 30_000);
+    await eventually(() => f.botMessages(dm).length === 2, 15_000, "the outage's message answered");
+    await sleep(500);
+    assert.deepEqual(texts(f, dm), ["echo: before", "echo: during the outage"]);
+  },
+);
+
 test("a token Discord refuses (close 4004) fails the channel with what to do, and it stops retrying", async () => {
   const f = await discord();
   const g = await gateway(f, { discord: { dmPolicy: "open" } });

@@ -2,6 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Supervisor, type Outcome } from "../../src/channels/discord/supervisor.ts";
+import { afterFailure, budgetWait, DEGRADED_AFTER } from "../../src/channels/discord/trouble.ts";
 
 const dropped = (o: Partial<Outcome> = {}): Outcome => ({ code: 1006, resumed: false, established: false, healthy: false, sessionLost: false, ...o });
 
@@ -70,4 +71,22 @@ test("IDENTIFYs are 5 s apart, and a reconnect never spends the last 5 of the da
   now += 10_000;
   assert.equal(s.identifyWaitMs({ remaining: 5, resetAfterMs: 3_600_000 }), 3_600_000, "the reserve is kept");
   assert.equal(s.identifyWaitMs({ remaining: 6, resetAfterMs: 3_600_000 }), 0);
+});
+
+test("the first failed connections are `reconnecting`; the third in a row is `degraded` with why and what comes next", () => {
+  const next = { mode: "identify" as const, delayMs: 4200, why: "3 RESUMEs failed in a row" };
+  const at = (attempt: number) => afterFailure({ attempt, since: 1000, lastError: "ECONNRESET", next, now: 5000 });
+  assert.deepEqual(at(1), { state: "reconnecting", attempt: 1, nextAttemptAt: 9200, lastError: "ECONNRESET" });
+  assert.equal(at(DEGRADED_AFTER - 1).state, "reconnecting");
+  const d = at(DEGRADED_AFTER);
+  assert.equal(d.state, "degraded");
+  assert.equal(d.state === "degraded" && d.since, 1000, "since the trouble began");
+  assert.match(d.state === "degraded" ? d.detail : "", /failed 3 times in a row \(last: ECONNRESET\); next IDENTIFY in 4 s \(3 RESUMEs failed in a row\)/);
+});
+
+test("a long wait for the daily session budget is `degraded`; the 5 s IDENTIFY spacing is not", () => {
+  assert.equal(budgetWait(5000, 900, 0), null);
+  const d = budgetWait(3_600_000, 5, 0);
+  assert.equal(d?.state, "degraded");
+  assert.match(d?.state === "degraded" ? d.detail : "", /\(5 left\): the next IDENTIFY waits 60 min/);
 });

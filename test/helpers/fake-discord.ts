@@ -4,7 +4,7 @@
  * with Discord's body and headers) and the Gateway as a JSON WebSocket at `gatewayUrl`
  * (fake-discord-gateway.ts; resume at a different path, `/gateway-resume`, so a client that
  * ignores resume_gateway_url is seen). Tests speak as users with `userSays` and `slash`, and script
- * trouble with `dropSockets`, `sendReconnect`, `invalidateSessions`, `refuseResumes`, `zombie`,
+ * trouble with `dropSockets`, `outage`, `sendReconnect`, `invalidateSessions`, `refuseResumes`, `zombie`,
  * `resetToken`, `loseAnswers`, `rateLimit` and `failNext`. A request received in full is carried
  * out even when its answer is then lost.
  */
@@ -104,6 +104,8 @@ export class FakeDiscord {
       const p = new URL(req.url ?? "/", "http://x").pathname;
       if (p !== "/gateway" && p !== "/gateway-resume") return void socket.destroy();
       this.connections.push(p);
+      // An outage: Discord's edge takes the connection and resets it before any frame.
+      if (this.outage) return void socket.destroy();
       this.#wss.handleUpgrade(req, socket, head, (ws) => this.#wss.emit("connection", ws, req));
     });
   }
@@ -239,6 +241,8 @@ export class FakeDiscord {
   refuseResumes(n: number): void {
     this.gateway.refuseResumes(n);
   }
+  /** While true, every new Gateway connection is reset before the WebSocket handshake (REST still answers). */
+  outage = false;
   /** Stops answering heartbeats (the socket stays open). */
   zombie(on: boolean): void {
     this.gateway.zombie(on);

@@ -29,6 +29,7 @@ import { Receiver, type Shared } from "./receiver.ts";
 import { createRest } from "./rest.ts";
 import { DiscordSender } from "./send.ts";
 import type { DiscordSettings } from "./settings.ts";
+import { afterFailure, budgetWait } from "./trouble.ts";
 import { MESSAGE_CONTENT_DETAIL, Supervisor, TOKEN_REFUSED, type IdentifyBudget, type SupervisorTiming } from "./supervisor.ts";
 
 export const DISCORD = "discord";
@@ -69,6 +70,8 @@ export class DiscordChannel implements Channel {
   private gen = 0;
   private state: ChannelState = { state: "stopped" };
   private withoutContent = false;
+  /** When the Gateway connection last stopped working (null while it works). */
+  private troubleSince: number | null = null;
   private readonly facts = new GatewayFacts();
 
   constructor(o: DiscordChannelOptions) {
@@ -169,6 +172,7 @@ export class DiscordChannel implements Channel {
   }
 
   private connected(how: string): void {
+    this.troubleSince = null;
     if (this.withoutContent) this.setState({ state: "degraded", since: Date.now(), detail: MESSAGE_CONTENT_DETAIL });
     else this.setState({ state: "connected", since: Date.now() });
     this.ctx!.logger.info({ account: this.account, how, seq: this.shared.session?.seq }, "discord connected");
@@ -207,6 +211,8 @@ export class DiscordChannel implements Channel {
         const wait = this.sup.identifyWaitMs(budget);
         if (wait > 1000)
           log.warn({ waitMs: wait, remaining: budget.remaining }, "discord: waiting before a new Gateway session (IDENTIFY spacing or daily budget)");
+        const long = budgetWait(wait, budget.remaining, (this.troubleSince ??= Date.now()));
+        if (long) this.setState(long);
         if (wait > 0) await this.sleep(wait);
         if (signal.aborted) break;
       }
@@ -236,7 +242,8 @@ export class DiscordChannel implements Channel {
       }
       mode = next.mode;
       log.warn({ code: closed.code, reason: closed.reason, next: next.mode, why: next.why, retryInMs: next.delayMs }, "discord gateway connection closed");
-      this.setState({ state: "reconnecting", attempt: this.sup.attempt, nextAttemptAt: Date.now() + next.delayMs, lastError: closed.reason });
+      const lastError = closed.reason || `close ${closed.code}`;
+      this.setState(afterFailure({ attempt: this.sup.attempt, since: (this.troubleSince ??= Date.now()), lastError, next, now: Date.now() }));
       await this.sleep(next.delayMs);
     }
   }
@@ -252,7 +259,8 @@ export class DiscordChannel implements Channel {
   private async retryLater(reason: string): Promise<void> {
     const next = this.sup.afterClose({ code: 0, resumed: false, established: false, healthy: false, sessionLost: false }, false);
     const delay = next.kind === "connect" ? next.delayMs : 60_000;
-    this.setState({ state: "reconnecting", attempt: this.sup.attempt, nextAttemptAt: Date.now() + delay, lastError: reason });
+    const then = { mode: "identify" as const, delayMs: delay, why: "Discord's REST API did not answer" };
+    this.setState(afterFailure({ attempt: this.sup.attempt, since: (this.troubleSince ??= Date.now()), lastError: reason, next: then, now: Date.now() }));
     this.ctx!.logger.warn({ error: reason, retryInMs: delay }, "discord: could not reach the Gateway; retrying");
     await this.sleep(delay);
   }

@@ -28,6 +28,9 @@ const lib = (await import(
 )) as typeof import("@discordjs/rest");
 export const { REST, DiscordAPIError, HTTPError, RateLimitError } = lib;
 export type REST = import("@discordjs/rest").REST;
+export type DiscordAPIError = import("@discordjs/rest").DiscordAPIError;
+export type HTTPError = import("@discordjs/rest").HTTPError;
+export type RateLimitError = import("@discordjs/rest").RateLimitError;
 
 /** A rate limit wait longer than this is handed back to the core rather than waited out in the lib. */
 export const REJECT_WAIT_MS = 3_000;
