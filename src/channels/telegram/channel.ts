@@ -24,6 +24,7 @@ import type { Channel, ChannelContext, ChannelState, Delivered, DeliveryProgress
 import { telegramBotId } from "./credential.ts";
 import { createApi } from "./api.ts";
 import { backoffMs, classify, CONFLICT_DETAIL, describeFailure, jittered } from "./failures.ts";
+import { pause } from "../../shared/backoff.ts";
 import { KnownIds } from "./ids.ts";
 import { decideUpdates } from "./inbound.ts";
 import { restartNote, UpdateOffset } from "./offset.ts";
@@ -341,16 +342,6 @@ export class TelegramChannel implements Channel {
 
   /** Waits `ms`, or less if the channel stops. */
   private sleep(ms: number): Promise<void> {
-    const signal = this.stopper.signal;
-    return new Promise((resolve) => {
-      if (signal.aborted) return resolve();
-      const done = () => {
-        clearTimeout(timer);
-        signal.removeEventListener("abort", done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      signal.addEventListener("abort", done, { once: true });
-    });
+    return pause(ms, this.stopper.signal);
   }
 }
