@@ -173,11 +173,14 @@ test("an invalid session means a fresh IDENTIFY, and the backfill answers the me
   assert.equal(f.identifies, 2);
 });
 
-test("a refused Message Content intent is `degraded` with what to do, and DMs are still answered", async () => {
+test("a refused Message Content intent is `degraded` with what to do; DMs and mentions are still answered, text-less messages reach nobody", async () => {
   const f = await discord();
   f.allowMessageContent = false;
   model.reset();
-  const g = await gateway(f, { discord: { dmPolicy: "open" } });
+  const guild = f.guild("club");
+  const room = f.textChannel(guild, "general");
+  // Even where every message would be answered, the bot now reads only what mentions it.
+  const g = await gateway(f, { discord: { dmPolicy: "open", guilds: { [guild]: { requireMention: false } } } });
   const s = await until(g, "degraded");
   assert.match(s.detail, /Privileged Gateway Intents → Message Content Intent/);
   const u = f.user("ed");
@@ -185,6 +188,12 @@ test("a refused Message Content intent is `degraded` with what to do, and DMs ar
   f.userSays(dm, u, "still there?");
   await eventually(() => f.botMessages(dm).length === 1, 10_000, "DM answer");
   assert.equal(texts(f, dm)[0], "echo: still there?");
+  f.userSays(room, u, "unheard: Discord sends this without its text");
+  f.userSays(room, u, "heard", { mentionBot: true });
+  await eventually(() => f.botMessages(room).length >= 1, 10_000, "mention answered");
+  await sleep(500);
+  assert.deepEqual(texts(f, room), ["echo: ed: heard"], "the mention is answered (with who spoke); the message without text reaches nobody");
+  assert.equal(model.requests.length, 2);
 });
 
 test(
@@ -226,6 +235,27 @@ test(
     assert.deepEqual(texts(f, dm), ["echo: before", "echo: during the outage"]);
   },
 );
+
+test("sessions that keep ending never burn the daily IDENTIFY budget: the last 5 are kept and the channel says it waits", { timeout: 60_000 }, async () => {
+  const f = new FakeDiscord({ heartbeatIntervalMs: 1000, identifyIntervalMs: 0, sessionStartLimit: { total: 1000, remaining: 7, resetAfterMs: 3_600_000 } });
+  await f.start();
+  fakes.push(f);
+  const g = await gateway(f, { discord: { dmPolicy: "open" } });
+  await until(g, "connected");
+  assert.equal(f.identifies, 1);
+  // Discord ends the session again and again (op 9, not resumable): each needs a fresh IDENTIFY.
+  for (let i = 0; i < 4; i++) {
+    const before = f.identifies;
+    f.invalidateSessions(false);
+    await sleep(200);
+    if (i < 1) await eventually(() => f.identifies > before, 15_000, "a fresh session");
+  }
+  const s = await until(g, "degraded", 15_000);
+  assert.match(s.detail, /daily session budget is nearly spent \(5 left\): the next IDENTIFY waits 60 min/);
+  await sleep(1500);
+  assert.equal(f.identifies, 2, "one more session, then the reserve of 5 is kept");
+  assert.equal((await httpGet(g.port, "/readyz")).status, 200, "the gateway serves on");
+});
 
 test("a token Discord refuses (close 4004) fails the channel with what to do, and it stops retrying", async () => {
   const f = await discord();
