@@ -257,6 +257,31 @@ test("sessions that keep ending never burn the daily IDENTIFY budget: the last 5
   assert.equal((await httpGet(g.port, "/readyz")).status, 200, "the gateway serves on");
 });
 
+test("channels status --probe: state, session age, heartbeat round trip, lease holder and a live GET /users/@me", async () => {
+  const f = await discord();
+  const g = await gateway(f, { discord: { dmPolicy: "open" } });
+  await until(g, "connected");
+  await sleep(1500); // a heartbeat and its ACK
+  const r = await runCli(["channels", "status", "--probe", "--json"], g.env);
+  assert.equal(r.code, 0, r.stderr);
+  const d = JSON.parse(r.stdout).channels.find((c: { id: string }) => c.id === "discord");
+  assert.equal(d.state, "connected");
+  assert.equal(d.account, f.botId);
+  assert.ok(d.health.sessionAgeS >= 1, `session age ${d.health.sessionAgeS}`);
+  assert.equal(typeof d.health.heartbeatRttMs, "number");
+  assert.equal(d.health.leaseHolder, `this gateway (pid ${g.pid})`);
+  assert.deepEqual([d.probe.ok, d.probe.identity.id], [true, f.botId]);
+  assert.ok(
+    f.requests.some((q) => q.method === "GET" && q.path === "/users/@me"),
+    "the probe asked Discord",
+  );
+  assert.ok(!r.stdout.includes(f.token), "no token in the output");
+  const text = await runCli(["channels", "status", "--probe"], g.env);
+  assert.match(text.stdout, /discord +CONNECTED/);
+  assert.match(text.stdout, /session age \d+s, heartbeat rtt \d+ ms/);
+  assert.match(text.stdout, /probe +ok in \d+ ms: @onebrain-bot/);
+});
+
 test("a token Discord refuses (close 4004) fails the channel with what to do, and it stops retrying", async () => {
   const f = await discord();
   const g = await gateway(f, { discord: { dmPolicy: "open" } });

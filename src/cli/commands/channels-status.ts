@@ -86,12 +86,16 @@ export async function channelsStatus(global: GlobalOptions, o: { probe: boolean;
 
 const tokenEnvOf = (id: string) => platformOf(id)?.tokenEnv ?? "its token variable";
 const tokenKeyOf = (id: string) => platformOf(id)?.tokenKey ?? `channels.${id}`;
-/** A channel's live facts in one line: `sessionAgeMs 90000` reads `session age 1m 30s`; nulls are left out. */
+/** A channel's live facts in one line: `sessionAgeMs 90000` (or `sessionAgeS 90`) reads `session age 1m 30s`; nulls are left out. */
 function describeHealth(h: Record<string, string | number | boolean | null>): string {
-  const words = (k: string) => k.replace(/Ms$/, "").replace(/[A-Z]/g, (c) => ` ${c.toLowerCase()}`);
+  const msPer = (k: string) => (k.endsWith("Ms") ? 1 : /[a-z]S$/.test(k) ? 1000 : null);
+  const words = (k: string) => k.replace(/Ms$|(?<=[a-z])S$/, "").replace(/[A-Z]/g, (c) => ` ${c.toLowerCase()}`);
   return Object.entries(h)
     .filter(([, v]) => v !== null)
-    .map(([k, v]) => `${words(k)} ${k.endsWith("Ms") && typeof v === "number" ? formatDuration(v) : String(v)}`)
+    .map(([k, v]) => {
+      const unit = msPer(k);
+      return `${words(k)} ${unit !== null && typeof v === "number" ? formatDuration(v * unit) : String(v)}`;
+    })
     .join(", ");
 }
 
