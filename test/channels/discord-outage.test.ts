@@ -3,7 +3,8 @@
  * process serving Discord, Telegram and web chat at once (fake Discord, fake Telegram, fake model).
  * A zombie Discord connection is seen within two heartbeat intervals and resumed while the other
  * channels go on answering; a forced fresh session with 50 messages written in the gap answers
- * each of them once (read back over REST).
+ * each of them once (read back over REST); a flood of 429s with lost answers among them costs no
+ * reply and doubles none.
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -177,3 +178,31 @@ test("a forced fresh session with 50 messages written in the gap: each is answer
   assert.equal(f.maxLiveSessions, 1, "never two sessions at once");
   assert.equal(await channelState(g, "discord"), "connected");
 });
+
+test(
+  "a 429 flood (a global limit, then 30 refusals with retry_after) with lost answers among them: each of 40 messages is answered exactly once",
+  { timeout: 90_000 },
+  async (t) => {
+    model.reset();
+    model.behaviour = { kind: "reply", delayMs: 5 };
+    const f = await discord();
+    const users = Array.from({ length: 8 }, (_, i) => f.user(`f${i}`));
+    const dms = users.map((u) => f.dm(u));
+    await gateway(f, users, []);
+    await eventually(() => f.liveSessions === 1, 10_000, "discord connected");
+    const sends = () => f.requests.filter((r) => r.method === "POST" && /^\/channels\/\d+\/messages$/.test(r.path)).length;
+    f.rateLimit("POST /channels/:id/messages", { retryAfterS: 1, global: true });
+    f.rateLimit("POST /channels/:id/messages", { retryAfterS: 0.5, count: 30 });
+    f.loseAnswers(4, (r) => r.method === "POST" && /^\/channels\/\d+\/messages$/.test(r.path));
+    const said = Array.from({ length: 40 }, (_, i) => ({ channel: dms[i % 8]!, id: f.userSays(dms[i % 8]!, users[i % 8]!, `flood ${i}`).id }));
+    const answers = (m: { channel: string; id: string }) => f.botMessages(m.channel).filter((b) => b.message_reference?.message_id === m.id).length;
+    await eventually(() => said.every((m) => answers(m) >= 1), 60_000, "every message answered");
+    await sleep(1000);
+    assert.deepEqual(
+      said.filter((m) => answers(m) !== 1),
+      [],
+      "each answered exactly once",
+    );
+    t.diagnostic(`${sends()} send requests for 40 replies (31 refused with 429, 4 answers lost)`);
+  },
+);

@@ -116,7 +116,7 @@ test("a channel that is gone is refused for good, in plain words", async () => {
   assert.match(err.message, /no longer exists/);
 });
 
-test("typing is posted at once and again while a run goes on, and stops after it", async () => {
+test("typing (with no first delay) is posted at once and again while a run goes on, and stops after it", async () => {
   const s = sender();
   const ch = fake.dm(fake.user());
   const typings = () => fake.requests.filter((r) => r.method === "POST" && r.path.endsWith(`/channels/${ch}/typing`)).length;

@@ -66,6 +66,12 @@ function shut(ws: WebSocket, code: number, reason: string): null {
 /** The Gateway: live sockets, sessions, counters and the knobs tests turn. */
 export class Gateway {
   readonly sessions = new Map<string, Session>();
+  /** What happened to sockets and sessions, newest last (at most 200 lines): failing tests print it. */
+  readonly trace: string[] = [];
+  note(line: string): void {
+    this.trace.push(`${new Date().toISOString().slice(11, 23)} ${line}`);
+    if (this.trace.length > 200) this.trace.shift();
+  }
   readonly sockets = new Set<WebSocket>();
   identifies = 0;
   resumes = 0;
@@ -93,6 +99,7 @@ export class Gateway {
     const watch = setInterval(() => {
       if (Date.now() - lastBeat <= interval * 1.5) return;
       if (session) this.sessions.delete(session.id);
+      this.note(`no heartbeat: session ${session?.id ?? "-"} ended, socket closed 4009`);
       session = null;
       ws.close(4009, "Session timed out");
     }, interval / 2);
@@ -100,6 +107,7 @@ export class Gateway {
     const send = (frame: unknown) => ws.readyState === ws.OPEN && ws.send(JSON.stringify(frame));
     ws.on("close", (code) => {
       clearInterval(watch);
+      this.note(`socket closed ${code}${session ? ` (session ${session.id}${session.socket === ws ? "" : ", not its socket"})` : ""}`);
       this.sockets.delete(ws);
       // Discord ends the session when the client closes with 1000 or 1001; other closes leave it resumable.
       if (session && session.socket === ws && (code === 1000 || code === 1001)) this.sessions.delete(session.id);
@@ -149,6 +157,7 @@ export class Gateway {
     if (!this.#host.spendSessionStart()) return shut(ws, 4004, "Authentication failed.");
     this.#lastIdentify = now;
     this.identifies++;
+    this.note("IDENTIFY: new session");
     const s: Session = { id: this.#host.newSessionId(), intents, seq: 0, log: [], sent: 0, socket: ws, expiresAt: Infinity };
     this.sessions.set(s.id, s);
     this.maxLiveSessions = Math.max(this.maxLiveSessions, this.liveSessions);
@@ -162,6 +171,7 @@ export class Gateway {
     if (d?.token !== this.#host.token()) return shut(ws, 4004, "Authentication failed.");
     this.expire();
     const s = this.sessions.get(String(d.session_id));
+    this.note(`RESUME ${d?.session_id} at seq ${d?.seq}: ${s ? `held (seq ${s.seq})` : "unknown session"}`);
     if (this.#refuseResumes > 0 || !s) {
       if (this.#refuseResumes > 0) this.#refuseResumes--;
       if (s) this.sessions.delete(s.id);
@@ -188,7 +198,8 @@ export class Gateway {
 
   #push(s: Session, t: string, d: unknown): void {
     const x: Dispatch = { t, s: ++s.seq, d };
-    s.log.push(x);
+    // READY and RESUMED belong to their connection: a later RESUME replays the events, not them.
+    if (t !== "READY" && t !== "RESUMED") s.log.push(x);
     if (s.socket) this.#write(s, x);
   }
 

@@ -218,10 +218,15 @@ export class FakeDiscord {
       for (const m of ms) if (m.author.id !== this.botId && !this.#delivered.has(m.id) && (!ids || ids.has(m.id))) n++;
     return n;
   }
-  /** Ends every session no socket holds (as if their resume windows had passed); returns how many. */
-  forgetIdleSessions(): number {
-    let n = 0;
-    for (const s of this.gateway.sessions.values()) if (!s.socket && this.gateway.sessions.delete(s.id)) n++;
+  /**
+   * Ends every session and resets every socket (a test's gateways are gone, though the fake may not
+   * have seen their sockets close yet); returns how many sessions ended.
+   */
+  forgetSessions(): number {
+    const n = this.gateway.sessions.size;
+    this.gateway.note(`a new test: ${n} session(s) forgotten`);
+    this.gateway.sessions.clear();
+    this.gateway.dropSockets();
     return n;
   }
 

@@ -22,9 +22,10 @@ export function discordDriver(): PlatformDriver {
     start: () => dc.start(),
     close: () => dc.close(),
     users(n) {
-      // A new test: the previous test's sessions belong to gateways that are gone.
+      // A new test: the previous test's sessions belong to gateways that are gone (a killed one's
+      // socket may not even look closed yet).
       mine.clear();
-      dc.forgetIdleSessions();
+      dc.forgetSessions();
       return Array.from({ length: n }, () => dc.user());
     },
     channelConfig: (users) => ({ token: dc.token, apiRoot: dc.apiRoot, allowFrom: [...users] }),
@@ -54,6 +55,8 @@ export function discordDriver(): PlatformDriver {
         replies: dc.botMessages(s.channel).filter((m) => m.message_reference?.message_id === s.key),
         posts: dc.requests.filter((r) => isSend(s.channel)(r) && r.body?.message_reference?.message_id === s.key).length,
         undelivered: dc.undelivered(mine),
+        sessions: [...dc.gateway.sessions.values()].map((x) => ({ id: x.id, seq: x.seq, sent: x.sent, socket: x.socket !== null })),
+        trace: dc.gateway.trace.slice(-25),
       };
     },
   };

@@ -54,7 +54,7 @@ export function channelContract(driver: PlatformDriver): void {
   const env = (leases: string) => ({ ONEBRAIN_LEASE_DIR: leases, ...driver.env() });
 
   /** Waits until every message has an answer and the gateway has nothing left to do (or stays idle with answers missing). */
-  async function settle(port: number, said: readonly Said[], limitMs = 90_000): Promise<void> {
+  async function settle(port: number, said: readonly Said[], proc: Proc, limitMs = 90_000): Promise<void> {
     const conn = await connectGateway({ url: `ws://127.0.0.1:${port}`, timeoutMs: 5000 });
     try {
       let last: Pipeline | undefined;
@@ -72,9 +72,16 @@ export function channelContract(driver: PlatformDriver): void {
         if (quiet >= 15) break; // idle for 3 s with answers missing: reported by the caller
         if (Date.now() >= deadline) {
           const missing = said.filter((s) => driver.repliesTo(s) === 0);
+          const channel = ((await conn.request<{ channels: Array<{ id: string }> }>("channels.status", {})).channels ?? []).find((c) => c.id === driver.id);
+          const log = `${proc.stdout()}\n${proc.stderr()}`
+            .split("\n")
+            .filter((l) => l.includes(driver.id))
+            .slice(-15)
+            .join("\n");
           assert.fail(
             `the gateway neither answered everything nor became idle within ${limitMs / 1000} s: ${missing.length} unanswered, ` +
-              `pipeline ${JSON.stringify(last)}, platform settled ${driver.settled()}; first unanswered: ${JSON.stringify(missing.slice(0, 3).map((m) => ({ ...m, platform: driver.describe(m) })))}`,
+              `pipeline ${JSON.stringify(last)}, platform settled ${driver.settled()}; channel ${JSON.stringify(channel)}; ` +
+              `first unanswered: ${JSON.stringify(missing.slice(0, 3).map((m) => ({ ...m, platform: driver.describe(m) })))}\nits log lines:\n${log}`,
           );
         }
         await sleep(200);
@@ -155,7 +162,7 @@ export function channelContract(driver: PlatformDriver): void {
             await gw.waitFor("gateway listening", 20_000);
           }
           await sending;
-          await settle(port, said);
+          await settle(port, said, gw);
           gw.kill("SIGTERM");
           assert.equal((await gw.exited).code, 0);
           assertExactlyOnce(said, stateDir, ` (killed after ${kills.join(", ")} replies)`);
@@ -206,7 +213,7 @@ export function channelContract(driver: PlatformDriver): void {
           // Each break on its own: breaks in a row would only test the channel's backoff.
           await sleep(1500);
         });
-        await settle(gw.port, said);
+        await settle(gw.port, said, gw);
         await gw.stop();
         assertExactlyOnce(said, gw.stateDir);
       } finally {
@@ -226,7 +233,7 @@ export function channelContract(driver: PlatformDriver): void {
       await burst(users, 20, prng(11), "lost", said);
       driver.rateLimitSends(4, 1);
       await burst(users, 20, prng(12), "limited", said);
-      await settle(gw.port, said);
+      await settle(gw.port, said, gw);
       await gw.stop();
       assertExactlyOnce(said, gw.stateDir);
     } finally {
@@ -268,7 +275,7 @@ export function channelContract(driver: PlatformDriver): void {
         assert.match(pair[1 - serving]!.detail ?? "", new RegExp(`pid ${holder.pid}\\b`), "the conflict names the process that holds the credential");
         const said: Said[] = [];
         await burst(users, 60, prng(13), "two", said);
-        await settle(holder.port, said);
+        await settle(holder.port, said, holder);
         await holder.stop();
         await other.stop();
         assertExactlyOnce(said, holder.stateDir);
