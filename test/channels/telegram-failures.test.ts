@@ -200,7 +200,9 @@ test("answers that are not the Bot API's (an empty 503, a 429 page without Retry
     fake.failNext("getUpdates", { code: 429, raw: "Too Many Requests" });
     fake.failNext("getUpdates", { code: 401, raw: "<html>401 Authorization Required</html>" });
     await eventually(() => b.states.some((s) => s.state === "reconnecting" && s.attempt === 3), 20_000, "three failures in a row").catch((err: Error) => {
-      throw new Error(`${err.message}; states: ${JSON.stringify(b.states.slice(-8))}; getUpdates calls: ${fake.calls.filter((c) => c.method === "getUpdates" && c.token === token).length}`);
+      throw new Error(
+        `${err.message}; states: ${JSON.stringify(b.states.slice(-8))}; getUpdates calls: ${fake.calls.filter((c) => c.method === "getUpdates" && c.token === token).length}`,
+      );
     });
     await eventually(() => b.state().state === "connected", 5000, "connected again");
     assert.equal(b.states.filter((s) => s.state === "failed").length, 0, "a 401 page from something in front of Telegram says nothing about the token");
