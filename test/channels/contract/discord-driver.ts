@@ -1,4 +1,7 @@
 /** The contract suite's driver for Discord: users speak to the bot in DMs through the fake Discord (test/helpers/fake-discord.ts). */
+import path from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { decodeCursor } from "../../../src/channels/discord/cursor.ts";
 import { FakeDiscord } from "../../helpers/fake-discord.ts";
 import type { PlatformDriver, Said } from "./driver.ts";
 
@@ -39,6 +42,26 @@ export function discordDriver(): PlatformDriver {
       const m = dc.userSays(channel, user, text);
       mine.add(m.id);
       return { user, key: m.id, channel };
+    },
+    // Discord keeps no mailbox: until the brain has stored its session, a kill loses the session
+    // and what was sent to it (a DM channel it never saw cannot be read back either).
+    async ready(stateDir) {
+      const stored = () => {
+        let db: DatabaseSync | null = null;
+        try {
+          db = new DatabaseSync(path.join(stateDir, "brain.db"), { readOnly: true });
+          const row = db.prepare("SELECT cursor FROM channel_cursors WHERE channel = 'discord'").get() as { cursor: string } | undefined;
+          return decodeCursor(row?.cursor).session !== null;
+        } catch {
+          return false; // not created yet
+        } finally {
+          db?.close();
+        }
+      };
+      for (let i = 0; !stored(); i++) {
+        if (i > 600) throw new Error(`the gateway on ${stateDir} stored no Discord session within 30 s`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
     },
     repliesTo(said) {
       const s = said as DcSaid;

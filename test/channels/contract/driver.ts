@@ -41,6 +41,13 @@ export interface PlatformDriver {
   rateLimitSends(n: number, retryAfterS: number): void;
   /** What the fake knows about a message, for a failure report. */
   describe(said: Said): unknown;
+  /**
+   * Resolves once the gateway on `stateDir` can be spoken to without loss whatever happens next. For
+   * a platform that keeps no mailbox (Discord), that is once its session is stored: a kill between
+   * the session's start and that commit loses what the platform sent to the session, on the real
+   * platform as here. Absent: at once.
+   */
+  ready?(stateDir: string): Promise<void>;
   /** Platform-specific checks of a brain after the kill test (e.g. Telegram: the committed offset covers the last update). */
   checkBrain?(stateDir: string, said: readonly Said[]): void;
 }

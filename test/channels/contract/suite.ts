@@ -146,6 +146,7 @@ export function channelContract(driver: PlatformDriver): void {
         const users = driver.users(30);
         const first = track(await startGateway({ config: config(users), env: env(path.join(tmpDir(), "leases")) }));
         const { port, stateDir } = first as RunningGateway;
+        await driver.ready?.(stateDir);
         let gw: Proc = first;
         const kills: number[] = [];
         // The fake lives across tests: count this test's replies only.
@@ -206,6 +207,7 @@ export function channelContract(driver: PlatformDriver): void {
       const users = driver.users(12);
       const gw = track(await startGateway({ config: config(users), env: env(path.join(tmpDir(), "leases")) }));
       try {
+        await driver.ready?.(gw.stateDir);
         const said: Said[] = [];
         await burst(users, 120, prng(7), "drop", said, async (i) => {
           if (i % 20 !== 10) return;
@@ -228,6 +230,7 @@ export function channelContract(driver: PlatformDriver): void {
     const users = driver.users(8);
     const gw = track(await startGateway({ config: config(users), env: env(path.join(tmpDir(), "leases")) }));
     try {
+      await driver.ready?.(gw.stateDir);
       const said: Said[] = [];
       driver.loseSendAnswers(6);
       await burst(users, 20, prng(11), "lost", said);
@@ -273,6 +276,7 @@ export function channelContract(driver: PlatformDriver): void {
         const holder = serving === 0 ? a : b;
         const other = serving === 0 ? b : a;
         assert.match(pair[1 - serving]!.detail ?? "", new RegExp(`pid ${holder.pid}\\b`), "the conflict names the process that holds the credential");
+        await driver.ready?.(holder.stateDir);
         const said: Said[] = [];
         await burst(users, 60, prng(13), "two", said);
         await settle(holder.port, said, holder);
