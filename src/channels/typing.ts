@@ -5,7 +5,7 @@
  * overlapping runs (several sessions can answer in one chat) keep it on until both end.
  */
 export class TypingIndicators {
-  private readonly chats = new Map<string, { count: number; timer: NodeJS.Timeout }>();
+  private readonly chats = new Map<string, { count: number; timer?: NodeJS.Timeout }>();
   private readonly send: (chat: string) => void;
   private readonly intervalMs: number;
   private readonly firstDelayMs: number;
@@ -29,7 +29,7 @@ export class TypingIndicators {
       t.count++;
       return;
     }
-    const entry = { count: 1, timer: undefined as unknown as NodeJS.Timeout };
+    const entry: { count: number; timer?: NodeJS.Timeout } = { count: 1 };
     const repeat = () => {
       this.send(chat);
       entry.timer = setInterval(() => this.send(chat), this.intervalMs);

@@ -236,3 +236,27 @@ test("REST calls go through the outbound proxy the environment names", async () 
     proxy.close();
   }
 });
+
+test("an answer larger than 8 MiB (a broken proxy, a hostile server) is refused in words, not held in memory", async () => {
+  const server = http.createServer((_req, res) => {
+    res.writeHead(200, { "content-type": "application/json" });
+    const chunk = Buffer.alloc(1024 * 1024, 0x20);
+    let sent = 0;
+    const more = () => {
+      while (sent < 64 && res.write(chunk)) sent++;
+      if (sent < 64) res.once("drain", more);
+      else res.end("{}");
+    };
+    res.on("error", () => {});
+    more();
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  try {
+    const port = (server.address() as { port: number }).port;
+    const rest = createRest({ token: "T.o.k", apiRoot: `http://127.0.0.1:${port}/api`, env: {} });
+    await assert.rejects(rest.get("/users/@me"), (err: Error) => /larger than 8 MiB: refused/.test(err.message) && !err.message.includes("T.o.k"));
+  } finally {
+    server.closeAllConnections();
+    server.close();
+  }
+});

@@ -46,6 +46,9 @@ interface RequestLike {
   signal?: AbortSignal | null;
 }
 
+/** Discord's answers are small; a larger one (a broken proxy, a hostile server) is refused, not held in memory. */
+export const MAX_ANSWER_BYTES = 8 * 1024 * 1024;
+
 /** Statuses whose answer has no body. */
 const NO_BODY = new Set([101, 204, 205, 304]);
 
@@ -102,7 +105,15 @@ class NodeResponse {
     this.bodyUsed = true;
     if (!this.body) return Buffer.alloc(0);
     const chunks: Buffer[] = [];
-    for await (const c of this.body) chunks.push(c as Buffer);
+    let size = 0;
+    for await (const c of this.body) {
+      size += (c as Buffer).length;
+      if (size > MAX_ANSWER_BYTES) {
+        this.body.destroy();
+        throw new Error(`Discord's answer (HTTP ${this.status}) is larger than ${MAX_ANSWER_BYTES / 1024 / 1024} MiB: refused`);
+      }
+      chunks.push(c as Buffer);
+    }
     return Buffer.concat(chunks);
   }
   async arrayBuffer(): Promise<ArrayBuffer> {
