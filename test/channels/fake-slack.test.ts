@@ -39,9 +39,9 @@ test("WebClient: auth.test, a post with metadata, and history that returns the m
   assert.equal(posted.ok, true);
   const plain = await c.conversations.history({ channel: ch, oldest: "0" });
   assert.equal(plain.messages?.[0]?.text, "hello");
-  assert.equal((plain.messages?.[0] as { metadata?: unknown }).metadata, undefined);
+  assert.equal((plain.messages![0] as { metadata?: unknown }).metadata, undefined);
   const meta = await c.conversations.history({ channel: ch, include_all_metadata: true });
-  assert.deepEqual((meta.messages?.[0] as { metadata?: unknown }).metadata, { event_type: "onebrain_reply", event_payload: { key: "k-1", part: 1 } });
+  assert.deepEqual((meta.messages![0] as { metadata?: unknown }).metadata, { event_type: "onebrain_reply", event_payload: { key: "k-1", part: 1 } });
   await assert.rejects(c.chat.postMessage({ channel: "C0NOPE", text: "x" }), /channel_not_found/);
   await assert.rejects(web("xoxb-wrong").auth.test(), /invalid_auth/);
 });
@@ -131,7 +131,7 @@ test("hello counts the app's open connections (this one included); a ticket is g
     const r = await web(slack.appToken).apps.connections.open();
     const ws = new WebSocket(r.url!);
     const hello = await new Promise<{ type: string; num_connections: number }>((res, rej) => {
-      ws.once("message", (d) => res(JSON.parse(String(d))));
+      ws.once("message", (d: Buffer) => res(JSON.parse(d.toString("utf8"))));
       ws.once("error", rej);
     });
     return { ws, hello, url: r.url! };

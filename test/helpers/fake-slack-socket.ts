@@ -63,7 +63,7 @@ export class SocketMode {
       this.sockets.delete(ws);
     });
     ws.on("error", () => {});
-    ws.on("message", (raw) => this.#onMessage(String(raw)));
+    ws.on("message", (raw: Buffer) => this.#onMessage(raw.toString("utf8")));
     ws.send(
       JSON.stringify({
         type: "hello",

@@ -173,7 +173,7 @@ export class FakeSlack {
       return { ok: true, url: `${this.apiUrl.replace(/^http/, "ws").replace(/\/api\/$/, "")}/link/?ticket=${ticket}&app_id=${w.appId}` };
     }
     if (token !== this.botToken) return { ok: false, error: token.startsWith("xoxb-") ? "invalid_auth" : "not_allowed_token_type" };
-    const conv = (id: unknown) => w.conversations.get(String(id ?? ""));
+    const conv = (id: unknown) => w.conversations.get(typeof id === "string" ? id : "");
     switch (method) {
       case "auth.test":
         return {
