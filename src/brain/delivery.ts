@@ -267,6 +267,7 @@ export class Delivery {
     let outcome: DoubtOutcome = { assumed: true };
     if (channel.checkSent) {
       const doubt = {
+        idempotencyKey: item.idempotencyKey,
         target: item.target,
         replyTo: item.replyTo,
         text: item.text,

@@ -122,6 +122,8 @@ export class ChannelRateLimitedError extends OnebrainError implements PartialDel
 
 /** A part of a reply whose send was under way when the gateway stopped, or got no answer. */
 export interface SendInDoubt {
+  /** The reply's idempotency key (platforms that store it with a message, as Slack's metadata, are searched for it). */
+  idempotencyKey: string;
   target: string;
   replyTo: string | null;
   /** The whole reply; `part` (0-based) is the part in doubt. */

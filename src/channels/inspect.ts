@@ -28,27 +28,37 @@ export interface ConfiguredChannel {
   tokenEnv: string;
   apiRoot: string;
   secret(): string | null;
+  /** The platform's second credential (Slack's bot token), when it has one: where it comes from, masked. */
+  companion: { key: string; env: string; source: "config" | "env" | null; masked: string | null } | null;
+  companionSecret(): string | null;
+}
+
+/** A credential from the config (first) or the environment, with its source. */
+function pick(inConfig: string | undefined, inEnv: string | undefined): { value: string | null; source: "config" | "env" | null } {
+  if (inConfig && inConfig.length > 0) return { value: inConfig, source: "config" };
+  if (inEnv && inEnv.length > 0) return { value: inEnv, source: "env" };
+  return { value: null, source: null };
 }
 
 /** The channels of a config (every platform of the registry), each with its credential's source (config before env). */
 export function configuredChannels(config: Readonly<Config>, env: Env): ConfiguredChannel[] {
   return PLATFORMS.map((p) => {
-    const inConfig = p.configToken(config);
-    const fromConfig = inConfig && inConfig.length > 0 ? inConfig : null;
-    const inEnv = env[p.tokenEnv];
-    const fromEnv = inEnv && inEnv.length > 0 ? inEnv : null;
-    const token = fromConfig ?? fromEnv;
+    const first = pick(p.configToken(config), env[p.tokenEnv]);
+    const token = first.value;
+    const second = p.companion ? pick(p.companion.configToken(config), env[p.companion.env]) : null;
     const section = p.section(config);
     return {
       id: p.id,
       enabled: section.enabled,
       account: token ? p.accountOf(token) : null,
-      tokenSource: fromConfig ? "config" : fromEnv ? "env" : null,
+      tokenSource: first.source,
       tokenMasked: maskSecret(token),
       tokenKey: p.tokenKey,
       tokenEnv: p.tokenEnv,
       apiRoot: section.apiRoot,
       secret: () => token,
+      companion: p.companion && second ? { key: p.companion.key, env: p.companion.env, source: second.source, masked: maskSecret(second.value) } : null,
+      companionSecret: () => second?.value ?? null,
     };
   });
 }
@@ -57,7 +67,8 @@ export function configuredChannels(config: Readonly<Config>, env: Env): Configur
 export function probeChannel(c: ConfiguredChannel, timeoutMs = 5000): Promise<ProbeResult> | null {
   const token = c.secret();
   const p = platformOf(c.id);
-  return token && p ? p.probe({ token, apiRoot: c.apiRoot, timeoutMs }) : null;
+  const companion = c.companionSecret();
+  return token && p ? p.probe({ token, ...(companion ? { companion } : {}), apiRoot: c.apiRoot, timeoutMs }) : null;
 }
 
 /** The credential lease of a channel: who polls this token, host-wide (null holder: nobody). */

@@ -1,5 +1,5 @@
 /**
- * The registry of channels to outside platforms (Telegram, Discord): for each, where its
+ * The registry of channels to outside platforms (Telegram, Discord, Slack): for each, where its
  * credential sits in the config and the environment, which platform account a credential names,
  * how to probe it live, and how to make the channel. The gateway starts, `channels status` and
  * doctor inspect, every platform through this one list; adding a platform means adding an entry
@@ -12,13 +12,16 @@ import type { Channel } from "./channel.ts";
 import type { AccessPolicy } from "./pairing.ts";
 import type { ProbeResult } from "./probe.ts";
 import { discordBotId, probeDiscord } from "./discord/credential.ts";
+import { probeSlack, slackAppId } from "./slack/credential.ts";
 import { probeTelegram, telegramBotId } from "./telegram/credential.ts";
 
-export type PlatformId = "telegram" | "discord";
+export type PlatformId = "telegram" | "discord" | "slack";
 
 /** What the gateway hands a platform to make its channel. */
 export interface PlatformChannelOptions {
   token: string;
+  /** The second credential, for a platform that has one (Slack's bot token). */
+  companion?: string;
   /** The config in force (reloads included): the channel reads its section at each use. */
   config: () => Readonly<Config>;
   /** Who this brain is, recorded with the credential lease so that a loser can name the holder. */
@@ -37,12 +40,17 @@ export interface Platform {
   /** The credential's config key and the environment variable used when the key is unset. */
   tokenKey: string;
   tokenEnv: string;
+  /**
+   * A second credential the channel needs besides the first (Slack: the bot token that posts, beside
+   * the app token that opens Socket Mode). The first names the account and is the one leased.
+   */
+  companion?: { key: string; env: string; configToken(config: Readonly<Config>): string | undefined };
   section(config: Readonly<Config>): PlatformSection;
   /** The credential in the config file, if set there. */
   configToken(config: Readonly<Config>): string | undefined;
   /** The platform account a credential names (a bot's id), or null when it has no recognisable form. */
   accountOf(token: string): string | null;
-  probe(o: { token: string; apiRoot: string; timeoutMs?: number }): Promise<ProbeResult>;
+  probe(o: { token: string; companion?: string; apiRoot: string; timeoutMs?: number }): Promise<ProbeResult>;
   /** Makes the channel (loading its libraries). */
   create(o: PlatformChannelOptions): Promise<Channel>;
 }
@@ -72,6 +80,20 @@ export const PLATFORMS: readonly Platform[] = [
     async create(o) {
       const { DiscordChannel } = await import("./discord/index.ts");
       return new DiscordChannel({ token: o.token, settings: () => o.config().channels.discord, holder: o.holder, env: o.env });
+    },
+  },
+  {
+    id: "slack",
+    tokenKey: "channels.slack.appToken",
+    tokenEnv: "SLACK_APP_TOKEN",
+    companion: { key: "channels.slack.botToken", env: "SLACK_BOT_TOKEN", configToken: (c) => c.channels.slack.botToken },
+    section: (c) => c.channels.slack,
+    configToken: (c) => c.channels.slack.appToken,
+    accountOf: slackAppId,
+    probe: probeSlack,
+    async create(o) {
+      const { SlackChannel } = await import("./slack/index.ts");
+      return new SlackChannel({ appToken: o.token, botToken: o.companion ?? "", settings: () => o.config().channels.slack, holder: o.holder, env: o.env });
     },
   },
 ];

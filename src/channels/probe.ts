@@ -9,3 +9,13 @@ export type ProbeResult =
 export function scrub(text: string, secret: string): string {
   return secret.length > 0 ? text.split(secret).join("<token>") : text;
 }
+
+/** An answer as a JSON object of unknown fields, or null when it is not one. */
+export function jsonObject(text: string): Record<string, unknown> | null {
+  try {
+    const v: unknown = JSON.parse(text);
+    return v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}

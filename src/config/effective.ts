@@ -180,6 +180,12 @@ export function effectiveValue(
     case "channels.discord.token":
       if (opts.env.DISCORD_BOT_TOKEN) return { value: opts.env.DISCORD_BOT_TOKEN, source: "env", from: "DISCORD_BOT_TOKEN" };
       break;
+    case "channels.slack.appToken":
+      if (opts.env.SLACK_APP_TOKEN) return { value: opts.env.SLACK_APP_TOKEN, source: "env", from: "SLACK_APP_TOKEN" };
+      break;
+    case "channels.slack.botToken":
+      if (opts.env.SLACK_BOT_TOKEN) return { value: opts.env.SLACK_BOT_TOKEN, source: "env", from: "SLACK_BOT_TOKEN" };
+      break;
     case "logging.file":
       return { value: path.join(opts.stateDir, "logs", "gateway.log"), source: "default", from: "default" };
     case "agents.defaults.workspace":

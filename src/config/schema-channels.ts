@@ -85,3 +85,49 @@ export const discordSchema = z.strictObject({
   /** Register the /new and /status slash commands for the application at start. */
   commands: z._default(bool(), true),
 });
+
+/** A Slack channel's own rule (`channels.slack.channels.ID`). */
+const slackChannelRule = z.strictObject(
+  {
+    /** False: never answer here. */
+    allow: z._default(bool(), true),
+    /** Overrides channels.slack.requireMention here. */
+    requireMention: z.optional(bool()),
+  },
+  { error: "expected an object such as { allow: true, requireMention: false }" },
+);
+
+export const slackSchema = z.strictObject({
+  /** False keeps the channel off even with tokens. */
+  enabled: z._default(bool(), true),
+  /** The app-level token (xapp-…, scope connections:write) that opens Socket Mode; unset: SLACK_APP_TOKEN. */
+  appToken: z.optional(secret()),
+  /** The bot token (xoxb-…) that posts and reads; unset: SLACK_BOT_TOKEN. */
+  botToken: z.optional(secret()),
+  /** The Web API root (method names are added to it); the tests' fake Slack sets its own. */
+  apiRoot: z._default(httpUrl(), "https://slack.com/api"),
+  /** Direct messages from unknown users: pairing (they get a code to give the operator), allowlist (ignored), open (everyone). */
+  dmPolicy: z._default(oneOf(["pairing", "allowlist", "open"]), "pairing"),
+  /** Slack user ids (U…) or user names always allowed in direct messages, and the owners. */
+  allowFrom: z._default(textList(), []),
+  /** In channels, answer only messages that mention the bot, or that are in a thread it takes part in. */
+  requireMention: z._default(bool(), true),
+  /** Channel ids (C…, G…) to serve, each with its rule; empty: every channel the app is in. */
+  channels: z._default(z.record(z.string(), slackChannelRule, { error: "expected an object of channel ids" }), {}),
+  /** In channels, answer a top-level message in a thread under it (true) or in the channel (false). */
+  replyInThread: z._default(bool(), true),
+  thread: section(
+    z.strictObject({
+      /** When a thread becomes a session, this many earlier messages of it are given to the agent. 0: none. */
+      initialHistoryLimit: z._default(int(0, 200), 20),
+    }),
+  ),
+  /** Longest message part; Slack truncates a message over 40,000 characters and advises 4,000. */
+  textChunkLimit: z._default(int(100, 40_000), 4000),
+  /** The reaction (emoji name) put on a message while the agent works on it; empty: none. */
+  statusReaction: z._default(z.string({ error: "expected an emoji name such as eyes" }), "eyes"),
+  /** The slash command the app's manifest declares (/onebrain new, /onebrain status). */
+  slashCommand: z._default(z.string().check(z.refine((v) => /^\/[a-z0-9_-]{1,31}$/.test(v), { error: "expected a command such as /onebrain" })), "/onebrain"),
+  /** Connected, yet no envelope and no ping from Slack for this long: the socket is taken as deaf and replaced. */
+  deafAfterSeconds: z._default(int(10, 3600), 120),
+});

@@ -6,7 +6,7 @@
 // zod/mini rather than classic zod: its functional API tree-shakes in the bundle, which keeps
 // about 13 MB off the gateway's resident memory.
 import * as z from "zod/mini";
-import { discordSchema, telegramSchema } from "./schema-channels.ts";
+import { discordSchema, slackSchema, telegramSchema } from "./schema-channels.ts";
 import { hostName, httpUrl, int, ipOrCidr, oneOf, port, secret, section, text, textList } from "./schema-parts.ts";
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -204,7 +204,7 @@ export const configSchema = z.strictObject({
   canvasHost: section(z.strictObject({ port: z.optional(port()) })),
   models: section(modelsSchema),
   tools: section(toolsSchema),
-  channels: section(z.strictObject({ telegram: section(telegramSchema), discord: section(discordSchema) })),
+  channels: section(z.strictObject({ telegram: section(telegramSchema), discord: section(discordSchema), slack: section(slackSchema) })),
 });
 
 /** The parsed, defaulted config. Always deep-frozen once loaded. */

@@ -224,7 +224,9 @@ async function startPlatformChannels(o: {
     const platform = platformOf(c.id);
     if (!c.enabled || !token || !platform) continue;
     try {
-      const channel = await platform.create({ token, config: o.config, holder, env: o.env as NodeJS.ProcessEnv });
+      const companion = c.companionSecret();
+      if (c.companion && !companion) throw new Error(`no ${c.companion.key} or ${c.companion.env}: the ${c.id} channel needs it besides ${c.tokenKey}`);
+      const channel = await platform.create({ token, ...(companion ? { companion } : {}), config: o.config, holder, env: o.env as NodeJS.ProcessEnv });
       o.brain.addChannel(channel);
       await channel.start({
         ingest: async (batch) => o.brain.ingest(channel.id, channel.account, batch),

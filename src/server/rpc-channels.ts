@@ -19,6 +19,8 @@ type Handler = (params: unknown, ctx: GatewayContext, caller: CallerInfo) => unk
 export type ChannelReport = ChannelStatus & {
   enabled: boolean;
   token: { source: "config" | "env"; masked: string | null } | null;
+  /** The platform's second credential (Slack's bot token), when it has one; null source: not set. */
+  companion?: { key: string; env: string; source: "config" | "env" | null; masked: string | null };
   apiRoot: string | null;
   lastInboundAt: number | null;
   lastOutboundAt: number | null;
@@ -80,6 +82,7 @@ function report(ctx: GatewayContext, s: ChannelStatus, c: ConfiguredChannel | nu
     ...s,
     enabled: c?.enabled ?? true,
     token: c?.tokenSource ? { source: c.tokenSource, masked: c.tokenMasked } : null,
+    ...(c?.companion ? { companion: c.companion } : {}),
     apiRoot: c?.apiRoot ?? null,
     ...activity,
     lease: lease ? { ...lease, mine: lease.holder?.pid === process.pid } : null,

@@ -96,7 +96,7 @@ test("a slash command's reply whose edit got no answer is redone, as an edit: th
   const err = (await s.deliver(m, AbortSignal.timeout(10_000)).catch((e: unknown) => e)) as PartialDeliveryError;
   assert.equal(err.inDoubt, true);
   const check = await s.checkSent(
-    { target: dm, replyTo: i.id, text: m.text, part: 0, floor: s.sendFloor(m, null), startedAt: Date.now() },
+    { idempotencyKey: m.idempotencyKey, target: dm, replyTo: i.id, text: m.text, part: 0, floor: s.sendFloor(m, null), startedAt: Date.now() },
     AbortSignal.timeout(10_000),
   );
   assert.equal(check.sent, false);

@@ -71,7 +71,10 @@ test("a part whose answer was lost is in doubt, and checkSent finds it in the ch
   assert.equal(err.inDoubt, true);
   assert.equal(err.partsSent, 0);
   assert.equal(fake.botMessages(dm).length, 1, "Discord carried it out");
-  const check = await s.checkSent({ target: dm, replyTo: asked.id, text: m.text, part: 0, floor, startedAt }, AbortSignal.timeout(10_000));
+  const check = await s.checkSent(
+    { idempotencyKey: m.idempotencyKey, target: dm, replyTo: asked.id, text: m.text, part: 0, floor, startedAt },
+    AbortSignal.timeout(10_000),
+  );
   assert.deepEqual(check.sent && check.platformMessageId, fake.botMessages(dm)[0]!.id);
 });
 
@@ -85,7 +88,7 @@ test("checkSent says not sent when no message of ours with the part's text came 
   s.noteSeen(dm, asked.id);
   const m = reply(dm, asked.id, "an earlier reply");
   const check = await s.checkSent(
-    { target: dm, replyTo: asked.id, text: m.text, part: 0, floor: s.sendFloor(m, null), startedAt: Date.now() },
+    { idempotencyKey: m.idempotencyKey, target: dm, replyTo: asked.id, text: m.text, part: 0, floor: s.sendFloor(m, null), startedAt: Date.now() },
     AbortSignal.timeout(10_000),
   );
   assert.equal(check.sent, false);
@@ -180,7 +183,10 @@ test("a lost answer on the second part counts the first as sent, and the check f
       (e: unknown) => e,
     )) as PartialDeliveryError;
   assert.deepEqual([err.partsSent, err.inDoubt], [1, true]);
-  const check = await s.checkSent({ target: dm, replyTo: asked.id, text: m.text, part: 1, floor, startedAt }, AbortSignal.timeout(10_000));
+  const check = await s.checkSent(
+    { idempotencyKey: m.idempotencyKey, target: dm, replyTo: asked.id, text: m.text, part: 1, floor, startedAt },
+    AbortSignal.timeout(10_000),
+  );
   assert.equal(check.sent && check.platformMessageId, fake.botMessages(dm)[1]!.id);
   // The retry, after the core recorded the check's answer, sends nothing more.
   await s.deliver({ ...m, skipParts: 2 }, AbortSignal.timeout(10_000));

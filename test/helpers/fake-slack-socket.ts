@@ -38,6 +38,8 @@ export class SocketMode {
   maxOpen = 0;
   /** Acks received, by envelope id (how many times each). */
   readonly acks = new Map<string, number>();
+  /** The response payload of each ack that carried one (slash commands answer in their ack). */
+  readonly ackPayloads = new Map<string, Record<string, unknown>>();
   /** Every envelope write: which envelope, which attempt, on a socket that was open. */
   readonly sent: Array<{ envelope_id: string; retry_attempt: number; at: number }> = [];
   /** Envelopes given up on after their last retry. */
@@ -151,14 +153,15 @@ export class SocketMode {
   }
 
   #onMessage(text: string): void {
-    let m: { envelope_id?: unknown };
+    let m: { envelope_id?: unknown; payload?: unknown };
     try {
-      m = JSON.parse(text) as { envelope_id?: unknown };
+      m = JSON.parse(text) as { envelope_id?: unknown; payload?: unknown };
     } catch {
       return; // Slack ignores what it cannot read
     }
     if (typeof m.envelope_id !== "string") return;
     this.acks.set(m.envelope_id, (this.acks.get(m.envelope_id) ?? 0) + 1);
+    if (m.payload && typeof m.payload === "object" && Object.keys(m.payload).length) this.ackPayloads.set(m.envelope_id, m.payload as Record<string, unknown>);
     const p = this.#pending.get(m.envelope_id);
     if (!p) return;
     if (p.timer) clearTimeout(p.timer);

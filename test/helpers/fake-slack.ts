@@ -98,6 +98,26 @@ export class FakeSlack {
     return m;
   }
 
+  /** A user runs the app's slash command in a conversation (`/onebrain status`): a `slash_commands` envelope. */
+  slash(channel: string, user: string, text: string, command = "/onebrain"): Envelope {
+    const w = this.world;
+    return this.socket.deliver("slash_commands", {
+      token: "fakeverificationtoken",
+      team_id: w.teamId,
+      team_domain: "fake",
+      channel_id: channel,
+      channel_name: w.conversations.get(channel)?.kind === "im" ? "directmessage" : (w.conversations.get(channel)?.name ?? "unknown"),
+      user_id: user,
+      user_name: w.users.get(user)?.name ?? user,
+      command,
+      text,
+      api_app_id: w.appId,
+      is_enterprise_install: "false",
+      response_url: `https://hooks.slack.com/commands/${w.teamId}/1/fake`,
+      trigger_id: `${Date.now()}.${w.id("T").slice(1)}.fake`,
+    });
+  }
+
   /** The bot's messages in a conversation (threads included), oldest first. */
   botMessages(channel: string): SMessage[] {
     return (this.world.conversations.get(channel)?.messages ?? []).filter((m) => m.bot_id === this.world.botId);

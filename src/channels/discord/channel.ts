@@ -285,7 +285,7 @@ export class DiscordChannel implements Channel {
     });
     if (!t.ok) {
       if (this.state.state !== "conflict" || this.state.detail !== t.detail) {
-        logConflict(log, t);
+        logConflict(log, DISCORD, t);
         this.setState({ state: "conflict", detail: t.detail });
       }
       return false;

@@ -1,5 +1,5 @@
 /** What a Discord bot token says: the bot user id it carries, and a live `GET /users/@me` for `channels status --probe` and doctor. */
-import { scrub, type ProbeResult } from "../probe.ts";
+import { jsonObject, scrub, type ProbeResult } from "../probe.ts";
 
 /**
  * The bot's user id a token names: its first segment is the id in base64 (`MTIz…` → "123…"), as
@@ -27,7 +27,7 @@ export async function probeDiscord(o: { token: string; apiRoot: string; timeoutM
     const { get } = await import("../../shared/http-client.ts");
     const res = await get(url, { authorization: `Bot ${o.token}`, "user-agent": "DiscordBot (https://github.com/onebrain, 0.1)" }, signal, o.env);
     const text = await res.text(MAX_ANSWER);
-    const body = parseObject(text);
+    const body = jsonObject(text);
     if (res.status === 200 && body && typeof body.id === "string") {
       const username = typeof body.username === "string" ? body.username : null;
       const name = typeof body.global_name === "string" ? body.global_name : (username ?? "");
@@ -48,15 +48,5 @@ export async function probeDiscord(o: { token: string; apiRoot: string; timeoutM
     if (signal.aborted) return { ok: false, latencyMs: ms(), error: `GET /users/@me got no answer from ${o.apiRoot} within ${timeoutMs} ms` };
     const e = err as { code?: string; message?: string };
     return { ok: false, latencyMs: ms(), error: scrub(`GET /users/@me could not reach ${o.apiRoot}: ${e.code ?? e.message}`, o.token) };
-  }
-}
-
-/** The answer as a JSON object of unknown fields, or null when it is not one. */
-function parseObject(text: string): Record<string, unknown> | null {
-  try {
-    const v: unknown = JSON.parse(text);
-    return v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
-  } catch {
-    return null;
   }
 }

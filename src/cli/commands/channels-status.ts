@@ -29,6 +29,7 @@ export interface ChannelLine {
   reason?: string;
   enabled?: boolean;
   token?: ChannelReport["token"];
+  companion?: ChannelReport["companion"];
   apiRoot?: string | null;
   lastInboundAt?: number | null;
   lastOutboundAt?: number | null;
@@ -73,6 +74,7 @@ export async function channelsStatus(global: GlobalOptions, o: { probe: boolean;
       state: !token ? "not configured" : c.enabled ? "not running" : "disabled",
       enabled: c.enabled,
       token: c.tokenSource ? { source: c.tokenSource, masked: c.tokenMasked } : null,
+      ...(c.companion ? { companion: c.companion } : {}),
       apiRoot: c.apiRoot,
     };
     const lease = leaseOf(c, env);
@@ -116,6 +118,11 @@ export function renderChannels(s: ChannelsStatus, now = Date.now()): string[] {
     if (c.token !== undefined && c.id !== "webchat")
       lines.push(
         `    token     ${c.token ? `${c.token.source === "env" ? `env ${tokenEnvOf(c.id)}` : "config"} (${c.token.masked})` : `none: set ${tokenKeyOf(c.id)} or ${tokenEnvOf(c.id)}`}${c.apiRoot ? `, api ${c.apiRoot}` : ""}`,
+      );
+    const k = c.companion;
+    if (k)
+      lines.push(
+        `    ${k.key.split(".").pop()!.padEnd(9)} ${k.source ? `${k.source === "env" ? `env ${k.env}` : "config"} (${k.masked})` : `none: set ${k.key} or ${k.env}`}`,
       );
     if (s.gateway.running) lines.push(`    traffic   last inbound ${ago(c.lastInboundAt, now)}, last outbound ${ago(c.lastOutboundAt, now)}`);
     if (c.lease) {

@@ -1,0 +1,1 @@
+export { SlackChannel, SLACK } from "./channel.ts";
