@@ -34,7 +34,7 @@ export interface SocketHost {
 
 export class SocketMode {
   readonly sockets = new Set<WebSocket>();
-  /** The most sockets open at once, ever. */
+  /** The most sockets open at once, ever (a socket whose close has begun is no longer open). */
   maxOpen = 0;
   /** Acks received, by envelope id (how many times each). */
   readonly acks = new Map<string, number>();
@@ -42,10 +42,16 @@ export class SocketMode {
   readonly ackPayloads = new Map<string, Record<string, unknown>>();
   /** Every envelope write: which envelope, which attempt, on a socket that was open. */
   readonly sent: Array<{ envelope_id: string; retry_attempt: number; at: number }> = [];
+  /** Every envelope ever queued, by id. */
+  readonly envelopes = new Map<string, Envelope>();
+  /** Called with each ack's envelope id as it arrives (before Slack forgets the envelope). */
+  onAck: ((envelopeId: string) => void) | null = null;
   /** Envelopes given up on after their last retry. */
   readonly dropped: string[] = [];
-  /** While true, nothing is sent to the sockets (no envelopes, no pings): connected, but deaf. */
+  /** While true, nothing is sent to any socket (no envelopes, no pings): connected, but deaf. */
   deaf = false;
+  /** Sockets Slack has forgotten: still open and answering pings, but sent nothing (see `deafen`). */
+  readonly #deafSockets = new WeakSet<WebSocket>();
   readonly #pending = new Map<string, Pending>();
   readonly #host: SocketHost;
   #next = 0;
@@ -57,8 +63,9 @@ export class SocketMode {
   /** A client connected with a valid ticket. */
   connect(ws: WebSocket): void {
     this.sockets.add(ws);
-    this.maxOpen = Math.max(this.maxOpen, this.sockets.size);
-    const ping = setInterval(() => !this.deaf && ws.readyState === ws.OPEN && ws.ping(), this.#host.pingIntervalMs);
+    const open = this.#open().length;
+    this.maxOpen = Math.max(this.maxOpen, open);
+    const ping = setInterval(() => this.#hears(ws) && ws.ping(), this.#host.pingIntervalMs);
     ping.unref();
     ws.on("close", () => {
       clearInterval(ping);
@@ -69,7 +76,7 @@ export class SocketMode {
     ws.send(
       JSON.stringify({
         type: "hello",
-        num_connections: this.sockets.size,
+        num_connections: open,
         debug_info: { host: "applink-fake-1", build_number: 1, approximate_connection_time: 18060 },
         connection_info: { app_id: this.#host.appId },
       }),
@@ -88,6 +95,7 @@ export class SocketMode {
       retry_attempt: 0,
       retry_reason: "",
     };
+    this.envelopes.set(env.envelope_id, env);
     const p: Pending = { env, timer: null, sentOn: null };
     this.#pending.set(env.envelope_id, p);
     this.#send(p);
@@ -107,6 +115,11 @@ export class SocketMode {
     }
   }
 
+  /** The sockets open now stay open (and answer pings), but Slack sends them nothing more: a ghost connection. */
+  deafen(): void {
+    for (const ws of this.sockets) this.#deafSockets.add(ws);
+  }
+
   /** Resets every socket without a close frame. */
   dropSockets(): void {
     for (const ws of this.sockets) ws.terminate();
@@ -122,10 +135,15 @@ export class SocketMode {
     return [...this.sockets].filter((ws) => ws.readyState === ws.OPEN);
   }
 
+  /** True when Slack still sends to `ws`. */
+  #hears(ws: WebSocket): boolean {
+    return !this.deaf && !this.#deafSockets.has(ws) && ws.readyState === ws.OPEN;
+  }
+
   #send(p: Pending): void {
-    const open = this.#open();
+    const open = this.#open().filter((ws) => this.#hears(ws));
     p.sentOn = null;
-    if (!open.length || this.deaf) {
+    if (!open.length) {
       // No connection: it waits (and still times out into a retry).
       this.#arm(p);
       return;
@@ -161,6 +179,7 @@ export class SocketMode {
     }
     if (typeof m.envelope_id !== "string") return;
     this.acks.set(m.envelope_id, (this.acks.get(m.envelope_id) ?? 0) + 1);
+    this.onAck?.(m.envelope_id);
     if (m.payload && typeof m.payload === "object" && Object.keys(m.payload).length) this.ackPayloads.set(m.envelope_id, m.payload as Record<string, unknown>);
     const p = this.#pending.get(m.envelope_id);
     if (!p) return;

@@ -93,8 +93,9 @@ export class Receiver {
       const d = event ? decideMessage(event, this.context()) : ({ kind: "skip", why: "no event" } as const);
       if (d.kind === "ingest") {
         const message = await this.withHistory(d.message, d.thread);
-        await this.store(message, d.thread);
+        // Noted first: the run (and its status reaction) may start before ingest's promise settles here.
         if (message.replyTo) this.o.sender.noteInbound(message.peer, message.replyTo);
+        await this.store(message, d.thread);
       }
       const code = d.kind === "pairing" ? this.pairingCode(d) : null;
       await this.ack(e);
