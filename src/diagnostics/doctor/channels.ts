@@ -15,11 +15,18 @@ function gatewayPid(ctx: DoctorContext): number | null {
   return lock.status === "held" && lock.ownerIsHolder && lock.owner && lock.owner.port > 0 ? lock.holderPid : null;
 }
 
+/** Where a brain gets a credential of its own, per platform. */
+const OWN_CREDENTIAL: Record<string, string> = {
+  telegram: "from @BotFather",
+  discord: "a bot of its own in the Developer Portal",
+  slack: "a Slack app of its own, created from the manifest in docs/slack.md",
+};
+
 export const channelsCheck: DoctorCheck = {
   id: "channels",
   group: "this brain",
   title:
-    "Each channel credential (Telegram or Discord bot token) is used by this brain's gateway or by nobody, never by another process on the host (credential leases).",
+    "Each channel credential (Telegram or Discord bot token, Slack app token) is used by this brain's gateway or by nobody, never by another process on the host (credential leases).",
   run(ctx): Finding[] {
     const { config } = ctx.brain();
     if (!config) return [{ id: "channels", status: "ok", finding: "not checked: the config does not load (see `config`)" }];
@@ -28,7 +35,7 @@ export const channelsCheck: DoctorCheck = {
     for (const c of configuredChannels(config, ctx.env)) {
       if (!c.secret()) continue;
       const id = `channels.${c.id}`;
-      const what = `${c.id}${c.account ? ` bot ${c.account}` : ""} (token from ${c.tokenSource === "env" ? c.tokenEnv : "the config"})`;
+      const what = `${c.id}${c.account ? ` ${c.id === "slack" ? "app" : "bot"} ${c.account}` : ""} (token from ${c.tokenSource === "env" ? c.tokenEnv : "the config"})`;
       const lease = leaseOf(c, ctx.env)!;
       const holder = lease.holder;
       const details = { channel: c.id, account: c.account, enabled: c.enabled, tokenSource: c.tokenSource, lease: lease.key, holder, gatewayPid: pid };
@@ -41,7 +48,7 @@ export const channelsCheck: DoctorCheck = {
           id,
           status: "fail",
           finding: `${what}: token in use by ${describeLeaseHolder(holder)}; this brain's ${c.id} channel cannot poll it`,
-          fix: `one bot per brain: stop that gateway (kill -TERM ${holder.pid}, or its service${holder.stateDir ? ` for ${holder.stateDir}` : ""}), or give this brain its own bot token (${c.id === "telegram" ? "from @BotFather" : "a bot of its own in the Developer Portal"})`,
+          fix: `one bot per brain: stop that gateway (kill -TERM ${holder.pid}, or its service${holder.stateDir ? ` for ${holder.stateDir}` : ""}), or give this brain its own bot token (${OWN_CREDENTIAL[c.id] ?? "a credential of its own"})`,
           details,
         });
       } else if (pid !== null && c.enabled) {

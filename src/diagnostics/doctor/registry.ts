@@ -1,5 +1,6 @@
 /** Every doctor check, in the order they are shown. A new check is one entry here (and passes test/doctor/contract.test.ts). */
 import { runningBrainsCheck, stateDirsCheck } from "./brains.ts";
+import { channelStatesCheck } from "./channel-states.ts";
 import { channelsCheck } from "./channels.ts";
 import { clockCheck, diskCheck, filesystemCheck, nodeCheck } from "./environment.ts";
 import { exposureCheck } from "./exposure.ts";
@@ -19,6 +20,7 @@ export const doctorChecks: readonly DoctorCheck[] = [
   portPlanCheck,
   serviceCheck,
   channelsCheck,
+  channelStatesCheck,
   permissionsCheck,
   exposureCheck,
   filesystemCheck,
