@@ -14,16 +14,11 @@
 import { FakeDiscord, type FakeRequest } from "../test/helpers/fake-discord.ts";
 import { progress } from "./cli-runs.ts";
 import { chatConfig, startChatGateway, startFakeModel, type FakeModelProc } from "./chat-procs.ts";
-import { latencyStats } from "./chat-stats.ts";
+import { channelResults, type ChannelBenchResult, type Spec } from "./channel-results.ts";
 import { readRss, sleep, type StartedGateway } from "./procs.ts";
-import { round1, summarize, type BenchResult } from "./stats.ts";
+import { round1, type BenchResult } from "./stats.ts";
 
-export interface DiscordBenchResult {
-  roundTripMs: number[];
-  gapAnswerMs: number[];
-  idleRssWithMb: number[];
-  idleRssWithoutMb: number[];
-}
+export type DiscordBenchResult = ChannelBenchResult;
 
 /** Round trips start at most this often (40 a second, under Discord's global 50 requests a second). */
 const PACE_MS = 25;
@@ -114,44 +109,9 @@ export async function discordBench(o: { messages: number; warmup: number; drops:
   }
 }
 
-type Spec = { unit: string; target: number; openclaw: string };
 export type DiscordName = "discord_round_trip" | "discord_gap_answer" | "discord_idle_rss";
 
 /** The results run.ts prints for the selected Discord measurements. */
 export function discordResults(r: DiscordBenchResult, names: readonly DiscordName[], specs: Record<DiscordName, Spec>): BenchResult[] {
-  const out: BenchResult[] = [];
-  const base = (n: DiscordName) => ({ name: n, unit: specs[n].unit, target: specs[n].target, openclaw: specs[n].openclaw });
-  if (names.includes("discord_round_trip")) {
-    const rt = latencyStats(r.roundTripMs);
-    out.push({
-      ...base("discord_round_trip"),
-      runs: 1,
-      messages_measured: r.roundTripMs.length,
-      ...rt,
-      pass: r.roundTripMs.length > 0 && rt.p99_ms <= specs.discord_round_trip.target,
-    });
-  }
-  if (names.includes("discord_gap_answer")) {
-    const s = summarize(r.gapAnswerMs);
-    out.push({
-      ...base("discord_gap_answer"),
-      ...s,
-      samples_ms: r.gapAnswerMs.map(round1),
-      pass: r.gapAnswerMs.length > 0 && s.median <= specs.discord_gap_answer.target,
-    });
-  }
-  if (names.includes("discord_idle_rss")) {
-    const withRss = summarize(r.idleRssWithMb).median;
-    const withoutRss = summarize(r.idleRssWithoutMb).median;
-    const cost = round1(withRss - withoutRss);
-    out.push({
-      ...base("discord_idle_rss"),
-      runs: r.idleRssWithMb.length,
-      median: cost,
-      with_discord_mb: withRss,
-      without_mb: withoutRss,
-      pass: r.idleRssWithMb.length > 0 && cost <= specs.discord_idle_rss.target,
-    });
-  }
-  return out;
+  return channelResults("discord", r, names, specs);
 }

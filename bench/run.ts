@@ -19,6 +19,7 @@ import { errorResult, resultOf, round1, summarize, type BenchResult } from "./st
 import { latencyStats } from "./chat-stats.ts";
 import { toolRoundTrips } from "./tools-bench.ts";
 import { discordBench, discordResults, type DiscordName } from "./discord-bench.ts";
+import { slackBench, slackResults, type SlackName } from "./slack-bench.ts";
 import { wsIdle } from "./ws-idle.ts";
 
 interface Spec {
@@ -44,6 +45,9 @@ const SPECS = {
   discord_round_trip: { unit: "ms p99", target: 25, openclaw: "not measured" },
   discord_gap_answer: { unit: "ms median", target: 3000, openclaw: "lost (oc#51116)" },
   discord_idle_rss: { unit: "MiB cost", target: 15, openclaw: "not measured" },
+  slack_round_trip: { unit: "ms p99", target: 25, openclaw: "not measured" },
+  slack_gap_answer: { unit: "ms median", target: 3000, openclaw: "not measured" },
+  slack_idle_rss: { unit: "MiB cost", target: 25, openclaw: "not measured" },
 } as const satisfies Record<string, Spec>;
 
 type Name = keyof typeof SPECS;
@@ -293,6 +297,18 @@ async function main(): Promise<number> {
         progress(`discord: ${messages} round trips one at a time, ${Math.min(runs, 10)} connection drops, ${Math.min(runs, 5)} idle starts each way`);
         const r = await discordBench({ messages, warmup: 100, drops: Math.min(runs, 10), starts: Math.min(runs, 5) });
         return discordResults(r, discordNames, SPECS);
+      })),
+    );
+  }
+
+  const slackNames = NAMES.filter((n): n is SlackName => n.startsWith("slack_") && only.has(n));
+  if (slackNames.length) {
+    results.push(
+      ...(await guarded(slackNames, async () => {
+        const messages = runs < 15 ? 200 : 1000;
+        progress(`slack: ${messages} round trips one at a time, ${Math.min(runs, 10)} socket resets, ${Math.min(runs, 5)} idle starts each way`);
+        const r = await slackBench({ messages, warmup: 100, drops: Math.min(runs, 10), starts: Math.min(runs, 5) });
+        return slackResults(r, slackNames, SPECS);
       })),
     );
   }

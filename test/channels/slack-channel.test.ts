@@ -182,3 +182,27 @@ test("an envelope is acked only once its message is stored", async () => {
   db.close();
   assert.deepEqual(seenAtAck, Array(20).fill(true));
 });
+
+test("malformed envelopes (no event, wrong types, bogus ts, a 200 KB text) are acked and skipped; the channel goes on", async () => {
+  const { f, b } = await setup({ settings: { allowFrom: ["*"] } });
+  const jo = f.user("jo");
+  const dm = f.im(jo);
+  const raw = (payload: Record<string, unknown>, type: "events_api" | "slash_commands" | "interactive" = "events_api") => f.socket.deliver(type, payload);
+  const base = { type: "message", channel: dm, channel_type: "im", user: jo };
+  raw({});
+  raw({ event: null });
+  raw({ event: "message" });
+  raw({ event: { ...base, text: 42, ts: "1.000001" } });
+  raw({ event: { ...base, text: "x", ts: "not-a-ts" } });
+  raw({ event: { ...base, text: "x", ts: "1.000002", thread_ts: { a: 1 } } });
+  raw({ event: { ...base, channel: ["D1"], text: "x", ts: "1.000003" } });
+  raw({ event: { ...base, user: "<script>", text: "x", ts: "1.000004" } });
+  raw({ user_id: 7, channel_id: null, text: ["new"], trigger_id: 1 }, "slash_commands");
+  raw({ type: "block_actions" }, "interactive");
+  const big = "y".repeat(200_000);
+  raw({ event: { ...base, text: big, ts: "1.000005" } });
+  f.userSays(dm, jo, "still there?");
+  await eventually(() => texts(f, dm).includes("echo: still there?"), 10_000, "answered after the junk");
+  await eventually(() => f.socket.unacked === 0, 5000, "every envelope acked");
+  assert.equal(b.agent.calls.length, 2, "the big one and the real one ran; the malformed ones did not");
+});

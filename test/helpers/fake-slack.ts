@@ -44,6 +44,8 @@ export class FakeSlack {
   /** Every Web API call received in full, in order. */
   readonly calls: Call[] = [];
   apiUrl = "";
+  /** Called with each Web API call as it arrives (benches time replies with it). */
+  onCall: ((c: Call) => void) | undefined = undefined;
   readonly #knobs: Knob[] = [];
   readonly #tickets = new Set<string>();
   readonly #wss = new WebSocketServer({ noServer: true });
@@ -168,7 +170,9 @@ export class FakeSlack {
     };
     if (!url.pathname.startsWith("/api/")) return json(404, { ok: false, error: "unknown_method" });
     const token = (req.headers.authorization ?? "").replace(/^Bearer /, "") || String(params.token ?? "");
-    this.calls.push({ method, params, at: Date.now() });
+    const call = { method, params, at: Date.now() };
+    this.calls.push(call);
+    this.onCall?.(call);
     const knob = this.#knobs.find((k) => k.method === method && k.n > 0);
     if (knob && knob.kind !== "lose") {
       knob.n--;

@@ -50,6 +50,24 @@ export interface ConnectionOptions {
   onEnvelope(e: Envelope): void;
 }
 
+interface Frame {
+  type?: unknown;
+  envelope_id?: unknown;
+  num_connections?: unknown;
+  reason?: unknown;
+  payload?: unknown;
+}
+
+/** A frame the SDK can handle without throwing: a typed object; an events_api envelope with its event. */
+function wellFormed(f: Frame): boolean {
+  if (typeof f.type !== "string") return false;
+  if (f.type === "hello" || f.type === "disconnect") return true;
+  if (typeof f.envelope_id !== "string") return false;
+  if (f.type !== "events_api") return true;
+  const event = (f.payload as { event?: { type?: unknown } } | null | undefined)?.event;
+  return typeof event === "object" && event !== null && typeof event.type === "string";
+}
+
 const pings = diagnostics.channel("undici:websocket:ping");
 /** A close handshake Slack does not complete in this time is cut (the socket destroyed). */
 const CLOSE_GRACE_MS = 1_000;
@@ -77,7 +95,22 @@ export class SocketConnection {
       logger: slackLogger(o.logger),
       clientOptions: webOptions(o),
     });
-    this.client.on("ws_message", (data: unknown, binary: boolean) => this.raw(data, binary));
+    // The SDK's own frame handler throws (an unhandled rejection) on a frame of the wrong shape, e.g.
+    // an events_api envelope without `payload.event`: it only gets frames checked here, and its
+    // failures are caught.
+    const sdk = this.client.listeners("ws_message")[0] as ((data: unknown, binary: boolean) => unknown) | undefined;
+    this.client.removeAllListeners("ws_message");
+    this.client.on("ws_message", (data: unknown, binary: boolean) => {
+      const frame = this.raw(data, binary);
+      if (!frame || !sdk) return;
+      if (!wellFormed(frame)) {
+        o.logger.warn({ type: typeof frame.type === "string" ? frame.type.slice(0, 40) : typeof frame.type }, "slack: a frame of the wrong shape was ignored");
+        // Acked all the same: Slack would only send it again, as broken.
+        if (typeof frame.envelope_id === "string") this.ackRaw(frame.envelope_id);
+        return;
+      }
+      Promise.resolve(sdk(data, binary)).catch((err: unknown) => o.logger.warn({ error: (err as Error).message }, "slack: a frame could not be handled"));
+    });
     this.client.on("slack_event", (e: Envelope) => {
       this.heard();
       o.onEnvelope(e);
@@ -109,15 +142,22 @@ export class SocketConnection {
     return this.closed;
   }
 
-  /** Frames the SDK keeps to itself: hello (num_connections) and disconnect (its reason). */
-  private raw(data: unknown, binary: boolean): void {
-    if (binary) return;
-    let m: { type?: unknown; num_connections?: unknown; reason?: unknown };
+  /** Acks an envelope the SDK never saw (its `send` is not public). Never throws. */
+  private ackRaw(envelopeId: string): void {
+    const send = (this.client as unknown as { send?: (id: string, body: object) => Promise<void> }).send;
+    send?.call(this.client, envelopeId, {}).catch(() => {});
+  }
+
+  /** Reads a frame; notes what the SDK keeps to itself: hello (num_connections) and disconnect (its reason). Null: not a JSON object. */
+  private raw(data: unknown, binary: boolean): Frame | null {
+    if (binary) return null;
+    let m: Frame;
     try {
-      m = JSON.parse(typeof data === "string" ? data : new TextDecoder().decode(data as ArrayBuffer)) as typeof m;
+      m = JSON.parse(typeof data === "string" ? data : new TextDecoder().decode(data as ArrayBuffer)) as Frame;
     } catch {
-      return;
+      return null;
     }
+    if (!m || typeof m !== "object" || Array.isArray(m)) return null;
     this.heard();
     if (m.type === "hello") {
       this.end.hello = true;
@@ -127,6 +167,7 @@ export class SocketConnection {
       this.end.asked = typeof m.reason === "string" ? m.reason : "unknown";
       this.end.reason = `Slack asked to reconnect (${this.end.asked})`;
     }
+    return m;
   }
 
   /** Something came from Slack: the deaf watch starts over. */

@@ -79,6 +79,9 @@ export const COMMANDS = new Set(["new", "status"]);
 /** Subtypes that carry what a person wrote; every other subtype is a change or a notice. */
 const SPOKEN_SUBTYPES = new Set([undefined, "thread_broadcast", "file_share", "me_message"]);
 
+const isId = (v: unknown): v is string => typeof v === "string" && /^[A-Z0-9]{2,40}$/.test(v);
+const isTs = (v: unknown): v is string => typeof v === "string" && /^\d{1,12}\.\d{1,8}$/.test(v);
+
 /** A conversation's kind from its id when the event does not say (app_mention has no channel_type). */
 function isDirect(channel: string, channelType: string | undefined): boolean {
   return channelType ? channelType === "im" : channel.startsWith("D");
@@ -109,7 +112,10 @@ export function decideMessage(e: SlackMessageEvent, c: InboundContext): Decision
   if (!SPOKEN_SUBTYPES.has(e.subtype)) return { kind: "skip", why: `subtype ${e.subtype}` };
   if (e.hidden) return { kind: "skip", why: "hidden" };
   if (e.bot_id || (c.botUserId && e.user === c.botUserId)) return { kind: "skip", why: "a bot's message" };
-  if (!e.channel || !e.ts || !e.user) return { kind: "skip", why: "no channel, ts or user" };
+  // Slack's shapes, checked: anything else (a hostile or broken payload) is skipped, never thrown on.
+  if (!isId(e.channel) || !isTs(e.ts) || !isId(e.user)) return { kind: "skip", why: "no channel, ts or user of Slack's form" };
+  if (e.text !== undefined && typeof e.text !== "string") return { kind: "skip", why: "text is not a string" };
+  if (e.thread_ts !== undefined && !isTs(e.thread_ts)) return { kind: "skip", why: "thread_ts is not a ts" };
   const said = fromSlack(e.text ?? "", c.botUserId);
   if (!said) return { kind: "skip", why: "no text" };
   const inThread = e.thread_ts !== undefined && e.thread_ts !== e.ts;
@@ -136,10 +142,10 @@ export function decideMessage(e: SlackMessageEvent, c: InboundContext): Decision
 
 /** Decides one slash command: `/onebrain new|status`, with the same access as a message, no mention needed. */
 export function decideCommand(p: SlashCommand, c: InboundContext): Decision & { usage?: string } {
-  const sub = (p.text ?? "").trim().split(/\s+/)[0]?.toLowerCase() ?? "";
+  const sub = (typeof p.text === "string" ? p.text : "").trim().split(/\s+/)[0]?.toLowerCase() ?? "";
   const usage = `Usage: ${c.settings.slashCommand} new (start a new session) | ${c.settings.slashCommand} status (the session, its age and size, the model)`;
   if (!COMMANDS.has(sub)) return { kind: "skip", why: `not one of our commands (${sub || "none"})`, usage };
-  if (!p.user_id || !p.channel_id || !p.trigger_id) return { kind: "skip", why: "no user, channel or trigger" };
+  if (!isId(p.user_id) || !isId(p.channel_id) || typeof p.trigger_id !== "string" || !p.trigger_id) return { kind: "skip", why: "no user, channel or trigger" };
   const base = { messageId: `cmd:${p.trigger_id}`, peer: p.channel_id, sender: p.user_id };
   if (isDirect(p.channel_id, undefined)) return direct(base, `/${sub}`, p.user_id, c, p.user_name);
   const rule = channelRule(p.channel_id, c.settings);

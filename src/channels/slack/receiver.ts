@@ -89,8 +89,8 @@ export class Receiver {
 
   private async handle(e: Envelope): Promise<void> {
     if (e.type === "events_api") {
-      const event = (e.body as { event?: SlackMessageEvent }).event;
-      const d = event ? decideMessage(event, this.context()) : ({ kind: "skip", why: "no event" } as const);
+      const event = (e.body as { event?: unknown } | null)?.event;
+      const d = event && typeof event === "object" ? decideMessage(event as SlackMessageEvent, this.context()) : ({ kind: "skip", why: "no event" } as const);
       if (d.kind === "ingest") {
         const message = await this.withHistory(d.message, d.thread);
         // Noted first: the run (and its status reaction) may start before ingest's promise settles here.
@@ -103,7 +103,7 @@ export class Receiver {
       return;
     }
     if (e.type === "slash_commands") {
-      const d = decideCommand(e.body as SlashCommand, this.context());
+      const d = decideCommand((e.body ?? {}) as SlashCommand, this.context());
       if (d.kind === "ingest") {
         await this.store(d.message, null);
         return this.ack(e);

@@ -1,0 +1,56 @@
+/**
+ * The results of a channel bench (Discord, Slack), built the same way: `<p>_round_trip` (latency
+ * percentiles, pass on p99), `<p>_gap_answer` (median of answers to a message written as the
+ * connection broke), `<p>_idle_rss` (median RSS with the channel minus without).
+ */
+import { latencyStats } from "./chat-stats.ts";
+import { round1, summarize, type BenchResult } from "./stats.ts";
+
+export interface ChannelBenchResult {
+  roundTripMs: number[];
+  gapAnswerMs: number[];
+  idleRssWithMb: number[];
+  idleRssWithoutMb: number[];
+}
+
+export type Spec = { unit: string; target: number; openclaw: string };
+
+/** The results for `prefix` ("discord", "slack") of the selected `names`. */
+export function channelResults<P extends string>(prefix: P, r: ChannelBenchResult, names: readonly string[], specs: Record<string, Spec>): BenchResult[] {
+  const out: BenchResult[] = [];
+  const n = (m: string) => `${prefix}_${m}`;
+  const base = (name: string) => ({ name, unit: specs[name]!.unit, target: specs[name]!.target, openclaw: specs[name]!.openclaw });
+  if (names.includes(n("round_trip"))) {
+    const rt = latencyStats(r.roundTripMs);
+    out.push({
+      ...base(n("round_trip")),
+      runs: 1,
+      messages_measured: r.roundTripMs.length,
+      ...rt,
+      pass: r.roundTripMs.length > 0 && rt.p99_ms <= specs[n("round_trip")]!.target,
+    });
+  }
+  if (names.includes(n("gap_answer"))) {
+    const s = summarize(r.gapAnswerMs);
+    out.push({
+      ...base(n("gap_answer")),
+      ...s,
+      samples_ms: r.gapAnswerMs.map(round1),
+      pass: r.gapAnswerMs.length > 0 && s.median <= specs[n("gap_answer")]!.target,
+    });
+  }
+  if (names.includes(n("idle_rss"))) {
+    const withRss = summarize(r.idleRssWithMb).median;
+    const withoutRss = summarize(r.idleRssWithoutMb).median;
+    const cost = round1(withRss - withoutRss);
+    out.push({
+      ...base(n("idle_rss")),
+      runs: r.idleRssWithMb.length,
+      median: cost,
+      [`with_${prefix}_mb`]: withRss,
+      without_mb: withoutRss,
+      pass: r.idleRssWithMb.length > 0 && cost <= specs[n("idle_rss")]!.target,
+    });
+  }
+  return out;
+}
