@@ -68,6 +68,8 @@ export class SlackChannel implements Channel {
   /** The app's open connections the last `hello` counted (this one included). */
   private numConnections: number | null = null;
   private splitSeen = false;
+  /** Hellos in a row that counted another connection. */
+  private conflictStreak = 0;
   private readonly facts = { connects: 0, refreshes: 0, deafReplaced: 0, conflicts: 0, connectedSince: 0 };
 
   constructor(o: SlackChannelOptions) {
@@ -179,7 +181,7 @@ export class SlackChannel implements Channel {
       this.facts.connectedSince = 0;
       if (signal.aborted) break;
       if (this.splitSeen) {
-        await this.sleep(jittered(this.timing.conflictRecheckMs, this.random));
+        await this.sleep(jittered(this.recheckMs(), this.random));
         continue;
       }
       if (end.reason.includes("deaf")) this.facts.deafReplaced++;
@@ -206,9 +208,10 @@ export class SlackChannel implements Channel {
     if (n > 1) {
       this.splitSeen = true;
       this.facts.conflicts++;
+      this.conflictStreak++;
       const detail =
         `Slack counts ${n} open Socket Mode connections for app ${this.account}, and this gateway holds only 1: another host or program uses this app token, ` +
-        `so Slack would split events between them. This gateway stays off (it looks again every ${Math.round(this.timing.conflictRecheckMs / 1000)} s); ` +
+        `so Slack would split events between them. This gateway stays off (it looks again in ${Math.round(this.recheckMs() / 1000)} s); ` +
         "stop the other one, or give each gateway its own Slack app";
       log.error({ numConnections: n, app: this.account }, "slack: split brain: another connection to this app is open; closing ours");
       this.setState({ state: "conflict", detail });
@@ -216,11 +219,22 @@ export class SlackChannel implements Channel {
       return;
     }
     this.attempt = 0;
+    this.conflictStreak = 0;
     this.troubleSince = null;
     this.facts.connects++;
     this.facts.connectedSince = Date.now();
     this.setState({ state: "connected", since: Date.now() });
     log.info({ app: this.account, botUser: this.bot.userId }, "slack connected");
+  }
+
+  /**
+   * How long to stay off after the `conflictStreak`-th sighting of another connection: soon at
+   * first (a gateway that died without closing its socket is still counted by Slack until Slack
+   * notices), then every conflictRecheckMs.
+   */
+  private recheckMs(): number {
+    const full = this.timing.conflictRecheckMs;
+    return this.conflictStreak <= 1 ? Math.round(full / 10) : this.conflictStreak === 2 ? Math.round(full / 3) : full;
   }
 
   /** auth.test: who the bot is (its own messages are never a run). False when it must be tried again. */
