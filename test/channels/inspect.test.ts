@@ -53,7 +53,7 @@ test("the credential comes from the config before TELEGRAM_BOT_TOKEN and is only
   const cfg = (telegram: unknown) => configSchema.parse({ channels: { telegram } });
   const [fromConfig] = configuredChannels(cfg({ botToken: "123456:AAconfigTokenXYZ" }), { TELEGRAM_BOT_TOKEN: "999:AAenvToken12345" });
   assert.deepEqual(
-    { ...fromConfig, secret: undefined },
+    { ...fromConfig, secret: undefined, companionSecret: undefined },
     {
       id: "telegram",
       enabled: true,
@@ -64,6 +64,8 @@ test("the credential comes from the config before TELEGRAM_BOT_TOKEN and is only
       tokenEnv: "TELEGRAM_BOT_TOKEN",
       apiRoot: "https://api.telegram.org",
       secret: undefined,
+      companion: null,
+      companionSecret: undefined,
     },
   );
   assert.ok(!JSON.stringify(fromConfig).includes("AAconfig"), "no serialisation shows the token");
@@ -93,4 +95,18 @@ test("last inbound and last outbound come from the store, per channel account", 
   } finally {
     store.close();
   }
+});
+
+test("Slack's two tokens: the app token names the account and is leased; the bot token is its companion, masked, from the config before SLACK_BOT_TOKEN", () => {
+  const cfg = configSchema.parse({ channels: { slack: { botToken: "xoxb-1-configbottoken-ZZZ" } } });
+  const slack = configuredChannels(cfg, { SLACK_APP_TOKEN: "xapp-1-A0TESTAPP1-123-abcdefabcdef", SLACK_BOT_TOKEN: "xoxb-env-token-YYY" }).find(
+    (c) => c.id === "slack",
+  )!;
+  assert.equal(slack.account, "A0TESTAPP1");
+  assert.equal(slack.tokenSource, "env");
+  assert.deepEqual(slack.companion, { key: "channels.slack.botToken", env: "SLACK_BOT_TOKEN", source: "config", masked: "xox…ZZZ" });
+  assert.equal(slack.companionSecret(), "xoxb-1-configbottoken-ZZZ");
+  assert.ok(!JSON.stringify(slack).includes("configbottoken") && !JSON.stringify(slack).includes("abcdefabcdef"), "no serialisation shows a token");
+  const none = configuredChannels(configSchema.parse({}), { SLACK_APP_TOKEN: "xapp-1-A0TESTAPP1-123-abcdef" }).find((c) => c.id === "slack")!;
+  assert.deepEqual(none.companion, { key: "channels.slack.botToken", env: "SLACK_BOT_TOKEN", source: null, masked: null });
 });
