@@ -3,7 +3,9 @@
  * percentiles, pass on p99), `<p>_gap_answer` (median of answers to a message written as the
  * connection broke), `<p>_idle_rss` (median RSS with the channel minus without).
  */
+import { progress } from "./cli-runs.ts";
 import { latencyStats } from "./chat-stats.ts";
+import { readRss, sleep, type StartedGateway } from "./procs.ts";
 import { round1, summarize, type BenchResult } from "./stats.ts";
 
 export interface ChannelBenchResult {
@@ -53,4 +55,28 @@ export function channelResults<P extends string>(prefix: P, r: ChannelBenchResul
     });
   }
   return out;
+}
+
+/** Idle RSS `starts` times each way: a gateway with the channel (`withChannel`) and one without, each after 2 s idle. */
+export async function idleRss(
+  label: string,
+  starts: number,
+  withChannel: () => Promise<StartedGateway>,
+  without: () => Promise<StartedGateway>,
+): Promise<Pick<ChannelBenchResult, "idleRssWithMb" | "idleRssWithoutMb">> {
+  const idleRssWithMb: number[] = [];
+  const idleRssWithoutMb: number[] = [];
+  for (let s = 0; s < starts; s++) {
+    for (const [start, into] of [
+      [withChannel, idleRssWithMb],
+      [without, idleRssWithoutMb],
+    ] as const) {
+      const gw = await start();
+      await sleep(2000);
+      into.push(round1(readRss(gw.proc.child.pid!).rssMb));
+      await gw.stop();
+    }
+    progress(`${label} idle RSS: ${s + 1}/${starts}: ${idleRssWithMb.at(-1)} MiB with, ${idleRssWithoutMb.at(-1)} MiB without`);
+  }
+  return { idleRssWithMb, idleRssWithoutMb };
 }

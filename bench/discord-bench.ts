@@ -14,9 +14,9 @@
 import { FakeDiscord, type FakeRequest } from "../test/helpers/fake-discord.ts";
 import { progress } from "./cli-runs.ts";
 import { chatConfig, startChatGateway, startFakeModel, type FakeModelProc } from "./chat-procs.ts";
-import { channelResults, type ChannelBenchResult, type Spec } from "./channel-results.ts";
-import { readRss, sleep, type StartedGateway } from "./procs.ts";
-import { round1, type BenchResult } from "./stats.ts";
+import { channelResults, idleRss, type ChannelBenchResult, type Spec } from "./channel-results.ts";
+import { sleep, type StartedGateway } from "./procs.ts";
+import type { BenchResult } from "./stats.ts";
 
 export type DiscordBenchResult = ChannelBenchResult;
 
@@ -89,20 +89,13 @@ export async function discordBench(o: { messages: number; warmup: number; drops:
     } finally {
       await gw.stop();
     }
-    const idleRssWithMb: number[] = [];
-    const idleRssWithoutMb: number[] = [];
-    for (let s = 0; s < o.starts; s++) {
-      const withDiscord = await discordGateway(fake, f, users);
-      await sleep(2000);
-      idleRssWithMb.push(round1(readRss(withDiscord.proc.child.pid!).rssMb));
-      await withDiscord.stop();
-      const without = await startChatGateway(chatConfig(fake));
-      await sleep(2000);
-      idleRssWithoutMb.push(round1(readRss(without.proc.child.pid!).rssMb));
-      await without.stop();
-      progress(`discord idle RSS: ${s + 1}/${o.starts}: ${idleRssWithMb.at(-1)} MiB with, ${idleRssWithoutMb.at(-1)} MiB without`);
-    }
-    return { roundTripMs, gapAnswerMs, idleRssWithMb, idleRssWithoutMb };
+    const idle = await idleRss(
+      "discord",
+      o.starts,
+      () => discordGateway(fake, f, users),
+      () => startChatGateway(chatConfig(fake)),
+    );
+    return { roundTripMs, gapAnswerMs, ...idle };
   } finally {
     await f.close();
     await fake.stop();

@@ -11,11 +11,11 @@
  *   slack_idle_rss: gateway RSS after 2 s idle with Slack connected, and without Slack.
  */
 import { FakeSlack } from "../test/helpers/fake-slack.ts";
-import { channelResults, type ChannelBenchResult, type Spec } from "./channel-results.ts";
+import { channelResults, idleRss, type ChannelBenchResult, type Spec } from "./channel-results.ts";
 import { progress } from "./cli-runs.ts";
 import { chatConfig, startChatGateway, startFakeModel, type FakeModelProc } from "./chat-procs.ts";
-import { readRss, sleep, type StartedGateway } from "./procs.ts";
-import { round1, type BenchResult } from "./stats.ts";
+import { sleep, type StartedGateway } from "./procs.ts";
+import type { BenchResult } from "./stats.ts";
 
 const PACE_MS = 100;
 
@@ -84,20 +84,13 @@ export async function slackBench(o: { messages: number; warmup: number; drops: n
     } finally {
       await gw.stop();
     }
-    const idleRssWithMb: number[] = [];
-    const idleRssWithoutMb: number[] = [];
-    for (let s = 0; s < o.starts; s++) {
-      const withSlack = await slackGateway(fake, f);
-      await sleep(2000);
-      idleRssWithMb.push(round1(readRss(withSlack.proc.child.pid!).rssMb));
-      await withSlack.stop();
-      const without = await startChatGateway(chatConfig(fake));
-      await sleep(2000);
-      idleRssWithoutMb.push(round1(readRss(without.proc.child.pid!).rssMb));
-      await without.stop();
-      progress(`slack idle RSS: ${s + 1}/${o.starts}: ${idleRssWithMb.at(-1)} MiB with, ${idleRssWithoutMb.at(-1)} MiB without`);
-    }
-    return { roundTripMs, gapAnswerMs, idleRssWithMb, idleRssWithoutMb };
+    const idle = await idleRss(
+      "slack",
+      o.starts,
+      () => slackGateway(fake, f),
+      () => startChatGateway(chatConfig(fake)),
+    );
+    return { roundTripMs, gapAnswerMs, ...idle };
   } finally {
     await f.close();
     await fake.stop();

@@ -101,6 +101,11 @@ function describeHealth(h: Record<string, string | number | boolean | null>): st
     .join(", ");
 }
 
+/** Where a credential comes from, masked, or how to set it. */
+function credential(c: { source: "config" | "env"; masked: string | null } | null, key: string, envName: string): string {
+  return c ? `${c.source === "env" ? `env ${envName}` : "config"} (${c.masked})` : `none: set ${key} or ${envName}`;
+}
+
 const ago = (at: number | null | undefined, now: number): string => (at ? `${formatDuration(now - at)} ago` : "never");
 
 /** The text lines of a status (exported for tests). */
@@ -116,14 +121,9 @@ export function renderChannels(s: ChannelsStatus, now = Date.now()): string[] {
     const why = [c.detail, c.reason, c.lastError].filter(Boolean).join("; ");
     if (why) lines.push(`    ${c.state === "connected" ? "note" : "why"}       ${why}`);
     if (c.token !== undefined && c.id !== "webchat")
-      lines.push(
-        `    token     ${c.token ? `${c.token.source === "env" ? `env ${tokenEnvOf(c.id)}` : "config"} (${c.token.masked})` : `none: set ${tokenKeyOf(c.id)} or ${tokenEnvOf(c.id)}`}${c.apiRoot ? `, api ${c.apiRoot}` : ""}`,
-      );
+      lines.push(`    token     ${credential(c.token, tokenKeyOf(c.id), tokenEnvOf(c.id))}${c.apiRoot ? `, api ${c.apiRoot}` : ""}`);
     const k = c.companion;
-    if (k)
-      lines.push(
-        `    ${k.key.split(".").pop()!.padEnd(9)} ${k.source ? `${k.source === "env" ? `env ${k.env}` : "config"} (${k.masked})` : `none: set ${k.key} or ${k.env}`}`,
-      );
+    if (k) lines.push(`    ${k.key.split(".").pop()!.padEnd(9)} ${credential(k.source ? { source: k.source, masked: k.masked } : null, k.key, k.env)}`);
     if (s.gateway.running) lines.push(`    traffic   last inbound ${ago(c.lastInboundAt, now)}, last outbound ${ago(c.lastOutboundAt, now)}`);
     if (c.lease) {
       const h = c.lease.holder;
