@@ -22,6 +22,7 @@ const rank = {
   channels: 4,
   sessions: 4,
   approvals: 4,
+  browser: 4,
   brain: 4.5,
   server: 5,
   setup: 5,

@@ -6,6 +6,7 @@
 // zod/mini rather than classic zod: its functional API tree-shakes in the bundle, which keeps
 // about 13 MB off the gateway's resident memory.
 import * as z from "zod/mini";
+import { browserSection } from "./schema-browser.ts";
 import { discordSchema, slackSchema, telegramSchema } from "./schema-channels.ts";
 import { hostName, httpUrl, int, ipOrCidr, oneOf, port, secret, section, text, textList } from "./schema-parts.ts";
 
@@ -83,11 +84,6 @@ const loggingSchema = z.strictObject({
   file: z.optional(text()),
   maxFileBytes: z._default(int(64 * 1024, 1024 * 1024 * 1024), 10 * 1024 * 1024),
   maxFiles: z._default(int(1, 100), 5),
-});
-
-const browserProfileSchema = z.strictObject({
-  cdpPort: z.optional(port()),
-  color: z.optional(text()),
 });
 
 /** "provider/model": the model id may itself contain slashes (OpenRouter's "anthropic/claude-sonnet-4.5"). */
@@ -195,12 +191,7 @@ export const configSchema = z.strictObject({
       ),
     }),
   ),
-  browser: section(
-    z.strictObject({
-      controlPort: z.optional(port()),
-      profiles: z._default(z.record(z.string(), browserProfileSchema, { error: "expected an object of browser profiles" }), {}),
-    }),
-  ),
+  browser: browserSection(),
   canvasHost: section(z.strictObject({ port: z.optional(port()) })),
   models: section(modelsSchema),
   tools: section(toolsSchema),

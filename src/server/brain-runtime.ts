@@ -25,6 +25,7 @@ import { getMemory, searchMemory } from "../sessions/memory.ts";
 import { reapProcessGroups } from "../proc/groups.ts";
 import { openStore, type Store } from "../store/db.ts";
 import { countChannelState } from "../metrics/instruments.ts";
+import { BrowserManager } from "../browser/manager.ts";
 
 export const AGENT_ID = "main";
 
@@ -38,6 +39,8 @@ export interface BrainRuntime {
   webchat: WebChatChannel;
   /** Exec approvals: asked by the exec tool, answered from the console, the CLI or `/approve` in a chat. */
   approvals: ApprovalService;
+  /** The brain's browsers (launched lazily; the control service on base+2 drives them). */
+  browser: BrowserManager;
   epoch: number;
   /** The session key a WebChat client without an explicit key talks to. */
   webchatSessionKey(clientId: string): string;
@@ -63,6 +66,8 @@ export async function startBrain(o: {
   env: Env;
   emit: (e: BrainEvent | ApprovalEvent) => void;
   port?: number;
+  /** The CDP port range of the port plan. */
+  cdpRange: { first: number; last: number };
 }): Promise<BrainRuntime> {
   const store = openStore(o.paths.storePath);
   try {
@@ -70,6 +75,17 @@ export async function startBrain(o: {
     const pruned = pruneEndedSessions(store, o.config().session.retentionDays, Date.now());
     if (pruned) o.logger.info({ pruned }, "deleted ended sessions past session.retentionDays");
     const workspace = o.config().agents.defaults.workspace ?? path.join(o.paths.stateDir, "workspace");
+    // Browsers a dead gateway of this brain left are reaped before anything could start new ones.
+    const browser = new BrowserManager({
+      store,
+      epoch,
+      config: () => o.config().browser,
+      cdpRange: o.cdpRange,
+      stateDir: o.paths.stateDir,
+      logger: o.logger.child({ component: "browser" }),
+      env: o.env as NodeJS.ProcessEnv,
+    });
+    await browser.init();
     const agent = createAgent({ config: o.config, workspace, env: o.env as NodeJS.ProcessEnv, log: o.logger });
     // A guest (let in, not the owner) never shares the owner's session unless session.pairedDmScope says "main".
     const route = (channel: string, account: string, m: InboundMessage): string =>
@@ -167,6 +183,7 @@ export async function startBrain(o: {
       agent,
       webchat,
       approvals,
+      browser,
       epoch,
       channels: () => [...channelStates.values()],
       webchatSessionKey: (clientId) => route(WEBCHAT, webchat.account, { messageId: "", kind: "dm", peer: clientId, sender: clientId, text: "" }),
@@ -184,6 +201,8 @@ export async function startBrain(o: {
         approvals.beginStop();
         await brain.stop(graceMs);
         approvals.stop();
+        // After the runs (one may be using a browser), before the store (the records are dropped).
+        await browser.close();
         await webchat.stop();
         store.close();
       },

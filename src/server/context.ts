@@ -20,6 +20,15 @@ import type { LagMonitor, ReadinessReport } from "./health.ts";
 import type { WsAttempts } from "./ws-attempts.ts";
 import type { ConfigProblem } from "./reload.ts";
 
+/** The browser control service (browser-control.ts): listening, or why not. */
+export interface BrowserControl {
+  port: number;
+  listening: boolean;
+  /** Why it does not listen (port held, service off), or null. */
+  problem: string | null;
+  close(): Promise<void>;
+}
+
 export interface GatewayContext {
   readonly version: string;
   readonly instanceId: string;
@@ -53,6 +62,8 @@ export interface GatewayContext {
   /** Bytes written to WebSocket clients and not yet sent, all together. */
   unsentBytes(): number;
   shuttingDown: boolean;
+  /** The browser control service on base+2 once started (listening, or why not). */
+  browserControl?: BrowserControl;
 }
 
 export interface BrainStatus {

@@ -23,6 +23,7 @@ import type { ApprovalEvent } from "../approvals/service.ts";
 import type { OwnerRecord } from "../lock/owner.ts";
 import { OnebrainError } from "../shared/errors.ts";
 import { runStop, type StopOutcome, type StopStep } from "./stop.ts";
+import { startBrowserControl } from "./browser-control.ts";
 
 export interface GatewayHandle {
   readonly ctx: GatewayContext;
@@ -102,7 +103,7 @@ export async function serve(p: PreparedStart): Promise<GatewayHandle> {
 
     // The durable brain: store (integrity-checked, epoch bumped), agent, pipeline, WebChat.
     let onBrainEvent: (e: BrainEvent | ApprovalEvent) => void = () => {};
-    const brain = await startBrain({ paths: opts.paths, config: () => config, logger, env, emit: (e) => onBrainEvent(e), port: plan.base });
+    const brain = await startBrain({ paths: opts.paths, config: () => config, logger, env, emit: (e) => onBrainEvent(e), port: plan.base, cdpRange: plan.cdp });
     checks.push(function store() {
       try {
         brain.store.prepare("SELECT 1").get();
@@ -162,6 +163,8 @@ export async function serve(p: PreparedStart): Promise<GatewayHandle> {
     ws = createWsGateway(ctx);
     const wsRef = ws;
     onUpgrade = (req, socket, head) => wsRef.handleUpgrade(req, socket, head);
+    ctx.browserControl = await startBrowserControl(ctx, brain.browser);
+    const browserControl = ctx.browserControl;
     onBrainEvent = (e) => {
       if (e.type === "chat") {
         const { type: _type, ...payload } = e;
@@ -270,6 +273,7 @@ export async function serve(p: PreparedStart): Promise<GatewayHandle> {
           for (const s of servers) s.closeIdleConnections();
         },
       },
+      { name: "close the browser control port", run: () => browserControl.close() },
       { name: "drain WebSocket clients", run: (b) => wsRef.shutdown(shutdownEvent, b.drainMs()) },
       {
         name: "close HTTP connections",

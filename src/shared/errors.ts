@@ -124,6 +124,40 @@ export const errorCatalog = {
     httpStatus: 409,
     summary: "The exec approval is no longer pending: it was already answered, or it expired (askFallback decided) or its run ended.",
   },
+  BROWSER_DISABLED: {
+    exitCode: 70,
+    httpStatus: 503,
+    summary: "The browser control service is off: browser.enabled is false, or no Chromium/Chrome was found (install chromium or set browser.executablePath).",
+  },
+  BROWSER_PROFILE_UNKNOWN: {
+    exitCode: 71,
+    httpStatus: 404,
+    summary: "No browser profile has that name (browser.profiles and browser.defaultProfile list them).",
+  },
+  BROWSER_START_FAILED: {
+    exitCode: 72,
+    httpStatus: 502,
+    summary: "The browser could not be launched, or did not answer on its CDP port within browser.startTimeoutMs (its last output lines are named).",
+  },
+  BROWSER_NOT_RUNNING: { exitCode: 73, httpStatus: 409, summary: "The profile's browser is not running (`onebrain browser start` starts it)." },
+  BROWSER_PORT_CONFLICT: {
+    exitCode: 74,
+    httpStatus: 409,
+    summary: "A CDP port or profile this brain would use is held by another brain or an unrecorded process, named; onebrain never kills what it did not start.",
+  },
+  BROWSER_TAB_NOT_FOUND: { exitCode: 75, httpStatus: 404, summary: "No open tab has that id (`onebrain browser tabs` lists them)." },
+  BROWSER_REF_NOT_FOUND: {
+    exitCode: 76,
+    httpStatus: 404,
+    summary: "No element has that ref in the tab's latest snapshot: take a new snapshot and use its refs.",
+  },
+  BROWSER_ACTION_FAILED: {
+    exitCode: 77,
+    httpStatus: 502,
+    summary: "A browser action (navigate, click, type, screenshot, ...) failed or timed out; the browser's reason is named.",
+  },
+  BROWSER_CDP_UNREACHABLE: { exitCode: 78, httpStatus: 502, summary: "A remote profile's cdpUrl did not answer (its /json/version, or its WebSocket)." },
+  BROWSER_TAB_LIMIT: { exitCode: 79, httpStatus: 409, summary: "The profile already holds browser.maxTabs tabs; close one first." },
   PROTOCOL_ERROR: { exitCode: 8, httpStatus: 400, summary: "A peer broke the wire protocol (bad frame, unsupported version)." },
 } as const satisfies Record<string, ErrorSpec>;
 

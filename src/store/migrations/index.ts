@@ -5,6 +5,7 @@ import inboundSessionState from "./002-inbound-session-state.ts";
 import channels from "./003-channels.ts";
 import sendFloor from "./004-send-floor.ts";
 import tools from "./005-tools.ts";
+import browsers from "./006-browsers.ts";
 
 /** Every migration this code knows, versions 1..n in order; the last one's version is the schema this code writes. */
-export const migrations: readonly Migration[] = Object.freeze([initial, inboundSessionState, channels, sendFloor, tools]);
+export const migrations: readonly Migration[] = Object.freeze([initial, inboundSessionState, channels, sendFloor, tools, browsers]);
