@@ -231,6 +231,36 @@ approvals
   .option("--json", "print JSON")
   .action(action(() => import("./commands/approvals-answer.ts").then((m) => ({ default: m.denyCommand as Action }))));
 
+const browser = program.command("browser").description("the brain's browsers: status, start, stop, tabs, snapshot, actions (docs/browser.md)");
+const browserCmd = (name: string, description: string, pick: (m: typeof import("./commands/browser.ts")) => unknown) =>
+  browser
+    .command(name)
+    .description(description)
+    .option("--profile <name>", "the browser profile (default: browser.defaultProfile); before `browser` it names the brain")
+    .option("--json", "print JSON")
+    .action(action(() => import("./commands/browser.ts").then((m) => ({ default: pick(m) as Action }))));
+browserCmd("status", "each profile: running or not, pid, CDP port, headless and sandbox, from the running gateway", (m) => m.statusCommand);
+browserCmd("start", "launch the profile's browser (or attach to its cdpUrl)", (m) => m.lifecycleCommand("start"));
+browserCmd("stop", "stop the profile's browser (its whole process group)", (m) => m.lifecycleCommand("stop"));
+browserCmd("tabs", "the open tabs (* marks the current one)", (m) => m.tabsCommand);
+browserCmd("open", "open a tab at URL (starts the browser if needed)", (m) => m.gotoCommand("open")).argument("<url>", "an http(s) URL");
+browserCmd("navigate", "send the current tab (or --tab) to URL", (m) => m.gotoCommand("navigate"))
+  .argument("<url>", "an http(s) URL")
+  .option("--tab <id>", "a tab id from `browser tabs`");
+browserCmd("focus", "make a tab current and bring it to the front", (m) => m.tabCommand("focus")).argument("<tab>", "a tab id from `browser tabs`");
+browserCmd("close", "close a tab", (m) => m.tabCommand("close")).argument("<tab>", "a tab id from `browser tabs`");
+browserCmd("snapshot", "the page's accessibility tree with element refs (what `act` takes)", (m) => m.snapshotCommand).option("--tab <id>", "a tab id");
+browserCmd("act", 'one action by ref, as JSON: \'{"kind":"click","ref":"e3"}\' (click, type, fill, press, select, hover, wait)', (m) => m.actCommand)
+  .argument("<action>", "the action as JSON")
+  .option("--tab <id>", "a tab id");
+browserCmd("screenshot", "a PNG of the current tab (or --tab), written to --out", (m) => m.fileCommand("screenshot"))
+  .option("--out <file>", "where to write it (default: ./screenshot-TIME.png)")
+  .option("--full-page", "the whole page, not just the viewport")
+  .option("--tab <id>", "a tab id");
+browserCmd("pdf", "the current tab (or --tab) printed as PDF (headless only), written to --out", (m) => m.fileCommand("pdf"))
+  .option("--out <file>", "where to write it (default: ./pdf-TIME.pdf)")
+  .option("--tab <id>", "a tab id");
+
 const config = program.command("config").description("read and edit the config file");
 config
   .command("path")

@@ -2,6 +2,7 @@
  * What the browser tests share: a BrowserManager on a real store in a temporary brain, with
  * Debian's chromium, and a local page to drive (served on loopback by the test).
  */
+import fs from "node:fs";
 import http from "node:http";
 import path from "node:path";
 import pino from "pino";
@@ -62,4 +63,54 @@ export async function managerRig(browser: Record<string, unknown> = {}, o: { sta
       store.close();
     },
   };
+}
+
+/** Pids (not zombies) whose command line is a browser with a user-data-dir under `dir`, counted from /proc. */
+export function browsersUnder(dir: string): number[] {
+  const out: number[] = [];
+  for (const name of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${name}/stat`, "utf8");
+      if (stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z")) continue;
+      const argv = fs.readFileSync(`/proc/${name}/cmdline`, "utf8").split("\0");
+      if (argv.some((a) => a.startsWith("--user-data-dir=") && a.slice("--user-data-dir=".length).startsWith(dir))) out.push(Number(name));
+    } catch {
+      // Gone while we looked.
+    }
+  }
+  return out;
+}
+
+/** Live pids in process group `pgid`. */
+export function groupPids(pgid: number): number[] {
+  return fs
+    .readdirSync("/proc")
+    .filter((n) => /^\d+$/.test(n))
+    .filter((n) => {
+      try {
+        const stat = fs.readFileSync(`/proc/${n}/stat`, "utf8");
+        const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        return f[0] !== "Z" && Number(f[2]) === pgid;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+/** Calls the control service; JSON in and out (bytes for images). */
+export async function control(port: number, method: "GET" | "POST", p: string, o: { body?: unknown; token?: string; headers?: Record<string, string> } = {}) {
+  const res = await fetch(`http://127.0.0.1:${port}${p}`, {
+    method,
+    headers: {
+      ...(o.token ? { authorization: `Bearer ${o.token}` } : {}),
+      ...(o.body !== undefined ? { "content-type": "application/json" } : {}),
+      ...o.headers,
+    },
+    ...(o.body !== undefined ? { body: JSON.stringify(o.body) } : {}),
+  });
+  const type = res.headers.get("content-type") ?? "";
+  const body: any = type.startsWith("application/json") ? await res.json() : Buffer.from(await res.arrayBuffer());
+  return { status: res.status, type, body };
 }

@@ -62,6 +62,33 @@ export async function freePort(): Promise<number> {
   throw new Error("no free port found");
 }
 
+/**
+ * A base port whose whole plan is free and reserved: the gateway, browser control (+2), canvas
+ * (+4) and the CDP range (+11 .. +110), as consecutive blocks. For tests that launch browsers.
+ */
+export async function freePlanPort(span = 112): Promise<number> {
+  fs.mkdirSync(reserveDir, { recursive: true });
+  const blocks = Math.ceil(span / BLOCK);
+  for (let i = 0; i < BLOCKS; i++) {
+    const first = nextBlock;
+    nextBlock = (nextBlock + blocks) % BLOCKS;
+    if (first + blocks > BLOCKS) continue;
+    const got: number[] = [];
+    for (let b = 0; b < blocks; b++) {
+      const port = (FIRST_BLOCK + first + b) * BLOCK;
+      if (!reserve(port)) break;
+      got.push(port);
+    }
+    const base = (FIRST_BLOCK + first) * BLOCK;
+    if (got.length === blocks && (await canListen(base, "127.0.0.1")) && (await canListen(base, "::1"))) return base;
+    for (const port of got) {
+      fs.rmSync(path.join(reserveDir, String(port)), { force: true });
+      reserved.splice(reserved.indexOf(path.join(reserveDir, String(port))), 1);
+    }
+  }
+  throw new Error("no free span of ports found");
+}
+
 /** Claims the block at `port` for this process; false when a live process holds it. */
 function reserve(port: number): boolean {
   const file = path.join(reserveDir, String(port));
