@@ -50,10 +50,14 @@ test(`${CYCLES} cycles of kill -9 of the gateway while its browser runs: 0 chrom
 /** A chromium the test starts itself, in a session of its own (as if its lifeline had failed). */
 async function looseChromium(userDataDir: string, cdpPort: number): Promise<number> {
   fs.mkdirSync(userDataDir, { recursive: true });
-  const child = spawn(chromiumPath(), ["--headless=new", "--no-sandbox", `--user-data-dir=${userDataDir}`, `--remote-debugging-port=${cdpPort}`, "about:blank"], {
-    detached: true,
-    stdio: "ignore",
-  });
+  const child = spawn(
+    chromiumPath(),
+    ["--headless=new", "--no-sandbox", `--user-data-dir=${userDataDir}`, `--remote-debugging-port=${cdpPort}`, "about:blank"],
+    {
+      detached: true,
+      stdio: "ignore",
+    },
+  );
   child.unref();
   const end = Date.now() + 15_000;
   while (Date.now() < end) {
@@ -79,7 +83,9 @@ test("a browser recorded by a dead gateway is reaped at the next start (pid and 
   const stranger = await looseChromium(path.join(tmpDir(), "someone-else"), port + 21);
   try {
     const db = new DatabaseSync(path.join(stateDir, "brain.db"));
-    db.prepare("INSERT INTO browsers (profile, pid, pgid, proc_start, cdp_port, user_data_dir, executable, epoch, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)").run(
+    db.prepare(
+      "INSERT INTO browsers (profile, pid, pgid, proc_start, cdp_port, user_data_dir, executable, epoch, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    ).run(
       "onebrain",
       recorded,
       recorded,
@@ -113,11 +119,9 @@ test("a recycled pid is not a browser: a record whose start time does not match 
   const innocent = spawn("sleep", ["30"], { detached: true, stdio: "ignore" });
   try {
     const db = new DatabaseSync(path.join(stateDir, "brain.db"));
-    db.prepare("INSERT INTO browsers (profile, pid, pgid, proc_start, cdp_port, user_data_dir, executable, epoch, started_at) VALUES ('onebrain', ?, ?, ?, 1, '/x', '/x', 1, 0)").run(
-      innocent.pid!,
-      innocent.pid!,
-      startTicks(innocent.pid!) + 1,
-    );
+    db.prepare(
+      "INSERT INTO browsers (profile, pid, pgid, proc_start, cdp_port, user_data_dir, executable, epoch, started_at) VALUES ('onebrain', ?, ?, ?, 1, '/x', '/x', 1, 0)",
+    ).run(innocent.pid!, innocent.pid!, startTicks(innocent.pid!) + 1);
     db.close();
     const gw = await startGateway({ port, stateDir, config: { browser: { executablePath: chromiumPath() } } });
     await gw.stop();
