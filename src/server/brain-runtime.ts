@@ -26,6 +26,7 @@ import { reapProcessGroups } from "../proc/groups.ts";
 import { openStore, type Store } from "../store/db.ts";
 import { countChannelState } from "../metrics/instruments.ts";
 import { BrowserManager } from "../browser/manager.ts";
+import { browserPort } from "./browser-port.ts";
 
 export const AGENT_ID = "main";
 
@@ -128,6 +129,7 @@ export async function startBrain(o: {
         searchMemory: (query, limit) => searchMemory(store, query, { limit, workspace }),
         getMemory: (ref) => getMemory(store, ref, workspace),
         approvals,
+        browser: browserPort(browser),
       },
       // Process groups of exec calls a dead gateway left behind: killed, if they are still the same processes.
       reapProcessGroups: (groups) => {

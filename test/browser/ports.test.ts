@@ -66,7 +66,7 @@ test("a remote profile (cdpUrl over http discovery, or ws directly) is attached 
   const host = await brain();
   const started = await control(host.cp, "POST", "/start", { body: {} });
   const cdp = started.body.cdpPort as number;
-  const ws = (await (await fetch(`http://127.0.0.1:${cdp}/json/version`)).json()).webSocketDebuggerUrl as string;
+  const ws = ((await (await fetch(`http://127.0.0.1:${cdp}/json/version`)).json()) as { webSocketDebuggerUrl: string }).webSocketDebuggerUrl;
   const remote = await brain({ profiles: { far: { cdpUrl: `http://127.0.0.1:${cdp}` }, direct: { cdpUrl: ws } } });
   for (const profile of ["far", "direct"]) {
     const attached = await control(remote.cp, "POST", `/start?profile=${profile}`, { body: {} });

@@ -10,6 +10,7 @@ const fs = lazyModule(async () => (await import("./fs/index.ts")).fsTools());
 const exec = lazyModule(async () => [(await import("./exec/index.ts")).execTool()]);
 const web = lazyModule(async () => [(await import("./web/index.ts")).webFetchTool()]);
 const memory = lazyModule(async () => (await import("./memory.ts")).memoryTools());
+const browser = lazyModule(async () => [(await import("./browser.ts")).browserTool()]);
 const message = lazyModule(async () => [(await import("./message.ts")).messageTool()]);
 
 /** Every tool this build can offer. */
@@ -25,4 +26,5 @@ export const CATALOG: readonly ToolEntry[] = [
   { name: "message", group: "messaging", sideEffects: true, load: message("message") },
   { name: "memory_search", group: "memory", sideEffects: false, load: memory("memory_search") },
   { name: "memory_get", group: "memory", sideEffects: false, load: memory("memory_get") },
+  { name: "browser", group: "ui", sideEffects: true, load: browser("browser") },
 ];

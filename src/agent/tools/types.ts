@@ -41,7 +41,7 @@ export interface ToolSpec {
 }
 
 /** The policy groups of `tools.allow` / `tools.deny` (`group:fs`, ...). */
-export const TOOL_GROUPS = ["fs", "runtime", "web", "messaging", "memory"] as const;
+export const TOOL_GROUPS = ["fs", "runtime", "web", "messaging", "memory", "ui"] as const;
 /** One of TOOL_GROUPS. */
 export type ToolGroup = (typeof TOOL_GROUPS)[number];
 
@@ -73,6 +73,31 @@ export interface MemoryHit {
   ref: string;
   snippet: string;
   createdAt: number | null;
+}
+
+/** A browser tab as the `browser` tool sees it. */
+export interface BrowserTabView {
+  id: string;
+  url: string;
+  title: string;
+  current: boolean;
+}
+
+/**
+ * The brain's browsers as the `browser` tool reaches them (docs/browser.md). Each call may name a
+ * profile (the default one otherwise) and a tab (the current one otherwise). Failures are thrown
+ * as coded errors whose message says what to do.
+ */
+export interface BrowserPort {
+  tabs(profile?: string): Promise<BrowserTabView[]>;
+  /** Opens a tab (starting the profile's browser if needed). */
+  open(url: string, profile?: string): Promise<BrowserTabView>;
+  navigate(url: string, tab?: string, profile?: string): Promise<BrowserTabView>;
+  snapshot(tab?: string, profile?: string): Promise<{ tab: BrowserTabView; snapshot: string; truncated: boolean }>;
+  /** One action by ref (`{kind: "click", ref: "e3"}`); checked by the browser service. */
+  act(action: Record<string, unknown>, tab?: string, profile?: string): Promise<BrowserTabView>;
+  screenshot(tab?: string, profile?: string, fullPage?: boolean): Promise<Buffer>;
+  close(tab: string, profile?: string): Promise<void>;
 }
 
 /** What an approval request asks the operator (exec only today). */
@@ -133,6 +158,8 @@ export interface ToolContext {
    * the next start. Called right after spawn.
    */
   recordProcess(p: { pid: number; pgid: number; startTime: number | null }): void;
+  /** The brain's browsers; absent when not wired in (the service may still say it is off). */
+  browser?: BrowserPort;
 }
 
 /** The tools config (schema in src/config/schema.ts); re-declared here as the type tools read. */

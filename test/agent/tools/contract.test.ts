@@ -10,6 +10,7 @@ import { execTool } from "../../../src/agent/tools/exec/index.ts";
 import { webFetchTool } from "../../../src/agent/tools/web/index.ts";
 import { memoryTools } from "../../../src/agent/tools/memory.ts";
 import { messageTool } from "../../../src/agent/tools/message.ts";
+import { browserTool } from "../../../src/agent/tools/browser.ts";
 import { fsTools } from "../../../src/agent/tools/fs/index.ts";
 import { TOOL_GROUPS, type Tool } from "../../../src/agent/tools/types.ts";
 import { testContext } from "./context.ts";
@@ -17,7 +18,7 @@ import { testContext } from "./context.ts";
 // ---------------------------------------------------------------------------------------------
 // THE TOOL LIST. Every tool the gateway can offer belongs here.
 // ---------------------------------------------------------------------------------------------
-const ALL_TOOLS: Tool[] = [...fsTools(), execTool(), webFetchTool(), ...memoryTools(), messageTool()];
+const ALL_TOOLS: Tool[] = [...fsTools(), execTool(), webFetchTool(), ...memoryTools(), messageTool(), browserTool()];
 
 interface Prop {
   type?: string;
