@@ -13,6 +13,7 @@ import { readOwnerRecord, type OwnerRecord } from "../../lock/owner.ts";
 import { resolvePaths } from "../../paths/paths.ts";
 import { clawGatewayKind, flagValue, isOnebrainGatewayArgv, mayBeGatewayCmdline, onebrainCommand, type BrainKind } from "./argv.ts";
 
+import { hostBrowsers, type HostBrowser } from "./host-browsers.ts";
 export type { BrainKind };
 
 export interface HostListener {
@@ -46,6 +47,8 @@ export interface RunningBrain {
 
 export interface HostScan {
   listeners: HostListener[];
+  /** Chromium/Chrome main processes (read from the command lines already scanned, on first use). */
+  browsers: HostBrowser[];
   brains: RunningBrain[];
   /** /proc facts of a pid (cached). */
   info(pid: number): ProcessInfo | null;
@@ -272,9 +275,13 @@ export function scanHost(procFs: ProcFs = defaultProcFs, opts: ScanOptions = {})
   }
   brains.sort((a, b) => a.pid - b.pid);
   const ms = Math.round((performance.now() - t0) * 10) / 10;
+  let browsersRead: HostBrowser[] | undefined;
   return {
     get listeners() {
       return listeners();
+    },
+    get browsers() {
+      return (browsersRead ??= hostBrowsers(cmdlineOf));
     },
     brains,
     info,

@@ -13,11 +13,19 @@ import type { DoctorCheck, DoctorContext } from "./types.ts";
 export function whoListens(ctx: DoctorContext, l: HostListener): string {
   const where = `${l.address.includes(":") ? `[${l.address}]` : l.address}:${l.port}`;
   if (l.pid === null) return `an unidentified process on ${where}${ctx.uid === 0 ? "" : " (run as root to see it)"}`;
+  const browser = ctx.host().browsers.find((b) => b.pid === l.pid && b.brain);
+  if (browser?.brain)
+    return `pid ${l.pid} (the browser of ${browser.brain.stateDir === ctx.paths.stateDir ? "this brain" : `brain ${browser.brain.stateDir}`}, profile ${browser.brain.profile}) on ${where}`;
   const brain = ctx.host().brains.find((b) => b.pid === l.pid);
   if (brain) return `pid ${l.pid} (${brain.kind === "onebrain" ? `onebrain gateway of ${brain.stateDir ?? "?"}` : `${brain.kind} gateway`}) on ${where}`;
   const info = ctx.host().info(l.pid);
   const cmd = info ? (info.command.length > 60 ? `${info.command.slice(0, 57)}...` : info.command) : "?";
   return `pid ${l.pid} (${cmd}${info?.user ? `, user ${info.user}` : ""}) on ${where}`;
+}
+
+/** True when `pid` is a browser this brain launched (its profile's user-data-dir is under this state dir). */
+function ownBrowser(ctx: DoctorContext, pid: number | null): boolean {
+  return pid !== null && ctx.host().browsers.some((b) => b.pid === pid && b.brain?.stateDir === ctx.paths.stateDir);
 }
 
 /** The pid of this brain's gateway, when it runs. */
@@ -51,9 +59,9 @@ export const portsCheck: DoctorCheck = {
         range: r.name,
         first: r.first,
         last: r.last,
-        holders: ls.map((l) => ({ port: l.port, address: l.address, pid: l.pid, thisBrain: me !== null && l.pid === me })),
+        holders: ls.map((l) => ({ port: l.port, address: l.address, pid: l.pid, thisBrain: (me !== null && l.pid === me) || ownBrowser(ctx, l.pid) })),
       });
-      const others = ls.filter((l) => me === null || l.pid !== me);
+      const others = ls.filter((l) => (me === null || l.pid !== me) && !ownBrowser(ctx, l.pid));
       const ports = r.first === r.last ? `${r.first}` : `${r.first}-${r.last}`;
       const name = RANGE_NAMES[r.name] ?? r.name;
       if (others.length) {

@@ -1,5 +1,6 @@
 /** Every doctor check, in the order they are shown. A new check is one entry here (and passes test/doctor/contract.test.ts). */
 import { runningBrainsCheck, stateDirsCheck } from "./brains.ts";
+import { browsersCheck } from "./browser.ts";
 import { channelStatesCheck } from "./channel-states.ts";
 import { channelsCheck } from "./channels.ts";
 import { clockCheck, diskCheck, filesystemCheck, nodeCheck } from "./environment.ts";
@@ -14,6 +15,7 @@ import type { DoctorCheck } from "./types.ts";
 export const doctorChecks: readonly DoctorCheck[] = [
   runningBrainsCheck,
   stateDirsCheck,
+  browsersCheck,
   configCheck,
   lockCheck,
   portsCheck,
