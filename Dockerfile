@@ -2,8 +2,10 @@
 # onebrain in a container: one gateway, one brain, its state in the /data volume.
 #   docker build -t onebrain .     then see compose.yaml (and docs/deploy.md) to run it.
 # Stage "build" bundles dist/ (the CLI and the operator console) with the dev dependencies.
-# Stage "runtime" is Node, tini and bin/ + dist/ + package.json only: dist/ is a self-contained
-# bundle (its dependencies are inside it), so no node_modules is shipped.
+# Stage "runtime" is Node, tini and bin/ + dist/ + package.json, and one package: dist/ bundles
+# every dependency except playwright-core (it reads its own files at run time), which the browser
+# control service loads on first use. `--build-arg WITH_CHROMIUM=1` adds Debian's chromium, for
+# the browser (docs/browser.md: in a container it runs headless, with --no-sandbox).
 
 FROM node:24-bookworm-slim AS build
 WORKDIR /src
@@ -14,10 +16,12 @@ COPY . .
 RUN node scripts/build.js
 
 FROM node:24-bookworm-slim AS runtime
+ARG WITH_CHROMIUM=0
 # tini as PID 1 forwards SIGTERM to the gateway (which drains, then exits 0) and reaps zombies.
 # /data belongs to the runtime user (uid 1000, "node" in this image) and is private to it.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends tini \
+ && if [ "$WITH_CHROMIUM" = 1 ]; then apt-get install -y --no-install-recommends chromium fonts-liberation; fi \
  && rm -rf /var/lib/apt/lists/* \
  && mkdir -p /data \
  && chown 1000:1000 /data \
@@ -26,6 +30,7 @@ WORKDIR /app
 COPY --from=build /src/package.json ./package.json
 COPY --from=build /src/bin ./bin
 COPY --from=build /src/dist ./dist
+COPY --from=build /src/node_modules/playwright-core ./node_modules/playwright-core
 RUN ln -s /app/bin/onebrain.js /usr/local/bin/onebrain
 ENV NODE_ENV=production \
     ONEBRAIN_STATE_DIR=/data

@@ -212,7 +212,12 @@ test("the build steps match the repository: what they copy exists, the lockfile 
       `runtime copies ${want} from the build stage`,
     );
   }
-  assert.ok(!copied.some((c) => c.includes("node_modules")), "dist/ is self-contained: no node_modules in the runtime");
+  // dist/ bundles everything but playwright-core, which reads its own package files at run time.
+  const modules = copied.filter((c) => c.includes("node_modules"));
+  assert.deepEqual(modules, ["--from=build /src/node_modules/playwright-core ./node_modules/playwright-core"], "only playwright-core ships as a package");
+  const pkg = JSON.parse(read("package.json")) as { dependencies: Record<string, string> };
+  assert.ok(pkg.dependencies["playwright-core"], "playwright-core is a runtime dependency");
+  assert.ok(pkg.dependencies["playwright-core"] && !("dependencies" in JSON.parse(read("node_modules/playwright-core/package.json"))), "and it has no dependencies of its own");
   assert.match(read("bin/onebrain.js"), /import\("\.\.\/dist\/onebrain\.js"\)/, "bin/ loads dist/ beside it");
 });
 
@@ -261,7 +266,7 @@ test(
   "the container's command, run from a copy of the runtime image's files, binds lan with the token, passes the healthcheck and stops cleanly; without a token it refuses (exit 13)",
   { timeout: 60_000 },
   async () => {
-    // The runtime image's /app (bin, dist, package.json; no node_modules) and /usr/local/bin/onebrain.
+    // The runtime image's /app (bin, dist, package.json; playwright-core is only loaded by a browser) and /usr/local/bin/onebrain.
     const root = tmpDir("onebrain-image-");
     const app = path.join(root, "app");
     for (const part of ["bin", "dist", "package.json"]) fs.cpSync(path.join(repoRoot, part), path.join(app, part), { recursive: true });
