@@ -21,6 +21,7 @@ import { toolRoundTrips } from "./tools-bench.ts";
 import { discordBench, discordResults, type DiscordName } from "./discord-bench.ts";
 import { slackBench, slackResults, type SlackName } from "./slack-bench.ts";
 import { wsIdle } from "./ws-idle.ts";
+import { browserBench, browserResults, type BrowserName } from "./browser-bench.ts";
 
 interface Spec {
   unit: string;
@@ -48,6 +49,10 @@ const SPECS = {
   slack_round_trip: { unit: "ms p99", target: 25, openclaw: "not measured" },
   slack_gap_answer: { unit: "ms median", target: 3000, openclaw: "not measured" },
   slack_idle_rss: { unit: "MiB cost", target: 25, openclaw: "not measured" },
+  browser_status_ms: { unit: "ms", target: 100, openclaw: "not measured" },
+  browser_start_ms: { unit: "ms", target: 1500, openclaw: 'false "CDP not reachable" at start (oc#64978)' },
+  browser_idle_rss: { unit: "MiB cost", target: 2, openclaw: "not measured" },
+  browser_start_to_ready: { unit: "ms cost", target: 20, openclaw: "not measured" },
 } as const satisfies Record<string, Spec>;
 
 type Name = keyof typeof SPECS;
@@ -309,6 +314,17 @@ async function main(): Promise<number> {
         progress(`slack: ${messages} round trips one at a time, ${Math.min(runs, 10)} socket resets, ${Math.min(runs, 5)} idle starts each way`);
         const r = await slackBench({ messages, warmup: 100, drops: Math.min(runs, 10), starts: Math.min(runs, 5) });
         return slackResults(r, slackNames, SPECS);
+      })),
+    );
+  }
+
+  const browserNames = NAMES.filter((n): n is BrowserName => n.startsWith("browser_") && only.has(n));
+  if (browserNames.length) {
+    results.push(
+      ...(await guarded(browserNames, async () => {
+        const n = Math.min(runs, 10);
+        progress(`browser: ${n} runs of status, start and idle (Debian's chromium, headless)`);
+        return browserResults(await browserBench(n, new Set(browserNames)), browserNames, SPECS);
       })),
     );
   }
