@@ -57,7 +57,7 @@ export const browserSchema = z
     maxTabs: z._default(int(1, 200), 20),
     profiles: z._default(
       z.record(z.string().check(z.regex(PROFILE_NAME, { error: "expected a profile name of a-z, 0-9, _ and - (at most 32)" })), profileSchema, {
-        error: "expected an object of browser profiles",
+        error: "expected an object of browser profiles, each named with a-z, 0-9, _ and - (a profile name of at most 32)",
       }),
       {},
     ),
