@@ -30,7 +30,8 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
 
 function sendError(res: ServerResponse, err: unknown): void {
   const e = toOnebrainError(err);
-  sendJson(res, e.httpStatus, { error: { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) } });
+  const close = (err as { closeConnection?: boolean }).closeConnection ? { connection: "close" } : {};
+  sendJson(res, e.httpStatus, { error: { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) } }, close);
 }
 
 /** The JSON object of a POST body (empty body: `{}`); USAGE for anything else. */
@@ -39,7 +40,8 @@ async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> 
   let size = 0;
   for await (const c of req as AsyncIterable<Buffer>) {
     size += c.length;
-    if (size > MAX_BODY) throw new OnebrainError("USAGE", `The request body is over ${MAX_BODY} bytes`);
+    // The rest is never read: the connection is closed after the answer (see the handler).
+    if (size > MAX_BODY) throw Object.assign(new OnebrainError("USAGE", `The request body is over ${MAX_BODY} bytes`), { closeConnection: true });
     chunks.push(c);
   }
   const text = Buffer.concat(chunks).toString("utf8").trim();

@@ -132,6 +132,39 @@ test("start, open a local page, snapshot, type and click by ref, screenshot; the
   assert.deepEqual(records(), [], "the record is gone with the browser");
 });
 
+test("two starts at once launch one browser; a browser killed from outside is seen gone, forgotten, and starts again", async () => {
+  const [a, b] = await Promise.all([call("POST", "/start", {}), call("POST", "/start", {})]);
+  assert.equal(a.status, 200, JSON.stringify(a.body));
+  assert.equal(a.body.pid, b.body.pid, "one browser");
+  assert.equal(records().length, 1);
+  process.kill(-a.body.pid, "SIGKILL");
+  const deadline = Date.now() + 5000;
+  while ((await call("GET", "/status")).body.profiles[0].running && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  assert.equal((await call("GET", "/status")).body.profiles[0].running, false);
+  assert.equal((await call("GET", "/tabs")).body.error.code, "BROWSER_NOT_RUNNING");
+  assert.deepEqual(records(), [], "the dead browser's record is dropped");
+  const again = await call("POST", "/start", {});
+  assert.equal(again.status, 200, JSON.stringify(again.body));
+  assert.notEqual(again.body.pid, a.body.pid);
+  assert.equal((await call("POST", "/stop", {})).body.running, false);
+});
+
+test("hostile bodies are refused with a coded 400: not JSON, not an object, over 1 MiB", async () => {
+  const raw = async (body: string) => {
+    const res = await fetch(`http://127.0.0.1:${cp}/act`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+      body,
+    });
+    return { status: res.status, body: (await res.json()) as { error: { code: string; message: string } } };
+  };
+  for (const body of ["{", "[1,2]", "null", `{"kind":"click","ref":"${"e".repeat(2 * 1024 * 1024)}"}`]) {
+    const r = await raw(body);
+    assert.equal(r.status, 400, body.slice(0, 40));
+    assert.equal(r.body.error.code, "USAGE");
+  }
+});
+
 test("opening a tab starts the browser when it is not running, and the gateway's stop takes the browser with it", async () => {
   const opened = await call("POST", "/tabs/open", { url: pages.url("/second") });
   assert.equal(opened.status, 200, JSON.stringify(opened.body));
