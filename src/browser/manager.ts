@@ -66,7 +66,7 @@ const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The browser control service's domain: profiles, launches, sessions. */
 export class BrowserManager {
-  private readonly running = new Map<string, Running>();
+  private readonly live = new Map<string, Running>();
   private readonly busy = new Map<string, Promise<unknown>>();
   private readonly procFs: ProcFs;
   private executable: ExecutableChoice | null = null;
@@ -102,6 +102,13 @@ export class BrowserManager {
     return { enabled: true, why: c.enabled === true ? "browser.enabled is true" : exe.path ? `found ${exe.path}` : "remote profiles only" };
   }
 
+  /** The profiles whose browser runs (or is attached), for the gateway's status. */
+  running(): Array<{ profile: string; pid: number | null; cdpPort: number | null }> {
+    return [...this.live.entries()]
+      .filter(([, r]) => r.session.connected() && !(r.launched?.hasExited() ?? false))
+      .map(([profile, r]) => ({ profile, pid: r.launched?.pid ?? null, cdpPort: r.cdpPort }));
+  }
+
   /** How many tabs one profile may hold (browser.maxTabs). */
   maxTabs(): number {
     return this.o.config().maxTabs;
@@ -133,7 +140,7 @@ export class BrowserManager {
   }
 
   private profileStatus(p: BrowserProfile): ProfileStatus {
-    const r = this.running.get(p.name);
+    const r = this.live.get(p.name);
     const live = r !== undefined && r.session.connected() && !(r.launched?.hasExited() ?? false);
     return {
       profile: p.name,
@@ -171,13 +178,13 @@ export class BrowserManager {
 
   private async ensure(p: BrowserProfile): Promise<Running> {
     if (this.closed) throw new OnebrainError("BROWSER_NOT_RUNNING", "The gateway is stopping: no browser starts now");
-    const r = this.running.get(p.name);
+    const r = this.live.get(p.name);
     if (r && r.session.connected() && !(r.launched?.hasExited() ?? false)) return r;
     if (r) await this.drop(p.name, r, "its connection was lost");
     const next = p.kind === "remote" ? await this.attach(p) : await this.launch(p);
-    this.running.set(p.name, next);
+    this.live.set(p.name, next);
     next.session.onDisconnected(() => {
-      if (this.running.get(p.name) === next) void this.serial(p.name, () => this.drop(p.name, next, "the browser went away"));
+      if (this.live.get(p.name) === next) void this.serial(p.name, () => this.drop(p.name, next, "the browser went away"));
     });
     return next;
   }
@@ -205,7 +212,7 @@ export class BrowserManager {
     if (exe.path === null)
       throw new OnebrainError("BROWSER_DISABLED", `Cannot launch profile ${p.name}: ${exe.why}`, { hint: "install chromium, or set browser.executablePath" });
     const c = this.o.config();
-    const inUse = new Set([...this.running.values()].flatMap((r) => (r.cdpPort === null ? [] : [r.cdpPort])));
+    const inUse = new Set([...this.live.values()].flatMap((r) => (r.cdpPort === null ? [] : [r.cdpPort])));
     const { port, skipped } = chooseCdpPort(p, this.o.cdpRange, inUse, (ports) => portHolders(ports, this.procFs));
     if (skipped.length) this.o.logger.warn({ profile: p.name, skipped: skipped.map((s) => s.who) }, "skipped CDP ports held by other processes (never killed)");
     const dir = p.userDataDir!;
@@ -236,9 +243,9 @@ export class BrowserManager {
       const session = await BrowserSession.connect(launched.version.webSocketDebuggerUrl, c.startTimeoutMs);
       void launched.exited.then((exit) => {
         forgetBrowser(this.o.store, p.name, launched.pid);
-        const r = this.running.get(p.name);
+        const r = this.live.get(p.name);
         if (r?.launched === launched && !this.closed) {
-          this.running.delete(p.name);
+          this.live.delete(p.name);
           this.o.logger.warn({ profile: p.name, pid: launched.pid, ...exit }, "the browser exited on its own");
         }
       });
@@ -255,7 +262,7 @@ export class BrowserManager {
   }
 
   private async drop(name: string, r: Running, why: string): Promise<void> {
-    if (this.running.get(name) === r) this.running.delete(name);
+    if (this.live.get(name) === r) this.live.delete(name);
     if (r.launched) {
       await r.session.closeBrowser();
       await r.launched.kill(2000);
@@ -270,7 +277,7 @@ export class BrowserManager {
   async stop(name?: string | null): Promise<ProfileStatus> {
     const p = this.profile(name);
     await this.serial(p.name, async () => {
-      const r = this.running.get(p.name);
+      const r = this.live.get(p.name);
       if (r) await this.drop(p.name, r, "stop requested");
     });
     return this.profileStatus(p);
@@ -279,13 +286,13 @@ export class BrowserManager {
   /** Stops every browser; for the gateway's stop. No browser starts afterwards. */
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all([...this.running.entries()].map(([name, r]) => this.serial(name, () => this.drop(name, r, "the gateway is stopping"))));
+    await Promise.all([...this.live.entries()].map(([name, r]) => this.serial(name, () => this.drop(name, r, "the gateway is stopping"))));
   }
 
   /** Runs `fn` with the profile's session; `autoStart` launches the browser first when it is not running. */
   async use<T>(name: string | null | undefined, autoStart: boolean, fn: (s: BrowserSession) => Promise<T>): Promise<T> {
     const p = this.profile(name);
-    let r = this.running.get(p.name);
+    let r = this.live.get(p.name);
     if (!r || !r.session.connected()) {
       if (!autoStart)
         throw new OnebrainError("BROWSER_NOT_RUNNING", `The browser of profile ${p.name} is not running`, {

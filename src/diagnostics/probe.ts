@@ -8,10 +8,11 @@ export interface ProbeResult {
   ok: boolean;
   latencyMs: number;
   health: { ok: boolean; ready: boolean; failing: string[]; uptimeMs: number; version: string; instanceId: string } | null;
-  status: Pick<
-    BrainStatus,
-    "pid" | "stateDir" | "profile" | "version" | "instanceId" | "uptimeMs" | "connections" | "model" | "pipeline" | "outboundProxy"
-  > | null;
+  status:
+    | (Pick<BrainStatus, "pid" | "stateDir" | "profile" | "version" | "instanceId" | "uptimeMs" | "connections" | "model" | "pipeline" | "outboundProxy"> & {
+        browser?: BrainStatus["browser"];
+      })
+    | null;
   error: { code: string; message: string } | null;
 }
 
@@ -46,6 +47,7 @@ export async function probeGateway(opts: ProbeOptions): Promise<ProbeResult> {
           model: s.model,
           pipeline: s.pipeline,
           outboundProxy: s.outboundProxy,
+          ...(s.browser ? { browser: s.browser } : {}),
         };
       }
       const latencyMs = Math.round((performance.now() - t0) * 10) / 10;

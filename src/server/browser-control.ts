@@ -30,7 +30,7 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
 
 function sendError(res: ServerResponse, err: unknown): void {
   const e = toOnebrainError(err);
-  const close = (err as { closeConnection?: boolean }).closeConnection ? { connection: "close" } : {};
+  const close: Record<string, string> = (err as { closeConnection?: boolean }).closeConnection ? { connection: "close" } : {};
   sendJson(res, e.httpStatus, { error: { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) } }, close);
 }
 

@@ -104,4 +104,6 @@ export interface BrainStatus {
   channels: ChannelStatus[];
   /** The outbound proxy this process uses for model providers and Telegram (credentials masked). */
   outboundProxy: ProxyReport;
+  /** The browser control service: its port, whether it listens (or why not), the profiles whose browser runs. */
+  browser: { controlPort: number; listening: boolean; problem: string | null; running: Array<{ profile: string; pid: number | null; cdpPort: number | null }> };
 }

@@ -39,6 +39,18 @@ export function brainStatus(ctx: GatewayContext): BrainStatus {
     lock: lockRecord(ctx.paths.ownerPath),
     channels: ctx.brain.channels(),
     outboundProxy: proxyReport(process.env),
+    browser: browserSummary(ctx),
+  };
+}
+
+/** The browser control service in a few fields (the full view is `browser status`). */
+function browserSummary(ctx: GatewayContext): BrainStatus["browser"] {
+  const c = ctx.browserControl;
+  return {
+    controlPort: ctx.plan.browserControl,
+    listening: c?.listening ?? false,
+    problem: c ? c.problem : "not started yet",
+    running: ctx.brain.browser.running(),
   };
 }
 

@@ -5,6 +5,7 @@ import { gatewayStatus } from "../../diagnostics/gateway-status.ts";
 import type { ModelErrorReport } from "../../agent/explain.ts";
 import { failedReplies } from "../../brain/outbox-admin.ts";
 import { peekStore } from "../../store/peek.ts";
+import type { BrainStatus } from "../../server/context.ts";
 import { brainPaths, type GlobalOptions } from "../brain.ts";
 import { formatDuration, printJson, printLines, rows } from "../output.ts";
 
@@ -78,6 +79,7 @@ export default async function statusCommand(global: GlobalOptions, opts: { json?
       ],
       ["ports", p ? `${p.base} (browser ${p.browserControl}, canvas ${p.canvas}, cdp ${p.cdp.first}-${p.cdp.last})` : "unknown"],
       ["bind/auth", `${c.bind?.mode ?? "?"} / ${c.auth?.mode ?? "?"}`],
+      ...(gw.rpc?.status?.browser ? ([["browser", browserLine(gw.rpc.status.browser)]] as const) : []),
       ["model", gw.rpc?.status ? gw.rpc.status.model.describe : "unknown (gateway not running)"],
       ...modelErrorRow(gw.rpc?.status?.model.lastError ?? null, gw.rpc?.status?.model.lastSuccessAt ?? null),
       ...(gw.rpc?.status
@@ -113,4 +115,11 @@ export default async function statusCommand(global: GlobalOptions, opts: { json?
     );
   printLines(lines);
   if (checks?.some((k) => k.status === "fail")) process.exitCode = 3;
+}
+
+/** The browser row: the control port and the running profiles, or why it is off. */
+function browserLine(b: BrainStatus["browser"]): string {
+  if (!b.listening) return `control ${b.controlPort} not listening (${b.problem ?? "?"})`;
+  const running = b.running.map((r) => `${r.profile}${r.pid ? ` pid ${r.pid}` : " (remote)"}`);
+  return `control ${b.controlPort}, ${running.length ? `running: ${running.join(", ")}` : "no browser running (starts on first use)"}`;
 }
