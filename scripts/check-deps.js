@@ -22,6 +22,8 @@ const rank = {
   channels: 4,
   sessions: 4,
   approvals: 4,
+  // The canvas host's files reuse the workspace tools' confinement (agent/tools/fs).
+  canvas: 4.2,
   brain: 4.5,
   server: 5,
   setup: 5,

@@ -201,7 +201,15 @@ export const configSchema = z.strictObject({
       profiles: z._default(z.record(z.string(), browserProfileSchema, { error: "expected an object of browser profiles" }), {}),
     }),
   ),
-  canvasHost: section(z.strictObject({ port: z.optional(port()) })),
+  canvasHost: section(
+    z.strictObject({
+      /** Serve the canvas (on its port and under /__canvas__/ on the gateway port); off, the canvas tool refuses. */
+      enabled: z._default(z.boolean({ error: "expected true or false" }), true),
+      /** The directory served; default `<workspace>/canvas`, created on first need. Relative paths are inside the state dir. */
+      root: z.optional(text()),
+      port: z.optional(port()),
+    }),
+  ),
   models: section(modelsSchema),
   tools: section(toolsSchema),
   channels: section(z.strictObject({ telegram: section(telegramSchema), discord: section(discordSchema), slack: section(slackSchema) })),

@@ -5,7 +5,6 @@
  * (interrupted ones are resumed at the next start) and closes the database.
  */
 import os from "node:os";
-import path from "node:path";
 import type { Logger } from "pino";
 import { createAgent, type Agent } from "../agent/agent.ts";
 import { ApprovalService, type ApprovalEvent } from "../approvals/service.ts";
@@ -19,6 +18,8 @@ import { platformOf } from "../channels/platforms.ts";
 import { createChannelAccess } from "../channels/pairing.ts";
 import { WebChatChannel, WEBCHAT } from "../channels/webchat.ts";
 import type { Config } from "../config/schema.ts";
+import { workspaceDir } from "../config/effective.ts";
+import type { CanvasPort } from "../agent/tools/types.ts";
 import type { BrainPaths, Env } from "../paths/paths.ts";
 import { isRoutableSessionKey, sessionKey } from "../sessions/keys.ts";
 import { getMemory, searchMemory } from "../sessions/memory.ts";
@@ -63,13 +64,15 @@ export async function startBrain(o: {
   env: Env;
   emit: (e: BrainEvent | ApprovalEvent) => void;
   port?: number;
+  /** The canvas host for the canvas tool, when it is on. */
+  canvas?: CanvasPort;
 }): Promise<BrainRuntime> {
   const store = openStore(o.paths.storePath);
   try {
     const epoch = store.bumpEpoch();
     const pruned = pruneEndedSessions(store, o.config().session.retentionDays, Date.now());
     if (pruned) o.logger.info({ pruned }, "deleted ended sessions past session.retentionDays");
-    const workspace = o.config().agents.defaults.workspace ?? path.join(o.paths.stateDir, "workspace");
+    const workspace = workspaceDir(o.config(), o.paths.stateDir);
     const agent = createAgent({ config: o.config, workspace, env: o.env as NodeJS.ProcessEnv, log: o.logger });
     // A guest (let in, not the owner) never shares the owner's session unless session.pairedDmScope says "main".
     const route = (channel: string, account: string, m: InboundMessage): string =>
@@ -112,6 +115,7 @@ export async function startBrain(o: {
         searchMemory: (query, limit) => searchMemory(store, query, { limit, workspace }),
         getMemory: (ref) => getMemory(store, ref, workspace),
         approvals,
+        ...(o.canvas ? { canvas: o.canvas } : {}),
       },
       // Process groups of exec calls a dead gateway left behind: killed, if they are still the same processes.
       reapProcessGroups: (groups) => {
