@@ -6,7 +6,7 @@
 import type { Logger } from "pino";
 import type { RunHooks } from "../agent/journal.ts";
 import type { ChatTurn } from "../agent/provider.ts";
-import type { ApprovalAsk, ApprovalDecision, CallOrigin, MemoryHit, MessageRequest, ToolsConfig } from "../agent/tools/types.ts";
+import type { ApprovalAsk, ApprovalDecision, CallOrigin, CanvasPort, MemoryHit, MessageRequest, ToolsConfig } from "../agent/tools/types.ts";
 import type { InboundMessage } from "../channels/channel.ts";
 import type { ResetPolicy } from "../sessions/reset.ts";
 import type { StoreHandle } from "../store/handle.ts";
@@ -72,6 +72,8 @@ export interface BrainToolPorts {
   searchMemory?: (query: string, limit: number) => MemoryHit[];
   getMemory?: (ref: string) => { ref: string; content: string } | null;
   approvals?: ApprovalsPort;
+  /** The canvas host, when it is on. */
+  canvas?: CanvasPort;
 }
 
 /** The settings a brain reads at each claim (the config in force). */

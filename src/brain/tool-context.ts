@@ -75,5 +75,6 @@ export function createToolContext(o: {
     },
     isAllowlisted: (executable) => ports.approvals?.isAllowlisted(executable) ?? false,
     recordProcess: (p) => journal.recordProcess(step, call.id, p),
+    ...(ports.canvas ? { canvas: ports.canvas } : {}),
   };
 }

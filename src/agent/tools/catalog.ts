@@ -11,6 +11,7 @@ const exec = lazyModule(async () => [(await import("./exec/index.ts")).execTool(
 const web = lazyModule(async () => [(await import("./web/index.ts")).webFetchTool()]);
 const memory = lazyModule(async () => (await import("./memory.ts")).memoryTools());
 const message = lazyModule(async () => [(await import("./message.ts")).messageTool()]);
+const canvas = lazyModule(async () => [(await import("./canvas.ts")).canvasTool()]);
 
 /** Every tool this build can offer. */
 export const CATALOG: readonly ToolEntry[] = [
@@ -25,4 +26,5 @@ export const CATALOG: readonly ToolEntry[] = [
   { name: "message", group: "messaging", sideEffects: true, load: message("message") },
   { name: "memory_search", group: "memory", sideEffects: false, load: memory("memory_search") },
   { name: "memory_get", group: "memory", sideEffects: false, load: memory("memory_get") },
+  { name: "canvas", group: "ui", sideEffects: true, load: canvas("canvas") },
 ];
