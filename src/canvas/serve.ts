@@ -5,6 +5,7 @@
  * script put in. Loaded on the first canvas request, so a gateway nobody asks for its canvas
  * never loads it.
  */
+import crypto from "node:crypto";
 import type { ServerResponse } from "node:http";
 import { pipeline } from "node:stream/promises";
 import { isMiss, openCanvasFile, type CanvasFile } from "./files.ts";
@@ -25,6 +26,8 @@ export interface ServeRequest {
   head: boolean;
   /** The reload socket's path for HTML pages; null: no script. */
   reloadPath: string | null;
+  /** A browser asks for a page (a navigation or a frame): a 404 is then a page that reloads once the file is there. */
+  wantsPage: boolean;
   /** Headers every answer carries (the port's security policy). */
   headers: Readonly<Record<string, string>>;
   ifNoneMatch: string | undefined;
@@ -42,22 +45,38 @@ export function sendCanvasError(res: ServerResponse, status: number, code: strin
   res.end(res.req.method === "HEAD" ? undefined : text);
 }
 
-function etagOf(f: CanvasFile, injected: boolean): string {
+/**
+ * The 404 a browser tab or frame gets: a small page that says what is missing and carries the
+ * reload script, so a canvas opened before the agent wrote it (or while its root was being made
+ * again) shows the page as soon as it exists.
+ */
+function sendWaitingPage(res: ServerResponse, message: string, req: ServeRequest): void {
+  const text = message.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
+  const html = `<!doctype html><html><head><meta charset="utf-8"><title>Canvas: not yet</title></head><body><p>${text}</p><p>This page reloads by itself once it is there.</p></body></html>`;
+  const body = injectReload(Buffer.from(html), req.reloadPath!);
+  res.writeHead(404, { ...req.headers, "content-type": "text/html; charset=utf-8", "cache-control": "no-store", "content-length": body.length });
+  res.end(req.head ? undefined : body);
+}
+
+/** The file's version; with the reload script, also the script's (its socket path carries the watch's generation). */
+function etagOf(f: CanvasFile, reloadPath: string | null): string {
   const s = f.stat;
-  return `"${s.ino.toString(36)}-${s.size.toString(36)}-${s.mtimeNs.toString(36)}${injected ? "-r" : ""}"`;
+  const script = reloadPath === null ? "" : `-${crypto.createHash("sha256").update(reloadPath).digest("base64url").slice(0, 8)}`;
+  return `"${s.ino.toString(36)}-${s.size.toString(36)}-${s.mtimeNs.toString(36)}${script}"`;
 }
 
 /** Serves the file `req.rest` names, or the refusal (400, 301, 404) as JSON. Never throws for a client's path. */
 export async function serveCanvasFile(res: ServerResponse, req: ServeRequest): Promise<void> {
   const found = await openCanvasFile(req.root, req.rest);
   if (isMiss(found)) {
+    if (found.status === 404 && req.wantsPage && req.reloadPath !== null) return sendWaitingPage(res, found.message, req);
     const extra: Record<string, string> = found.status === 301 ? { location: `${req.requestPath}/` } : {};
     return sendCanvasError(res, found.status, found.code, found.message, { ...req.headers, ...extra });
   }
   try {
     const size = Number(found.stat.size);
     const inject = req.reloadPath !== null && isHtml(found.type) && size <= MAX_INJECTED_HTML;
-    const etag = etagOf(found, inject);
+    const etag = etagOf(found, inject ? req.reloadPath : null);
     const headers: Record<string, string | number> = {
       ...req.headers,
       "content-type": found.type,

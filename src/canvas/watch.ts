@@ -1,7 +1,8 @@
 /**
  * Watches the canvas root for the live-reload sockets. Lazy: nothing watches until the first
- * subscriber, and the last one leaving stops everything, so an idle gateway holds no inotify
- * watch and no timer. Changes are gathered for `debounceMs` after the first and reported together, names
+ * subscriber, and `lingerMs` after the last one left everything stops, so an idle gateway holds
+ * no inotify watch and no timer. The linger spans a page's own reload (its socket closes, the new
+ * page's opens): a change in between still counts in `generation`, which the new page compares. Changes are gathered for `debounceMs` after the first and reported together, names
  * starting with `.` (the temp files of atomic writes) left out. The root may be removed and made
  * again, or replaced by a rename: a light check of its identity every `checkMs` notices, watches
  * the new directory once it exists, and reports that as a change.
@@ -22,6 +23,8 @@ export interface WatcherOptions {
   ensureRoot: () => void;
   debounceMs?: number;
   checkMs?: number;
+  /** How long the watch outlives its last subscriber. */
+  lingerMs?: number;
   /** A watch that could not start or broke (logged by the caller). */
   onError?: (err: Error) => void;
   /** For tests: `fs.watch`. */
@@ -45,25 +48,33 @@ export class CanvasWatcher {
   private watched: string | null = null;
   private check: NodeJS.Timeout | null = null;
   private debounce: NodeJS.Timeout | null = null;
+  private linger: NodeJS.Timeout | null = null;
+  /** Changes reported so far (while watching): a page compares the one it was served under. */
+  generation = 0;
   private readonly pending = new Set<string>();
   private readonly o: Required<Omit<WatcherOptions, "onError">> & Pick<WatcherOptions, "onError">;
 
   constructor(o: WatcherOptions) {
-    this.o = { debounceMs: 100, checkMs: 1000, watch: fs.watch, ...o };
+    this.o = { debounceMs: 100, checkMs: 1000, lingerMs: 10_000, watch: fs.watch, ...o };
   }
 
-  /** Adds a listener; the first one starts the watch. Returns the function that removes it. */
+  /** Adds a listener; the first one starts the watch (unless it still lingers). Returns the function that removes it. */
   subscribe(fn: ChangeListener): () => void {
     this.listeners.add(fn);
-    if (this.listeners.size === 1) this.start();
+    if (this.linger) clearTimeout(this.linger);
+    this.linger = null;
+    if (this.check === null) this.start();
     return () => {
-      if (this.listeners.delete(fn) && this.listeners.size === 0) this.stop();
+      if (!this.listeners.delete(fn) || this.listeners.size > 0) return;
+      if (this.o.lingerMs <= 0) return this.stop();
+      this.linger = setTimeout(() => this.stop(), this.o.lingerMs);
+      this.linger.unref();
     };
   }
 
   /** True while something is watched or checked (tests: nothing is left after the last subscriber). */
   get active(): boolean {
-    return this.watcher !== null || this.check !== null || this.debounce !== null;
+    return this.watcher !== null || this.check !== null || this.debounce !== null || this.linger !== null;
   }
 
   /** Listeners now. */
@@ -92,7 +103,8 @@ export class CanvasWatcher {
     this.unwatch();
     if (this.check) clearInterval(this.check);
     if (this.debounce) clearTimeout(this.debounce);
-    this.check = this.debounce = null;
+    if (this.linger) clearTimeout(this.linger);
+    this.check = this.debounce = this.linger = null;
     this.pending.clear();
   }
 
@@ -102,7 +114,13 @@ export class CanvasWatcher {
     if (this.watched === null) return; // not there (yet): checkRoot watches it once it is
     try {
       const w = this.o.watch(root, { recursive: true, persistent: false });
-      w.on("change", (_event, name) => this.changed(typeof name === "string" ? name : (name?.toString() ?? ".")));
+      w.on("change", (_event, name) => {
+        const rel = typeof name === "string" ? name : (name?.toString() ?? "");
+        // An event of the root itself (it was removed): this watch is done. checkRoot starts a new
+        // one once a root is there again; its identity cannot tell, as tmpfs reuses inode numbers.
+        if (rel === "") this.unwatch();
+        this.changed(rel || ".");
+      });
       // A watch that breaks (the root removed under it) is dropped; checkRoot starts a new one.
       w.on("error", (err) => {
         this.o.onError?.(err);
@@ -144,6 +162,7 @@ export class CanvasWatcher {
     const changed = [...this.pending];
     this.pending.clear();
     if (changed.length === 0) return;
+    this.generation++;
     for (const fn of this.listeners) fn(changed);
   }
 }

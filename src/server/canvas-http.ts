@@ -96,6 +96,13 @@ const HEADERS: Record<CanvasPort, Readonly<Record<string, string>>> = {
   canvas: { "x-content-type-options": "nosniff", "referrer-policy": "no-referrer" },
 };
 
+/** True when a browser asks for a document to show (a tab or a frame), not a script, style or fetch. */
+function wantsPage(req: IncomingMessage): boolean {
+  const dest = req.headers["sec-fetch-dest"];
+  if (dest !== undefined) return dest === "document" || dest === "iframe" || dest === "frame";
+  return /\btext\/html\b/.test(req.headers.accept ?? "");
+}
+
 /** Answers one canvas request that `admitRequest` let through. */
 async function answer(ctx: GatewayContext, req: IncomingMessage, res: ServerResponse, path: string, port: CanvasPort): Promise<void> {
   const route = canvasRoute(path, port);
@@ -119,7 +126,9 @@ async function answer(ctx: GatewayContext, req: IncomingMessage, res: ServerResp
     rest: route.rest,
     requestPath: path,
     head: req.method === "HEAD",
-    reloadPath: `${route.base}/${RELOAD_NAME}`,
+    // The watch's generation now: the page's socket asks for a reload at once if it moved meanwhile.
+    reloadPath: `${route.base}/${RELOAD_NAME}?g=${ctx.canvas.watcher().generation}`,
+    wantsPage: wantsPage(req),
     headers: HEADERS[port],
     ifNoneMatch: req.headers["if-none-match"],
   });

@@ -19,6 +19,8 @@ import { rejectUpgrade, upgradeRefusal } from "./ws-upgrade.ts";
 /** Live-reload sockets open at once, all clients together; more are refused with 503. */
 export const MAX_RELOAD_CLIENTS = 64;
 
+const RELOAD = '{"type":"reload"}';
+
 /** How often each socket is pinged; one that missed the previous pong is ended. */
 const HEARTBEAT_MS = 30_000;
 
@@ -84,9 +86,13 @@ export function createCanvasReload(ctx: GatewayContext, o: { heartbeatMs?: numbe
           ws.close(closeCodes.GOING_AWAY, "gateway shutting down");
           return;
         }
-        const unsubscribe = ctx.canvas.watcher().subscribe(() => {
-          if (ws.readyState === ws.OPEN) ws.send('{"type":"reload"}');
+        const watcher = ctx.canvas.watcher();
+        const unsubscribe = watcher.subscribe(() => {
+          if (ws.readyState === ws.OPEN) ws.send(RELOAD);
         });
+        // Something changed between the page being served and this socket (its `g` is older).
+        const served = new URLSearchParams(target.ok ? target.query : "").get("g");
+        if (served !== null && served !== String(watcher.generation)) ws.send(RELOAD);
         clients.set(ws, { alive: true, unsubscribe });
         if (!heartbeat) {
           heartbeat = setInterval(beat, o.heartbeatMs ?? HEARTBEAT_MS);

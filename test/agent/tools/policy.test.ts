@@ -19,6 +19,7 @@ const TOOLS: ToolMeta[] = [
   { name: "message", group: "messaging" },
   { name: "memory_search", group: "memory" },
   { name: "memory_get", group: "memory" },
+  { name: "canvas", group: "ui" },
 ];
 
 const tools = (over: Record<string, unknown>) => configSchema.parse({ tools: over }).tools;
@@ -62,7 +63,7 @@ test("a name or group that names nothing is a warning naming the entry and what 
   assert.match(s.warnings[0]!, /^tools\.allow names "reed", which is not a tool; the tools are read, write, .* \(or a group such as group:fs\)\.$/);
   assert.match(
     s.warnings[1]!,
-    /^tools\.allow names "group:files", which is not a tool group; the groups are group:fs, group:runtime, group:web, group:messaging, group:memory\.$/,
+    /^tools\.allow names "group:files", which is not a tool group; the groups are group:fs, group:runtime, group:web, group:messaging, group:memory, group:ui\.$/,
   );
   assert.match(s.warnings[2]!, /^tools\.deny names "shell"/);
 });
