@@ -158,7 +158,7 @@ const webSchema = z.strictObject({
 const toolsSchema = z.strictObject({
   /** The base set: minimal (read-only files, memory), messaging, coding (files, exec, web, memory), full (all). */
   profile: z._default(oneOf(["minimal", "messaging", "coding", "full"]), "full"),
-  /** Tools or groups (`group:fs`, `group:runtime`, `group:web`, `group:messaging`, `group:memory`) added to the profile. */
+  /** Tools or groups (`group:fs`, `group:runtime`, `group:web`, `group:messaging`, `group:memory`, `group:ui`) added to the profile. */
   allow: z._default(toolNames(), []),
   /** Tools or groups taken away; deny wins over allow and profile. */
   deny: z._default(toolNames(), []),
