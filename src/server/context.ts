@@ -19,7 +19,7 @@ import type { BrainRuntime, ChannelStatus } from "./brain-runtime.ts";
 import type { LagMonitor, ReadinessReport } from "./health.ts";
 import type { WsAttempts } from "./ws-attempts.ts";
 import type { ConfigProblem } from "./reload.ts";
-import type { CanvasHost } from "./canvas-host.ts";
+import type { CanvasHost } from "./canvas/host.ts";
 
 export interface GatewayContext {
   readonly version: string;

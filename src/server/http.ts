@@ -109,7 +109,7 @@ export function admitRequest(ctx: GatewayContext, req: IncomingMessage, res: Ser
   return { path: target.path, query: target.query };
 }
 
-/** The canvas host's routes on the gateway port (`/__canvas__/...`, canvas-http.ts): true when it answered. */
+/** The canvas host's routes on the gateway port (`/__canvas__/...`, canvas/routes.ts): true when it answered. */
 export type CanvasRoutes = (req: IncomingMessage, res: ServerResponse, path: string) => boolean;
 
 /** Builds the request listener. */

@@ -23,10 +23,8 @@ import type { ApprovalEvent } from "../approvals/service.ts";
 import type { OwnerRecord } from "../lock/owner.ts";
 import { OnebrainError } from "../shared/errors.ts";
 import { runStop, type StopOutcome, type StopStep } from "./stop.ts";
-import { CanvasHost } from "./canvas-host.ts";
-import { canvasPortHandler, canvasRoutes, isCanvasPath } from "./canvas-http.ts";
-import { createCanvasReload } from "./canvas-reload.ts";
-import { requestTarget } from "./request-target.ts";
+import { CanvasHost } from "./canvas/host.ts";
+import { wireCanvas } from "./canvas/wire.ts";
 
 export interface GatewayHandle {
   readonly ctx: GatewayContext;
@@ -183,16 +181,13 @@ export async function serve(p: PreparedStart): Promise<GatewayHandle> {
       shuttingDown: false,
     };
 
-    onRequest = createHttpHandler(ctx, undefined, canvasRoutes(ctx));
     ws = createWsGateway(ctx);
     const wsRef = ws;
-    const canvasReload = createCanvasReload(ctx);
+    const canvasSide = await wireCanvas(ctx, makeServer);
+    onRequest = createHttpHandler(ctx, undefined, canvasSide.routes);
     onUpgrade = (req, socket, head) => {
-      const target = requestTarget(req);
-      if (target.ok && isCanvasPath(target.path)) canvasReload.handleUpgrade(req, socket, head, "gateway");
-      else wsRef.handleUpgrade(req, socket, head);
+      if (!canvasSide.upgrade(req, socket, head)) wsRef.handleUpgrade(req, socket, head);
     };
-    await canvas.listen(makeServer(canvasPortHandler(ctx), (req, socket, head) => canvasReload.handleUpgrade(req, socket, head, "canvas")));
     onBrainEvent = (e) => {
       if (e.type === "chat") {
         const { type: _type, ...payload } = e;
@@ -302,7 +297,7 @@ export async function serve(p: PreparedStart): Promise<GatewayHandle> {
           for (const s of allServers()) s.closeIdleConnections();
         },
       },
-      { name: "close the canvas's live-reload sockets", run: () => canvasReload.close() },
+      { name: "close the canvas's live-reload sockets", run: () => canvasSide.close() },
       { name: "drain WebSocket clients", run: (b) => wsRef.shutdown(shutdownEvent, b.drainMs()) },
       {
         name: "close HTTP connections",

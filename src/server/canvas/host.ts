@@ -2,21 +2,21 @@
  * The canvas host's state in a running gateway (docs/canvas.md): the root (made on first need),
  * the capability of the secret in force, the URLs an operator opens, the lazy watcher the
  * live-reload sockets share, and the listener on the canvas port. The requests themselves are
- * answered by canvas-http.ts and canvas-reload.ts, which read this through the gateway context.
+ * answered by routes.ts and reload.ts, which read this through the gateway context.
  */
 import fs from "node:fs";
 import type http from "node:http";
 import type { Logger } from "pino";
-import { canvasCapability, loadCanvasKey } from "../canvas/capability.ts";
-import { CanvasWatcher } from "../canvas/watch.ts";
-import { canvasRootDir } from "../config/effective.ts";
-import type { Config } from "../config/schema.ts";
-import type { BrainPaths } from "../paths/paths.ts";
-import type { PortPlan } from "../paths/ports.ts";
-import { OnebrainError } from "../shared/errors.ts";
-import { secretMatches, type AuthSettings } from "./auth.ts";
-import type { BindPlan } from "./bind.ts";
-import { listenAll } from "./listen.ts";
+import { canvasCapability, loadCanvasKey } from "../../canvas/capability.ts";
+import { CanvasWatcher } from "../../canvas/watch.ts";
+import { canvasRootDir } from "../../config/effective.ts";
+import type { Config } from "../../config/schema.ts";
+import type { BrainPaths } from "../../paths/paths.ts";
+import type { PortPlan } from "../../paths/ports.ts";
+import { OnebrainError } from "../../shared/errors.ts";
+import { secretMatches, type AuthSettings } from "../auth.ts";
+import type { BindPlan } from "../bind.ts";
+import { listenAll } from "../listen.ts";
 
 /** Where the canvas is mounted on the gateway port (and, optionally, on the canvas port). */
 export const CANVAS_MOUNT = "/__canvas__";
@@ -170,7 +170,7 @@ export class CanvasHost {
     return this.servers;
   }
 
-  /** Stops the watcher (the reload sockets are closed by canvas-reload.ts). */
+  /** Stops the watcher (the reload sockets are closed by reload.ts). */
   close(): void {
     this.watching?.close();
   }

@@ -6,14 +6,14 @@
  * toward the same per-address failure limit.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { CAPABILITY_PATTERN } from "../canvas/capability.ts";
-import { CANVAS_MOUNT } from "./canvas-host.ts";
-import { clientInfo, type ClientInfo } from "./client.ts";
-import type { GatewayContext } from "./context.ts";
-import { admitRequest, checkAccess, httpCredentials, send, type AccessResult, type CanvasRoutes } from "./http.ts";
+import { CAPABILITY_PATTERN } from "../../canvas/capability.ts";
+import { CANVAS_MOUNT } from "./host.ts";
+import { clientInfo, type ClientInfo } from "../client.ts";
+import type { GatewayContext } from "../context.ts";
+import { admitRequest, checkAccess, httpCredentials, send, type AccessResult, type CanvasRoutes } from "../http.ts";
 
 /** Which listener a request came in on. */
-export type CanvasPort = "gateway" | "canvas";
+export type CanvasListener = "gateway" | "canvas";
 
 /** A request path read as the canvas's. */
 export interface CanvasRoute {
@@ -36,7 +36,7 @@ export function isCanvasPath(path: string): boolean {
 }
 
 /** Reads `path` as a canvas route: on the gateway port only under `/__canvas__`; on the canvas port with or without it. */
-export function canvasRoute(path: string, port: CanvasPort): CanvasRoute | null {
+export function canvasRoute(path: string, port: CanvasListener): CanvasRoute | null {
   let base = "";
   let rest = path;
   if (isCanvasPath(path)) {
@@ -87,7 +87,7 @@ export function sendRefusal(res: ServerResponse, access: Extract<AccessResult, {
 // they are sandboxed (an opaque origin: no console storage, no gateway WebSocket) and framed only
 // by the console; on the canvas port they have an origin of their own. Neither leaks the
 // capability in a Referer.
-const HEADERS: Record<CanvasPort, Readonly<Record<string, string>>> = {
+const HEADERS: Record<CanvasListener, Readonly<Record<string, string>>> = {
   gateway: {
     "content-security-policy": "sandbox allow-scripts allow-forms allow-popups allow-modals allow-downloads; frame-ancestors 'self'",
     "x-content-type-options": "nosniff",
@@ -104,7 +104,7 @@ function wantsPage(req: IncomingMessage): boolean {
 }
 
 /** Answers one canvas request that `admitRequest` let through. */
-async function answer(ctx: GatewayContext, req: IncomingMessage, res: ServerResponse, path: string, port: CanvasPort): Promise<void> {
+async function answer(ctx: GatewayContext, req: IncomingMessage, res: ServerResponse, path: string, port: CanvasListener): Promise<void> {
   const route = canvasRoute(path, port);
   if (!route) return send(res, 404, { error: { code: "NOT_FOUND", message: `no route ${path}` } });
   if (!ctx.canvas.enabled) return send(res, 404, { error: { code: "NOT_FOUND", message: "the canvas host is off (canvasHost.enabled is false)" } });
@@ -120,7 +120,7 @@ async function answer(ctx: GatewayContext, req: IncomingMessage, res: ServerResp
   // The bare base: redirected to its "/" form, so the page's relative links resolve under it.
   if (route.rest === "") return send(res, 301, { error: { code: "MOVED", message: "the canvas is at this path with a trailing /" } }, { location: `${path}/` });
   const root = ctx.canvas.root();
-  const { serveCanvasFile } = await import("../canvas/serve.ts");
+  const { serveCanvasFile } = await import("../../canvas/serve.ts");
   await serveCanvasFile(res, {
     root,
     rest: route.rest,
@@ -135,7 +135,7 @@ async function answer(ctx: GatewayContext, req: IncomingMessage, res: ServerResp
 }
 
 /** Answers, turning a failure (an unusable root) into a coded 500 instead of a dropped request. */
-function handle(ctx: GatewayContext, req: IncomingMessage, res: ServerResponse, path: string, port: CanvasPort): void {
+function handle(ctx: GatewayContext, req: IncomingMessage, res: ServerResponse, path: string, port: CanvasListener): void {
   answer(ctx, req, res, path, port).catch((err: unknown) => {
     const e = err as { code?: string; message?: string };
     ctx.logThrottle.log("error", { err: e.message, path }, "a canvas request failed");

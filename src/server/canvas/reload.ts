@@ -1,7 +1,7 @@
 /**
  * The canvas's live-reload WebSockets (`<base>/__reload` on either port): refused before the
  * WebSocket exists as the gateway refuses its own (ws-upgrade.ts: stopping, bad target, foreign
- * Host, Origin, rate limit), then the canvas's auth (canvas-http.ts), then a cap on how many are
+ * Host, Origin, rate limit), then the canvas's auth (routes.ts), then a cap on how many are
  * open at once. Each open socket subscribes to the root's watcher and gets `{"type":"reload"}`
  * when a file changes; the last one closing stops the watch. A heartbeat ends sockets whose
  * client is gone, and the gateway's stop closes them all (1001).
@@ -9,12 +9,12 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
-import { closeCodes } from "../protocol/codes.ts";
-import { canvasAccess, canvasRoute, type CanvasPort } from "./canvas-http.ts";
-import { clientInfo, originAllowed } from "./client.ts";
-import type { GatewayContext } from "./context.ts";
-import { requestTarget } from "./request-target.ts";
-import { rejectUpgrade, upgradeRefusal } from "./ws-upgrade.ts";
+import { closeCodes } from "../../protocol/codes.ts";
+import { canvasAccess, canvasRoute, type CanvasListener } from "./routes.ts";
+import { clientInfo, originAllowed } from "../client.ts";
+import type { GatewayContext } from "../context.ts";
+import { requestTarget } from "../request-target.ts";
+import { rejectUpgrade, upgradeRefusal } from "../ws-upgrade.ts";
 
 /** Live-reload sockets open at once, all clients together; more are refused with 503. */
 export const MAX_RELOAD_CLIENTS = 64;
@@ -26,7 +26,7 @@ const HEARTBEAT_MS = 30_000;
 
 /** The live-reload side of the canvas host. */
 export interface CanvasReload {
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, port: CanvasPort): void;
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, port: CanvasListener): void;
   /** Sockets open now. */
   count(): number;
   /** Closes every socket (1001) and stops the watch: the gateway is stopping. */
