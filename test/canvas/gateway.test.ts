@@ -249,3 +249,13 @@ test("the agent's canvas tool, called by a scripted model in a gateway run, writ
   assert.match(page.body, /^<h1>Sales<\/h1><script/);
   assert.equal(fs.readFileSync(path.join(g.root, "report", "index.html"), "utf8"), "<h1>Sales</h1>");
 });
+
+test("a root that cannot be a directory is a coded 500 that names it and the key to fix, not a dropped request", async () => {
+  const g = await gateway({ canvasHost: { root: "onebrain.json" } });
+  const r = await raw(g.port, "/__canvas__/", bearer);
+  assert.equal(r.status, 500);
+  const error = JSON.parse(r.body).error as { code: string; message: string };
+  assert.equal(error.code, "STATE_DIR_UNUSABLE");
+  assert.match(error.message, /The canvas root .*onebrain\.json is not a directory: set canvasHost\.root to a directory/);
+  assert.equal((await raw(g.port, "/healthz")).status, 200, "the gateway goes on");
+});

@@ -96,9 +96,11 @@ export class CanvasHost {
       return real;
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-      throw new OnebrainError("STATE_DIR_UNUSABLE", `The canvas root ${dir} cannot be used (${code}): fix its permissions or set canvasHost.root`, {
-        cause: err,
-      });
+      const why =
+        code === "EEXIST" || code === "ENOTDIR"
+          ? `The canvas root ${dir} is not a directory: set canvasHost.root to a directory, or move that file away`
+          : `The canvas root ${dir} cannot be made or used (${code}): fix its permissions or set canvasHost.root`;
+      throw new OnebrainError("STATE_DIR_UNUSABLE", why, { cause: err });
     }
   }
 

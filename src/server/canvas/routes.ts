@@ -7,6 +7,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { CAPABILITY_PATTERN } from "../../canvas/capability.ts";
+import { OnebrainError } from "../../shared/errors.ts";
 import { CANVAS_MOUNT } from "./host.ts";
 import { clientInfo, type ClientInfo } from "../client.ts";
 import type { GatewayContext } from "../context.ts";
@@ -137,10 +138,11 @@ async function answer(ctx: GatewayContext, req: IncomingMessage, res: ServerResp
 /** Answers, turning a failure (an unusable root) into a coded 500 instead of a dropped request. */
 function handle(ctx: GatewayContext, req: IncomingMessage, res: ServerResponse, path: string, port: CanvasListener): void {
   answer(ctx, req, res, path, port).catch((err: unknown) => {
-    const e = err as { code?: string; message?: string };
-    ctx.logThrottle.log("error", { err: e.message, path }, "a canvas request failed");
+    ctx.logThrottle.log("error", { err: (err as Error).message, path }, "a canvas request failed");
     if (res.headersSent) return void res.destroy();
-    send(res, 500, { error: { code: e.code && /^[A-Z_]+$/.test(e.code) ? e.code : "INTERNAL", message: e.message ?? "internal error" } });
+    // A coded error (the root cannot be made) says what to fix; anything else is a bug, told in the log.
+    if (err instanceof OnebrainError) send(res, err.httpStatus, { error: { code: err.code, message: err.message } });
+    else send(res, 500, { error: { code: "INTERNAL", message: "the canvas request failed unexpectedly; the gateway log has the details" } });
   });
 }
 
