@@ -23,6 +23,8 @@ const rank = {
   sessions: 4,
   approvals: 4,
   browser: 4,
+  // The canvas host's files reuse the workspace tools' confinement (agent/tools/fs).
+  canvas: 4.2,
   brain: 4.5,
   server: 5,
   setup: 5,

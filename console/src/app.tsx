@@ -18,6 +18,7 @@ import { BrainPage } from "./pages/brain.tsx";
 import { HealthPage } from "./pages/health.tsx";
 import { ChannelsPage } from "./pages/channels.tsx";
 import { LogsPage } from "./pages/logs.tsx";
+import { CanvasPage } from "./pages/canvas.tsx";
 
 interface AppProps {
   conn: Connection;
@@ -92,6 +93,7 @@ function Shell({ conn, storage }: AppProps) {
           {page === "brain" && <BrainPage />}
           {page === "health" && <HealthPage />}
           {page === "channels" && <ChannelsPage />}
+          {page === "canvas" && <CanvasPage />}
           {page === "logs" && <LogsPage />}
         </main>
       </div>

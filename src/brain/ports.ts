@@ -6,7 +6,7 @@
 import type { Logger } from "pino";
 import type { RunHooks } from "../agent/journal.ts";
 import type { ChatTurn } from "../agent/provider.ts";
-import type { ApprovalAsk, ApprovalDecision, BrowserPort, CallOrigin, MemoryHit, MessageRequest, ToolsConfig } from "../agent/tools/types.ts";
+import type { ApprovalAsk, ApprovalDecision, BrowserPort, CallOrigin, CanvasPort, MemoryHit, MessageRequest, ToolsConfig } from "../agent/tools/types.ts";
 import type { InboundMessage } from "../channels/channel.ts";
 import type { ResetPolicy } from "../sessions/reset.ts";
 import type { StoreHandle } from "../store/handle.ts";
@@ -74,6 +74,8 @@ export interface BrainToolPorts {
   approvals?: ApprovalsPort;
   /** The brain's browsers (the browser control service's manager). */
   browser?: BrowserPort;
+  /** The canvas host, when it is on. */
+  canvas?: CanvasPort;
 }
 
 /** The settings a brain reads at each claim (the config in force). */

@@ -76,5 +76,6 @@ export function createToolContext(o: {
     isAllowlisted: (executable) => ports.approvals?.isAllowlisted(executable) ?? false,
     recordProcess: (p) => journal.recordProcess(step, call.id, p),
     ...(ports.browser ? { browser: ports.browser } : {}),
+    ...(ports.canvas ? { canvas: ports.canvas } : {}),
   };
 }

@@ -189,10 +189,23 @@ export function effectiveValue(
     case "logging.file":
       return { value: path.join(opts.stateDir, "logs", "gateway.log"), source: "default", from: "default" };
     case "agents.defaults.workspace":
-      return { value: path.join(opts.stateDir, "workspace"), source: "default", from: "default" };
+      return { value: workspaceDir(config, opts.stateDir), source: "default", from: "default" };
+    case "canvasHost.root":
+      return { value: canvasRootDir(config, opts.stateDir), source: "default", from: "the workspace + /canvas" };
   }
   const value = rawAt(config, segments);
   return { value, source: "default", from: value === undefined ? "not set" : "default" };
+}
+
+/** The agent's workspace directory: `agents.defaults.workspace`, else `<stateDir>/workspace`. */
+export function workspaceDir(config: Readonly<Config>, stateDir: string): string {
+  return config.agents.defaults.workspace ?? path.join(stateDir, "workspace");
+}
+
+/** The canvas host's root: `canvasHost.root` (a relative one is inside the state dir), else `<workspace>/canvas`. */
+export function canvasRootDir(config: Readonly<Config>, stateDir: string): string {
+  const root = config.canvasHost.root;
+  return root ? path.resolve(stateDir, root) : path.join(workspaceDir(config, stateDir), "canvas");
 }
 
 /** Which source won for port, bind and auth, without any secret: for the owner record, status and `gateway status`. */

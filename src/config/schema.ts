@@ -154,7 +154,7 @@ const webSchema = z.strictObject({
 const toolsSchema = z.strictObject({
   /** The base set: minimal (read-only files, memory), messaging, coding (files, exec, web, memory), full (all). */
   profile: z._default(oneOf(["minimal", "messaging", "coding", "full"]), "full"),
-  /** Tools or groups (`group:fs`, `group:runtime`, `group:web`, `group:messaging`, `group:memory`) added to the profile. */
+  /** Tools or groups (`group:fs`, `group:runtime`, `group:web`, `group:messaging`, `group:memory`, `group:ui`) added to the profile. */
   allow: z._default(toolNames(), []),
   /** Tools or groups taken away; deny wins over allow and profile. */
   deny: z._default(toolNames(), []),
@@ -192,7 +192,15 @@ export const configSchema = z.strictObject({
     }),
   ),
   browser: browserSection(),
-  canvasHost: section(z.strictObject({ port: z.optional(port()) })),
+  canvasHost: section(
+    z.strictObject({
+      /** Serve the canvas (on its port and under /__canvas__/ on the gateway port); off, the canvas tool refuses. */
+      enabled: z._default(z.boolean({ error: "expected true or false" }), true),
+      /** The directory served; default `<workspace>/canvas`, created on first need. Relative paths are inside the state dir. */
+      root: z.optional(text()),
+      port: z.optional(port()),
+    }),
+  ),
   models: section(modelsSchema),
   tools: section(toolsSchema),
   channels: section(z.strictObject({ telegram: section(telegramSchema), discord: section(discordSchema), slack: section(slackSchema) })),

@@ -63,6 +63,7 @@ export const methodParams = {
     decision: z.enum(APPROVAL_DECISIONS),
     reason: z.optional(z.string().check(z.maxLength(500))),
   }),
+  "canvas.info": z.optional(z.object({})),
 } as const;
 
 export type MethodName = keyof typeof methodParams;

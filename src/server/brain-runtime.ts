@@ -5,7 +5,6 @@
  * (interrupted ones are resumed at the next start) and closes the database.
  */
 import os from "node:os";
-import path from "node:path";
 import type { Logger } from "pino";
 import { createAgent, type Agent } from "../agent/agent.ts";
 import { ApprovalService, type ApprovalEvent } from "../approvals/service.ts";
@@ -19,6 +18,8 @@ import { platformOf } from "../channels/platforms.ts";
 import { createChannelAccess } from "../channels/pairing.ts";
 import { WebChatChannel, WEBCHAT } from "../channels/webchat.ts";
 import type { Config } from "../config/schema.ts";
+import { workspaceDir } from "../config/effective.ts";
+import type { CanvasPort } from "../agent/tools/types.ts";
 import type { BrainPaths, Env } from "../paths/paths.ts";
 import { isRoutableSessionKey, sessionKey } from "../sessions/keys.ts";
 import { getMemory, searchMemory } from "../sessions/memory.ts";
@@ -69,13 +70,15 @@ export async function startBrain(o: {
   port?: number;
   /** The CDP port range of the port plan. */
   cdpRange: { first: number; last: number };
+  /** The canvas host for the canvas tool, when it is on. */
+  canvas?: CanvasPort;
 }): Promise<BrainRuntime> {
   const store = openStore(o.paths.storePath);
   try {
     const epoch = store.bumpEpoch();
     const pruned = pruneEndedSessions(store, o.config().session.retentionDays, Date.now());
     if (pruned) o.logger.info({ pruned }, "deleted ended sessions past session.retentionDays");
-    const workspace = o.config().agents.defaults.workspace ?? path.join(o.paths.stateDir, "workspace");
+    const workspace = workspaceDir(o.config(), o.paths.stateDir);
     // Browsers a dead gateway of this brain left are reaped before anything could start new ones.
     const browser = new BrowserManager({
       store,
@@ -130,6 +133,7 @@ export async function startBrain(o: {
         getMemory: (ref) => getMemory(store, ref, workspace),
         approvals,
         browser: browserPort(browser),
+        ...(o.canvas ? { canvas: o.canvas } : {}),
       },
       // Process groups of exec calls a dead gateway left behind: killed, if they are still the same processes.
       reapProcessGroups: (groups) => {

@@ -19,6 +19,7 @@ import type { BrainRuntime, ChannelStatus } from "./brain-runtime.ts";
 import type { LagMonitor, ReadinessReport } from "./health.ts";
 import type { WsAttempts } from "./ws-attempts.ts";
 import type { ConfigProblem } from "./reload.ts";
+import type { CanvasHost } from "./canvas/host.ts";
 
 /** The browser control service (browser-control.ts): listening, or why not. */
 export interface BrowserControl {
@@ -48,6 +49,8 @@ export interface GatewayContext {
   readonly lag: LagMonitor;
   /** The store, agent, pipeline and WebChat channel. */
   readonly brain: BrainRuntime;
+  /** The canvas host: root, capability, URLs, watcher (docs/canvas.md). */
+  readonly canvas: CanvasHost;
   /** What became of recent WebSocket attempts (for `/api/ws-check`). */
   readonly attempts: WsAttempts;
   config(): Readonly<Config>;

@@ -10,7 +10,8 @@ import { ConsoleAssets } from "./console-assets.ts";
 import { attemptId, WsAttempts } from "./ws-attempts.ts";
 import { requestTarget } from "./request-target.ts";
 
-function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+/** Answers with a JSON body, never cached. */
+export function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
   res.writeHead(status, {
     "content-type": "application/json; charset=utf-8",
@@ -83,26 +84,46 @@ export function misdirected(ctx: GatewayContext, host: string | undefined, clien
 
 const clipped = (header: string | undefined): string | null => (header === undefined ? null : clip(header));
 
+/**
+ * The checks every request on a gateway listener (the gateway port and the canvas port) passes
+ * first: a target read as RFC 9112 says (else 400), a Host that names this gateway when it has no
+ * auth (else 421), GET or HEAD (else 405). Returns the target, or null once it has answered.
+ */
+export function admitRequest(ctx: GatewayContext, req: IncomingMessage, res: ServerResponse): { path: string; query: string } | null {
+  const target = requestTarget(req);
+  if (!target.ok) {
+    // The connection may be out of step with the client (which Host did it mean?): not reused.
+    send(res, 400, { error: { code: "BAD_REQUEST", message: target.why } }, { connection: "close" });
+    return null;
+  }
+  const wrongHost = misdirected(ctx, target.host, clientInfo(req, ctx.trustedProxies()));
+  if (wrongHost) {
+    send(res, 421, { error: { code: "MISDIRECTED_REQUEST", message: wrongHost } });
+    return null;
+  }
+  const method = req.method ?? "GET";
+  if (method !== "GET" && method !== "HEAD") {
+    send(res, 405, { error: { code: "METHOD_NOT_ALLOWED", message: `${method} is not served here` } }, { allow: "GET, HEAD" });
+    return null;
+  }
+  return { path: target.path, query: target.query };
+}
+
+/** The canvas host's routes on the gateway port (`/__canvas__/...`, canvas/routes.ts): true when it answered. */
+export type CanvasRoutes = (req: IncomingMessage, res: ServerResponse, path: string) => boolean;
+
 /** Builds the request listener. */
-export function createHttpHandler(ctx: GatewayContext, assets = new ConsoleAssets()): (req: IncomingMessage, res: ServerResponse) => void {
+export function createHttpHandler(
+  ctx: GatewayContext,
+  assets = new ConsoleAssets(),
+  canvas: CanvasRoutes = () => false,
+): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
-    const target = requestTarget(req);
-    if (!target.ok) {
-      // The connection may be out of step with the client (which Host did it mean?): not reused.
-      send(res, 400, { error: { code: "BAD_REQUEST", message: target.why } }, { connection: "close" });
-      return;
-    }
+    const target = admitRequest(ctx, req, res);
+    if (!target) return;
     const path = target.path;
     const method = req.method ?? "GET";
-    const wrongHost = misdirected(ctx, target.host, clientInfo(req, ctx.trustedProxies()));
-    if (wrongHost) {
-      send(res, 421, { error: { code: "MISDIRECTED_REQUEST", message: wrongHost } });
-      return;
-    }
-    if (method !== "GET" && method !== "HEAD") {
-      send(res, 405, { error: { code: "METHOD_NOT_ALLOWED", message: `${method} is not served here` } }, { allow: "GET, HEAD" });
-      return;
-    }
+    if (canvas(req, res, path)) return;
     if (assets.owns(path)) return assets.serve(res, path, method === "HEAD");
     switch (path) {
       case "/ws":

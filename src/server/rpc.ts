@@ -6,6 +6,7 @@ import { chatHandlers, type CallerInfo } from "./rpc-chat.ts";
 import { channelHandlers } from "./rpc-channels.ts";
 import { outboxHandlers } from "./rpc-outbox.ts";
 import { approvalHandlers } from "./rpc-approvals.ts";
+import { canvasHandlers } from "./rpc-canvas.ts";
 import { brainStatus } from "./status.ts";
 
 export type { CallerInfo } from "./rpc-chat.ts";
@@ -42,6 +43,7 @@ export const handlers: Record<MethodName, MethodHandler> = {
   ...channelHandlers,
   ...outboxHandlers,
   ...approvalHandlers,
+  ...canvasHandlers,
 };
 
 /** Sends `log` events to one connection from `cursor` on, every ~250 ms, until it unsubscribes or closes. */

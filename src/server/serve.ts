@@ -24,6 +24,8 @@ import type { OwnerRecord } from "../lock/owner.ts";
 import { OnebrainError } from "../shared/errors.ts";
 import { runStop, type StopOutcome, type StopStep } from "./stop.ts";
 import { startBrowserControl } from "./browser-control.ts";
+import { CanvasHost } from "./canvas/host.ts";
+import { wireCanvas } from "./canvas/wire.ts";
 
 export interface GatewayHandle {
   readonly ctx: GatewayContext;
@@ -53,14 +55,24 @@ export async function serve(p: PreparedStart): Promise<GatewayHandle> {
   let onRequest: http.RequestListener = (_req, res) => void res.writeHead(503, { "retry-after": "1" }).end();
   let onUpgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void = (_req, socket) => socket.destroy();
   let onSocketError: SocketErrorSink = () => {};
-  const bound = await listenAll(bind, plan.base, () => {
-    const s = http.createServer({ requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 5_000 }, (req, res) => onRequest(req, res));
-    s.on("upgrade", (req, socket, head) => onUpgrade(req, socket, head));
+  // The gateway port's servers and the canvas port's are made alike (timeouts, guards).
+  const makeServer = (request: http.RequestListener, upgrade: typeof onUpgrade) => () => {
+    const s = http.createServer({ requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 5_000 }, request);
+    s.on("upgrade", upgrade);
     s.on("clientError", (err, socket) => answerClientError(err, socket));
     guardServer(s, (err, where) => onSocketError(err, where));
     return s;
-  });
+  };
+  const bound = await listenAll(
+    bind,
+    plan.base,
+    makeServer(
+      (req, res) => onRequest(req, res),
+      (req, socket, head) => onUpgrade(req, socket, head),
+    ),
+  );
   const servers = bound.servers;
+  let canvasListeners: () => readonly http.Server[] = () => [];
 
   try {
     const logFile = logFileOf(config, opts.paths);
@@ -101,9 +113,20 @@ export async function serve(p: PreparedStart): Promise<GatewayHandle> {
       },
     ];
 
+    const canvas = new CanvasHost({ paths: opts.paths, plan, bind, config: () => config, auth: () => auth, gatewayHosts: bound.hosts, logger });
+    canvasListeners = () => canvas.listeners();
     // The durable brain: store (integrity-checked, epoch bumped), agent, pipeline, WebChat.
     let onBrainEvent: (e: BrainEvent | ApprovalEvent) => void = () => {};
-    const brain = await startBrain({ paths: opts.paths, config: () => config, logger, env, emit: (e) => onBrainEvent(e), port: plan.base, cdpRange: plan.cdp });
+    const brain = await startBrain({
+      paths: opts.paths,
+      config: () => config,
+      logger,
+      env,
+      emit: (e) => onBrainEvent(e),
+      port: plan.base,
+      cdpRange: plan.cdp,
+      ...(canvas.enabled ? { canvas } : {}),
+    });
     checks.push(function store() {
       try {
         brain.store.prepare("SELECT 1").get();
@@ -148,6 +171,7 @@ export async function serve(p: PreparedStart): Promise<GatewayHandle> {
       lag,
       brain,
       attempts: new WsAttempts(),
+      canvas,
       config: () => config,
       configProblem: () => configProblem,
       auth: () => auth,
@@ -159,10 +183,13 @@ export async function serve(p: PreparedStart): Promise<GatewayHandle> {
       shuttingDown: false,
     };
 
-    onRequest = createHttpHandler(ctx);
     ws = createWsGateway(ctx);
     const wsRef = ws;
-    onUpgrade = (req, socket, head) => wsRef.handleUpgrade(req, socket, head);
+    const canvasSide = await wireCanvas(ctx, makeServer);
+    onRequest = createHttpHandler(ctx, undefined, canvasSide.routes);
+    onUpgrade = (req, socket, head) => {
+      if (!canvasSide.upgrade(req, socket, head)) wsRef.handleUpgrade(req, socket, head);
+    };
     ctx.browserControl = await startBrowserControl(ctx, brain.browser);
     const browserControl = ctx.browserControl;
     onBrainEvent = (e) => {
@@ -256,6 +283,7 @@ export async function serve(p: PreparedStart): Promise<GatewayHandle> {
     // Each step is guarded and the whole stop is bounded by the grace period (src/server/stop.ts):
     // a state dir removed under us, or a step that hangs, still ends in an exit with a code.
     let serversClosed: Promise<unknown> | undefined;
+    const allServers = () => [...servers, ...canvasListeners()];
     const steps: StopStep[] = [
       {
         name: "mark the gateway stopping",
@@ -269,16 +297,17 @@ export async function serve(p: PreparedStart): Promise<GatewayHandle> {
       {
         name: "stop accepting connections",
         run: () => {
-          serversClosed = Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
-          for (const s of servers) s.closeIdleConnections();
+          serversClosed = Promise.all(allServers().map((s) => new Promise<void>((r) => s.close(() => r()))));
+          for (const s of allServers()) s.closeIdleConnections();
         },
       },
       { name: "close the browser control port", run: () => browserControl.close() },
+      { name: "close the canvas's live-reload sockets", run: () => canvasSide.close() },
       { name: "drain WebSocket clients", run: (b) => wsRef.shutdown(shutdownEvent, b.drainMs()) },
       {
         name: "close HTTP connections",
         run: async () => {
-          for (const s of servers) s.closeAllConnections();
+          for (const s of allServers()) s.closeAllConnections();
           await serversClosed;
         },
       },
@@ -309,7 +338,7 @@ export async function serve(p: PreparedStart): Promise<GatewayHandle> {
     return { ctx, port: plan.base, hosts: bound.hosts, stop, reload };
   } catch (err) {
     // Wiring failed after the bind (e.g. the log file cannot be opened): give the port back.
-    for (const server of servers) {
+    for (const server of [...servers, ...canvasListeners()]) {
       server.closeAllConnections();
       server.close();
     }

@@ -20,14 +20,23 @@ export interface UpgradeRefusal {
   headers?: Record<string, string>;
 }
 
-/** Why this upgrade must be refused, or null when it may proceed. */
-export function upgradeRefusal(ctx: GatewayContext, req: IncomingMessage, client: ClientInfo, draining: boolean): UpgradeRefusal | null {
+/**
+ * Why this upgrade must be refused, or null when it may proceed. `originOk` decides the Origin
+ * (default: the gateway's own loopback origins and `gateway.allowedOrigins`).
+ */
+export function upgradeRefusal(
+  ctx: GatewayContext,
+  req: IncomingMessage,
+  client: ClientInfo,
+  draining: boolean,
+  originOk: (origin: string | undefined) => boolean = (o) => originAllowed(o, ctx.plan.base, ctx.config().gateway.allowedOrigins),
+): UpgradeRefusal | null {
   if (draining || ctx.shuttingDown) return { status: 503, reason: "Service Unavailable", why: "the gateway is shutting down" };
   const target = requestTarget(req);
   if (!target.ok) return { status: 400, reason: "Bad Request", why: target.why };
   const wrongHost = misdirected(ctx, target.host, client);
   if (wrongHost) return { status: 421, reason: "Misdirected Request", why: wrongHost };
-  if (!originAllowed(req.headers.origin, ctx.plan.base, ctx.config().gateway.allowedOrigins)) {
+  if (!originOk(req.headers.origin)) {
     const origin = clip(req.headers.origin ?? "");
     ctx.logThrottle.log("warn", { origin, client: client.address }, "refused WebSocket from a foreign origin");
     return { status: 403, reason: "Forbidden", why: `origin ${JSON.stringify(origin)} is not allowed (add it to gateway.allowedOrigins)` };

@@ -48,7 +48,9 @@ test("--fix leaves the owner record of a running gateway alone", bounded, async 
     assert.ok(fs.existsSync(path.join(gw.stateDir, "brain.owner.json")));
     assert.match(
       check(report, "ports").finding,
-      new RegExp(`^gateway ${gw.port} this brain, browser control ${gw.port + 2} free, canvas ${gw.port + 4} free, cdp ${gw.port + 11}-${gw.port + 110} free$`),
+      new RegExp(
+        `^gateway ${gw.port} this brain, browser control ${gw.port + 2} free, canvas ${gw.port + 4} this brain, cdp ${gw.port + 11}-${gw.port + 110} free$`,
+      ),
     );
   } finally {
     await gw.stop();
@@ -76,8 +78,10 @@ test("a foreign process on the gateway port of a stopped brain fails the ports c
 });
 
 test("a derived port held by another process is a warning that names it", bounded, async () => {
-  const gw = track(await startGateway({ port: await quietPort() }));
-  const foreign = await foreignHttpServer(gw.port + 4);
+  // Taken before the start: the gateway then serves the canvas on its own port only.
+  const port = await quietPort();
+  const foreign = await foreignHttpServer(port + 4);
+  const gw = track(await startGateway({ port }));
   try {
     const ports = check((await doctorCli([], gw.env)).report, "ports");
     assert.equal(ports.status, "warn");

@@ -1,6 +1,6 @@
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { runCli, startGateway } from "../helpers/gateway.ts";
+import { freePort, runCli, startGateway } from "../helpers/gateway.ts";
 import { bounded, foreignHttpServer, reapAll, track } from "./support.ts";
 
 after(reapAll);
@@ -12,9 +12,11 @@ interface Check {
 }
 
 test("status --deep names a foreign process on a derived port and does not flag the brain's own gateway", bounded, async () => {
-  const gw = track(await startGateway());
-  const canvas = gw.port + 4;
+  // Taken before the start: the gateway then serves the canvas on its own port only.
+  const port = await freePort();
+  const canvas = port + 4;
   const foreign = await foreignHttpServer(canvas);
+  const gw = track(await startGateway({ port }));
   try {
     const r = await runCli(["status", "--deep", "--json"], gw.env);
     assert.equal(r.code, 0, r.stderr);

@@ -7,6 +7,7 @@ export const PAGES = [
   { id: "brain", label: "Brain" },
   { id: "health", label: "Health" },
   { id: "channels", label: "Channels" },
+  { id: "canvas", label: "Canvas" },
   { id: "logs", label: "Logs" },
 ] as const;
 

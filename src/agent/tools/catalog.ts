@@ -12,6 +12,7 @@ const web = lazyModule(async () => [(await import("./web/index.ts")).webFetchToo
 const memory = lazyModule(async () => (await import("./memory.ts")).memoryTools());
 const browser = lazyModule(async () => [(await import("./browser.ts")).browserTool()]);
 const message = lazyModule(async () => [(await import("./message.ts")).messageTool()]);
+const canvas = lazyModule(async () => [(await import("./canvas.ts")).canvasTool()]);
 
 /** Every tool this build can offer. */
 export const CATALOG: readonly ToolEntry[] = [
@@ -27,4 +28,5 @@ export const CATALOG: readonly ToolEntry[] = [
   { name: "memory_search", group: "memory", sideEffects: false, load: memory("memory_search") },
   { name: "memory_get", group: "memory", sideEffects: false, load: memory("memory_get") },
   { name: "browser", group: "ui", sideEffects: true, load: browser("browser") },
+  { name: "canvas", group: "ui", sideEffects: true, load: canvas("canvas") },
 ];

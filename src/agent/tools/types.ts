@@ -118,6 +118,14 @@ export type ApprovalDecision =
   | { decision: "allow-once" | "allow-always"; approvalId: string; by: string }
   | { decision: "deny"; approvalId: string; by: string; reason: string };
 
+/** The canvas host as the `canvas` tool reaches it (docs/canvas.md). */
+export interface CanvasPort {
+  /** The canvas root's real path, made on first need; throws a coded error naming it when it cannot be. */
+  root(): string;
+  /** The URLs an operator opens to see `rel` (a path below the root; "" for its index.html). */
+  urls(rel: string): { gateway: string; canvas: string | null };
+}
+
 /**
  * What the running gateway lends a tool. Tools depend on this port, never on the brain or the
  * server (layers point one way); `src/brain/` implements it.
@@ -160,6 +168,8 @@ export interface ToolContext {
   recordProcess(p: { pid: number; pgid: number; startTime: number | null }): void;
   /** The brain's browsers; absent when not wired in (the service may still say it is off). */
   browser?: BrowserPort;
+  /** The canvas host; absent when it is off (`canvasHost.enabled: false`) or not wired in. */
+  canvas?: CanvasPort;
 }
 
 /** The tools config (schema in src/config/schema.ts); re-declared here as the type tools read. */

@@ -5,7 +5,7 @@
  */
 import fs from "node:fs";
 import { configSchema } from "../../../src/config/schema.ts";
-import type { ApprovalAsk, ApprovalDecision, CallOrigin, MemoryHit, MessageRequest, ToolContext } from "../../../src/agent/tools/types.ts";
+import type { ApprovalAsk, ApprovalDecision, CallOrigin, CanvasPort, MemoryHit, MessageRequest, ToolContext } from "../../../src/agent/tools/types.ts";
 import { tmpDir } from "../../helpers/gateway.ts";
 
 /** What a test context lets a test choose. */
@@ -24,6 +24,8 @@ export interface TestContextOptions {
   /** Memory hits `searchMemory` returns, and `getMemory`'s store by ref. */
   memory?: MemoryHit[];
   notes?: Record<string, string>;
+  /** The canvas host the canvas tool reaches; absent: the canvas is off. */
+  canvas?: CanvasPort;
 }
 
 /** A ToolContext plus the calls made on it. */
@@ -88,6 +90,7 @@ export function testContext(options: TestContextOptions = {}): TestContext {
     recordProcess(p) {
       ctx.processes.push(p);
     },
+    ...(options.canvas ? { canvas: options.canvas } : {}),
   };
   return ctx;
 }

@@ -19,6 +19,7 @@ const TOOLS: ToolMeta[] = [
   { name: "message", group: "messaging" },
   { name: "memory_search", group: "memory" },
   { name: "memory_get", group: "memory" },
+  { name: "canvas", group: "ui" },
 ];
 
 const tools = (over: Record<string, unknown>) => configSchema.parse({ tools: over }).tools;
