@@ -10,7 +10,7 @@ export function cdpUrlProblem(v: string): string | null {
   const u = new URL(v);
   if (!/^(https?|wss?):$/.test(u.protocol)) return `expected an http(s) or ws(s) URL, not ${u.protocol}`;
   if (u.port === "")
-    return `expected an explicit port (such as ${u.protocol}//${u.hostname}:9222): a CDP URL without one would reach port ${/s:$/.test(u.protocol) ? 443 : 80}`;
+    return `expected an explicit port (such as ${u.protocol}//${u.hostname}:9222): a CDP URL without one would reach port ${u.protocol.endsWith("s:") ? 443 : 80}`;
   return null;
 }
 
