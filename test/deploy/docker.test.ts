@@ -217,7 +217,10 @@ test("the build steps match the repository: what they copy exists, the lockfile 
   assert.deepEqual(modules, ["--from=build /src/node_modules/playwright-core ./node_modules/playwright-core"], "only playwright-core ships as a package");
   const pkg = JSON.parse(read("package.json")) as { dependencies: Record<string, string> };
   assert.ok(pkg.dependencies["playwright-core"], "playwright-core is a runtime dependency");
-  assert.ok(pkg.dependencies["playwright-core"] && !("dependencies" in JSON.parse(read("node_modules/playwright-core/package.json"))), "and it has no dependencies of its own");
+  assert.ok(
+    pkg.dependencies["playwright-core"] && !("dependencies" in JSON.parse(read("node_modules/playwright-core/package.json"))),
+    "and it has no dependencies of its own",
+  );
   assert.match(read("bin/onebrain.js"), /import\("\.\.\/dist\/onebrain\.js"\)/, "bin/ loads dist/ beside it");
 });
 
