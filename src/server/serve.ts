@@ -8,7 +8,8 @@ import type { BrainPaths } from "../paths/paths.ts";
 import { AuthFailureLimiter, resolveAuth, type AuthSettings } from "./auth.ts";
 import { proxyMatcher } from "./client.ts";
 import type { GatewayContext } from "./context.ts";
-import { evaluateReadiness, LagMonitor, type ReadinessCheck } from "./health.ts";
+import { evaluateReadiness, LagMonitor } from "./health.ts";
+import { brainChecks, processChecks } from "./readiness-checks.ts";
 import { WsAttempts } from "./ws-attempts.ts";
 import { createHttpHandler } from "./http.ts";
 import { listenAll } from "./listen.ts";
@@ -94,24 +95,8 @@ export async function serve(p: PreparedStart): Promise<GatewayHandle> {
     const lag = new LagMonitor();
     let ws: ReturnType<typeof createWsGateway> | undefined;
 
-    const checks: ReadinessCheck[] = [
-      function lockCheck() {
-        const r = lock.check();
-        return r.ok ? { name: "lock", ok: true } : { name: "lock", ok: false, detail: r.reason };
-      },
-      function listening() {
-        const ok = servers.length > 0 && servers.every((s) => s.listening);
-        return { name: "http", ok, ...(ok ? {} : { detail: "not listening" }) };
-      },
-      function eventLoop() {
-        const s = lag.snapshot();
-        const limit = config.gateway.maxEventLoopLagMs;
-        return { name: "eventLoop", ok: s.p99Ms <= limit, detail: `p99 ${s.p99Ms} ms (limit ${limit} ms)` };
-      },
-      function lifecycle() {
-        return { name: "lifecycle", ok: !ctx.shuttingDown, ...(ctx.shuttingDown ? { detail: "shutting down" } : {}) };
-      },
-    ];
+    // ctx is made below; the lifecycle check reads it only once the gateway serves.
+    const checks = processChecks({ lock, servers, lag, config: () => config, shuttingDown: () => ctx.shuttingDown });
 
     const canvas = new CanvasHost({ paths: opts.paths, plan, bind, config: () => config, auth: () => auth, gatewayHosts: bound.hosts, logger });
     canvasListeners = () => canvas.listeners();
@@ -127,33 +112,7 @@ export async function serve(p: PreparedStart): Promise<GatewayHandle> {
       cdpRange: plan.cdp,
       ...(canvas.enabled ? { canvas } : {}),
     });
-    checks.push(function store() {
-      try {
-        brain.store.prepare("SELECT 1").get();
-        return { name: "store", ok: true };
-      } catch (err) {
-        return { name: "store", ok: false, detail: (err as Error).message };
-      }
-    });
-    // A channel that cannot work without the operator (token revoked, token polled elsewhere) makes
-    // the gateway not ready, naming it; reconnecting after a network error does not.
-    // External: a restart of this process cannot fix a revoked token or another brain's lease.
-    checks.push(
-      Object.assign(
-        function channels() {
-          const bad = brain.channels().filter((c) => c.state === "failed" || c.state === "conflict");
-          // Degraded still serves (reduced): ready, with what is wrong said.
-          const degraded = brain.channels().flatMap((c) => (c.state === "degraded" ? [`${c.id} degraded: ${c.detail}`] : []));
-          if (!bad.length) return { name: "channels", ok: true, ...(degraded.length ? { detail: degraded.join("; ") } : {}) };
-          return {
-            name: "channels",
-            ok: false,
-            detail: bad.map((c) => `${c.id}: ${c.state === "failed" ? c.reason : c.state === "conflict" ? c.detail : ""}`).join("; "),
-          };
-        },
-        { external: true },
-      ),
-    );
+    checks.push(...brainChecks(brain));
 
     const ctx: GatewayContext = {
       version,
