@@ -49,7 +49,7 @@ test("--fix leaves the owner record of a running gateway alone", bounded, async 
     assert.match(
       check(report, "ports").finding,
       new RegExp(
-        `^gateway ${gw.port} this brain, browser control ${gw.port + 2} free, canvas ${gw.port + 4} this brain, cdp ${gw.port + 11}-${gw.port + 110} free$`,
+        `^gateway ${gw.port} this brain, browser control ${gw.port + 2} this brain, canvas ${gw.port + 4} this brain, cdp ${gw.port + 11}-${gw.port + 110} free$`,
       ),
     );
   } finally {
