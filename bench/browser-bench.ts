@@ -1,7 +1,8 @@
 /**
  * The browser bench (issue 15), with Debian's chromium headless:
  *   browser_status_ms: `onebrain browser status --json` as a process, spawn to exit, against a
- *     running gateway (the CLI's start, the control port's answer from memory).
+ *     running gateway (the CLI's start, the control port's answer from memory); `cli_floor_ms` is
+ *     `onebrain --version` measured alongside: what any command costs on this machine.
  *   browser_start_ms: POST /start on the control port until its answer: launch, `/json/version`
  *     answering, the port's holder checked, playwright-core connected over CDP; then /stop. The
  *     first start also loads playwright-core; every start reuses the profile's data dir.
@@ -19,6 +20,8 @@ type Spec = { unit: string; target: number; openclaw: string };
 
 interface Samples {
   statusMs: number[];
+  /** `onebrain --version` in the same conditions: the CLI's floor on this machine. */
+  versionMs: number[];
   startMs: number[];
   rssWith: number[];
   rssWithout: number[];
@@ -40,7 +43,7 @@ async function post(port: number, path: string): Promise<unknown> {
 
 /** Runs the measurements `runs` times each. */
 export async function browserBench(runs: number, names: ReadonlySet<string>): Promise<Samples> {
-  const s: Samples = { statusMs: [], startMs: [], rssWith: [], rssWithout: [], readyWith: [], readyWithout: [] };
+  const s: Samples = { statusMs: [], versionMs: [], startMs: [], rssWith: [], rssWithout: [], readyWith: [], readyWithout: [] };
   if (names.has("browser_status_ms") || names.has("browser_start_ms")) {
     const gw = await gateway(true);
     try {
@@ -48,6 +51,7 @@ export async function browserBench(runs: number, names: ReadonlySet<string>): Pr
         const r = await timeCli(["browser", "status", "--json"], gw.brain.env);
         if (r.code !== 0) throw new Error(`browser status exited ${r.code}: ${r.stderr}`);
         s.statusMs.push(r.ms);
+        s.versionMs.push((await timeCli(["--version"], gw.brain.env)).ms);
       }
       for (let i = 0; i < runs && names.has("browser_start_ms"); i++) {
         const t0 = performance.now();
@@ -80,7 +84,7 @@ export function browserResults(s: Samples, names: readonly BrowserName[], specs:
   const out: BenchResult[] = [];
   const r = (name: BrowserName, samples: number[], extra: Record<string, unknown> = {}) =>
     resultOf(name, specs[name].unit, samples, specs[name].target, specs[name].openclaw, extra);
-  if (names.includes("browser_status_ms")) out.push(r("browser_status_ms", s.statusMs));
+  if (names.includes("browser_status_ms")) out.push(r("browser_status_ms", s.statusMs, { cli_floor_ms: summarize(s.versionMs).median }));
   if (names.includes("browser_start_ms")) out.push(r("browser_start_ms", s.startMs, { first_ms: round1(s.startMs[0] ?? 0) }));
   const diff = (name: BrowserName, a: number[], b: number[], unit: string) => {
     const cost = round1(summarize(a).median - summarize(b).median);

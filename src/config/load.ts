@@ -3,8 +3,8 @@
  * A missing file means defaults. Every failure is a ConfigError naming the file, the key path,
  * what was found and what is expected; nothing half-loads.
  */
+import { parseJson5 } from "./json5-text.ts";
 import fs from "node:fs";
-import JSON5 from "json5";
 import type { BrainPaths } from "../paths/paths.ts";
 import { ConfigError } from "../shared/errors.ts";
 import { nearest, showValue } from "../shared/text.ts";
@@ -89,18 +89,7 @@ export function validateConfig(raw: unknown, file: string): Readonly<Config> {
   return deepFreeze(result.data);
 }
 
-/**
- * JSON5.parse, by the native JSON parser when the text is plain JSON (JSON5 is a superset: the
- * same value). JSON5's lexer runs in JavaScript, a call per character: a few configs read by the
- * gateway's start-up check were enough for V8 to optimise it, and its compilers' pages stayed in RSS.
- */
-export function parseJson5(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return JSON5.parse(text);
-  }
-}
+export { parseJson5 };
 
 /** Parses JSON5 text; a syntax error names the file, line and column, and so does nesting deeper than any config needs. */
 export function parseConfigText(text: string, file: string): unknown {

@@ -88,6 +88,21 @@ test("bad input is named: an action that is not JSON, an unknown profile", async
   assert.equal(unknown.code, 71);
 });
 
+test("the secret comes from the config or ONEBRAIN_GATEWAY_TOKEN; a config that cannot be parsed is named with its line", async () => {
+  const file = path.join(gw.stateDir, "onebrain.json");
+  const good = fs.readFileSync(file, "utf8");
+  const withEnv = await runCli(["browser", "status", "--json"], { ...gw.env, ONEBRAIN_GATEWAY_TOKEN: "not-the-token-0123456789abcdef" });
+  assert.equal(withEnv.code, 5, "the environment's token wins over the file's, as for the gateway");
+  try {
+    fs.writeFileSync(file, "{ gateway: { auth: { token: ");
+    const broken = await runCli(["browser", "status"], gw.env);
+    assert.equal(broken.code, 21);
+    assert.match(broken.stderr, /Cannot parse .*onebrain\.json at line 1/);
+  } finally {
+    fs.writeFileSync(file, good);
+  }
+});
+
 test("with the gateway down, browser status says so and exits 4", async () => {
   const r = await runCli(["browser", "status"], brainEnv(path.join(tmpDir(), "state")));
   assert.equal(r.code, 4);

@@ -45,11 +45,11 @@ interface Opts {
   tab?: string;
 }
 
-function target() {
+async function target() {
   const split = splitProfiles(process.argv.slice(2));
   setHintProfile(hintProfileOf(split.brain));
   const paths = resolvePaths({ profile: split.brain });
-  return { t: controlTarget(paths), profile: split.browser };
+  return { t: await controlTarget(paths), profile: split.browser };
 }
 
 function q(profile: string | undefined, extra: Record<string, string | undefined> = {}): string {
@@ -70,7 +70,7 @@ function profileLine(p: ProfileStatus): string {
 
 /** `browser status`. */
 export async function statusCommand(_global: GlobalOptions, opts: Opts): Promise<void> {
-  const { t, profile } = target();
+  const { t, profile } = await target();
   const s = json(await callControl(t, "GET", `/status${q(profile)}`, undefined, 5000)) as BrowserStatus;
   if (opts.json) return printJson({ ok: true, controlPort: t.port, ...s });
   const head = s.enabled
@@ -83,7 +83,7 @@ export async function statusCommand(_global: GlobalOptions, opts: Opts): Promise
 /** `browser start` / `browser stop`. */
 export function lifecycleCommand(which: "start" | "stop") {
   return async (_global: GlobalOptions, opts: Opts): Promise<void> => {
-    const { t, profile } = target();
+    const { t, profile } = await target();
     const p = json(await callControl(t, "POST", `/${which}${q(profile)}`, {}, 60_000)) as ProfileStatus;
     if (opts.json) return printJson({ ok: true, ...p });
     printLines([profileLine(p).trimStart()]);
@@ -96,7 +96,7 @@ function tabLine(tab: TabInfo): string {
 
 /** `browser tabs`. */
 export async function tabsCommand(_global: GlobalOptions, opts: Opts): Promise<void> {
-  const { t, profile } = target();
+  const { t, profile } = await target();
   const { tabs } = json(await callControl(t, "GET", `/tabs${q(profile)}`, undefined, 10_000)) as { tabs: TabInfo[] };
   if (opts.json) return printJson({ ok: true, tabs });
   printLines(tabs.length ? tabs.map(tabLine) : ["no tabs"]);
@@ -105,7 +105,7 @@ export async function tabsCommand(_global: GlobalOptions, opts: Opts): Promise<v
 /** `browser open URL` and `browser navigate URL`. */
 export function gotoCommand(which: "open" | "navigate") {
   return async (_global: GlobalOptions, opts: Opts, args: string[]): Promise<void> => {
-    const { t, profile } = target();
+    const { t, profile } = await target();
     const path = which === "open" ? "/tabs/open" : "/navigate";
     const { tab } = json(await callControl(t, "POST", `${path}${q(profile)}`, { url: args[0], ...(opts.tab ? { tab: opts.tab } : {}) })) as { tab: TabInfo };
     if (opts.json) return printJson({ ok: true, tab });
@@ -116,7 +116,7 @@ export function gotoCommand(which: "open" | "navigate") {
 /** `browser focus TAB` and `browser close TAB`. */
 export function tabCommand(which: "focus" | "close") {
   return async (_global: GlobalOptions, opts: Opts, args: string[]): Promise<void> => {
-    const { t, profile } = target();
+    const { t, profile } = await target();
     const answer = json(await callControl(t, "POST", `/tabs/${which}${q(profile)}`, { tab: args[0] }));
     if (opts.json) return printJson({ ok: true, ...answer });
     printLines([which === "close" ? `closed ${args[0]}` : tabLine((answer as { tab: TabInfo }).tab)]);
@@ -125,7 +125,7 @@ export function tabCommand(which: "focus" | "close") {
 
 /** `browser snapshot`: the accessibility tree with refs, as the agent sees it. */
 export async function snapshotCommand(_global: GlobalOptions, opts: Opts): Promise<void> {
-  const { t, profile } = target();
+  const { t, profile } = await target();
   const s = json(await callControl(t, "GET", `/snapshot${q(profile, { tab: opts.tab })}`)) as { tab: TabInfo; snapshot: string; truncated: boolean };
   if (opts.json) return printJson({ ok: true, ...s });
   process.stdout.write(`${s.tab.url}\n${s.snapshot}\n${s.truncated ? "(cut: the page is larger)\n" : ""}`);
@@ -133,7 +133,7 @@ export async function snapshotCommand(_global: GlobalOptions, opts: Opts): Promi
 
 /** `browser act JSON`: one action by ref, e.g. '{"kind":"click","ref":"e3"}'. */
 export async function actCommand(_global: GlobalOptions, opts: Opts, args: string[]): Promise<void> {
-  const { t, profile } = target();
+  const { t, profile } = await target();
   let action: unknown;
   try {
     action = JSON.parse(args[0] ?? "");
@@ -150,7 +150,7 @@ export async function actCommand(_global: GlobalOptions, opts: Opts, args: strin
 /** `browser screenshot [--out FILE] [--full-page]` and `browser pdf [--out FILE]`: written to a file. */
 export function fileCommand(which: "screenshot" | "pdf") {
   return async (_global: GlobalOptions, opts: Opts): Promise<void> => {
-    const { t, profile } = target();
+    const { t, profile } = await target();
     const answer = await callControl(t, "GET", `/${which}${q(profile, { tab: opts.tab, ...(opts.fullPage ? { fullPage: "1" } : {}) })}`);
     if (!("bytes" in answer)) throw new OnebrainError("INTERNAL", `The ${which} came back as JSON`);
     const ext = which === "pdf" ? "pdf" : "png";
