@@ -6,7 +6,7 @@
  */
 import fs from "node:fs";
 import type { Logger } from "pino";
-import { defaultProcFs, type ProcFs } from "../proc/process.ts";
+import { defaultProcFs, isAlive, type ProcFs } from "../proc/process.ts";
 import { OnebrainError } from "../shared/errors.ts";
 import type { StoreHandle } from "../store/handle.ts";
 import { displayCdpUrl, resolveCdpEndpoint } from "./cdp.ts";
@@ -83,7 +83,7 @@ export class BrowserManager {
     const reaped = reapLeftBrowsers(this.o.store, this.o.epoch, this.procFs);
     const killed = reaped.filter((r) => r.outcome === "killed");
     if (killed.length) this.o.logger.warn({ reaped }, "killed browsers that a dead gateway of this brain left running");
-    for (let i = 0; i < 40 && killed.some((r) => fs.existsSync(`${this.procFs.procRoot}/${r.pid}/stat`) && !zombie(this.procFs, r.pid)); i++) await wait(50);
+    for (let i = 0; i < 40 && killed.some((r) => isAlive(r.pid, this.procFs)); i++) await wait(50);
     return reaped;
   }
 
@@ -301,14 +301,5 @@ export class BrowserManager {
       r = await this.serial(p.name, () => this.ensure(p));
     }
     return fn(r.session);
-  }
-}
-
-function zombie(procFs: ProcFs, pid: number): boolean {
-  try {
-    const stat = fs.readFileSync(`${procFs.procRoot}/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
-  } catch {
-    return true;
   }
 }

@@ -10,23 +10,12 @@ import { OnebrainError, toOnebrainError } from "../shared/errors.ts";
 import { planBind } from "./bind.ts";
 import { clientInfo, originAllowed } from "./client.ts";
 import type { BrowserControl, GatewayContext } from "./context.ts";
-import { checkAccess, httpCredentials, misdirected } from "./http.ts";
+import { checkAccess, httpCredentials, misdirected, send as sendJson } from "./http.ts";
 import { listenAll } from "./listen.ts";
 import { requestTarget } from "./request-target.ts";
 import { answerClientError, guardServer, logSocketError } from "./sockets.ts";
 
 const MAX_BODY = 1024 * 1024;
-
-function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    "content-type": "application/json; charset=utf-8",
-    "cache-control": "no-store",
-    "content-length": Buffer.byteLength(text),
-    ...headers,
-  });
-  res.end(text);
-}
 
 function sendError(res: ServerResponse, err: unknown): void {
   const e = toOnebrainError(err);

@@ -35,6 +35,16 @@ after(async () => {
   await fake.close();
 });
 
+/** Sends one chat line and waits for the run's final reply (at most `ms`). */
+async function chatUntilFinal(clientId: string, text: string, key: string, ms: number): Promise<void> {
+  const c = await connectGateway({ url: `ws://127.0.0.1:${gw.port}`, clientId, mode: "webchat" });
+  await c.request("chat.send", { text, idempotencyKey: key });
+  const deadline = Date.now() + ms;
+  while (!c.events.some((e) => e.event === "chat" && (e.payload as { state: string }).state === "final") && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 50));
+  await c.close();
+}
+
 /** The tool results of the current run: those after the last user line. */
 function toolResults(body: any): string[] {
   const messages = body.messages as Array<{ role: string; content: string }>;
@@ -65,12 +75,7 @@ test("the model opens a page, reads it by snapshot, types and clicks by ref, and
         return { kind: "reply", text: "all done" };
     }
   };
-  const c = await connectGateway({ url: `ws://127.0.0.1:${gw.port}`, clientId: "tool-test", mode: "webchat" });
-  await c.request("chat.send", { text: "greet Grace on the form", idempotencyKey: "b-1" });
-  const deadline = Date.now() + 60_000;
-  while (!c.events.some((e) => e.event === "chat" && (e.payload as { state: string }).state === "final") && Date.now() < deadline)
-    await new Promise((r) => setTimeout(r, 50));
-  await c.close();
+  await chatUntilFinal("tool-test", "greet Grace on the form", "b-1", 60_000);
   const last = fake.requests.at(-1)!;
   const results = toolResults(last.body);
   assert.equal(results.length, 6, results.join("\n---\n"));
@@ -93,12 +98,7 @@ test("a ref that is not in the latest snapshot and a file: URL are error results
     if (n === 1) return { kind: "tools", calls: [{ name: "browser", input: { action: "open", url: "file:///etc/passwd" } }] };
     return { kind: "reply", text: "ok" };
   };
-  const c = await connectGateway({ url: `ws://127.0.0.1:${gw.port}`, clientId: "tool-test-2", mode: "webchat" });
-  await c.request("chat.send", { text: "click something", idempotencyKey: "b-2" });
-  const deadline = Date.now() + 30_000;
-  while (!c.events.some((e) => e.event === "chat" && (e.payload as { state: string }).state === "final") && Date.now() < deadline)
-    await new Promise((r) => setTimeout(r, 50));
-  await c.close();
+  await chatUntilFinal("tool-test-2", "click something", "b-2", 30_000);
   const results = toolResults(fake.requests.at(-1)!.body);
   assert.match(results[0]!, /No element e4242 .*take a new snapshot/);
   assert.match(results[1]!, /Cannot open file: URLs/);
