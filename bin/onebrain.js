@@ -16,8 +16,12 @@ if (major < 22 || (major === 22 && minor < 13)) {
   );
   process.exit(2);
 }
+// A plain `browser status` is answered by one small bundle, without the CLI framework (a tenth of
+// the command's time); when it cannot answer it prints nothing and the full CLI runs.
+const argv = process.argv.slice(2);
+const fast = argv.includes("browser") && argv.includes("status") ? await import("../dist/fast/browser-status.js").catch(() => null) : null;
 try {
-  await import("../dist/onebrain.js");
+  if (!(await fast?.fastBrowserStatus(argv))) await import("../dist/onebrain.js");
 } catch (err) {
   if (err?.code === "ERR_MODULE_NOT_FOUND" && String(err.message).includes("dist/onebrain.js")) {
     process.stderr.write("onebrain: the compiled CLI (dist/) is missing\n  next: run `npm ci` (or `npm run build`) in the onebrain folder\n");

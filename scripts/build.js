@@ -59,6 +59,22 @@ function rewriteBuiltins(text, file) {
   return hoisted.length ? `${hoisted.join("\n")}\n${body}` : body;
 }
 
+// `browser status` is answered before the CLI loads (src/cli/browser/fast-status.ts): one file,
+// no shared chunks, so bin/onebrain.js reads a single small module for it.
+const fast = await build({
+  entryPoints: { "fast/browser-status": path.join(root, "src/cli/browser/fast-status.ts") },
+  outdir,
+  bundle: true,
+  format: "esm",
+  platform: "node",
+  target: "node22.13",
+  legalComments: "none",
+  charset: "ascii",
+  metafile: true,
+  logLevel: "warning",
+});
+Object.assign(result.metafile.outputs, fast.metafile.outputs);
+
 // What charset "ascii" leaves is in comments (ours, and dependencies' such as grammY's emoji
 // docs): escaped there it means the same and keeps each chunk a one-byte string in V8.
 const nonAscii = /[^\u0020-\u007e\t\n\r]/gu; // anything but printable ASCII and whitespace

@@ -5,9 +5,11 @@
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { splitProfiles } from "../../src/cli/commands/browser.ts";
+import { splitProfiles } from "../../src/cli/browser/argv.ts";
+import { fastBrowserStatus } from "../../src/cli/browser/fast-status.ts";
 import { chromiumPath } from "../helpers/browser.ts";
 import { brainEnv, freePlanPort, runCli, startGateway, tmpDir, type RunningGateway } from "../helpers/gateway.ts";
 import { FORM_PAGE, servePages } from "./support.ts";
@@ -50,6 +52,36 @@ test("browser status answers from the running gateway with each profile", async 
   const text = await runCli(["browser", "status"], gw.env);
   assert.match(text.stdout, /onebrain\s+managed\s+stopped/);
   assert.ok(text.stdout.split("\n").length < 12, "fits a screen");
+});
+
+test("the fast path of browser status prints what the full CLI prints, text and JSON", async () => {
+  const full = (args: string[]) =>
+    new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, [path.join(import.meta.dirname, "../../dist/onebrain.js"), ...args], { env: gw.env }, (err, stdout) =>
+        err ? reject(err) : resolve(stdout),
+      ),
+    );
+  for (const args of [
+    ["browser", "status"],
+    ["browser", "status", "--profile", "work", "--json"],
+    ["browser", "status", "--json"],
+  ]) {
+    const fast = await runCli(args, gw.env);
+    assert.equal(fast.code, 0, fast.stderr);
+    assert.equal(fast.stdout, await full(args), args.join(" "));
+  }
+  // In process, to see that it is the fast path that answers (and that it declines what it cannot answer).
+  const write = process.stdout.write.bind(process.stdout);
+  let printed = "";
+  process.stdout.write = ((chunk: string) => ((printed += chunk), true)) as typeof process.stdout.write;
+  try {
+    assert.equal(await fastBrowserStatus(["browser", "status", "--json"], gw.env), true);
+    assert.equal(await fastBrowserStatus(["browser", "status", "--profile", "nope"], gw.env), false, "a 404 goes to the full CLI");
+    assert.equal(await fastBrowserStatus(["browser", "status"], { ...gw.env, ONEBRAIN_GATEWAY_TOKEN: "wrong-token-0123456789abcdef" }), false);
+  } finally {
+    process.stdout.write = write;
+  }
+  assert.equal(JSON.parse(printed).controlPort, gw.port + 2);
 });
 
 test("start, open, snapshot, act by ref, screenshot and stop through the CLI, on a named profile", async () => {

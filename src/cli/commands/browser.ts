@@ -1,10 +1,8 @@
 /**
  * `onebrain browser status|start|stop|tabs|open|navigate|snapshot|act|screenshot|pdf|focus|close`:
  * thin calls to the running gateway's browser control service (docs/browser.md).
- *
- * `--profile` after `browser` names the browser profile; before it (or ONEBRAIN_PROFILE) it names
- * the brain, as everywhere else. Commander hands both to the global option, so they are told
- * apart here by where they stand on the command line.
+ * `--profile` after `browser` names the browser profile; before it, the brain (cli/browser/argv.ts).
+ * A plain `browser status` is answered before this module loads (cli/browser/fast-status.ts).
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -12,31 +10,12 @@ import type { BrowserStatus, ProfileStatus } from "../../browser/manager.ts";
 import type { TabInfo } from "../../browser/session.ts";
 import { resolvePaths } from "../../paths/paths.ts";
 import { OnebrainError } from "../../shared/errors.ts";
-import { callControl, controlTarget, type ControlAnswer } from "../browser-client.ts";
+import { splitProfiles } from "../browser/argv.ts";
+import { callControl, targetOf, type ControlAnswer } from "../browser/client.ts";
+import { profileLine, statusLines } from "../browser/view.ts";
 import type { GlobalOptions } from "../brain.ts";
 import { hintProfileOf } from "../brain.ts";
 import { printJson, printLines, setHintProfile } from "../output.ts";
-
-/** The brain profile and the browser profile from a command line (`--profile X` or `--profile=X`, before or after `browser`). */
-export function splitProfiles(argv: readonly string[]): { brain: string | undefined; browser: string | undefined } {
-  // The first bare word is the command (a --profile value is never it, even one named "browser").
-  let at = -1;
-  for (let i = 0; i < argv.length && at < 0; i++) {
-    if (argv[i] === "--profile") i++;
-    else if (!argv[i]!.startsWith("-")) at = argv[i] === "browser" ? i : argv.length;
-  }
-  if (at === argv.length) at = -1;
-  const find = (part: readonly string[]): string | undefined => {
-    let found: string | undefined;
-    for (let i = 0; i < part.length; i++) {
-      const a = part[i]!;
-      if (a === "--profile" && i + 1 < part.length) found = part[++i];
-      else if (a.startsWith("--profile=")) found = a.slice("--profile=".length);
-    }
-    return found;
-  };
-  return at < 0 ? { brain: find(argv), browser: undefined } : { brain: find(argv.slice(0, at)), browser: find(argv.slice(at + 1)) };
-}
 
 interface Opts {
   json?: boolean;
@@ -49,7 +28,7 @@ async function target() {
   const split = splitProfiles(process.argv.slice(2));
   setHintProfile(hintProfileOf(split.brain));
   const paths = resolvePaths({ profile: split.brain });
-  return { t: await controlTarget(paths), profile: split.browser };
+  return { t: await targetOf(paths), profile: split.browser };
 }
 
 function q(profile: string | undefined, extra: Record<string, string | undefined> = {}): string {
@@ -62,22 +41,12 @@ function q(profile: string | undefined, extra: Record<string, string | undefined
 
 const json = (a: ControlAnswer): any => ("json" in a ? a.json : null);
 
-function profileLine(p: ProfileStatus): string {
-  const where = p.kind === "remote" ? (p.cdpUrl ?? "") : `cdp ${p.cdpPort ?? "?"}`;
-  const state = p.running ? `running  pid ${p.pid ?? "-"}` : "stopped";
-  return `  ${p.profile.padEnd(12)} ${p.kind.padEnd(8)} ${state.padEnd(18)} ${where}${p.running && p.startedAt ? `  since ${p.startedAt}` : ""}`;
-}
-
 /** `browser status`. */
 export async function statusCommand(_global: GlobalOptions, opts: Opts): Promise<void> {
   const { t, profile } = await target();
   const s = json(await callControl(t, "GET", `/status${q(profile)}`, undefined, 5000)) as BrowserStatus;
   if (opts.json) return printJson({ ok: true, controlPort: t.port, ...s });
-  const head = s.enabled
-    ? `browser control: 127.0.0.1:${t.port}, ${s.executable ?? "no executable (remote profiles only)"}${s.sandbox.value ? `, --no-sandbox (${s.sandbox.why})` : ""}`
-    : `browser control: off (${s.why})`;
-  const headless = s.profiles.find((p) => p.headless)?.headless;
-  printLines([head, ...(headless ? [`  headless: ${headless.value ? "yes" : "no"} (${headless.why})`] : []), ...s.profiles.map(profileLine)]);
+  printLines(statusLines(s, t.port));
 }
 
 /** `browser start` / `browser stop`. */
