@@ -78,6 +78,18 @@ test("the fast path of browser status prints what the full CLI prints, text and 
     assert.equal(await fastBrowserStatus(["browser", "status", "--json"], gw.env), true);
     assert.equal(await fastBrowserStatus(["browser", "status", "--profile", "nope"], gw.env), false, "a 404 goes to the full CLI");
     assert.equal(await fastBrowserStatus(["browser", "status"], { ...gw.env, ONEBRAIN_GATEWAY_TOKEN: "wrong-token-0123456789abcdef" }), false);
+    // A JSON5 file (a comment) is left to the full CLI, which reads it.
+    const file = path.join(gw.stateDir, "onebrain.json");
+    const good = fs.readFileSync(file, "utf8");
+    try {
+      fs.writeFileSync(file, `// edited by hand\n${good}`);
+      assert.equal(await fastBrowserStatus(["browser", "status"], gw.env), false);
+      const viaFull = await runCli(["browser", "status", "--json"], gw.env);
+      assert.equal(viaFull.code, 0, viaFull.stderr);
+      assert.equal(JSON.parse(viaFull.stdout).controlPort, gw.port + 2);
+    } finally {
+      fs.writeFileSync(file, good);
+    }
   } finally {
     process.stdout.write = write;
   }

@@ -1,6 +1,7 @@
 /** One HTTP call from the CLI to the running gateway's browser control service (docs/browser.md). */
 import http from "node:http";
 import { OnebrainError, type ErrorCode, errorCatalog } from "../../shared/errors.ts";
+import { parseJson5 } from "../../config/json5-text.ts";
 import type { BrainPaths } from "../../paths/paths.ts";
 import { controlTarget, type ControlTarget } from "./target.ts";
 
@@ -10,10 +11,13 @@ export type { ControlTarget } from "./target.ts";
 export function targetOf(paths: BrainPaths, env: NodeJS.ProcessEnv = process.env): Promise<ControlTarget> {
   return controlTarget(
     paths,
-    async (p) => {
-      // Loaded only then: the loader throws the coded error that says what is wrong with the file.
-      (await import("../../config/load.ts")).loadBrainConfig(p);
-      throw new OnebrainError("CONFIG_UNREADABLE", `The config file ${p.configPath} could not be read`);
+    {
+      parse: parseJson5,
+      async explain(p) {
+        // Loaded only then: the loader throws the coded error that says what is wrong with the file.
+        (await import("../../config/load.ts")).loadBrainConfig(p);
+        throw new OnebrainError("CONFIG_UNREADABLE", `The config file ${p.configPath} could not be read`);
+      },
     },
     env,
   );

@@ -5,7 +5,6 @@
  */
 import fs from "node:fs";
 import { authSources } from "../../config/effective.ts";
-import { parseJson5 } from "../../config/json5-text.ts";
 import { inspectLock } from "../../lock/inspect.ts";
 import type { BrainPaths } from "../../paths/paths.ts";
 import { BROWSER_CONTROL_OFFSET } from "../../paths/ports.ts";
@@ -17,25 +16,29 @@ export interface ControlTarget {
   authorization: string | null;
 }
 
-/** Called when the config file cannot be read as JSON5: it throws the coded error that says why. */
-export type ExplainBadConfig = (paths: BrainPaths) => Promise<never>;
+/** How the config file's text is read (JSON5; the fast path takes plain JSON only), and who explains a file that cannot be read. */
+export interface ConfigReader {
+  parse(text: string): unknown;
+  /** Throws the coded error that says what is wrong with the file. */
+  explain(paths: BrainPaths): Promise<never>;
+}
 
 /**
  * The few raw keys the browser CLI needs (the auth secrets, browser.controlPort), read without
  * loading the config schema: it is a third of this command's start-up. A file that is not plain
- * readable JSON5 goes to `explain` (the full loader, whose coded error names what is wrong).
+ * readable goes to `explain` (the full loader, whose coded error names what is wrong).
  */
 async function rawKeys(
   paths: BrainPaths,
-  explain: ExplainBadConfig,
+  reader: ConfigReader,
 ): Promise<{ auth: { mode?: "none" | "token" | "password"; token?: string; password?: string }; controlPort: number | undefined }> {
   let raw: unknown = {};
   try {
     const text = fs.readFileSync(paths.configPath, "utf8");
     if (text.length > 4 * 1024 * 1024) throw new Error("too large");
-    raw = text.trim() === "" ? {} : parseJson5(text);
+    raw = text.trim() === "" ? {} : reader.parse(text);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "ENOENT") await explain(paths);
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") await reader.explain(paths);
   }
   const obj = (v: unknown): Record<string, unknown> => (typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
   const a = obj(obj(obj(raw).gateway).auth);
@@ -49,14 +52,14 @@ async function rawKeys(
 }
 
 /** The control target, or GATEWAY_UNREACHABLE when no gateway holds the brain. */
-export async function controlTarget(paths: BrainPaths, explain: ExplainBadConfig, env: NodeJS.ProcessEnv = process.env): Promise<ControlTarget> {
+export async function controlTarget(paths: BrainPaths, reader: ConfigReader, env: NodeJS.ProcessEnv = process.env): Promise<ControlTarget> {
   const lock = inspectLock(paths.lockPath, paths.ownerPath);
   if (!lock.ownerIsHolder || !lock.owner) {
     throw new OnebrainError("GATEWAY_UNREACHABLE", `The gateway of this brain (${paths.stateDir}) is not running, so no browser is either`, {
       hint: "onebrain gateway start",
     });
   }
-  const keys = await rawKeys(paths, explain);
+  const keys = await rawKeys(paths, reader);
   const auth = authSources(keys.auth, env);
   const secret = auth.mode.value === "token" ? auth.token.value : auth.mode.value === "password" ? auth.password.value : undefined;
   return { port: keys.controlPort ?? lock.owner.port + BROWSER_CONTROL_OFFSET, authorization: secret ? `Bearer ${secret}` : null };
