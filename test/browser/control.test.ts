@@ -5,6 +5,7 @@
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
+import fs from "node:fs";
 import path from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { chromiumPath } from "../helpers/browser.ts";
@@ -146,6 +147,21 @@ test("two starts at once launch one browser; a browser killed from outside is se
   const again = await call("POST", "/start", {});
   assert.equal(again.status, 200, JSON.stringify(again.body));
   assert.notEqual(again.body.pid, a.body.pid);
+  assert.equal((await call("POST", "/stop", {})).body.running, false);
+});
+
+test("the profile's data dir removed under a running browser: stop still kills its group, and the next start makes it again", async () => {
+  const started = await call("POST", "/start", {});
+  assert.equal(started.status, 200, JSON.stringify(started.body));
+  const dir = started.body.userDataDir as string;
+  fs.rmSync(dir, { recursive: true, force: true });
+  assert.equal((await call("GET", "/status")).status, 200);
+  const stopped = await call("POST", "/stop", {});
+  assert.equal(stopped.body.running, false);
+  assert.deepEqual(groupPids(started.body.pid), [], "no process of the browser's group is left");
+  const again = await call("POST", "/start", {});
+  assert.equal(again.status, 200, JSON.stringify(again.body));
+  assert.ok(fs.statSync(path.join(dir)).isDirectory(), "the data dir is made again");
   assert.equal((await call("POST", "/stop", {})).body.running, false);
 });
 

@@ -83,3 +83,44 @@ test("a remote profile (cdpUrl over http discovery, or ws directly) is attached 
   const unreachable = await control(gone.cp, "POST", "/start?profile=gone", { body: {} });
   assert.equal(unreachable.body.error.code, "BROWSER_CDP_UNREACHABLE");
 });
+
+test("a remote browser that never answers, or answers discovery and then hangs, fails the start within startTimeoutMs while status still answers", async () => {
+  const held: net.Socket[] = [];
+  const silent = net.createServer((s) => held.push(s)); // accepts, reads, never writes
+  await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
+  const silentPort = (silent.address() as net.AddressInfo).port;
+  // Discovery answers with a WebSocket URL whose upgrade never completes.
+  const hanging = net.createServer((s) => {
+    held.push(s);
+    s.once("data", (d) => {
+      if (!d.toString().startsWith("GET /json/version")) return; // the upgrade: left hanging
+      const body = JSON.stringify({ Browser: "Chrome/1", webSocketDebuggerUrl: `ws://127.0.0.1:${hangingPort}/devtools/browser/x` });
+      s.end(`HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+    });
+  });
+  await new Promise<void>((r) => hanging.listen(0, "127.0.0.1", r));
+  const hangingPort = (hanging.address() as net.AddressInfo).port;
+  try {
+    const b = await brain({
+      startTimeoutMs: 1500,
+      profiles: { silent: { cdpUrl: `http://127.0.0.1:${silentPort}` }, hanging: { cdpUrl: `http://127.0.0.1:${hangingPort}` } },
+    });
+    for (const profile of ["silent", "hanging"]) {
+      const t0 = Date.now();
+      const pending = control(b.cp, "POST", `/start?profile=${profile}`, { body: {} });
+      const status = await control(b.cp, "GET", "/status");
+      assert.equal(status.status, 200, "the control service answers while a start waits");
+      const r = await pending;
+      const ms = Date.now() - t0;
+      assert.equal(r.status >= 400, true, JSON.stringify(r.body));
+      assert.match(r.body.error.code, /^BROWSER_/, JSON.stringify(r.body));
+      assert.ok(ms < 6000, `${profile}: gave up after ${ms} ms`);
+      const after = await control(b.cp, "GET", `/status?profile=${profile}`);
+      assert.equal(after.body.profiles.find((p: { profile: string }) => p.profile === profile).running, false);
+    }
+  } finally {
+    held.forEach((s) => s.destroy());
+    silent.close();
+    hanging.close();
+  }
+});
