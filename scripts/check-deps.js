@@ -26,6 +26,8 @@ const rank = {
   // The canvas host's files reuse the workspace tools' confinement (agent/tools/fs).
   canvas: 4.2,
   brain: 4.5,
+  // Cron, hooks and alerts submit messages through the brain and read its state.
+  cron: 4.7,
   server: 5,
   setup: 5,
   migrate: 5,

@@ -39,9 +39,11 @@ function errorReply(err: unknown, timeoutSeconds: number, timedOut: boolean): st
 }
 
 /** Runs one claimed message to its end. Throws only when the store fails (the caller stops the brain). */
-export async function executeRun(env: RunEnv, run: ClaimedRun, claimed: Promise<void>, abort: AbortController, timeoutSeconds: number): Promise<void> {
+export async function executeRun(env: RunEnv, run: ClaimedRun, claimed: Promise<void>, abort: AbortController, defaultTimeout: number): Promise<void> {
   const { o } = env;
-  const channel = env.channel(run.channel, run.account);
+  // A submitted message (cron, webhook) has its own timeout and no one typing to.
+  const timeoutSeconds = run.submission?.timeoutSeconds ?? defaultTimeout;
+  const channel = run.submission ? undefined : env.channel(run.channel, run.account);
   let typing = false;
   try {
     // The model is called only once the claim is durable: after a crash this message is then
@@ -102,6 +104,8 @@ async function think(env: RunEnv, run: ClaimedRun, abort: AbortController, timeo
     if (!timedOut && abort.signal.aborted && env.leaving()) return { kind: "paused" };
     if (!timedOut && abort.signal.aborted) return { kind: "notice", text: "Stopped.", state: "aborted" };
     o.logger.warn({ err, runId: run.runId, timedOut }, "run ended without an answer");
+    // A submitted run that timed out may have acted (its tools ran): its outcome is unknown.
+    if (timedOut && run.submission) return { kind: "notice", text: `Timed out after ${timeoutSeconds} s: the outcome is unknown.`, state: "interrupted" };
     return { kind: "error", text: errorReply(err, timeoutSeconds, timedOut), error: (err as Error).message };
   } finally {
     clearTimeout(timer);

@@ -8,7 +8,8 @@
  * pending approval is asked again and found by run and call id); a side-effecting call that had
  * started gets "outcome unknown" and is never run again. A model call that was in flight is made
  * again. A run that cannot be resumed (its agent is gone, its journal is unreadable, or restarts
- * keep interrupting it) is answered with a notice that says why.
+ * keep interrupting it) is answered with a notice that says why. A submitted message whose source
+ * says `abandon` (a cron occurrence) is not resumed: its run ends `interrupted`, delivering nothing.
  */
 import type { ToolCall } from "../agent/tools/types.ts";
 import type { ChatTurn } from "../agent/provider.ts";
@@ -17,7 +18,7 @@ import { modelHistory, turnsOf, type HistoryRow } from "../sessions/history.ts";
 import { appendMessage } from "../sessions/store.ts";
 import type { StoreHandle } from "../store/handle.ts";
 import type { ProcessGroupRecord } from "./ports.ts";
-import { finishRun, type ClaimedRun } from "./runs.ts";
+import { finishRun, SUBMISSION_COLUMNS, submissionOf, type ClaimedRun, type SubmissionColumns } from "./runs.ts";
 
 /** Restarts that may resume one run; the next interruption ends it with a notice (a crash loop). */
 export const MAX_RESUMES = 3;
@@ -25,6 +26,9 @@ export const MAX_RESUMES = 3;
 /** The result of a side-effecting call that had started when the gateway died. */
 export const UNKNOWN_OUTCOME =
   "Interrupted by a restart of the gateway: this call had started, so it may have acted, but its outcome is unknown. It was not run again. Check before repeating it.";
+
+/** The transcript line of a submitted run (a cron occurrence) that a restart ended: it is not run again. */
+export const ABANDONED = "Interrupted by a restart of the gateway: not run again, so its outcome is unknown.";
 
 /** The notice for a run that restarts kept interrupting: why it stopped, and what it had done. */
 export function crashLoopNotice(interruptions: number, calls: number, lastTool: string | null): string {
@@ -38,7 +42,9 @@ export function notResumableNotice(why: string): string {
 }
 
 /** A run left 'running', with what its message and session say. */
-interface RunningRow extends Pick<ClaimedRun, "runId" | "sessionId" | "inboundId" | "sessionKey" | "channel" | "account" | "peer" | "replyTo" | "text"> {
+interface RunningRow
+  extends Pick<ClaimedRun, "runId" | "sessionId" | "inboundId" | "sessionKey" | "channel" | "account" | "peer" | "replyTo" | "text">,
+    SubmissionColumns {
   resumes: number;
   steps: number;
   agentId: string;
@@ -56,8 +62,9 @@ export function recoverRuns(store: StoreHandle, o: { epoch: number; now: number;
     const rows = store
       .prepare(
         `SELECT r.id AS runId, r.session_id AS sessionId, r.resumes, r.steps, i.id AS inboundId, i.session_key AS sessionKey, i.channel,
-           i.account, i.peer, i.reply_to AS replyTo, i.text, s.agent_id AS agentId
-         FROM runs r JOIN inbound i ON i.id = r.inbound_id JOIN sessions s ON s.id = r.session_id WHERE r.state = 'running' ORDER BY r.id`,
+           i.account, i.peer, i.reply_to AS replyTo, i.text, ss.agent_id AS agentId, ${SUBMISSION_COLUMNS}
+         FROM runs r JOIN inbound i ON i.id = r.inbound_id JOIN sessions ss ON ss.id = r.session_id LEFT JOIN submitted s ON s.inbound_id = i.id
+         WHERE r.state = 'running' ORDER BY r.id`,
       )
       .all() as unknown as RunningRow[];
     const out: Recovery = { resumed: [], ended: 0 };
@@ -76,11 +83,14 @@ export function recoverRuns(store: StoreHandle, o: { epoch: number; now: number;
         command: chatCommand(row.text),
         expired: null,
       };
+      const submission = submissionOf(row);
+      if (submission) run.submission = submission;
       // Stamped first, so finishing it here (a notice) is this process's to do.
       store.prepare("UPDATE runs SET epoch = ?, resumes = resumes + 1 WHERE id = ?").run(o.epoch, row.runId);
       markUnknown(store, row, o.now);
       let notice: string | null = null;
-      if (row.agentId !== o.agentId) notice = notResumableNotice(`the agent "${row.agentId}" that was answering it is no longer configured`);
+      if (submission?.onInterrupt === "abandon") notice = ABANDONED;
+      else if (row.agentId !== o.agentId) notice = notResumableNotice(`the agent "${row.agentId}" that was answering it is no longer configured`);
       else if (row.resumes + 1 > MAX_RESUMES) notice = crashLoopNotice(row.resumes + 1, ...toolsDone(store, row.runId));
       else {
         try {

@@ -29,6 +29,39 @@ export interface ClaimedRun {
   expired: "daily" | "idle" | null;
   /** Set when the run resumes after a restart: where its journal left it. */
   resume?: ResumePoint;
+  /** Set when no chat sent the message (a cron occurrence, a webhook): submitted.ts. */
+  submission?: Submission;
+}
+
+/** A message no chat sent: where its reply goes (or nowhere), its own timeout, what a restart does to it. */
+export interface Submission {
+  reply: { channel: string; account: string; target: string } | null;
+  timeoutSeconds: number | null;
+  onInterrupt: "abandon" | "resume";
+}
+
+/** The submitted table's columns, as claim and recovery read them (LEFT JOIN submitted s). */
+export const SUBMISSION_COLUMNS =
+  "s.inbound_id AS subId, s.reply_channel AS subChannel, s.reply_account AS subAccount, s.reply_target AS subTarget, s.timeout_seconds AS subTimeout, s.on_interrupt AS subInterrupt";
+
+/** A row's SUBMISSION_COLUMNS (all null for a chat's message). */
+export interface SubmissionColumns {
+  subId?: number | null;
+  subChannel?: string | null;
+  subAccount?: string | null;
+  subTarget?: string | null;
+  subTimeout?: number | null;
+  subInterrupt?: string | null;
+}
+
+/** The submission of a row read with SUBMISSION_COLUMNS; undefined for a chat's message. */
+export function submissionOf(row: SubmissionColumns): Submission | undefined {
+  if (row.subId === null || row.subId === undefined) return undefined;
+  return {
+    reply: row.subChannel && row.subTarget ? { channel: row.subChannel, account: row.subAccount ?? "default", target: row.subTarget } : null,
+    timeoutSeconds: row.subTimeout ?? null,
+    onInterrupt: row.subInterrupt === "resume" ? "resume" : "abandon",
+  };
 }
 
 export interface ClaimOptions {
@@ -41,7 +74,7 @@ export interface ClaimOptions {
   busy: ReadonlySet<string>;
 }
 
-interface InboundRow {
+interface InboundRow extends SubmissionColumns {
   id: number;
   session_key: string;
   channel: string;
@@ -56,7 +89,8 @@ export function claimNext(store: StoreHandle, o: ClaimOptions): ClaimedRun | nul
   return store.transaction(() => {
     const candidates = store
       .prepare(
-        `SELECT i.id, i.session_key, i.channel, i.account, i.peer, i.reply_to, i.text FROM inbound i
+        `SELECT i.id, i.session_key, i.channel, i.account, i.peer, i.reply_to, i.text, ${SUBMISSION_COLUMNS}
+         FROM inbound i LEFT JOIN submitted s ON s.inbound_id = i.id
          WHERE i.state = 'pending'
            AND NOT EXISTS (SELECT 1 FROM inbound r WHERE r.session_key = i.session_key AND r.state = 'running')
            AND i.id = (SELECT MIN(f.id) FROM inbound f WHERE f.session_key = i.session_key AND f.state = 'pending')
@@ -73,7 +107,9 @@ export function claimNext(store: StoreHandle, o: ClaimOptions): ClaimedRun | nul
     const run = store
       .prepare("INSERT INTO runs (inbound_id, session_id, state, started_at, epoch) VALUES (?, ?, 'running', ?, ?) RETURNING id")
       .get(row.id, session.id, o.now, o.epoch) as { id: number };
+    const submission = submissionOf(row);
     return {
+      ...(submission ? { submission } : {}),
       runId: run.id,
       inboundId: row.id,
       sessionId: session.id,
@@ -97,10 +133,11 @@ export type RunOutcome =
 
 /**
  * Finishes a run in one transaction: transcript, outbox row, inbound and run states. Returns the
- * outbox id, or null when the run is no longer this process's to finish (another process took
- * the brain and resumed it, stamping its own epoch): then nothing is written.
+ * outbox id (null when nothing is to be delivered: a submitted message's failure or no route), or
+ * null instead of the object when the run is no longer this process's to finish (another process
+ * took the brain and resumed it, stamping its own epoch): then nothing is written.
  */
-export function finishRun(store: StoreHandle, run: ClaimedRun, outcome: RunOutcome, epoch: number, now: number): number | null {
+export function finishRun(store: StoreHandle, run: ClaimedRun, outcome: RunOutcome, epoch: number, now: number): { outboxId: number | null } | null {
   return store.transaction(() => {
     const runState = outcome.kind === "reply" ? "done" : outcome.kind === "error" ? "failed" : outcome.state;
     const mine = store
@@ -110,17 +147,15 @@ export function finishRun(store: StoreHandle, run: ClaimedRun, outcome: RunOutco
     const role = outcome.kind === "reply" ? "assistant" : "notice";
     appendMessage(store, { sessionId: run.sessionId, role, content: outcome.text, now, inboundId: run.inboundId, runId: run.runId });
     store.prepare("UPDATE inbound SET state = ? WHERE id = ?").run(outcome.kind === "error" ? "failed" : "answered", run.inboundId);
-    return enqueueReply(store, {
-      inboundId: run.inboundId,
-      key: `reply:${run.inboundId}`,
-      channel: run.channel,
-      account: run.account,
-      target: run.peer,
-      replyTo: run.replyTo,
-      text: outcome.text,
-      epoch,
-      now,
-    });
+    // A submitted message's reply goes to its route, and only an answer does: a failure, a timeout
+    // or an interruption is the job's state (cron_runs, hook runs), not a message to its audience.
+    const sub = run.submission;
+    const route = sub ? sub.reply : { channel: run.channel, account: run.account, target: run.peer };
+    const answered = outcome.kind === "reply" || (outcome.kind === "notice" && outcome.state === "done");
+    if (!route || (sub && !answered)) return { outboxId: null };
+    const key = `reply:${run.inboundId}`;
+    const replyTo = sub ? null : run.replyTo;
+    return { outboxId: enqueueReply(store, { inboundId: run.inboundId, key, ...route, replyTo, text: outcome.text, epoch, now }) };
   });
 }
 

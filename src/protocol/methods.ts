@@ -64,6 +64,29 @@ export const methodParams = {
     reason: z.optional(z.string().check(z.maxLength(500))),
   }),
   "canvas.info": z.optional(z.object({})),
+  // Cron jobs (docs/cron.md); the job's own checks (schedule, agent, session, target) are the service's.
+  "cron.add": z.object({
+    name: keyString(64),
+    at: z.optional(z.string().check(z.maxLength(64))),
+    every: z.optional(z.string().check(z.maxLength(32))),
+    cron: z.optional(z.string().check(z.maxLength(128))),
+    tz: z.optional(z.string().check(z.maxLength(64))),
+    message: z.string().check(z.minLength(1), z.maxLength(16 * 1024)),
+    agent: z.optional(keyString(64)),
+    session: z.optional(keyString(512)),
+    deliver: z.optional(z.object({ channel: keyString(64), account: z.optional(keyString(128)), target: keyString(256) })),
+    missed: z.optional(z.enum(["skip", "latest", "all"])),
+    catchupWindow: z.optional(z.string().check(z.maxLength(32))),
+    timeout: z.optional(z.string().check(z.maxLength(32))),
+    retryUnknown: z.optional(z.boolean()),
+  }),
+  "cron.list": z.optional(z.object({})),
+  "cron.show": z.object({ job: keyString(64) }),
+  "cron.runs": z.object({ job: keyString(64), limit: z.optional(z.int().check(z.minimum(1), z.maximum(1000))) }),
+  "cron.runNow": z.object({ job: keyString(64) }),
+  "cron.pause": z.object({ job: keyString(64) }),
+  "cron.resume": z.object({ job: keyString(64) }),
+  "cron.remove": z.object({ job: keyString(64) }),
 } as const;
 
 export type MethodName = keyof typeof methodParams;

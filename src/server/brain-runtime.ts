@@ -28,6 +28,8 @@ import { openStore, type Store } from "../store/db.ts";
 import { countChannelState } from "../metrics/instruments.ts";
 import { BrowserManager } from "../browser/manager.ts";
 import { browserPort } from "./browser-port.ts";
+import { createCron } from "./cron-runtime.ts";
+import type { CronService } from "../cron/service.ts";
 
 export const AGENT_ID = "main";
 
@@ -43,6 +45,8 @@ export interface BrainRuntime {
   approvals: ApprovalService;
   /** The brain's browsers (launched lazily; the control service on base+2 drives them). */
   browser: BrowserManager;
+  /** The brain's cron jobs (docs/cron.md): fired by this gateway only, while it holds the brain. */
+  cron: CronService;
   epoch: number;
   /** The session key a WebChat client without an explicit key talks to. */
   webchatSessionKey(clientId: string): string;
@@ -174,7 +178,9 @@ export async function startBrain(o: {
     // Before runs resume: requests of runs that ended are closed, those of resuming runs stay pending.
     const { closed } = approvals.start();
     if (closed) o.logger.info({ closed }, "closed exec approvals whose run ended or whose time was up");
+    const cron = createCron({ store, epoch, brain, agentIds: [AGENT_ID], logger: o.logger });
     const { interrupted, resumed } = brain.start();
+    cron.scheduler.start();
     // Retention is also applied daily, so a gateway that never restarts does not keep transcripts for ever.
     const prune = setInterval(() => {
       const n = pruneEndedSessions(store, o.config().session.retentionDays, Date.now());
@@ -190,6 +196,7 @@ export async function startBrain(o: {
       webchat,
       approvals,
       browser,
+      cron: cron.service,
       epoch,
       channels: () => [...channelStates.values()],
       webchatSessionKey: (clientId) => route(WEBCHAT, webchat.account, { messageId: "", kind: "dm", peer: clientId, sender: clientId, text: "" }),
@@ -200,6 +207,7 @@ export async function startBrain(o: {
       }),
       async close(graceMs) {
         clearInterval(prune);
+        cron.scheduler.stop();
         abort.abort();
         // Channels first: no batch may be ingested into a store that is closing.
         await Promise.all(platforms.map((c) => c.stop()));

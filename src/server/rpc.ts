@@ -7,6 +7,7 @@ import { channelHandlers } from "./rpc-channels.ts";
 import { outboxHandlers } from "./rpc-outbox.ts";
 import { approvalHandlers } from "./rpc-approvals.ts";
 import { canvasHandlers } from "./rpc-canvas.ts";
+import { cronHandlers } from "./rpc-cron.ts";
 import { brainStatus } from "./status.ts";
 
 export type { CallerInfo } from "./rpc-chat.ts";
@@ -44,6 +45,7 @@ export const handlers: Record<MethodName, MethodHandler> = {
   ...outboxHandlers,
   ...approvalHandlers,
   ...canvasHandlers,
+  ...cronHandlers,
 };
 
 /** Sends `log` events to one connection from `cursor` on, every ~250 ms, until it unsubscribes or closes. */

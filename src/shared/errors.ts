@@ -158,6 +158,17 @@ export const errorCatalog = {
   },
   BROWSER_CDP_UNREACHABLE: { exitCode: 78, httpStatus: 502, summary: "A remote profile's cdpUrl did not answer (its /json/version, or its WebSocket)." },
   BROWSER_TAB_LIMIT: { exitCode: 79, httpStatus: 409, summary: "The profile already holds browser.maxTabs tabs; close one first." },
+  CRON_INVALID: {
+    exitCode: 80,
+    httpStatus: 400,
+    summary: "A cron job cannot be created as given: its schedule, time zone, agent, session or delivery target is named with what was expected.",
+  },
+  CRON_NOT_FOUND: { exitCode: 81, httpStatus: 404, summary: "No cron job has that id or name (`onebrain cron list` lists them)." },
+  CRON_BUSY: {
+    exitCode: 82,
+    httpStatus: 409,
+    summary: "The job has an occurrence still running: runs of one job never overlap (wait for it, or see `onebrain cron runs JOB`).",
+  },
   PROTOCOL_ERROR: { exitCode: 8, httpStatus: 400, summary: "A peer broke the wire protocol (bad frame, unsupported version)." },
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -6,6 +6,7 @@ import channels from "./003-channels.ts";
 import sendFloor from "./004-send-floor.ts";
 import tools from "./005-tools.ts";
 import browsers from "./006-browsers.ts";
+import automation from "./007-automation.ts";
 
 /** Every migration this code knows, versions 1..n in order; the last one's version is the schema this code writes. */
-export const migrations: readonly Migration[] = Object.freeze([initial, inboundSessionState, channels, sendFloor, tools, browsers]);
+export const migrations: readonly Migration[] = Object.freeze([initial, inboundSessionState, channels, sendFloor, tools, browsers, automation]);
