@@ -6,7 +6,17 @@
 import type { Logger } from "pino";
 import type { RunHooks } from "../agent/journal.ts";
 import type { ChatTurn } from "../agent/provider.ts";
-import type { ApprovalAsk, ApprovalDecision, BrowserPort, CallOrigin, CanvasPort, MemoryHit, MessageRequest, ToolsConfig } from "../agent/tools/types.ts";
+import type {
+  ApprovalAsk,
+  ApprovalDecision,
+  BrowserPort,
+  CallOrigin,
+  CanvasPort,
+  CronPort,
+  MemoryHit,
+  MessageRequest,
+  ToolsConfig,
+} from "../agent/tools/types.ts";
 import type { InboundMessage } from "../channels/channel.ts";
 import type { ResetPolicy } from "../sessions/reset.ts";
 import type { StoreHandle } from "../store/handle.ts";
@@ -76,6 +86,8 @@ export interface BrainToolPorts {
   browser?: BrowserPort;
   /** The canvas host, when it is on. */
   canvas?: CanvasPort;
+  /** The brain's cron jobs (src/cron/service.ts). */
+  cron?: CronPort;
 }
 
 /** The settings a brain reads at each claim (the config in force). */

@@ -43,8 +43,7 @@ export function notResumableNotice(why: string): string {
 
 /** A run left 'running', with what its message and session say. */
 interface RunningRow
-  extends Pick<ClaimedRun, "runId" | "sessionId" | "inboundId" | "sessionKey" | "channel" | "account" | "peer" | "replyTo" | "text">,
-    SubmissionColumns {
+  extends Pick<ClaimedRun, "runId" | "sessionId" | "inboundId" | "sessionKey" | "channel" | "account" | "peer" | "replyTo" | "text">, SubmissionColumns {
   resumes: number;
   steps: number;
   agentId: string;

@@ -77,5 +77,6 @@ export function createToolContext(o: {
     recordProcess: (p) => journal.recordProcess(step, call.id, p),
     ...(ports.browser ? { browser: ports.browser } : {}),
     ...(ports.canvas ? { canvas: ports.canvas } : {}),
+    ...(ports.cron ? { cron: ports.cron } : {}),
   };
 }

@@ -32,7 +32,13 @@ export interface Occurrence {
  * Fires one occurrence (inside the caller's transaction): the row UNIQUE (job, time) and the
  * message, together. Returns null when that occurrence was already fired: nothing is written.
  */
-export function fireOccurrence(store: StoreHandle, job: CronJob, scheduledFor: number, now: number, manual = false): { occurrenceId: number; inboundId: number } | null {
+export function fireOccurrence(
+  store: StoreHandle,
+  job: CronJob,
+  scheduledFor: number,
+  now: number,
+  manual = false,
+): { occurrenceId: number; inboundId: number } | null {
   const row = store
     .prepare(
       `INSERT INTO cron_runs (job_id, scheduled_for, state, manual, fired_at) VALUES (?, ?, 'running', ?, ?)
@@ -70,7 +76,8 @@ export function stateOf(store: StoreHandle, inboundId: number): { state: Occurre
   const s = submittedState(store, inboundId);
   if (!s || s.inbound === "pending" || s.inbound === "running" || !s.run) return { state: "running", note: null, endedAt: null };
   const ended = s.run.endedAt;
-  if (s.run.state === "interrupted") return { state: "unknown", note: "cut by a restart or its timeout: it may have acted, and is not run again", endedAt: ended };
+  if (s.run.state === "interrupted")
+    return { state: "unknown", note: "cut by a restart or its timeout: it may have acted, and is not run again", endedAt: ended };
   if (s.run.state === "aborted") return { state: "unknown", note: "stopped by the operator", endedAt: ended };
   if (s.run.state === "failed") return { state: "failed", note: s.run.error, endedAt: ended };
   if (!s.reply) return { state: "done", note: null, endedAt: ended };

@@ -83,8 +83,11 @@ function duration(text: string | undefined, fallback: number, what: string): num
 /** Checks an input against the brain; the job row it would be (without id). */
 export function checkJob(input: CronJobInput, ctx: JobContext): Omit<CronJob, "id"> {
   if (typeof input.name !== "string" || !NAME.test(input.name))
-    throw new CronJobError(`Job name ${JSON.stringify(input.name)} is not usable: 1-64 characters of a-z, 0-9, ".", "_" and "-", starting with a letter or digit`);
-  if (typeof input.message !== "string" || input.message.trim() === "") throw new CronJobError("A job needs a message: what the agent is asked at each occurrence");
+    throw new CronJobError(
+      `Job name ${JSON.stringify(input.name)} is not usable: 1-64 characters of a-z, 0-9, ".", "_" and "-", starting with a letter or digit`,
+    );
+  if (typeof input.message !== "string" || input.message.trim() === "")
+    throw new CronJobError("A job needs a message: what the agent is asked at each occurrence");
   if (input.message.length > MAX_MESSAGE) throw new CronJobError(`The message is ${input.message.length} characters: at most ${MAX_MESSAGE}`);
   let schedule: Schedule;
   try {

@@ -38,13 +38,17 @@ export function knownTimeZone(tz: string): boolean {
 export function parseSchedule(input: { at?: string; every?: string; cron?: string; tz?: string }, now: number): Schedule {
   const given = (["at", "every", "cron"] as const).filter((k) => input[k] !== undefined);
   if (given.length !== 1)
-    throw new ScheduleError(`A job needs exactly one schedule: at (a time), every (an interval) or cron (an expression); got ${given.length ? given.join(" and ") : "none"}`);
+    throw new ScheduleError(
+      `A job needs exactly one schedule: at (a time), every (an interval) or cron (an expression); got ${given.length ? given.join(" and ") : "none"}`,
+    );
   if (input.tz !== undefined && input.cron === undefined) throw new ScheduleError("A time zone applies to a cron expression only");
   if (input.at !== undefined) {
     const relative = parseDuration(input.at.replace(/^\+/, ""));
     const at = input.at.startsWith("+") && relative !== null ? now + relative : Date.parse(input.at);
     if (!Number.isFinite(at))
-      throw new ScheduleError(`Cannot read ${JSON.stringify(input.at)} as a time: expected an ISO 8601 time with its offset (2026-12-24T18:00:00+01:00) or +DURATION (+20m)`);
+      throw new ScheduleError(
+        `Cannot read ${JSON.stringify(input.at)} as a time: expected an ISO 8601 time with its offset (2026-12-24T18:00:00+01:00) or +DURATION (+20m)`,
+      );
     if (!/(?:Z|[+-]\d\d:?\d\d)$/i.test(input.at) && !input.at.startsWith("+"))
       throw new ScheduleError(`The time ${JSON.stringify(input.at)} has no offset: add Z or +HH:MM, so it means the same on every host`);
     return { kind: "at", at };
@@ -60,7 +64,9 @@ export function parseSchedule(input: { at?: string; every?: string; cron?: strin
   if (!knownTimeZone(tz)) throw new ScheduleError(`Unknown time zone ${JSON.stringify(tz)}: expected an IANA name such as Europe/Berlin or America/New_York`);
   const fields = expr.split(" ").length;
   if (fields !== 5 && fields !== 6)
-    throw new ScheduleError(`The cron expression ${JSON.stringify(expr)} has ${fields} fields: expected 5 (minute hour day month weekday) or 6 (with seconds first)`);
+    throw new ScheduleError(
+      `The cron expression ${JSON.stringify(expr)} has ${fields} fields: expected 5 (minute hour day month weekday) or 6 (with seconds first)`,
+    );
   let next: Date | null;
   try {
     next = new Cron(expr, { timezone: tz, paused: true, mode: "5-or-6-parts" }).nextRun(new Date(now));
@@ -96,6 +102,12 @@ export function describeSchedule(s: Schedule): string {
 }
 
 function formatInterval(ms: number): string {
-  for (const [unit, size] of [["d", 86_400_000], ["h", 3_600_000], ["m", 60_000], ["s", 1000]] as const) if (ms % size === 0) return `${ms / size}${unit}`;
+  for (const [unit, size] of [
+    ["d", 86_400_000],
+    ["h", 3_600_000],
+    ["m", 60_000],
+    ["s", 1000],
+  ] as const)
+    if (ms % size === 0) return `${ms / size}${unit}`;
   return `${ms}ms`;
 }

@@ -28,7 +28,7 @@ import { openStore, type Store } from "../store/db.ts";
 import { countChannelState } from "../metrics/instruments.ts";
 import { BrowserManager } from "../browser/manager.ts";
 import { browserPort } from "./browser-port.ts";
-import { createCron } from "./cron-runtime.ts";
+import { createCron, type CronRuntime } from "./cron-runtime.ts";
 import type { CronService } from "../cron/service.ts";
 
 export const AGENT_ID = "main";
@@ -103,6 +103,8 @@ export async function startBrain(o: {
             { agentId: AGENT_ID, channel, account, kind: m.kind, peer: m.peer },
             m.guest ? o.config().session.pairedDmScope : o.config().session.dmScope,
           );
+    // eslint-disable-next-line prefer-const -- assigned once the brain exists (the tool port reads it lazily)
+    let cron: CronRuntime;
     // The brain is made below; the service only announces once runs ask, long after that.
     let deliver = (): void => {};
     const approvals = new ApprovalService({
@@ -138,6 +140,14 @@ export async function startBrain(o: {
         approvals,
         browser: browserPort(browser),
         ...(o.canvas ? { canvas: o.canvas } : {}),
+        // The service is made with the scheduler below; the tool is first used long after.
+        cron: {
+          list: () => cron.service.list(),
+          add: (input) => cron.service.add(input),
+          remove: (job) => cron.service.remove(job),
+          runNow: (job) => cron.service.runNow(job),
+          runs: (job, limit) => cron.service.runs(job, limit),
+        },
       },
       // Process groups of exec calls a dead gateway left behind: killed, if they are still the same processes.
       reapProcessGroups: (groups) => {
@@ -178,7 +188,7 @@ export async function startBrain(o: {
     // Before runs resume: requests of runs that ended are closed, those of resuming runs stay pending.
     const { closed } = approvals.start();
     if (closed) o.logger.info({ closed }, "closed exec approvals whose run ended or whose time was up");
-    const cron = createCron({ store, epoch, brain, agentIds: [AGENT_ID], logger: o.logger });
+    cron = createCron({ store, epoch, brain, agentIds: [AGENT_ID], logger: o.logger });
     const { interrupted, resumed } = brain.start();
     cron.scheduler.start();
     // Retention is also applied daily, so a gateway that never restarts does not keep transcripts for ever.

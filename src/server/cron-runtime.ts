@@ -15,7 +15,14 @@ export interface CronRuntime {
 }
 
 /** Makes the scheduler and the service; `start()` the scheduler after `brain.start()`. */
-export function createCron(o: { store: StoreHandle; epoch: number; brain: Brain; agentIds: readonly string[]; logger: Logger; onTick?: (r: TickReport) => void }): CronRuntime {
+export function createCron(o: {
+  store: StoreHandle;
+  epoch: number;
+  brain: Brain;
+  agentIds: readonly string[];
+  logger: Logger;
+  onTick?: (r: TickReport) => void;
+}): CronRuntime {
   const logger = o.logger.child({ component: "cron" });
   const scheduler = new CronScheduler({
     store: o.store,

@@ -20,8 +20,8 @@ test("on time: the occurrence that just came due fires, under every policy", () 
 });
 
 test("down for 3 occurrences: skip runs none, latest the newest, all every one; the rest are missed", () => {
-  // Occurrences at +1m, +2m, +3m passed while down; back at +3m20s (past the newest one's grace of 30 s).
-  const now = T0 + 200_000;
+  // Occurrences at +1m, +2m, +3m passed while down; back at +3m35s (past the newest one's grace of 30 s, half its period).
+  const now = T0 + 215_000;
   const at = (k: number) => T0 + k * 60_000;
   const policy = (missed: "skip" | "latest" | "all") => decide(every(60_000), T0, now, { missed, catchupWindowMs: 3_600_000 });
   assert.deepEqual(policy("skip"), { fire: [], missed: [{ from: at(1), to: at(3), count: 3 }], cursor: at(3) });

@@ -36,10 +36,14 @@ function rows(stateDir: string, sql: string, ...params: Array<string | number>):
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function until<T>(what: string, fn: () => T | undefined | null | false, timeoutMs = 20_000): Promise<T> {
+async function until<T>(
+  what: string,
+  fn: () => T | undefined | null | false | void | Promise<T | undefined | null | false | void>,
+  timeoutMs = 20_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const v = fn();
+    const v = await fn();
     if (v) return v;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(100);
@@ -51,53 +55,80 @@ async function cli(gw: { env: NodeJS.ProcessEnv }, ...args: string[]) {
   return { code: r.code, body: r.stdout.trim() ? JSON.parse(r.stdout) : null, stderr: r.stderr };
 }
 
-test("a job added from the CLI fires every 2 s, once per occurrence, in its own session; announce is delivered through the outbox", { timeout: 90_000 }, async () => {
-  const gw = track(await startGateway({ config: config() }));
-  try {
-    const added = await cli(gw, "add", "pulse", "--every", "2s", "--message", "pulse check");
-    assert.equal(added.code, 0, added.stderr);
-    assert.equal(added.body.via, "gateway");
-    assert.equal(added.body.job.scheduleText, "every 2s");
-    const told = await cli(gw, "add", "told", "--every", "3s", "--message", "tell the operator", "--deliver", "webchat:operator", "--missed", "skip");
-    assert.equal(told.code, 0, told.stderr);
-    await until("3 done occurrences of pulse", () => rows(gw.stateDir, "SELECT 1 FROM cron_runs r JOIN cron_jobs j ON j.id = r.job_id WHERE j.name = 'pulse' AND r.state = 'done'").length >= 3);
-    await until("a delivered occurrence of told", () => rows(gw.stateDir, "SELECT 1 FROM cron_runs r JOIN cron_jobs j ON j.id = r.job_id WHERE j.name = 'told' AND r.state = 'delivered'").length >= 1);
-    const pulse = added.body.job.id as string;
-    const fired = rows(gw.stateDir, "SELECT scheduled_for AS t, inbound_id AS i FROM cron_runs WHERE job_id = ? AND state <> 'missed' ORDER BY t", pulse);
-    assert.equal(new Set(fired.map((r) => r.t)).size, fired.length, "each occurrence once");
-    for (const [a, b] of fired.slice(1).map((r, k) => [fired[k]!.t as number, r.t as number])) assert.equal(b - a, 2000, "on the 2 s grid");
-    const sessions = rows(gw.stateDir, "SELECT DISTINCT i.session_key AS k FROM inbound i WHERE i.channel = 'cron' AND i.account = ?", pulse);
-    assert.deepEqual(sessions, [{ k: `agent:main:cron:${pulse}` }]);
-    assert.equal(rows(gw.stateDir, "SELECT 1 FROM outbox o JOIN cron_runs r ON r.inbound_id = o.inbound_id WHERE r.job_id = ?", pulse).length, 0, "no delivery: no outbox row");
-    const announced = rows(gw.stateDir, "SELECT o.channel, o.target, o.state, o.text FROM outbox o JOIN cron_runs r ON r.inbound_id = o.inbound_id WHERE r.job_id = ?", told.body.job.id);
-    assert.ok(announced.length >= 1);
-    assert.deepEqual({ ...announced[0], text: undefined }, { channel: "webchat", target: "operator", state: "delivered", text: undefined });
-    assert.equal(announced[0]!.text, "echo: tell the operator");
+test(
+  "a job added from the CLI fires every 2 s, once per occurrence, in its own session; announce is delivered through the outbox",
+  { timeout: 90_000 },
+  async () => {
+    const gw = track(await startGateway({ config: config() }));
+    try {
+      const added = await cli(gw, "add", "pulse", "--every", "2s", "--message", "pulse check");
+      assert.equal(added.code, 0, added.stderr);
+      assert.equal(added.body.via, "gateway");
+      assert.equal(added.body.job.scheduleText, "every 2s");
+      const told = await cli(gw, "add", "told", "--every", "3s", "--message", "tell the operator", "--deliver", "webchat:operator", "--missed", "skip");
+      assert.equal(told.code, 0, told.stderr);
+      await until(
+        "3 done occurrences of pulse",
+        () => rows(gw.stateDir, "SELECT 1 FROM cron_runs r JOIN cron_jobs j ON j.id = r.job_id WHERE j.name = 'pulse' AND r.state = 'done'").length >= 3,
+      );
+      await until(
+        "a delivered occurrence of told",
+        () => rows(gw.stateDir, "SELECT 1 FROM cron_runs r JOIN cron_jobs j ON j.id = r.job_id WHERE j.name = 'told' AND r.state = 'delivered'").length >= 1,
+      );
+      const pulse = added.body.job.id as string;
+      const fired = rows(gw.stateDir, "SELECT scheduled_for AS t, inbound_id AS i FROM cron_runs WHERE job_id = ? AND state <> 'missed' ORDER BY t", pulse);
+      assert.equal(new Set(fired.map((r) => r.t)).size, fired.length, "each occurrence once");
+      for (let k = 1; k < fired.length; k++) assert.equal((fired[k]!.t as number) - (fired[k - 1]!.t as number), 2000, "on the 2 s grid");
+      const sessions = rows(gw.stateDir, "SELECT DISTINCT i.session_key AS k FROM inbound i WHERE i.channel = 'cron' AND i.account = ?", pulse);
+      assert.deepEqual(sessions, [{ k: `agent:main:cron:${pulse}` }]);
+      assert.equal(
+        rows(gw.stateDir, "SELECT 1 FROM outbox o JOIN cron_runs r ON r.inbound_id = o.inbound_id WHERE r.job_id = ?", pulse).length,
+        0,
+        "no delivery: no outbox row",
+      );
+      const announced = rows(
+        gw.stateDir,
+        "SELECT o.channel, o.target, o.state, o.text FROM outbox o JOIN cron_runs r ON r.inbound_id = o.inbound_id WHERE r.job_id = ?",
+        told.body.job.id,
+      );
+      assert.ok(announced.length >= 1);
+      assert.deepEqual({ ...announced[0], text: undefined }, { channel: "webchat", target: "operator", state: "delivered", text: undefined });
+      assert.equal(announced[0]!.text, "echo: tell the operator");
 
-    const listed = await cli(gw, "list");
-    const row = listed.body.jobs.find((j: { name: string }) => j.name === "pulse");
-    assert.ok(row.next > Date.now() - 1000, "the next occurrence is ahead");
-    assert.ok(["done", "running"].includes(row.last.state));
-    const runs = await cli(gw, "runs", "pulse", "--limit", "2");
-    assert.equal(runs.body.runs.length, 2);
+      const listed = await cli(gw, "list");
+      const row = listed.body.jobs.find((j: { name: string }) => j.name === "pulse");
+      assert.ok(row.next > Date.now() - 1000, "the next occurrence is ahead");
+      assert.ok(["done", "running"].includes(row.last.state));
+      const runs = await cli(gw, "runs", "pulse", "--limit", "2");
+      assert.equal(runs.body.runs.length, 2);
 
-    const now = await cli(gw, "run-now", "told");
-    assert.equal(now.code, 0, now.stderr);
-    await until("the manual occurrence delivered", () => rows(gw.stateDir, "SELECT state FROM cron_runs WHERE id = ?", now.body.occurrenceId)[0]?.state === "delivered");
-    assert.equal(rows(gw.stateDir, "SELECT manual FROM cron_runs WHERE id = ?", now.body.occurrenceId)[0]!.manual, 1);
+      // Runs of one job never overlap: while an occurrence is still going, run-now is CRON_BUSY.
+      assert.equal((await cli(gw, "pause", "told")).code, 0);
+      const now = await until("run-now accepted", async () => {
+        const r = await cli(gw, "run-now", "told");
+        if (r.code === 82) return assert.equal(r.body.error.code, "CRON_BUSY");
+        assert.equal(r.code, 0, r.stderr);
+        return r;
+      });
+      await until(
+        "the manual occurrence delivered",
+        () => rows(gw.stateDir, "SELECT state FROM cron_runs WHERE id = ?", now.body.occurrenceId)[0]?.state === "delivered",
+      );
+      assert.equal(rows(gw.stateDir, "SELECT manual FROM cron_runs WHERE id = ?", now.body.occurrenceId)[0]!.manual, 1);
 
-    const paused = await cli(gw, "pause", "pulse");
-    assert.equal(paused.body.job.paused, true);
-    await sleep(500);
-    const before = rows(gw.stateDir, "SELECT count(*) AS n FROM cron_runs WHERE job_id = ?", pulse)[0]!.n;
-    await sleep(4500);
-    assert.equal(rows(gw.stateDir, "SELECT count(*) AS n FROM cron_runs WHERE job_id = ?", pulse)[0]!.n, before, "a paused job fires nothing");
-    assert.equal((await cli(gw, "remove", "pulse")).code, 0);
-    assert.equal((await cli(gw, "show", "pulse")).body.error.code, "CRON_NOT_FOUND");
-  } finally {
-    await gw.stop();
-  }
-});
+      const paused = await cli(gw, "pause", "pulse");
+      assert.equal(paused.body.job.paused, true);
+      await sleep(500);
+      const before = rows(gw.stateDir, "SELECT count(*) AS n FROM cron_runs WHERE job_id = ?", pulse)[0]!.n;
+      await sleep(4500);
+      assert.equal(rows(gw.stateDir, "SELECT count(*) AS n FROM cron_runs WHERE job_id = ?", pulse)[0]!.n, before, "a paused job fires nothing");
+      assert.equal((await cli(gw, "remove", "pulse")).code, 0);
+      assert.equal((await cli(gw, "show", "pulse")).body.error.code, "CRON_NOT_FOUND");
+    } finally {
+      await gw.stop();
+    }
+  },
+);
 
 test("bad jobs are refused with what was wrong: schedule, zone, target, session, a taken name", { timeout: 60_000 }, async () => {
   const gw = track(await startGateway({ config: config() }));
@@ -130,7 +161,9 @@ test("down for three occurrences: skip runs none, latest the newest, all each on
     assert.equal(r.code, 0, r.stderr);
     ids[policy] = r.body.job.id;
   }
-  await until("each job fired once", () => Object.values(ids).every((id) => rows(stateDir, "SELECT 1 FROM cron_runs WHERE job_id = ? AND state = 'done'", id).length >= 1));
+  await until("each job fired once", () =>
+    Object.values(ids).every((id) => rows(stateDir, "SELECT 1 FROM cron_runs WHERE job_id = ? AND state = 'done'", id).length >= 1),
+  );
   await gw.stop();
   const downAt = Date.now();
   await sleep(7000); // three occurrences of each job pass
@@ -139,11 +172,17 @@ test("down for three occurrences: skip runs none, latest the newest, all each on
   gw = track(await startGateway({ stateDir, config: config() }));
   const upAt = Date.now();
   try {
-    await until("the jobs decided past the outage", () => Object.values(ids).every((id) => rows(stateDir, "SELECT 1 FROM cron_jobs WHERE id = ? AND cursor >= ?", id, upAt).length));
+    await until("the jobs decided past the outage", () =>
+      Object.values(ids).every((id) => rows(stateDir, "SELECT 1 FROM cron_jobs WHERE id = ? AND cursor >= ?", id, upAt).length),
+    );
     await until("nothing running", () => rows(stateDir, "SELECT 1 FROM cron_runs WHERE state = 'running'").length === 0);
     const during = (id: string) => {
       const out: Array<{ t: number; state: string; fired: number | null }> = [];
-      for (const r of rows(stateDir, "SELECT scheduled_for AS t, last_for AS l, count AS n, state, fired_at AS f FROM cron_runs WHERE job_id = ? ORDER BY t", id)) {
+      for (const r of rows(
+        stateDir,
+        "SELECT scheduled_for AS t, last_for AS l, count AS n, state, fired_at AS f FROM cron_runs WHERE job_id = ? ORDER BY t",
+        id,
+      )) {
         const t = r.t as number;
         const n = r.n as number;
         for (let k = 0; k < n; k++) out.push({ t: t + k * 2000, state: r.state as string, fired: r.f as number | null });

@@ -13,6 +13,7 @@ const memory = lazyModule(async () => (await import("./memory.ts")).memoryTools(
 const browser = lazyModule(async () => [(await import("./browser.ts")).browserTool()]);
 const message = lazyModule(async () => [(await import("./message.ts")).messageTool()]);
 const canvas = lazyModule(async () => [(await import("./canvas.ts")).canvasTool()]);
+const cron = lazyModule(async () => [(await import("./cron.ts")).cronTool()]);
 
 /** Every tool this build can offer. */
 export const CATALOG: readonly ToolEntry[] = [
@@ -29,4 +30,5 @@ export const CATALOG: readonly ToolEntry[] = [
   { name: "memory_get", group: "memory", sideEffects: false, load: memory("memory_get") },
   { name: "browser", group: "ui", sideEffects: true, load: browser("browser") },
   { name: "canvas", group: "ui", sideEffects: true, load: canvas("canvas") },
+  { name: "cron", group: "automation", sideEffects: true, load: cron("cron") },
 ];

@@ -41,7 +41,7 @@ export interface ToolSpec {
 }
 
 /** The policy groups of `tools.allow` / `tools.deny` (`group:fs`, ...). */
-export const TOOL_GROUPS = ["fs", "runtime", "web", "messaging", "memory", "ui"] as const;
+export const TOOL_GROUPS = ["fs", "runtime", "web", "messaging", "memory", "ui", "automation"] as const;
 /** One of TOOL_GROUPS. */
 export type ToolGroup = (typeof TOOL_GROUPS)[number];
 
@@ -126,6 +126,37 @@ export interface CanvasPort {
   urls(rel: string): { gateway: string; canvas: string | null };
 }
 
+/** A cron job as the `cron` tool sees it (src/cron/service.ts implements the port). */
+export interface CronJobSummary {
+  id: string;
+  name: string;
+  scheduleText: string;
+  next: number | null;
+  paused: boolean;
+  message: string;
+  delivery: { mode: "none" } | { mode: "announce"; channel: string; account: string; target: string };
+  last?: { state: string; scheduledFor: number; count: number; note: string | null } | null;
+}
+
+/** The brain's cron jobs, for the `cron` tool; each method throws an error whose message says what is wrong. */
+export interface CronPort {
+  list(): CronJobSummary[];
+  add(input: {
+    name: string;
+    message: string;
+    every?: string;
+    cron?: string;
+    tz?: string;
+    at?: string;
+    session?: string;
+    deliver?: { channel: string; account?: string; target: string };
+    missed?: "skip" | "latest" | "all";
+  }): CronJobSummary;
+  remove(job: string): { removed: string };
+  runNow(job: string): { occurrenceId: number };
+  runs(job: string, limit: number): Array<{ state: string; scheduledFor: number; count: number; note: string | null }>;
+}
+
 /**
  * What the running gateway lends a tool. Tools depend on this port, never on the brain or the
  * server (layers point one way); `src/brain/` implements it.
@@ -170,6 +201,8 @@ export interface ToolContext {
   browser?: BrowserPort;
   /** The canvas host; absent when it is off (`canvasHost.enabled: false`) or not wired in. */
   canvas?: CanvasPort;
+  /** The brain's cron jobs. */
+  cron?: CronPort;
 }
 
 /** The tools config (schema in src/config/schema.ts); re-declared here as the type tools read. */

@@ -87,12 +87,17 @@ const source = (via: string) => (via === "gateway" ? "from the running gateway" 
 /** `cron add NAME --every 5m|--cron EXPR [--tz ZONE]|--at TIME --message TEXT [...]`. */
 export async function addCommand(global: GlobalOptions, opts: Record<string, unknown>, args: string[]): Promise<void> {
   const input: CronJobInput = { name: args[0]!, message: String(opts.message ?? "") };
-  for (const k of ["at", "every", "cron", "tz", "agent", "session", "catchupWindow", "timeout"] as const) if (typeof opts[k] === "string") input[k] = opts[k] as string;
+  for (const k of ["at", "every", "cron", "tz", "agent", "session", "catchupWindow", "timeout"] as const)
+    if (typeof opts[k] === "string") input[k] = opts[k] as string;
   if (typeof opts.missed === "string") input.missed = opts.missed as CronJobInput["missed"];
   if (opts.retryUnknown) input.retryUnknown = true;
   if (typeof opts.deliver === "string") {
     const m = /^([a-z]+)(?:@([^:]+))?:(.+)$/.exec(opts.deliver);
-    if (!m) throw new OnebrainError("USAGE", `Cannot read --deliver ${JSON.stringify(opts.deliver)}: expected CHANNEL:TARGET or CHANNEL@ACCOUNT:TARGET (telegram:123456789)`);
+    if (!m)
+      throw new OnebrainError(
+        "USAGE",
+        `Cannot read --deliver ${JSON.stringify(opts.deliver)}: expected CHANNEL:TARGET or CHANNEL@ACCOUNT:TARGET (telegram:123456789)`,
+      );
     input.deliver = { channel: m[1]!, target: m[3]!, ...(m[2] ? { account: m[2] } : {}) };
   }
   const r = await via(
@@ -121,7 +126,8 @@ export function historyCommand(which: "show" | "runs") {
   return async (global: GlobalOptions, opts: { json?: boolean; limit?: string }, args: string[]): Promise<void> => {
     const job = args[0]!;
     const limit = opts.limit === undefined ? (which === "show" ? 10 : 50) : Number(opts.limit);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new OnebrainError("USAGE", `Cannot use "${opts.limit}" as --limit: expected an integer 1-1000`);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+      throw new OnebrainError("USAGE", `Cannot use "${opts.limit}" as --limit: expected an integer 1-1000`);
     const r = await via(
       global,
       async (conn) => {
@@ -132,7 +138,10 @@ export function historyCommand(which: "show" | "runs") {
     );
     if (opts.json) return printJson({ via: r.via, ...(which === "show" ? { job: r.value.job } : {}), runs: r.value.runs });
     const now = Date.now();
-    const head = which === "show" ? [...jobLines(r.value.job, now), `  message: ${r.value.job.message.slice(0, 200).replace(/\s+/g, " ")}`] : [`cron runs of ${r.value.job.name}, newest first:`];
+    const head =
+      which === "show"
+        ? [...jobLines(r.value.job, now), `  message: ${r.value.job.message.slice(0, 200).replace(/\s+/g, " ")}`]
+        : [`cron runs of ${r.value.job.name}, newest first:`];
     printLines([...head, ...(r.value.runs.length ? r.value.runs.map((x) => runLine(x, now)) : ["  no occurrence yet"])]);
   };
 }
