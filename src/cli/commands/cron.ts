@@ -86,7 +86,7 @@ const source = (via: string) => (via === "gateway" ? "from the running gateway" 
 
 /** `cron add NAME --every 5m|--cron EXPR [--tz ZONE]|--at TIME --message TEXT [...]`. */
 export async function addCommand(global: GlobalOptions, opts: Record<string, unknown>, args: string[]): Promise<void> {
-  const input: CronJobInput = { name: args[0]!, message: String(opts.message ?? "") };
+  const input: CronJobInput = { name: args[0]!, message: typeof opts.message === "string" ? opts.message : "" };
   for (const k of ["at", "every", "cron", "tz", "agent", "session", "catchupWindow", "timeout"] as const)
     if (typeof opts[k] === "string") input[k] = opts[k] as string;
   if (typeof opts.missed === "string") input.missed = opts.missed as CronJobInput["missed"];

@@ -13,13 +13,14 @@ import { messageTool } from "../../../src/agent/tools/message.ts";
 import { browserTool } from "../../../src/agent/tools/browser.ts";
 import { fsTools } from "../../../src/agent/tools/fs/index.ts";
 import { canvasTool } from "../../../src/agent/tools/canvas.ts";
+import { cronTool } from "../../../src/agent/tools/cron.ts";
 import { TOOL_GROUPS, type Tool } from "../../../src/agent/tools/types.ts";
 import { testContext } from "./context.ts";
 
 // ---------------------------------------------------------------------------------------------
 // THE TOOL LIST. Every tool the gateway can offer belongs here.
 // ---------------------------------------------------------------------------------------------
-const ALL_TOOLS: Tool[] = [...fsTools(), execTool(), webFetchTool(), ...memoryTools(), messageTool(), browserTool(), canvasTool()];
+const ALL_TOOLS: Tool[] = [...fsTools(), execTool(), webFetchTool(), ...memoryTools(), messageTool(), browserTool(), canvasTool(), cronTool()];
 
 interface Prop {
   type?: string;

@@ -63,7 +63,7 @@ test("a name or group that names nothing is a warning naming the entry and what 
   assert.match(s.warnings[0]!, /^tools\.allow names "reed", which is not a tool; the tools are read, write, .* \(or a group such as group:fs\)\.$/);
   assert.match(
     s.warnings[1]!,
-    /^tools\.allow names "group:files", which is not a tool group; the groups are group:fs, group:runtime, group:web, group:messaging, group:memory, group:ui\.$/,
+    /^tools\.allow names "group:files", which is not a tool group; the groups are group:fs, group:runtime, group:web, group:messaging, group:memory, group:ui, group:automation\.$/,
   );
   assert.match(s.warnings[2]!, /^tools\.deny names "shell"/);
 });
