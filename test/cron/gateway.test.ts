@@ -8,10 +8,10 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
-import { DatabaseSync } from "node:sqlite";
 import { FakeModelServer } from "../helpers/fake-model.ts";
-import { runCli, startGateway, tmpDir, type RunningGateway } from "../helpers/gateway.ts";
+import { startGateway, tmpDir, type RunningGateway } from "../helpers/gateway.ts";
 import { reapAll, track } from "../gateway/support.ts";
+import { cli, rows, sleep, until } from "./support.ts";
 
 const fake = new FakeModelServer();
 const config = () => ({ models: { primary: "fake/cron-1", providers: { fake: { kind: "openai", baseUrl: fake.openaiUrl } } } });
@@ -21,39 +21,6 @@ after(async () => {
   await fake.close();
   reapAll();
 });
-
-function rows(stateDir: string, sql: string, ...params: Array<string | number>): Array<Record<string, unknown>> {
-  const db = new DatabaseSync(path.join(stateDir, "brain.db"), { readOnly: true });
-  try {
-    return db
-      .prepare(sql)
-      .all(...params)
-      .map((r) => ({ ...r }));
-  } finally {
-    db.close();
-  }
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(
-  what: string,
-  fn: () => T | undefined | null | false | void | Promise<T | undefined | null | false | void>,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
-
-async function cli(gw: { env: NodeJS.ProcessEnv }, ...args: string[]) {
-  const r = await runCli(["cron", ...args, "--json"], gw.env);
-  return { code: r.code, body: r.stdout.trim() ? JSON.parse(r.stdout) : null, stderr: r.stderr };
-}
 
 test(
   "a job added from the CLI fires every 2 s, once per occurrence, in its own session; announce is delivered through the outbox",
