@@ -129,7 +129,7 @@ export function linesOf(gw: RunningGateway, name: string): string[] | null {
 }
 
 /** Runs a query on brain.db read-only (the running gateway holds it). */
-export function query(gw: RunningGateway, sql: string, ...params: Array<string | number>): Array<Record<string, unknown>> {
+export function query(gw: Pick<RunningGateway, "stateDir">, sql: string, ...params: Array<string | number>): Array<Record<string, unknown>> {
   const db = new DatabaseSync(path.join(gw.stateDir, "brain.db"), { readOnly: true });
   try {
     return db

@@ -99,7 +99,7 @@ test(
     // What Telegram received: per job, exactly one message per delivered occurrence, never more.
     for (const job of rows(stateDir, "SELECT id, name FROM cron_jobs")) {
       const k = String(job.name).slice("tick-".length);
-      const delivered = rows(stateDir, "SELECT count(*) AS n FROM cron_runs WHERE job_id = ? AND state = 'delivered'", job.id as string)[0]!.n;
+      const delivered = rows(stateDir, "SELECT count(*) AS n FROM cron_runs WHERE job_id = ? AND state = 'delivered'", job.id as string)[0]!.n as number;
       const received = tg.sentTo(chatOf(Number(k))).filter((m) => m.plain === `echo: job ${k}`).length;
       assert.equal(received, delivered, `job ${k}: Telegram got ${received} message(s) for ${delivered} delivered occurrence(s)`);
     }

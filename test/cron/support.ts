@@ -1,19 +1,10 @@
 /** What the cron tests share: read brain.db read-only, wait for a condition, run `onebrain cron ... --json`. */
-import path from "node:path";
-import { DatabaseSync } from "node:sqlite";
+import { query } from "../approvals/flow-rig.ts";
 import { runCli } from "../helpers/gateway.ts";
 
 /** Rows of a query on a brain's database, opened read-only (the gateway keeps writing). */
 export function rows(stateDir: string, sql: string, ...params: Array<string | number>): Array<Record<string, unknown>> {
-  const db = new DatabaseSync(path.join(stateDir, "brain.db"), { readOnly: true });
-  try {
-    return db
-      .prepare(sql)
-      .all(...params)
-      .map((r) => ({ ...r }));
-  } finally {
-    db.close();
-  }
+  return query({ stateDir }, sql, ...params);
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
