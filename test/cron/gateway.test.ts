@@ -7,6 +7,7 @@
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
+import fs from "node:fs";
 import path from "node:path";
 import { FakeModelServer } from "../helpers/fake-model.ts";
 import { startGateway, tmpDir, type RunningGateway } from "../helpers/gateway.ts";
@@ -186,4 +187,47 @@ test("down for three occurrences: skip runs none, latest the newest, all each on
   const count = rows(stateDir, "SELECT count(*) AS n FROM cron_runs WHERE state <> 'missed'")[0]!.n;
   await sleep(4500);
   assert.equal(rows(stateDir, "SELECT count(*) AS n FROM cron_runs WHERE state <> 'missed'")[0]!.n, count);
+});
+
+test("two brains with the same job (a copied state dir): each fires only its own, from its own workspace", { timeout: 90_000 }, async () => {
+  const dirA = path.join(tmpDir(), "state");
+  let gw: RunningGateway = track(await startGateway({ stateDir: dirA, config: config() }));
+  const added = await cli(gw, "add", "who", "--every", "2s", "--message", "who are you?");
+  assert.equal(added.code, 0, added.stderr);
+  await gw.stop();
+  const dirB = path.join(tmpDir(), "state");
+  fs.cpSync(dirA, dirB, { recursive: true });
+  for (const [dir, name] of [
+    [dirA, "A"],
+    [dirB, "B"],
+  ] as const) {
+    fs.mkdirSync(path.join(dir, "workspace"), { recursive: true });
+    fs.writeFileSync(path.join(dir, "workspace", "AGENTS.md"), `You are brain ${name}.`);
+  }
+  // The model answers with the system prompt it was given: the workspace the run came from.
+  fake.respond = (req) => {
+    const system = (req.body.messages as Array<{ role: string; content: unknown }>).find((m) => m.role === "system");
+    return { kind: "reply", text: String(system?.content ?? "").match(/brain [AB]/)?.[0] ?? "no workspace" };
+  };
+  const a = track(await startGateway({ stateDir: dirA, config: config() }));
+  const b = track(await startGateway({ stateDir: dirB, config: config() }));
+  gw = a;
+  try {
+    const done = (dir: string) => rows(dir, "SELECT count(*) AS n FROM cron_runs WHERE state = 'done'")[0]!.n as number;
+    await until("both brains fired twice since the copy", () => done(dirA) >= 3 && done(dirB) >= 3);
+    const answers = (dir: string) =>
+      rows(dir, "SELECT DISTINCT m.content FROM messages m JOIN cron_runs r ON r.inbound_id = m.inbound_id WHERE m.role = 'assistant'").map((r) => r.content);
+    assert.deepEqual(answers(dirA), ["brain A"]);
+    assert.deepEqual(answers(dirB), ["brain B"], "the copy runs in its own workspace, never the other's");
+    await b.stop();
+    const frozen = rows(dirB, "SELECT count(*) AS n FROM cron_runs")[0]!.n;
+    const before = done(dirA);
+    await sleep(4500);
+    assert.equal(rows(dirB, "SELECT count(*) AS n FROM cron_runs")[0]!.n, frozen, "the stopped brain fires nothing");
+    assert.ok(done(dirA) > before, "the running one goes on");
+  } finally {
+    fake.respond = undefined;
+    await a.stop();
+    await b.stop();
+  }
 });
