@@ -19,6 +19,7 @@ import { HealthPage } from "./pages/health.tsx";
 import { ChannelsPage } from "./pages/channels.tsx";
 import { LogsPage } from "./pages/logs.tsx";
 import { CanvasPage } from "./pages/canvas.tsx";
+import { CronPage } from "./pages/cron.tsx";
 
 interface AppProps {
   conn: Connection;
@@ -94,6 +95,7 @@ function Shell({ conn, storage }: AppProps) {
           {page === "health" && <HealthPage />}
           {page === "channels" && <ChannelsPage />}
           {page === "canvas" && <CanvasPage />}
+          {page === "cron" && <CronPage />}
           {page === "logs" && <LogsPage />}
         </main>
       </div>

@@ -22,9 +22,9 @@ export type BannerState =
   | "proxy-error"
   | "refused";
 /** The console's pages, as in the `nav-*` test ids. */
-export type ConsolePageName = "chat" | "approvals" | "sessions" | "brain" | "health" | "channels" | "canvas" | "logs";
+export type ConsolePageName = "chat" | "approvals" | "sessions" | "brain" | "health" | "channels" | "canvas" | "cron" | "logs";
 /** Every page, in navigation order. */
-export const PAGES: readonly ConsolePageName[] = ["chat", "approvals", "sessions", "brain", "health", "channels", "canvas", "logs"];
+export const PAGES: readonly ConsolePageName[] = ["chat", "approvals", "sessions", "brain", "health", "channels", "canvas", "cron", "logs"];
 
 export interface Console {
   context: BrowserContext;

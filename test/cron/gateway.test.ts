@@ -207,7 +207,8 @@ test("two brains with the same job (a copied state dir): each fires only its own
   // The model answers with the system prompt it was given: the workspace the run came from.
   fake.respond = (req) => {
     const system = (req.body.messages as Array<{ role: string; content: unknown }>).find((m) => m.role === "system");
-    return { kind: "reply", text: String(system?.content ?? "").match(/brain [AB]/)?.[0] ?? "no workspace" };
+    const text = typeof system?.content === "string" ? system.content : JSON.stringify(system?.content ?? "");
+    return { kind: "reply", text: /brain [AB]/.exec(text)?.[0] ?? "no workspace" };
   };
   const a = track(await startGateway({ stateDir: dirA, config: config() }));
   const b = track(await startGateway({ stateDir: dirB, config: config() }));

@@ -8,6 +8,7 @@ export const PAGES = [
   { id: "health", label: "Health" },
   { id: "channels", label: "Channels" },
   { id: "canvas", label: "Canvas" },
+  { id: "cron", label: "Cron" },
   { id: "logs", label: "Logs" },
 ] as const;
 
