@@ -53,14 +53,14 @@ export interface SubmittedState {
 }
 
 /** The state of a submitted message, from the store. */
-export function submittedState(store: StoreHandle, inboundId: number): SubmittedState | null {
+export function submittedState(store: Pick<StoreHandle, "prepare">, inboundId: number): SubmittedState | null {
   const i = store.prepare("SELECT state FROM inbound WHERE id = ?").get(inboundId) as { state: SubmittedState["inbound"] } | undefined;
   if (!i) return null;
-  const run = store
-    .prepare("SELECT id, state, error, ended_at AS endedAt FROM runs WHERE inbound_id = ? ORDER BY id DESC LIMIT 1")
-    .get(inboundId) as SubmittedState["run"] | undefined;
-  const reply = store
-    .prepare("SELECT state, last_error AS error FROM outbox WHERE inbound_id = ? ORDER BY id LIMIT 1")
-    .get(inboundId) as SubmittedState["reply"] | undefined;
+  const run = store.prepare("SELECT id, state, error, ended_at AS endedAt FROM runs WHERE inbound_id = ? ORDER BY id DESC LIMIT 1").get(inboundId) as
+    | SubmittedState["run"]
+    | undefined;
+  const reply = store.prepare("SELECT state, last_error AS error FROM outbox WHERE inbound_id = ? ORDER BY id LIMIT 1").get(inboundId) as
+    | SubmittedState["reply"]
+    | undefined;
   return { inbound: i.state, run: run ?? null, reply: reply ?? null };
 }
