@@ -116,7 +116,14 @@ async function route(ctx: GatewayContext, req: IncomingMessage, res: ServerRespo
   if (!ctx.config().hooks.enabled) return plain(res, 404, "NOT_FOUND", "Webhooks are off on this gateway (hooks.enabled is false)", unread());
   const query = new URLSearchParams(rawQuery);
   const inUrl = secretInQuery(query);
-  if (inUrl)
+  if (inUrl) {
+    // Never the value: the operator learns that a token leaked into a URL (and should rotate it).
+    ctx.logThrottle.log(
+      "warn",
+      { client: clientInfo(req, ctx.trustedProxies()).address, parameter: inUrl.slice(0, 32) },
+      "webhook refused: a secret in its URL",
+      30,
+    );
     return answer(
       res,
       new OnebrainError("HOOK_INVALID", `Refused: a "${inUrl.slice(0, 32)}" in the URL. Tokens never go in URLs: they end up in logs and browser histories`, {
@@ -124,6 +131,7 @@ async function route(ctx: GatewayContext, req: IncomingMessage, res: ServerRespo
       }),
       unread(),
     );
+  }
   if (ctx.shuttingDown)
     return answer(res, new OnebrainError("HOOK_UNAVAILABLE", "The gateway is stopping: send the delivery again shortly"), { ...unread(), "retry-after": "5" });
   const method = req.method ?? "GET";
