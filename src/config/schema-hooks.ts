@@ -52,6 +52,7 @@ const mappingSchema = z
     }),
   );
 
+/** The `hooks` section: read at each request, so every key applies without a restart. */
 export const hooksSchema = z.strictObject({
   /** Serve `/hooks/*` on the gateway port; off: 404. */
   enabled: z._default(z.boolean({ error: "expected true or false" }), true),

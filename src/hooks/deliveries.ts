@@ -36,9 +36,9 @@ export function newDeliveryId(random: (n: number) => Buffer = crypto.randomBytes
   return id;
 }
 
-/** The stored key of a delivery: the sender's key within its hook, or the delivery's own id when it sent none. */
-export function storedKey(hook: string, key: string | null, id: string): string {
-  return key === null ? `${hook}#${id}` : `${hook}:${key}`;
+/** The stored form of a key a sender sent: within its hook, so one key on two hooks is two deliveries. */
+export function sentKey(hook: string, key: string): string {
+  return `${hook}:${key}`;
 }
 
 /** The first delivery with this stored key, if any. */
@@ -52,7 +52,7 @@ export function recordDelivery(store: StoreHandle, d: { id: string; hook: string
   const { inboundId } = submitMessage(store, { ...d.message, source: "hook", account: d.hook, messageId: d.id, now: d.now });
   store
     .prepare("INSERT INTO hook_deliveries (id, idempotency_key, hook, inbound_id, received_at) VALUES (?, ?, ?, ?, ?)")
-    .run(d.id, storedKey(d.hook, d.key, d.id), d.hook, inboundId, d.now);
+    .run(d.id, d.key === null ? `${d.hook}#${d.id}` : sentKey(d.hook, d.key), d.hook, inboundId, d.now);
 }
 
 const REPLY_CHARS = 16 * 1024;

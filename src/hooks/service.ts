@@ -7,7 +7,7 @@
  */
 import { OnebrainError } from "../shared/errors.ts";
 import type { StoreHandle } from "../store/handle.ts";
-import { deliveryView, findByKey, newDeliveryId, recordDelivery, storedKey, type DeliveryView, type PlannedMessage } from "./deliveries.ts";
+import { deliveryView, findByKey, newDeliveryId, recordDelivery, sentKey, type DeliveryView, type PlannedMessage } from "./deliveries.ts";
 import { planAgent, planMapping, planWake, type HookMapping, type HooksConfig, type PlanContext } from "./plan.ts";
 import { idempotencyKey, parseBody, presentedToken, signatureVerdict, type Headers } from "./request.ts";
 import { hooksStatus, mappingAuth, mappingSecret, type HooksStatus } from "./status.ts";
@@ -38,6 +38,7 @@ export interface HookServiceOptions {
 
 const TOKEN_HINT = "Send the hook token as `Authorization: Bearer obh_...` or `X-Onebrain-Hook-Token`; the gateway's own token does not open hooks.";
 
+/** The running gateway's webhooks: one per brain, made with the brain (server/brain-runtime.ts). */
 export class HookService {
   readonly tokens: HookTokens;
   private readonly o: HookServiceOptions;
@@ -139,7 +140,7 @@ export class HookService {
     const now = this.now();
     // One synchronous write: the key's lookup and the insert cannot be split by another request.
     const { value, durable } = store.grouped((): { runId: string; duplicate: boolean } | { error: unknown } => {
-      const first = key ? findByKey(store, storedKey(target.name, key.key, "")) : null;
+      const first = key ? findByKey(store, sentKey(target.name, key.key)) : null;
       if (first) return { runId: first.id, duplicate: true };
       let message: PlannedMessage;
       try {

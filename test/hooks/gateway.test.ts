@@ -3,7 +3,7 @@
  * GET /hooks/runs/ID follows it to delivered; a wake puts a system line into the main session; a
  * GitHub-style mapping is signed (no token: GitHub cannot send one), rendered from body and
  * headers and keyed by X-GitHub-Delivery; a rotated token works at once; ONEBRAIN_HOOKS_TOKEN
- * overrides the file; `hooks status` reads it all from the running gateway.
+ * overrides the file; `hooks status` reads it all from the running gateway; /metrics counts them.
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -122,6 +122,10 @@ test(
         rows(gw.stateDir, "SELECT idempotency_key AS k FROM hook_deliveries ORDER BY rowid").map((r) => r.k),
         ["github:72d3162e-cc78-11e3-81ab-4c9367dc0958", "github:another-delivery"],
       );
+      const metrics = await (await fetch(`${base}/metrics`)).text();
+      assert.match(metrics, /^onebrain_hook_deliveries_total\{hook="github",outcome="accepted"\} 2$/m);
+      assert.match(metrics, /^onebrain_hook_deliveries_total\{hook="github",outcome="duplicate"\} 1$/m);
+      assert.match(metrics, /^onebrain_hook_refusals_total\{status="401"\} 1$/m);
     } finally {
       await gw.stop();
     }

@@ -8,6 +8,7 @@
  * alone: the gateway's token opens nothing here, and the hook token opens nothing else.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { metrics } from "../../metrics/instruments.ts";
 import { OnebrainError, toOnebrainError } from "../../shared/errors.ts";
 import type { AuthVerdict, HookTarget } from "../../hooks/service.ts";
 import { isJsonType, secretInQuery } from "../../hooks/request.ts";
@@ -17,11 +18,13 @@ import { isHookPath, send, type HookRoutes } from "../http.ts";
 import { lingerOnClose, readBody } from "./body.ts";
 
 function answer(res: ServerResponse, err: OnebrainError, headers: Record<string, string> = {}): void {
+  metrics.hookRefusals.inc({ status: String(err.httpStatus) });
   const extra: Record<string, string> = err.httpStatus === 401 ? { "www-authenticate": 'Bearer realm="onebrain-hooks"' } : {};
   send(res, err.httpStatus, { error: { code: err.code, message: err.message, ...(err.hint ? { hint: err.hint } : {}) } }, { ...extra, ...headers });
 }
 
 function plain(res: ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}): void {
+  metrics.hookRefusals.inc({ status: String(status) });
   send(res, status, { error: { code, message } }, headers);
 }
 
@@ -72,7 +75,7 @@ async function deliver(
     );
   const type = req.headers["content-type"];
   // Refused before the body is read: the rest of it is never read, so the connection is not reused.
-  if (target.kind !== "mapping" && !isJsonType(type))
+  if (hooks.wantsJson(target) && !isJsonType(type))
     return plain(res, 415, "UNSUPPORTED_MEDIA_TYPE", `/hooks/${name} takes a JSON body: send Content-Type: application/json`, closing(req, res));
   const max = ctx.config().hooks.maxBodyBytes;
   const body = await readBody(req, max);
@@ -93,6 +96,7 @@ async function deliver(
       "retry-after": "5",
     });
   }
+  metrics.hookDeliveries.inc({ hook: target.name, outcome: value.duplicate ? "duplicate" : "accepted" });
   ctx.logger.info(
     { hook: name, runId: value.runId, duplicate: value.duplicate, client: address },
     value.duplicate ? "webhook replayed: answered with its first delivery" : "webhook accepted",
