@@ -92,9 +92,36 @@ export function createHookToken(
   const token = newHookToken(o.random);
   const createdAt = new Date(o.now ?? Date.now()).toISOString();
   const record: HookTokenRecord = { version: 1, sha256: hashHookToken(token), createdAt };
+  const text = `${JSON.stringify(record, null, 2)}\n`;
   fs.mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-  writeFileAtomic(hookTokenPath(stateDir), `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600, forceMode: true });
+  if (existing !== null) writeFileAtomic(hookTokenPath(stateDir), text, { mode: 0o600, forceMode: true });
+  // Two first `hooks token` at once: one wins, the other is told, so no printed token is dead on arrival.
+  else if (!createOnly(hookTokenPath(stateDir), text))
+    throw new OnebrainError("HOOK_TOKEN_EXISTS", "A hook token was made meanwhile by another command; it cannot be shown again", {
+      hint: "`onebrain hooks token --rotate` makes a new one; the old one stops working at once.",
+    });
   return { token, createdAt, rotated: existing !== null };
+}
+
+/** Puts `data` at `file` only if nothing is there: a synced temp file linked into place (EEXIST: another was first). */
+function createOnly(file: string, data: string): boolean {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${crypto.randomBytes(6).toString("hex")}.tmp`);
+  const fd = fs.openSync(tmp, "wx", 0o600);
+  try {
+    try {
+      fs.writeSync(fd, data);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.linkSync(tmp, file);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw err;
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
 }
 
 /** The token in force, read per check: the env's when set, else the file's (cached by inode, mtime and size). */

@@ -65,6 +65,19 @@ test("a second hooks token is refused with exit 85 and shows nothing that could 
   assert.equal(fs.statSync(path.join(stateDir, "hooks-token.json")).mode & 0o777, 0o600);
 });
 
+test("two first hooks token at once: one prints the token in force, the other is refused", async () => {
+  const stateDir = path.join(tmpDir(), "state");
+  const env = brainEnv(stateDir);
+  const both = await Promise.all([cli(env, "token", "--json"), cli(env, "token", "--json")]);
+  assert.deepEqual(both.map((r) => r.code).sort(), [0, 85]);
+  const winner = both.find((r) => r.code === 0)!.body.token as string;
+  assert.ok(new HookTokens(stateDir, {}).matches(winner), "the printed token is the one in force");
+  assert.deepEqual(
+    fs.readdirSync(stateDir).filter((f) => f.includes("hooks-token")),
+    ["hooks-token.json"],
+  );
+});
+
 test("ONEBRAIN_HOOKS_TOKEN overrides the file; an unusable file refuses every token and says why", async () => {
   const stateDir = path.join(tmpDir(), "state");
   const env = brainEnv(stateDir);
