@@ -3,16 +3,16 @@
  * yet, a wrong or missing token, the gateway's token (it does not open hooks) and the hook token
  * on the gateway's own endpoints and RPC (it opens nothing else), a token in the query even when
  * right, signatures missing or wrong, an oversize body (the gateway serves on), bad JSON, a wrong
- * content type, an unknown mapping or run, the wrong method, and the failure limiter's 429. A
- * refused delivery stores nothing.
+ * content type, an unknown mapping or run, the wrong method, hooks turned off (a config edit
+ * applies at once), and the failure limiter's 429. A refused delivery stores nothing.
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { connectGateway } from "../../src/client/gateway-client.ts";
 import { FakeModelServer } from "../helpers/fake-model.ts";
-import { runCli, type RunningGateway } from "../helpers/gateway.ts";
+import { runCli, writeConfig, type RunningGateway } from "../helpers/gateway.ts";
 import { reapAll } from "../gateway/support.ts";
-import { get, hookConfig, hookGateway, post, rawRequest, rows, sign } from "./support.ts";
+import { get, hookConfig, hookGateway, post, rawRequest, rows, sign, until } from "./support.ts";
 
 const fake = new FakeModelServer();
 const GATEWAY_TOKEN = "gateway-token-for-the-refusal-tests-0123456789";
@@ -20,14 +20,15 @@ const SECRET = "mapping-secret-for-tests";
 let gw: RunningGateway;
 let base = "";
 let token = "";
+let config: Record<string, unknown> = {};
 
 before(async () => {
   await fake.start();
-  const config = hookConfig(fake, {
-    gateway: { auth: { token: GATEWAY_TOKEN } },
-    hooks: { maxBodyBytes: 4096, mappings: { signed: { message: "signed: {{body.text}}", secret: SECRET } } },
-  });
-  ({ gw, base } = await hookGateway(config, { token: false }));
+  config = hookConfig(fake, { gateway: { auth: { token: GATEWAY_TOKEN } } });
+  ({ gw, base } = await hookGateway(
+    { ...config, hooks: { maxBodyBytes: 4096, mappings: { signed: { message: "signed: {{body.text}}", secret: SECRET } } } },
+    { token: false },
+  ));
 });
 after(async () => {
   await gw?.stop();
@@ -137,6 +138,24 @@ test("an unknown mapping or run is 404, the wrong method 405 with Allow, and hoo
   assert.deepEqual([postRun.status, postRun.headers.get("allow")], [405, "GET, HEAD"]);
   assert.equal((await post(base, "/hooks/agent/extra", { message: "x" }, { token })).status, 404);
   assert.equal((await post(base, "/hooks", { message: "x" }, { token })).status, 404);
+});
+
+test("the hooks config applies at once: a mapping added is served, hooks.enabled false answers 404", { timeout: 30_000 }, async () => {
+  const hooks = { maxBodyBytes: 4096, mappings: { signed: { message: "signed: {{body.text}}", secret: SECRET }, added: { message: "added: {{body.text}}" } } };
+  writeConfig(gw.stateDir, { ...config, hooks });
+  const added = await until("the new mapping served", async () => {
+    const a = await post(base, "/hooks/added", { text: "hello" }, { token });
+    return a.status === 202 ? a : null;
+  });
+  assert.deepEqual(rows(gw.stateDir, "SELECT text FROM inbound WHERE message_id = ?", added.body.runId), [{ text: "added: hello" }]);
+  writeConfig(gw.stateDir, { ...config, hooks: { ...hooks, enabled: false } });
+  const off = await until("hooks off", async () => {
+    const a = await post(base, "/hooks/agent", { message: "x" }, { token });
+    return a.status === 404 ? a : null;
+  });
+  refused(off, 404, "NOT_FOUND", /hooks\.enabled is false/);
+  writeConfig(gw.stateDir, { ...config, hooks });
+  await until("hooks on again", async () => (await post(base, "/hooks/agent", { message: "back" }, { token })).status === 202);
 });
 
 test("wrong tokens count toward the per-address limit: then 429 with Retry-After, even for the right token", async () => {
