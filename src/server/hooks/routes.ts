@@ -52,6 +52,7 @@ function closing(req: IncomingMessage, res: ServerResponse): Record<string, stri
   return { connection: "close" };
 }
 
+/** `POST /hooks/<name>`: token, content type, body under its cap, signature, then the delivery, answered once durable. */
 async function deliver(
   ctx: GatewayContext,
   req: IncomingMessage,
@@ -69,12 +70,10 @@ async function deliver(
     return answer(
       res,
       new OnebrainError("HOOK_NOT_FOUND", `No hook /hooks/${name.slice(0, 64)}: the built-in hooks are agent and wake, the others are hooks.mappings`),
-      {
-        ...closing(req, res),
-      },
+      closing(req, res),
     );
   const type = req.headers["content-type"];
-  // Refused before the body is read: the rest of it is never read, so the connection is not reused.
+  // Refused before the body is read: the body is not taken, and the connection closes (lingering: body.ts).
   if (hooks.wantsJson(target) && !isJsonType(type))
     return plain(res, 415, "UNSUPPORTED_MEDIA_TYPE", `/hooks/${name} takes a JSON body: send Content-Type: application/json`, closing(req, res));
   const max = ctx.config().hooks.maxBodyBytes;
