@@ -28,6 +28,7 @@ const rank = {
   brain: 4.5,
   // Cron, hooks and alerts submit messages through the brain and read its state.
   cron: 4.7,
+  hooks: 4.7,
   server: 5,
   setup: 5,
   migrate: 5,

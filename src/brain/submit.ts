@@ -53,7 +53,7 @@ export interface SubmittedState {
 }
 
 /** The state of a submitted message, from the store. */
-export function submittedState(store: StoreHandle, inboundId: number): SubmittedState | null {
+export function submittedState(store: Pick<StoreHandle, "prepare">, inboundId: number): SubmittedState | null {
   const i = store.prepare("SELECT state FROM inbound WHERE id = ?").get(inboundId) as { state: SubmittedState["inbound"] } | undefined;
   if (!i) return null;
   const run = store.prepare("SELECT id, state, error, ended_at AS endedAt FROM runs WHERE inbound_id = ? ORDER BY id DESC LIMIT 1").get(inboundId) as

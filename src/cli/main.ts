@@ -293,6 +293,19 @@ cronCmd("pause", "stop firing a job until it is resumed", (m) => m.changeCommand
 cronCmd("resume", "fire a paused job again (what passed while paused does not run)", (m) => m.changeCommand("resume")).argument("<job>", "its name or id");
 cronCmd("remove", "remove a job (its history stays)", (m) => m.changeCommand("remove")).argument("<job>", "its name or id");
 
+const hooks = program.command("hooks").description("webhooks in: the hook token and what senders delivered (docs/hooks.md)");
+const hooksCmd = (name: string, description: string, pick: (m: typeof import("./commands/hooks.ts")) => unknown) =>
+  hooks
+    .command(name)
+    .description(description)
+    .option("--json", "print JSON")
+    .action(action(() => import("./commands/hooks.ts").then((m) => ({ default: pick(m) as Action }))));
+hooksCmd("token", "make the hook token and print it once (only its hash is kept); refused when one exists, unless --rotate", (m) => m.tokenCommand).option(
+  "--rotate",
+  "replace the existing token: the old one stops working at once",
+);
+hooksCmd("status", "whether a token is set, the mappings, the recent deliveries and what became of them", (m) => m.statusCommand);
+
 const config = program.command("config").description("read and edit the config file");
 config
   .command("path")

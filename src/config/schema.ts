@@ -7,6 +7,7 @@
 // about 13 MB off the gateway's resident memory.
 import * as z from "zod/mini";
 import { browserSection } from "./schema-browser.ts";
+import { hooksSection } from "./schema-hooks.ts";
 import { discordSchema, slackSchema, telegramSchema } from "./schema-channels.ts";
 import { hostName, httpUrl, int, ipOrCidr, oneOf, port, secret, section, text, textList } from "./schema-parts.ts";
 
@@ -203,6 +204,8 @@ export const configSchema = z.strictObject({
   ),
   models: section(modelsSchema),
   tools: section(toolsSchema),
+  /** Webhooks in (docs/hooks.md): `/hooks/agent`, `/hooks/wake` and the named mappings. */
+  hooks: hooksSection(),
   channels: section(z.strictObject({ telegram: section(telegramSchema), discord: section(discordSchema), slack: section(slackSchema) })),
 });
 

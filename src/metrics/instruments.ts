@@ -55,6 +55,12 @@ export const metrics = {
     "WebSocket clients closed for unsent bytes, by limit: connection (gateway.ws.maxBufferedBytes) or gateway (all clients together passed gateway.ws.maxTotalBufferedBytes).",
     ["limit"],
   ),
+  hookDeliveries: r.counter(
+    "onebrain_hook_deliveries_total",
+    "Webhook deliveries answered, by hook (agent, wake or a configured mapping) and outcome: accepted (stored, a run started) or duplicate (a replay of a stored key).",
+    ["hook", "outcome"],
+  ),
+  hookRefusals: r.counter("onebrain_hook_refusals_total", "Webhook requests refused, by HTTP status (400, 401, 404, 405, 413, 415, 429, 503).", ["status"]),
   wsRefused: r.counter(
     "onebrain_ws_upgrades_refused_total",
     "WebSocket upgrades refused, by HTTP status (403 foreign origin, 429 rate limited, 503 stopping).",

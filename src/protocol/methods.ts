@@ -87,6 +87,7 @@ export const methodParams = {
   "cron.pause": z.object({ job: keyString(64) }),
   "cron.resume": z.object({ job: keyString(64) }),
   "cron.remove": z.object({ job: keyString(64) }),
+  "hooks.status": z.optional(z.object({ recent: z.optional(z.int().check(z.minimum(1), z.maximum(100))) })),
 } as const;
 
 export type MethodName = keyof typeof methodParams;

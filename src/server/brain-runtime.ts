@@ -30,6 +30,7 @@ import { BrowserManager } from "../browser/manager.ts";
 import { browserPort } from "./browser-port.ts";
 import { createCron, type CronRuntime } from "./cron-runtime.ts";
 import type { CronService } from "../cron/service.ts";
+import { HookService } from "../hooks/service.ts";
 
 export const AGENT_ID = "main";
 
@@ -47,6 +48,8 @@ export interface BrainRuntime {
   browser: BrowserManager;
   /** The brain's cron jobs (docs/cron.md): fired by this gateway only, while it holds the brain. */
   cron: CronService;
+  /** Webhooks in (docs/hooks.md): the hook token, mappings and deliveries of this brain. */
+  hooks: HookService;
   epoch: number;
   /** The session key a WebChat client without an explicit key talks to. */
   webchatSessionKey(clientId: string): string;
@@ -207,6 +210,7 @@ export async function startBrain(o: {
       approvals,
       browser,
       cron: cron.service,
+      hooks: new HookService({ store, brain, config: () => o.config().hooks, stateDir: o.paths.stateDir, env: o.env as NodeJS.ProcessEnv }),
       epoch,
       channels: () => [...channelStates.values()],
       webchatSessionKey: (clientId) => route(WEBCHAT, webchat.account, { messageId: "", kind: "dm", peer: clientId, sender: clientId, text: "" }),

@@ -1,4 +1,4 @@
-/** The HTTP side: health, readiness, and the authenticated status and metrics endpoints. */
+/** The HTTP side: health, readiness, the authenticated status and metrics endpoints, and where the canvas and webhooks plug in. */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { checkCredentials } from "./auth.ts";
 import { clientInfo, hostAllowed, type ClientInfo } from "./client.ts";
@@ -87,9 +87,15 @@ const clipped = (header: string | undefined): string | null => (header === undef
 /**
  * The checks every request on a gateway listener (the gateway port and the canvas port) passes
  * first: a target read as RFC 9112 says (else 400), a Host that names this gateway when it has no
- * auth (else 421), GET or HEAD (else 405). Returns the target, or null once it has answered.
+ * auth (else 421), GET or HEAD (else 405, unless `ownMethods` says the path's routes check the
+ * method). Returns the target, or null once it has answered.
  */
-export function admitRequest(ctx: GatewayContext, req: IncomingMessage, res: ServerResponse): { path: string; query: string } | null {
+export function admitRequest(
+  ctx: GatewayContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  ownMethods: (path: string) => boolean = () => false,
+): { path: string; query: string } | null {
   const target = requestTarget(req);
   if (!target.ok) {
     // The connection may be out of step with the client (which Host did it mean?): not reused.
@@ -102,7 +108,8 @@ export function admitRequest(ctx: GatewayContext, req: IncomingMessage, res: Ser
     return null;
   }
   const method = req.method ?? "GET";
-  if (method !== "GET" && method !== "HEAD") {
+  // Routes that take other methods (the webhooks' POST) answer 405 themselves.
+  if (method !== "GET" && method !== "HEAD" && !ownMethods(target.path)) {
     send(res, 405, { error: { code: "METHOD_NOT_ALLOWED", message: `${method} is not served here` } }, { allow: "GET, HEAD" });
     return null;
   }
@@ -112,17 +119,27 @@ export function admitRequest(ctx: GatewayContext, req: IncomingMessage, res: Ser
 /** The canvas host's routes on the gateway port (`/__canvas__/...`, canvas/routes.ts): true when it answered. */
 export type CanvasRoutes = (req: IncomingMessage, res: ServerResponse, path: string) => boolean;
 
+/** The gateway port's paths that are the webhooks' (their routes take POST and check methods themselves). */
+export function isHookPath(path: string): boolean {
+  return path === "/hooks" || path.startsWith("/hooks/");
+}
+
+/** The webhooks' routes on the gateway port (`/hooks/...`, hooks/routes.ts): true when it answered. */
+export type HookRoutes = (req: IncomingMessage, res: ServerResponse, path: string, query: string) => boolean;
+
 /** Builds the request listener. */
 export function createHttpHandler(
   ctx: GatewayContext,
   assets = new ConsoleAssets(),
   canvas: CanvasRoutes = () => false,
+  hooks: HookRoutes = () => false,
 ): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
-    const target = admitRequest(ctx, req, res);
+    const target = admitRequest(ctx, req, res, isHookPath);
     if (!target) return;
     const path = target.path;
     const method = req.method ?? "GET";
+    if (hooks(req, res, path, target.query)) return;
     if (canvas(req, res, path)) return;
     if (assets.owns(path)) return assets.serve(res, path, method === "HEAD");
     switch (path) {

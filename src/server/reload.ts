@@ -20,6 +20,8 @@ const HOT_PREFIXES = [
   "gateway.authFailuresPerMinute",
   "logging.level",
   "logging.consoleLevel",
+  // Webhooks read their config at each request (the token file too, by its mtime).
+  "hooks",
   // The Telegram channel reads these at each message, poll or delivery (not the token, apiRoot or enabled).
   "channels.telegram.dmPolicy",
   "channels.telegram.allowFrom",

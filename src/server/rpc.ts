@@ -46,6 +46,8 @@ export const handlers: Record<MethodName, MethodHandler> = {
   ...approvalHandlers,
   ...canvasHandlers,
   ...cronHandlers,
+  // Webhooks (docs/hooks.md): the token's state (never the token), mappings, recent deliveries.
+  "hooks.status": (params, ctx) => ctx.brain.hooks.status((params as { recent?: number } | undefined)?.recent),
 };
 
 /** Sends `log` events to one connection from `cursor` on, every ~250 ms, until it unsubscribes or closes. */

@@ -27,6 +27,7 @@ import { runStop, type StopOutcome, type StopStep } from "./stop.ts";
 import { startBrowserControl } from "./browser-control.ts";
 import { CanvasHost } from "./canvas/host.ts";
 import { wireCanvas } from "./canvas/wire.ts";
+import { hookRoutes } from "./hooks/routes.ts";
 
 export interface GatewayHandle {
   readonly ctx: GatewayContext;
@@ -145,7 +146,7 @@ export async function serve(p: PreparedStart): Promise<GatewayHandle> {
     ws = createWsGateway(ctx);
     const wsRef = ws;
     const canvasSide = await wireCanvas(ctx, makeServer);
-    onRequest = createHttpHandler(ctx, undefined, canvasSide.routes);
+    onRequest = createHttpHandler(ctx, undefined, canvasSide.routes, hookRoutes(ctx));
     onUpgrade = (req, socket, head) => {
       if (!canvasSide.upgrade(req, socket, head)) wsRef.handleUpgrade(req, socket, head);
     };

@@ -169,6 +169,27 @@ export const errorCatalog = {
     httpStatus: 409,
     summary: "The job has an occurrence still running: runs of one job never overlap (wait for it, or see `onebrain cron runs JOB`).",
   },
+  HOOK_TOKEN_EXISTS: {
+    exitCode: 85,
+    httpStatus: 409,
+    summary: "`hooks token`: a hook token exists already and cannot be shown again (only its hash is kept); `--rotate` replaces it.",
+  },
+  HOOK_UNAUTHORIZED: {
+    exitCode: 86,
+    httpStatus: 401,
+    summary: "A webhook without the hook token (or with a wrong one), or whose mapping's HMAC signature is missing or wrong.",
+  },
+  HOOK_INVALID: {
+    exitCode: 87,
+    httpStatus: 400,
+    summary: "A webhook cannot be accepted as sent: bad JSON, a missing or wrong field, delivery target or idempotency key (named), or a token in the URL.",
+  },
+  HOOK_NOT_FOUND: { exitCode: 88, httpStatus: 404, summary: "No hook mapping has that path, or no webhook delivery has that run id." },
+  HOOK_UNAVAILABLE: {
+    exitCode: 89,
+    httpStatus: 503,
+    summary: "Webhooks cannot be taken now: no hook token is set (`onebrain hooks token`), a mapping's secret is missing, or the gateway is stopping.",
+  },
   PROTOCOL_ERROR: { exitCode: 8, httpStatus: 400, summary: "A peer broke the wire protocol (bad frame, unsupported version)." },
 } as const satisfies Record<string, ErrorSpec>;
 

@@ -7,6 +7,7 @@ import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import { fileURLToPath } from "node:url";
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -275,4 +276,17 @@ export async function httpGet(port: number, pathname: string, headers: Record<st
     // not JSON: keep text
   }
   return { status: res.status, body, headers: res.headers };
+}
+
+/** Rows of a query on a brain's database, opened read-only (a running gateway may hold it). */
+export function brainRows(stateDir: string, sql: string, ...params: Array<string | number>): Array<Record<string, unknown>> {
+  const db = new DatabaseSync(path.join(stateDir, "brain.db"), { readOnly: true });
+  try {
+    return db
+      .prepare(sql)
+      .all(...params)
+      .map((r) => ({ ...r }));
+  } finally {
+    db.close();
+  }
 }

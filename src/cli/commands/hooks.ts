@@ -1,0 +1,87 @@
+/**
+ * `onebrain hooks token [--rotate]` and `onebrain hooks status` (docs/hooks.md). The token is made
+ * here and printed once; only its hash is stored, and the running gateway reads it at the next
+ * request (no restart). Status comes from the running gateway (which knows whether its own
+ * environment overrides the file), else read-only from the config, the token file and the store.
+ */
+import { connectGateway } from "../../client/gateway-client.ts";
+import { loadBrainConfig } from "../../config/load.ts";
+import { gatewayTarget } from "../../diagnostics/target.ts";
+import { hooksStatus, type HooksStatus } from "../../hooks/status.ts";
+import { createHookToken, HOOK_TOKEN_ENV, hookTokenPath, HookTokens } from "../../hooks/token.ts";
+import { describeHolder, inspectLock } from "../../lock/inspect.ts";
+import { hasCode } from "../../shared/errors.ts";
+import { peekStore } from "../../store/peek.ts";
+import { brainPaths, type GlobalOptions } from "../brain.ts";
+import { printJson, printLines } from "../output.ts";
+
+/** `hooks token [--rotate]`: a new token, shown once. */
+export async function tokenCommand(global: GlobalOptions, opts: { rotate?: boolean; json?: boolean }): Promise<void> {
+  const paths = brainPaths(global);
+  const made = createHookToken(paths.stateDir, { rotate: Boolean(opts.rotate) });
+  const file = hookTokenPath(paths.stateDir);
+  const envSet = Boolean(process.env[HOOK_TOKEN_ENV]);
+  if (opts.json) return printJson({ ok: true, token: made.token, createdAt: made.createdAt, rotated: made.rotated, file, envOverride: envSet });
+  printLines([
+    made.rotated ? "A new hook token (the old one no longer works):" : "The hook token:",
+    "",
+    `  ${made.token}`,
+    "",
+    `It is shown only now: ${file} keeps its SHA-256, not the token.`,
+    "Senders send it as `Authorization: Bearer <token>` or `X-Onebrain-Hook-Token: <token>`, never in the URL.",
+    ...(envSet ? [`Note: ${HOOK_TOKEN_ENV} is set here; a gateway started with it uses that token instead of this file.`] : []),
+    "next: onebrain hooks status",
+  ]);
+}
+
+/** The status from the running gateway, or (none running, or not answering) from the files and the store. */
+async function readStatus(global: GlobalOptions): Promise<{ via: "gateway" | "files"; note: string | null; status: HooksStatus }> {
+  const paths = brainPaths(global);
+  const lock = inspectLock(paths.lockPath, paths.ownerPath);
+  let note: string | null = null;
+  if (lock.status !== "free") {
+    const target = gatewayTarget(paths);
+    try {
+      const conn = await connectGateway({ url: target.url, token: target.auth.token, password: target.auth.password, timeoutMs: 3000 });
+      try {
+        return { via: "gateway", note: null, status: await conn.request<HooksStatus>("hooks.status", {}) };
+      } finally {
+        await conn.closeWithin(200);
+      }
+    } catch (err) {
+      if (!hasCode(err, "GATEWAY_UNREACHABLE") && !hasCode(err, "TIMEOUT")) throw err;
+      note = `this brain is held by ${describeHolder(lock)}, which does not answer (${(err as Error).message}): read from the files`;
+    }
+  }
+  const config = loadBrainConfig(paths).config.hooks;
+  const token = new HookTokens(paths.stateDir, process.env).state();
+  const read = (store: Parameters<typeof hooksStatus>[0]["store"]) => hooksStatus({ config, token, store, env: process.env });
+  return { via: "files", note, status: peekStore(paths.storePath, read) ?? read(null) };
+}
+
+const tokenLine = (s: HooksStatus, via: string): string => {
+  if (s.token.source === "env") return `token: set by ${HOOK_TOKEN_ENV}${via === "gateway" ? " in the gateway's environment" : " here"}`;
+  if (s.token.source === "file") return `token: set (made ${s.token.createdAt})`;
+  return `token: none${s.token.problem ? ` (${s.token.problem})` : ""}: every hook that needs it is refused until \`onebrain hooks token\``;
+};
+
+/** `hooks status`. */
+export async function statusCommand(global: GlobalOptions, opts: { json?: boolean }): Promise<void> {
+  const r = await readStatus(global);
+  if (opts.json) return printJson({ via: r.via, ...(r.note ? { note: r.note } : {}), ...r.status });
+  const s = r.status;
+  printLines([
+    `hooks: ${s.enabled ? "on" : "off (hooks.enabled is false)"} (${r.via === "gateway" ? "from the running gateway" : "from the files; the gateway is not running"})`,
+    ...(r.note ? [`  note: ${r.note}`] : []),
+    `  ${tokenLine(s, r.via)}`,
+    `  built-in: POST /hooks/agent (${s.deliveries.agent ?? 0} deliveries), POST /hooks/wake (${s.deliveries.wake ?? 0})`,
+    `  mappings:${s.mappings.length ? "" : " none (hooks.mappings)"}`,
+    ...s.mappings.map(
+      (m) =>
+        `    POST ${m.path}  auth ${m.auth}${m.secret === "env-missing" ? " (its secret's env variable is not set)" : ""}, session ${m.session}, ${m.deliver ? `announce ${m.deliver}` : "no delivery"}, ${m.deliveries} deliveries`,
+    ),
+    `  recent:${s.recent.length ? "" : " none"}`,
+    ...s.recent.map((d) => `    ${d.id}  ${d.receivedAt}  ${d.hook.padEnd(12)} ${d.state}${d.note ? `: ${d.note}` : ""}`),
+    ...(s.token.source === null ? ["next: onebrain hooks token"] : []),
+  ]);
+}
