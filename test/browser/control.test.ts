@@ -154,7 +154,14 @@ test("the profile's data dir removed under a running browser: stop still kills i
   const started = await call("POST", "/start", {});
   assert.equal(started.status, 200, JSON.stringify(started.body));
   const dir = started.body.userDataDir as string;
-  fs.rmSync(dir, { recursive: true, force: true });
+  // Moved away at once, then deleted: chromium keeps writing into the directory it has open, so a
+  // plain recursive rm races with it (ENOTEMPTY).
+  fs.renameSync(dir, `${dir}.removed`);
+  try {
+    fs.rmSync(`${dir}.removed`, { recursive: true, force: true, maxRetries: 20, retryDelay: 50 });
+  } catch {
+    // Still being written to: it is no longer at the profile's path, which is what matters here.
+  }
   assert.equal((await call("GET", "/status")).status, 200);
   const stopped = await call("POST", "/stop", {});
   assert.equal(stopped.body.running, false);
