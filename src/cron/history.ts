@@ -7,26 +7,14 @@
  *   unknown   -> the run was cut by a restart or its timeout: it may have acted; never retried.
  */
 import { submitMessage, submittedState } from "../brain/submit.ts";
+import type { CronOccurrenceState, CronOccurrenceView } from "../protocol/cron.ts";
 import type { StoreHandle } from "../store/handle.ts";
 import { jobSessionKey, type CronJob } from "./jobs.ts";
 import type { MissedSpan } from "./occurrences.ts";
 
-export type OccurrenceState = "running" | "delivered" | "done" | "failed" | "missed" | "unknown";
-
-export interface Occurrence {
-  id: number;
-  jobId: string;
-  scheduledFor: number;
-  /** For a missed span: its last occurrence and how many it stands for. */
-  lastFor: number | null;
-  count: number;
-  state: OccurrenceState;
-  manual: boolean;
-  inboundId: number | null;
-  firedAt: number | null;
-  endedAt: number | null;
-  note: string | null;
-}
+/** An occurrence and its states, as the wire shows them (src/protocol/cron.ts). */
+export type Occurrence = CronOccurrenceView;
+export type OccurrenceState = CronOccurrenceState;
 
 /**
  * Fires one occurrence (inside the caller's transaction): the row UNIQUE (job, time) and the

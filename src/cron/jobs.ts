@@ -3,13 +3,14 @@
  * listed with their next occurrence and last outcome, paused, resumed and removed. A job belongs
  * to the brain whose database holds it; only that brain's gateway fires it (scheduler.ts).
  */
+import type { CronDelivery } from "../protocol/cron.ts";
 import { newShortCode } from "../shared/short-code.ts";
 import type { StoreHandle } from "../store/handle.ts";
 import { type MissedPolicy } from "./occurrences.ts";
 import { describeSchedule, nextAfter, parseDuration, parseSchedule, ScheduleError, type Schedule } from "./schedule.ts";
 
 /** Where a job's answer goes: a channel target through the outbox, or nowhere. */
-export type Delivery = { mode: "none" } | { mode: "announce"; channel: string; account: string; target: string };
+export type Delivery = CronDelivery;
 
 export interface CronJob {
   id: string;

@@ -10,7 +10,7 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { OnebrainError } from "../shared/errors.ts";
-import { writeFileAtomic } from "../shared/fs-atomic.ts";
+import { createFileAtomic, writeFileAtomic } from "../shared/fs-atomic.ts";
 
 export const HOOK_TOKEN_FILE = "hooks-token.json";
 export const HOOK_TOKEN_PREFIX = "obh_";
@@ -96,32 +96,11 @@ export function createHookToken(
   fs.mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   if (existing !== null) writeFileAtomic(hookTokenPath(stateDir), text, { mode: 0o600, forceMode: true });
   // Two first `hooks token` at once: one wins, the other is told, so no printed token is dead on arrival.
-  else if (!createOnly(hookTokenPath(stateDir), text))
+  else if (!createFileAtomic(hookTokenPath(stateDir), text))
     throw new OnebrainError("HOOK_TOKEN_EXISTS", "A hook token was made meanwhile by another command; it cannot be shown again", {
       hint: "`onebrain hooks token --rotate` makes a new one; the old one stops working at once.",
     });
   return { token, createdAt, rotated: existing !== null };
-}
-
-/** Puts `data` at `file` only if nothing is there: a synced temp file linked into place (EEXIST: another was first). */
-function createOnly(file: string, data: string): boolean {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${crypto.randomBytes(6).toString("hex")}.tmp`);
-  const fd = fs.openSync(tmp, "wx", 0o600);
-  try {
-    try {
-      fs.writeSync(fd, data);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    fs.linkSync(tmp, file);
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "EEXIST") return false;
-    throw err;
-  } finally {
-    fs.rmSync(tmp, { force: true });
-  }
 }
 
 /** The token in force, read per check: the env's when set, else the file's (cached by inode, mtime and size). */

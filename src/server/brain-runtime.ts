@@ -106,7 +106,7 @@ export async function startBrain(o: {
             { agentId: AGENT_ID, channel, account, kind: m.kind, peer: m.peer },
             m.guest ? o.config().session.pairedDmScope : o.config().session.dmScope,
           );
-    // eslint-disable-next-line prefer-const -- assigned once the brain exists (the tool port reads it lazily)
+    // Assigned once the brain exists; the cron tool port reads it lazily, long after.
     let cron: CronRuntime;
     // The brain is made below; the service only announces once runs ask, long after that.
     let deliver = (): void => {};

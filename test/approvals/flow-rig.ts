@@ -6,12 +6,11 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { DatabaseSync } from "node:sqlite";
 import { connectGateway, type GatewayConnection } from "../../src/client/gateway-client.ts";
 import type { EventFrame } from "../../src/protocol/frames.ts";
 import type { ApprovalEventPayload, ApprovalView } from "../../src/protocol/approvals.ts";
 import type { Behaviour, FakeModelServer, RecordedRequest } from "../helpers/fake-model.ts";
-import { startGateway, type RunningGateway } from "../helpers/gateway.ts";
+import { brainRows, startGateway, type RunningGateway } from "../helpers/gateway.ts";
 import { track } from "../gateway/support.ts";
 import { eventually } from "../server/raw-ws.ts";
 
@@ -130,13 +129,5 @@ export function linesOf(gw: RunningGateway, name: string): string[] | null {
 
 /** Runs a query on brain.db read-only (the running gateway holds it). */
 export function query(gw: Pick<RunningGateway, "stateDir">, sql: string, ...params: Array<string | number>): Array<Record<string, unknown>> {
-  const db = new DatabaseSync(path.join(gw.stateDir, "brain.db"), { readOnly: true });
-  try {
-    return db
-      .prepare(sql)
-      .all(...params)
-      .map((r) => ({ ...r }));
-  } finally {
-    db.close();
-  }
+  return brainRows(gw.stateDir, sql, ...params);
 }

@@ -8,6 +8,7 @@ import net from "node:net";
 import type { FakeModelServer } from "../helpers/fake-model.ts";
 import { brainRows, runCli, startGateway, type RunningGateway } from "../helpers/gateway.ts";
 import { track } from "../gateway/support.ts";
+import { until } from "../helpers/wait.ts";
 
 /** The config of a test brain with the fake model, plus `extra` (merged at the top level). */
 export function hookConfig(fake: FakeModelServer, extra: Record<string, unknown> = {}): Record<string, unknown> {
@@ -70,18 +71,7 @@ export function sign(body: string | Buffer, secret: string): string {
 /** Rows of a read-only query on the brain's database. */
 export const rows = brainRows;
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `fn` every 100 ms until it returns something truthy. */
-export async function until<T>(what: string, fn: () => T | undefined | null | false | Promise<T | undefined | null | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
+export { sleep, until } from "../helpers/wait.ts";
 
 /** Waits until a delivery has ended (neither accepted nor running), returning its view. */
 export function settled(base: string, token: string, runId: string): Promise<any> {

@@ -5,32 +5,12 @@
  * (docs/cron.md); this page shows what the brain will do and what it did.
  */
 import { useState } from "preact/hooks";
+import type { CronJobSummary, CronOccurrenceView } from "../../../src/protocol/cron.ts";
 import { DASH, ago, time } from "../ui/format.ts";
 import { useConnection, useNow, useRequest } from "../ui/hooks.ts";
 
-/** One occurrence as `cron.runs` gives it (docs/protocol.md). */
-interface Occurrence {
-  id: number;
-  scheduledFor: number;
-  lastFor: number | null;
-  count: number;
-  state: "running" | "delivered" | "done" | "failed" | "missed" | "unknown";
-  manual: boolean;
-  note: string | null;
-}
-
-/** One job as `cron.list` gives it. */
-interface Job {
-  id: string;
-  name: string;
-  scheduleText: string;
-  next: number | null;
-  paused: boolean;
-  message: string;
-  missed: string;
-  delivery: { mode: "none" } | { mode: "announce"; channel: string; target: string };
-  last: Occurrence | null;
-}
+type Occurrence = CronOccurrenceView;
+type Job = CronJobSummary;
 
 function until(at: number | null, now: number): string {
   if (at === null) return DASH;

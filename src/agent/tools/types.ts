@@ -8,6 +8,7 @@
  * read-only call whose outcome was lost runs again after a restart; a side-effecting one is never
  * run twice (its start is on disk before it begins, and the model is told the outcome is unknown).
  */
+import type { CronJobSummary, CronOccurrenceView } from "../../protocol/cron.ts";
 
 /** A tool call as the model asked for it (both wire formats map to this). */
 export interface ToolCall {
@@ -126,17 +127,8 @@ export interface CanvasPort {
   urls(rel: string): { gateway: string; canvas: string | null };
 }
 
-/** A cron job as the `cron` tool sees it (src/cron/service.ts implements the port). */
-export interface CronJobSummary {
-  id: string;
-  name: string;
-  scheduleText: string;
-  next: number | null;
-  paused: boolean;
-  message: string;
-  delivery: { mode: "none" } | { mode: "announce"; channel: string; account: string; target: string };
-  last?: { state: string; scheduledFor: number; count: number; note: string | null } | null;
-}
+/** A cron job as the `cron` tool sees it (the wire's view, src/protocol/cron.ts). */
+export type { CronJobSummary } from "../../protocol/cron.ts";
 
 /** The brain's cron jobs, for the `cron` tool; each method throws an error whose message says what is wrong. */
 export interface CronPort {
@@ -154,7 +146,7 @@ export interface CronPort {
   }): CronJobSummary;
   remove(job: string): { removed: string };
   runNow(job: string): { occurrenceId: number };
-  runs(job: string, limit: number): Array<{ state: string; scheduledFor: number; count: number; note: string | null }>;
+  runs(job: string, limit: number): CronOccurrenceView[];
 }
 
 /**
