@@ -29,6 +29,8 @@ const rank = {
   // Cron, hooks and alerts submit messages through the brain and read its state.
   cron: 4.7,
   hooks: 4.7,
+  // The watchdog reads cron's and the brain's tables and the channels' states.
+  alerts: 4.8,
   server: 5,
   setup: 5,
   migrate: 5,

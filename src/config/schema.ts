@@ -7,6 +7,7 @@
 // about 13 MB off the gateway's resident memory.
 import * as z from "zod/mini";
 import { browserSection } from "./schema-browser.ts";
+import { alertsSection } from "./schema-alerts.ts";
 import { hooksSection } from "./schema-hooks.ts";
 import { discordSchema, slackSchema, telegramSchema } from "./schema-channels.ts";
 import { hostName, httpUrl, int, ipOrCidr, oneOf, port, secret, section, text, textList } from "./schema-parts.ts";
@@ -206,6 +207,8 @@ export const configSchema = z.strictObject({
   tools: section(toolsSchema),
   /** Webhooks in (docs/hooks.md): `/hooks/agent`, `/hooks/wake` and the named mappings. */
   hooks: hooksSection(),
+  /** The watchdog (docs/alerts.md): one alert, then one recovery, to a target that does not depend on what failed. */
+  alerts: alertsSection(),
   channels: section(z.strictObject({ telegram: section(telegramSchema), discord: section(discordSchema), slack: section(slackSchema) })),
 });
 

@@ -88,6 +88,8 @@ export const methodParams = {
   "cron.resume": z.object({ job: keyString(64) }),
   "cron.remove": z.object({ job: keyString(64) }),
   "hooks.status": z.optional(z.object({ recent: z.optional(z.int().check(z.minimum(1), z.maximum(100))) })),
+  "alerts.status": z.optional(z.object({ recent: z.optional(z.int().check(z.minimum(1), z.maximum(100))) })),
+  "alerts.test": z.optional(z.object({ waitMs: z.optional(z.int().check(z.minimum(0), z.maximum(60_000))) })),
 } as const;
 
 export type MethodName = keyof typeof methodParams;

@@ -2,6 +2,7 @@
  * The state that the HTTP routes, the WebSocket server and the RPC methods share. Config and
  * auth are read through getters because a reload swaps them while the gateway runs.
  */
+import type { Watchdog } from "../alerts/watchdog.ts";
 import type { ProxyReport } from "../shared/proxy-env.ts";
 import type { Logger } from "pino";
 import type { LogThrottle } from "../logging/throttle.ts";
@@ -67,6 +68,8 @@ export interface GatewayContext {
   shuttingDown: boolean;
   /** The browser control service on base+2 once started (listening, or why not). */
   browserControl?: BrowserControl;
+  /** The watchdog (docs/alerts.md): started once the gateway serves. */
+  readonly alerts: Watchdog;
 }
 
 export interface BrainStatus {

@@ -22,6 +22,8 @@ const HOT_PREFIXES = [
   "logging.consoleLevel",
   // Webhooks read their config at each request (the token file too, by its mtime).
   "hooks",
+  // The watchdog reads its config at each check.
+  "alerts",
   // The Telegram channel reads these at each message, poll or delivery (not the token, apiRoot or enabled).
   "channels.telegram.dmPolicy",
   "channels.telegram.allowFrom",

@@ -8,6 +8,7 @@ import { outboxHandlers } from "./rpc-outbox.ts";
 import { approvalHandlers } from "./rpc-approvals.ts";
 import { canvasHandlers } from "./rpc-canvas.ts";
 import { cronHandlers } from "./rpc-cron.ts";
+import { alertHandlers } from "./rpc-alerts.ts";
 import { brainStatus } from "./status.ts";
 
 export type { CallerInfo } from "./rpc-chat.ts";
@@ -48,6 +49,7 @@ export const handlers: Record<MethodName, MethodHandler> = {
   ...cronHandlers,
   // Webhooks (docs/hooks.md): the token's state (never the token), mappings, recent deliveries.
   "hooks.status": (params, ctx) => ctx.brain.hooks.status((params as { recent?: number } | undefined)?.recent),
+  ...alertHandlers,
 };
 
 /** Sends `log` events to one connection from `cursor` on, every ~250 ms, until it unsubscribes or closes. */

@@ -28,6 +28,7 @@ import { startBrowserControl } from "./browser-control.ts";
 import { CanvasHost } from "./canvas/host.ts";
 import { wireCanvas } from "./canvas/wire.ts";
 import { hookRoutes } from "./hooks/routes.ts";
+import { createAlerts } from "./alerts-runtime.ts";
 
 export interface GatewayHandle {
   readonly ctx: GatewayContext;
@@ -141,6 +142,7 @@ export async function serve(p: PreparedStart): Promise<GatewayHandle> {
       connectionCount: () => ws?.count() ?? 0,
       unsentBytes: () => ws?.unsentBytes() ?? 0,
       shuttingDown: false,
+      alerts: createAlerts({ brain, logger, version }, () => ctx),
     };
 
     ws = createWsGateway(ctx);
@@ -177,6 +179,8 @@ export async function serve(p: PreparedStart): Promise<GatewayHandle> {
       }
     };
     lag.start();
+    const alerts = ctx.alerts;
+    alerts.start();
     lock.updateOwner({ phase: "running", bindHosts: bound.hosts });
 
     // Written to the owner record too, so `status` can tell even when it cannot authenticate
@@ -249,6 +253,8 @@ export async function serve(p: PreparedStart): Promise<GatewayHandle> {
         name: "mark the gateway stopping",
         run: () => {
           ctx.shuttingDown = true;
+          // First: what a stop does to the channels is not an outage to report.
+          alerts.stop();
           logger.info({ reason: shutdownEvent.reason }, "gateway stopping");
           unwatch();
         },

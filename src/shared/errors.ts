@@ -190,6 +190,11 @@ export const errorCatalog = {
     httpStatus: 503,
     summary: "Webhooks cannot be taken now: no hook token is set (`onebrain hooks token`), a mapping's secret is missing, or the gateway is stopping.",
   },
+  ALERTS_NO_TARGET: {
+    exitCode: 90,
+    httpStatus: 409,
+    summary: "`alerts test`: no alert target can be used (alerts.targets is empty, names a channel this gateway does not run, or an unset env variable).",
+  },
   PROTOCOL_ERROR: { exitCode: 8, httpStatus: 400, summary: "A peer broke the wire protocol (bad frame, unsupported version)." },
 } as const satisfies Record<string, ErrorSpec>;
 
