@@ -64,6 +64,7 @@ export function decide(o: {
     tracked.set(a.condition, { detail: prior?.detail ?? "", channels: prior?.channels ?? [], immediate: false, badSince: null, goodSince });
     if (now - goodSince >= o.recoverAfterMs) out.recover.push(a);
   }
-  for (const c of [...tracked.keys()]) if (!bad.has(c) && !openBy.has(c)) tracked.delete(c);
+  // Deleting the entry being visited is safe while iterating a Map.
+  for (const c of tracked.keys()) if (!bad.has(c) && !openBy.has(c)) tracked.delete(c);
   return out;
 }

@@ -118,7 +118,7 @@ export async function testCommand(global: GlobalOptions, opts: { json?: boolean 
     live = await withGateway(paths, (conn) => conn.request<{ alert: AlertView }>("alerts.test", { waitMs: 15_000 }, 25_000));
   } catch (err) {
     const wire = err instanceof OnebrainError ? (err.details.wire as { code?: string; hint?: string } | undefined) : undefined;
-    if (wire?.code === "ALERTS_NO_TARGET") throw new OnebrainError("ALERTS_NO_TARGET", (err as Error).message, { ...(wire.hint ? { hint: wire.hint } : {}) });
+    if (wire?.code === "ALERTS_NO_TARGET") throw new OnebrainError("ALERTS_NO_TARGET", (err as Error).message, wire.hint ? { hint: wire.hint } : {});
     throw err;
   }
   if (!live || "note" in live)
