@@ -12,6 +12,7 @@ import type { AlertsConfig } from "../config/schema-alerts.ts";
 import type { AlertsStatus, AlertView } from "../protocol/alerts.ts";
 import { backoffMs } from "../shared/backoff.ts";
 import { OnebrainError } from "../shared/errors.ts";
+import { clip } from "../shared/text.ts";
 import type { StoreHandle } from "../store/handle.ts";
 import { channelSignals, cronSignal, readinessSignal, repliesSignal, type Signal } from "./conditions.ts";
 import { decide, openDelay, type Tracked } from "./decide.ts";
@@ -40,6 +41,8 @@ export interface WatchdogOptions {
   host?: string;
   now?: () => number;
   random?: () => number;
+  /** How long one webhook POST may take (default 10 s). */
+  webhookTimeoutMs?: number;
 }
 
 /** How long a condition's past alerts count toward the wait before its next one. */
@@ -55,8 +58,9 @@ export class Watchdog {
   private readonly host: string;
   private readonly tracked = new Map<string, Tracked>();
   private timer: NodeJS.Timeout | undefined;
-  private stopped = true;
+  private stopped = false;
   private pumping: Promise<void> | null = null;
+  private pumpAgain = false;
   private heartbeat = { nextAt: 0, lastAt: null as number | null, lastError: null as string | null, busy: false };
   private prunedAt = 0;
 
@@ -127,7 +131,7 @@ export class Watchdog {
     const at = { epoch: this.o.epoch, now, host: this.host };
     for (const s of d.open) {
       const to = targetsFor(usable, s.channels);
-      const a = openAlert(this.o.store, { condition: s.condition, detail: s.detail, openedAt: now }, to, at);
+      const a = openAlert(this.o.store, { condition: s.condition, detail: clip(s.detail, 1000), openedAt: s.badSince }, to, at);
       if (!a) continue;
       const log = { alert: a.id, condition: a.condition, detail: a.detail, targets: to.map((t) => t.label) };
       if (to.length) this.o.logger.warn(log, "alerts: opened an alert");
@@ -145,9 +149,25 @@ export class Watchdog {
     void this.pump();
   }
 
-  /** POSTs the webhook sends that are due, one at a time; a second call while one runs waits for it. */
+  /** POSTs the webhook sends that are due, one at a time; a call while a pass runs makes it look again when done. */
   pump(): Promise<void> {
-    this.pumping ??= this.sendDue().finally(() => (this.pumping = null));
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return this.pumping;
+    }
+    // Never rejects: a store closed under a send in flight (a stop) or a failed write is logged, and
+    // the send stays pending for the next pass or the next start.
+    const pass = async () => {
+      try {
+        do {
+          this.pumpAgain = false;
+          await this.sendDue();
+        } while (this.pumpAgain && !this.stopped);
+      } catch (err) {
+        if (!this.stopped) this.o.logger.error({ err }, "alerts: sending to the webhooks failed");
+      }
+    };
+    this.pumping = pass().finally(() => (this.pumping = null));
     return this.pumping;
   }
 
@@ -168,9 +188,11 @@ export class Watchdog {
           secret: hook.secret,
           idempotencyKey: `onebrain-alert-${s.id}-${s.openedAt}-${s.phase}`,
           userAgent: `onebrain/${this.o.version}`,
-          timeoutMs: WEBHOOK_TIMEOUT_MS,
+          timeoutMs: this.o.webhookTimeoutMs ?? WEBHOOK_TIMEOUT_MS,
           env: this.o.env,
         });
+        // Stopped while the POST was out: the store may be closing; the send is decided again at the next start.
+        if (this.stopped) return;
         const now = this.now();
         if (r.ok) recordTry(this.o.store, key, { state: "sent", now });
         else if (!r.retry || s.attempts + 1 >= MAX_TRIES) {
@@ -188,7 +210,7 @@ export class Watchdog {
   /** The heartbeat's POST when it is due and the gateway is ready; a failure is kept for the status, never retried early. */
   private beat(now: number): void {
     const hb = this.o.config().heartbeat;
-    if (!hb || this.heartbeat.busy || now < this.heartbeat.nextAt) return;
+    if (!hb || !this.o.config().enabled || this.heartbeat.busy || now < this.heartbeat.nextAt) return;
     this.heartbeat.nextAt = now + hb.everyMs;
     if (!this.o.ready()) return;
     const url = hb.url ?? this.o.env[hb.urlEnv!];
@@ -204,7 +226,7 @@ export class Watchdog {
         secret: null,
         idempotencyKey: `onebrain-heartbeat-${now}`,
         userAgent: `onebrain/${this.o.version}`,
-        timeoutMs: WEBHOOK_TIMEOUT_MS,
+        timeoutMs: this.o.webhookTimeoutMs ?? WEBHOOK_TIMEOUT_MS,
         env: this.o.env,
       },
     ).then((r) => {
@@ -266,10 +288,11 @@ export class Watchdog {
     })!;
     this.o.deliver();
     void this.pump();
-    const until = this.now() + waitMs;
+    // Real time, not the injected clock: this waits on sockets.
+    const until = performance.now() + waitMs;
     for (;;) {
       const view = alertViews(this.o.store, { id: a.id })[0]!;
-      if (view.sends.every((s) => s.state === "delivered" || s.state === "sent" || s.state === "failed") || this.now() >= until) return view;
+      if (view.sends.every((s) => s.state === "delivered" || s.state === "sent" || s.state === "failed") || performance.now() >= until) return view;
       await new Promise((r) => setTimeout(r, 100));
     }
   }

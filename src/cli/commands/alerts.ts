@@ -127,6 +127,7 @@ export async function testCommand(global: GlobalOptions, opts: { json?: boolean 
     });
   const a = live.value.alert;
   const failed = a.sends.filter((s) => s.state === "failed").length;
+  if (failed) process.exitCode = 1;
   if (opts.json) return printJson({ ok: failed === 0, alert: a });
   printLines([
     `test alert #${a.id} sent to ${a.sends.length} target${a.sends.length === 1 ? "" : "s"}:`,
@@ -135,5 +136,4 @@ export async function testCommand(global: GlobalOptions, opts: { json?: boolean 
         `  ${s.target}: ${s.state}${s.lastError ? ` (${s.lastError})` : ""}${s.state === "queued" || s.state === "pending" ? " (not settled yet; see onebrain alerts status)" : ""}`,
     ),
   ]);
-  if (failed) process.exitCode = 1;
 }

@@ -2,7 +2,7 @@
  * The watchdog's sends (issue 16, docs/alerts.md): one row per alert, phase (`open`, `recovery`)
  * and target, written in the transaction that opens or closes the alert, so a crash never loses
  * nor doubles one.
- *   - A chat target's send is an outbox row (`outbox_id`, key `alert:<id>:<phase>:<target>`): the
+ *   - A chat target's send is an outbox row (`outbox_id`, key `alert:<id>:<opened_at>:<phase>:<target>`): the
  *     outbox delivers it exactly once, and its state is the send's.
  *   - A webhook target's send is retried here with backoff (`next_at`) until the URL answers 2xx
  *     (`sent`) or refuses for good (`failed`); each POST carries the same Idempotency-Key.
