@@ -39,16 +39,18 @@ export function resolveTargets(
   const usable: AlertTarget[] = [];
   const problems: ResolvedTargets["problems"] = [];
   for (const t of targets) {
-    if ("channel" in t) {
-      const mine = o.accounts.filter((a) => a.id === t.channel);
+    if (t.channel !== undefined) {
+      const channel = t.channel;
+      const chat = t.target ?? "";
+      const mine = o.accounts.filter((a) => a.id === channel);
       const account = t.account ?? (mine.length === 1 ? mine[0]!.account : "default");
-      const label = `${t.channel}${t.account ? `@${t.account}` : ""}:${t.target}`;
+      const label = `${channel}${t.account ? `@${t.account}` : ""}:${chat}`;
       if (!mine.some((a) => a.account === account)) {
         const running = o.accounts.map((a) => `${a.id}@${a.account}`).join(", ") || "none";
-        problems.push({ label, kind: "channel", problem: `no channel ${t.channel}@${account} runs in this gateway (running: ${running})` });
+        problems.push({ label, kind: "channel", problem: `no channel ${channel}@${account} runs in this gateway (running: ${running})` });
         continue;
       }
-      usable.push({ kind: "channel", key: `channel:${t.channel}@${account}:${t.target}`, label, channel: t.channel, account, target: t.target });
+      usable.push({ kind: "channel", key: `channel:${channel}@${account}:${chat}`, label, channel, account, target: chat });
       continue;
     }
     const url = t.url ?? o.env[t.urlEnv!];

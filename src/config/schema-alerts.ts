@@ -5,29 +5,40 @@ import { httpUrl, int, secret, section, text } from "./schema-parts.ts";
 const envName = () =>
   text().check(z.refine((v) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(v), { error: "expected an environment variable name such as ONEBRAIN_ALERT_URL" }));
 
-/** A chat to post alerts in: a channel of this gateway, its account (default: the channel's only one) and the chat, channel or user id. */
-const channelTarget = z.strictObject({ channel: text(), account: z.optional(text()), target: text() });
-
 /**
- * A URL to POST alerts to (JSON, `text` included, so Slack-style incoming webhooks take it). A URL
- * with a secret in it (most incoming webhooks) belongs in `urlEnv`, which is never printed.
+ * A target: a chat (`channel`, `account?`, `target`: a channel of this gateway, its account, default
+ * its only one, and the chat, channel or user id) or a webhook (`url` or `urlEnv`, JSON with `text`
+ * included, so Slack-style incoming webhooks take it). One flat object, so an error names the key
+ * that is wrong. A URL with a secret in it (most incoming webhooks) belongs in `urlEnv`, never printed.
  */
-const webhookTarget = z
-  .strictObject({
-    url: z.optional(httpUrl()),
-    urlEnv: z.optional(envName()),
-    /** HMAC-SHA256 key: the body is signed in `X-Onebrain-Signature-256: sha256=<hex>`; prefer secretEnv. */
-    secret: z.optional(secret()),
-    secretEnv: z.optional(envName()),
-  })
+const target = z
+  .strictObject(
+    {
+      channel: z.optional(text()),
+      account: z.optional(text()),
+      target: z.optional(text()),
+      url: z.optional(httpUrl()),
+      urlEnv: z.optional(envName()),
+      /** HMAC-SHA256 key: the body is signed in `X-Onebrain-Signature-256: sha256=<hex>`; prefer secretEnv. */
+      secret: z.optional(secret()),
+      secretEnv: z.optional(envName()),
+    },
+    { error: "expected { channel, account?, target } (a chat) or { url | urlEnv, secretEnv? } (a webhook)" },
+  )
   .check(
-    z.refine((t) => (t.url === undefined) !== (t.urlEnv === undefined), { error: "expected url or urlEnv (exactly one)" }),
+    z.refine((t) => t.channel !== undefined || t.url !== undefined || t.urlEnv !== undefined, {
+      error: "expected channel and target (a chat), or url or urlEnv (a webhook)",
+    }),
+    z.refine((t) => t.channel === undefined || t.target !== undefined, { error: "expected target with channel: the chat, channel or user id to post in" }),
+    z.refine((t) => t.channel !== undefined || (t.target === undefined && t.account === undefined), {
+      error: "expected channel with target and account: they name a chat on that channel",
+    }),
+    z.refine((t) => t.channel === undefined || (t.url === undefined && t.urlEnv === undefined && t.secret === undefined && t.secretEnv === undefined), {
+      error: "expected a chat (channel, target) or a webhook (url or urlEnv), not both in one target",
+    }),
+    z.refine((t) => !(t.url !== undefined && t.urlEnv !== undefined), { error: "expected url or urlEnv, not both" }),
     z.refine((t) => !(t.secret !== undefined && t.secretEnv !== undefined), { error: "expected secret or secretEnv, not both" }),
   );
-
-const target = z.union([channelTarget, webhookTarget], {
-  error: "expected { channel, account?, target } (a chat) or { url | urlEnv, secretEnv? } (a webhook)",
-});
 
 const flag = (value: boolean) => z._default(z.boolean({ error: "expected true or false" }), value);
 

@@ -10,35 +10,7 @@ import path from "node:path";
 import { loadConfig } from "../config/load.ts";
 import type { Config } from "../config/schema.ts";
 import { ConfigError, toOnebrainError } from "../shared/errors.ts";
-
-/** Keys that take effect without a restart. */
-const HOT_PREFIXES = [
-  "gateway.auth",
-  "gateway.trustedProxies",
-  "gateway.allowedOrigins",
-  "gateway.allowedHosts",
-  "gateway.authFailuresPerMinute",
-  "logging.level",
-  "logging.consoleLevel",
-  // Webhooks read their config at each request (the token file too, by its mtime).
-  "hooks",
-  // The watchdog reads its config at each check.
-  "alerts",
-  // The Telegram channel reads these at each message, poll or delivery (not the token, apiRoot or enabled).
-  "channels.telegram.dmPolicy",
-  "channels.telegram.allowFrom",
-  "channels.telegram.groups",
-  "channels.telegram.pollTimeoutSeconds",
-  "channels.telegram.textChunkLimit",
-  // The Discord channel reads these at each message or delivery (not the token, URLs, intents or commands).
-  "channels.discord.dmPolicy",
-  "channels.discord.allowFrom",
-  "channels.discord.requireMention",
-  "channels.discord.guilds",
-  "channels.discord.textChunkLimit",
-  "channels.discord.allowMentions",
-  "channels.discord.backfillHours",
-];
+import { isHotKey } from "../config/hot-keys.ts";
 
 function flatten(value: unknown, prefix = "", out: Record<string, string> = {}): Record<string, string> {
   if (value && typeof value === "object" && !Array.isArray(value)) {
@@ -56,7 +28,7 @@ export function changedKeys(a: Readonly<Config>, b: Readonly<Config>): string[] 
 
 /** Splits changed keys into those applied now and those needing a restart. */
 export function classifyChanges(keys: readonly string[]): { hot: string[]; restart: string[] } {
-  const hot = keys.filter((k) => HOT_PREFIXES.some((p) => k === p || k.startsWith(`${p}.`)));
+  const hot = keys.filter(isHotKey);
   return { hot, restart: keys.filter((k) => !hot.includes(k)) };
 }
 
