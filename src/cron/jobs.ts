@@ -7,6 +7,7 @@ import type { CronDelivery } from "../protocol/cron.ts";
 import { newShortCode } from "../shared/short-code.ts";
 import type { StoreHandle } from "../store/handle.ts";
 import { type MissedPolicy } from "./occurrences.ts";
+import { clip } from "../shared/text.ts";
 import { describeSchedule, nextAfter, parseDuration, parseSchedule, ScheduleError, type Schedule } from "./schedule.ts";
 
 /** Where a job's answer goes: a channel target through the outbox, or nowhere. */
@@ -77,7 +78,14 @@ export function jobSessionKey(job: Pick<CronJob, "sessionKey" | "agentId" | "id"
 function duration(text: string | undefined, fallback: number, what: string): number {
   if (text === undefined) return fallback;
   const ms = parseDuration(text);
-  if (ms === null) throw new CronJobError(`Cannot read ${JSON.stringify(text)} as ${what}: expected a duration such as 30s, 10m or 1h`);
+  if (ms === null) throw new CronJobError(`Cannot read ${JSON.stringify(clip(text, 40))} as ${what}: expected a duration such as 30s, 10m or 1h`);
+  return ms;
+}
+
+/** The catch-up window: at most 366 days (a longer one is a date out of range, not a policy). */
+function catchupWindow(text: string | undefined): number {
+  const ms = duration(text, 3_600_000, "a catch-up window");
+  if (ms > 366 * 86_400_000) throw new CronJobError("The catch-up window must be at most 366d");
   return ms;
 }
 
@@ -121,7 +129,7 @@ export function checkJob(input: CronJobInput, ctx: JobContext): Omit<CronJob, "i
     message: input.message,
     delivery: checkDelivery(input.deliver, ctx),
     missed,
-    catchupWindowMs: duration(input.catchupWindow, 3_600_000, "a catch-up window"),
+    catchupWindowMs: catchupWindow(input.catchupWindow),
     timeoutSeconds: Math.ceil(timeoutMs / 1000),
     retryUnknown: input.retryUnknown === true,
     paused: false,

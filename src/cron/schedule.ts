@@ -4,11 +4,16 @@
  * once, when the job is created, with errors that name what is wrong; then only `nextAfter`.
  */
 import { Cron } from "croner";
+import { clip } from "../shared/text.ts";
 
 export type Schedule = { kind: "at"; at: number } | { kind: "every"; everyMs: number; anchor: number } | { kind: "cron"; expr: string; tz: string };
 
 /** The shortest interval of an `every` job: below it a job is a loop, not a schedule. */
 export const MIN_EVERY_MS = 1000;
+
+/** The longest interval of an `every` job, and how far ahead an `at` may be: beyond them a date is not a schedule (and soon not a Date). */
+const MAX_EVERY_MS = 366 * 86_400_000;
+const MAX_AHEAD_MS = 10 * 366 * 86_400_000;
 
 /** A schedule that cannot be used, with the sentence that says why. */
 export class ScheduleError extends Error {}
@@ -47,16 +52,21 @@ export function parseSchedule(input: { at?: string; every?: string; cron?: strin
     const at = input.at.startsWith("+") && relative !== null ? now + relative : Date.parse(input.at);
     if (!Number.isFinite(at))
       throw new ScheduleError(
-        `Cannot read ${JSON.stringify(input.at)} as a time: expected an ISO 8601 time with its offset (2026-12-24T18:00:00+01:00) or +DURATION (+20m)`,
+        `Cannot read ${JSON.stringify(clip(input.at, 40))} as a time: expected an ISO 8601 time with its offset (2026-12-24T18:00:00+01:00) or +DURATION (+20m)`,
       );
     if (!/(?:Z|[+-]\d\d:?\d\d)$/i.test(input.at) && !input.at.startsWith("+"))
-      throw new ScheduleError(`The time ${JSON.stringify(input.at)} has no offset: add Z or +HH:MM, so it means the same on every host`);
+      throw new ScheduleError(`The time ${JSON.stringify(clip(input.at, 40))} has no offset: add Z or +HH:MM, so it means the same on every host`);
+    if (at > now + MAX_AHEAD_MS)
+      throw new ScheduleError(`The time ${JSON.stringify(clip(input.at, 40))} is more than 10 years ahead: expected a time before then`);
     return { kind: "at", at };
   }
   if (input.every !== undefined) {
     const everyMs = parseDuration(input.every);
-    if (everyMs === null) throw new ScheduleError(`Cannot read ${JSON.stringify(input.every)} as an interval: expected a duration such as 30s, 5m, 1h or 1d`);
-    if (everyMs < MIN_EVERY_MS) throw new ScheduleError(`The interval ${input.every} is shorter than ${MIN_EVERY_MS / 1000} s`);
+    if (everyMs === null)
+      throw new ScheduleError(`Cannot read ${JSON.stringify(clip(input.every, 40))} as an interval: expected a duration such as 30s, 5m, 1h or 1d`);
+    if (everyMs < MIN_EVERY_MS) throw new ScheduleError(`The interval ${clip(input.every, 40)} is shorter than ${MIN_EVERY_MS / 1000} s`);
+    if (everyMs > MAX_EVERY_MS)
+      throw new ScheduleError(`The interval ${clip(input.every, 40)} is longer than 366 days: expected at most 366d (or a cron expression)`);
     return { kind: "every", everyMs, anchor: now };
   }
   const expr = input.cron!.trim().replace(/\s+/g, " ");

@@ -91,6 +91,11 @@ test("schedules are read strictly, each refusal naming what was wrong", () => {
   bad({ at: "tomorrow" }, /Cannot read "tomorrow" as a time/);
   bad({ every: "5" }, /Cannot read "5" as an interval/);
   bad({ every: "200ms" }, /shorter than 1 s/);
+  bad({ every: "367d" }, /longer than 366 days/);
+  bad({ every: "9".repeat(400) + "d" }, /^Error: Cannot read "9{40}…\[361 more chars\]" as an interval/);
+  bad({ at: "+3700d" }, /more than 10 years ahead/);
+  bad({ at: `+${"9".repeat(400)}d` }, /Cannot read .* as a time/);
+  bad({ at: "+275760-09-13T00:00:00Z" }, /more than 10 years ahead/);
   bad({ cron: "61 * * * *" }, /Cannot read the cron expression "61 \* \* \* \*": Invalid value for minute: 61/);
   bad({ cron: "* * *" }, /has 3 fields: expected 5/);
   bad({ cron: "0 9 * * *", tz: "Mars/Olympus" }, /Unknown time zone "Mars\/Olympus"/);
