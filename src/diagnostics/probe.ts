@@ -11,6 +11,7 @@ export interface ProbeResult {
   status:
     | (Pick<BrainStatus, "pid" | "stateDir" | "profile" | "version" | "instanceId" | "uptimeMs" | "connections" | "model" | "pipeline" | "outboundProxy"> & {
         browser?: BrainStatus["browser"];
+        alerts?: BrainStatus["alerts"];
       })
     | null;
   error: { code: string; message: string } | null;
@@ -48,6 +49,7 @@ export async function probeGateway(opts: ProbeOptions): Promise<ProbeResult> {
           pipeline: s.pipeline,
           outboundProxy: s.outboundProxy,
           ...(s.browser ? { browser: s.browser } : {}),
+          ...(s.alerts ? { alerts: s.alerts } : {}),
         };
       }
       const latencyMs = Math.round((performance.now() - t0) * 10) / 10;

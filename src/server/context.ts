@@ -112,4 +112,6 @@ export interface BrainStatus {
   outboundProxy: ProxyReport;
   /** The browser control service: its port, whether it listens (or why not), the profiles whose browser runs. */
   browser: { controlPort: number; listening: boolean; problem: string | null; running: Array<{ profile: string; pid: number | null; cdpPort: number | null }> };
+  /** The watchdog (docs/alerts.md): how many targets are configured, and the alerts open now. */
+  alerts: { targets: number; open: Array<{ condition: string; openedAt: number }> };
 }

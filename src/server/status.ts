@@ -4,6 +4,7 @@ import { newestFailedReply } from "../brain/outbox-admin.ts";
 import { readOwnerRecord } from "../lock/owner.ts";
 import { proxyReport } from "../shared/proxy-env.ts";
 import type { BrainStatus, GatewayContext } from "./context.ts";
+import { openAlerts } from "../alerts/ledger.ts";
 
 /** The user this process runs as; it cannot change while the process lives. */
 let userName: string | undefined;
@@ -40,6 +41,7 @@ export function brainStatus(ctx: GatewayContext): BrainStatus {
     channels: ctx.brain.channels(),
     outboundProxy: proxyReport(process.env),
     browser: browserSummary(ctx),
+    alerts: { targets: ctx.config().alerts.targets.length, open: openAlerts(ctx.brain.store).map((a) => ({ condition: a.condition, openedAt: a.openedAt })) },
   };
 }
 

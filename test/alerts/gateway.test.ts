@@ -119,6 +119,8 @@ test(
       ["webhook $ALERT_HOOK_URL", "sent"],
     ]);
     assert.ok(!status.stdout.includes("secret-path") && !status.stdout.includes(SIGNING_KEY), "no secret in the status");
+    const overall = await runCli(["status"], second.env);
+    assert.match(overall.stdout, /alerts\s+1 open: channel:telegram@7400001 for \d+/);
 
     // The first gateway goes away: the second takes the lease at its next recheck and polls.
     await first.stop();

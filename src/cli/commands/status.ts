@@ -80,6 +80,7 @@ export default async function statusCommand(global: GlobalOptions, opts: { json?
       ["ports", p ? `${p.base} (browser ${p.browserControl}, canvas ${p.canvas}, cdp ${p.cdp.first}-${p.cdp.last})` : "unknown"],
       ["bind/auth", `${c.bind?.mode ?? "?"} / ${c.auth?.mode ?? "?"}`],
       ...(gw.rpc?.status?.browser ? ([["browser", browserLine(gw.rpc.status.browser)]] as const) : []),
+      ...(gw.rpc?.status?.alerts ? ([["alerts", alertsLine(gw.rpc.status.alerts, Date.now())]] as const) : []),
       ["model", gw.rpc?.status ? gw.rpc.status.model.describe : "unknown (gateway not running)"],
       ...modelErrorRow(gw.rpc?.status?.model.lastError ?? null, gw.rpc?.status?.model.lastSuccessAt ?? null),
       ...(gw.rpc?.status
@@ -118,6 +119,13 @@ export default async function statusCommand(global: GlobalOptions, opts: { json?
 }
 
 /** The browser row: the control port and the running profiles, or why it is off. */
+/** The watchdog in one line: open alerts first, else its targets (none: nobody hears of an outage). */
+function alertsLine(a: BrainStatus["alerts"], now: number): string {
+  if (a.open.length)
+    return `${a.open.length} open: ${a.open.map((x) => `${x.condition} for ${formatDuration(now - x.openedAt)}`).join(", ")} (onebrain alerts status)`;
+  return a.targets ? `none open, ${a.targets} target(s)` : "no target: nobody is told of an outage (docs/alerts.md)";
+}
+
 function browserLine(b: BrainStatus["browser"]): string {
   if (!b.listening) return `control ${b.controlPort} not listening (${b.problem ?? "?"})`;
   const running = b.running.map((r) => `${r.profile}${r.pid ? ` pid ${r.pid}` : " (remote)"}`);
