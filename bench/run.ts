@@ -22,6 +22,7 @@ import { discordBench, discordResults, type DiscordName } from "./discord-bench.
 import { slackBench, slackResults, type SlackName } from "./slack-bench.ts";
 import { wsIdle } from "./ws-idle.ts";
 import { browserBench, browserResults, type BrowserName } from "./browser-bench.ts";
+import { alertsBench } from "./alerts-bench.ts";
 
 interface Spec {
   unit: string;
@@ -53,6 +54,7 @@ const SPECS = {
   browser_start_ms: { unit: "ms", target: 1500, openclaw: 'false "CDP not reachable" at start (oc#64978)' },
   browser_idle_rss: { unit: "MiB cost", target: 2, openclaw: "not measured" },
   browser_start_to_ready: { unit: "ms cost", target: 20, openclaw: "not measured" },
+  alerts_check_ms: { unit: "ms median", target: 5, openclaw: "no watchdog" },
 } as const satisfies Record<string, Spec>;
 
 type Name = keyof typeof SPECS;
@@ -172,6 +174,15 @@ async function main(): Promise<number> {
         progress(`live gateway: ${live.join(", ")}, ${runs} runs (+1 warm-up)`);
         const s = await liveCommands(runs, new Set<LiveCommand>(live));
         return live.map((n) => result(n, s[n]));
+      })),
+    );
+  }
+
+  if (only.has("alerts_check_ms")) {
+    results.push(
+      ...(await guarded(["alerts_check_ms"], async () => {
+        const r = await alertsBench(Math.max(runs, 15) * 10);
+        return [result("alerts_check_ms", r.checkMs, { ...latencyStats(r.checkMs), store_rows: r.rows })];
       })),
     );
   }

@@ -5,14 +5,14 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { post } from "../../src/shared/http-client.ts";
 
-/** A loopback server that streams `parts` (one per 10 ms) and counts the TCP connections it accepted. */
+/** A loopback server that streams `parts` (one per 25 ms) and counts the TCP connections it accepted. */
 async function streamingServer(parts: string[]) {
   let connections = 0;
   const server = http.createServer((req, res) => {
     req.resume();
     res.writeHead(200, { "content-type": "text/event-stream" });
     let i = 0;
-    const next = () => (i < parts.length ? (res.write(parts[i++]), setTimeout(next, 10)) : res.end());
+    const next = () => (i < parts.length ? (res.write(parts[i++]), setTimeout(next, 25)) : res.end());
     next();
   });
   server.on("connection", () => connections++);
@@ -26,7 +26,8 @@ test("a body left after its first chunk is drained, and the next request reuses 
   try {
     const first = await post(srv.url, {}, "{}", new AbortController().signal);
     for await (const chunk of first.chunks()) {
-      assert.equal(chunk, "data: 1\n\n");
+      // On a loaded host the second part may already be in this chunk; the rest is left unread.
+      assert.ok(chunk.startsWith("data: 1\n\n") && !chunk.includes("[DONE]"), JSON.stringify(chunk));
       break;
     }
     await new Promise((r) => setTimeout(r, 100)); // the rest of the first body arrives and is drained
