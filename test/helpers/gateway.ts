@@ -48,6 +48,12 @@ const BLOCKS = (18600 - 10000) / BLOCK;
 const reserveDir = path.join(os.tmpdir(), "onebrain-test-ports");
 let nextBlock = (process.pid * 37) % BLOCKS;
 const reserved: string[] = [];
+/**
+ * Ports in the test range that Chromium refuses to load (net::ERR_UNSAFE_PORT, its port_util.cc
+ * list): a console or canvas on one cannot be opened in the browser tests.
+ */
+const UNSAFE_FOR_BROWSERS = [10080];
+const blockIsSafe = (port: number, span = BLOCK) => !UNSAFE_FOR_BROWSERS.some((u) => u >= port && u < port + span);
 process.on("exit", () => {
   for (const f of reserved) fs.rmSync(f, { force: true });
 });
@@ -57,7 +63,7 @@ export async function freePort(): Promise<number> {
   for (let i = 0; i < BLOCKS; i++) {
     const port = (FIRST_BLOCK + nextBlock) * BLOCK;
     nextBlock = (nextBlock + 1) % BLOCKS;
-    if (!reserve(port)) continue;
+    if (!blockIsSafe(port) || !reserve(port)) continue;
     if ((await canListen(port, "127.0.0.1")) && (await canListen(port, "::1"))) return port;
   }
   throw new Error("no free port found");
@@ -73,7 +79,7 @@ export async function freePlanPort(span = 112): Promise<number> {
   for (let i = 0; i < BLOCKS; i++) {
     const first = nextBlock;
     nextBlock = (nextBlock + blocks) % BLOCKS;
-    if (first + blocks > BLOCKS) continue;
+    if (first + blocks > BLOCKS || !blockIsSafe((FIRST_BLOCK + first) * BLOCK, blocks * BLOCK)) continue;
     const got: number[] = [];
     for (let b = 0; b < blocks; b++) {
       const port = (FIRST_BLOCK + first + b) * BLOCK;
