@@ -71,7 +71,8 @@ export interface WaAuthState {
   creds: Record<string, unknown> & { me?: { id: string; lid?: string; name?: string } | null; registered?: boolean };
   keys: {
     get(type: string, ids: string[]): Promise<Record<string, unknown>>;
-    set(data: Record<string, Record<string, unknown | null>>): Promise<void>;
+    /** A value of null deletes the key. */
+    set(data: Record<string, Record<string, unknown>>): Promise<void>;
   };
 }
 
@@ -95,7 +96,7 @@ export interface WaSocket {
 export interface WaLibrary {
   open(o: { auth: WaAuthState; logger: Logger; agent?: Agent; getMessage: (key: WaKey) => Promise<WaContent | undefined> }): WaSocket;
   /** JSON with Buffers (the auth files' encoding). */
-  bufferJson: { replacer(key: string, value: unknown): unknown; reviver(key: string, value: unknown): unknown };
+  bufferJson: { replacer: (key: string, value: unknown) => unknown; reviver: (key: string, value: unknown) => unknown };
   /** Fresh credentials for a device not linked yet. */
   initCreds(): WaAuthState["creds"];
   /** A key value as read from disk, revived to the class Baileys expects (app-state sync keys are protobufs). */
