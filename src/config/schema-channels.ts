@@ -131,3 +131,46 @@ export const slackSchema = z.strictObject({
   /** Connected, yet no envelope and no ping from Slack for this long: the socket is taken as deaf and replaced. */
   deafAfterSeconds: z._default(int(10, 3600), 120),
 });
+
+/** A phone number in E.164: a plus, the country code, the number (`+4915123456789`). */
+const e164 = () =>
+  z.string({ error: "expected a phone number" }).check(
+    z.refine((v) => v === "*" || /^\+[1-9]\d{6,14}$/.test(v), {
+      error: 'expected a phone number in E.164 form, such as +4915123456789 (a plus, the country code, no spaces), or "*"',
+    }),
+  );
+
+/** A group's JID as WhatsApp names it (`120363012345678901@g.us`; `onebrain channels status whatsapp` lists those it saw). */
+const groupJid = () =>
+  z.string({ error: "expected a group id" }).check(z.refine((v) => /^[0-9-]{5,40}@g\.us$/.test(v), { error: "expected a group id such as 120363012345678901@g.us" }));
+
+export const whatsappSchema = z.strictObject({
+  /** False keeps the channel off even when a device is linked (`onebrain channels login whatsapp`). */
+  enabled: z._default(bool(), true),
+  /** Direct messages from unknown numbers: pairing (they get a code to give the operator), allowlist (ignored), open (everyone). */
+  dmPolicy: z._default(oneOf(["pairing", "allowlist", "open"]), "pairing"),
+  /** Numbers (E.164) always allowed, and the owners. The linked number itself is always the owner. */
+  allowFrom: z._default(z.array(e164(), { error: "expected a list of phone numbers such as +4915123456789" }), []),
+  groups: section(
+    z.strictObject({
+      /** allowlist: only the groups in `allow`; open: every group the number is in; disabled: no group. */
+      policy: z._default(oneOf(["allowlist", "open", "disabled"]), "allowlist"),
+      /** Group ids to serve with the allowlist policy. */
+      allow: z._default(z.array(groupJid(), { error: "expected a list of group ids such as 120363012345678901@g.us" }), []),
+      /** In groups, answer only when the linked number is mentioned or a message of it is replied to. */
+      requireMention: z._default(bool(), true),
+    }),
+  ),
+  /** Answer in the linked number's own chat ("Message yourself"): its owner talks to the agent there. Never in other chats of the owner's own messages. */
+  selfChat: z._default(bool(), true),
+  /** Mark messages the agent answers as read (blue ticks). */
+  sendReadReceipts: z._default(bool(), true),
+  /** Show "typing…" while a run is going. */
+  typing: z._default(bool(), true),
+  /** Longest message part; WhatsApp takes about 65,000 characters, and long ones read badly on a phone. */
+  textChunkLimit: z._default(int(100, 60_000), 4000),
+  /** Messages that fail to decrypt (Bad MAC and the like) within 10 minutes before the channel is `degraded`, with the re-link hint. */
+  decryptFailureThreshold: z._default(int(1, 1000), 5),
+});
+
+export type WhatsAppSettings = z.output<typeof whatsappSchema>;

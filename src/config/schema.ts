@@ -9,7 +9,7 @@ import * as z from "zod/mini";
 import { browserSection } from "./schema-browser.ts";
 import { alertsSection } from "./schema-alerts.ts";
 import { hooksSection } from "./schema-hooks.ts";
-import { discordSchema, slackSchema, telegramSchema } from "./schema-channels.ts";
+import { discordSchema, slackSchema, telegramSchema, whatsappSchema } from "./schema-channels.ts";
 import { hostName, httpUrl, int, ipOrCidr, oneOf, port, secret, section, text, textList } from "./schema-parts.ts";
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -209,7 +209,9 @@ export const configSchema = z.strictObject({
   hooks: hooksSection(),
   /** The watchdog (docs/alerts.md): one alert, then one recovery, to a target that does not depend on what failed. */
   alerts: alertsSection(),
-  channels: section(z.strictObject({ telegram: section(telegramSchema), discord: section(discordSchema), slack: section(slackSchema) })),
+  channels: section(
+    z.strictObject({ telegram: section(telegramSchema), discord: section(discordSchema), slack: section(slackSchema), whatsapp: section(whatsappSchema) }),
+  ),
 });
 
 /** The parsed, defaulted config. Always deep-frozen once loaded. */

@@ -78,7 +78,7 @@ const BROKEN: Array<[unknown, string, string]> = [
   [{ channels: { telegram: { groups: { requireMention: 1 } } } }, "channels.telegram.groups.requireMention", "expected true or false"],
   [{ channels: { telegram: { allowFrom: "@ada" } } }, "channels.telegram.allowFrom", "expected a list of strings"],
   [{ channels: "telegram" }, "channels", "expected an object with keys telegram"],
-  [{ channels: { irc: {} } }, "channels.irc", "unknown key (valid keys here: telegram, discord, slack)"],
+  [{ channels: { irc: {} } }, "channels.irc", "unknown key (valid keys here: telegram, discord, slack, whatsapp)"],
   [{ gateway: { prot: 1 } }, "gateway.prot", 'unknown key (did you mean "gateway.port"?)'],
 ];
 
