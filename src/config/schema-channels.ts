@@ -142,7 +142,9 @@ const e164 = () =>
 
 /** A group's JID as WhatsApp names it (`120363012345678901@g.us`; `onebrain channels status whatsapp` lists those it saw). */
 const groupJid = () =>
-  z.string({ error: "expected a group id" }).check(z.refine((v) => /^[0-9-]{5,40}@g\.us$/.test(v), { error: "expected a group id such as 120363012345678901@g.us" }));
+  z
+    .string({ error: "expected a group id" })
+    .check(z.refine((v) => /^[0-9-]{5,40}@g\.us$/.test(v), { error: "expected a group id such as 120363012345678901@g.us" }));
 
 export const whatsappSchema = z.strictObject({
   /** False keeps the channel off even when a device is linked (`onebrain channels login whatsapp`). */
