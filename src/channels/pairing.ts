@@ -23,6 +23,15 @@ export interface AccessPolicy {
   allowFrom: readonly string[];
 }
 
+/** A stranger who wrote to the channel directly and should be told how to get access. */
+export interface PairingAsk {
+  sender: string;
+  /** Shown to the operator: the name and the id. */
+  senderName: string;
+  /** The private chat to answer in. */
+  peer: string;
+}
+
 /** A fresh random pairing code. */
 export const newPairingCode = newShortCode;
 

@@ -11,18 +11,13 @@
  */
 import type { WhatsAppSettings } from "../../config/schema-channels.ts";
 import type { ChannelAccess, InboundMessage } from "../channel.ts";
+import type { PairingAsk } from "../pairing.ts";
 import { isGroupJid, jidServer, jidUser, normalUser, STUB_CIPHERTEXT, type WaContent, type WaMessage } from "./baileys.ts";
 
 /** Who the linked number is: its phone JID and its hidden id (LID), as Baileys' creds.me has them. */
 export interface Me {
   pn: string | null;
   lid: string | null;
-}
-
-export interface PairingAsk {
-  sender: string;
-  senderName: string;
-  peer: string;
 }
 
 export interface Decisions {
