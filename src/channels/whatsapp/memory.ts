@@ -1,0 +1,57 @@
+/**
+ * What the WhatsApp channel remembers in memory, bounded: the ids of messages it sent (so their
+ * echoes are never runs, and Baileys can answer a recipient's retry request with the content) and
+ * recent inbound messages (so a reply can quote the message it answers). Oldest entries go first.
+ */
+import type { WaContent, WaMessage } from "./baileys.ts";
+import type { SentMemory } from "./send.ts";
+
+/** A Map that forgets its oldest entry past `max`. */
+class Bounded<V> {
+  private readonly map = new Map<string, V>();
+  constructor(private readonly max: number) {}
+  set(k: string, v: V): void {
+    this.map.delete(k);
+    this.map.set(k, v);
+    if (this.map.size > this.max) this.map.delete(this.map.keys().next().value!);
+  }
+  get(k: string): V | undefined {
+    return this.map.get(k);
+  }
+  get size(): number {
+    return this.map.size;
+  }
+}
+
+export class ChannelMemory implements SentMemory {
+  private readonly sent: Bounded<{ jid: string; text: string }>;
+  private readonly received: Bounded<WaMessage>;
+
+  constructor(o: { sent?: number; received?: number } = {}) {
+    this.sent = new Bounded(o.sent ?? 20_000);
+    this.received = new Bounded(o.received ?? 2_000);
+  }
+
+  rememberSent(id: string, jid: string, text: string): void {
+    this.sent.set(id, { jid, text });
+  }
+
+  /** True when this gateway sent a message with that id (its echo is not a run). */
+  sentByUs(id: string): boolean {
+    return this.sent.get(id) !== undefined;
+  }
+
+  /** The content of a message we sent, for Baileys' answer to a retry request. */
+  content(id: string): WaContent | undefined {
+    const s = this.sent.get(id);
+    return s ? { conversation: s.text } : undefined;
+  }
+
+  rememberInbound(m: WaMessage): void {
+    if (m.key.id) this.received.set(m.key.id, m);
+  }
+
+  inbound(id: string): WaMessage | undefined {
+    return this.received.get(id);
+  }
+}
