@@ -9,7 +9,10 @@ import type { SentMemory } from "./send.ts";
 /** A Map that forgets its oldest entry past `max`. */
 class Bounded<V> {
   private readonly map = new Map<string, V>();
-  constructor(private readonly max: number) {}
+  private readonly max: number;
+  constructor(max: number) {
+    this.max = max;
+  }
   set(k: string, v: V): void {
     this.map.delete(k);
     this.map.set(k, v);
