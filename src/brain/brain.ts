@@ -124,9 +124,9 @@ export class Brain {
   async ingest(channel: string, account: string, batch: InboundBatch): Promise<IngestOutcome> {
     const approve =
       this.o.chatApprovals && approveCommands({ store: this.o.store, approvals: this.o.chatApprovals, channel, account, epoch: this.o.epoch, now: this.now() });
-    const { value: out, durable } = this.o.store.grouped(() =>
-      ingestBatch(this.o.store, channel, account, batch, (m) => this.o.sessionKeyOf(channel, account, m), this.now(), approve?.command),
-    );
+    const write = () => ingestBatch(this.o.store, channel, account, batch, (m) => this.o.sessionKeyOf(channel, account, m), this.now(), approve?.command);
+    // An urgent batch is in the WAL before this returns (a crash of this process cannot lose it).
+    const { value: out, durable } = batch.urgent ? this.o.store.commitNow(write) : this.o.store.grouped(write);
     // Runs claimed now join the same group, and wait for it before they call the model.
     if (out.accepted) this.kick();
     await durable;

@@ -50,6 +50,12 @@ export interface InboundBatch {
   messages: InboundMessage[];
   /** The platform position after these messages (committed atomically with them). */
   cursor?: string;
+  /**
+   * The platform has already acknowledged these messages (WhatsApp: Baileys sends the delivery
+   * receipt before it hands them over) and will not send them again: commit them before `ingest`
+   * returns, instead of with the next group, so a crash after it cannot lose them.
+   */
+  urgent?: boolean;
 }
 
 /** The core's answer to ingest: which messages were new and which were duplicates. */

@@ -23,7 +23,11 @@ export function messageIdFor(key: string, part: number): string {
 export function targetJid(target: string): string {
   if (target.includes("@")) return target;
   const digits = target.replace(/^\+/, "");
-  if (!/^\d{5,20}$/.test(digits)) throw Object.assign(new Error(`"${target}" is not a WhatsApp chat: expected a JID or a phone number such as +4915123456789`), { permanent: true, partsSent: 0 });
+  if (!/^\d{5,20}$/.test(digits))
+    throw Object.assign(new Error(`"${target}" is not a WhatsApp chat: expected a JID or a phone number such as +4915123456789`), {
+      permanent: true,
+      partsSent: 0,
+    });
   return `${digits}@s.whatsapp.net`;
 }
 

@@ -1,0 +1,334 @@
+/**
+ * The WhatsApp channel: a linked device (WhatsApp Web's multi-device protocol through Baileys,
+ * baileys.ts), supervised here. See docs/whatsapp.md.
+ *
+ * 1. The linked number's host-wide lease first (src/lock/lease.ts, kind `whatsapp`): two gateways
+ *    never hold one WhatsApp session (WhatsApp would log one of them out, or replace it in turns).
+ * 2. One socket at a time. What a close means (logged out, replaced, restart required, a network
+ *    error) is decided in trouble.ts: reconnect with backoff, wait long on a conflict, or stop with
+ *    the next step in words. Never a gateway restart.
+ * 3. Inbound (inbound.ts) is ingested in the event handler itself, committed at once: Baileys has
+ *    already sent WhatsApp's delivery receipt, so every millisecond before the write is a window in
+ *    which a crash would lose the message.
+ * 4. Replies (send.ts) carry ids made from their outbox keys; the echoes of our own messages are
+ *    never runs. Messages that cannot be decrypted are counted: a burst makes the channel `degraded`
+ *    with the re-link hint, never silently deaf.
+ * Nothing Baileys does escapes this class: no throw, no unhandled rejection.
+ */
+import type { Logger } from "pino";
+import type { WhatsAppSettings } from "../../config/schema-channels.ts";
+import type { acquireCredentialLease, LeaseHolder } from "../../lock/lease.ts";
+import { jittered, pause } from "../../shared/backoff.ts";
+import type { Channel, ChannelContext, ChannelState, Delivered, DeliveryProgress, OutboundMessage } from "../channel.ts";
+import { logConflict, tryLease, type Lease } from "../lease.ts";
+import { openAuthStore, type AuthStore } from "./auth-store.ts";
+import { disconnectStatus, loadBaileys, normalUser, type WaLibrary, type WaMessage, type WaSocket } from "./baileys.ts";
+import { decideMessages, pairingText, type Me } from "./inbound.ts";
+import { ChannelMemory } from "./memory.ts";
+import { deliverReply, messageIdFor, targetJid } from "./send.ts";
+import { afterClose, decryptDegraded, DecryptFailures, RELINK } from "./trouble.ts";
+
+export const WHATSAPP = "whatsapp";
+
+export interface WhatsAppChannelOptions {
+  /** The auth state's directory (auth-store.ts, `authDir`). */
+  dir: string;
+  /** The linked number (digits): the account and the lease's key. */
+  account: string;
+  settings: () => WhatsAppSettings;
+  holder: Omit<LeaseHolder, "pid">;
+  env?: NodeJS.ProcessEnv;
+  /** The library behind the adapter; Baileys unless a test or a replacement gives another. */
+  library?: () => Promise<WaLibrary>;
+  acquireLease?: typeof acquireCredentialLease;
+  timing?: { leaseRecheckMs?: number; degradedCheckMs?: number };
+  random?: () => number;
+  now?: () => number;
+}
+
+export class WhatsAppChannel implements Channel {
+  readonly id = WHATSAPP;
+  readonly account: string;
+  /** A part sent again carries the same message id (send.ts): WhatsApp's clients take it as one message. */
+  readonly idempotentDelivery = true;
+  private readonly o: WhatsAppChannelOptions;
+  private readonly stopper = new AbortController();
+  private readonly memory = new ChannelMemory();
+  private readonly failures = new DecryptFailures();
+  private readonly random: () => number;
+  private readonly now: () => number;
+  private ctx: ChannelContext | undefined;
+  private auth: AuthStore | undefined;
+  private lib: WaLibrary | undefined;
+  private sock: WaSocket | null = null;
+  private open = false;
+  private lease: Lease | null = null;
+  private loop: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private state: ChannelState = { state: "stopped" };
+  private attempt = 0;
+  private replaced = 0;
+  private connectedSince = 0;
+  private lastDecryptError = "";
+  private readonly facts = { connects: 0, inbound: 0, pairingCodes: 0 };
+
+  constructor(o: WhatsAppChannelOptions) {
+    this.o = o;
+    this.account = o.account;
+    this.random = o.random ?? Math.random;
+    this.now = o.now ?? Date.now;
+  }
+
+  async start(ctx: ChannelContext): Promise<void> {
+    this.ctx = ctx;
+    if (ctx.signal.aborted) this.stopper.abort();
+    else ctx.signal.addEventListener("abort", () => this.stopper.abort(), { once: true });
+    this.setState({ state: "starting" });
+    try {
+      this.lib = await (this.o.library ?? loadBaileys)();
+      this.auth = openAuthStore(this.o.dir, this.lib);
+    } catch (err) {
+      return this.fail(`cannot open the WhatsApp library or its auth state: ${(err as Error).message}`);
+    }
+    if (!this.auth.linked()) return this.fail(`no device is linked: ${RELINK}`);
+    this.timer = setInterval(() => this.recheckDegraded(), this.o.timing?.degradedCheckMs ?? 30_000);
+    this.timer.unref();
+    this.loop = this.run().catch((err: unknown) => {
+      ctx.logger.error({ error: (err as Error).message }, "whatsapp connection loop ended unexpectedly");
+      this.fail(`the connection loop stopped: ${(err as Error).message}`);
+    });
+  }
+
+  deliver(m: OutboundMessage, signal: AbortSignal, progress?: DeliveryProgress): Promise<Delivered> {
+    return deliverReply(m, {
+      socket: () => (this.open ? this.sock : null),
+      settings: this.o.settings,
+      memory: this.memory,
+      signal,
+      ...(progress ? { progress } : {}),
+    });
+  }
+
+  typing(target: string, active: boolean): void {
+    if (!this.open || !this.sock || !this.o.settings().typing) return;
+    let jid: string;
+    try {
+      jid = targetJid(target);
+    } catch {
+      return;
+    }
+    this.sock.presence(jid, active ? "composing" : "paused").catch(() => {});
+  }
+
+  health(): Record<string, string | number | boolean | null> {
+    return {
+      linkedNumber: `+${this.account}`,
+      connectedAgeMs: this.connectedSince ? this.now() - this.connectedSince : null,
+      connects: this.facts.connects,
+      replacedTimes: this.replaced,
+      inbound: this.facts.inbound,
+      pairingCodes: this.facts.pairingCodes,
+      undecryptable10m: this.failures.count(this.now()),
+      undecryptableTotal: this.failures.total,
+      leaseHolder: this.lease ? `this gateway (pid ${process.pid})` : this.state.state === "conflict" ? this.state.detail : null,
+    };
+  }
+
+  async stop(): Promise<void> {
+    this.stopper.abort();
+    clearInterval(this.timer);
+    this.endSocket();
+    await this.loop;
+    this.lease?.release();
+    this.lease = null;
+    this.auth?.close();
+    this.setState({ state: "stopped" });
+  }
+
+  private setState(s: ChannelState): void {
+    this.state = s;
+    this.ctx?.setState(s);
+  }
+
+  private fail(reason: string): void {
+    this.ctx?.logger.error({ reason }, "whatsapp channel stopped");
+    this.setState({ state: "failed", reason });
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return pause(ms, this.stopper.signal);
+  }
+
+  private me(): Me {
+    const me = this.auth?.state.creds.me;
+    return { pn: me?.id ?? null, lid: me?.lid ?? null };
+  }
+
+  private endSocket(): void {
+    const s = this.sock;
+    this.sock = null;
+    this.open = false;
+    try {
+      s?.end();
+    } catch {
+      // Ending a socket that already closed.
+    }
+  }
+
+  private async run(): Promise<void> {
+    const signal = this.stopper.signal;
+    const log = this.ctx!.logger;
+    while (!signal.aborted) {
+      if (!this.lease) {
+        const t = tryLease({
+          kind: WHATSAPP,
+          token: this.account,
+          what: `WhatsApp number +${this.account}`,
+          holder: this.o.holder,
+          ...(this.o.env ? { env: this.o.env } : {}),
+          ...(this.o.acquireLease ? { acquire: this.o.acquireLease } : {}),
+        });
+        if (!t.ok) {
+          if (this.state.state !== "conflict" || this.state.detail !== t.detail) {
+            logConflict(log, "whatsapp", t);
+            this.setState({ state: "conflict", detail: t.detail });
+          }
+          await this.sleep(jittered(this.o.timing?.leaseRecheckMs ?? 30_000, this.random));
+          continue;
+        }
+        if (this.state.state === "conflict") log.info("whatsapp: the number's lease is free again; this gateway connects now");
+        this.lease = t.lease;
+      }
+      const end = await this.connectOnce(log);
+      if (signal.aborted) break;
+      const next = afterClose(end.status, { attempt: this.attempt, replaced: this.replaced, message: end.message, now: this.now(), random: this.random });
+      if (next.kind === "stop") {
+        log.error({ status: end.status, code: next.code }, `whatsapp: ${next.state.reason}`);
+        if (next.forget) this.auth!.wipe();
+        this.setState(next.state);
+        this.lease?.release();
+        this.lease = null;
+        return;
+      }
+      if (next.kind === "conflict") {
+        this.replaced++;
+        log.warn({ retryInMs: next.delayMs }, `whatsapp: ${next.state.detail}`);
+        this.setState(next.state);
+        await this.sleep(next.delayMs);
+        continue;
+      }
+      if (next.counts) this.attempt++;
+      log.warn({ status: end.status, error: end.message, retryInMs: next.delayMs }, "whatsapp connection closed; reconnecting");
+      this.setState(next.state);
+      await this.sleep(next.delayMs);
+    }
+  }
+
+  /** One socket from open to close; resolves with why it closed. */
+  private connectOnce(log: Logger): Promise<{ status: number | undefined; message: string }> {
+    return new Promise((resolve) => {
+      let done = false;
+      const finish = (r: { status: number | undefined; message: string }) => {
+        if (done) return;
+        done = true;
+        this.endSocket();
+        this.connectedSince = 0;
+        resolve(r);
+      };
+      let sock: WaSocket;
+      try {
+        sock = this.lib!.open({
+          auth: this.auth!.state,
+          logger: log.child({ lib: "baileys" }, { level: "warn" }),
+          getMessage: async (key) => (key.id ? this.memory.content(key.id) : undefined),
+        });
+      } catch (err) {
+        return finish({ status: undefined, message: (err as Error).message });
+      }
+      this.sock = sock;
+      this.stopper.signal.addEventListener("abort", () => finish({ status: undefined, message: "stopped" }), { once: true });
+      sock.onCreds(() => {
+        try {
+          this.auth!.saveCreds();
+        } catch (err) {
+          log.error({ error: (err as Error).message }, "whatsapp: could not save the device's credentials");
+        }
+      });
+      sock.onMessages((batch) => this.inbound(batch.messages));
+      sock.onConnection((u) => {
+        if (u.qr) {
+          // A linked device is never asked for a QR: WhatsApp no longer knows its keys.
+          return finish({ status: 401, message: "WhatsApp asked for a new QR code: the link is gone" });
+        }
+        if (u.connection === "open") {
+          this.open = true;
+          this.attempt = 0;
+          this.replaced = 0;
+          this.connectedSince = this.now();
+          this.facts.connects++;
+          log.info({ number: `+${this.account}` }, "whatsapp connected");
+          this.setState(this.degradedNow() ?? { state: "connected", since: this.connectedSince });
+        }
+        if (u.connection === "close") {
+          const err = u.lastDisconnect?.error;
+          finish({ status: disconnectStatus(err), message: err?.message ?? "connection closed" });
+        }
+      });
+    });
+  }
+
+  /** The degraded state when undecryptable messages passed the threshold in the window, else null. */
+  private degradedNow(): ChannelState | null {
+    const n = this.failures.count(this.now());
+    return n >= this.o.settings().decryptFailureThreshold ? decryptDegraded(n, this.lastDecryptError, this.now()) : null;
+  }
+
+  private recheckDegraded(): void {
+    if (!this.open) return;
+    const d = this.degradedNow();
+    if (d && this.state.state !== "degraded") this.setState(d);
+    if (!d && this.state.state === "degraded") this.setState({ state: "connected", since: this.connectedSince });
+  }
+
+  /** A `messages.upsert` batch: ingested at once, then read receipts and pairing codes. */
+  private inbound(batch: WaMessage[]): void {
+    const ctx = this.ctx!;
+    for (const m of batch) this.memory.rememberInbound(m);
+    const d = decideMessages(batch, { me: this.me(), settings: this.o.settings(), access: ctx.access, sentByUs: (id) => this.memory.sentByUs(id) });
+    if (d.undecryptable.length) {
+      this.failures.add(d.undecryptable.length, this.now());
+      this.lastDecryptError = d.undecryptable.at(-1)!;
+      ctx.logger.warn(
+        { count: d.undecryptable.length, reason: this.lastDecryptError, in10m: this.failures.count(this.now()) },
+        "whatsapp: messages could not be decrypted",
+      );
+      const deg = this.degradedNow();
+      if (deg && this.open && this.state.state !== "degraded") {
+        ctx.logger.error({ detail: deg.state === "degraded" ? deg.detail : "" }, "whatsapp: degraded");
+        this.setState(deg);
+      }
+    }
+    if (d.messages.length) {
+      this.facts.inbound += d.messages.length;
+      const keys = batch.filter((m) => d.messages.some((x) => x.replyTo === m.key.id)).map((m) => m.key);
+      ctx
+        .ingest({ messages: d.messages, urgent: true })
+        .then(() => {
+          if (this.o.settings().sendReadReceipts && this.open) return this.sock?.markRead(keys);
+        })
+        .catch((err: unknown) => ctx.logger.error({ error: (err as Error).message }, "whatsapp: ingesting a batch failed"));
+    }
+    for (const ask of d.pairing) {
+      const r = ctx.access!.requestPairing(ask);
+      if (!r.isNew || !this.open || !this.sock) continue;
+      this.facts.pairingCodes++;
+      const text = pairingText(r.code, ask.sender);
+      const id = messageIdFor(`pairing:${ask.sender}:${r.code}`, 0);
+      const jid = normalUser(ask.peer);
+      this.memory.rememberSent(id, jid, text);
+      this.sock
+        .sendText(jid, text, { id })
+        .catch((err: unknown) => ctx.logger.warn({ error: (err as Error).message }, "whatsapp: the pairing code could not be sent"));
+    }
+  }
+}
