@@ -195,6 +195,19 @@ export const errorCatalog = {
     httpStatus: 409,
     summary: "`alerts test`: no alert target can be used (alerts.targets is empty, names a channel this gateway does not run, or an unset env variable).",
   },
+  WHATSAPP_LOGGED_OUT: {
+    exitCode: 91,
+    httpStatus: 409,
+    summary: "The linked WhatsApp device was logged out (unlinked on the phone, or its session void): link it again with `onebrain channels login whatsapp`.",
+  },
+  WHATSAPP_LINK_FAILED: {
+    exitCode: 92,
+    httpStatus: 502,
+    summary:
+      "Linking a WhatsApp device did not finish: no phone accepted in time, WhatsApp closed the session, or a device is linked already (the reason is named).",
+  },
+  WHATSAPP_NOT_LINKED: { exitCode: 93, httpStatus: 409, summary: "No WhatsApp device is linked to this brain: `onebrain channels login whatsapp` links one." },
+  WHATSAPP_REFUSED: { exitCode: 94, httpStatus: 403, summary: "WhatsApp refused the linked number (403: banned or restricted); see the WhatsApp app." },
   PROTOCOL_ERROR: { exitCode: 8, httpStatus: 400, summary: "A peer broke the wire protocol (bad frame, unsupported version)." },
 } as const satisfies Record<string, ErrorSpec>;
 
