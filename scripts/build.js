@@ -23,7 +23,9 @@ const result = await build({
   legalComments: "none",
   // playwright-core reads its own package files at run time (injected scripts, protocol data):
   // loaded from node_modules, and only when a browser is first used.
-  external: ["playwright-core"],
+  // Baileys (ESM, protobufs, a WebAssembly bridge) and qrcode (CommonJS) load from node_modules too,
+  // and only when WhatsApp is linked or used.
+  external: ["playwright-core", "@whiskeysockets/baileys", "qrcode"],
   // V8 keeps a module's source in memory, as one byte per character only while every character is
   // Latin-1: a single "€" doubles the whole chunk (the server's 300 KB, grammY's 950 KB). esbuild
   // escapes strings, templates and regexes with this; comments it keeps are escaped below.

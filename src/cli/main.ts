@@ -171,7 +171,7 @@ program
   .action(action(() => import("./commands/onboard.ts")));
 
 // Channels (Telegram) and who may talk to the agent through them.
-const channels = program.command("channels").description("the chat channels of this brain (Telegram)");
+const channels = program.command("channels").description("the chat channels of this brain: status, and linking WhatsApp");
 channels
   .command("status")
   .description("each channel's state, traffic, credential lease and last error, from the running gateway (else from the config)")
@@ -179,6 +179,20 @@ channels
   .option("--timeout <ms>", "RPC timeout", "3000")
   .option("--json", "print JSON")
   .action(action(() => import("./commands/channels-status.ts")));
+channels
+  .command("login")
+  .argument("<channel>", "whatsapp")
+  .description("link a WhatsApp device: scan the QR code drawn here, or --phone for a code to type on the phone")
+  .option("--phone <number>", "the number to link, in E.164 (+4915123456789): show a pairing code instead of a QR code")
+  .option("--timeout <seconds>", "how long to wait for the phone", "180")
+  .option("--json", "print JSON lines (each QR code or pairing code, then the result)")
+  .action(action(() => import("./commands/whatsapp-link.ts").then((m) => ({ default: m.loginCommand as Action }))));
+channels
+  .command("logout")
+  .argument("<channel>", "whatsapp")
+  .description("forget the linked WhatsApp device's keys (remove it on the phone too)")
+  .option("--json", "print JSON")
+  .action(action(() => import("./commands/whatsapp-link.ts").then((m) => ({ default: m.logoutCommand as Action }))));
 const pairing = program.command("pairing").description("access requests of unknown senders: list them, approve a code");
 pairing
   .command("list")
