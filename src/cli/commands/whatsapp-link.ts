@@ -15,7 +15,10 @@ import { linkDevice } from "../../channels/whatsapp/link.ts";
 import { tryLease } from "../../channels/lease.ts";
 import { OnebrainError } from "../../shared/errors.ts";
 import { brainPaths, type GlobalOptions } from "../brain.ts";
-import { printJson, printLines } from "../output.ts";
+import { printLines } from "../output.ts";
+
+/** One JSON line (events as they come, then the result); an error is the usual JSON document after them. */
+const jsonLine = (value: unknown) => void process.stdout.write(`${JSON.stringify(value)}\n`);
 
 function onlyWhatsApp(args: string[]): void {
   if (args[0] !== "whatsapp")
@@ -49,13 +52,13 @@ export async function loginCommand(global: GlobalOptions, opts: { phone?: string
       ...(opts.timeout ? { timeoutMs: Number(opts.timeout) * 1000 } : {}),
       events: {
         qr: (content) => {
-          if (opts.json) return printJson({ event: "qr", qr: content });
+          if (opts.json) return jsonLine({ event: "qr", qr: content });
           void QRCode.toString(content, { type: "terminal", small: true }).then((art) =>
             printLines(["", "On the phone: WhatsApp > Settings > Linked devices > Link a device, and scan:", art]),
           );
         },
         code: (code) => {
-          if (opts.json) return printJson({ event: "code", code });
+          if (opts.json) return jsonLine({ event: "code", code });
           printLines([
             "",
             `On the phone: WhatsApp > Settings > Linked devices > Link a device > Link with phone number instead, and type: ${code.slice(0, 4)}-${code.slice(4)}`,
@@ -63,7 +66,7 @@ export async function loginCommand(global: GlobalOptions, opts: { phone?: string
         },
       },
     });
-    if (opts.json) return printJson({ ok: true, linked: `+${r.account}`, authDir: dir });
+    if (opts.json) return jsonLine({ ok: true, linked: `+${r.account}`, authDir: dir });
     printLines([`Linked: +${r.account}. The keys are in ${dir} (0600).`, "next: onebrain gateway restart (a running gateway connects it then)"]);
   } finally {
     process.off("SIGINT", stop);
@@ -81,11 +84,11 @@ export async function logoutCommand(global: GlobalOptions, opts: { json?: boolea
   try {
     const account = auth.account();
     if (!auth.linked()) {
-      if (opts.json) return printJson({ ok: true, unlinked: null });
+      if (opts.json) return jsonLine({ ok: true, unlinked: null });
       return printLines(["No WhatsApp device is linked to this brain."]);
     }
     auth.wipe();
-    if (opts.json) return printJson({ ok: true, unlinked: `+${account}` });
+    if (opts.json) return jsonLine({ ok: true, unlinked: `+${account}` });
     printLines([`Forgot the device linked to +${account}. On the phone, WhatsApp > Settings > Linked devices also lists it until it is removed there.`]);
   } finally {
     auth.close();
