@@ -7,7 +7,7 @@ import { spawn } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
-import { runCli, type CliResult } from "../helpers/gateway.ts";
+import { reservePort, runCli, type CliResult } from "../helpers/gateway.ts";
 import type { DoctorReport, ReportedCheck } from "../../src/diagnostics/doctor/index.ts";
 import { track, type Foreign } from "../gateway/support.ts";
 
@@ -26,6 +26,8 @@ function canListen(port: number): Promise<boolean> {
 export async function quietPort(): Promise<number> {
   for (let i = 0; i < 100; i++) {
     const port = 60000 + Math.floor(Math.random() * 38) * 128;
+    // Reserved host-wide first: two test files must not both find the same port quiet.
+    if (!reservePort(port)) continue;
     if ((await canListen(port)) && (await canListen(port + 2)) && (await canListen(port + 4))) return port;
   }
   throw new Error("no quiet port found");

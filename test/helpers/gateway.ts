@@ -96,6 +96,12 @@ export async function freePlanPort(span = 112): Promise<number> {
   throw new Error("no free span of ports found");
 }
 
+/** Claims `port` host-wide for this process (the same files as freePort's blocks); false when a live process holds it. */
+export function reservePort(port: number): boolean {
+  fs.mkdirSync(reserveDir, { recursive: true });
+  return reserve(port);
+}
+
 /** Claims the block at `port` for this process; false when a live process holds it. */
 function reserve(port: number): boolean {
   const file = path.join(reserveDir, String(port));
