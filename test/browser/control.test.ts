@@ -10,7 +10,7 @@ import path from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { chromiumPath } from "../helpers/browser.ts";
 import { freePlanPort, startGateway, tmpDir, type RunningGateway } from "../helpers/gateway.ts";
-import { control, FORM_PAGE, groupPids, servePages } from "./support.ts";
+import { control, FORM_PAGE, groupPids, groupPidsAfter, servePages } from "./support.ts";
 
 const TOKEN = "browser-control-test-token-0123456789";
 let gw: RunningGateway;
@@ -129,7 +129,7 @@ test("start, open a local page, snapshot, type and click by ref, screenshot; the
 
   const stopped = await call("POST", "/stop", {});
   assert.equal(stopped.body.running, false);
-  assert.deepEqual(groupPids(pgid), [], "no process of the browser's group is left");
+  assert.deepEqual(await groupPidsAfter(pgid), [], "no process of the browser's group is left");
   assert.deepEqual(records(), [], "the record is gone with the browser");
 });
 
@@ -168,7 +168,7 @@ test("the profile's data dir removed under a running browser: stop still kills i
   assert.equal((await call("GET", "/status")).status, 200);
   const stopped = await call("POST", "/stop", {});
   assert.equal(stopped.body.running, false);
-  assert.deepEqual(groupPids(started.body.pid), [], "no process of the browser's group is left");
+  assert.deepEqual(await groupPidsAfter(started.body.pid), [], "no process of the browser's group is left");
   const again = await call("POST", "/start", {});
   assert.equal(again.status, 200, JSON.stringify(again.body));
   assert.ok(fs.statSync(path.join(dir)).isDirectory(), "the data dir is made again");
@@ -197,6 +197,6 @@ test("opening a tab starts the browser when it is not running, and the gateway's
   const pid = (await call("GET", "/status")).body.profiles[0].pid as number;
   assert.ok(groupPids(pid).length > 0);
   await gw.stop();
-  assert.deepEqual(groupPids(pid), []);
+  assert.deepEqual(await groupPidsAfter(pid), []);
   assert.deepEqual(records(), []);
 });

@@ -83,6 +83,17 @@ export function browsersUnder(dir: string): number[] {
 }
 
 /** Live pids in process group `pgid`. */
+/** The group's live processes once it has emptied, waiting up to `ms` (a SIGKILLed process shows as running until the kernel has torn it down). */
+export async function groupPidsAfter(pgid: number, ms = 3000): Promise<number[]> {
+  const deadline = Date.now() + ms;
+  let left = groupPids(pgid);
+  while (left.length && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+    left = groupPids(pgid);
+  }
+  return left;
+}
+
 export function groupPids(pgid: number): number[] {
   return fs
     .readdirSync("/proc")
