@@ -11,6 +11,7 @@ import { maskSecret } from "../shared/redact.ts";
 import type { StoreHandle } from "../store/handle.ts";
 import { platformOf, PLATFORMS, type PlatformId } from "./platforms.ts";
 import type { ProbeResult } from "./probe.ts";
+import { WEBCHAT } from "./webchat.ts";
 
 /** A channel the config sets up. `secret()` is a function so that no serialisation can leak it. */
 export interface ConfiguredChannel {
@@ -61,6 +62,17 @@ export function configuredChannels(config: Readonly<Config>, env: Env): Configur
       companionSecret: () => second?.value ?? null,
     };
   });
+}
+
+/**
+ * The channel accounts a gateway on this config would run (WebChat, and each enabled platform with
+ * a recognisable credential): what a command working while no gateway runs checks targets against.
+ */
+export function configuredAccounts(config: Readonly<Config>, env: Env): Array<{ id: string; account: string }> {
+  return [
+    { id: WEBCHAT, account: "default" },
+    ...configuredChannels(config, env).flatMap((c) => (c.enabled && c.account ? [{ id: c.id, account: c.account }] : [])),
+  ];
 }
 
 /** Probes a configured channel's credential live (who the bot is, with the latency); null without a credential. */

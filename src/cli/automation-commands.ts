@@ -9,13 +9,17 @@ type Wrap = (load: () => Promise<{ default: Action }>) => (...raw: unknown[]) =>
 
 /** Adds the cron, hooks and alerts commands to `program`; `action` wraps each lazily loaded handler. */
 export function automationCommands(program: Command, action: Wrap): void {
+  /** Subcommands of `parent`, each with --json, their handler picked from the module `load` imports when one runs. */
+  const subcommands =
+    <M>(parent: Command, load: () => Promise<M>) =>
+    (name: string, description: string, pick: (m: M) => unknown) =>
+      parent
+        .command(name)
+        .description(description)
+        .option("--json", "print JSON")
+        .action(action(() => load().then((m) => ({ default: pick(m) as Action }))));
   const cron = program.command("cron").description("the brain's scheduled jobs: each occurrence runs once, or is listed as missed (docs/cron.md)");
-  const cronCmd = (name: string, description: string, pick: (m: typeof import("./commands/cron.ts")) => unknown) =>
-    cron
-      .command(name)
-      .description(description)
-      .option("--json", "print JSON")
-      .action(action(() => import("./commands/cron.ts").then((m) => ({ default: pick(m) as Action }))));
+  const cronCmd = subcommands(cron, () => import("./commands/cron.ts"));
   cronCmd("add", "add a job: one of --every, --cron or --at, and --message", (m) => m.addCommand)
     .argument("<name>", "a name of your own: a-z, 0-9, . _ -")
     .option("--every <duration>", "an interval: 30s, 5m, 1h, 1d")
@@ -42,12 +46,7 @@ export function automationCommands(program: Command, action: Wrap): void {
   cronCmd("remove", "remove a job (its history stays)", (m) => m.changeCommand("remove")).argument("<job>", "its name or id");
 
   const hooks = program.command("hooks").description("webhooks in: the hook token and what senders delivered (docs/hooks.md)");
-  const hooksCmd = (name: string, description: string, pick: (m: typeof import("./commands/hooks.ts")) => unknown) =>
-    hooks
-      .command(name)
-      .description(description)
-      .option("--json", "print JSON")
-      .action(action(() => import("./commands/hooks.ts").then((m) => ({ default: pick(m) as Action }))));
+  const hooksCmd = subcommands(hooks, () => import("./commands/hooks.ts"));
   hooksCmd("token", "make the hook token and print it once (only its hash is kept); refused when one exists, unless --rotate", (m) => m.tokenCommand).option(
     "--rotate",
     "replace the existing token: the old one stops working at once",
@@ -55,12 +54,7 @@ export function automationCommands(program: Command, action: Wrap): void {
   hooksCmd("status", "whether a token is set, the mappings, the recent deliveries and what became of them", (m) => m.statusCommand);
 
   const alerts = program.command("alerts").description("the watchdog: one alert, then one recovery, on another channel or a webhook (docs/alerts.md)");
-  const alertsCmd = (name: string, description: string, pick: (m: typeof import("./commands/alerts.ts")) => unknown) =>
-    alerts
-      .command(name)
-      .description(description)
-      .option("--json", "print JSON")
-      .action(action(() => import("./commands/alerts.ts").then((m) => ({ default: pick(m) as Action }))));
+  const alertsCmd = subcommands(alerts, () => import("./commands/alerts.ts"));
   alertsCmd("status", "the targets, what is bad now and when it alerts, open and recent alerts with each send", (m) => m.statusCommand).option(
     "--recent <n>",
     "closed alerts shown (1-100, default 10)",

@@ -1,9 +1,8 @@
 /** The config of the watchdog (`alerts.*`, docs/alerts.md): part of the one config schema (schema.ts). */
 import * as z from "zod/mini";
-import { httpUrl, int, secret, section, text } from "./schema-parts.ts";
+import { envName, httpUrl, int, secret, section, text } from "./schema-parts.ts";
 
-const envName = () =>
-  text().check(z.refine((v) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(v), { error: "expected an environment variable name such as ONEBRAIN_ALERT_URL" }));
+const envVar = () => envName("ONEBRAIN_ALERT_URL");
 
 /**
  * A target: a chat (`channel`, `account?`, `target`: a channel of this gateway, its account, default
@@ -18,10 +17,10 @@ const target = z
       account: z.optional(text()),
       target: z.optional(text()),
       url: z.optional(httpUrl()),
-      urlEnv: z.optional(envName()),
+      urlEnv: z.optional(envVar()),
       /** HMAC-SHA256 key: the body is signed in `X-Onebrain-Signature-256: sha256=<hex>`; prefer secretEnv. */
       secret: z.optional(secret()),
-      secretEnv: z.optional(envName()),
+      secretEnv: z.optional(envVar()),
     },
     { error: "expected { channel, account?, target } (a chat) or { url | urlEnv, secretEnv? } (a webhook)" },
   )
@@ -68,7 +67,7 @@ export const alertsSchema = z.strictObject({
   /** A dead man's switch: POSTed every `everyMs` while the gateway is ready, so a monitor notices when it stops. */
   heartbeat: z.optional(
     z
-      .strictObject({ url: z.optional(httpUrl()), urlEnv: z.optional(envName()), everyMs: z._default(int(1_000, 86_400_000), 60_000) })
+      .strictObject({ url: z.optional(httpUrl()), urlEnv: z.optional(envVar()), everyMs: z._default(int(1_000, 86_400_000), 60_000) })
       .check(z.refine((t) => (t.url === undefined) !== (t.urlEnv === undefined), { error: "expected url or urlEnv (exactly one)" })),
   ),
 });

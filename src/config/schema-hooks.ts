@@ -1,7 +1,7 @@
 /** The config of webhooks in (`hooks.*`, docs/hooks.md): part of the one config schema (schema.ts). */
 import * as z from "zod/mini";
 import { templateProblem } from "../shared/template.ts";
-import { int, oneOf, secret, section, text } from "./schema-parts.ts";
+import { envName, int, oneOf, secret, section, text } from "./schema-parts.ts";
 
 /** A mapping's name is its path (`POST /hooks/<name>`); these paths are the built-in endpoints'. */
 export const RESERVED_HOOK_NAMES = ["agent", "wake", "runs"] as const;
@@ -10,9 +10,6 @@ export const HOOK_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 /** An HTTP header name (RFC 9110 token characters). */
 const headerName = () =>
   text().check(z.refine((v) => /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/.test(v), { error: "expected an HTTP header name such as X-Hub-Signature-256" }));
-
-const envName = () =>
-  text().check(z.refine((v) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(v), { error: "expected an environment variable name such as GITHUB_WEBHOOK_SECRET" }));
 
 const template = () =>
   text().check(z.refine((v) => templateProblem(v) === null, { error: (iss) => templateProblem(String(iss.input)) ?? "expected a template" }));
@@ -37,7 +34,7 @@ const mappingSchema = z
     /** The HMAC-SHA256 secret of the signature header; prefer secretEnv. */
     secret: z.optional(secret()),
     /** The environment variable of the gateway holding the HMAC secret. */
-    secretEnv: z.optional(envName()),
+    secretEnv: z.optional(envName("GITHUB_WEBHOOK_SECRET")),
     /** The header with `sha256=<hex HMAC of the raw body>`. */
     signatureHeader: z._default(headerName(), "X-Hub-Signature-256"),
     /** The one header whose value is the idempotency key of this mapping (instead of hooks.idempotencyHeaders). */

@@ -30,6 +30,10 @@ export const hostName = () =>
     z.refine((v) => /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+)$/.test(v), { error: "expected a host name without scheme or port, such as onebrain.example.com" }),
   );
 
+/** The name of an environment variable (a secret or a URL read from the gateway's environment); `example` shows one. */
+export const envName = (example: string) =>
+  text().check(z.refine((v) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(v), { error: `expected an environment variable name such as ${example}` }));
+
 /** An object section parsed from `{}` when missing, so the defaults inside it apply. */
 export const section = <S extends z.ZodMiniType>(schema: S) => z.prefault(schema, {} as never);
 

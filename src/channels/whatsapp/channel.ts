@@ -310,7 +310,8 @@ export class WhatsAppChannel implements Channel {
     }
     if (d.messages.length) {
       this.facts.inbound += d.messages.length;
-      const keys = batch.filter((m) => d.messages.some((x) => x.replyTo === m.key.id)).map((m) => m.key);
+      const ingested = new Set(d.messages.map((x) => x.replyTo));
+      const keys = batch.filter((m) => ingested.has(m.key.id ?? undefined)).map((m) => m.key);
       ctx
         .ingest({ messages: d.messages, urgent: true })
         .then(() => {

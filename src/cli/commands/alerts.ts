@@ -6,44 +6,20 @@
  */
 import { resolveTargets, urlLabel } from "../../alerts/targets.ts";
 import { alertViews } from "../../alerts/ledger.ts";
-import { configuredChannels } from "../../channels/inspect.ts";
-import { WEBCHAT } from "../../channels/webchat.ts";
-import { connectGateway, type GatewayConnection } from "../../client/gateway-client.ts";
+import { configuredAccounts } from "../../channels/inspect.ts";
 import { loadBrainConfig } from "../../config/load.ts";
-import { gatewayTarget } from "../../diagnostics/target.ts";
-import { describeHolder, inspectLock } from "../../lock/inspect.ts";
 import type { BrainPaths } from "../../paths/paths.ts";
 import type { AlertsStatus, AlertView } from "../../protocol/alerts.ts";
-import { hasCode, OnebrainError } from "../../shared/errors.ts";
+import { OnebrainError } from "../../shared/errors.ts";
 import { peekStore } from "../../store/peek.ts";
 import { brainPaths, type GlobalOptions } from "../brain.ts";
+import { readFromGateway } from "../gateway-read.ts";
 import { formatDuration, printJson, printLines } from "../output.ts";
-
-/** Runs `fn` on a connection to the gateway holding the brain; null when none holds it. */
-async function withGateway<T>(paths: BrainPaths, fn: (conn: GatewayConnection) => Promise<T>): Promise<{ value: T } | { note: string } | null> {
-  const lock = inspectLock(paths.lockPath, paths.ownerPath);
-  if (lock.status === "free") return null;
-  const target = gatewayTarget(paths);
-  try {
-    const conn = await connectGateway({ url: target.url, token: target.auth.token, password: target.auth.password, timeoutMs: 3000 });
-    try {
-      return { value: await fn(conn) };
-    } finally {
-      await conn.closeWithin(200);
-    }
-  } catch (err) {
-    if (!hasCode(err, "GATEWAY_UNREACHABLE") && !hasCode(err, "TIMEOUT")) throw err;
-    return { note: `this brain is held by ${describeHolder(lock)}, which does not answer (${(err as Error).message})` };
-  }
-}
 
 /** What the files say while no gateway runs: the targets as configured, the alerts in the store. */
 function fromFiles(paths: BrainPaths, recent: number): AlertsStatus {
   const config = loadBrainConfig(paths).config;
-  const accounts = [
-    { id: WEBCHAT, account: "default" },
-    ...configuredChannels(config, process.env).flatMap((c) => (c.enabled && c.account ? [{ id: c.id, account: c.account }] : [])),
-  ];
+  const accounts = configuredAccounts(config, process.env);
   const { usable, problems } = resolveTargets(config.alerts.targets, { accounts, env: process.env });
   const read = (store: Parameters<typeof alertViews>[0]) => ({ open: alertViews(store, { open: true }), recent: alertViews(store, { closed: recent }) });
   const hb = config.alerts.heartbeat;
@@ -81,7 +57,7 @@ export async function statusCommand(global: GlobalOptions, opts: { json?: boolea
   if (!Number.isInteger(recent) || recent < 1 || recent > 100)
     throw new OnebrainError("USAGE", `Cannot read --recent ${JSON.stringify(opts.recent)}: expected an integer 1-100`);
   const paths = brainPaths(global);
-  const live = await withGateway(paths, (conn) => conn.request<AlertsStatus>("alerts.status", { recent }));
+  const live = await readFromGateway(paths, (conn) => conn.request<AlertsStatus>("alerts.status", { recent }));
   const via = live && "value" in live ? "gateway" : "files";
   const s = live && "value" in live ? live.value : fromFiles(paths, recent);
   const note = live && "note" in live ? live.note : null;
@@ -115,7 +91,7 @@ export async function testCommand(global: GlobalOptions, opts: { json?: boolean 
   const paths = brainPaths(global);
   let live;
   try {
-    live = await withGateway(paths, (conn) => conn.request<{ alert: AlertView }>("alerts.test", { waitMs: 15_000 }, 25_000));
+    live = await readFromGateway(paths, (conn) => conn.request<{ alert: AlertView }>("alerts.test", { waitMs: 15_000 }, 25_000));
   } catch (err) {
     const wire = err instanceof OnebrainError ? (err.details.wire as { code?: string; hint?: string } | undefined) : undefined;
     if (wire?.code === "ALERTS_NO_TARGET") throw new OnebrainError("ALERTS_NO_TARGET", (err as Error).message, wire.hint ? { hint: wire.hint } : {});

@@ -3,8 +3,7 @@
  * gateway holds the brain, else on the store under the brain lock (`run-now` needs the gateway:
  * only it fires). Each prints a few lines, or one JSON document with `--json`.
  */
-import { configuredChannels } from "../../channels/inspect.ts";
-import { WEBCHAT } from "../../channels/webchat.ts";
+import { configuredAccounts } from "../../channels/inspect.ts";
 import type { GatewayConnection } from "../../client/gateway-client.ts";
 import { loadBrainConfig } from "../../config/load.ts";
 import type { Occurrence } from "../../cron/history.ts";
@@ -32,10 +31,7 @@ function fromWire(err: unknown): unknown {
 /** The service on the store of a brain whose gateway is down: jobs announce on the configured channels. */
 function offline(paths: BrainPaths, store: Store): CronService {
   const config = loadBrainConfig(paths).config;
-  const channels = [
-    { id: WEBCHAT, account: "default" },
-    ...configuredChannels(config, process.env).flatMap((c) => (c.enabled && c.account ? [{ id: c.id, account: c.account }] : [])),
-  ];
+  const channels = configuredAccounts(config, process.env);
   return new CronService({ store, agentIds: () => AGENTS, channels: () => channels });
 }
 

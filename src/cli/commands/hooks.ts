@@ -4,15 +4,12 @@
  * request (no restart). Status comes from the running gateway (which knows whether its own
  * environment overrides the file), else read-only from the config, the token file and the store.
  */
-import { connectGateway } from "../../client/gateway-client.ts";
 import { loadBrainConfig } from "../../config/load.ts";
-import { gatewayTarget } from "../../diagnostics/target.ts";
 import { hooksStatus, type HooksStatus } from "../../hooks/status.ts";
 import { createHookToken, HOOK_TOKEN_ENV, hookTokenPath, HookTokens } from "../../hooks/token.ts";
-import { describeHolder, inspectLock } from "../../lock/inspect.ts";
-import { hasCode } from "../../shared/errors.ts";
 import { peekStore } from "../../store/peek.ts";
 import { brainPaths, type GlobalOptions } from "../brain.ts";
+import { readFromGateway } from "../gateway-read.ts";
 import { printJson, printLines } from "../output.ts";
 
 /** `hooks token [--rotate]`: a new token, shown once. */
@@ -37,22 +34,9 @@ export async function tokenCommand(global: GlobalOptions, opts: { rotate?: boole
 /** The status from the running gateway, or (none running, or not answering) from the files and the store. */
 async function readStatus(global: GlobalOptions): Promise<{ via: "gateway" | "files"; note: string | null; status: HooksStatus }> {
   const paths = brainPaths(global);
-  const lock = inspectLock(paths.lockPath, paths.ownerPath);
-  let note: string | null = null;
-  if (lock.status !== "free") {
-    const target = gatewayTarget(paths);
-    try {
-      const conn = await connectGateway({ url: target.url, token: target.auth.token, password: target.auth.password, timeoutMs: 3000 });
-      try {
-        return { via: "gateway", note: null, status: await conn.request<HooksStatus>("hooks.status", {}) };
-      } finally {
-        await conn.closeWithin(200);
-      }
-    } catch (err) {
-      if (!hasCode(err, "GATEWAY_UNREACHABLE") && !hasCode(err, "TIMEOUT")) throw err;
-      note = `this brain is held by ${describeHolder(lock)}, which does not answer (${(err as Error).message}): read from the files`;
-    }
-  }
+  const live = await readFromGateway(paths, (conn) => conn.request<HooksStatus>("hooks.status", {}));
+  if (live && "value" in live) return { via: "gateway", note: null, status: live.value };
+  const note = live ? `${live.note}: read from the files` : null;
   const config = loadBrainConfig(paths).config.hooks;
   const token = new HookTokens(paths.stateDir, process.env).state();
   const read = (store: Parameters<typeof hooksStatus>[0]["store"]) => hooksStatus({ config, token, store, env: process.env });

@@ -6,10 +6,10 @@
  * that directory keeps two logins from linking into it at once. Logout unlinks the device on
  * WhatsApp's side too when it can, and always forgets the keys here.
  */
+import os from "node:os";
 import pino from "pino";
 import QRCode from "qrcode";
-import { openAuthStore } from "../../channels/whatsapp/auth-store.ts";
-import { authDir } from "../../channels/whatsapp/auth-store.ts";
+import { authDir, openAuthStore } from "../../channels/whatsapp/auth-store.ts";
 import { loadBaileys } from "../../channels/whatsapp/baileys.ts";
 import { linkDevice } from "../../channels/whatsapp/link.ts";
 import { tryLease } from "../../channels/lease.ts";
@@ -33,7 +33,7 @@ export async function loginCommand(global: GlobalOptions, opts: { phone?: string
   onlyWhatsApp(args);
   const paths = brainPaths(global);
   const dir = authDir(paths.stateDir);
-  const holder = { user: process.env.USER ?? "?", stateDir: paths.stateDir, profile: paths.profile ?? null, port: null, startedAt: new Date().toISOString() };
+  const holder = { user: os.userInfo().username, stateDir: paths.stateDir, profile: paths.profile ?? null, port: null, startedAt: new Date().toISOString() };
   const lease = tryLease({ kind: "whatsapp-link", token: dir, what: "linking into this brain", holder });
   if (!lease.ok) throw new OnebrainError("WHATSAPP_LINK_FAILED", `Another login is linking a device into this brain now (${lease.detail})`);
   const lib = await loadBaileys();
