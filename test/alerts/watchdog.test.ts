@@ -298,3 +298,37 @@ test("`test` sends to every target and says what became of each; with none usabl
   });
   none.close();
 });
+
+test("hostile webhook answers: a redirect is a refusal, a 20 MB answer is not held, and a URL's secret never shows in a send, status or error", async () => {
+  got.length = 0;
+  const secretUrl = `${url}/T000/B000/SECRETPART`;
+  answer = (_req, res) => res.writeHead(302, { location: "http://127.0.0.1:1/elsewhere" }).end();
+  const t = dog({ targets: [{ url: secretUrl }] });
+  t.channels[0] = { id: "telegram", account: "1", state: "failed", reason: "token revoked" };
+  t.w.check();
+  t.clock.now += 1000;
+  t.w.check();
+  await t.w.pump();
+  assert.deepEqual(t.rows("SELECT state, last_error FROM alert_sends"), [{ state: "failed", last_error: "refused: HTTP 302" }]);
+  answer = (_req, res) => {
+    res.writeHead(200, { "content-type": "text/plain" });
+    const chunk = Buffer.alloc(1024 * 1024, 120);
+    let n = 0;
+    const more = () => {
+      while (n < 20 && res.write(chunk)) n++;
+      if (n >= 20) res.end();
+      else res.once("drain", () => (n++, more()));
+    };
+    more();
+  };
+  const view = await t.w.test(5000);
+  assert.deepEqual(
+    view.sends.map((s) => s.state),
+    ["sent"],
+    "a 2xx is sent, whatever its body",
+  );
+  const everything = JSON.stringify([t.w.status(), t.rows("SELECT * FROM alert_sends"), t.rows("SELECT * FROM alerts")]);
+  assert.ok(!everything.includes("SECRETPART"), "the URL's path is never stored or shown");
+  t.close();
+  answer = (_req, res) => res.writeHead(200).end();
+});
