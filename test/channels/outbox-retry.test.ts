@@ -71,6 +71,8 @@ test("a failed reply shows in status with its error; `outbox retry` through the 
   assert.match(none.stderr, /no reply #99999 in the outbox/);
   assert.equal(fake.sentTo(chat).length, 1, "never a second copy");
   assert.equal(JSON.parse((await runCli(["status", "--json"], g.env)).stdout).gateway.rpc.status.pipeline.failedOutbox, 0);
+  // Stopped here, not after all tests: it polls the same bot, and would answer the next test's user first.
+  await g.stop();
 });
 
 test("with no gateway running, status reads the failed reply from the store, `outbox retry` works there, and the next start delivers the reply once", async () => {
