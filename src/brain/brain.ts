@@ -60,6 +60,11 @@ export class Brain {
     this.channels.set(`${channel.id}:${channel.account}`, channel);
   }
 
+  /** Forgets a channel (stopped for good, an unlinked device): its replies wait in the outbox until it is back. */
+  removeChannel(channel: Channel): void {
+    if (this.channels.get(`${channel.id}:${channel.account}`) === channel) this.channels.delete(`${channel.id}:${channel.account}`);
+  }
+
   /** The registered channel of a channel account, if any. */
   channel(id: string, account: string): Channel | undefined {
     return this.channels.get(`${id}:${account}`);

@@ -167,7 +167,8 @@ export type ChannelState =
   | { state: "reconnecting"; attempt: number; nextAttemptAt: number; lastError: string }
   | { state: "conflict"; detail: string }
   | { state: "failed"; reason: string }
-  | { state: "stopped" };
+  /** Not running; `detail` says why when it is not the gateway stopping (an unlinked device). */
+  | { state: "stopped"; detail?: string };
 
 /** What the core gives a channel when it starts it. */
 export interface ChannelContext {

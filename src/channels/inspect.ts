@@ -9,7 +9,7 @@ import { inspectCredentialLease, type LeaseHolder } from "../lock/lease.ts";
 import type { Env } from "../paths/paths.ts";
 import { maskSecret } from "../shared/redact.ts";
 import type { StoreHandle } from "../store/handle.ts";
-import { platformOf, PLATFORMS, type PlatformId } from "./platforms.ts";
+import { platformOf, PLATFORMS, type Platform, type PlatformId } from "./platforms.ts";
 import type { ProbeResult } from "./probe.ts";
 import { WEBCHAT } from "./webchat.ts";
 
@@ -18,16 +18,20 @@ export interface ConfiguredChannel {
   id: PlatformId;
   /** False when `channels.<id>.enabled` is false. */
   enabled: boolean;
-  /** The platform account the credential belongs to (a bot's id), or null without one. */
+  /** The platform account the credential belongs to (a bot's id, a linked number), or null without one. */
   account: string | null;
-  /** Where the credential comes from; null: none is set, so the channel cannot run. */
-  tokenSource: "config" | "env" | null;
-  /** The credential shown by its ends (`123…xyz`), or null. */
+  /** Where the credential comes from (`linked`: a device linked into the state dir); null: none is set, so the channel cannot run. */
+  tokenSource: "config" | "env" | "linked" | null;
+  /** The credential shown by its ends (`123…xyz`; a linked number `+491…789`), or null. */
   tokenMasked: string | null;
-  /** The config key and environment variable the credential is read from (for hints). */
+  /** The config key and environment variable the credential is read from (empty for a linked device). */
   tokenKey: string;
   tokenEnv: string;
-  apiRoot: string;
+  /** How to set the credential up, in words. */
+  setup: string;
+  /** Why the credential could not be read (a damaged linked-device file), or null. */
+  problem: string | null;
+  apiRoot: string | null;
   secret(): string | null;
   /** The platform's second credential (Slack's bot token), when it has one: where it comes from, masked. */
   companion: { key: string; env: string; source: "config" | "env" | null; masked: string | null } | null;
@@ -41,10 +45,20 @@ function pick(inConfig: string | undefined, inEnv: string | undefined): { value:
   return { value: null, source: null };
 }
 
-/** The channels of a config (every platform of the registry), each with its credential's source (config before env). */
-export function configuredChannels(config: Readonly<Config>, env: Env): ConfiguredChannel[] {
+/** The credential of one platform: a token (config before env) or a linked device in `stateDir`. */
+function credentialOf(p: Platform, config: Readonly<Config>, env: Env, stateDir: string) {
+  if (p.linked) {
+    const d = p.linked(stateDir);
+    return { value: d.account, source: d.account ? ("linked" as const) : null, masked: d.account ? `+${maskSecret(d.account)}` : null, problem: d.error };
+  }
+  const t = pick(p.configToken(config), p.tokenEnv ? env[p.tokenEnv] : undefined);
+  return { ...t, masked: maskSecret(t.value), problem: null };
+}
+
+/** The channels of a config (every platform of the registry), each with its credential's source. */
+export function configuredChannels(config: Readonly<Config>, env: Env, stateDir: string): ConfiguredChannel[] {
   return PLATFORMS.map((p) => {
-    const first = pick(p.configToken(config), env[p.tokenEnv]);
+    const first = credentialOf(p, config, env, stateDir);
     const token = first.value;
     const second = p.companion ? pick(p.companion.configToken(config), env[p.companion.env]) : null;
     const section = p.section(config);
@@ -53,10 +67,12 @@ export function configuredChannels(config: Readonly<Config>, env: Env): Configur
       enabled: section.enabled,
       account: token ? p.accountOf(token) : null,
       tokenSource: first.source,
-      tokenMasked: maskSecret(token),
+      tokenMasked: first.masked,
       tokenKey: p.tokenKey,
       tokenEnv: p.tokenEnv,
-      apiRoot: section.apiRoot,
+      setup: p.setup,
+      problem: first.problem,
+      apiRoot: section.apiRoot ?? null,
       secret: () => token,
       companion: p.companion && second ? { key: p.companion.key, env: p.companion.env, source: second.source, masked: maskSecret(second.value) } : null,
       companionSecret: () => second?.value ?? null,
@@ -68,19 +84,19 @@ export function configuredChannels(config: Readonly<Config>, env: Env): Configur
  * The channel accounts a gateway on this config would run (WebChat, and each enabled platform with
  * a recognisable credential): what a command working while no gateway runs checks targets against.
  */
-export function configuredAccounts(config: Readonly<Config>, env: Env): Array<{ id: string; account: string }> {
+export function configuredAccounts(config: Readonly<Config>, env: Env, stateDir: string): Array<{ id: string; account: string }> {
   return [
     { id: WEBCHAT, account: "default" },
-    ...configuredChannels(config, env).flatMap((c) => (c.enabled && c.account ? [{ id: c.id, account: c.account }] : [])),
+    ...configuredChannels(config, env, stateDir).flatMap((c) => (c.enabled && c.account ? [{ id: c.id, account: c.account }] : [])),
   ];
 }
 
 /** Probes a configured channel's credential live (who the bot is, with the latency); null without a credential. */
-export function probeChannel(c: ConfiguredChannel, timeoutMs = 5000): Promise<ProbeResult> | null {
+export function probeChannel(c: ConfiguredChannel, stateDir: string, timeoutMs = 5000): Promise<ProbeResult> | null {
   const token = c.secret();
   const p = platformOf(c.id);
   const companion = c.companionSecret();
-  return token && p ? p.probe({ token, ...(companion ? { companion } : {}), apiRoot: c.apiRoot, timeoutMs }) : null;
+  return token && p ? p.probe({ token, ...(companion ? { companion } : {}), apiRoot: c.apiRoot ?? "", stateDir, timeoutMs }) : null;
 }
 
 /** The credential lease of a channel: who polls this token, host-wide (null holder: nobody). */

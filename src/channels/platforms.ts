@@ -1,6 +1,7 @@
 /**
- * The registry of channels to outside platforms (Telegram, Discord, Slack): for each, where its
- * credential sits in the config and the environment, which platform account a credential names,
+ * The registry of channels to outside platforms (Telegram, Discord, Slack, WhatsApp): for each, where its
+ * credential sits in the config and the environment (or, for WhatsApp, the linked device's keys in
+ * the state dir), which platform account a credential names,
  * how to probe it live, and how to make the channel. The gateway starts, `channels status` and
  * doctor inspect, every platform through this one list; adding a platform means adding an entry
  * here and a folder under src/channels/ that passes the channel contract suite (test/channels/contract/).
@@ -14,12 +15,15 @@ import type { ProbeResult } from "./probe.ts";
 import { discordBotId, probeDiscord } from "./discord/credential.ts";
 import { probeSlack, slackAppId } from "./slack/credential.ts";
 import { probeTelegram, telegramBotId } from "./telegram/credential.ts";
+import { authDir, readLinked, type LinkedDevice } from "./whatsapp/auth-store.ts";
 
-export type PlatformId = "telegram" | "discord" | "slack";
+export type PlatformId = "telegram" | "discord" | "slack" | "whatsapp";
 
 /** What the gateway hands a platform to make its channel. */
 export interface PlatformChannelOptions {
+  /** The credential (for WhatsApp: the linked number's digits; its keys are in the state dir). */
   token: string;
+  stateDir: string;
   /** The second credential, for a platform that has one (Slack's bot token). */
   companion?: string;
   /** The config in force (reloads included): the channel reads its section at each use. */
@@ -32,14 +36,24 @@ export interface PlatformChannelOptions {
 /** The parts of a platform's config section every platform has. */
 export interface PlatformSection extends AccessPolicy {
   enabled: boolean;
-  apiRoot: string;
+  /** Where the platform's API is (a fake's, in tests); none for WhatsApp, whose library knows. */
+  apiRoot?: string;
 }
 
 export interface Platform {
   id: PlatformId;
-  /** The credential's config key and the environment variable used when the key is unset. */
+  /** What the credential names: a bot, an app, a phone number. */
+  noun: string;
+  /** The credential's config key and the environment variable used when the key is unset (empty for a linked device). */
   tokenKey: string;
   tokenEnv: string;
+  /** How to set the credential up, in words (for hints). */
+  setup: string;
+  /**
+   * For a platform linked like a phone (WhatsApp): the linked device, read from the state dir
+   * without loading the platform's library. Its account stands in for the token (and is leased).
+   */
+  linked?(stateDir: string): LinkedDevice;
   /**
    * A second credential the channel needs besides the first (Slack: the bot token that posts, beside
    * the app token that opens Socket Mode). The first names the account and is the one leased.
@@ -50,7 +64,7 @@ export interface Platform {
   configToken(config: Readonly<Config>): string | undefined;
   /** The platform account a credential names (a bot's id), or null when it has no recognisable form. */
   accountOf(token: string): string | null;
-  probe(o: { token: string; companion?: string; apiRoot: string; timeoutMs?: number }): Promise<ProbeResult>;
+  probe(o: { token: string; companion?: string; apiRoot: string; stateDir: string; timeoutMs?: number }): Promise<ProbeResult>;
   /** Makes the channel (loading its libraries). */
   create(o: PlatformChannelOptions): Promise<Channel>;
 }
@@ -58,6 +72,8 @@ export interface Platform {
 export const PLATFORMS: readonly Platform[] = [
   {
     id: "telegram",
+    noun: "bot",
+    setup: "set channels.telegram.botToken or TELEGRAM_BOT_TOKEN",
     tokenKey: "channels.telegram.botToken",
     tokenEnv: "TELEGRAM_BOT_TOKEN",
     section: (c) => c.channels.telegram,
@@ -71,6 +87,8 @@ export const PLATFORMS: readonly Platform[] = [
   },
   {
     id: "discord",
+    noun: "bot",
+    setup: "set channels.discord.token or DISCORD_BOT_TOKEN",
     tokenKey: "channels.discord.token",
     tokenEnv: "DISCORD_BOT_TOKEN",
     section: (c) => c.channels.discord,
@@ -84,6 +102,8 @@ export const PLATFORMS: readonly Platform[] = [
   },
   {
     id: "slack",
+    noun: "app",
+    setup: "set channels.slack.appToken or SLACK_APP_TOKEN (and the bot token)",
     tokenKey: "channels.slack.appToken",
     tokenEnv: "SLACK_APP_TOKEN",
     companion: { key: "channels.slack.botToken", env: "SLACK_BOT_TOKEN", configToken: (c) => c.channels.slack.botToken },
@@ -94,6 +114,38 @@ export const PLATFORMS: readonly Platform[] = [
     async create(o) {
       const { SlackChannel } = await import("./slack/index.ts");
       return new SlackChannel({ appToken: o.token, botToken: o.companion ?? "", settings: () => o.config().channels.slack, holder: o.holder, env: o.env });
+    },
+  },
+  {
+    id: "whatsapp",
+    noun: "number",
+    setup: "run onebrain channels login whatsapp",
+    tokenKey: "",
+    tokenEnv: "",
+    linked: (stateDir) => readLinked(authDir(stateDir)),
+    section: (c) => c.channels.whatsapp,
+    configToken: () => undefined,
+    accountOf: (digits) => (/^\d{5,20}$/.test(digits) ? digits : null),
+    async probe(o) {
+      // WhatsApp is not asked: a second session of the number would replace the gateway's. The
+      // probe says whether the linked keys load, and whose they are.
+      const t0 = performance.now();
+      const d = readLinked(authDir(o.stateDir));
+      const latencyMs = Math.round(performance.now() - t0);
+      if (d.error) return { ok: false, latencyMs, error: d.error };
+      if (!d.account) return { ok: false, latencyMs, error: "no device is linked: run onebrain channels login whatsapp" };
+      return { ok: true, latencyMs, identity: { id: `+${d.account}`, username: null, name: d.name ?? "" } };
+    },
+    async create(o) {
+      const [{ WhatsAppChannel }, { loadLibrary }] = await Promise.all([import("./whatsapp/channel.ts"), import("./whatsapp/baileys.ts")]);
+      return new WhatsAppChannel({
+        dir: authDir(o.stateDir),
+        account: o.token,
+        settings: () => o.config().channels.whatsapp,
+        holder: o.holder,
+        env: o.env,
+        library: () => loadLibrary(o.env),
+      });
     },
   },
 ];

@@ -90,6 +90,15 @@ export const methodParams = {
   "hooks.status": z.optional(z.object({ recent: z.optional(z.int().check(z.minimum(1), z.maximum(100))) })),
   "alerts.status": z.optional(z.object({ recent: z.optional(z.int().check(z.minimum(1), z.maximum(100))) })),
   "alerts.test": z.optional(z.object({ waitMs: z.optional(z.int().check(z.minimum(0), z.maximum(60_000))) })),
+  "whatsapp.link.start": z.optional(
+    z.object({
+      phone: z.optional(z.string().check(z.maxLength(32))),
+      timeoutSeconds: z.optional(z.int().check(z.minimum(1), z.maximum(900))),
+    }),
+  ),
+  "whatsapp.link.status": z.optional(z.object({})),
+  "whatsapp.link.cancel": z.optional(z.object({})),
+  "whatsapp.logout": z.optional(z.object({})),
 } as const;
 
 export type MethodName = keyof typeof methodParams;

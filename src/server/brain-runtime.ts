@@ -4,18 +4,13 @@
  * the WebChat channel, and each outside platform (Telegram, Discord) whose credential is configured. `close` stops runs
  * (interrupted ones are resumed at the next start) and closes the database.
  */
-import os from "node:os";
 import type { Logger } from "pino";
 import { createAgent, type Agent } from "../agent/agent.ts";
 import { ApprovalService, type ApprovalEvent } from "../approvals/service.ts";
 import { announceInChat } from "../brain/approval-chat.ts";
 import { Brain, type BrainEvent } from "../brain/brain.ts";
-import { channelCursor } from "../brain/inbox.ts";
 import { sendToolMessage } from "../brain/tool-messages.ts";
-import type { Channel, ChannelState, InboundMessage } from "../channels/channel.ts";
-import { configuredChannels } from "../channels/inspect.ts";
-import { platformOf } from "../channels/platforms.ts";
-import { createChannelAccess } from "../channels/pairing.ts";
+import type { InboundMessage } from "../channels/channel.ts";
 import { WebChatChannel, WEBCHAT } from "../channels/webchat.ts";
 import type { Config } from "../config/schema.ts";
 import { workspaceDir } from "../config/effective.ts";
@@ -31,11 +26,12 @@ import { browserPort } from "./browser-port.ts";
 import { createCron, type CronRuntime } from "./cron-runtime.ts";
 import type { CronService } from "../cron/service.ts";
 import { HookService } from "../hooks/service.ts";
+import { startPlatformChannels, type ChannelStatus, type PlatformChannels } from "./channels-runtime.ts";
+import { WhatsAppLinker } from "./whatsapp-linker.ts";
 
 export const AGENT_ID = "main";
 
-/** A channel account and its last reported state (docs/protocol.md, `status.channels`). */
-export type ChannelStatus = { id: string; account: string } & ChannelState;
+export type { ChannelStatus } from "./channels-runtime.ts";
 
 export interface BrainRuntime {
   store: Store;
@@ -53,6 +49,10 @@ export interface BrainRuntime {
   epoch: number;
   /** The session key a WebChat client without an explicit key talks to. */
   webchatSessionKey(clientId: string): string;
+  /** The outside platforms' channels: started, and (a linked or unlinked WhatsApp) started or stopped while running. */
+  platforms: PlatformChannels;
+  /** Linking and unlinking a WhatsApp device while the gateway runs. */
+  whatsapp: WhatsAppLinker;
   /** Each running channel's last reported state. */
   channels(): ChannelStatus[];
   /** Counts for status: queued messages and undelivered replies. */
@@ -188,6 +188,7 @@ export async function startBrain(o: {
       signal: abort.signal,
       setState: (s) => channelStates.set(`${s.id}:${s.account}`, countChannelState(s)),
     });
+    const whatsapp = new WhatsAppLinker({ stateDir: o.paths.stateDir, env: o.env as NodeJS.ProcessEnv, logger: o.logger, platforms, holder: platforms.holder });
     // Before runs resume: requests of runs that ended are closed, those of resuming runs stay pending.
     const { closed } = approvals.start();
     if (closed) o.logger.info({ closed }, "closed exec approvals whose run ended or whose time was up");
@@ -209,6 +210,8 @@ export async function startBrain(o: {
       webchat,
       approvals,
       browser,
+      platforms,
+      whatsapp,
       cron: cron.service,
       hooks: new HookService({ store, brain, config: () => o.config().hooks, stateDir: o.paths.stateDir, env: o.env as NodeJS.ProcessEnv }),
       epoch,
@@ -224,7 +227,8 @@ export async function startBrain(o: {
         cron.scheduler.stop();
         abort.abort();
         // Channels first: no batch may be ingested into a store that is closing.
-        await Promise.all(platforms.map((c) => c.stop()));
+        await whatsapp.stop();
+        await platforms.stopAll();
         // Runs cut by the stop leave their approval requests pending: they ask again when they resume.
         approvals.beginStop();
         await brain.stop(graceMs);
@@ -239,56 +243,4 @@ export async function startBrain(o: {
     store.close();
     throw err;
   }
-}
-
-/**
- * Starts the channels of outside platforms that the config sets up (src/channels/platforms.ts:
- * enabled, and a credential in the config or its environment variable). Each runs in the
- * background and reports its state; none can stop the gateway, and one that cannot even start
- * leaves the others running. A platform's libraries load only when it is configured.
- */
-async function startPlatformChannels(o: {
-  paths: BrainPaths;
-  config: () => Readonly<Config>;
-  logger: Logger;
-  env: Env;
-  port?: number;
-  store: Store;
-  brain: Brain;
-  signal: AbortSignal;
-  setState: (s: ChannelStatus) => void;
-}): Promise<Channel[]> {
-  const started: Channel[] = [];
-  const holder = {
-    user: os.userInfo().username,
-    stateDir: o.paths.stateDir,
-    profile: o.paths.profile ?? null,
-    port: o.port ?? null,
-    startedAt: new Date().toISOString(),
-  };
-  for (const c of configuredChannels(o.config(), o.env)) {
-    const token = c.secret();
-    const platform = platformOf(c.id);
-    if (!c.enabled || !token || !platform) continue;
-    try {
-      const companion = c.companionSecret();
-      if (c.companion && !companion) throw new Error(`no ${c.companion.key} or ${c.companion.env}: the ${c.id} channel needs it besides ${c.tokenKey}`);
-      const channel = await platform.create({ token, ...(companion ? { companion } : {}), config: o.config, holder, env: o.env as NodeJS.ProcessEnv });
-      o.brain.addChannel(channel);
-      await channel.start({
-        ingest: async (batch) => o.brain.ingest(channel.id, channel.account, batch),
-        cursor: () => channelCursor(o.store, channel.id, channel.account),
-        setState: (state) => o.setState({ id: channel.id, account: channel.account, ...state }),
-        logger: o.logger.child({ channel: channel.id }),
-        signal: o.signal,
-        access: createChannelAccess({ store: o.store, channel: channel.id, account: channel.account, policy: () => platform.section(o.config()) }),
-      });
-      started.push(channel);
-    } catch (err) {
-      // A channel that cannot even start is reported, not fatal: WebChat and the rest keep working.
-      o.logger.error({ err: (err as Error).message, channel: c.id }, `the ${c.id} channel could not start`);
-      o.setState({ id: c.id, account: c.account ?? "unknown", state: "failed", reason: `could not start: ${(err as Error).message}` });
-    }
-  }
-  return started;
 }

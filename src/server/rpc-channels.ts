@@ -18,7 +18,7 @@ type Handler = (params: unknown, ctx: GatewayContext, caller: CallerInfo) => unk
 /** One entry of `channels.status`. */
 export type ChannelReport = ChannelStatus & {
   enabled: boolean;
-  token: { source: "config" | "env"; masked: string | null } | null;
+  token: { source: "config" | "env" | "linked"; masked: string | null } | null;
   /** The platform's second credential (Slack's bot token), when it has one; null source: not set. */
   companion?: { key: string; env: string; source: "config" | "env" | null; masked: string | null };
   apiRoot: string | null;
@@ -50,7 +50,7 @@ export interface PairingView {
 export async function channelReports(ctx: GatewayContext, o: { probe: boolean; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<ChannelReport[]> {
   const env = o.env ?? process.env;
   const running = ctx.brain.channels();
-  const configured = configuredChannels(ctx.config(), env).filter((c) => c.tokenSource !== null || running.some((r) => r.id === c.id));
+  const configured = configuredChannels(ctx.config(), env, ctx.paths.stateDir).filter((c) => c.tokenSource !== null || running.some((r) => r.id === c.id));
   const out: ChannelReport[] = [];
   const probes: Array<Promise<void>> = [];
   for (const r of running) {
@@ -65,7 +65,7 @@ export async function channelReports(ctx: GatewayContext, o: { probe: boolean; e
   if (o.probe) {
     for (const entry of out) {
       const c = configured.find((x) => x.id === entry.id);
-      const probe = c ? probeChannel(c, o.timeoutMs ?? 5000) : null;
+      const probe = c ? probeChannel(c, ctx.paths.stateDir, o.timeoutMs ?? 5000) : null;
       if (probe) probes.push(probe.then((p) => void (entry.probe = p)));
     }
     await Promise.all(probes);

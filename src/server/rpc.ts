@@ -9,6 +9,7 @@ import { approvalHandlers } from "./rpc-approvals.ts";
 import { canvasHandlers } from "./rpc-canvas.ts";
 import { cronHandlers } from "./rpc-cron.ts";
 import { alertHandlers } from "./rpc-alerts.ts";
+import { whatsappHandlers } from "./rpc-whatsapp.ts";
 import { brainStatus } from "./status.ts";
 
 export type { CallerInfo } from "./rpc-chat.ts";
@@ -50,6 +51,7 @@ export const handlers: Record<MethodName, MethodHandler> = {
   // Webhooks (docs/hooks.md): the token's state (never the token), mappings, recent deliveries.
   "hooks.status": (params, ctx) => ctx.brain.hooks.status((params as { recent?: number } | undefined)?.recent),
   ...alertHandlers,
+  ...whatsappHandlers,
 };
 
 /** Sends `log` events to one connection from `cursor` on, every ~250 ms, until it unsubscribes or closes. */

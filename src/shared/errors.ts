@@ -269,6 +269,11 @@ export class ConfigError extends OnebrainError {
   }
 }
 
+/** True when `code` names an error of the registry (a code read from the wire or a file). */
+export function isErrorCode(code: string): code is ErrorCode {
+  return Object.hasOwn(errorCatalog, code);
+}
+
 /** True when `err` is one of ours with the given code. */
 export function hasCode(err: unknown, code: ErrorCode): err is OnebrainError {
   return err instanceof OnebrainError && err.code === code;

@@ -1,12 +1,15 @@
 /** Channel facts from outside the channel: configured credentials (masked), traffic from the store, a live getMe probe. */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
+import fs from "node:fs";
 import http from "node:http";
 import path from "node:path";
-import { channelActivity, configuredChannels } from "../../src/channels/inspect.ts";
+import { channelActivity, configuredAccounts, configuredChannels } from "../../src/channels/inspect.ts";
+import { authDir, openAuthStore } from "../../src/channels/whatsapp/auth-store.ts";
 import { probeTelegram, telegramBotId } from "../../src/channels/telegram/credential.ts";
 import { configSchema } from "../../src/config/schema.ts";
 import { openStore } from "../../src/store/db.ts";
+import { FakeBaileys } from "../helpers/fake-baileys.ts";
 import { FakeTelegram } from "../helpers/fake-telegram.ts";
 import { tmpDir } from "../helpers/gateway.ts";
 
@@ -51,7 +54,7 @@ test("a revoked token, a 5xx, an unreachable server and a server that never answ
 
 test("the credential comes from the config before TELEGRAM_BOT_TOKEN and is only ever shown masked", () => {
   const cfg = (telegram: unknown) => configSchema.parse({ channels: { telegram } });
-  const [fromConfig] = configuredChannels(cfg({ botToken: "123456:AAconfigTokenXYZ" }), { TELEGRAM_BOT_TOKEN: "999:AAenvToken12345" });
+  const [fromConfig] = configuredChannels(cfg({ botToken: "123456:AAconfigTokenXYZ" }), { TELEGRAM_BOT_TOKEN: "999:AAenvToken12345" }, tmpDir());
   assert.deepEqual(
     { ...fromConfig, secret: undefined, companionSecret: undefined },
     {
@@ -62,6 +65,8 @@ test("the credential comes from the config before TELEGRAM_BOT_TOKEN and is only
       tokenMasked: "123…XYZ",
       tokenKey: "channels.telegram.botToken",
       tokenEnv: "TELEGRAM_BOT_TOKEN",
+      setup: "set channels.telegram.botToken or TELEGRAM_BOT_TOKEN",
+      problem: null,
       apiRoot: "https://api.telegram.org",
       secret: undefined,
       companion: null,
@@ -69,9 +74,9 @@ test("the credential comes from the config before TELEGRAM_BOT_TOKEN and is only
     },
   );
   assert.ok(!JSON.stringify(fromConfig).includes("AAconfig"), "no serialisation shows the token");
-  const [fromEnv] = configuredChannels(cfg({}), { TELEGRAM_BOT_TOKEN: "999:AAenvToken12345" });
+  const [fromEnv] = configuredChannels(cfg({}), { TELEGRAM_BOT_TOKEN: "999:AAenvToken12345" }, tmpDir());
   assert.deepEqual([fromEnv!.tokenSource, fromEnv!.account, fromEnv!.secret()], ["env", "999", "999:AAenvToken12345"]);
-  const [none] = configuredChannels(cfg({ enabled: false }), {});
+  const [none] = configuredChannels(cfg({ enabled: false }), {}, tmpDir());
   assert.deepEqual([none!.tokenSource, none!.account, none!.enabled, none!.secret()], [null, null, false, null]);
   assert.equal(telegramBotId("not-a-token"), null);
 });
@@ -99,7 +104,7 @@ test("last inbound and last outbound come from the store, per channel account", 
 
 test("Slack's two tokens: the app token names the account and is leased; the bot token is its companion, masked, from the config before SLACK_BOT_TOKEN", () => {
   const cfg = configSchema.parse({ channels: { slack: { botToken: "xoxb-1-configbottoken-ZZZ" } } });
-  const slack = configuredChannels(cfg, { SLACK_APP_TOKEN: "xapp-1-A0TESTAPP1-123-abcdefabcdef", SLACK_BOT_TOKEN: "xoxb-env-token-YYY" }).find(
+  const slack = configuredChannels(cfg, { SLACK_APP_TOKEN: "xapp-1-A0TESTAPP1-123-abcdefabcdef", SLACK_BOT_TOKEN: "xoxb-env-token-YYY" }, tmpDir()).find(
     (c) => c.id === "slack",
   )!;
   assert.equal(slack.account, "A0TESTAPP1");
@@ -107,6 +112,25 @@ test("Slack's two tokens: the app token names the account and is leased; the bot
   assert.deepEqual(slack.companion, { key: "channels.slack.botToken", env: "SLACK_BOT_TOKEN", source: "config", masked: "xox…ZZZ" });
   assert.equal(slack.companionSecret(), "xoxb-1-configbottoken-ZZZ");
   assert.ok(!JSON.stringify(slack).includes("configbottoken") && !JSON.stringify(slack).includes("abcdefabcdef"), "no serialisation shows a token");
-  const none = configuredChannels(configSchema.parse({}), { SLACK_APP_TOKEN: "xapp-1-A0TESTAPP1-123-abcdef" }).find((c) => c.id === "slack")!;
+  const none = configuredChannels(configSchema.parse({}), { SLACK_APP_TOKEN: "xapp-1-A0TESTAPP1-123-abcdef" }, tmpDir()).find((c) => c.id === "slack")!;
   assert.deepEqual(none.companion, { key: "channels.slack.botToken", env: "SLACK_BOT_TOKEN", source: null, masked: null });
+});
+
+test("WhatsApp's credential is the device linked into the state dir: read without Baileys, the number masked, a damaged file named", () => {
+  const stateDir = tmpDir();
+  const wa = () => configuredChannels(configSchema.parse({}), {}, stateDir).find((c) => c.id === "whatsapp")!;
+  assert.deepEqual([wa().tokenSource, wa().account, wa().secret(), wa().problem], [null, null, null, null], "no auth.db: not linked");
+  assert.equal(wa().setup, "run onebrain channels login whatsapp");
+  const auth = openAuthStore(authDir(stateDir), new FakeBaileys());
+  assert.equal(wa().account, null, "fresh creds name no account");
+  auth.state.creds.me = { id: "4915123456789:7@s.whatsapp.net", lid: "1234567890:7@lid", name: "Ana" };
+  auth.saveCreds();
+  assert.deepEqual([wa().tokenSource, wa().account, wa().tokenMasked, wa().secret()], ["linked", "4915123456789", "+491…789", "4915123456789"]);
+  assert.deepEqual(configuredAccounts(configSchema.parse({}), {}, stateDir).at(-1), { id: "whatsapp", account: "4915123456789" });
+  auth.close();
+  fs.writeFileSync(path.join(authDir(stateDir), "auth.db"), "not a database at all, but long enough to look like a header ....");
+  fs.rmSync(path.join(authDir(stateDir), "auth.db-wal"), { force: true });
+  fs.rmSync(path.join(authDir(stateDir), "auth.db-shm"), { force: true });
+  assert.deepEqual([wa().tokenSource, wa().account], [null, null]);
+  assert.match(wa().problem ?? "", /cannot read .*auth\.db: /);
 });

@@ -28,6 +28,46 @@ export function authDir(stateDir: string, slot = "default"): string {
   return path.join(stateDir, "whatsapp", slot);
 }
 
+/** The digits of a WhatsApp user JID (`4915123456789:12@s.whatsapp.net`), or null when it is not a phone number's. */
+function phoneOf(jid: string | undefined | null): string | null {
+  const user = jid?.split("@")[0]?.split(":")[0] ?? "";
+  return /^\d{5,20}$/.test(user) ? user : null;
+}
+
+/** What the linked keys say, read without Baileys and without writing (status, doctor, the channel registry). */
+export interface LinkedDevice {
+  /** The linked number's digits; null: no device is linked here. */
+  account: string | null;
+  /** The name the phone gave the account, if any. */
+  name: string | null;
+  /** Why the auth state could not be read (a damaged file); null when it could. */
+  error: string | null;
+}
+
+/** Reads the linked account from `<dir>/auth.db` read-only; a missing file is "not linked". */
+export function readLinked(dir: string): LinkedDevice {
+  const file = path.join(dir, "auth.db");
+  if (!fs.existsSync(file)) return { account: null, name: null, error: null };
+  let db: DatabaseSync | undefined;
+  try {
+    db = new DatabaseSync(file, { readOnly: true });
+    db.exec("PRAGMA busy_timeout=2000");
+    const row = db.prepare("SELECT value FROM kv WHERE type = 'creds' AND id = ''").get() as { value: string } | undefined;
+    // Buffers in the creds are {type: "Buffer", data}: plain JSON reads the strings this needs.
+    const me = row ? (JSON.parse(row.value) as { me?: { id?: string; name?: string } | null }).me : null;
+    return { account: phoneOf(me?.id), name: typeof me?.name === "string" ? me.name : null, error: null };
+  } catch (err) {
+    return { account: null, name: null, error: `cannot read ${file}: ${(err as Error).message}` };
+  } finally {
+    db?.close();
+  }
+}
+
+/** Deletes the auth state's files (an unlinked device): nothing of the keys stays. Its stores must be closed. */
+export function removeAuth(dir: string): void {
+  for (const f of ["auth.db", "auth.db-wal", "auth.db-shm"]) fs.rmSync(path.join(dir, f), { force: true });
+}
+
 export interface AuthStore {
   state: WaAuthState;
   /** Whether a device is linked (creds name an account). */
@@ -94,12 +134,7 @@ export function openAuthStore(dir: string, lib: Pick<WaLibrary, "bufferJson" | "
       },
     },
   };
-  const account = () => {
-    const me = state.creds.me?.id;
-    if (!me) return null;
-    const user = me.split("@")[0]!.split(":")[0]!;
-    return /^\d{5,20}$/.test(user) ? user : null;
-  };
+  const account = () => phoneOf(state.creds.me?.id);
   return {
     state,
     linked: () => Boolean(state.creds.me?.id),

@@ -9,6 +9,8 @@
  * objects Baileys emits.
  */
 import type { Agent } from "node:http";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
 import type { Logger } from "pino";
 
 /** A message's key as Baileys gives it: the chat, whether we sent it, its id, and in groups who wrote it. */
@@ -147,6 +149,22 @@ export function normalUser(jid: string): string {
 }
 
 export const isGroupJid = (jid: string) => jidServer(jid) === "g.us";
+
+/**
+ * The environment variable naming an ES module to use instead of Baileys: a replacement adapter
+ * (another Baileys, the Cloud API), or the tests' stand-in. The module exports `library(env)`,
+ * which resolves to a WaLibrary. Unset: Baileys.
+ */
+export const LIBRARY_ENV = "ONEBRAIN_WHATSAPP_LIBRARY";
+
+/** The library behind the adapter: the module LIBRARY_ENV names, else Baileys. */
+export async function loadLibrary(env: NodeJS.ProcessEnv = process.env): Promise<WaLibrary> {
+  const alt = env[LIBRARY_ENV];
+  if (!alt) return loadBaileys();
+  const mod = (await import(alt.startsWith("file:") ? alt : pathToFileURL(path.resolve(alt)).href)) as { library?: unknown };
+  if (typeof mod.library !== "function") throw new Error(`${LIBRARY_ENV}=${alt} exports no library(env) function`);
+  return (await (mod.library as (env: NodeJS.ProcessEnv) => Promise<WaLibrary>)(env)) satisfies WaLibrary;
+}
 
 let loaded: Promise<WaLibrary> | undefined;
 

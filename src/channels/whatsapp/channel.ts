@@ -134,6 +134,20 @@ export class WhatsAppChannel implements Channel {
     };
   }
 
+  /** Tells WhatsApp to unlink this device (it leaves the phone's Linked devices list); false when the session is not open or WhatsApp did not answer in time. */
+  async unlink(timeoutMs = 5000): Promise<boolean> {
+    const sock = this.open ? this.sock : null;
+    if (!sock) return false;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await Promise.race([sock.logout().then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)))]);
+    } catch {
+      return false;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   async stop(): Promise<void> {
     this.stopper.abort();
     clearInterval(this.timer);

@@ -10,6 +10,18 @@ import { OnebrainError } from "../../shared/errors.ts";
 import type { AuthStore } from "./auth-store.ts";
 import { DISCONNECT, disconnectStatus, type WaLibrary, type WaSocket } from "./baileys.ts";
 
+/** The kind of the host-wide lease a link takes on the auth directory: one link into a brain at a time, by the CLI or a gateway. */
+export const LINK_LEASE = "whatsapp-link";
+
+/** Ends a session that may have closed already. */
+function endQuietly(sock: WaSocket | null): void {
+  try {
+    sock?.end();
+  } catch {
+    // Already closed.
+  }
+}
+
 export interface LinkEvents {
   /** A QR code's content to show (render it with qrcode); a fresh one replaces the last. */
   qr?(content: string): void;
@@ -51,11 +63,7 @@ export function linkDevice(o: {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      try {
-        sock?.end();
-      } catch {
-        // Already closed.
-      }
+      endQuietly(sock);
       if (err) {
         // Half-made keys must not look like a link.
         if (!o.auth.linked() || !account) o.auth.wipe();
@@ -101,5 +109,46 @@ export function linkDevice(o: {
       });
     };
     open();
+  });
+}
+
+/**
+ * Tells WhatsApp to unlink the device whose keys are in `auth`: opens a session and logs it out, so
+ * the device leaves the phone's Linked devices list. Resolves false when that could not be done in
+ * time (no network, the keys void already); the caller forgets the keys either way.
+ */
+export function unlinkDevice(o: { auth: AuthStore; lib: WaLibrary; logger: Logger; timeoutMs?: number }): Promise<boolean> {
+  if (!o.auth.linked()) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    let sock: WaSocket | null = null;
+    let settled = false;
+    let loggingOut = false;
+    const done = (told: boolean) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      endQuietly(sock);
+      resolve(told);
+    };
+    const timer = setTimeout(() => done(false), o.timeoutMs ?? 10_000);
+    try {
+      sock = o.lib.open({ auth: o.auth.state, logger: o.logger, getMessage: async () => undefined });
+    } catch {
+      return done(false);
+    }
+    const s = sock;
+    s.onCreds(() => o.auth.saveCreds());
+    s.onConnection((u) => {
+      if (u.connection === "open" && !loggingOut) {
+        loggingOut = true;
+        s.logout().then(
+          () => done(true),
+          () => done(false),
+        );
+      }
+      // A logout closes the session itself; any other close means WhatsApp was not told.
+      if (u.connection === "close" && !loggingOut) done(false);
+      if (u.qr) done(false);
+    });
   });
 }

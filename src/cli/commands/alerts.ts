@@ -19,7 +19,7 @@ import { formatDuration, printJson, printLines } from "../output.ts";
 /** What the files say while no gateway runs: the targets as configured, the alerts in the store. */
 function fromFiles(paths: BrainPaths, recent: number): AlertsStatus {
   const config = loadBrainConfig(paths).config;
-  const accounts = configuredAccounts(config, process.env);
+  const accounts = configuredAccounts(config, process.env, paths.stateDir);
   const { usable, problems } = resolveTargets(config.alerts.targets, { accounts, env: process.env });
   const read = (store: Parameters<typeof alertViews>[0]) => ({ open: alertViews(store, { open: true }), recent: alertViews(store, { closed: recent }) });
   const hb = config.alerts.heartbeat;

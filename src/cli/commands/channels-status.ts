@@ -66,7 +66,7 @@ export async function channelsStatus(global: GlobalOptions, o: { probe: boolean;
   }
   const { config } = loadBrainConfig(paths);
   const channels: ChannelLine[] = [];
-  for (const c of configuredChannels(config, env)) {
+  for (const c of configuredChannels(config, env, paths.stateDir)) {
     const token = c.secret();
     const entry: ChannelLine = {
       id: c.id,
@@ -79,15 +79,14 @@ export async function channelsStatus(global: GlobalOptions, o: { probe: boolean;
     };
     const lease = leaseOf(c, env);
     entry.lease = lease ? { ...lease, mine: false } : null;
-    const probe = o.probe ? probeChannel(c) : null;
+    const probe = o.probe ? probeChannel(c, paths.stateDir) : null;
     if (probe) entry.probe = await probe;
     channels.push(entry);
   }
   return { gateway: { running: false, pid: null, note: note ?? "the gateway is not running: this is what the config sets up" }, channels };
 }
 
-const tokenEnvOf = (id: string) => platformOf(id)?.tokenEnv ?? "its token variable";
-const tokenKeyOf = (id: string) => platformOf(id)?.tokenKey ?? `channels.${id}`;
+const setupOf = (id: string) => platformOf(id)?.setup ?? `set channels.${id}`;
 /** A channel's live facts in one line: `sessionAgeMs 90000` (or `sessionAgeS 90`) reads `session age 1m 30s`; nulls are left out. */
 function describeHealth(h: Record<string, string | number | boolean | null>): string {
   const msPer = (k: string) => (k.endsWith("Ms") ? 1 : /[a-z]S$/.test(k) ? 1000 : null);
@@ -101,9 +100,10 @@ function describeHealth(h: Record<string, string | number | boolean | null>): st
     .join(", ");
 }
 
-/** Where a credential comes from, masked, or how to set it. */
-function credential(c: { source: "config" | "env"; masked: string | null } | null, key: string, envName: string): string {
-  return c ? `${c.source === "env" ? `env ${envName}` : "config"} (${c.masked})` : `none: set ${key} or ${envName}`;
+/** Where a credential comes from, masked, or how to set it up. */
+function credential(c: { source: "config" | "env" | "linked"; masked: string | null } | null, id: string, envName: string, setup: string): string {
+  if (!c) return `none: ${setup}`;
+  return `${c.source === "env" ? `env ${envName}` : c.source === "linked" ? "linked device" : "config"} (${c.masked})`;
 }
 
 const ago = (at: number | null | undefined, now: number): string => (at ? `${formatDuration(now - at)} ago` : "never");
@@ -120,10 +120,17 @@ export function renderChannels(s: ChannelsStatus, now = Date.now()): string[] {
     lines.push(head.join("  "));
     const why = [c.detail, c.reason, c.lastError].filter(Boolean).join("; ");
     if (why) lines.push(`    ${c.state === "connected" ? "note" : "why"}       ${why}`);
-    if (c.token !== undefined && c.id !== "webchat")
-      lines.push(`    token     ${credential(c.token, tokenKeyOf(c.id), tokenEnvOf(c.id))}${c.apiRoot ? `, api ${c.apiRoot}` : ""}`);
+    if (c.token !== undefined && c.id !== "webchat") {
+      const label = platformOf(c.id)?.linked ? "device" : "token";
+      lines.push(
+        `    ${label.padEnd(9)} ${credential(c.token, c.id, platformOf(c.id)?.tokenEnv ?? "", setupOf(c.id))}${c.apiRoot ? `, api ${c.apiRoot}` : ""}`,
+      );
+    }
     const k = c.companion;
-    if (k) lines.push(`    ${k.key.split(".").pop()!.padEnd(9)} ${credential(k.source ? { source: k.source, masked: k.masked } : null, k.key, k.env)}`);
+    if (k)
+      lines.push(
+        `    ${k.key.split(".").pop()!.padEnd(9)} ${credential(k.source ? { source: k.source, masked: k.masked } : null, c.id, k.env, `set ${k.key} or ${k.env}`)}`,
+      );
     if (s.gateway.running) lines.push(`    traffic   last inbound ${ago(c.lastInboundAt, now)}, last outbound ${ago(c.lastOutboundAt, now)}`);
     if (c.lease) {
       const h = c.lease.holder;
@@ -133,7 +140,7 @@ export function renderChannels(s: ChannelsStatus, now = Date.now()): string[] {
     if (c.health && Object.keys(c.health).length) lines.push(`    live      ${describeHealth(c.health)}`);
     if (c.probe)
       lines.push(
-        `    probe     ${c.probe.ok ? `ok in ${c.probe.latencyMs} ms: @${c.probe.identity.username ?? "?"} (id ${c.probe.identity.id}, "${c.probe.identity.name}")` : `FAILED after ${c.probe.latencyMs} ms: ${c.probe.error}`}`,
+        `    probe     ${c.probe.ok ? `ok in ${c.probe.latencyMs} ms: ${c.probe.identity.username === null ? "" : `@${c.probe.identity.username} `}(id ${c.probe.identity.id}${c.probe.identity.name ? `, "${c.probe.identity.name}"` : ""})` : `FAILED after ${c.probe.latencyMs} ms: ${c.probe.error}`}`,
       );
   }
   if (!s.channels.length) lines.push("  no channels");

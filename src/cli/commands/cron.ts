@@ -31,7 +31,7 @@ function fromWire(err: unknown): unknown {
 /** The service on the store of a brain whose gateway is down: jobs announce on the configured channels. */
 function offline(paths: BrainPaths, store: Store): CronService {
   const config = loadBrainConfig(paths).config;
-  const channels = configuredAccounts(config, process.env);
+  const channels = configuredAccounts(config, process.env, paths.stateDir);
   return new CronService({ store, agentIds: () => AGENTS, channels: () => channels });
 }
 

@@ -6,6 +6,7 @@
  * or failed). Reads the lease files and /proc/locks only; never takes a lease.
  */
 import { configuredChannels, leaseOf } from "../../channels/inspect.ts";
+import { platformOf } from "../../channels/platforms.ts";
 import { describeLeaseHolder } from "../../lock/lease.ts";
 import type { DoctorCheck, DoctorContext, Finding } from "./types.ts";
 
@@ -19,6 +20,7 @@ function gatewayPid(ctx: DoctorContext): number | null {
 const OWN_CREDENTIAL: Record<string, string> = {
   telegram: "from @BotFather",
   discord: "a bot of its own in the Developer Portal",
+  whatsapp: "a number of its own: one WhatsApp number is linked to one brain",
   slack: "a Slack app of its own, created from the manifest in docs/slack.md",
 };
 
@@ -26,16 +28,18 @@ export const channelsCheck: DoctorCheck = {
   id: "channels",
   group: "this brain",
   title:
-    "Each channel credential (Telegram or Discord bot token, Slack app token) is used by this brain's gateway or by nobody, never by another process on the host (credential leases).",
+    "Each channel credential (Telegram or Discord bot token, Slack app token, linked WhatsApp number) is used by this brain's gateway or by nobody, never by another process on the host (credential leases).",
   run(ctx): Finding[] {
     const { config } = ctx.brain();
     if (!config) return [{ id: "channels", status: "ok", finding: "not checked: the config does not load (see `config`)" }];
     const pid = gatewayPid(ctx);
     const out: Finding[] = [];
-    for (const c of configuredChannels(config, ctx.env)) {
+    for (const c of configuredChannels(config, ctx.env, ctx.paths.stateDir)) {
       if (!c.secret()) continue;
       const id = `channels.${c.id}`;
-      const what = `${c.id}${c.account ? ` ${c.id === "slack" ? "app" : "bot"} ${c.account}` : ""} (token from ${c.tokenSource === "env" ? c.tokenEnv : "the config"})`;
+      const noun = platformOf(c.id)?.noun ?? "account";
+      const source = c.tokenSource === "linked" ? "a device linked into this brain" : `token from ${c.tokenSource === "env" ? c.tokenEnv : "the config"}`;
+      const what = `${c.id}${c.account ? ` ${noun} ${c.tokenSource === "linked" ? c.tokenMasked : c.account}` : ""} (${source})`;
       const lease = leaseOf(c, ctx.env)!;
       const holder = lease.holder;
       const details = { channel: c.id, account: c.account, enabled: c.enabled, tokenSource: c.tokenSource, lease: lease.key, holder, gatewayPid: pid };
@@ -47,7 +51,7 @@ export const channelsCheck: DoctorCheck = {
         out.push({
           id,
           status: "fail",
-          finding: `${what}: token in use by ${describeLeaseHolder(holder)}; this brain's ${c.id} channel cannot poll it`,
+          finding: `${what}: ${c.tokenSource === "linked" ? "number" : "token"} in use by ${describeLeaseHolder(holder)}; this brain's ${c.id} channel cannot poll it`,
           fix: `one bot per brain: stop that gateway (kill -TERM ${holder.pid}, or its service${holder.stateDir ? ` for ${holder.stateDir}` : ""}), or give this brain its own bot token (${OWN_CREDENTIAL[c.id] ?? "a credential of its own"})`,
           details,
         });
@@ -72,9 +76,9 @@ export const channelsCheck: DoctorCheck = {
       out.push({
         id: "channels",
         status: "ok",
-        finding: `no channel credential configured (${configuredChannels(config, ctx.env)
-          .map((c) => `no ${c.tokenKey} or ${c.tokenEnv}`)
-          .join("; ")} in this environment)`,
+        finding: `no channel credential configured (to add one: ${configuredChannels(config, ctx.env, ctx.paths.stateDir)
+          .map((c) => `${c.id}: ${c.setup}`)
+          .join("; ")})`,
       });
     return out;
   },
