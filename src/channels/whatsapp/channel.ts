@@ -25,7 +25,8 @@ import { openAuthStore, type AuthStore } from "./auth-store.ts";
 import { disconnectStatus, loadBaileys, normalUser, type WaLibrary, type WaMessage, type WaSocket } from "./baileys.ts";
 import { decideMessages, pairingText, type Me } from "./inbound.ts";
 import { ChannelMemory } from "./memory.ts";
-import { deliverReply, messageIdFor, targetJid } from "./send.ts";
+import { MessageIds } from "./ids.ts";
+import { deliverReply, targetJid } from "./send.ts";
 import { afterClose, decryptDegraded, DecryptFailures, RELINK } from "./trouble.ts";
 
 export const WHATSAPP = "whatsapp";
@@ -70,6 +71,7 @@ export class WhatsAppChannel implements Channel {
   private replaced = 0;
   private connectedSince = 0;
   private lastDecryptError = "";
+  private idMaker: { secret: string; ids: MessageIds } | undefined;
   private readonly facts = { connects: 0, inbound: 0, pairingCodes: 0 };
 
   constructor(o: WhatsAppChannelOptions) {
@@ -104,6 +106,7 @@ export class WhatsAppChannel implements Channel {
       socket: () => (this.open ? this.sock : null),
       settings: this.o.settings,
       memory: this.memory,
+      ids: this.ids(),
       signal,
       ...(progress ? { progress } : {}),
     });
@@ -171,6 +174,13 @@ export class WhatsAppChannel implements Channel {
 
   private sleep(ms: number): Promise<void> {
     return pause(ms, this.stopper.signal);
+  }
+
+  /** The message ids of this link (ids.ts), signed with a secret of the linked device. */
+  private ids(): MessageIds {
+    const secret = String(this.auth?.state.creds.advSecretKey ?? "");
+    if (!this.idMaker || this.idMaker.secret !== secret) this.idMaker = { secret, ids: new MessageIds(secret) };
+    return this.idMaker.ids;
   }
 
   private me(): Me {
@@ -308,7 +318,7 @@ export class WhatsAppChannel implements Channel {
   private inbound(batch: WaMessage[]): void {
     const ctx = this.ctx!;
     for (const m of batch) this.memory.rememberInbound(m);
-    const d = decideMessages(batch, { me: this.me(), settings: this.o.settings(), access: ctx.access, sentByUs: (id) => this.memory.sentByUs(id) });
+    const d = decideMessages(batch, { me: this.me(), settings: this.o.settings(), access: ctx.access, sentByUs: (id) => this.memory.sentByUs(id) || this.ids().ours(id) });
     if (d.undecryptable.length) {
       this.failures.add(d.undecryptable.length, this.now());
       this.lastDecryptError = d.undecryptable.at(-1)!;
@@ -338,7 +348,7 @@ export class WhatsAppChannel implements Channel {
       if (!r.isNew || !this.open || !this.sock) continue;
       this.facts.pairingCodes++;
       const text = pairingText(r.code, ask.sender);
-      const id = messageIdFor(`pairing:${ask.sender}:${r.code}`, 0);
+      const id = this.ids().idFor(`pairing:${ask.sender}:${r.code}`, 0);
       const jid = normalUser(ask.peer);
       this.memory.rememberSent(id, jid, text);
       this.sock

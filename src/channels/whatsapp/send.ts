@@ -1,23 +1,18 @@
 /**
  * Replies to WhatsApp. Each part's message id is made from the reply's idempotency key and the
- * part's index (`messageIdFor`), so it is known, and tied to the outbox row that was written
- * first, before anything leaves: a part sent again after a lost answer or a crash carries the same
- * id, which WhatsApp's clients take as the same message (retries of one message always share its
- * id), and the echo of a part we sent is recognised by its id and never becomes a run.
+ * part's index (ids.ts), so it is known, and tied to the outbox row that was written first,
+ * before anything leaves: a part sent again after a lost answer or a crash carries the same id,
+ * which WhatsApp's clients take as the same message (retries of one message always share its id),
+ * and the echo of a part we sent is recognised by its id and never becomes a run.
  *
  * Long replies are split (textChunkLimit, 4,000 by default); the first part quotes the message it
  * answers when that message is still in memory (recent.ts), else it is sent unquoted.
  */
-import crypto from "node:crypto";
 import type { WhatsAppSettings } from "../../config/schema-channels.ts";
 import { ChannelRateLimitedError, type Delivered, type DeliveryProgress, type OutboundMessage, type PartialDeliveryError } from "../channel.ts";
 import { splitText } from "../split.ts";
 import { disconnectStatus, type WaMessage, type WaSocket } from "./baileys.ts";
-
-/** The id of part `part` of the reply with idempotency key `key`: WhatsApp's form (`3EB0` + 18 hex digits). */
-export function messageIdFor(key: string, part: number): string {
-  return `3EB0${crypto.createHash("sha256").update(`${key}\u0000${part}`).digest("hex").slice(0, 18).toUpperCase()}`;
-}
+import type { MessageIds } from "./ids.ts";
 
 /** Where a reply goes: a JID as the inbound peer is, or a bare phone number (`+49…`, digits) for a message the agent starts. */
 export function targetJid(target: string): string {
@@ -51,7 +46,14 @@ function failure(err: unknown, partsSent: number): PartialDeliveryError {
 /** Sends one reply in parts; `socket()` is the open session, or null while there is none. */
 export async function deliverReply(
   m: OutboundMessage,
-  o: { socket: () => WaSocket | null; settings: () => WhatsAppSettings; memory: SentMemory; signal: AbortSignal; progress?: DeliveryProgress },
+  o: {
+    socket: () => WaSocket | null;
+    settings: () => WhatsAppSettings;
+    memory: SentMemory;
+    ids: MessageIds;
+    signal: AbortSignal;
+    progress?: DeliveryProgress;
+  },
 ): Promise<Delivered> {
   const jid = targetJid(m.target);
   const parts = splitText(m.text, o.settings().textChunkLimit);
@@ -61,7 +63,7 @@ export async function deliverReply(
     const sock = o.socket();
     // Not connected: an ordinary retry later (the outbox backs off), nothing is in doubt.
     if (!sock) throw Object.assign(new Error("WhatsApp is not connected"), { partsSent: i });
-    const id = messageIdFor(m.idempotencyKey, i);
+    const id = o.ids.idFor(m.idempotencyKey, i);
     o.memory.rememberSent(id, jid, parts[i]!);
     const quoted = i === 0 && m.replyTo ? (o.memory.inbound(m.replyTo) ?? null) : null;
     try {

@@ -15,7 +15,7 @@ import type { ChannelState } from "../../../src/channels/channel.ts";
 import { createChannelAccess } from "../../../src/channels/pairing.ts";
 import { openAuthStore } from "../../../src/channels/whatsapp/auth-store.ts";
 import { WhatsAppChannel } from "../../../src/channels/whatsapp/channel.ts";
-import { messageIdFor } from "../../../src/channels/whatsapp/send.ts";
+import { MessageIds } from "../../../src/channels/whatsapp/ids.ts";
 import { whatsappSchema } from "../../../src/config/schema-channels.ts";
 import { harness } from "../../brain/harness.ts";
 import { FakeBaileys, waText } from "../../helpers/fake-baileys.ts";
@@ -93,7 +93,9 @@ test("a friend's message is answered once, quoting it, with the id made from the
     assert.equal(sent!.text, "echo: hello there");
     assert.equal(sent!.quotedId, "3EB0FRIEND1");
     const key = (b.store.prepare("SELECT idempotency_key AS k FROM outbox").get() as { k: string }).k;
-    assert.equal(sent!.id, messageIdFor(key, 0));
+    const secret = String(b.lib.last.auth.creds.advSecretKey);
+    assert.equal(sent!.id, new MessageIds(secret).idFor(key, 0));
+    assert.ok(new MessageIds(secret).ours(sent!.id) && !new MessageIds("another device").ours(sent!.id), "the id is signed by this device");
     await until("read receipt", () => b.lib.last.reads.some((k) => k.id === "3EB0FRIEND1"));
     // WhatsApp delivers the same message again (a reconnect replays it): one run, one reply.
     b.lib.last.emitMessages([waText(FRIEND, "3EB0FRIEND1", "hello there")], "append");
