@@ -166,7 +166,8 @@ export type ChannelState =
   | { state: "degraded"; since: number; detail: string }
   | { state: "reconnecting"; attempt: number; nextAttemptAt: number; lastError: string }
   | { state: "conflict"; detail: string }
-  | { state: "failed"; reason: string }
+  /** Stopped until the operator acts; `code` names the error of the registry when there is one (WHATSAPP_LOGGED_OUT). */
+  | { state: "failed"; reason: string; code?: string }
   /** Not running; `detail` says why when it is not the gateway stopping (an unlinked device). */
   | { state: "stopped"; detail?: string };
 

@@ -18,25 +18,13 @@ export interface Sent {
 
 type Listener<T> = (v: T) => void;
 
-/** One fake session: what the channel sent, and the events the test makes WhatsApp emit. */
-export class FakeSocket implements WaSocket {
-  readonly sent: Sent[] = [];
-  readonly presences: Array<{ jid: string; state: string }> = [];
-  readonly reads: WaKey[] = [];
-  ended = false;
-  /** The next sends throw this (a Boom with a status, or a plain error), one each. */
-  failSends: Error[] = [];
-  private readonly on = {
+/** The event listeners of a session, as Baileys' `sock.ev` keeps them. */
+export class WaListeners {
+  protected readonly on = {
     conn: [] as Listener<WaConnectionUpdate>[],
     creds: [] as Listener<void>[],
     msgs: [] as Listener<{ messages: WaMessage[]; type: "notify" | "append" }>[],
   };
-  readonly auth: WaAuthState;
-
-  constructor(auth: WaAuthState) {
-    this.auth = auth;
-  }
-
   onConnection(fn: Listener<WaConnectionUpdate>): void {
     this.on.conn.push(fn);
   }
@@ -47,6 +35,22 @@ export class FakeSocket implements WaSocket {
     this.on.msgs.push(fn);
   }
   onMessageUpdates(): void {}
+}
+
+/** One fake session: what the channel sent, and the events the test makes WhatsApp emit. */
+export class FakeSocket extends WaListeners implements WaSocket {
+  readonly sent: Sent[] = [];
+  readonly presences: Array<{ jid: string; state: string }> = [];
+  readonly reads: WaKey[] = [];
+  ended = false;
+  /** The next sends throw this (a Boom with a status, or a plain error), one each. */
+  failSends: Error[] = [];
+  readonly auth: WaAuthState;
+
+  constructor(auth: WaAuthState) {
+    super();
+    this.auth = auth;
+  }
 
   async sendText(jid: string, text: string, o: { id: string; quoted?: WaMessage | null }): Promise<{ id: string }> {
     const fail = this.failSends.shift();

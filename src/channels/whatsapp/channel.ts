@@ -178,7 +178,8 @@ export class WhatsAppChannel implements Channel {
 
   /** The message ids of this link (ids.ts), signed with a secret of the linked device. */
   private ids(): MessageIds {
-    const secret = String(this.auth?.state.creds.advSecretKey ?? "");
+    const raw = this.auth?.state.creds.advSecretKey;
+    const secret = typeof raw === "string" ? raw : JSON.stringify(raw ?? "");
     if (!this.idMaker || this.idMaker.secret !== secret) this.idMaker = { secret, ids: new MessageIds(secret) };
     return this.idMaker.ids;
   }
@@ -229,7 +230,7 @@ export class WhatsAppChannel implements Channel {
       if (next.kind === "stop") {
         log.error({ status: end.status, code: next.code }, `whatsapp: ${next.state.reason}`);
         if (next.forget) this.auth!.wipe();
-        this.setState(next.state);
+        this.setState({ ...next.state, code: next.code });
         this.lease?.release();
         this.lease = null;
         return;
@@ -318,7 +319,12 @@ export class WhatsAppChannel implements Channel {
   private inbound(batch: WaMessage[]): void {
     const ctx = this.ctx!;
     for (const m of batch) this.memory.rememberInbound(m);
-    const d = decideMessages(batch, { me: this.me(), settings: this.o.settings(), access: ctx.access, sentByUs: (id) => this.memory.sentByUs(id) || this.ids().ours(id) });
+    const d = decideMessages(batch, {
+      me: this.me(),
+      settings: this.o.settings(),
+      access: ctx.access,
+      sentByUs: (id) => this.memory.sentByUs(id) || this.ids().ours(id),
+    });
     if (d.undecryptable.length) {
       this.failures.add(d.undecryptable.length, this.now());
       this.lastDecryptError = d.undecryptable.at(-1)!;

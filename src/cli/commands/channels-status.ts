@@ -27,6 +27,8 @@ export interface ChannelLine {
   lastError?: string;
   detail?: string;
   reason?: string;
+  /** The error code of a failed channel, when there is one (WHATSAPP_LOGGED_OUT). */
+  code?: string;
   enabled?: boolean;
   token?: ChannelReport["token"];
   companion?: ChannelReport["companion"];
@@ -118,7 +120,7 @@ export function renderChannels(s: ChannelsStatus, now = Date.now()): string[] {
       head.push(`attempt ${c.attempt ?? "?"}${c.nextAttemptAt ? `, next in ${formatDuration(Math.max(0, c.nextAttemptAt - now))}` : ""}`);
     if (c.account) head.push(`account ${c.account}`);
     lines.push(head.join("  "));
-    const why = [c.detail, c.reason, c.lastError].filter(Boolean).join("; ");
+    const why = [c.detail, c.code ? `[${c.code}] ${c.reason ?? ""}` : c.reason, c.lastError].filter(Boolean).join("; ");
     if (why) lines.push(`    ${c.state === "connected" ? "note" : "why"}       ${why}`);
     if (c.token !== undefined && c.id !== "webchat") {
       const label = platformOf(c.id)?.linked ? "device" : "token";

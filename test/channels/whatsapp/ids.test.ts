@@ -19,7 +19,8 @@ test("ours() knows this device's ids after a restart, and refuses others, tamper
   assert.equal(new MessageIds("another device").ours(a), false);
   const flipped = a.slice(0, 10) + (a[10] === "0" ? "1" : "0") + a.slice(11);
   assert.equal(ids.ours(flipped), false);
-  for (const other of ["", "3EB0", "ABCDEF0123456789", `${a}0`, a.toLowerCase(), "3A1B2C3D4E5F60718293", "BAE5F00DBAE5F00D"]) assert.equal(ids.ours(other), false, other);
+  for (const other of ["", "3EB0", "ABCDEF0123456789", `${a}0`, a.toLowerCase(), "3A1B2C3D4E5F60718293", "BAE5F00DBAE5F00D"])
+    assert.equal(ids.ours(other), false, other);
   // Ids of the phone and of other WhatsApp clients are not ours, whatever their form.
   let mistaken = 0;
   for (let i = 0; i < 2000; i++) if (ids.ours(`3EB0${i.toString(16).toUpperCase().padStart(18, "0")}`)) mistaken++;
