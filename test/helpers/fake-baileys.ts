@@ -42,6 +42,8 @@ export class FakeSocket extends WaListeners implements WaSocket {
   readonly sent: Sent[] = [];
   readonly presences: Array<{ jid: string; state: string }> = [];
   readonly reads: WaKey[] = [];
+  /** Ids the channel said are stored (or not for it): their receipts may go. */
+  readonly settledIds: string[] = [];
   ended = false;
   /** The next sends throw this (a Boom with a status, or a plain error), one each. */
   failSends: Error[] = [];
@@ -72,6 +74,9 @@ export class FakeSocket extends WaListeners implements WaSocket {
   }
   async logout(): Promise<void> {
     this.close(401, "logged out");
+  }
+  settled(ids: readonly string[]): void {
+    this.settledIds.push(...ids);
   }
   end(): void {
     this.ended = true;

@@ -6,8 +6,9 @@
  * - messages are proto.WebMessageInfo built by Baileys' own proto; a disconnect carries a Boom
  *   whose status is a DisconnectReason; the creds are Baileys' initAuthCreds, changed in place;
  * - each message's Signal session is written to the key store before anything else (decryption
- *   does that), then the delivery receipt goes to the server, then `messages.upsert` is emitted:
- *   a crash between the receipt and the gateway's commit loses that message, as with Baileys;
+ *   does that), then the delivery receipt is sent, then `messages.upsert` is emitted, as Baileys
+ *   does; and, as the real adapter does (receipt-gate.ts), every frame written after a message
+ *   arrived waits until the channel settled it, so the receipt leaves only after the commit;
  * - our own sends are emitted back at once as `append` from us (Baileys' emitOwnEvents).
  * Wire (JSON text frames): from us `open {me}`, `receipt {ids}`, `send {rid, jid, text, id,
  * quotedId}`, `presence`, `read {keys}`, `pairingCode {rid, phone}`, `logout {rid}`; from the
@@ -18,6 +19,7 @@ import { Boom } from "@hapi/boom";
 import { BufferJSON, initAuthCreds, proto } from "@whiskeysockets/baileys";
 import WebSocket from "ws";
 import type { WaAuthState, WaKey, WaLibrary, WaMessage, WaSocket } from "../../src/channels/whatsapp/baileys.ts";
+import { ReceiptGate } from "../../src/channels/whatsapp/receipt-gate.ts";
 import { WaListeners } from "./fake-baileys.ts";
 type Result = { ok: true; id?: string; code?: string } | { ok: false; status?: number; message: string };
 
@@ -28,6 +30,7 @@ class RemoteSocket extends WaListeners implements WaSocket {
   private readonly auth: WaAuthState;
   // One message batch at a time, in order (Baileys' message mutex).
   private chain: Promise<void> = Promise.resolve();
+  private readonly gate = new ReceiptGate();
 
   constructor(url: string, auth: WaAuthState) {
     super();
@@ -65,24 +68,25 @@ class RemoteSocket extends WaListeners implements WaSocket {
     const r = await this.call({ op: "logout" });
     if (!r.ok) throw new Boom(r.message, { statusCode: r.status ?? 500 });
   }
+  settled(ids: readonly string[]): void {
+    this.gate.settle(ids);
+  }
   end(): void {
     this.closeWith(undefined, "Connection Closed");
   }
 
   private post(frame: Record<string, unknown>): void {
-    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(frame));
+    this.gate.send(() => {
+      if (this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(frame));
+    });
   }
 
   private call(frame: Record<string, unknown>): Promise<Result> {
     if (this.closed || this.ws.readyState !== WebSocket.OPEN) return Promise.reject(new Boom("Connection Closed", { statusCode: 428 }));
     const rid = crypto.randomUUID();
-    return new Promise((resolve, reject) => {
+    return new Promise((resolve) => {
       this.waiting.set(rid, resolve);
-      this.ws.send(JSON.stringify({ ...frame, rid }), (err) => {
-        if (!err) return;
-        this.waiting.delete(rid);
-        reject(new Boom("Connection Closed", { statusCode: 428 }));
-      });
+      this.post({ ...frame, rid });
     });
   }
 
@@ -93,6 +97,7 @@ class RemoteSocket extends WaListeners implements WaSocket {
   private closeWith(status: number | undefined, message: string): void {
     if (this.closed) return;
     this.closed = true;
+    this.gate.close();
     for (const [rid, resolve] of this.waiting) {
       this.waiting.delete(rid);
       resolve({ ok: false, status: 428, message: "Connection Closed" });
@@ -124,7 +129,11 @@ class RemoteSocket extends WaListeners implements WaSocket {
       for (const fn of this.on.conn) fn(u.qr ? { qr: u.qr } : { connection: u.connection! });
       return;
     }
-    if (f.op === "messages") this.chain = this.chain.then(() => this.receive(f.messages as Array<Record<string, any>>, f.type));
+    if (f.op === "messages") {
+      // Marked as the stanzas arrive, before anything is done with them (the adapter's `frame` hook).
+      for (const m of f.messages as Array<{ key?: { id?: string } }>) if (m.key?.id) this.gate.arrived(m.key.id);
+      this.chain = this.chain.then(() => this.receive(f.messages as Array<Record<string, any>>, f.type));
+    }
   }
 
   /** What Baileys does with a received message, in its order: session keys, receipt, upsert. */

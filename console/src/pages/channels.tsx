@@ -1,9 +1,10 @@
-/** Channels: each channel's state, traffic and credential lease (`channels.status`, every 2 s), failed replies, and the pairing requests. */
+/** Channels: each channel's state, traffic and credential lease (`channels.status`, every 2 s), linking WhatsApp, failed replies, and the pairing requests. */
 import { DASH, ago, show, time } from "../ui/format.ts";
 import { useLink, useNow, useRequest } from "../ui/hooks.ts";
 import { FailedRepliesPanel } from "./failed-replies.tsx";
 import { PairingsPanel } from "./pairings.tsx";
 import type { ChannelState } from "./status-types.ts";
+import { WhatsAppCard } from "./whatsapp.tsx";
 
 /** Who holds a channel credential's host-wide lease (docs/protocol.md, `channels.status`). */
 interface LeaseHolder {
@@ -17,6 +18,8 @@ export interface ChannelReport extends ChannelState {
   lastInboundAt?: number | null;
   lastOutboundAt?: number | null;
   lease?: { key: string; holder: LeaseHolder | null; mine?: boolean } | null;
+  /** Where the credential comes from, shown by its ends (a linked WhatsApp device: `{source: "linked", masked: "+491…001"}`); null: none. */
+  token?: { source: string; masked: string | null } | null;
 }
 
 function nextTry(c: ChannelState, now: number): string {
@@ -100,6 +103,7 @@ export function ChannelsPage() {
               </table>
             </div>
           )}
+          <WhatsAppCard channel={s.channels.find((c) => c.id === "whatsapp")} channelAt={status.at} onChange={status.reload} />
         </>
       )}
       <FailedRepliesPanel />

@@ -11,6 +11,7 @@
 import type { Agent } from "node:http";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
+import { ReceiptGate } from "./receipt-gate.ts";
 import type { Logger } from "pino";
 
 /** A message's key as Baileys gives it: the chat, whether we sent it, its id, and in groups who wrote it. */
@@ -91,6 +92,12 @@ export interface WaSocket {
   /** An 8-character code to type on the phone (Linked devices > Link with phone number) instead of scanning the QR. */
   requestPairingCode(phoneDigits: string): Promise<string>;
   logout(): Promise<void>;
+  /**
+   * The messages with these ids are stored (or were not for the agent): their delivery receipts
+   * may go (receipt-gate.ts). Until then the session's outgoing frames wait, so a crash before the
+   * commit leaves the messages unreceipted, and WhatsApp delivers them again.
+   */
+  settled(ids: readonly string[]): void;
   end(): void;
 }
 
@@ -166,6 +173,38 @@ export async function loadLibrary(env: NodeJS.ProcessEnv = process.env): Promise
   return (await (mod.library as (env: NodeJS.ProcessEnv) => Promise<WaLibrary>)(env)) satisfies WaLibrary;
 }
 
+/** The part of Baileys' WebSocketClient the gate uses: its frames as events, and the `ws` socket under it. */
+export interface GatedClient {
+  on(event: "frame", fn: (frame: { tag?: string; attrs?: Record<string, string> }) => void): void;
+  socket: { send(data: unknown, cb?: (err?: Error) => void): void } | null;
+}
+
+/**
+ * Puts a ReceiptGate between Baileys and its socket: each `message` stanza is marked as it arrives
+ * (the `frame` event comes before Baileys' own handlers), and every write waits behind the marked
+ * messages. A held write's callback is answered at once, so Baileys goes on to emit the message
+ * (which it does only after its receipt "went"); the bytes follow, in order, once the channel settled it.
+ */
+export function gateFrames(client: GatedClient): ReceiptGate {
+  const gate = new ReceiptGate();
+  client.on("frame", (frame) => {
+    const id = frame.tag === "message" ? frame.attrs?.id : undefined;
+    if (id) gate.arrived(id);
+  });
+  const raw = client.socket;
+  if (!raw) return gate;
+  const send = raw.send.bind(raw);
+  raw.send = (data, cb) => {
+    let answered = false;
+    const r = gate.send(() => send(data, answered ? undefined : cb));
+    if (r === "now") return;
+    // Held: Baileys' await goes on now (a write failing later shows as the socket's close); after a close: failed.
+    answered = true;
+    queueMicrotask(() => cb?.(r === "closed" ? new Error("Connection Closed") : undefined));
+  };
+  return gate;
+}
+
 let loaded: Promise<WaLibrary> | undefined;
 
 /** Loads Baileys once and wraps it. */
@@ -187,6 +226,10 @@ export function loadBaileys(): Promise<WaLibrary> {
           getMessage: (key) => o.getMessage(key as WaKey) as never,
           ...(o.agent ? { agent: o.agent as never, fetchAgent: o.agent as never } : {}),
         });
+        const gate = gateFrames(sock.ws as unknown as GatedClient);
+        sock.ev.on("connection.update", (u) => {
+          if (u.connection === "close") gate.close();
+        });
         return {
           onConnection: (fn) => sock.ev.on("connection.update", (u) => fn(u as WaConnectionUpdate)),
           onCreds: (fn) => sock.ev.on("creds.update", () => fn()),
@@ -200,7 +243,11 @@ export function loadBaileys(): Promise<WaLibrary> {
           markRead: (keys) => sock.readMessages(keys as never),
           requestPairingCode: (digits) => sock.requestPairingCode(digits),
           logout: () => sock.logout(),
-          end: () => void sock.end(undefined),
+          settled: (ids) => gate.settle(ids),
+          end: () => {
+            gate.close();
+            void sock.end(undefined);
+          },
         };
       },
     };

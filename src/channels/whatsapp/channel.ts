@@ -318,6 +318,9 @@ export class WhatsAppChannel implements Channel {
   /** A `messages.upsert` batch: ingested at once, then read receipts and pairing codes. */
   private inbound(batch: WaMessage[]): void {
     const ctx = this.ctx!;
+    const sock = this.sock;
+    // Their receipts wait (receipt-gate.ts) until what is for the agent is in the store.
+    const settle = () => sock?.settled(batch.flatMap((m) => (m.key.id ? [m.key.id] : [])));
     for (const m of batch) this.memory.rememberInbound(m);
     const d = decideMessages(batch, {
       me: this.me(),
@@ -345,10 +348,14 @@ export class WhatsAppChannel implements Channel {
       ctx
         .ingest({ messages: d.messages, urgent: true })
         .then(() => {
+          settle();
           if (this.o.settings().sendReadReceipts && this.open) return this.sock?.markRead(keys);
         })
-        .catch((err: unknown) => ctx.logger.error({ error: (err as Error).message }, "whatsapp: ingesting a batch failed"));
-    }
+        .catch((err: unknown) => {
+          // Not stored: the receipts stay held until the gate gives up, and the batch is lost only then.
+          ctx.logger.error({ error: (err as Error).message }, "whatsapp: ingesting a batch failed");
+        });
+    } else settle();
     for (const ask of d.pairing) {
       const r = ctx.access!.requestPairing(ask);
       if (!r.isNew || !this.open || !this.sock) continue;

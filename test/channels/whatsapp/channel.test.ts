@@ -97,6 +97,9 @@ test("a friend's message is answered once, quoting it, with the id made from the
     assert.equal(sent!.id, new MessageIds(secret).idFor(key, 0));
     assert.ok(new MessageIds(secret).ours(sent!.id) && !new MessageIds("another device").ours(sent!.id), "the id is signed by this device");
     await until("read receipt", () => b.lib.last.reads.some((k) => k.id === "3EB0FRIEND1"));
+    // Its delivery receipt was released only once it was in the store.
+    assert.ok(b.lib.last.settledIds.includes("3EB0FRIEND1"));
+    assert.equal((b.store.prepare("SELECT count(*) AS n FROM inbound WHERE channel = 'whatsapp'").get() as { n: number }).n, 1);
     // WhatsApp delivers the same message again (a reconnect replays it): one run, one reply.
     b.lib.last.emitMessages([waText(FRIEND, "3EB0FRIEND1", "hello there")], "append");
     await new Promise((r) => setTimeout(r, 300));
