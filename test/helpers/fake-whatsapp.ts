@@ -52,6 +52,7 @@ export class FakeWhatsApp {
   private readonly queues = new Map<string, Queued[]>();
   private readonly loggedOut = new Set<string>();
   private readonly sendFailures = new Map<string, Array<{ status: number; message: string }>>();
+  private readonly lostAnswers = new Map<string, number>();
   private seq = 0;
   private device = 2;
 
@@ -116,6 +117,15 @@ export class FakeWhatsApp {
     return id;
   }
 
+  /** WhatsApp hands the device a message it sent itself (another of the number's devices relays it, a resync): from us, with its own id. */
+  relay(sent: WaSent): void {
+    this.queue(sent.account, {
+      key: { remoteJid: sent.jid, fromMe: true, id: sent.id },
+      message: { conversation: sent.text },
+      messageTimestamp: Math.floor(sent.at / 1000),
+    });
+  }
+
   /** A message the device cannot decrypt (Baileys emits a CIPHERTEXT stub with the reason). */
   undecryptable(account: string, from: string, reason = "Bad MAC"): string {
     const id = `3A${(++this.seq).toString(16).toUpperCase().padStart(18, "0")}`;
@@ -144,6 +154,11 @@ export class FakeWhatsApp {
     const list = this.sendFailures.get(account) ?? [];
     for (let i = 0; i < n; i++) list.push({ status, message });
     this.sendFailures.set(account, list);
+  }
+
+  /** The next `n` sends of `account` are carried out, but the connection drops before their answer leaves. */
+  loseAnswers(account: string, n = 1): void {
+    this.lostAnswers.set(account, (this.lostAnswers.get(account) ?? 0) + n);
   }
 
   /** Messages still waiting for their delivery receipt. */
@@ -242,6 +257,11 @@ export class FakeWhatsApp {
       const fail = this.sendFailures.get(account)?.shift();
       if (fail) return reply({ ok: false, ...fail });
       this.sent.push({ account, jid: f.jid, text: f.text, id: f.id, quotedId: f.quotedId, at: Date.now() });
+      const lose = this.lostAnswers.get(account) ?? 0;
+      if (lose > 0) {
+        this.lostAnswers.set(account, lose - 1);
+        return this.end(s, undefined, "lost");
+      }
       reply({ ok: true, id: f.id });
     } else if (f.op === "presence") this.presences.push({ account, jid: f.jid, state: f.state });
     else if (f.op === "read") for (const k of f.keys as Array<{ id: string }>) this.reads.push({ account, id: k.id });

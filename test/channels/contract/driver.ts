@@ -48,6 +48,12 @@ export interface PlatformDriver {
    * platform as here. Absent: at once.
    */
   ready?(stateDir: string): Promise<void>;
+  /**
+   * Prepares a state dir before its gateway first starts: for a platform whose credential is a
+   * device linked into the state dir (WhatsApp), the linked device. Two state dirs prepared alike
+   * hold one credential (a copied state dir). Absent: nothing to prepare.
+   */
+  prepare?(stateDir: string): void;
   /** Platform-specific checks of a brain after the kill test (e.g. Telegram: the committed offset covers the last update). */
   checkBrain?(stateDir: string, said: readonly Said[]): void;
 }

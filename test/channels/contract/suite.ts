@@ -52,6 +52,12 @@ export function channelContract(driver: PlatformDriver): void {
     channels: { [driver.id]: driver.channelConfig(users) },
   });
   const env = (leases: string) => ({ ONEBRAIN_LEASE_DIR: leases, ...driver.env() });
+  /** A gateway serving `users`, on a state dir the driver prepared first (a linked device, where the platform has one). */
+  const gateway = async (users: readonly string[], leases: string) => {
+    const stateDir = path.join(tmpDir(), "state");
+    driver.prepare?.(stateDir);
+    return track(await startGateway({ stateDir, config: config(users), env: env(leases) }));
+  };
 
   /** Waits until every message has an answer and the gateway has nothing left to do (or stays idle with answers missing). */
   async function settle(port: number, said: readonly Said[], proc: Proc, limitMs = 90_000): Promise<void> {
@@ -144,7 +150,7 @@ export function channelContract(driver: PlatformDriver): void {
         model.reset();
         model.behaviour = { kind: "reply", delayMs: 25 };
         const users = driver.users(30);
-        const first = track(await startGateway({ config: config(users), env: env(path.join(tmpDir(), "leases")) }));
+        const first = await gateway(users, path.join(tmpDir(), "leases"));
         const { port, stateDir } = first as RunningGateway;
         await driver.ready?.(stateDir);
         let gw: Proc = first;
@@ -205,7 +211,7 @@ export function channelContract(driver: PlatformDriver): void {
       model.reset();
       model.behaviour = { kind: "reply", delayMs: 5 };
       const users = driver.users(12);
-      const gw = track(await startGateway({ config: config(users), env: env(path.join(tmpDir(), "leases")) }));
+      const gw = await gateway(users, path.join(tmpDir(), "leases"));
       try {
         await driver.ready?.(gw.stateDir);
         const said: Said[] = [];
@@ -228,7 +234,7 @@ export function channelContract(driver: PlatformDriver): void {
     model.reset();
     model.behaviour = { kind: "reply", delayMs: 5 };
     const users = driver.users(8);
-    const gw = track(await startGateway({ config: config(users), env: env(path.join(tmpDir(), "leases")) }));
+    const gw = await gateway(users, path.join(tmpDir(), "leases"));
     try {
       await driver.ready?.(gw.stateDir);
       const said: Said[] = [];
@@ -252,8 +258,8 @@ export function channelContract(driver: PlatformDriver): void {
       model.behaviour = { kind: "reply", delayMs: 5 };
       const users = driver.users(10);
       const leases = path.join(tmpDir(), "leases");
-      const a = track(await startGateway({ config: config(users), env: env(leases) }));
-      const b = track(await startGateway({ config: config(users), env: env(leases) }));
+      const a = await gateway(users, leases);
+      const b = await gateway(users, leases);
       try {
         type Entry = { id: string; state: string; detail?: string };
         const states = async (port: number) => {

@@ -9,10 +9,11 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { authDir, readLinked } from "../../../src/channels/whatsapp/auth-store.ts";
+import { whatsappDriver } from "../contract/whatsapp-driver.ts";
 import { FakeModelServer } from "../../helpers/fake-model.ts";
 import { FakeTelegram } from "../../helpers/fake-telegram.ts";
 import { FakeWhatsApp } from "../../helpers/fake-whatsapp.ts";
-import { runCli, spawnCli, startGateway, tmpDir, type RunningGateway } from "../../helpers/gateway.ts";
+import { brainRows, runCli, spawnCli, startGateway, tmpDir, type RunningGateway } from "../../helpers/gateway.ts";
 import { eventually } from "../telegram-support.ts";
 
 const ME = "4915100000001";
@@ -188,5 +189,40 @@ test(
     // Readiness names the channel that needs the operator (an alert can go out on Telegram); the gateway keeps serving.
     const health = JSON.parse((await runCli(["health", "--json"], g.env)).stdout);
     assert.match(JSON.stringify(health), /whatsapp/);
+  },
+);
+
+test(
+  "self-chat: 100 messages from the owner get 100 replies, and our replies, handed back to us even after a kill -9, start 0 runs",
+  { timeout: 120_000 },
+  async () => {
+    const stateDir = tmpDir("onebrain-wa-gw-");
+    whatsappDriver().prepare!(stateDir);
+    let g = await gateway(stateDir);
+    await waitState(g, "connected");
+    const self = `${ME}@s.whatsapp.net`;
+    const ids: string[] = [];
+    for (let i = 0; i < 100; i++) ids.push(wa.ownerSays(ME, `note to self ${i}`));
+    const mine = () => wa.sent.filter((m) => m.jid === self && m.text.startsWith("echo: note to self"));
+    await eventually(() => new Set(mine().map((m) => m.id)).size === 100, 60_000, "100 replies in the self-chat");
+    const runs = () => Number(brainRows(stateDir, "SELECT count(*) AS n FROM runs r JOIN inbound i ON i.id = r.inbound_id WHERE i.channel = 'whatsapp'")[0]!.n);
+    await eventually(() => runs() === 100, 10_000, "100 runs");
+    // Baileys emitted each reply back at once (from us, in the self-chat): none became a run.
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(runs(), 100);
+
+    // A new process, with nothing in memory: the number's other devices hand our replies back; still no run.
+    g.kill("SIGKILL");
+    await g.exited;
+    g = await gateway(stateDir);
+    await waitState(g, "connected");
+    for (const m of mine()) wa.relay(m);
+    await eventually(() => wa.pending(ME) === 0, 10_000, "the relayed replies received");
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(runs(), 100, "0 runs on our own messages");
+    assert.equal(new Set(mine().map((m) => m.id)).size, 100, "and no reply to them");
+    const again = wa.ownerSays(ME, "one more");
+    await eventually(() => wa.sent.some((m) => m.jid === self && m.text === "echo: one more"), 10_000, "the owner is still answered");
+    assert.ok(again);
   },
 );
