@@ -19,7 +19,15 @@ import type { Logger } from "pino";
 import type { WhatsAppSettings } from "../../config/schema-channels.ts";
 import type { acquireCredentialLease, LeaseHolder } from "../../lock/lease.ts";
 import { jittered, pause } from "../../shared/backoff.ts";
-import type { Channel, ChannelContext, ChannelState, Delivered, DeliveryProgress, OutboundMessage } from "../channel.ts";
+import {
+  ChannelRateLimitedError,
+  type Channel,
+  type ChannelContext,
+  type ChannelState,
+  type Delivered,
+  type DeliveryProgress,
+  type OutboundMessage,
+} from "../channel.ts";
 import { logConflict, tryLease, type Lease } from "../lease.ts";
 import { openAuthStore, type AuthStore } from "./auth-store.ts";
 import { disconnectStatus, loadBaileys, normalUser, type WaLibrary, type WaMessage, type WaSocket } from "./baileys.ts";
@@ -27,7 +35,7 @@ import { decideMessages, pairingText, type Me } from "./inbound.ts";
 import { ChannelMemory } from "./memory.ts";
 import { MessageIds } from "./ids.ts";
 import { deliverReply, targetJid } from "./send.ts";
-import { afterClose, decryptDegraded, DecryptFailures, RELINK } from "./trouble.ts";
+import { afterClose, decryptDegraded, DecryptFailures, rateLimitedDegraded, RELINK } from "./trouble.ts";
 
 export const WHATSAPP = "whatsapp";
 
@@ -72,7 +80,8 @@ export class WhatsAppChannel implements Channel {
   private connectedSince = 0;
   private lastDecryptError = "";
   private idMaker: { secret: string; ids: MessageIds } | undefined;
-  private readonly facts = { connects: 0, inbound: 0, pairingCodes: 0 };
+  private readonly facts = { connects: 0, inbound: 0, pairingCodes: 0, rateLimited: 0 };
+  private rateLimit: { until: number; reason: string } | null = null;
 
   constructor(o: WhatsAppChannelOptions) {
     this.o = o;
@@ -101,15 +110,29 @@ export class WhatsAppChannel implements Channel {
     });
   }
 
-  deliver(m: OutboundMessage, signal: AbortSignal, progress?: DeliveryProgress): Promise<Delivered> {
-    return deliverReply(m, {
-      socket: () => (this.open ? this.sock : null),
-      settings: this.o.settings,
-      memory: this.memory,
-      ids: this.ids(),
-      signal,
-      ...(progress ? { progress } : {}),
-    });
+  async deliver(m: OutboundMessage, signal: AbortSignal, progress?: DeliveryProgress): Promise<Delivered> {
+    try {
+      const r = await deliverReply(m, {
+        socket: () => (this.open ? this.sock : null),
+        settings: this.o.settings,
+        memory: this.memory,
+        ids: this.ids(),
+        signal,
+        ...(progress ? { progress } : {}),
+      });
+      if (this.rateLimit) {
+        this.rateLimit = null;
+        this.recheckDegraded();
+      }
+      return r;
+    } catch (err) {
+      if (err instanceof ChannelRateLimitedError) {
+        this.facts.rateLimited++;
+        this.rateLimit = { until: this.now() + err.retryAfterMs, reason: err.message.replace(/^WhatsApp rate-limited the send \((.*)\)$/s, "$1") };
+        this.recheckDegraded();
+      }
+      throw err;
+    }
   }
 
   typing(target: string, active: boolean): void {
@@ -131,6 +154,7 @@ export class WhatsAppChannel implements Channel {
       replacedTimes: this.replaced,
       inbound: this.facts.inbound,
       pairingCodes: this.facts.pairingCodes,
+      rateLimitedSends: this.facts.rateLimited,
       undecryptable10m: this.failures.count(this.now()),
       undecryptableTotal: this.failures.total,
       leaseHolder: this.lease ? `this gateway (pid ${process.pid})` : this.state.state === "conflict" ? this.state.detail : null,
@@ -304,14 +328,19 @@ export class WhatsAppChannel implements Channel {
 
   /** The degraded state when undecryptable messages passed the threshold in the window, else null. */
   private degradedNow(): ChannelState | null {
-    const n = this.failures.count(this.now());
-    return n >= this.o.settings().decryptFailureThreshold ? decryptDegraded(n, this.lastDecryptError, this.now()) : null;
+    const now = this.now();
+    const n = this.failures.count(now);
+    const parts = [
+      ...(n >= this.o.settings().decryptFailureThreshold ? [decryptDegraded(n, this.lastDecryptError, now)] : []),
+      ...(this.rateLimit && this.rateLimit.until > now ? [rateLimitedDegraded(this.rateLimit.until, this.rateLimit.reason, now)] : []),
+    ];
+    return parts.length ? { state: "degraded", since: now, detail: parts.map((p) => p.detail).join("; and ") } : null;
   }
 
   private recheckDegraded(): void {
     if (!this.open) return;
     const d = this.degradedNow();
-    if (d && this.state.state !== "degraded") this.setState(d);
+    if (d && (this.state.state !== "degraded" || (d.state === "degraded" && d.detail !== this.state.detail))) this.setState(d);
     if (!d && this.state.state === "degraded") this.setState({ state: "connected", since: this.connectedSince });
   }
 
@@ -335,11 +364,9 @@ export class WhatsAppChannel implements Channel {
         { count: d.undecryptable.length, reason: this.lastDecryptError, in10m: this.failures.count(this.now()) },
         "whatsapp: messages could not be decrypted",
       );
-      const deg = this.degradedNow();
-      if (deg && this.open && this.state.state !== "degraded") {
-        ctx.logger.error({ detail: deg.state === "degraded" ? deg.detail : "" }, "whatsapp: degraded");
-        this.setState(deg);
-      }
+      const before = this.state;
+      this.recheckDegraded();
+      if (this.state !== before && this.state.state === "degraded") ctx.logger.error({ detail: this.state.detail }, "whatsapp: degraded");
     }
     if (d.messages.length) {
       this.facts.inbound += d.messages.length;

@@ -109,3 +109,12 @@ export function decryptDegraded(count: number, reason: string, since: number): E
     detail: `${count} messages could not be decrypted in 10 min (${reason}): the session keys are out of step with the senders'. If it goes on, link again: onebrain channels logout whatsapp, then ${RELINK}`,
   };
 }
+
+/** The degraded state's words while WhatsApp rate-limits the number's sends (replies wait, none is lost). */
+export function rateLimitedDegraded(untilMs: number, reason: string, now: number): Extract<ChannelState, { state: "degraded" }> {
+  return {
+    state: "degraded",
+    since: now,
+    detail: `WhatsApp is rate-limiting this number's sends (${reason}): replies wait and go in ${Math.max(1, Math.round((untilMs - now) / 1000))} s. Many messages in a short time can get a number banned (docs/whatsapp.md)`,
+  };
+}

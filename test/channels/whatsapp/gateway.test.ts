@@ -57,12 +57,12 @@ async function whatsappLine(g: RunningGateway): Promise<Line | undefined> {
   return (JSON.parse(r.stdout).channels as Line[]).find((c) => c.id === "whatsapp");
 }
 
-async function waitState(g: RunningGateway, state: string, ms = 10_000): Promise<Line> {
+async function waitState(g: RunningGateway, state: string, ms = 10_000, detail?: RegExp): Promise<Line> {
   let last: Line | undefined;
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
     last = await whatsappLine(g);
-    if (last?.state === state) return last;
+    if (last?.state === state && (!detail || detail.test(last.detail ?? ""))) return last;
     await new Promise((r) => setTimeout(r, 150));
   }
   throw new Error(`whatsapp never became ${state}; last: ${JSON.stringify(last)}`);
@@ -137,8 +137,8 @@ test("a link by pairing code through the gateway's RPC; a second login while lin
 });
 
 test(
-  "Bad MAC burst, 515, a replaced session, logged out from the phone: each its state and next step, and Telegram keeps answering",
-  { timeout: 120_000 },
+  "Bad MAC burst, 515, rate limited, a replaced session, logged out from the phone: each its state and next step, and Telegram keeps answering",
+  { timeout: 150_000 },
   async () => {
     const stateDir = tmpDir("onebrain-wa-gw-");
     let g = await gateway(stateDir, true);
@@ -151,7 +151,7 @@ test(
 
     // Messages that cannot be decrypted: past the threshold (3 here), degraded with the re-link hint; still answering.
     for (let i = 0; i < 3; i++) wa.undecryptable(ME, FRIEND, "Bad MAC");
-    const degraded = await waitState(g, "degraded");
+    const degraded = await waitState(g, "degraded", 10_000, /decrypted/);
     assert.match(degraded.detail ?? "", /3 messages could not be decrypted in 10 min \(Bad MAC\).*onebrain channels login whatsapp/);
     const id1 = wa.userSays(ME, FRIEND, "still there?");
     await eventually(() => repliesTo(id1).length === 1, 10_000, "a reply while degraded");
@@ -164,6 +164,14 @@ test(
     const id2 = wa.userSays(ME, FRIEND, "after the restart");
     await eventually(() => repliesTo(id2).length === 1, 10_000, "a reply after 515");
     assert.ok(wa.receipts.length > connectsBefore);
+
+    // Rate limited: the reply waits (nothing lost), and the channel says so in words.
+    wa.failSends(ME, 429, "rate-overlimit");
+    const limited = wa.userSays(ME, FRIEND, "are you rate limited?");
+    const slow = await waitState(g, "degraded", 10_000, /rate-limiting/);
+    assert.match(slow.detail ?? "", /WhatsApp is rate-limiting this number's sends \(.*rate-overlimit.*\): replies wait and go in \d+ s/);
+    assert.equal(repliesTo(limited).length, 0);
+    await telegramAnswers("while whatsapp is rate limited");
 
     // Replaced by another session of the same keys: conflict, in words, with a long wait (no fight).
     wa.disconnect(ME, 440, "Stream Errored (conflict)");
@@ -178,6 +186,8 @@ test(
     await g.stop();
     g = await gateway(stateDir, true);
     await waitState(g, "connected");
+    // The rate-limited reply waited out its time in the outbox, across the restart, and went once.
+    await eventually(() => wa.sent.some((m) => m.text === "echo: are you rate limited?"), 45_000, "the rate-limited reply");
     wa.unlinkFromPhone(ME);
     const failed = await waitState(g, "failed");
     assert.equal(failed.code, "WHATSAPP_LOGGED_OUT");
@@ -186,6 +196,7 @@ test(
     const text = await runCli(["channels", "status"], g.env);
     assert.match(text.stdout, /\[WHATSAPP_LOGGED_OUT\] logged out/);
     await telegramAnswers("after whatsapp was logged out");
+    assert.equal(new Set(wa.sent.filter((m) => m.text === "echo: are you rate limited?").map((m) => m.id)).size, 1, "the rate-limited reply went, once");
     // Readiness names the channel that needs the operator (an alert can go out on Telegram); the gateway keeps serving.
     const health = JSON.parse((await runCli(["health", "--json"], g.env)).stdout);
     assert.match(JSON.stringify(health), /whatsapp/);
