@@ -7,12 +7,12 @@
  * 2. One socket at a time. What a close means (logged out, replaced, restart required, a network
  *    error) is decided in trouble.ts: reconnect with backoff, wait long on a conflict, or stop with
  *    the next step in words. Never a gateway restart.
- * 3. Inbound (inbound.ts) is ingested in the event handler itself, committed at once: Baileys has
- *    already sent WhatsApp's delivery receipt, so every millisecond before the write is a window in
- *    which a crash would lose the message.
- * 4. Replies (send.ts) carry ids made from their outbox keys; the echoes of our own messages are
- *    never runs. Messages that cannot be decrypted are counted: a burst makes the channel `degraded`
- *    with the re-link hint, never silently deaf.
+ * 3. Inbound (receive.ts, inbound.ts) is stored in the event handler itself, committed at once,
+ *    and only then are the session's held frames released (the delivery receipts: receipt-gate.ts):
+ *    a crash before the commit leaves the message unreceipted, and WhatsApp delivers it again.
+ * 4. Replies (send.ts) carry ids made from their outbox keys and signed by the device (ids.ts); our
+ *    own messages are never runs, after a restart too. Undecryptable messages and rate limits are
+ *    counted (condition.ts): the channel is `degraded` with the next step, never silently deaf.
  * Nothing Baileys does escapes this class: no throw, no unhandled rejection.
  */
 import type { Logger } from "pino";
@@ -30,12 +30,15 @@ import {
 } from "../channel.ts";
 import { logConflict, tryLease, type Lease } from "../lease.ts";
 import { openAuthStore, type AuthStore } from "./auth-store.ts";
-import { disconnectStatus, loadBaileys, normalUser, type WaLibrary, type WaMessage, type WaSocket } from "./baileys.ts";
-import { decideMessages, pairingText, type Me } from "./inbound.ts";
+import { disconnectStatus, loadBaileys, type WaLibrary, type WaSocket } from "./baileys.ts";
+import type { Me } from "./inbound.ts";
 import { ChannelMemory } from "./memory.ts";
 import { MessageIds } from "./ids.ts";
 import { deliverReply, targetJid } from "./send.ts";
-import { afterClose, decryptDegraded, DecryptFailures, rateLimitedDegraded, RELINK } from "./trouble.ts";
+import { afterClose, RELINK } from "./trouble.ts";
+import { Condition } from "./condition.ts";
+import { logoutWithin } from "./link.ts";
+import { receiveBatch } from "./receive.ts";
 
 export const WHATSAPP = "whatsapp";
 
@@ -63,7 +66,6 @@ export class WhatsAppChannel implements Channel {
   private readonly o: WhatsAppChannelOptions;
   private readonly stopper = new AbortController();
   private readonly memory = new ChannelMemory();
-  private readonly failures = new DecryptFailures();
   private readonly random: () => number;
   private readonly now: () => number;
   private ctx: ChannelContext | undefined;
@@ -78,10 +80,9 @@ export class WhatsAppChannel implements Channel {
   private attempt = 0;
   private replaced = 0;
   private connectedSince = 0;
-  private lastDecryptError = "";
   private idMaker: { secret: string; ids: MessageIds } | undefined;
-  private readonly facts = { connects: 0, inbound: 0, pairingCodes: 0, rateLimited: 0 };
-  private rateLimit: { until: number; reason: string } | null = null;
+  private readonly facts = { connects: 0, inbound: 0, pairingCodes: 0 };
+  private readonly condition = new Condition();
 
   constructor(o: WhatsAppChannelOptions) {
     this.o = o;
@@ -120,15 +121,11 @@ export class WhatsAppChannel implements Channel {
         signal,
         ...(progress ? { progress } : {}),
       });
-      if (this.rateLimit) {
-        this.rateLimit = null;
-        this.recheckDegraded();
-      }
+      if (this.condition.sent()) this.recheckDegraded();
       return r;
     } catch (err) {
       if (err instanceof ChannelRateLimitedError) {
-        this.facts.rateLimited++;
-        this.rateLimit = { until: this.now() + err.retryAfterMs, reason: err.message.replace(/^WhatsApp rate-limited the send \((.*)\)$/s, "$1") };
+        this.condition.rateLimited(err.retryAfterMs, err.message, this.now());
         this.recheckDegraded();
       }
       throw err;
@@ -154,25 +151,16 @@ export class WhatsAppChannel implements Channel {
       replacedTimes: this.replaced,
       inbound: this.facts.inbound,
       pairingCodes: this.facts.pairingCodes,
-      rateLimitedSends: this.facts.rateLimited,
-      undecryptable10m: this.failures.count(this.now()),
-      undecryptableTotal: this.failures.total,
+      rateLimitedSends: this.condition.rateLimitedSends,
+      undecryptable10m: this.condition.failures.count(this.now()),
+      undecryptableTotal: this.condition.failures.total,
       leaseHolder: this.lease ? `this gateway (pid ${process.pid})` : this.state.state === "conflict" ? this.state.detail : null,
     };
   }
 
   /** Tells WhatsApp to unlink this device (it leaves the phone's Linked devices list); false when the session is not open or WhatsApp did not answer in time. */
-  async unlink(timeoutMs = 5000): Promise<boolean> {
-    const sock = this.open ? this.sock : null;
-    if (!sock) return false;
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      return await Promise.race([sock.logout().then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)))]);
-    } catch {
-      return false;
-    } finally {
-      clearTimeout(timer);
-    }
+  unlink(timeoutMs = 5000): Promise<boolean> {
+    return logoutWithin(this.open ? this.sock : null, timeoutMs);
   }
 
   async stop(): Promise<void> {
@@ -303,7 +291,19 @@ export class WhatsAppChannel implements Channel {
           log.error({ error: (err as Error).message }, "whatsapp: could not save the device's credentials");
         }
       });
-      sock.onMessages((batch) => this.inbound(batch.messages));
+      sock.onMessages((batch) =>
+        receiveBatch(batch.messages, {
+          ctx: this.ctx!,
+          sock,
+          me: this.me(),
+          settings: this.o.settings(),
+          memory: this.memory,
+          ids: this.ids(),
+          open: () => this.open && this.sock === sock,
+          undecryptable: (reasons) => this.undecryptable(reasons),
+          facts: this.facts,
+        }),
+      );
       sock.onConnection((u) => {
         if (u.qr) {
           // A linked device is never asked for a QR: WhatsApp no longer knows its keys.
@@ -326,15 +326,17 @@ export class WhatsAppChannel implements Channel {
     });
   }
 
-  /** The degraded state when undecryptable messages passed the threshold in the window, else null. */
   private degradedNow(): ChannelState | null {
-    const now = this.now();
-    const n = this.failures.count(now);
-    const parts = [
-      ...(n >= this.o.settings().decryptFailureThreshold ? [decryptDegraded(n, this.lastDecryptError, now)] : []),
-      ...(this.rateLimit && this.rateLimit.until > now ? [rateLimitedDegraded(this.rateLimit.until, this.rateLimit.reason, now)] : []),
-    ];
-    return parts.length ? { state: "degraded", since: now, detail: parts.map((p) => p.detail).join("; and ") } : null;
+    return this.condition.degraded(this.now(), this.o.settings().decryptFailureThreshold);
+  }
+
+  private undecryptable(reasons: string[]): void {
+    const log = this.ctx!.logger;
+    const in10m = this.condition.undecryptable(reasons, this.now());
+    log.warn({ count: reasons.length, reason: this.condition.lastReason, in10m }, "whatsapp: messages could not be decrypted");
+    const before = this.state;
+    this.recheckDegraded();
+    if (this.state !== before && this.state.state === "degraded") log.error({ detail: this.state.detail }, "whatsapp: degraded");
   }
 
   private recheckDegraded(): void {
@@ -342,58 +344,5 @@ export class WhatsAppChannel implements Channel {
     const d = this.degradedNow();
     if (d && (this.state.state !== "degraded" || (d.state === "degraded" && d.detail !== this.state.detail))) this.setState(d);
     if (!d && this.state.state === "degraded") this.setState({ state: "connected", since: this.connectedSince });
-  }
-
-  /** A `messages.upsert` batch: ingested at once, then read receipts and pairing codes. */
-  private inbound(batch: WaMessage[]): void {
-    const ctx = this.ctx!;
-    const sock = this.sock;
-    // Their receipts wait (receipt-gate.ts) until what is for the agent is in the store.
-    const settle = () => sock?.settled(batch.flatMap((m) => (m.key.id ? [m.key.id] : [])));
-    for (const m of batch) this.memory.rememberInbound(m);
-    const d = decideMessages(batch, {
-      me: this.me(),
-      settings: this.o.settings(),
-      access: ctx.access,
-      sentByUs: (id) => this.memory.sentByUs(id) || this.ids().ours(id),
-    });
-    if (d.undecryptable.length) {
-      this.failures.add(d.undecryptable.length, this.now());
-      this.lastDecryptError = d.undecryptable.at(-1)!;
-      ctx.logger.warn(
-        { count: d.undecryptable.length, reason: this.lastDecryptError, in10m: this.failures.count(this.now()) },
-        "whatsapp: messages could not be decrypted",
-      );
-      const before = this.state;
-      this.recheckDegraded();
-      if (this.state !== before && this.state.state === "degraded") ctx.logger.error({ detail: this.state.detail }, "whatsapp: degraded");
-    }
-    if (d.messages.length) {
-      this.facts.inbound += d.messages.length;
-      const ingested = new Set(d.messages.map((x) => x.replyTo));
-      const keys = batch.filter((m) => ingested.has(m.key.id ?? undefined)).map((m) => m.key);
-      ctx
-        .ingest({ messages: d.messages, urgent: true })
-        .then(() => {
-          settle();
-          if (this.o.settings().sendReadReceipts && this.open) return this.sock?.markRead(keys);
-        })
-        .catch((err: unknown) => {
-          // Not stored: the receipts stay held until the gate gives up, and the batch is lost only then.
-          ctx.logger.error({ error: (err as Error).message }, "whatsapp: ingesting a batch failed");
-        });
-    } else settle();
-    for (const ask of d.pairing) {
-      const r = ctx.access!.requestPairing(ask);
-      if (!r.isNew || !this.open || !this.sock) continue;
-      this.facts.pairingCodes++;
-      const text = pairingText(r.code, ask.sender);
-      const id = this.ids().idFor(`pairing:${ask.sender}:${r.code}`, 0);
-      const jid = normalUser(ask.peer);
-      this.memory.rememberSent(id, jid, text);
-      this.sock
-        .sendText(jid, text, { id })
-        .catch((err: unknown) => ctx.logger.warn({ error: (err as Error).message }, "whatsapp: the pairing code could not be sent"));
-    }
   }
 }

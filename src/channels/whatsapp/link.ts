@@ -152,3 +152,16 @@ export function unlinkDevice(o: { auth: AuthStore; lib: WaLibrary; logger: Logge
     });
   });
 }
+
+/** Logs an open session out (WhatsApp unlinks the device); false when there is none, or no answer within `timeoutMs`. */
+export async function logoutWithin(sock: WaSocket | null, timeoutMs: number): Promise<boolean> {
+  if (!sock) return false;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([sock.logout().then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)))]);
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
+}
