@@ -24,6 +24,7 @@ export class WaListeners {
     conn: [] as Listener<WaConnectionUpdate>[],
     creds: [] as Listener<void>[],
     msgs: [] as Listener<{ messages: WaMessage[]; type: "notify" | "append" }>[],
+    upd: [] as Listener<Array<{ key: WaKey; update: Partial<WaMessage> }>>[],
   };
   onConnection(fn: Listener<WaConnectionUpdate>): void {
     this.on.conn.push(fn);
@@ -34,7 +35,13 @@ export class WaListeners {
   onMessages(fn: Listener<{ messages: WaMessage[]; type: "notify" | "append" }>): void {
     this.on.msgs.push(fn);
   }
-  onMessageUpdates(): void {}
+  onMessageUpdates(fn: Listener<Array<{ key: WaKey; update: Partial<WaMessage> }>>): void {
+    this.on.upd.push(fn);
+  }
+  /** WhatsApp's server acknowledged our message (Baileys emits `messages.update` with status SERVER_ACK). */
+  protected serverAck(jid: string, id: string): void {
+    for (const f of this.on.upd) f([{ key: { remoteJid: jid, fromMe: true, id }, update: { status: 2 } }]);
+  }
 }
 
 /** One fake session: what the channel sent, and the events the test makes WhatsApp emit. */
@@ -47,6 +54,8 @@ export class FakeSocket extends WaListeners implements WaSocket {
   ended = false;
   /** The next sends throw this (a Boom with a status, or a plain error), one each. */
   failSends: Error[] = [];
+  /** The next `n` sends reach the server (which acknowledges them), but the connection drops before the send returns. */
+  loseAfterAck = 0;
   readonly auth: WaAuthState;
 
   constructor(auth: WaAuthState) {
@@ -58,6 +67,11 @@ export class FakeSocket extends WaListeners implements WaSocket {
     const fail = this.failSends.shift();
     if (fail) throw fail;
     this.sent.push({ jid, text, id: o.id, quotedId: o.quoted?.key.id ?? null });
+    if (this.loseAfterAck > 0) {
+      this.loseAfterAck--;
+      this.serverAck(jid, o.id);
+      throw new Boom("Connection Closed", { statusCode: 428 });
+    }
     // Baileys emits our own message back at once (emitOwnEvents), as an append from us.
     const echo = proto.WebMessageInfo.fromObject({ key: { remoteJid: jid, fromMe: true, id: o.id }, message: { conversation: text }, messageTimestamp: 1 });
     queueMicrotask(() => this.emitMessages([echo as unknown as WaMessage], "append"));

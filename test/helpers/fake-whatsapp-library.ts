@@ -45,6 +45,7 @@ class RemoteSocket extends WaListeners implements WaSocket {
   async sendText(jid: string, text: string, o: { id: string; quoted?: WaMessage | null }): Promise<{ id: string }> {
     const r = await this.call({ op: "send", jid, text, id: o.id, quotedId: o.quoted?.key.id ?? null });
     if (!r.ok) throw r.status ? new Boom(r.message, { statusCode: r.status }) : new Error(r.message);
+    this.serverAck(jid, o.id);
     const echo = proto.WebMessageInfo.fromObject({
       key: { remoteJid: jid, fromMe: true, id: o.id },
       message: { conversation: text },

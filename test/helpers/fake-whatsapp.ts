@@ -27,6 +27,8 @@ export interface WaSent {
 interface Session {
   ws: WebSocket;
   account: string | null;
+  /** The linked device's JID (`<number>:<device>@s.whatsapp.net`): what a logout voids. */
+  device: string | null;
   open: boolean;
   qrTimer?: NodeJS.Timeout;
 }
@@ -46,10 +48,13 @@ export class FakeWhatsApp {
   readonly qrs: string[] = [];
   readonly codes: Array<{ phone: string; code: string }> = [];
   qrEveryMs = 20_000;
+  /** Called as each send is recorded (the bench times replies by it). */
+  onSend: ((m: WaSent) => void) | undefined;
   private readonly server = http.createServer((_req, res) => res.writeHead(426).end());
   private readonly wss = new WebSocketServer({ server: this.server });
   private readonly sessions = new Set<Session>();
   private readonly queues = new Map<string, Queued[]>();
+  /** Devices whose keys are void (unlinked on the phone, or logged out): they get 401. A new link is a new device. */
   private readonly loggedOut = new Set<string>();
   private readonly sendFailures = new Map<string, Array<{ status: number; message: string }>>();
   private readonly lostAnswers = new Map<string, number>();
@@ -145,7 +150,7 @@ export class FakeWhatsApp {
 
   /** The owner removes the device on the phone (Linked devices): its session ends with 401, and its keys are void. */
   unlinkFromPhone(account: string): void {
-    this.loggedOut.add(account);
+    for (const s of this.sessions) if (s.account === account && s.device) this.loggedOut.add(s.device);
     this.disconnect(account, 401, "Connection Failure");
   }
 
@@ -194,7 +199,6 @@ export class FakeWhatsApp {
 
   private link(s: Session, account: string, name: string): void {
     clearInterval(s.qrTimer);
-    this.loggedOut.delete(account);
     const device = this.device++;
     this.push(s, { op: "creds", patch: { me: { id: `${account}:${device}@s.whatsapp.net`, lid: `9${account}:${device}@lid`, name }, registered: true } });
     // WhatsApp restarts the session once the phone accepted; the next one opens as the linked device.
@@ -202,7 +206,7 @@ export class FakeWhatsApp {
   }
 
   private connection(ws: WebSocket): void {
-    const s: Session = { ws, account: null, open: false };
+    const s: Session = { ws, account: null, device: null, open: false };
     this.sessions.add(s);
     ws.on("close", () => {
       clearInterval(s.qrTimer);
@@ -227,10 +231,11 @@ export class FakeWhatsApp {
         return;
       }
       const account = me.id.split("@")[0]!.split(":")[0]!;
-      if (this.loggedOut.has(account)) return this.end(s, 401, "Connection Failure");
+      if (this.loggedOut.has(me.id)) return this.end(s, 401, "Connection Failure");
       // One session per device: the older one is replaced.
       for (const other of this.sessions) if (other !== s && other.account === account && other.open) this.end(other, 440, "Stream Errored (conflict)");
       s.account = account;
+      s.device = me.id;
       s.open = true;
       this.push(s, { op: "connection", update: { connection: "open" } });
       const waiting = this.queues.get(account) ?? [];
@@ -256,7 +261,9 @@ export class FakeWhatsApp {
     } else if (f.op === "send") {
       const fail = this.sendFailures.get(account)?.shift();
       if (fail) return reply({ ok: false, ...fail });
-      this.sent.push({ account, jid: f.jid, text: f.text, id: f.id, quotedId: f.quotedId, at: Date.now() });
+      const sent: WaSent = { account, jid: f.jid, text: f.text, id: f.id, quotedId: f.quotedId, at: Date.now() };
+      this.sent.push(sent);
+      this.onSend?.(sent);
       const lose = this.lostAnswers.get(account) ?? 0;
       if (lose > 0) {
         this.lostAnswers.set(account, lose - 1);
@@ -266,7 +273,7 @@ export class FakeWhatsApp {
     } else if (f.op === "presence") this.presences.push({ account, jid: f.jid, state: f.state });
     else if (f.op === "read") for (const k of f.keys as Array<{ id: string }>) this.reads.push({ account, id: k.id });
     else if (f.op === "logout") {
-      this.loggedOut.add(account);
+      if (s.device) this.loggedOut.add(s.device);
       reply({ ok: true });
       this.end(s, 401, "Intentional Logout");
     }

@@ -125,6 +125,9 @@ export const DISCONNECT = {
   restartRequired: 515,
 } as const;
 
+/** proto.WebMessageInfo.Status.SERVER_ACK: WhatsApp's server has a message we sent (later: delivered, read). */
+export const STATUS_SERVER_ACK = 2;
+
 /** proto.WebMessageInfo.StubType.CIPHERTEXT: a message Baileys could not decrypt (its parameters say why, e.g. "Bad MAC"). */
 export const STUB_CIPHERTEXT = 2;
 

@@ -30,7 +30,7 @@ import {
 } from "../channel.ts";
 import { logConflict, tryLease, type Lease } from "../lease.ts";
 import { openAuthStore, type AuthStore } from "./auth-store.ts";
-import { disconnectStatus, loadBaileys, type WaLibrary, type WaSocket } from "./baileys.ts";
+import { disconnectStatus, loadBaileys, STATUS_SERVER_ACK, type WaLibrary, type WaSocket } from "./baileys.ts";
 import type { Me } from "./inbound.ts";
 import { ChannelMemory } from "./memory.ts";
 import { MessageIds } from "./ids.ts";
@@ -290,6 +290,9 @@ export class WhatsAppChannel implements Channel {
         } catch (err) {
           log.error({ error: (err as Error).message }, "whatsapp: could not save the device's credentials");
         }
+      });
+      sock.onMessageUpdates((updates) => {
+        for (const u of updates) if (u.key.fromMe && u.key.id && (u.update.status ?? 0) >= STATUS_SERVER_ACK) this.memory.markAcked(u.key.id);
       });
       sock.onMessages((batch) =>
         receiveBatch(batch.messages, {

@@ -1,7 +1,9 @@
 /**
  * What the WhatsApp channel remembers in memory, bounded: the ids of messages it sent (so their
  * echoes are never runs, and Baileys can answer a recipient's retry request with the content) and
- * recent inbound messages (so a reply can quote the message it answers). Oldest entries go first.
+ * recent inbound messages (so a reply can quote the message it answers), and which of our messages
+ * WhatsApp's server acknowledged (so a part whose send answer was lost is not sent again when the
+ * server already has it). Oldest entries go first.
  */
 import type { WaContent, WaMessage } from "./baileys.ts";
 import type { SentMemory } from "./send.ts";
@@ -27,7 +29,7 @@ class Bounded<V> {
 }
 
 export class ChannelMemory implements SentMemory {
-  private readonly sent: Bounded<{ jid: string; text: string }>;
+  private readonly sent: Bounded<{ jid: string; text: string; acked?: true }>;
   private readonly received: Bounded<WaMessage>;
 
   constructor(o: { sent?: number; received?: number } = {}) {
@@ -42,6 +44,17 @@ export class ChannelMemory implements SentMemory {
   /** True when this gateway sent a message with that id (its echo is not a run). */
   sentByUs(id: string): boolean {
     return this.sent.get(id) !== undefined;
+  }
+
+  /** WhatsApp's server acknowledged our message `id` (Baileys' `messages.update`, status SERVER_ACK or later). */
+  markAcked(id: string): void {
+    const s = this.sent.get(id);
+    if (s) s.acked = true;
+  }
+
+  /** True when the server acknowledged our message `id`: sending it again is not needed. */
+  acked(id: string): boolean {
+    return this.sent.get(id)?.acked === true;
   }
 
   /** The content of a message we sent, for Baileys' answer to a retry request. */

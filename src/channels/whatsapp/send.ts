@@ -29,6 +29,8 @@ export function targetJid(target: string): string {
 /** What the sender remembers: ids it sent (for echoes and Baileys' retry requests) and recent inbound messages (to quote). */
 export interface SentMemory {
   rememberSent(id: string, jid: string, text: string): void;
+  /** True when WhatsApp's server acknowledged the message with this id. */
+  acked(id: string): boolean;
   inbound(id: string): WaMessage | undefined;
 }
 
@@ -64,6 +66,12 @@ export async function deliverReply(
     // Not connected: an ordinary retry later (the outbox backs off), nothing is in doubt.
     if (!sock) throw Object.assign(new Error("WhatsApp is not connected"), { partsSent: i });
     const id = o.ids.idFor(m.idempotencyKey, i);
+    // A part whose send answer was lost is checked first: the server's ack of its id means it is there.
+    if (o.memory.acked(id)) {
+      firstId ??= id;
+      o.progress?.partSent(i + 1);
+      continue;
+    }
     o.memory.rememberSent(id, jid, parts[i]!);
     const quoted = i === 0 && m.replyTo ? (o.memory.inbound(m.replyTo) ?? null) : null;
     try {

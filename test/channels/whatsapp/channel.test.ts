@@ -207,6 +207,24 @@ test("a burst of undecryptable messages (Bad MAC) makes the channel degraded wit
   }
 });
 
+test("a send whose answer was lost after WhatsApp's server acknowledged it is checked by its id and not sent again", async () => {
+  const b = await waBrain();
+  try {
+    await b.online();
+    b.lib.last.loseAfterAck = 1;
+    b.lib.last.emitMessages([waText(FRIEND, "3EB0LOST1", "did it arrive?")]);
+    await until(
+      "the reply delivered",
+      () => (b.store.prepare("SELECT state FROM outbox").get() as { state: string } | undefined)?.state === "delivered",
+      10_000,
+    );
+    assert.equal(b.lib.last.sent.length, 1, "the server had it: no second send");
+    assert.equal(b.lib.last.sent[0]!.text, "echo: did it arrive?");
+  } finally {
+    await b.stop();
+  }
+});
+
 test("two gateways with one linked number: the second does not connect and names the holder", async () => {
   const leaseDir = tmpDir("onebrain-lease-");
   const first = await waBrain({ leaseDir });
