@@ -137,7 +137,9 @@ export function renderChannels(s: ChannelsStatus, now = Date.now()): string[] {
     if (c.lease) {
       const h = c.lease.holder;
       const mine = h !== null && c.lease.mine;
-      lines.push(`    lease     ${!h ? "free (nobody polls this token)" : mine ? `held by this gateway (pid ${h.pid})` : `held by ${describeLeaseHolder(h)}`}`);
+      lines.push(
+        `    lease     ${!h ? `free (nobody ${platformOf(c.id)?.linked ? "holds this number" : "polls this token"})` : mine ? `held by this gateway (pid ${h.pid})` : `held by ${describeLeaseHolder(h)}`}`,
+      );
     }
     if (c.health && Object.keys(c.health).length) lines.push(`    live      ${describeHealth(c.health)}`);
     if (c.probe)
