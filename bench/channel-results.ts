@@ -80,3 +80,29 @@ export async function idleRss(
   }
   return { idleRssWithMb, idleRssWithoutMb };
 }
+
+/**
+ * Round trips one at a time, each started at most every `paceMs`: `say(k, i)` sends message `i` as
+ * user `k` (of `users`) and returns when its answer arrived (performance.now()). The warm-up
+ * messages are not measured.
+ */
+export async function pacedRoundTrips(o: {
+  label: string;
+  users: number;
+  warmup: number;
+  messages: number;
+  paceMs: number;
+  say: (k: number, i: number) => { answered: Promise<number> };
+}): Promise<number[]> {
+  const out: number[] = [];
+  let lastStart = 0;
+  for (let i = 0; i < o.warmup + o.messages; i++) {
+    await sleep(Math.max(0, lastStart + o.paceMs - performance.now()));
+    const t0 = performance.now();
+    lastStart = t0;
+    const t1 = await o.say(i % o.users, i).answered;
+    if (i >= o.warmup) out.push(t1 - t0);
+    if ((i + 1) % 100 === 0) progress(`${o.label} round trips: ${i + 1}/${o.warmup + o.messages}`);
+  }
+  return out;
+}

@@ -98,9 +98,15 @@ export function chatConfig(fake: FakeModelProc, extra: Record<string, unknown> =
   return { models: { primary: "fake/echo-1", providers: { fake: { kind: "openai", baseUrl: fake.openaiUrl } } }, ...extra };
 }
 
-/** Starts a gateway on a fresh brain with `config`. */
-export async function startChatGateway(config: unknown): Promise<StartedGateway> {
-  return startGateway(freshBrain(config), await freePort());
+/** Starts a gateway on a fresh brain with `config`, `env` added to its environment and its state dir first given to `prepare` (a linked device). */
+export async function startChatGateway(
+  config: unknown,
+  o: { env?: Record<string, string>; prepare?: (stateDir: string) => void } = {},
+): Promise<StartedGateway> {
+  const brain = freshBrain(config);
+  o.prepare?.(brain.stateDir);
+  Object.assign(brain.env, o.env);
+  return startGateway(brain, await freePort());
 }
 
 /** CPU time (user + system) a process has used so far, in ms, from /proc/PID/stat. */

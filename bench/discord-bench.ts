@@ -14,7 +14,7 @@
 import { FakeDiscord, type FakeRequest } from "../test/helpers/fake-discord.ts";
 import { progress } from "./cli-runs.ts";
 import { chatConfig, startChatGateway, startFakeModel, type FakeModelProc } from "./chat-procs.ts";
-import { channelResults, idleRss, type ChannelBenchResult, type Spec } from "./channel-results.ts";
+import { channelResults, idleRss, pacedRoundTrips, type ChannelBenchResult, type Spec } from "./channel-results.ts";
 import { sleep, type StartedGateway } from "./procs.ts";
 import type { BenchResult } from "./stats.ts";
 
@@ -63,18 +63,20 @@ export async function discordBench(o: { messages: number; warmup: number; drops:
     const roundTripMs: number[] = [];
     const gapAnswerMs: number[] = [];
     try {
-      let lastStart = 0;
-      for (let i = 0; i < o.warmup + o.messages; i++) {
-        const k = i % users.length;
-        await sleep(Math.max(0, lastStart + PACE_MS - performance.now()));
-        const posted = nextPost(f, dms[k]!);
-        const t0 = performance.now();
-        lastStart = t0;
-        f.userSays(dms[k]!, users[k]!, `bench message ${i}`);
-        const t1 = await posted;
-        if (i >= o.warmup) roundTripMs.push(t1 - t0);
-        if ((i + 1) % 100 === 0) progress(`discord round trips: ${i + 1}/${o.warmup + o.messages}`);
-      }
+      roundTripMs.push(
+        ...(await pacedRoundTrips({
+          label: "discord",
+          users: users.length,
+          warmup: o.warmup,
+          messages: o.messages,
+          paceMs: PACE_MS,
+          say: (k, i) => {
+            const answered = nextPost(f, dms[k]!);
+            f.userSays(dms[k]!, users[k]!, `bench message ${i}`);
+            return { answered };
+          },
+        })),
+      );
       for (let d = 0; d < o.drops; d++) {
         const k = d % users.length;
         const posted = nextPost(f, dms[k]!, 60_000);

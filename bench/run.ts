@@ -20,6 +20,7 @@ import { latencyStats } from "./chat-stats.ts";
 import { toolRoundTrips } from "./tools-bench.ts";
 import { discordBench, discordResults, type DiscordName } from "./discord-bench.ts";
 import { slackBench, slackResults, type SlackName } from "./slack-bench.ts";
+import { whatsappBench, whatsappResults, type WhatsAppName } from "./whatsapp-bench.ts";
 import { wsIdle } from "./ws-idle.ts";
 import { browserBench, browserResults, type BrowserName } from "./browser-bench.ts";
 import { alertsBench } from "./alerts-bench.ts";
@@ -50,6 +51,9 @@ const SPECS = {
   slack_round_trip: { unit: "ms p99", target: 25, openclaw: "not measured" },
   slack_gap_answer: { unit: "ms median", target: 3000, openclaw: "not measured" },
   slack_idle_rss: { unit: "MiB cost", target: 25, openclaw: "not measured" },
+  whatsapp_round_trip: { unit: "ms p99", target: 25, openclaw: "not measured" },
+  whatsapp_gap_answer: { unit: "ms median", target: 3000, openclaw: "not measured" },
+  whatsapp_idle_rss: { unit: "MiB cost", target: 80, openclaw: "not measured" },
   browser_status_ms: { unit: "ms", target: 100, openclaw: "not measured" },
   browser_start_ms: { unit: "ms", target: 1500, openclaw: 'false "CDP not reachable" at start (oc#64978)' },
   browser_idle_rss: { unit: "MiB cost", target: 2, openclaw: "not measured" },
@@ -325,6 +329,18 @@ async function main(): Promise<number> {
         progress(`slack: ${messages} round trips one at a time, ${Math.min(runs, 10)} socket resets, ${Math.min(runs, 5)} idle starts each way`);
         const r = await slackBench({ messages, warmup: 100, drops: Math.min(runs, 10), starts: Math.min(runs, 5) });
         return slackResults(r, slackNames, SPECS);
+      })),
+    );
+  }
+
+  const whatsappNames = NAMES.filter((n): n is WhatsAppName => n.startsWith("whatsapp_") && only.has(n));
+  if (whatsappNames.length) {
+    results.push(
+      ...(await guarded(whatsappNames, async () => {
+        const messages = runs < 15 ? 200 : 1000;
+        progress(`whatsapp: ${messages} round trips one at a time, ${Math.min(runs, 10)} connection drops, ${Math.min(runs, 5)} idle starts each way`);
+        const r = await whatsappBench({ messages, warmup: 100, drops: Math.min(runs, 10), starts: Math.min(runs, 5) });
+        return whatsappResults(r, whatsappNames, SPECS);
       })),
     );
   }

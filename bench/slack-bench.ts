@@ -11,7 +11,7 @@
  *   slack_idle_rss: gateway RSS after 2 s idle with Slack connected, and without Slack.
  */
 import { FakeSlack } from "../test/helpers/fake-slack.ts";
-import { channelResults, idleRss, type ChannelBenchResult, type Spec } from "./channel-results.ts";
+import { channelResults, idleRss, pacedRoundTrips, type ChannelBenchResult, type Spec } from "./channel-results.ts";
 import { progress } from "./cli-runs.ts";
 import { chatConfig, startChatGateway, startFakeModel, type FakeModelProc } from "./chat-procs.ts";
 import { sleep, type StartedGateway } from "./procs.ts";
@@ -59,18 +59,20 @@ export async function slackBench(o: { messages: number; warmup: number; drops: n
     const roundTripMs: number[] = [];
     const gapAnswerMs: number[] = [];
     try {
-      let lastStart = 0;
-      for (let i = 0; i < o.warmup + o.messages; i++) {
-        const k = i % users.length;
-        await sleep(Math.max(0, lastStart + PACE_MS - performance.now()));
-        const posted = nextPost(f, dms[k]!);
-        const t0 = performance.now();
-        lastStart = t0;
-        f.userSays(dms[k]!, users[k]!, `bench message ${i}`);
-        const t1 = await posted;
-        if (i >= o.warmup) roundTripMs.push(t1 - t0);
-        if ((i + 1) % 100 === 0) progress(`slack round trips: ${i + 1}/${o.warmup + o.messages}`);
-      }
+      roundTripMs.push(
+        ...(await pacedRoundTrips({
+          label: "slack",
+          users: users.length,
+          warmup: o.warmup,
+          messages: o.messages,
+          paceMs: PACE_MS,
+          say: (k, i) => {
+            const answered = nextPost(f, dms[k]!);
+            f.userSays(dms[k]!, users[k]!, `bench message ${i}`);
+            return { answered };
+          },
+        })),
+      );
       for (let d = 0; d < o.drops; d++) {
         const k = d % users.length;
         const posted = nextPost(f, dms[k]!, 60_000);
