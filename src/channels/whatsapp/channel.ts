@@ -102,7 +102,7 @@ export class WhatsAppChannel implements Channel {
     } catch (err) {
       return this.fail(`cannot open the WhatsApp library or its auth state: ${(err as Error).message}`);
     }
-    if (!this.auth.linked()) return this.fail(`no device is linked: ${RELINK}`);
+    if (!this.auth.linked()) return this.fail(`no device is linked: ${RELINK}`, "WHATSAPP_NOT_LINKED");
     this.timer = setInterval(() => this.recheckDegraded(), this.o.timing?.degradedCheckMs ?? 30_000);
     this.timer.unref();
     this.loop = this.run().catch((err: unknown) => {
@@ -179,9 +179,9 @@ export class WhatsAppChannel implements Channel {
     this.ctx?.setState(s);
   }
 
-  private fail(reason: string): void {
-    this.ctx?.logger.error({ reason }, "whatsapp channel stopped");
-    this.setState({ state: "failed", reason });
+  private fail(reason: string, code?: string): void {
+    this.ctx?.logger.error({ reason, code }, "whatsapp channel stopped");
+    this.setState({ state: "failed", reason, ...(code ? { code } : {}) });
   }
 
   private sleep(ms: number): Promise<void> {

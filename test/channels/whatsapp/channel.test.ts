@@ -26,12 +26,12 @@ const ME = "4915100000001";
 const FRIEND = "4915100000002@s.whatsapp.net";
 
 /** A brain with a linked WhatsApp device (creds.me set) on the fake library. */
-async function waBrain(o: { settings?: Record<string, unknown>; leaseDir?: string } = {}) {
+async function waBrain(o: { settings?: Record<string, unknown>; leaseDir?: string; unlinked?: boolean } = {}) {
   const lib = new FakeBaileys();
   const stateDir = tmpDir("onebrain-wa-");
   const dir = path.join(stateDir, "whatsapp", "default");
   const a = openAuthStore(dir, lib);
-  a.state.creds.me = { id: `${ME}:3@s.whatsapp.net`, lid: "111222333444555:3@lid", name: "Ada" };
+  if (!o.unlinked) a.state.creds.me = { id: `${ME}:3@s.whatsapp.net`, lid: "111222333444555:3@lid", name: "Ada" };
   a.saveCreds();
   a.close();
   const h = harness({ file: path.join(stateDir, "brain.db") });
@@ -238,5 +238,18 @@ test("two gateways with one linked number: the second does not connect and names
     await until("the second takes over", () => second.lib.sockets.length === 1, 5000);
   } finally {
     await second.stop();
+  }
+});
+
+test("a channel whose keys name no linked device fails at once with WHATSAPP_NOT_LINKED and the command that links one; it opens no session", async () => {
+  const b = await waBrain({ unlinked: true });
+  try {
+    await b.untilState("failed");
+    const s = b.state() as { reason: string; code?: string };
+    assert.equal(s.code, "WHATSAPP_NOT_LINKED");
+    assert.match(s.reason, /no device is linked: onebrain channels login whatsapp/);
+    assert.equal(b.lib.sockets.length, 0);
+  } finally {
+    await b.stop();
   }
 });
