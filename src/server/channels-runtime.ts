@@ -6,12 +6,12 @@
  * one that cannot even start leaves the others running. A platform's libraries load only when it
  * is configured.
  */
-import os from "node:os";
 import type { Logger } from "pino";
 import type { Brain } from "../brain/brain.ts";
 import { channelCursor } from "../brain/inbox.ts";
 import type { Channel, ChannelState } from "../channels/channel.ts";
-import { configuredChannels } from "../channels/inspect.ts";
+import { configuredChannels, type ConfiguredChannel } from "../channels/inspect.ts";
+import { leaseHolder } from "../channels/lease.ts";
 import { createChannelAccess } from "../channels/pairing.ts";
 import { platformOf, type PlatformId } from "../channels/platforms.ts";
 import type { Config } from "../config/schema.ts";
@@ -49,13 +49,7 @@ export interface ChannelsRuntimeOptions {
 /** Starts every configured platform channel and returns the handle that starts and stops them later. */
 export async function startPlatformChannels(o: ChannelsRuntimeOptions): Promise<PlatformChannels> {
   const started = new Map<string, Channel>();
-  const holder = {
-    user: os.userInfo().username,
-    stateDir: o.paths.stateDir,
-    profile: o.paths.profile ?? null,
-    port: o.port ?? null,
-    startedAt: new Date().toISOString(),
-  };
+  const holder = leaseHolder({ stateDir: o.paths.stateDir, profile: o.paths.profile ?? null, port: o.port ?? null });
   // One start or stop at a time: a link arriving while the gateway starts must not start the channel twice.
   let queue: Promise<unknown> = Promise.resolve();
   const serial = <T>(fn: () => Promise<T>): Promise<T> => {
@@ -64,9 +58,10 @@ export async function startPlatformChannels(o: ChannelsRuntimeOptions): Promise<
     return next;
   };
 
-  const startOne = async (id: PlatformId): Promise<Channel | null> => {
+  /** Starts one platform's channel from its configured entry (read fresh when not given). */
+  const startOne = async (id: PlatformId, given?: ConfiguredChannel): Promise<Channel | null> => {
     if (o.signal.aborted || started.has(id)) return started.get(id) ?? null;
-    const c = configuredChannels(o.config(), o.env, o.paths.stateDir).find((x) => x.id === id);
+    const c = given ?? configuredChannels(o.config(), o.env, o.paths.stateDir).find((x) => x.id === id);
     const platform = platformOf(id);
     if (!c || !platform || !c.enabled) return null;
     const token = c.secret();
@@ -105,7 +100,7 @@ export async function startPlatformChannels(o: ChannelsRuntimeOptions): Promise<
     }
   };
 
-  for (const c of configuredChannels(o.config(), o.env, o.paths.stateDir)) await serial(() => startOne(c.id));
+  for (const c of configuredChannels(o.config(), o.env, o.paths.stateDir)) await serial(() => startOne(c.id, c));
 
   return {
     holder,

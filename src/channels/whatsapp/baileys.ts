@@ -160,6 +160,15 @@ export function normalUser(jid: string): string {
 
 export const isGroupJid = (jid: string) => jidServer(jid) === "g.us";
 
+/** Ends a session that may have closed already. */
+export function endQuietly(sock: WaSocket | null | undefined): void {
+  try {
+    sock?.end();
+  } catch {
+    // Already closed.
+  }
+}
+
 /**
  * The environment variable naming an ES module to use instead of Baileys: a replacement adapter
  * (another Baileys, the Cloud API), or the tests' stand-in. The module exports `library(env)`,

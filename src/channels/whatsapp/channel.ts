@@ -30,7 +30,7 @@ import {
 } from "../channel.ts";
 import { logConflict, tryLease, type Lease } from "../lease.ts";
 import { openAuthStore, type AuthStore } from "./auth-store.ts";
-import { disconnectStatus, loadBaileys, STATUS_SERVER_ACK, type WaLibrary, type WaSocket } from "./baileys.ts";
+import { disconnectStatus, endQuietly, loadBaileys, STATUS_SERVER_ACK, type WaLibrary, type WaSocket } from "./baileys.ts";
 import type { Me } from "./inbound.ts";
 import { ChannelMemory } from "./memory.ts";
 import { MessageIds } from "./ids.ts";
@@ -205,11 +205,7 @@ export class WhatsAppChannel implements Channel {
     const s = this.sock;
     this.sock = null;
     this.open = false;
-    try {
-      s?.end();
-    } catch {
-      // Ending a socket that already closed.
-    }
+    endQuietly(s);
   }
 
   private async run(): Promise<void> {

@@ -8,19 +8,10 @@
 import type { Logger } from "pino";
 import { OnebrainError } from "../../shared/errors.ts";
 import type { AuthStore } from "./auth-store.ts";
-import { DISCONNECT, disconnectStatus, type WaLibrary, type WaSocket } from "./baileys.ts";
+import { DISCONNECT, disconnectStatus, endQuietly, type WaLibrary, type WaSocket } from "./baileys.ts";
 
 /** The kind of the host-wide lease a link takes on the auth directory: one link into a brain at a time, by the CLI or a gateway. */
 export const LINK_LEASE = "whatsapp-link";
-
-/** Ends a session that may have closed already. */
-function endQuietly(sock: WaSocket | null): void {
-  try {
-    sock?.end();
-  } catch {
-    // Already closed.
-  }
-}
 
 export interface LinkEvents {
   /** A QR code's content to show (render it with qrcode); a fresh one replaces the last. */

@@ -6,7 +6,7 @@
  */
 import type { WhatsAppSettings } from "../../config/schema-channels.ts";
 import type { ChannelContext } from "../channel.ts";
-import { normalUser, type WaMessage, type WaSocket } from "./baileys.ts";
+import { endQuietly, normalUser, type WaMessage, type WaSocket } from "./baileys.ts";
 import type { MessageIds } from "./ids.ts";
 import { decideMessages, pairingText, type Me } from "./inbound.ts";
 import type { ChannelMemory } from "./memory.ts";
@@ -49,11 +49,7 @@ export function receiveBatch(batch: WaMessage[], o: ReceiveDeps): void {
       .catch((err: unknown) => {
         // Not stored: the session ends with the receipts unsent, so WhatsApp delivers the batch again.
         ctx.logger.error({ error: (err as Error).message }, "whatsapp: storing a batch failed; reconnecting so that WhatsApp delivers it again");
-        try {
-          sock?.end();
-        } catch {
-          // Closed already.
-        }
+        endQuietly(sock);
       });
   } else settle();
   for (const ask of d.pairing) {

@@ -8,12 +8,11 @@
  * keeps two logins from linking into it at once. Logout tells WhatsApp to unlink the device when it
  * can, and always deletes the keys here.
  */
-import os from "node:os";
 import pino from "pino";
 import { authDir, openAuthStore, readLinked, removeAuth } from "../../channels/whatsapp/auth-store.ts";
 import { loadLibrary } from "../../channels/whatsapp/baileys.ts";
 import { LINK_LEASE, linkDevice, unlinkDevice } from "../../channels/whatsapp/link.ts";
-import { tryLease } from "../../channels/lease.ts";
+import { leaseHolder, tryLease } from "../../channels/lease.ts";
 import type { GatewayConnection } from "../../client/gateway-client.ts";
 import { OnebrainError } from "../../shared/errors.ts";
 import { brainPaths, type GlobalOptions } from "../brain.ts";
@@ -28,10 +27,6 @@ function onlyWhatsApp(args: string[]): void {
       "USAGE",
       `Cannot log in to ${JSON.stringify(args[0] ?? "")}: only whatsapp links a device (the other channels use tokens: onebrain config set)`,
     );
-}
-
-function holderOf(stateDir: string, profile: string | undefined) {
-  return { user: os.userInfo().username, stateDir, profile: profile ?? null, port: null, startedAt: new Date().toISOString() };
 }
 
 /** Runs `fn` through the gateway holding the brain; false when none holds it (or the holder does not answer: then this process does the work). */
@@ -53,7 +48,12 @@ export async function loginCommand(global: GlobalOptions, opts: { phone?: string
   if (await viaGateway(global, (conn) => loginThroughGateway(conn, remote), opts.json)) return;
   const paths = brainPaths(global);
   const dir = authDir(paths.stateDir);
-  const lease = tryLease({ kind: LINK_LEASE, token: dir, what: "linking into this brain", holder: holderOf(paths.stateDir, paths.profile) });
+  const lease = tryLease({
+    kind: LINK_LEASE,
+    token: dir,
+    what: "linking into this brain",
+    holder: leaseHolder({ stateDir: paths.stateDir, profile: paths.profile ?? null }),
+  });
   if (!lease.ok) throw new OnebrainError("WHATSAPP_LINK_FAILED", `Another login is linking a device into this brain now (${lease.detail})`);
   const ctl = new AbortController();
   const stop = () => ctl.abort();
@@ -101,7 +101,7 @@ export async function logoutCommand(global: GlobalOptions, opts: { json?: boolea
     kind: "whatsapp",
     token: linked.account,
     what: `WhatsApp number +${linked.account}`,
-    holder: holderOf(paths.stateDir, paths.profile),
+    holder: leaseHolder({ stateDir: paths.stateDir, profile: paths.profile ?? null }),
   });
   let told = false;
   if (lease.ok) {

@@ -9,6 +9,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { authDir, readLinked } from "../../../src/channels/whatsapp/auth-store.ts";
+import { connectGateway } from "../../../src/client/gateway-client.ts";
 import { whatsappDriver } from "../contract/whatsapp-driver.ts";
 import { FakeModelServer } from "../../helpers/fake-model.ts";
 import { FakeTelegram } from "../../helpers/fake-telegram.ts";
@@ -235,5 +236,50 @@ test(
     const again = wa.ownerSays(ME, "one more");
     await eventually(() => wa.sent.some((m) => m.jid === self && m.text === "echo: one more"), 10_000, "the owner is still answered");
     assert.ok(again);
+  },
+);
+
+test(
+  "hostile input to the link RPC is refused in words without echoing it; cancel, logout and a second start are safe when idle or under way",
+  { timeout: 60_000 },
+  async () => {
+    const stateDir = tmpDir("onebrain-wa-gw-");
+    const g = await gateway(stateDir);
+    const conn = await connectGateway({ url: `ws://127.0.0.1:${g.port}`, timeoutMs: 5000 });
+    try {
+      const refused = async (params: unknown) => {
+        const err = (await conn.request("whatsapp.link.start", params).then(
+          () => null,
+          (e: unknown) => e,
+        )) as { message: string; details: { wireCode?: string; wire?: { code?: string } } } | null;
+        assert.ok(err, `refused: ${JSON.stringify(params).slice(0, 80)}`);
+        assert.equal(err.details.wireCode, "INVALID_REQUEST");
+        return err;
+      };
+      await refused({ phone: 4915100000001 });
+      await refused({ timeoutSeconds: 0 });
+      await refused({ timeoutSeconds: "60" });
+      const huge = await refused({ phone: `sk-secret-${"9".repeat(100_000)}` });
+      assert.ok(huge.message.length < 400 && !huge.message.includes("sk-secret"), huge.message.slice(0, 200));
+      const bad = await refused({ phone: "+0 not a number sk-secret" });
+      assert.equal(bad.details.wire?.code, "USAGE");
+      assert.match(bad.message, /as a phone number: expected E\.164/);
+
+      assert.equal((await conn.request<{ state: string }>("whatsapp.link.cancel", {})).state, "idle");
+      assert.deepEqual(await conn.request("whatsapp.logout", {}), { unlinked: null, toldWhatsApp: false });
+      const qrsBefore = wa.qrs.length;
+      const [a, b] = await Promise.all([
+        conn.request<{ startedAt: number }>("whatsapp.link.start", {}),
+        conn.request<{ startedAt: number }>("whatsapp.link.start", {}),
+      ]);
+      assert.equal(a.startedAt, b.startedAt, "one link, not two");
+      await eventually(() => wa.qrs.length > qrsBefore, 10_000, "a QR code");
+      const cancelled = await conn.request<{ state: string; error: string }>("whatsapp.link.cancel", {});
+      assert.equal(cancelled.state, "cancelled");
+      assert.equal(readLinked(authDir(stateDir)).account, null, "nothing half-linked");
+      assert.equal((await runCli(["health", "--json"], g.env)).code, 0, "the gateway is well");
+    } finally {
+      await conn.close();
+    }
   },
 );
