@@ -13,6 +13,8 @@ const rank = {
   config: 2,
   proc: 2,
   service: 2,
+  // The configured agents and the bindings that route messages to them (pure, from the config).
+  agents: 2.5,
   lock: 3,
   protocol: 3,
   logging: 3,
@@ -23,6 +25,8 @@ const rank = {
   sessions: 4,
   approvals: 4,
   browser: 4,
+  // Devices (OpenClaw companion apps and clients): approvals and tokens in the store.
+  devices: 4,
   // The canvas host's files reuse the workspace tools' confinement (agent/tools/fs).
   canvas: 4.2,
   brain: 4.5,

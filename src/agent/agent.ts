@@ -1,12 +1,14 @@
 /**
- * The agent: what the brain calls to answer a session. It builds the system prompt from the
- * workspace's AGENTS.md (or a default) and asks the configured models in order, streaming,
- * through the tool loop (loop.ts) with the tools the policy enables (tools/policy.ts), loaded on
- * the first run that needs them. With no tool enabled a reply is one plain model call.
- * Models are resolved from config + env lazily and again after a config reload.
+ * One agent: what the brain calls to answer a session. It builds the system prompt from the
+ * workspace's AGENTS.md (or the agent's systemPromptFile, or a default) and asks its models in
+ * order, streaming, through the tool loop (loop.ts) with the tools its policy enables
+ * (tools/policy.ts), loaded on the first run that needs them. With no tool enabled a reply is one
+ * plain model call. Models, policy and prompt file are resolved from config + env lazily and again
+ * after a config reload. Several agents on one brain are one of these each (router.ts).
  */
 import fs from "node:fs";
 import path from "node:path";
+import type { AgentProfile } from "../agents/roster.ts";
 import type { Config } from "../config/schema.ts";
 import { OnebrainError } from "../shared/errors.ts";
 import { explainFailure, type ModelErrorReport } from "./explain.ts";
@@ -25,8 +27,14 @@ export const DEFAULT_SYSTEM_PROMPT =
 
 export interface AgentOptions {
   config: () => Readonly<Config>;
-  /** The workspace directory (agents.defaults.workspace or <stateDir>/workspace). */
-  workspace: string;
+  /** The workspace directory (agents.defaults.workspace or <stateDir>/workspace), when no `profile` is given. */
+  workspace?: string;
+  /**
+   * This agent as a config resolves it (src/agents/roster.ts): its models, tool policy and prompt
+   * file. Null: the agent is no longer configured. Without it: config.models, config.tools and
+   * <workspace>/AGENTS.md.
+   */
+  profile?: (config: Readonly<Config>) => AgentProfile | null;
   env?: NodeJS.ProcessEnv;
   deps?: ResolveDeps;
   /** The tools the agent may offer (default: the catalog's). */
@@ -134,14 +142,30 @@ function loop(): Promise<typeof import("./loop.ts")> {
   return (loopModule ??= import("./loop.ts"));
 }
 
-/** Creates the agent for a brain. */
+/** What an agent reads of a config: its models, tools and prompt file. */
+type Settings = Pick<AgentProfile, "models" | "tools" | "promptFile">;
+
+/** Creates one agent. */
 export function createAgent(o: AgentOptions): Agent {
-  const systemPrompt = promptReader(path.join(o.workspace, "AGENTS.md"));
+  const ownPrompt = path.join(o.workspace ?? "", "AGENTS.md");
+  // Null for an agent a reload removed: the router never asks it, so the brain's sections stand in.
+  const settingsOf = (config: Readonly<Config>): Settings | null =>
+    o.profile ? o.profile(config) : { models: config.models, tools: config.tools, promptFile: ownPrompt };
+  // A reader per prompt file: a reload that names another file starts reading that one.
+  let prompt: { file: string; read: () => string } | undefined;
+  const systemPrompt = (file: string): string => {
+    if (prompt?.file !== file) prompt = { file, read: promptReader(file) };
+    return prompt.read();
+  };
+  const promptFile = (): string => settingsOf(o.config())?.promptFile ?? ownPrompt;
   const registry = o.registry ?? new ToolRegistry(CATALOG);
   let resolved: { for: Readonly<Config>; models: ResolvedModels } | undefined;
   const models = (): ResolvedModels => {
     const config = o.config();
-    if (resolved?.for !== config) resolved = { for: config, models: (o.resolve ?? resolveModels)(config.models, o.env ?? process.env, o.deps ?? {}) };
+    if (resolved?.for !== config) {
+      const models = settingsOf(config)?.models ?? config.models;
+      resolved = { for: config, models: (o.resolve ?? resolveModels)(models, o.env ?? process.env, o.deps ?? {}) };
+    }
     return resolved.models;
   };
   let selected: { for: Readonly<Config>; selection: ToolSelection } | undefined;
@@ -150,7 +174,7 @@ export function createAgent(o: AgentOptions): Agent {
   const selection = (): ToolSelection => {
     const config = o.config();
     if (selected?.for === config) return selected.selection;
-    selected = { for: config, selection: selectTools(config.tools, registry.list()) };
+    selected = { for: config, selection: selectTools(settingsOf(config)?.tools ?? config.tools, registry.list()) };
     for (const w of selected.selection.warnings) if (!warned.has(w) && warned.add(w)) o.log?.warn({ warning: w }, "tool policy");
     return selected.selection;
   };
@@ -191,7 +215,7 @@ export function createAgent(o: AgentOptions): Agent {
           await loop()
         ).runLoop({
           providers: m.providers,
-          system: systemPrompt(),
+          system: systemPrompt(promptFile()),
           history: req.history,
           maxTokens: m.maxTokens,
           tools,

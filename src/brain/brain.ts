@@ -84,7 +84,7 @@ export class Brain {
     this.started = true;
     this.reapOrphans();
     const s = this.o.settings();
-    const { resumed, ended } = recoverRuns(this.o.store, { epoch: this.o.epoch, now: this.now(), agentId: s.agentId, historyLimit: s.historyLimit });
+    const { resumed, ended } = recoverRuns(this.o.store, { epoch: this.o.epoch, now: this.now(), agentIds: s.agentIds, historyLimit: s.historyLimit });
     this.resumeQueue.push(...resumed);
     if (resumed.length) this.o.logger.info({ resumed: resumed.map((r) => r.runId) }, "resuming runs interrupted by a restart");
     if (ended) this.o.logger.warn({ interrupted: ended }, "answered interrupted runs that could not be resumed with a notice");
@@ -173,7 +173,14 @@ export class Brain {
         void this.execute(resumed, Promise.resolve(), s.timeoutSeconds);
         continue;
       }
-      const opts = { agentId: s.agentId, historyLimit: s.historyLimit, policy: s.reset, epoch: this.o.epoch, now: this.now(), busy: this.busySessions };
+      const opts = {
+        defaultAgentId: s.defaultAgentId,
+        historyLimit: s.historyLimit,
+        policy: s.reset,
+        epoch: this.o.epoch,
+        now: this.now(),
+        busy: this.busySessions,
+      };
       const { value: run, durable } = this.o.store.grouped(() => claimNext(this.o.store, opts));
       if (!run) return;
       void this.execute(run, durable, s.timeoutSeconds);

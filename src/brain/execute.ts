@@ -79,9 +79,9 @@ export async function executeRun(env: RunEnv, run: ClaimedRun, claimed: Promise<
 
 async function think(env: RunEnv, run: ClaimedRun, abort: AbortController, timeoutSeconds: number): Promise<RunOutcome | Paused> {
   const { o } = env;
-  if (run.command === "status") return { kind: "notice", text: sessionStatusText(o.store, run, o.agent.describe(), env.now()), state: "done" };
+  if (run.command === "status") return { kind: "notice", text: sessionStatusText(o.store, run, o.agent.describe(run.agentId), env.now()), state: "done" };
   if (run.command) return { kind: "notice", text: "Started a new session.", state: "done" };
-  const missing = o.agent.notConfigured();
+  const missing = o.agent.notConfigured(run.agentId);
   if (missing) return { kind: "notice", text: missing, state: "done" };
   // A timer cleared when the run ends, not AbortSignal.timeout(): that one stays alive (with
   // everything the run's closures hold) for the whole timeout, so at hundreds of messages a
@@ -93,6 +93,7 @@ async function think(env: RunEnv, run: ClaimedRun, abort: AbortController, timeo
   }, timeoutSeconds * 1000);
   try {
     const r = await o.agent.reply({
+      agentId: run.agentId,
       sessionKey: run.sessionKey,
       history: run.history,
       signal: abort.signal,
@@ -118,7 +119,7 @@ function hooks(env: RunEnv, run: ClaimedRun, signal: AbortSignal): RunHooks {
   const journal = new BrainJournal({ store: o.store, run, epoch: o.epoch, now: env.now, onLost: () => env.fence() });
   return {
     journal,
-    toolContext: (step, call) => createToolContext({ ports: o.tools!, run, agentId: o.settings().agentId, step, call, signal, journal }),
+    toolContext: (step, call) => createToolContext({ ports: o.tools!, run, step, call, signal, journal }),
     ...(run.resume ? { resume: run.resume } : {}),
   };
 }

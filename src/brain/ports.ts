@@ -22,17 +22,21 @@ import type { ResetPolicy } from "../sessions/reset.ts";
 import type { StoreHandle } from "../store/handle.ts";
 import type { ChatApprovals } from "./approve-command.ts";
 
-/** What the brain needs from the agent (src/agent/agent.ts implements it over the model providers and tools). */
+/**
+ * What the brain needs from the agents (src/agent/router.ts implements it over the configured
+ * agents, each with its model providers and tools). `agentId` is the run's: its session key's.
+ */
 export interface AgentPort {
-  /** Null when a model is configured; otherwise the sentence telling the user what to set. */
-  notConfigured(): string | null;
-  /** The model it would use, in words (for `/status`): "anthropic/claude-sonnet-4-5 (fallback openai/gpt-5)". */
-  describe(): string;
+  /** Null when that agent has a model; otherwise the sentence telling the user what to set (or that the agent is gone). */
+  notConfigured(agentId: string): string | null;
+  /** The model that agent would use, in words (for `/status`): "anthropic/claude-sonnet-4-5 (fallback openai/gpt-5)". */
+  describe(agentId: string): string;
   /**
-   * Answers the history's last user turn. With `run`, the agent may call tools: it journals each
-   * turn and result through `run.journal`, and a resumed run continues from `run.resume`.
+   * Answers the history's last user turn as agent `agentId`. With `run`, the agent may call tools:
+   * it journals each turn and result through `run.journal`, and a resumed run continues from `run.resume`.
    */
   reply(req: {
+    agentId: string;
     sessionKey: string;
     history: ChatTurn[];
     signal: AbortSignal;
@@ -72,15 +76,16 @@ export interface ProcessGroupRecord {
 
 /** The gateway's services that tools use. Without this option, runs get no tools: plain chat. */
 export interface BrainToolPorts {
-  /** The workspace directory; created if missing, and given to tools as its real path. */
-  workspace: string;
+  /** An agent's workspace directory; created if missing, and given to its tools as its real path. */
+  workspaceOf: (agentId: string) => string;
   /** The `tools` section of the config in force. */
   config: () => Readonly<ToolsConfig>;
   env?: NodeJS.ProcessEnv;
   /** Enqueues a message of the `message` tool in the outbox, once per idempotency key; resolves once durable. */
   sendMessage?: (m: MessageRequest, origin: CallOrigin) => Promise<{ outboxId: number }>;
-  searchMemory?: (query: string, limit: number) => MemoryHit[];
-  getMemory?: (ref: string) => { ref: string; content: string } | null;
+  /** Memory of one agent: its own sessions' transcripts and its workspace's notes, never another agent's. */
+  searchMemory?: (query: string, limit: number, agentId: string) => MemoryHit[];
+  getMemory?: (ref: string, agentId: string) => { ref: string; content: string } | null;
   approvals?: ApprovalsPort;
   /** The brain's browsers (the browser control service's manager). */
   browser?: BrowserPort;
@@ -92,7 +97,10 @@ export interface BrainToolPorts {
 
 /** The settings a brain reads at each claim (the config in force). */
 export interface BrainSettings {
-  agentId: string;
+  /** The configured agents (a run of another agent gets a notice, not a model call). */
+  agentIds: readonly string[];
+  /** The agent of a session key that names none (keys are `agent:<id>:...`, so only a foreign one). */
+  defaultAgentId: string;
   historyLimit: number;
   reset: ResetPolicy;
   timeoutSeconds: number;

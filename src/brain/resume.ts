@@ -56,7 +56,7 @@ export interface Recovery {
 }
 
 /** Resumes (or, if it cannot, answers) every run left 'running', in one transaction. */
-export function recoverRuns(store: StoreHandle, o: { epoch: number; now: number; agentId: string; historyLimit: number }): Recovery {
+export function recoverRuns(store: StoreHandle, o: { epoch: number; now: number; agentIds: readonly string[]; historyLimit: number }): Recovery {
   return store.transaction(() => {
     const rows = store
       .prepare(
@@ -73,6 +73,7 @@ export function recoverRuns(store: StoreHandle, o: { epoch: number; now: number;
         inboundId: row.inboundId,
         sessionId: row.sessionId,
         sessionKey: row.sessionKey,
+        agentId: row.agentId,
         channel: row.channel,
         account: row.account,
         peer: row.peer,
@@ -89,7 +90,7 @@ export function recoverRuns(store: StoreHandle, o: { epoch: number; now: number;
       markUnknown(store, row, o.now);
       let notice: string | null = null;
       if (submission?.onInterrupt === "abandon") notice = ABANDONED;
-      else if (row.agentId !== o.agentId) notice = notResumableNotice(`the agent "${row.agentId}" that was answering it is no longer configured`);
+      else if (!o.agentIds.includes(row.agentId)) notice = notResumableNotice(`the agent "${row.agentId}" that was answering it is no longer configured`);
       else if (row.resumes + 1 > MAX_RESUMES) notice = crashLoopNotice(row.resumes + 1, ...toolsDone(store, row.runId));
       else {
         try {

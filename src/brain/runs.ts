@@ -7,7 +7,7 @@
 import type { ResumePoint } from "../agent/journal.ts";
 import type { ChatTurn } from "../agent/provider.ts";
 import type { StoreHandle } from "../store/handle.ts";
-import { chatCommand } from "../sessions/keys.ts";
+import { agentOfKey, chatCommand } from "../sessions/keys.ts";
 import type { ResetPolicy } from "../sessions/reset.ts";
 import { appendMessage, liveSession, modelHistory, resetSessionKey } from "../sessions/store.ts";
 
@@ -16,6 +16,8 @@ export interface ClaimedRun {
   inboundId: number;
   sessionId: number;
   sessionKey: string;
+  /** The agent answering: its session's (the key's, as the route chose it at ingest). */
+  agentId: string;
   channel: string;
   account: string;
   peer: string;
@@ -65,7 +67,8 @@ export function submissionOf(row: SubmissionColumns): Submission | undefined {
 }
 
 export interface ClaimOptions {
-  agentId: string;
+  /** The agent of a key that names none. */
+  defaultAgentId: string;
   historyLimit: number;
   policy: ResetPolicy;
   epoch: number;
@@ -102,7 +105,8 @@ export function claimNext(store: StoreHandle, o: ClaimOptions): ClaimedRun | nul
     const command = chatCommand(row.text);
     store.prepare("UPDATE inbound SET state = 'running' WHERE id = ? AND state = 'pending'").run(row.id);
     if (command === "new" || command === "reset") resetSessionKey(store, row.session_key, command, o.now);
-    const session = liveSession(store, row.session_key, o.agentId, o.now, o.policy);
+    const agentId = agentOfKey(row.session_key) ?? o.defaultAgentId;
+    const session = liveSession(store, row.session_key, agentId, o.now, o.policy);
     if (!command) appendMessage(store, { sessionId: session.id, role: "user", content: row.text, now: o.now, inboundId: row.id });
     const run = store
       .prepare("INSERT INTO runs (inbound_id, session_id, state, started_at, epoch) VALUES (?, ?, 'running', ?, ?) RETURNING id")
@@ -114,6 +118,7 @@ export function claimNext(store: StoreHandle, o: ClaimOptions): ClaimedRun | nul
       inboundId: row.id,
       sessionId: session.id,
       sessionKey: row.session_key,
+      agentId,
       channel: row.channel,
       account: row.account,
       peer: row.peer,

@@ -26,7 +26,6 @@ function realWorkspace(dir: string): string {
 export function createToolContext(o: {
   ports: BrainToolPorts;
   run: ClaimedRun;
-  agentId: string;
   step: number;
   call: ToolCall;
   signal: AbortSignal;
@@ -37,7 +36,7 @@ export function createToolContext(o: {
     runId: run.runId,
     callId: call.id,
     sessionKey: run.sessionKey,
-    agentId: o.agentId,
+    agentId: run.agentId,
     channel: run.channel,
     account: run.account,
     peer: run.peer,
@@ -45,7 +44,8 @@ export function createToolContext(o: {
   let began: Promise<void> | undefined;
   return {
     origin,
-    workspace: realWorkspace(ports.workspace),
+    // The run's agent's workspace: an agent's tools never work in another agent's files.
+    workspace: realWorkspace(ports.workspaceOf(run.agentId)),
     signal: o.signal,
     config: ports.config(),
     env: ports.env ?? process.env,
@@ -55,11 +55,11 @@ export function createToolContext(o: {
     },
     searchMemory(query, limit) {
       if (!ports.searchMemory) throw new ToolRefusedError("Memory is not available in this gateway.");
-      return ports.searchMemory(query, limit);
+      return ports.searchMemory(query, limit, run.agentId);
     },
     getMemory(ref) {
       if (!ports.getMemory) throw new ToolRefusedError("Memory is not available in this gateway.");
-      return ports.getMemory(ref);
+      return ports.getMemory(ref, run.agentId);
     },
     async requestApproval(ask): Promise<ApprovalDecision> {
       // Still "never acted": after a restart the call runs again and asks again (the same request).

@@ -67,14 +67,18 @@ function resolveAccount(m: MessageRequest, o: ToolMessageOptions): { account: st
   return { refused: `channel ${JSON.stringify(m.channel)} has several accounts (${list(accounts)}): name one as target.account.` };
 }
 
-/** The session key of a conversation this brain has answered, from its newest reply; null when it never answered there. */
-function answeredConversation(store: StoreHandle, channel: string, account: string, target: string): string | null {
+/**
+ * The session key of a conversation this agent has answered, from its newest reply; null when it
+ * never answered there. Another agent's conversations are not this agent's to write to: `agent`
+ * is the key prefix (`agent:<id>:`) of the run's own session.
+ */
+function answeredConversation(store: StoreHandle, channel: string, account: string, target: string, agent: string): string | null {
   const row = store
     .prepare(
       `SELECT i.session_key AS sessionKey FROM outbox o JOIN inbound i ON i.id = o.inbound_id
-       WHERE o.channel = ? AND o.account = ? AND o.target = ? ORDER BY o.id DESC LIMIT 1`,
+       WHERE o.channel = ? AND o.account = ? AND o.target = ? AND substr(i.session_key, 1, length(?)) = ? ORDER BY o.id DESC LIMIT 1`,
     )
-    .get(channel, account, target) as { sessionKey: string } | undefined;
+    .get(channel, account, target, agent, agent) as { sessionKey: string } | undefined;
   return row?.sessionKey ?? null;
 }
 
@@ -98,7 +102,8 @@ export function enqueueToolMessage(store: StoreHandle, m: MessageRequest, o: Too
   if ("refused" in resolved) return { ok: false, refused: resolved.refused };
   const { account } = resolved;
   const own = m.channel === o.origin.channel && account === o.origin.account && m.target === o.origin.peer;
-  const sessionKey = own ? o.origin.sessionKey : answeredConversation(store, m.channel, account, m.target);
+  const agent = /^agent:[^:]+:/.exec(o.origin.sessionKey)?.[0] ?? o.origin.sessionKey;
+  const sessionKey = own ? o.origin.sessionKey : answeredConversation(store, m.channel, account, m.target, agent);
   if (sessionKey === null)
     return {
       ok: false,

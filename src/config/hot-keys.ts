@@ -7,10 +7,15 @@ export const HOT_PREFIXES = [
   "gateway.allowedOrigins",
   "gateway.allowedHosts",
   "gateway.authFailuresPerMinute",
+  // Read at each device's connect.
+  "gateway.devices",
   "logging.level",
   "logging.consoleLevel",
   // Webhooks read their config at each request (the token file too, by its mtime).
   "hooks",
+  // Routing reads the bindings at each message it ingests; the agents are resolved per config.
+  "bindings",
+  "agents.list",
   // The watchdog reads its config at each check.
   "alerts",
   // The Telegram channel reads these at each message, poll or delivery (not the token, apiRoot or enabled).

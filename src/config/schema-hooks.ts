@@ -1,6 +1,7 @@
 /** The config of webhooks in (`hooks.*`, docs/hooks.md): part of the one config schema (schema.ts). */
 import * as z from "zod/mini";
 import { templateProblem } from "../shared/template.ts";
+import { agentId } from "./schema-agents.ts";
 import { envName, int, oneOf, secret, section, text } from "./schema-parts.ts";
 
 /** A mapping's name is its path (`POST /hooks/<name>`); these paths are the built-in endpoints'. */
@@ -25,7 +26,9 @@ const mappingSchema = z
   .strictObject({
     /** The message for the agent: a template over the request (`{{body.x}}`, `{{headers.x-y}}`, `{{query.z}}`). */
     message: template(),
-    /** "isolated" (default: `agent:main:hook:<name>`) or an existing session key. */
+    /** The agent that answers (docs/agents.md); default: the default agent. */
+    agent: z.optional(agentId()),
+    /** "isolated" (default: `agent:<agent>:hook:<name>`) or an existing session key of that agent. */
     session: z.optional(sessionRef()),
     /** Where the answer is announced; unset: nowhere (see `GET /hooks/runs/ID`). */
     deliver: z.optional(z.strictObject({ channel: text(), account: z.optional(text()), target: text() })),

@@ -41,3 +41,7 @@ export const httpUrl = () =>
   text().check(
     z.refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), { error: "expected an http(s) URL such as http://127.0.0.1:11434/v1" }),
   );
+
+/** "provider/model": the model id may itself contain slashes (OpenRouter's "anthropic/claude-sonnet-4.5"). */
+export const modelRef = () =>
+  text().check(z.refine((v) => /^[A-Za-z0-9_.-]+\/\S+$/.test(v), { error: 'expected "provider/model", such as "anthropic/claude-sonnet-4-5"' }));

@@ -9,8 +9,9 @@ import * as z from "zod/mini";
 import { browserSection } from "./schema-browser.ts";
 import { alertsSection } from "./schema-alerts.ts";
 import { hooksSection } from "./schema-hooks.ts";
+import { agentRefsCheck, agentsList, bindingsList, TOOL_PROFILES } from "./schema-agents.ts";
 import { discordSchema, slackSchema, telegramSchema, whatsappSchema } from "./schema-channels.ts";
-import { hostName, httpUrl, int, ipOrCidr, oneOf, port, secret, section, text, textList } from "./schema-parts.ts";
+import { hostName, httpUrl, int, ipOrCidr, modelRef, oneOf, port, secret, section, text, textList } from "./schema-parts.ts";
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
@@ -59,6 +60,13 @@ const gatewaySchema = z.strictObject({
   maxEventLoopLagMs: z._default(int(10, 60_000), 1_000),
   /** Failed auth attempts allowed per remote address per minute before it is rate limited. */
   authFailuresPerMinute: z._default(int(1, 10_000), 10),
+  /** Devices (docs/devices.md): companion apps and remote OpenClaw clients that prove an Ed25519 key. */
+  devices: section(
+    z.strictObject({
+      /** Approve a new device without asking when it connects from this host (loopback, no proxy) with the gateway's own secret. */
+      autoApproveLocal: z._default(z.boolean({ error: "expected true or false" }), true),
+    }),
+  ),
 });
 
 const sessionSchema = z.strictObject({
@@ -88,9 +96,6 @@ const loggingSchema = z.strictObject({
   maxFiles: z._default(int(1, 100), 5),
 });
 
-/** "provider/model": the model id may itself contain slashes (OpenRouter's "anthropic/claude-sonnet-4.5"). */
-const modelRef = () =>
-  text().check(z.refine((v) => /^[A-Za-z0-9_.-]+\/\S+$/.test(v), { error: 'expected "provider/model", such as "anthropic/claude-sonnet-4-5"' }));
 const modelProviderSchema = z.strictObject({
   /** Wire format. Default: anthropic for the provider named "anthropic", else openai (Chat Completions). */
   kind: z.optional(oneOf(["anthropic", "openai"])),
@@ -155,7 +160,7 @@ const webSchema = z.strictObject({
 
 const toolsSchema = z.strictObject({
   /** The base set: minimal (read-only files, memory), messaging, coding (files, exec, web, memory), full (all). */
-  profile: z._default(oneOf(["minimal", "messaging", "coding", "full"]), "full"),
+  profile: z._default(oneOf(TOOL_PROFILES), "full"),
   /** Tools or groups (`group:fs`, `group:runtime`, `group:web`, `group:messaging`, `group:memory`, `group:ui`) added to the profile. */
   allow: z._default(toolNames(), []),
   /** Tools or groups taken away; deny wins over allow and profile. */
@@ -174,45 +179,52 @@ const toolsSchema = z.strictObject({
   web: section(webSchema),
 });
 
-export const configSchema = z.strictObject({
-  $schema: z.optional(z.string()),
-  gateway: section(gatewaySchema),
-  session: section(sessionSchema),
-  reply: section(z.strictObject({ timeoutSeconds: z._default(int(1, 3600), 120) })),
-  logging: section(loggingSchema),
-  agents: section(
-    z.strictObject({
-      defaults: section(
-        z.strictObject({
-          workspace: z.optional(text()),
-          /** Runs in flight at once across all sessions (one per session regardless). */
-          maxConcurrentRuns: z._default(int(1, 64), 4),
-          /** Model turns that call tools in one run; the run then ends with what it has. */
-          maxToolSteps: z._default(int(1, 1000), 25),
-        }),
-      ),
-    }),
-  ),
-  browser: browserSection(),
-  canvasHost: section(
-    z.strictObject({
-      /** Serve the canvas (on its port and under /__canvas__/ on the gateway port); off, the canvas tool refuses. */
-      enabled: z._default(z.boolean({ error: "expected true or false" }), true),
-      /** The directory served; default `<workspace>/canvas`, created on first need. Relative paths are inside the state dir. */
-      root: z.optional(text()),
-      port: z.optional(port()),
-    }),
-  ),
-  models: section(modelsSchema),
-  tools: section(toolsSchema),
-  /** Webhooks in (docs/hooks.md): `/hooks/agent`, `/hooks/wake` and the named mappings. */
-  hooks: hooksSection(),
-  /** The watchdog (docs/alerts.md): one alert, then one recovery, to a target that does not depend on what failed. */
-  alerts: alertsSection(),
-  channels: section(
-    z.strictObject({ telegram: section(telegramSchema), discord: section(discordSchema), slack: section(slackSchema), whatsapp: section(whatsappSchema) }),
-  ),
-});
+export const configSchema = z
+  .strictObject({
+    $schema: z.optional(z.string()),
+    gateway: section(gatewaySchema),
+    session: section(sessionSchema),
+    reply: section(z.strictObject({ timeoutSeconds: z._default(int(1, 3600), 120) })),
+    logging: section(loggingSchema),
+    agents: section(
+      z.strictObject({
+        defaults: section(
+          z.strictObject({
+            workspace: z.optional(text()),
+            /** Runs in flight at once across all sessions (one per session regardless). */
+            maxConcurrentRuns: z._default(int(1, 64), 4),
+            /** Model turns that call tools in one run; the run then ends with what it has. */
+            maxToolSteps: z._default(int(1, 1000), 25),
+          }),
+        ),
+        /** Several agents on one brain (docs/agents.md); empty: the one agent "main". */
+        list: agentsList(),
+      }),
+    ),
+    /** Which channel, account or chat goes to which agent (docs/agents.md). */
+    bindings: bindingsList(),
+    browser: browserSection(),
+    canvasHost: section(
+      z.strictObject({
+        /** Serve the canvas (on its port and under /__canvas__/ on the gateway port); off, the canvas tool refuses. */
+        enabled: z._default(z.boolean({ error: "expected true or false" }), true),
+        /** The directory served; default `<workspace>/canvas`, created on first need. Relative paths are inside the state dir. */
+        root: z.optional(text()),
+        port: z.optional(port()),
+      }),
+    ),
+    models: section(modelsSchema),
+    tools: section(toolsSchema),
+    /** Webhooks in (docs/hooks.md): `/hooks/agent`, `/hooks/wake` and the named mappings. */
+    hooks: hooksSection(),
+    /** The watchdog (docs/alerts.md): one alert, then one recovery, to a target that does not depend on what failed. */
+    alerts: alertsSection(),
+    channels: section(
+      z.strictObject({ telegram: section(telegramSchema), discord: section(discordSchema), slack: section(slackSchema), whatsapp: section(whatsappSchema) }),
+    ),
+  })
+  // Across keys, once the file has parsed: agent ids unique, one default, every agent named configured.
+  .check(agentRefsCheck());
 
 /** The parsed, defaulted config. Always deep-frozen once loaded. */
 export type Config = z.output<typeof configSchema>;

@@ -12,6 +12,7 @@ export interface ProbeResult {
     | (Pick<BrainStatus, "pid" | "stateDir" | "profile" | "version" | "instanceId" | "uptimeMs" | "connections" | "model" | "pipeline" | "outboundProxy"> & {
         browser?: BrainStatus["browser"];
         alerts?: BrainStatus["alerts"];
+        agents?: BrainStatus["agents"];
       })
     | null;
   error: { code: string; message: string } | null;
@@ -50,6 +51,7 @@ export async function probeGateway(opts: ProbeOptions): Promise<ProbeResult> {
           outboundProxy: s.outboundProxy,
           ...(s.browser ? { browser: s.browser } : {}),
           ...(s.alerts ? { alerts: s.alerts } : {}),
+          ...(s.agents ? { agents: s.agents } : {}),
         };
       }
       const latencyMs = Math.round((performance.now() - t0) * 10) / 10;

@@ -1,12 +1,14 @@
 /**
- * What each hook asks of the brain, checked before anything is stored: the message, its session
- * and where its answer goes. `/hooks/agent` takes them from its JSON body, `/hooks/wake` puts a
- * system line into an existing session, a mapping renders its template over the request. Every
- * refusal is HOOK_INVALID and names the field (or the config key) that is wrong.
+ * What each hook asks of the brain, checked before anything is stored: the agent, the message,
+ * its session and where its answer goes. `/hooks/agent` takes them from its JSON body,
+ * `/hooks/wake` puts a system line into an existing session, a mapping renders its template over
+ * the request. The agent is the one named (`agent`), else the one whose session is named, else the
+ * default agent; a session must be that agent's. Every refusal is HOOK_INVALID and names the
+ * field (or the config key) that is wrong.
  */
 import type { Config } from "../config/schema.ts";
 import { CHAT_TEXT_MAX_BYTES } from "../protocol/methods.ts";
-import { chatCommand } from "../sessions/keys.ts";
+import { agentOfKey, chatCommand } from "../sessions/keys.ts";
 import { OnebrainError } from "../shared/errors.ts";
 import { parseTemplate, renderTemplate, type TemplateData } from "../shared/template.ts";
 import type { PlannedMessage } from "./deliveries.ts";
@@ -14,16 +16,29 @@ import type { PlannedMessage } from "./deliveries.ts";
 export type HooksConfig = Config["hooks"];
 export type HookMapping = HooksConfig["mappings"][string];
 
-/** The agent this brain runs (one per brain until several agents land). */
-export const HOOK_AGENT = "main";
-
 /** The line before a wake's text: the model reads it as an event, not as something a person typed. */
 export const WAKE_PREFIX = "[system event] ";
 
-/** What a plan is checked against: the running brain's channel accounts and its sessions. */
+/** What a plan is checked against: the running brain's agents, channel accounts and sessions. */
 export interface PlanContext {
+  /** The configured agents (the default one first) and the default agent's id. */
+  agents: { ids: readonly string[]; defaultId: string };
   channels: ReadonlyArray<{ id: string; account: string }>;
   sessionExists(key: string): boolean;
+}
+
+/**
+ * The agent that answers: the one named, else the one whose session is named (a key of a
+ * configured agent), else the default agent.
+ */
+export function agentFor(named: string | undefined, session: string | undefined, ctx: PlanContext, field: string): string {
+  if (named !== undefined) {
+    if (!ctx.agents.ids.includes(named))
+      throw invalid(`${field}: no agent ${JSON.stringify(named.slice(0, 64))} in this brain (agents: ${ctx.agents.ids.join(", ")})`);
+    return named;
+  }
+  const owner = session === undefined ? null : agentOfKey(session);
+  return owner !== null && ctx.agents.ids.includes(owner) ? owner : ctx.agents.defaultId;
 }
 
 const invalid = (message: string, hint = "See docs/hooks.md for the fields of each hook."): OnebrainError =>
@@ -58,12 +73,12 @@ function messageText(text: string, field: string): string {
   return text;
 }
 
-/** The session a hook's message runs in: its own (`agent:main:hook:<name>`), or an existing one. */
-export function sessionFor(requested: string | undefined, own: string, ctx: PlanContext, field: string): string {
+/** The session a hook's message runs in: its own (`agent:<agent>:hook:<name>`), or an existing one of that agent. */
+export function sessionFor(requested: string | undefined, agent: string, own: string, ctx: PlanContext, field: string): string {
   if (requested === undefined || requested === "isolated") return own;
-  const main = `agent:${HOOK_AGENT}:main`;
-  if (!requested.startsWith(`agent:${HOOK_AGENT}:`) || requested.length > 512)
-    throw invalid(`${field} ${JSON.stringify(requested.slice(0, 80))} is not a session of agent ${HOOK_AGENT}: use "isolated" or a key such as ${main}`);
+  const main = `agent:${agent}:main`;
+  if (!requested.startsWith(`agent:${agent}:`) || requested.length > 512)
+    throw invalid(`${field} ${JSON.stringify(requested.slice(0, 80))} is not a session of agent ${agent}: use "isolated" or a key such as ${main}`);
   if (requested !== main && requested !== own && !ctx.sessionExists(requested))
     throw invalid(`${field}: no session ${JSON.stringify(requested.slice(0, 80))} in this brain: use "isolated", ${main}, or a key from \`onebrain status\``);
   return requested;
@@ -97,15 +112,17 @@ function timeout(v: unknown, field: string): number | null {
   return v;
 }
 
-/** `POST /hooks/agent {message, session?, deliver?, name?, timeoutSeconds?}`. */
+/** `POST /hooks/agent {message, agent?, session?, deliver?, name?, timeoutSeconds?}`. */
 export function planAgent(body: unknown, ctx: PlanContext): PlannedMessage {
   const o = object(body);
-  onlyKeys(o, ["message", "session", "deliver", "name", "timeoutSeconds"]);
+  onlyKeys(o, ["message", "agent", "session", "deliver", "name", "timeoutSeconds"]);
   const text = messageText(str(o, "message", CHAT_TEXT_MAX_BYTES, true)!, "message");
   const name = str(o, "name", 64, false);
   if (name !== undefined && !/^[\x20-\x7e]+$/.test(name)) throw invalid('"name" must be printable ASCII (it is shown as the sender)');
+  const session = str(o, "session", 512, false);
+  const agent = agentFor(str(o, "agent", 64, false), session, ctx, '"agent"');
   return {
-    sessionKey: sessionFor(str(o, "session", 512, false), `agent:${HOOK_AGENT}:hook:agent`, ctx, '"session"'),
+    sessionKey: sessionFor(session, agent, `agent:${agent}:hook:agent`, ctx, '"session"'),
     text,
     sender: name === undefined ? "hook:agent" : `hook:agent/${name}`,
     reply: routeFor(o.deliver, ctx, '"deliver"'),
@@ -114,16 +131,17 @@ export function planAgent(body: unknown, ctx: PlanContext): PlannedMessage {
   };
 }
 
-/** `POST /hooks/wake {text, session?, deliver?}`: a system line in an existing session (default the main one). */
+/** `POST /hooks/wake {text, agent?, session?, deliver?}`: a system line in an existing session (default the agent's main one). */
 export function planWake(body: unknown, ctx: PlanContext): PlannedMessage {
   const o = object(body);
-  onlyKeys(o, ["text", "session", "deliver"]);
+  onlyKeys(o, ["text", "agent", "session", "deliver"]);
   const line = str(o, "text", CHAT_TEXT_MAX_BYTES, true)!;
-  const main = `agent:${HOOK_AGENT}:main`;
   const session = str(o, "session", 512, false);
-  if (session === "isolated") throw invalid('"session": a wake goes to an existing session (default agent:main:main), not "isolated"');
+  const agent = agentFor(str(o, "agent", 64, false), session, ctx, '"agent"');
+  const main = `agent:${agent}:main`;
+  if (session === "isolated") throw invalid(`"session": a wake goes to an existing session (default ${main}), not "isolated"`);
   return {
-    sessionKey: sessionFor(session, main, ctx, '"session"'),
+    sessionKey: sessionFor(session, agent, main, ctx, '"session"'),
     text: messageText(`${WAKE_PREFIX}${line}`, "text"),
     sender: "hook:wake",
     reply: routeFor(o.deliver, ctx, '"deliver"'),
@@ -148,8 +166,9 @@ export function planMapping(name: string, m: HookMapping, data: TemplateData, ct
   if (text.trim() === "")
     throw invalid(`The message of ${key} rendered empty for this request`, `Check the placeholders of ${key}.message against the body sent.`);
   if (chatCommand(text)) throw invalid(`The message of ${key} rendered as a chat command (${text.trim().slice(0, 20)}): a hook sends messages, never commands`);
+  const agent = agentFor(m.agent, m.session, ctx, `${key}.agent`);
   return {
-    sessionKey: sessionFor(m.session, `agent:${HOOK_AGENT}:hook:${name}`, ctx, `${key}.session`),
+    sessionKey: sessionFor(m.session, agent, `agent:${agent}:hook:${name}`, ctx, `${key}.session`),
     text,
     sender: `hook:${name}`,
     reply: routeFor(m.deliver, ctx, `${key}.deliver`),

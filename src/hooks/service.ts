@@ -31,6 +31,8 @@ export interface HookServiceOptions {
   /** The running brain: where answers may go, and the nudge that starts a run. */
   brain: { kick(): void; channelAccounts(): ReadonlyArray<{ id: string; account: string }> };
   config: () => Readonly<HooksConfig>;
+  /** The configured agents (the default one first) and the default's id; default: the one agent "main". */
+  agents?: () => PlanContext["agents"];
   stateDir: string;
   env?: NodeJS.ProcessEnv;
   now?: () => number;
@@ -119,6 +121,7 @@ export class HookService {
 
   private plan(target: HookTarget, req: HookRequest, contentType: string | undefined): PlannedMessage {
     const ctx: PlanContext = {
+      agents: this.o.agents?.() ?? { ids: ["main"], defaultId: "main" },
       channels: this.o.brain.channelAccounts(),
       sessionExists: (key) => this.o.store.prepare("SELECT 1 FROM sessions WHERE session_key = ? LIMIT 1").get(key) !== undefined,
     };
@@ -174,6 +177,14 @@ export class HookService {
 
   /** The hooks' status: token state, mappings, recent deliveries. */
   status(recent = 10): HooksStatus {
-    return hooksStatus({ config: this.o.config(), token: this.tokens.state(), store: this.o.store, env: this.env, recent });
+    const defaultAgent = this.o.agents?.().defaultId;
+    return hooksStatus({
+      config: this.o.config(),
+      token: this.tokens.state(),
+      store: this.o.store,
+      env: this.env,
+      recent,
+      ...(defaultAgent ? { defaultAgent } : {}),
+    });
   }
 }

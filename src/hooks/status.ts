@@ -3,6 +3,7 @@
  * the mappings and how each authenticates, and the recent deliveries with what became of them.
  * One function for the running gateway and for the CLI reading the store while none runs.
  */
+import { agentOfKey } from "../sessions/keys.ts";
 import type { StoreHandle } from "../store/handle.ts";
 import { deliveryCounts, deliveryView, recentDeliveries, type DeliveryView } from "./deliveries.ts";
 import type { HookMapping, HooksConfig } from "./plan.ts";
@@ -15,6 +16,8 @@ export interface MappingStatus {
   /** Where the HMAC secret comes from: the config, an env variable (set or missing), or none. */
   secret: "config" | "env" | "env-missing" | "none";
   signatureHeader: string | null;
+  /** The agent that answers (the mapping's, else the default agent). */
+  agent: string;
   session: string;
   deliver: string | null;
   deliveries: number;
@@ -42,8 +45,9 @@ export function mappingSecret(m: HookMapping, env: NodeJS.ProcessEnv): string | 
   return m.secretEnv === undefined ? undefined : env[m.secretEnv] || undefined;
 }
 
-function mappingStatus(name: string, m: HookMapping, env: NodeJS.ProcessEnv, counts: Record<string, number>): MappingStatus {
+function mappingStatus(name: string, m: HookMapping, env: NodeJS.ProcessEnv, counts: Record<string, number>, defaultAgent: string): MappingStatus {
   const auth = mappingAuth(m);
+  const agent = m.agent ?? (m.session && m.session !== "isolated" ? (agentOfKey(m.session) ?? defaultAgent) : defaultAgent);
   const secret = m.secret !== undefined ? "config" : m.secretEnv === undefined ? "none" : env[m.secretEnv] ? "env" : "env-missing";
   return {
     name,
@@ -51,7 +55,8 @@ function mappingStatus(name: string, m: HookMapping, env: NodeJS.ProcessEnv, cou
     auth,
     secret,
     signatureHeader: secret === "none" ? null : m.signatureHeader,
-    session: m.session === undefined || m.session === "isolated" ? `agent:main:hook:${name}` : m.session,
+    agent,
+    session: m.session === undefined || m.session === "isolated" ? `agent:${agent}:hook:${name}` : m.session,
     deliver: m.deliver ? `${m.deliver.channel}${m.deliver.account ? `@${m.deliver.account}` : ""}:${m.deliver.target}` : null,
     deliveries: counts[name] ?? 0,
   };
@@ -64,6 +69,8 @@ export function hooksStatus(o: {
   store: Pick<StoreHandle, "prepare"> | null;
   env: NodeJS.ProcessEnv;
   recent?: number;
+  /** The default agent (a mapping without `agent` answers as it); default "main". */
+  defaultAgent?: string;
 }): HooksStatus {
   const counts = o.store ? deliveryCounts(o.store) : {};
   const store = o.store;
@@ -73,7 +80,7 @@ export function hooksStatus(o: {
     token: o.token,
     maxBodyBytes: o.config.maxBodyBytes,
     idempotencyHeaders: [...o.config.idempotencyHeaders],
-    mappings: Object.entries(o.config.mappings).map(([name, m]) => mappingStatus(name, m, o.env, counts)),
+    mappings: Object.entries(o.config.mappings).map(([name, m]) => mappingStatus(name, m, o.env, counts, o.defaultAgent ?? "main")),
     deliveries: Object.fromEntries(Object.entries(counts).filter(([hook]) => hook === "agent" || hook === "wake")),
     recent,
   };

@@ -22,6 +22,9 @@ export const requestFrameSchema = z.strictObject({
   id: nonEmpty(128),
   method: nonEmpty(128),
   params: z.optional(z.unknown()),
+  // OpenClaw's clients may send these on any request (a W3C trace context, a profile precondition); accepted, not acted on.
+  traceparent: z.optional(z.string().check(z.maxLength(128))),
+  expectedProfileId: z.optional(nonEmpty(128)),
 });
 
 export const errorShapeSchema = z.strictObject({

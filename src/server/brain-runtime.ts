@@ -1,11 +1,13 @@
 /**
  * The durable brain inside a running gateway: the store (opened after the port is bound, its
- * fencing epoch bumped because this process now holds the lock), the agent, the pipeline and
+ * fencing epoch bumped because this process now holds the lock), the agents, the pipeline and
  * the WebChat channel, and each outside platform (Telegram, Discord) whose credential is configured. `close` stops runs
  * (interrupted ones are resumed at the next start) and closes the database.
  */
+import path from "node:path";
 import type { Logger } from "pino";
-import { createAgent, type Agent } from "../agent/agent.ts";
+import { createAgentRouter, type AgentRouter } from "../agent/router.ts";
+import { agentRoster, DEFAULT_AGENT_ID } from "../agents/roster.ts";
 import { ApprovalService, type ApprovalEvent } from "../approvals/service.ts";
 import { announceInChat } from "../brain/approval-chat.ts";
 import { Brain, type BrainEvent } from "../brain/brain.ts";
@@ -13,11 +15,10 @@ import { sendToolMessage } from "../brain/tool-messages.ts";
 import type { InboundMessage } from "../channels/channel.ts";
 import { WebChatChannel, WEBCHAT } from "../channels/webchat.ts";
 import type { Config } from "../config/schema.ts";
-import { workspaceDir } from "../config/effective.ts";
 import type { CanvasPort } from "../agent/tools/types.ts";
 import type { BrainPaths, Env } from "../paths/paths.ts";
-import { isRoutableSessionKey, sessionKey } from "../sessions/keys.ts";
 import { getMemory, searchMemory } from "../sessions/memory.ts";
+import { isRoutableForAgents, routableKeyForms, routeMessage } from "../sessions/route.ts";
 import { reapProcessGroups } from "../proc/groups.ts";
 import { openStore, type Store } from "../store/db.ts";
 import { countChannelState } from "../metrics/instruments.ts";
@@ -29,14 +30,16 @@ import { HookService } from "../hooks/service.ts";
 import { startPlatformChannels, type ChannelStatus, type PlatformChannels } from "./channels-runtime.ts";
 import { WhatsAppLinker } from "./whatsapp-linker.ts";
 
-export const AGENT_ID = "main";
+/** @deprecated The agent of a brain without `agents.list`; the configured ones are `agent.roster()`. */
+export const AGENT_ID = DEFAULT_AGENT_ID;
 
 export type { ChannelStatus } from "./channels-runtime.ts";
 
 export interface BrainRuntime {
   store: Store;
   brain: Brain;
-  agent: Agent;
+  /** The configured agents (each with its models, tools and prompt); without an id, the default one. */
+  agent: AgentRouter;
   webchat: WebChatChannel;
   /** Exec approvals: asked by the exec tool, answered from the console, the CLI or `/approve` in a chat. */
   approvals: ApprovalService;
@@ -49,6 +52,14 @@ export interface BrainRuntime {
   epoch: number;
   /** The session key a WebChat client without an explicit key talks to. */
   webchatSessionKey(clientId: string): string;
+  /** The configured agents' ids, the default agent's first (of the config in force). */
+  agentIds(): readonly string[];
+  /** The default agent's id: where messages no binding claims go. */
+  defaultAgentId(): string;
+  /** True when a client may name this session key (one of a configured agent's). */
+  routableSessionKey(key: string): boolean;
+  /** The session key forms a client may name, for a refusal. */
+  sessionKeyForms(): string;
   /** The outside platforms' channels: started, and (a linked or unlinked WhatsApp) started or stopped while running. */
   platforms: PlatformChannels;
   /** Linking and unlinking a WhatsApp device while the gateway runs. */
@@ -85,7 +96,10 @@ export async function startBrain(o: {
     const epoch = store.bumpEpoch();
     const pruned = pruneEndedSessions(store, o.config().session.retentionDays, Date.now());
     if (pruned) o.logger.info({ pruned }, "deleted ended sessions past session.retentionDays");
-    const workspace = workspaceDir(o.config(), o.paths.stateDir);
+    const at = { stateDir: o.paths.stateDir, home: o.paths.home };
+    const roster = () => agentRoster(o.config(), at);
+    // A removed agent's runs get a notice, not tools; its own directory still, never another agent's.
+    const workspaceOf = (agentId: string): string => roster().get(agentId)?.workspace ?? path.join(o.paths.stateDir, `workspace-${agentId}`);
     // Browsers a dead gateway of this brain left are reaped before anything could start new ones.
     const browser = new BrowserManager({
       store,
@@ -97,15 +111,9 @@ export async function startBrain(o: {
       env: o.env as NodeJS.ProcessEnv,
     });
     await browser.init();
-    const agent = createAgent({ config: o.config, workspace, env: o.env as NodeJS.ProcessEnv, log: o.logger });
-    // A guest (let in, not the owner) never shares the owner's session unless session.pairedDmScope says "main".
-    const route = (channel: string, account: string, m: InboundMessage): string =>
-      channel === WEBCHAT && isRoutableSessionKey(m.peer, AGENT_ID)
-        ? m.peer
-        : sessionKey(
-            { agentId: AGENT_ID, channel, account, kind: m.kind, peer: m.peer },
-            m.guest ? o.config().session.pairedDmScope : o.config().session.dmScope,
-          );
+    const agent = createAgentRouter({ config: o.config, paths: at, env: o.env as NodeJS.ProcessEnv, log: o.logger });
+    // Agent and session are decided here, at ingest, with the bindings in force (sessions/route.ts).
+    const route = (channel: string, account: string, m: InboundMessage): string => routeMessage(o.config(), roster(), channel, account, m);
     // Assigned once the brain exists; the cron tool port reads it lazily, long after.
     let cron: CronRuntime;
     // The brain is made below; the service only announces once runs ask, long after that.
@@ -128,7 +136,7 @@ export async function startBrain(o: {
       sessionKeyOf: route,
       // What tools get from this gateway; the tool list itself is src/agent/tools/catalog.ts.
       tools: {
-        workspace,
+        workspaceOf,
         config: () => o.config().tools,
         env: o.env as NodeJS.ProcessEnv,
         sendMessage: async (m, origin) => {
@@ -138,8 +146,9 @@ export async function startBrain(o: {
           deliver();
           return { outboxId: sent.outboxId };
         },
-        searchMemory: (query, limit) => searchMemory(store, query, { limit, workspace }),
-        getMemory: (ref) => getMemory(store, ref, workspace),
+        // Each agent remembers its own conversations and notes only.
+        searchMemory: (query, limit, agentId) => searchMemory(store, query, { limit, workspace: workspaceOf(agentId), agentId }),
+        getMemory: (ref, agentId) => getMemory(store, ref, workspaceOf(agentId), agentId),
         approvals,
         browser: browserPort(browser),
         ...(o.canvas ? { canvas: o.canvas } : {}),
@@ -161,7 +170,8 @@ export async function startBrain(o: {
       settings: () => {
         const c = o.config();
         return {
-          agentId: AGENT_ID,
+          agentIds: roster().ids,
+          defaultAgentId: roster().defaultAgent.id,
           historyLimit: c.session.historyLimit,
           reset: c.session.reset,
           timeoutSeconds: c.reply.timeoutSeconds,
@@ -192,7 +202,7 @@ export async function startBrain(o: {
     // Before runs resume: requests of runs that ended are closed, those of resuming runs stay pending.
     const { closed } = approvals.start();
     if (closed) o.logger.info({ closed }, "closed exec approvals whose run ended or whose time was up");
-    cron = createCron({ store, epoch, brain, agentIds: [AGENT_ID], logger: o.logger });
+    cron = createCron({ store, epoch, brain, agentIds: () => roster().ids, logger: o.logger });
     const { interrupted, resumed } = brain.start();
     cron.scheduler.start();
     // Retention is also applied daily, so a gateway that never restarts does not keep transcripts for ever.
@@ -201,7 +211,7 @@ export async function startBrain(o: {
       if (n) o.logger.info({ pruned: n }, "deleted ended sessions past session.retentionDays");
     }, 86_400_000);
     prune.unref();
-    o.logger.info({ epoch, interrupted, resumed, model: agent.describe() }, "brain started");
+    o.logger.info({ epoch, interrupted, resumed, agents: roster().ids, model: agent.describe() }, "brain started");
     const count = (sql: string) => (store.prepare(sql).get() as { n: number }).n;
     return {
       store,
@@ -213,10 +223,21 @@ export async function startBrain(o: {
       platforms,
       whatsapp,
       cron: cron.service,
-      hooks: new HookService({ store, brain, config: () => o.config().hooks, stateDir: o.paths.stateDir, env: o.env as NodeJS.ProcessEnv }),
+      hooks: new HookService({
+        store,
+        brain,
+        config: () => o.config().hooks,
+        agents: () => ({ ids: roster().ids, defaultId: roster().defaultAgent.id }),
+        stateDir: o.paths.stateDir,
+        env: o.env as NodeJS.ProcessEnv,
+      }),
       epoch,
       channels: () => [...channelStates.values()],
       webchatSessionKey: (clientId) => route(WEBCHAT, webchat.account, { messageId: "", kind: "dm", peer: clientId, sender: clientId, text: "" }),
+      agentIds: () => roster().ids,
+      defaultAgentId: () => roster().defaultAgent.id,
+      routableSessionKey: (key) => isRoutableForAgents(key, roster()),
+      sessionKeyForms: () => routableKeyForms(roster()),
       backlog: () => ({
         pendingInbound: count("SELECT count(*) AS n FROM inbound WHERE state IN ('pending', 'running')"),
         pendingOutbox: count("SELECT count(*) AS n FROM outbox WHERE state = 'pending'"),

@@ -21,6 +21,7 @@ import type { LagMonitor, ReadinessReport } from "./health.ts";
 import type { WsAttempts } from "./ws-attempts.ts";
 import type { ConfigProblem } from "./reload.ts";
 import type { CanvasHost } from "./canvas/host.ts";
+import type { DeviceAdmin } from "./devices.ts";
 
 /** The browser control service (browser-control.ts): listening, or why not. */
 export interface BrowserControl {
@@ -70,6 +71,8 @@ export interface GatewayContext {
   browserControl?: BrowserControl;
   /** The watchdog (docs/alerts.md): started once the gateway serves. */
   readonly alerts: Watchdog;
+  /** Devices (docs/devices.md): requests, approvals and revocations, told to the sockets. */
+  readonly devices: DeviceAdmin;
 }
 
 export interface BrainStatus {
@@ -99,6 +102,8 @@ export interface BrainStatus {
   model: { configured: boolean; describe: string } & AgentHealth;
   /** The tools the policy enables (none loaded until a run needs one), and its warnings (a name in tools.allow/deny that names nothing). */
   tools: ToolSelection;
+  /** The configured agents (docs/agents.md), the default first, each with its workspace and model; and how many bindings route to them. */
+  agents: { list: Array<{ id: string; name: string | null; default: boolean; workspace: string; model: string }>; bindings: number };
   /** Fencing epoch, runs in flight, queued messages and undelivered replies; the newest failed reply (null: none). */
   pipeline: { epoch: number; activeRuns: number; pendingInbound: number; pendingOutbox: number; failedOutbox: number; newestFailed: FailedReply | null };
   /** The brain lock's owner record on disk (this process, unless something is badly wrong). */

@@ -19,7 +19,8 @@ export function createCron(o: {
   store: StoreHandle;
   epoch: number;
   brain: Brain;
-  agentIds: readonly string[];
+  /** The configured agents, the default first (read at each use: a reload may change them). */
+  agentIds: () => readonly string[];
   logger: Logger;
   onTick?: (r: TickReport) => void;
 }): CronRuntime {
@@ -27,7 +28,7 @@ export function createCron(o: {
   const scheduler = new CronScheduler({
     store: o.store,
     epoch: o.epoch,
-    agentIds: () => o.agentIds,
+    agentIds: o.agentIds,
     logger,
     kick: () => o.brain.kick(),
     onTick: (r) => {
@@ -37,7 +38,7 @@ export function createCron(o: {
   });
   const service = new CronService({
     store: o.store,
-    agentIds: () => o.agentIds,
+    agentIds: o.agentIds,
     channels: () => o.brain.channelAccounts(),
     scheduler: { wake: () => scheduler.wake(), kick: () => o.brain.kick() },
   });

@@ -1,9 +1,7 @@
 /** RPC methods of the WebChat channel and sessions: chat.send/history/abort, sessions.list/reset. */
 import { inboundSessionKey } from "../brain/inbox.ts";
 import { WEBCHAT } from "../channels/webchat.ts";
-import { isRoutableSessionKey, sessionKeyForms } from "../sessions/keys.ts";
 import { listSessions, resetSessionKey, transcript } from "../sessions/store.ts";
-import { AGENT_ID } from "./brain-runtime.ts";
 import { RpcError } from "./rpc-error.ts";
 import type { EventName } from "../protocol/methods.ts";
 import type { GatewayContext } from "./context.ts";
@@ -27,10 +25,10 @@ export const chatHandlers: Record<"chat.send" | "chat.history" | "chat.abort" | 
   async "chat.send"(params, ctx, caller) {
     const p = params as { text: string; idempotencyKey: string; sessionKey?: string };
     const rt = ctx.brain;
-    if (p.sessionKey !== undefined && !isRoutableSessionKey(p.sessionKey, AGENT_ID)) {
+    if (p.sessionKey !== undefined && !rt.routableSessionKey(p.sessionKey)) {
       throw new RpcError(
         "INVALID_REQUEST",
-        `Cannot route session key ${JSON.stringify(p.sessionKey)}: expected ${sessionKeyForms(AGENT_ID)} (or no sessionKey for your default session)`,
+        `Cannot route session key ${JSON.stringify(p.sessionKey)}: expected ${rt.sessionKeyForms()} (or no sessionKey for your default session)`,
         { sessionKey: p.sessionKey },
       );
     }

@@ -15,6 +15,7 @@ import { createHttpHandler } from "./http.ts";
 import { listenAll } from "./listen.ts";
 import type { PreparedStart } from "./prepare.ts";
 import { reloadOnce, watchConfig, type ConfigProblem } from "./reload.ts";
+import { DeviceAdmin } from "./devices.ts";
 import { createWsGateway } from "./ws.ts";
 import { answerClientError, guardServer, logSocketError, type SocketErrorSink } from "./sockets.ts";
 import { LogThrottle } from "../logging/throttle.ts";
@@ -143,10 +144,17 @@ export async function serve(p: PreparedStart): Promise<GatewayHandle> {
       unsentBytes: () => ws?.unsentBytes() ?? 0,
       shuttingDown: false,
       alerts: createAlerts({ brain, logger, version }, () => ctx),
+      devices: new DeviceAdmin(() => brain.store),
     };
 
     ws = createWsGateway(ctx);
     const wsRef = ws;
+    ctx.devices.attach({
+      openclaw: (event, payload, scope) => wsRef.broadcastOpenclaw(event, payload, scope),
+      onebrain: (event, payload) => wsRef.broadcast(event, payload),
+      disconnect: (deviceId) => wsRef.disconnectDevice(deviceId),
+      connected: () => wsRef.connectedDevices(),
+    });
     const canvasSide = await wireCanvas(ctx, makeServer);
     onRequest = createHttpHandler(ctx, undefined, canvasSide.routes, hookRoutes(ctx));
     onUpgrade = (req, socket, head) => {

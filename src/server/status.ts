@@ -36,12 +36,23 @@ export function brainStatus(ctx: GatewayContext): BrainStatus {
     readiness: ctx.readiness(),
     model: { configured: ctx.brain.agent.notConfigured() === null, describe: ctx.brain.agent.describe(), ...ctx.brain.agent.health() },
     tools: ctx.brain.agent.tools(),
+    agents: agentsSummary(ctx),
     pipeline: pipeline(ctx),
     lock: lockRecord(ctx.paths.ownerPath),
     channels: ctx.brain.channels(),
     outboundProxy: proxyReport(process.env),
     browser: browserSummary(ctx),
     alerts: { targets: ctx.config().alerts.targets.length, open: openAlerts(ctx.brain.store).map((a) => ({ condition: a.condition, openedAt: a.openedAt })) },
+  };
+}
+
+/** The configured agents, the default first, and the number of bindings. */
+function agentsSummary(ctx: GatewayContext): BrainStatus["agents"] {
+  const roster = ctx.brain.agent.roster();
+  const list = roster.ids.map((id) => roster.get(id)!);
+  return {
+    list: list.map((a) => ({ id: a.id, name: a.name, default: a.isDefault, workspace: a.workspace, model: ctx.brain.agent.describe(a.id) })),
+    bindings: ctx.config().bindings.length,
   };
 }
 

@@ -23,6 +23,9 @@ import { rejectUpgrade, upgradeRefusal } from "./ws-upgrade.ts";
 import { ByteBudget, CONNECTION_BUDGET, PROCESS_BUDGET, preparedBytes } from "./ws-limits.ts";
 import type { Conn, WsGateway } from "./ws-conn.ts";
 import { OutboundBudget } from "./ws-outbound.ts";
+import { dialectOf } from "../protocol/openclaw/version.ts";
+import { openclawCloseCodes } from "../protocol/openclaw/errors.ts";
+import { openclawSockets } from "./ws-openclaw.ts";
 
 export type { WsGateway } from "./ws-conn.ts";
 
@@ -66,7 +69,11 @@ export function createWsGateway(ctx: GatewayContext): WsGateway {
     setTimeout(() => c.ws.terminate(), 1000).unref();
   }
 
+  const openclaw = openclawSockets({ ctx, conns, sendFrame, sendEvent, closeWith, draining: () => draining });
+
   function handshake(c: Conn, frame: { id: string; method: string; params?: unknown }): void {
+    const asked = frame.params as { minProtocol?: unknown; maxProtocol?: unknown } | undefined;
+    if (frame.method === "connect" && dialectOf(asked?.minProtocol, asked?.maxProtocol) === "openclaw") return openclaw.handshake(c, frame);
     if (frame.method !== "connect") {
       sendError(c, frame.id, "NOT_CONNECTED", "the first request must be connect");
       return closeWith(c, closeCodes.POLICY, "connect first");
@@ -187,10 +194,11 @@ export function createWsGateway(ctx: GatewayContext): WsGateway {
       return closeWith(c, closeCodes.PROTOCOL_ERROR, "not a valid req frame");
     }
     if (!c.authed) return handshake(c, frame.data);
+    if (c.oc) return void openclaw.dispatch(c, frame.data);
     void dispatch(c, frame.data);
   }
 
-  function onConnection(ws: WebSocket, client: ClientInfo, socket: Duplex): void {
+  function onConnection(ws: WebSocket, client: ClientInfo, socket: Duplex, origin: string | undefined): void {
     const subs = new Map<string, AbortController>();
     const c: Conn = {
       id: crypto.randomUUID(),
@@ -209,6 +217,11 @@ export function createWsGateway(ctx: GatewayContext): WsGateway {
       socket,
       subs,
       caller: undefined!,
+      dialect: "onebrain",
+      nonce: crypto.randomUUID(),
+      origin,
+      oc: null,
+      ocCaller: null,
     };
     c.caller = {
       connId: c.id,
@@ -249,7 +262,7 @@ export function createWsGateway(ctx: GatewayContext): WsGateway {
       conns.delete(c);
       if (c.authed) ctx.logThrottle.log(c.quiet ? "debug" : "info", { conn: c.id, code }, "client disconnected", 100);
     });
-    sendEvent(c, "connect.challenge", { nonce: crypto.randomBytes(16).toString("hex"), ts: Date.now() });
+    sendEvent(c, "connect.challenge", { nonce: c.nonce, ts: Date.now() });
   }
 
   // One timer for all clients: ping, and terminate those that did not answer the previous ping.
@@ -284,18 +297,23 @@ export function createWsGateway(ctx: GatewayContext): WsGateway {
         return rejectUpgrade(socket, refusal);
       }
       ctx.attempts.record(attempt, { upgraded: true });
-      wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, client, socket));
+      const origin = typeof req.headers.origin === "string" ? req.headers.origin : undefined;
+      wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, client, socket, origin));
     },
     count: () => conns.size,
     unsentBytes: () => outbound.total(),
     broadcast(event, payload) {
-      for (const c of conns) if (c.authed) sendEvent(c, event, payload);
+      for (const c of conns) if (c.authed && !c.oc) sendEvent(c, event, payload);
+      openclaw.translate(event, payload);
     },
+    broadcastOpenclaw: openclaw.broadcast,
+    disconnectDevice: openclaw.disconnectDevice,
+    connectedDevices: openclaw.connectedDevices,
     revokeRotated() {
       const fp = secretFingerprint(ctx.auth());
       let n = 0;
       for (const c of conns) {
-        if (c.authed && c.secretFp !== fp) {
+        if (c.authed && c.secretFp !== null && c.secretFp !== fp) {
           closeWith(c, closeCodes.CREDENTIALS_ROTATED, "credentials rotated: reconnect with the new secret");
           n++;
         }
@@ -308,7 +326,8 @@ export function createWsGateway(ctx: GatewayContext): WsGateway {
       for (const c of conns) if (c.authed) sendEvent(c, "shutdown", event);
       const deadline = Date.now() + graceMs;
       while (Date.now() < deadline && [...conns].some((c) => c.inflight > 0)) await new Promise((r) => setTimeout(r, 20));
-      for (const c of conns) c.ws.close(closeCodes.GOING_AWAY, "gateway shutting down");
+      // OpenClaw's clients read 1012 "service restart" as "reconnect when it is back".
+      for (const c of conns) c.ws.close(c.oc ? openclawCloseCodes.SERVICE_RESTART : closeCodes.GOING_AWAY, c.oc ? "service restart" : "gateway shutting down");
       const closeDeadline = Date.now() + Math.min(1000, Math.max(100, deadline - Date.now()));
       while (conns.size > 0 && Date.now() < closeDeadline) await new Promise((r) => setTimeout(r, 10));
       for (const c of conns) c.ws.terminate();

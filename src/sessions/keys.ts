@@ -55,6 +55,20 @@ export function parseSessionKey(
   return null;
 }
 
+/**
+ * The agent a key belongs to (`agent:<id>:...`, whatever follows), or null for a key of no agent.
+ * The agent of a run is its key's: the route chose it when the message was ingested.
+ */
+export function agentOfKey(key: string): string | null {
+  const m = /^agent:([^:]+):./s.exec(key);
+  if (!m) return null;
+  try {
+    return decodeURIComponent(m[1]!);
+  } catch {
+    return null; // a malformed %-escape: not a key sessionKey built
+  }
+}
+
 /** The key forms a client may name (chat.send), for refusals. */
 export function sessionKeyForms(agentId: string): string {
   return `agent:${agentId}:main (the shared session), agent:${agentId}:<channel>:<account>:dm:<peer> or :group:<group> (a channel's session), or agent:${agentId}:<name> (a session of your own)`;

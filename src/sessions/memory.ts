@@ -100,23 +100,36 @@ export function indexTranscripts(store: StoreHandle): number {
 
 /**
  * Searches transcripts (and the workspace's notes when `workspace` is given) for `query`, best
- * first. Never throws for any query text: one without a word or number finds nothing.
+ * first; with `agentId`, only the transcripts of that agent's sessions. Never throws for any
+ * query text: one without a word or number finds nothing.
+ *
+ * The notes index holds one workspace at a time: a search with another workspace (another
+ * agent's) indexes that one afresh, so each search sees exactly its own workspace's notes.
  */
-export function searchMemory(store: StoreHandle, query: string, o: { limit?: number; workspace?: string | null; now?: number } = {}): MemoryHit[] {
+export function searchMemory(
+  store: StoreHandle,
+  query: string,
+  o: { limit?: number; workspace?: string | null; agentId?: string | null; now?: number } = {},
+): MemoryHit[] {
   const limit = Math.min(MAX_MEMORY_LIMIT, Math.max(1, Math.trunc(Number.isFinite(o.limit) ? o.limit! : DEFAULT_MEMORY_LIMIT)));
   if (o.workspace) maybeRefresh(store, o.workspace, o.now ?? Date.now());
   indexTranscripts(store);
   const terms = ftsTerms(query);
   if (!terms.length) return [];
-  // Without a workspace, note rows (of whatever workspace was indexed last) are left out.
+  // Without a workspace, note rows (of whatever workspace was indexed last) are left out. A
+  // transcript row's rowid is its message's id: its session says whose it is.
   const stmt = store.prepare(
     `SELECT source, ref, snippet(memory_fts, 0, '**', '**', '…', 24) AS snippet, created_at AS createdAt
-     FROM memory_fts WHERE memory_fts MATCH ? AND (? OR source <> 'note') ORDER BY rank LIMIT ?`,
+     FROM memory_fts WHERE memory_fts MATCH ? AND (? OR source <> 'note')
+       AND (source <> 'transcript' OR ? IS NULL
+            OR EXISTS (SELECT 1 FROM messages m JOIN sessions s ON s.id = m.session_id WHERE m.id = memory_fts.rowid AND s.agent_id = ?))
+     ORDER BY rank LIMIT ?`,
   );
   const withNotes = o.workspace ? 1 : 0;
-  const all = stmt.all(terms.join(" "), withNotes, limit) as unknown as MemoryHit[];
+  const agent = o.agentId ?? null;
+  const all = stmt.all(terms.join(" "), withNotes, agent, agent, limit) as unknown as MemoryHit[];
   if (all.length || terms.length === 1) return all;
-  return stmt.all(terms.join(" OR "), withNotes, limit) as unknown as MemoryHit[];
+  return stmt.all(terms.join(" OR "), withNotes, agent, agent, limit) as unknown as MemoryHit[];
 }
 
 function cut(text: string): string {
@@ -127,18 +140,18 @@ function cut(text: string): string {
  * One memory entry by the ref a search returned: `msg:<id>` gives that transcript line (role,
  * session, time, text); `note:<path>#L<n>` reads the note again and gives the section holding
  * line n (its ref then names where that section starts now). Null for a malformed ref, a line
- * that is not a user or assistant line, a path that is not a note, or a note outside the
- * workspace or gone.
+ * that is not a user or assistant line (or, with `agentId`, not of that agent's sessions), a path
+ * that is not a note, or a note outside the workspace or gone.
  */
-export function getMemory(store: StoreHandle, ref: string, workspace: string | null): { ref: string; content: string } | null {
+export function getMemory(store: StoreHandle, ref: string, workspace: string | null, agentId: string | null = null): { ref: string; content: string } | null {
   const msg = /^msg:(\d{1,15})$/.exec(ref);
   if (msg) {
     const row = store
       .prepare(
         `SELECT m.role, m.content, m.created_at AS createdAt, s.session_key AS sessionKey FROM messages m JOIN sessions s ON s.id = m.session_id
-         WHERE m.id = ? AND m.role IN ('user', 'assistant')`,
+         WHERE m.id = ? AND m.role IN ('user', 'assistant') AND (? IS NULL OR s.agent_id = ?)`,
       )
-      .get(Number(msg[1])) as { role: string; content: string; createdAt: number; sessionKey: string } | undefined;
+      .get(Number(msg[1]), agentId, agentId) as { role: string; content: string; createdAt: number; sessionKey: string } | undefined;
     if (!row) return null;
     return { ref, content: cut(`${row.role} in ${row.sessionKey} at ${new Date(row.createdAt).toISOString()}:\n${row.content}`) };
   }

@@ -84,7 +84,8 @@ function rig(): Rig {
     emit: () => {},
     chatApprovals: approvals,
     settings: () => ({
-      agentId: "main",
+      agentIds: ["main"],
+      defaultAgentId: "main",
       historyLimit: 50,
       reset: { mode: "daily", atHour: 4, idleMinutes: 120 },
       timeoutSeconds: 60,

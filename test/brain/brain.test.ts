@@ -168,7 +168,7 @@ test("a run interrupted by a crash is resumed on restart under the same run id a
   // The crash: a run was claimed (durably 'running') and the process died before it finished.
   const s = first.settings;
   const claimed = claimNext(first.store, {
-    agentId: "main",
+    defaultAgentId: "main",
     historyLimit: s.historyLimit,
     policy: s.reset,
     epoch: first.store.epoch(),

@@ -68,7 +68,8 @@ export interface Harness {
   events: BrainEvent[];
   clock: { now: number };
   settings: {
-    agentId: string;
+    agentIds: readonly string[];
+    defaultAgentId: string;
     historyLimit: number;
     reset: { mode: "daily" | "idle"; atHour: number; idleMinutes: number };
     timeoutSeconds: number;
@@ -98,7 +99,8 @@ export function harness(
   const channel = opts.channel ?? new RecordingChannel();
   const events: BrainEvent[] = [];
   const settings = {
-    agentId: "main",
+    agentIds: ["main"] as readonly string[],
+    defaultAgentId: "main",
     historyLimit: 50,
     reset: { mode: "daily" as "daily" | "idle", atHour: 4, idleMinutes: 120 },
     timeoutSeconds: 5,

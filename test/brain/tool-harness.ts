@@ -52,7 +52,7 @@ export function toolHarness(
   const h = harness({
     ...(o.file ? { file: o.file } : {}),
     port: agent,
-    tools: { workspace, config: () => config.tools, env: {}, ...(o.approvals ? { approvals: o.approvals } : {}) },
+    tools: { workspaceOf: () => workspace, config: () => config.tools, env: {}, ...(o.approvals ? { approvals: o.approvals } : {}) },
     ...(o.reapProcessGroups ? { reapProcessGroups: o.reapProcessGroups } : {}),
   });
   return {

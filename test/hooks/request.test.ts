@@ -65,6 +65,7 @@ test("bodies: JSON parsed (bad JSON refused), forms as fields, anything else as 
 });
 
 const ctx: PlanContext = {
+  agents: { ids: ["main"], defaultId: "main" },
   channels: [
     { id: "webchat", account: "default" },
     { id: "telegram", account: "bot1" },

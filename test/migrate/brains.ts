@@ -36,7 +36,7 @@ export function converse(store: Store, key: string, texts: string[], at: number,
   texts.forEach((text, i) => {
     const now = at + i * 1000;
     ingestBatch(store, "webchat", "default", { messages: [{ messageId: `${key}|${now}`, kind: "dm", peer: key, sender: "ada", text }] }, () => key, now);
-    const run = claimNext(store, { agentId: "main", historyLimit: 50, policy, epoch: 1, now, busy: new Set() });
+    const run = claimNext(store, { defaultAgentId: "main", historyLimit: 50, policy, epoch: 1, now, busy: new Set() });
     if (!run) throw new Error("nothing to claim");
     if (opts.finish === false) return;
     const outcome = run.command

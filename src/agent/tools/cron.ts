@@ -47,6 +47,8 @@ async function add(cron: CronPort, input: CronInput, ctx: ToolContext): Promise<
   await ctx.beginSideEffect();
   return attempt(() => {
     const j = cron.add({
+      // The job is the calling agent's: its occurrences run with its workspace, tools and memory.
+      agent: here.agentId,
       name: input.name!,
       message: input.message!,
       ...(input.every ? { every: input.every } : {}),

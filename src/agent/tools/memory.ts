@@ -1,6 +1,6 @@
 /**
  * `memory_search` and `memory_get`: the model looks things up in what was said (transcripts of
- * every session of this brain) and what it wrote down (the workspace's `MEMORY.md` and
+ * every session of its agent, never another agent's) and what it wrote down (the workspace's `MEMORY.md` and
  * `memory/**\/*.md`). Read-only and safe to run in parallel; the search itself lives in
  * `src/sessions/memory.ts`, reached through the ToolContext.
  */

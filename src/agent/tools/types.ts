@@ -134,6 +134,8 @@ export type { CronJobSummary } from "../../protocol/cron.ts";
 export interface CronPort {
   list(): CronJobSummary[];
   add(input: {
+    /** The agent whose job it is (default: the brain's default agent). */
+    agent?: string;
     name: string;
     message: string;
     every?: string;

@@ -3,6 +3,7 @@
  * gateway holds the brain, else on the store under the brain lock (`run-now` needs the gateway:
  * only it fires). Each prints a few lines, or one JSON document with `--json`.
  */
+import { agentRoster } from "../../agents/roster.ts";
 import { configuredAccounts } from "../../channels/inspect.ts";
 import type { GatewayConnection } from "../../client/gateway-client.ts";
 import { loadBrainConfig } from "../../config/load.ts";
@@ -16,9 +17,6 @@ import { brainPaths, type GlobalOptions } from "../brain.ts";
 import { viaGatewayOrStore } from "../gateway-or-store.ts";
 import { formatDuration, printJson, printLines } from "../output.ts";
 
-/** The agent this brain runs (one per brain until several agents land). */
-const AGENTS = ["main"];
-
 /** A gateway's refusal as the coded error the store path raises (its code rides in the wire details). */
 function fromWire(err: unknown): unknown {
   if (!(err instanceof OnebrainError)) return err;
@@ -28,11 +26,12 @@ function fromWire(err: unknown): unknown {
   return err;
 }
 
-/** The service on the store of a brain whose gateway is down: jobs announce on the configured channels. */
+/** The service on the store of a brain whose gateway is down: jobs announce on the configured channels, for the configured agents. */
 function offline(paths: BrainPaths, store: Store): CronService {
   const config = loadBrainConfig(paths).config;
   const channels = configuredAccounts(config, process.env, paths.stateDir);
-  return new CronService({ store, agentIds: () => AGENTS, channels: () => channels });
+  const agents = agentRoster(config, paths).ids;
+  return new CronService({ store, agentIds: () => agents, channels: () => channels });
 }
 
 /** Runs one operation through the gateway or on the store. */

@@ -4,6 +4,7 @@
  * request (no restart). Status comes from the running gateway (which knows whether its own
  * environment overrides the file), else read-only from the config, the token file and the store.
  */
+import { agentRoster } from "../../agents/roster.ts";
 import { loadBrainConfig } from "../../config/load.ts";
 import { hooksStatus, type HooksStatus } from "../../hooks/status.ts";
 import { createHookToken, HOOK_TOKEN_ENV, hookTokenPath, HookTokens } from "../../hooks/token.ts";
@@ -37,9 +38,11 @@ async function readStatus(global: GlobalOptions): Promise<{ via: "gateway" | "fi
   const live = await readFromGateway(paths, (conn) => conn.request<HooksStatus>("hooks.status", {}));
   if (live && "value" in live) return { via: "gateway", note: null, status: live.value };
   const note = live ? `${live.note}: read from the files` : null;
-  const config = loadBrainConfig(paths).config.hooks;
+  const full = loadBrainConfig(paths).config;
+  const config = full.hooks;
+  const defaultAgent = agentRoster(full, paths).defaultAgent.id;
   const token = new HookTokens(paths.stateDir, process.env).state();
-  const read = (store: Parameters<typeof hooksStatus>[0]["store"]) => hooksStatus({ config, token, store, env: process.env });
+  const read = (store: Parameters<typeof hooksStatus>[0]["store"]) => hooksStatus({ config, token, store, env: process.env, defaultAgent });
   return { via: "files", note, status: peekStore(paths.storePath, read) ?? read(null) };
 }
 
@@ -62,7 +65,7 @@ export async function statusCommand(global: GlobalOptions, opts: { json?: boolea
     `  mappings:${s.mappings.length ? "" : " none (hooks.mappings)"}`,
     ...s.mappings.map(
       (m) =>
-        `    POST ${m.path}  auth ${m.auth}${m.secret === "env-missing" ? " (its secret's env variable is not set)" : ""}, session ${m.session}, ${m.deliver ? `announce ${m.deliver}` : "no delivery"}, ${m.deliveries} deliveries`,
+        `    POST ${m.path}  auth ${m.auth}${m.secret === "env-missing" ? " (its secret's env variable is not set)" : ""}, agent ${m.agent}, session ${m.session}, ${m.deliver ? `announce ${m.deliver}` : "no delivery"}, ${m.deliveries} deliveries`,
     ),
     `  recent:${s.recent.length ? "" : " none"}`,
     ...s.recent.map((d) => `    ${d.id}  ${d.receivedAt}  ${d.hook.padEnd(12)} ${d.state}${d.note ? `: ${d.note}` : ""}`),

@@ -9,6 +9,12 @@ import type { BrainStatus } from "../../server/context.ts";
 import { brainPaths, type GlobalOptions } from "../brain.ts";
 import { formatDuration, printJson, printLines, rows } from "../output.ts";
 
+/** `home (default): anthropic/claude-haiku-4-5; work: ...; 2 bindings`. */
+function agentsLine(a: BrainStatus["agents"]): string {
+  const each = a.list.map((x) => `${x.id}${x.default ? " (default)" : ""}: ${x.model}`).join("; ");
+  return `${each}; ${a.bindings} binding${a.bindings === 1 ? "" : "s"}`;
+}
+
 /** The last model error, with its kind, when one happened: "key-refused (401), permanent, 2m ago: <what the user was told>". */
 function modelErrorRow(e: ModelErrorReport | null, lastSuccessAt: number | null): [string, string][] {
   if (!e) return [];
@@ -82,6 +88,8 @@ export default async function statusCommand(global: GlobalOptions, opts: { json?
       ...(gw.rpc?.status?.browser ? ([["browser", browserLine(gw.rpc.status.browser)]] as const) : []),
       ...(gw.rpc?.status?.alerts ? ([["alerts", alertsLine(gw.rpc.status.alerts, Date.now())]] as const) : []),
       ["model", gw.rpc?.status ? gw.rpc.status.model.describe : "unknown (gateway not running)"],
+      // Several agents (docs/agents.md): each with its model; one agent says nothing more than `model`.
+      ...(gw.rpc?.status?.agents && gw.rpc.status.agents.list.length > 1 ? ([["agents", agentsLine(gw.rpc.status.agents)]] as const) : []),
       ...modelErrorRow(gw.rpc?.status?.model.lastError ?? null, gw.rpc?.status?.model.lastSuccessAt ?? null),
       ...(gw.rpc?.status
         ? ([

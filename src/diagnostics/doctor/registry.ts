@@ -1,5 +1,6 @@
 /** Every doctor check, in the order they are shown. A new check is one entry here (and passes test/doctor/contract.test.ts). */
 import { runningBrainsCheck, stateDirsCheck } from "./brains.ts";
+import { agentsCheck } from "./agents.ts";
 import { browsersCheck } from "./browser.ts";
 import { channelStatesCheck } from "./channel-states.ts";
 import { channelsCheck } from "./channels.ts";
@@ -23,6 +24,7 @@ export const doctorChecks: readonly DoctorCheck[] = [
   serviceCheck,
   channelsCheck,
   channelStatesCheck,
+  agentsCheck,
   permissionsCheck,
   exposureCheck,
   filesystemCheck,

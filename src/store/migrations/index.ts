@@ -8,6 +8,17 @@ import tools from "./005-tools.ts";
 import browsers from "./006-browsers.ts";
 import automation from "./007-automation.ts";
 import alertSends from "./008-alert-sends.ts";
+import devices from "./009-devices.ts";
 
 /** Every migration this code knows, versions 1..n in order; the last one's version is the schema this code writes. */
-export const migrations: readonly Migration[] = Object.freeze([initial, inboundSessionState, channels, sendFloor, tools, browsers, automation, alertSends]);
+export const migrations: readonly Migration[] = Object.freeze([
+  initial,
+  inboundSessionState,
+  channels,
+  sendFloor,
+  tools,
+  browsers,
+  automation,
+  alertSends,
+  devices,
+]);
