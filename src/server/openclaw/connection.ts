@@ -106,7 +106,7 @@ export async function openclawRequest(ctx: GatewayContext, io: OcIo, s: OcSessio
     value = r.data;
   }
   try {
-    io.res(true, await m.run(value, ctx, caller));
+    io.res(true, await m.run(value, ctx, caller, (payload) => io.res(true, payload)));
   } catch (err) {
     if (err instanceof OcError) return io.res(false, { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) });
     ctx.logThrottle.log("error", { err, method, conn: caller.connId }, "method failed");

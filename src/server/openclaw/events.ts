@@ -7,6 +7,7 @@
  */
 import { WEBCHAT } from "../../channels/webchat.ts";
 import type { GatewayContext } from "../context.ts";
+import { runEnded } from "./runs.ts";
 
 export interface OcEvent {
   event: string;
@@ -96,5 +97,7 @@ export function openclawEvents(ctx: GatewayContext, event: string, payload: unkn
   if (e.state === "final") chat({ state: "final", stopReason, message: assistant(text, now) });
   else if (aborted) chat({ state: "aborted", stopReason, ...(s.text ? { message: assistant(s.text, now) } : {}) });
   else chat({ state: "error", stopReason, errorMessage: text, message: assistant(text, now) });
+  // After the run's rows are written (the brain emits its end once they are): agent.wait and agent look them up.
+  queueMicrotask(() => runEnded(s.runId));
   return out;
 }

@@ -19,7 +19,8 @@ export function sessionDefaults(ctx: GatewayContext): {
     defaultAgentId: agentId,
     mainKey: "main",
     mainSessionKey: `agent:${agentId}:main`,
-    scope: ctx.config().session.dmScope === "main" ? "main" : "per-sender",
+    // OpenClaw's names: "per-sender" (each sender's own routing) or "global"; onebrain routes per sender.
+    scope: "per-sender",
     modelConfigured: ctx.brain.agent.notConfigured() === null,
   };
 }
@@ -92,7 +93,15 @@ function eventLoopSummary(failing: readonly string[], lag: { p99Ms: number; maxM
   };
 }
 
-/** The health snapshot. `ok` is the gateway's readiness (every component ready). */
+/** The event loop now, as OpenClaw's `channels.status` carries it. */
+export function eventLoopNow(ctx: GatewayContext): Record<string, unknown> {
+  return eventLoopSummary(ctx.readiness().failing, ctx.lag.snapshot());
+}
+
+/** onebrain runs no heartbeat turns (OpenClaw's periodic "anything to do?" prompt): every agent's is off. */
+const NO_HEARTBEAT = { enabled: false, every: "disabled", everyMs: null, prompt: "", target: "none", ackMaxChars: 0 };
+
+/** The health snapshot, as `health` answers and `hello-ok.snapshot.health` carries it. */
 export function healthSnapshot(ctx: GatewayContext): Record<string, unknown> {
   const started = performance.now();
   const ready = ctx.readiness();
@@ -100,17 +109,17 @@ export function healthSnapshot(ctx: GatewayContext): Record<string, unknown> {
   const sessions = sessionsSummary(ctx);
   const defaults = sessionDefaults(ctx);
   const agentIds = ctx.brain.agentIds();
+  // OpenClaw's snapshot says ok only ever as true (the gateway answered); what is wrong shows in channels and the event loop.
   return {
-    ok: ready.ready,
+    ok: true,
     ts: Date.now(),
     durationMs: Math.round(performance.now() - started),
     ...channelsSummary(ctx),
     heartbeatSeconds: 0,
     defaultAgentId: defaults.defaultAgentId,
-    agents: agentIds.map((id) => ({ agentId: id, isDefault: id === defaults.defaultAgentId, heartbeat: { enabled: false }, sessions })),
+    agents: agentIds.map((id) => ({ agentId: id, isDefault: id === defaults.defaultAgentId, heartbeat: NO_HEARTBEAT, sessions })),
     sessions,
     eventLoop: eventLoopSummary(ready.failing, lag),
-    failing: ready.failing,
   };
 }
 

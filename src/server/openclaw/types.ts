@@ -24,7 +24,11 @@ export interface OcCaller {
 export interface OcMethod {
   scope: OperatorScope | null;
   params?: z.ZodMiniType;
-  run(params: unknown, ctx: GatewayContext, caller: OcCaller): unknown;
+  /**
+   * The handler: its value (or promise) is the answer. A method OpenClaw answers twice (`agent`:
+   * "accepted", then the final result with the same request id) sends the first through `ack`.
+   */
+  run(params: unknown, ctx: GatewayContext, caller: OcCaller, ack: (payload: unknown) => void): unknown;
 }
 
 /** A refusal in OpenClaw's words: the code its clients branch on, the message, details. */

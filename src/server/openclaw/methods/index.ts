@@ -4,12 +4,22 @@
  * here is answered "unknown method" with details.code UNKNOWN_METHOD.
  */
 import type { OcMethod } from "../types.ts";
+import { channelMethods } from "./channels.ts";
+import { chatMethods } from "./chat.ts";
+import { cronMethods } from "./cron.ts";
 import { deviceMethods } from "./devices.ts";
+import { logMethods } from "./logs.ts";
+import { messageMethods } from "./message.ts";
 import { systemMethods } from "./system.ts";
 
 export const OPENCLAW_METHODS: Record<string, OcMethod> = {
   ...systemMethods,
   ...deviceMethods,
+  ...logMethods,
+  ...channelMethods,
+  ...chatMethods,
+  ...messageMethods,
+  ...cronMethods,
 };
 
 /** Events an OpenClaw client may get from this gateway. */

@@ -105,14 +105,13 @@ export const systemMethods: Record<string, OcMethod> = {
         ownership: roster.agents.length > 1 ? "explicit" : "sole",
         selectionRequired: false,
         mainKey: defaults.mainKey,
-        scope: defaults.scope,
+        scope: "per-sender",
         agents: roster.agents.map((a) => ({
           id: a.id,
           kind: "agent",
           ...(a.name ? { name: a.name, identity: { name: a.name } } : {}),
           workspace: a.workspace,
-          model: { primary: a.models.primary ?? null, fallbacks: [...a.models.fallbacks] },
-          isDefault: a.isDefault,
+          model: { ...(a.models.primary ? { primary: a.models.primary } : {}), fallbacks: [...a.models.fallbacks] },
         })),
       };
     },
