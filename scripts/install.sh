@@ -5,7 +5,8 @@
 # packages the tests drive for real: chromium (console in a browser), nginx-light (reverse proxy),
 # tmux (onboard in a terminal), systemd (systemd-analyze, systemd-notify; it is not started) and
 # python3 (a unix datagram socket standing in for NOTIFY_SOCKET), python3-prometheus-client (the official
-# parser reads /metrics) and openssl (a test certificate). Idempotent; progress on stderr.
+# parser reads /metrics) and openssl (a test certificate), and OpenClaw's CLI (npm, into a cache outside
+# the repo). Idempotent; progress on stderr.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -51,4 +52,18 @@ node_ok || { echo "install: no Node >= 22.13 on PATH after install; put /usr/loc
 echo "install: node $(node --version) ($(command -v node))" >&2
 echo "install: npm ci (dependencies + build)" >&2
 npm ci --no-audit --no-fund --loglevel=error >&2
+
+# OpenClaw's own CLI and Control UI, which the compatibility tests drive against onebrain
+# (test/openclaw/): kept in a cache outside the repo, pinned, installed once.
+if $test_tools; then
+  oc_version=2026.9.6
+  oc_dir="${ONEBRAIN_TEST_TOOLS_DIR:-$HOME/.cache/onebrain-test-tools}/openclaw"
+  if [ "$(node -p "try{require('$oc_dir/node_modules/openclaw/package.json').version}catch{''}" 2>/dev/null)" != "$oc_version" ]; then
+    echo "install: test tools: openclaw@$oc_version into $oc_dir" >&2
+    mkdir -p "$oc_dir"
+    [ -f "$oc_dir/package.json" ] || echo '{"private":true}' > "$oc_dir/package.json"
+    (cd "$oc_dir" && npm install --no-audit --no-fund --loglevel=error "openclaw@$oc_version" >&2)
+  fi
+  echo "install: test tools: $("$oc_dir/node_modules/.bin/openclaw" --version 2>/dev/null | head -n 1)" >&2
+fi
 echo "install: done. Start with: npm start   (or: ./bin/onebrain.js gateway)" >&2

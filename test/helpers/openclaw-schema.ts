@@ -8,9 +8,32 @@ import { Value } from "typebox/value";
 
 type SchemaName = Extract<keyof typeof protocol, `${string}Schema`>;
 
+/**
+ * Fields the real OpenClaw 2026.9.6 gateway sends that the newest published schema package
+ * (2026.9.1) does not know yet; each was seen on the wire from OpenClaw's own gateway
+ * (recorded against it when this was written): they are taken out before the check, nothing else is.
+ */
+const NEWER_THAN_SCHEMA: Partial<Record<SchemaName, string[][]>> = {
+  ChannelsStatusResultSchema: [["statusIssues"]],
+  HelloOkSchema: [["auth", "method"]],
+};
+
+function withoutNewer(name: SchemaName, value: unknown): unknown {
+  const paths = NEWER_THAN_SCHEMA[name];
+  if (!paths || value === null || typeof value !== "object") return value;
+  const copy = structuredClone(value) as Record<string, unknown>;
+  for (const p of paths) {
+    let at: Record<string, unknown> | undefined = copy;
+    for (const k of p.slice(0, -1)) at = at?.[k] as Record<string, unknown> | undefined;
+    if (at) delete at[p.at(-1)!];
+  }
+  return copy;
+}
+
 /** The ways `value` breaks OpenClaw's schema `name` (empty: it conforms), as `path: message` lines. */
-export function schemaErrors(name: SchemaName, value: unknown): string[] {
+export function schemaErrors(name: SchemaName, raw: unknown): string[] {
   const schema = protocol[name] as Parameters<typeof Value.Check>[0];
+  const value = withoutNewer(name, raw);
   if (Value.Check(schema, value)) return [];
   return [...Value.Errors(schema, value)].slice(0, 10).map((e) => `${(e as { instancePath?: string }).instancePath || "/"}: ${e.message}`);
 }

@@ -13,6 +13,11 @@ import { OnebrainError } from "../../../shared/errors.ts";
 import type { GatewayContext } from "../../context.ts";
 import { OcError, type OcMethod } from "../types.ts";
 
+/** An occurrence's end as OpenClaw words it: ok, error, or skipped (onebrain's missed). */
+function runStatus(state: Occurrence["state"]): "ok" | "error" | "skipped" {
+  return state === "done" || state === "delivered" ? "ok" : state === "missed" ? "skipped" : "error";
+}
+
 /** A job in OpenClaw's shape. */
 export function openclawJob(j: JobView & { last?: Occurrence | null }): Record<string, unknown> {
   const s = j.schedule;
@@ -40,10 +45,9 @@ export function openclawJob(j: JobView & { last?: Occurrence | null }): Record<s
         : { mode: "none" },
     state: {
       ...(j.next !== null ? { nextRunAtMs: j.next } : {}),
-      ...(last ? { lastRunAtMs: last.firedAt ?? last.scheduledFor, lastStatus: last.state === "done" || last.state === "delivered" ? "ok" : last.state } : {}),
+      ...(last && last.state !== "running" ? { lastRunAtMs: last.firedAt ?? last.scheduledFor, lastRunStatus: runStatus(last.state) } : {}),
     },
     ...(j.next !== null ? { nextRunAtMs: j.next } : {}),
-    effectiveAgentId: j.agentId,
   };
 }
 
@@ -226,7 +230,7 @@ export const cronMethods: Record<string, OcMethod> = {
           runId: String(r.id),
           ts: r.firedAt ?? r.scheduledFor,
           scheduledForMs: r.scheduledFor,
-          status: r.state === "done" || r.state === "delivered" ? "ok" : r.state === "missed" ? "skipped" : r.state,
+          status: r.state === "running" ? "running" : runStatus(r.state),
           ...(r.endedAt && r.firedAt ? { durationMs: r.endedAt - r.firedAt } : {}),
           ...(r.note ? { summary: r.note } : {}),
         })),

@@ -42,7 +42,35 @@ async function send(
   );
   await durable;
   void ctx.brain.brain.deliver();
-  return { ok: true, channel: m.channel, accountId: account, to: target, messageId: String(outboxId), queued: true, duplicate: had !== undefined };
+  // OpenClaw answers once the platform took the message: wait for the outbox's answer a while,
+  // then say it is queued (it is durable, and goes out exactly once whatever happens next).
+  const sent = await outcome(ctx, outboxId, SEND_WAIT_MS);
+  if (sent.state === "failed") throw new OcError("UNAVAILABLE", `Error: ${m.channel} refused the message: ${sent.error ?? "unknown error"}`, { outboxId });
+  return {
+    ok: true,
+    channel: m.channel,
+    accountId: account,
+    to: target,
+    messageId: sent.platformId ?? `outbox-${outboxId}`,
+    queued: sent.state === "pending",
+    duplicate: had !== undefined,
+  };
+}
+
+const SEND_WAIT_MS = 15_000;
+
+/** The outbox row's state once it is delivered or failed, or as it is after `waitMs`. */
+async function outcome(ctx: GatewayContext, id: number, waitMs: number): Promise<{ state: string; error: string | null; platformId: string | null }> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const row = ctx.brain.store.prepare("SELECT state, last_error AS error, platform_message_id AS platformId FROM outbox WHERE id = ?").get(id) as {
+      state: string;
+      error: string | null;
+      platformId: string | null;
+    };
+    if (row.state !== "pending" || Date.now() >= deadline) return row;
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 const text = z.string().check(z.minLength(1), z.maxLength(64 * 1024));
