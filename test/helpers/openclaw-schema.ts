@@ -16,6 +16,7 @@ type SchemaName = Extract<keyof typeof protocol, `${string}Schema`>;
 const NEWER_THAN_SCHEMA: Partial<Record<SchemaName, string[][]>> = {
   ChannelsStatusResultSchema: [["statusIssues"]],
   HelloOkSchema: [["auth", "method"]],
+  AgentEventSchema: [["sessionKey"], ["agentId"], ["sessionId"]],
 };
 
 function withoutNewer(name: SchemaName, value: unknown): unknown {
@@ -34,6 +35,13 @@ function withoutNewer(name: SchemaName, value: unknown): unknown {
 export function schemaErrors(name: SchemaName, raw: unknown): string[] {
   const schema = protocol[name] as Parameters<typeof Value.Check>[0];
   const value = withoutNewer(name, raw);
+  if (Value.Check(schema, value)) return [];
+  return [...Value.Errors(schema, value)].slice(0, 10).map((e) => `${(e as { instancePath?: string }).instancePath || "/"}: ${e.message}`);
+}
+
+/** The same check against the health snapshot (OpenClaw's `health` answer and `hello-ok.snapshot.health`). */
+export function healthErrors(value: unknown): string[] {
+  const schema = (protocol.SnapshotSchema as unknown as { properties: { health: Parameters<typeof Value.Check>[0] } }).properties.health;
   if (Value.Check(schema, value)) return [];
   return [...Value.Errors(schema, value)].slice(0, 10).map((e) => `${(e as { instancePath?: string }).instancePath || "/"}: ${e.message}`);
 }
