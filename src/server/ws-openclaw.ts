@@ -9,6 +9,7 @@ import { secretFingerprint } from "./auth.ts";
 import type { GatewayContext } from "./context.ts";
 import { openclawConnect, openclawRequest, type OcIo } from "./openclaw/connection.ts";
 import { openclawEvents } from "./openclaw/events.ts";
+import { modelCatalog } from "./openclaw/methods/system.ts";
 import type { Conn } from "./ws-conn.ts";
 
 interface SocketSide {
@@ -36,6 +37,12 @@ export function openclawSockets(o: SocketSide) {
     const sock = { connId: c.id, client: c.client, nonce: c.nonce, origin: c.origin };
     const session = openclawConnect(ctx, ocIo(c, frame.id), frame.params, sock, (request) => ctx.devices.requested(request));
     if (!session) return;
+    // A client that asked for the model catalog at connect gets it at once, unnumbered (as OpenClaw sends it).
+    const asked = (frame.params as { modelCatalog?: { sessionKey?: string; agentId?: string } } | undefined)?.modelCatalog;
+    if (asked && session.role === "operator") {
+      const target = { sessionKey: asked.sessionKey ?? "main" };
+      sendFrame(c, { type: "event", event: "models.snapshot", payload: { target, scope: target, catalog: modelCatalog(ctx, asked.agentId) } });
+    }
     clearTimeout(c.handshakeTimer);
     c.handshakeTimer = undefined;
     c.authed = true;

@@ -82,8 +82,9 @@ export async function openclawRequest(ctx: GatewayContext, io: OcIo, s: OcSessio
   if (!m) {
     io.res(false, {
       code: "INVALID_REQUEST",
-      message: `unknown method: ${method} (onebrain does not serve it; docs/openclaw.md lists the OpenClaw methods it does)`,
-      details: { code: "UNKNOWN_METHOD", method },
+      // OpenClaw's clients match this exact message; what to do is in the details.
+      message: `unknown method: ${method}`,
+      details: { code: "UNKNOWN_METHOD", method, hint: "onebrain does not serve this OpenClaw method; docs/openclaw.md lists the ones it does" },
     });
     return;
   }

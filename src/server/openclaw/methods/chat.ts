@@ -81,7 +81,9 @@ export const chatMethods: Record<string, OcMethod> = {
       maxBytes: z.optional(z.int().check(z.minimum(1))),
     }),
     run: (p, ctx) => {
-      const o = p as { sessionKey: string; limit?: number; maxBytes?: number };
+      const o = p as { sessionKey: string; limit?: number; maxBytes?: number; cursor?: string };
+      // onebrain hands out no delta cursors; one from elsewhere is answered as OpenClaw answers a stale one: fetch the tail again.
+      if (o.cursor !== undefined) return { kind: "reset" };
       return historyPage(ctx, sessionFor(ctx, o.sessionKey, undefined), o.limit ?? 50, o.maxBytes ?? 1024 * 1024);
     },
   },

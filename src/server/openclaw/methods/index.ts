@@ -23,7 +23,17 @@ export const OPENCLAW_METHODS: Record<string, OcMethod> = {
 };
 
 /** Events an OpenClaw client may get from this gateway. */
-export const OPENCLAW_EVENTS = ["connect.challenge", "tick", "shutdown", "health", "chat", "agent", "device.pair.requested", "device.pair.resolved"] as const;
+export const OPENCLAW_EVENTS = [
+  "connect.challenge",
+  "tick",
+  "shutdown",
+  "health",
+  "chat",
+  "agent",
+  "device.pair.requested",
+  "device.pair.resolved",
+  "models.snapshot",
+] as const;
 
 /** Methods OpenClaw routes to nodes (companion apps) only. */
 const NODE_METHODS = new Set([

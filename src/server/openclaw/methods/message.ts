@@ -51,6 +51,7 @@ async function send(
     channel: m.channel,
     accountId: account,
     to: target,
+    chatId: target,
     messageId: sent.platformId ?? `outbox-${outboxId}`,
     queued: sent.state === "pending",
     duplicate: had !== undefined,

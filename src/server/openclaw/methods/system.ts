@@ -9,6 +9,7 @@ import * as z from "zod/mini";
 import { isSecretKey } from "../../../shared/redact.ts";
 import { brainStatus } from "../../status.ts";
 import { channelsSummary, gatewayPresence, healthSnapshot, sessionDefaults } from "../snapshot.ts";
+import type { GatewayContext } from "../../context.ts";
 import type { OcMethod } from "../types.ts";
 
 /** A deep copy with every secret-named string replaced, not masked: not even its ends cross. */
@@ -19,6 +20,27 @@ export function withoutSecrets(value: unknown, depth = 0): unknown {
 }
 
 const loose = z.optional(z.looseObject({}));
+
+/** The models an agent may use, as OpenClaw's catalog (`models.list`, the `models.snapshot` event): its chain, primary first. */
+export function modelCatalog(
+  ctx: GatewayContext,
+  agentId?: string,
+): { models: Array<Record<string, unknown>>; accountSelection: { kind: string; label: string } } {
+  const known = new Set(ctx.brain.agentIds());
+  const described = ctx.brain.agent.models(agentId !== undefined && known.has(agentId) ? agentId : undefined).descriptions;
+  return {
+    models: described.map((d, i) => ({
+      id: d.model,
+      name: d.model,
+      provider: d.provider,
+      reasoning: false,
+      tags: i === 0 ? ["default"] : ["fallback"],
+      manualSelectionAllowed: false,
+      available: true,
+    })),
+    accountSelection: { kind: "automatic", label: "Automatic account selection" },
+  };
+}
 
 export const systemMethods: Record<string, OcMethod> = {
   health: { scope: null, run: (_p, ctx) => healthSnapshot(ctx) },
@@ -87,12 +109,7 @@ export const systemMethods: Record<string, OcMethod> = {
   "models.list": {
     scope: "operator.read",
     params: loose,
-    run: (_p, ctx) => {
-      const described = ctx.brain.agent.models().descriptions;
-      return {
-        models: described.map((d) => ({ id: d.model, name: d.model, provider: d.provider, key: d.ref, role: d.role, available: true })),
-      };
-    },
+    run: (p, ctx) => ({ models: modelCatalog(ctx, (p as { agentId?: string } | undefined)?.agentId).models }),
   },
   "agents.list": {
     scope: "operator.read",
