@@ -244,6 +244,23 @@ approvals
   .option("--json", "print JSON")
   .action(action(() => import("./commands/approvals-answer.ts").then((m) => ({ default: m.denyCommand as Action }))));
 
+const devices = program.command("devices").description("OpenClaw clients that prove a device key: list them, approve or reject a request, revoke a device");
+devices
+  .command("list")
+  .description("pending requests and approved devices (which are connected, while the gateway runs)")
+  .option("--json", "print JSON")
+  .action(action(() => import("./commands/devices-list.ts")));
+const deviceCmd = (name: string, description: string, pick: (m: typeof import("./commands/devices-change.ts")) => unknown) =>
+  devices
+    .command(name)
+    .argument("<id>", "a request or device id, or a unique prefix of 6+ characters (`devices list`)")
+    .description(description)
+    .option("--json", "print JSON")
+    .action(action(() => import("./commands/devices-change.ts").then((m) => ({ default: pick(m) as Action }))));
+deviceCmd("approve", "let a pending device in with the role and scopes it asked for", (m) => m.approveCommand);
+deviceCmd("reject", "drop a pending request (the device may ask again)", (m) => m.rejectCommand);
+deviceCmd("revoke", "forget an approved device and its tokens; its open sockets are closed", (m) => m.revokeCommand);
+
 const browser = program.command("browser").description("the brain's browsers: status, start, stop, tabs, snapshot, actions (docs/browser.md)");
 const browserCmd = (name: string, description: string, pick: (m: typeof import("./commands/browser.ts")) => unknown) =>
   browser

@@ -99,12 +99,17 @@ export const methodParams = {
   "whatsapp.link.status": z.optional(z.object({})),
   "whatsapp.link.cancel": z.optional(z.object({})),
   "whatsapp.logout": z.optional(z.object({})),
+  // Devices (docs/devices.md): an id is a whole request or device id, or a unique prefix of 6+ characters.
+  "devices.list": z.optional(z.object({})),
+  "devices.approve": z.object({ id: keyString(128) }),
+  "devices.reject": z.object({ id: keyString(128) }),
+  "devices.revoke": z.object({ id: keyString(128) }),
 } as const;
 
 export type MethodName = keyof typeof methodParams;
 
 export const METHODS = Object.keys(methodParams) as MethodName[];
 
-export const EVENTS = ["connect.challenge", "tick", "shutdown", "chat", "log", "approval"] as const;
+export const EVENTS = ["connect.challenge", "tick", "shutdown", "chat", "log", "approval", "device"] as const;
 
 export type EventName = (typeof EVENTS)[number];

@@ -5,13 +5,14 @@
  */
 import { approveRequest, listDevices, rejectPending, revokeDevice, type DeviceList } from "../devices/admin.ts";
 import type { DeviceRecord, DeviceRequest } from "../devices/records.ts";
+import type { DeviceEventPayload } from "../protocol/devices.ts";
 import type { StoreHandle } from "../store/handle.ts";
 
 export interface DeviceSockets {
   /** Sends an OpenClaw event to OpenClaw operators holding `scope`. */
   openclaw(event: string, payload: unknown, scope: string): void;
   /** Sends a onebrain event to onebrain clients. */
-  onebrain(event: string, payload: unknown): void;
+  onebrain(event: "device", payload: DeviceEventPayload): void;
   /** Closes a device's sockets; how many. */
   disconnect(deviceId: string): number;
   /** Which devices have a socket open now. */

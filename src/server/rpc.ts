@@ -10,6 +10,7 @@ import { canvasHandlers } from "./rpc-canvas.ts";
 import { cronHandlers } from "./rpc-cron.ts";
 import { alertHandlers } from "./rpc-alerts.ts";
 import { whatsappHandlers } from "./rpc-whatsapp.ts";
+import { deviceHandlers } from "./rpc-devices.ts";
 import { brainStatus } from "./status.ts";
 
 export type { CallerInfo } from "./rpc-chat.ts";
@@ -52,6 +53,7 @@ export const handlers: Record<MethodName, MethodHandler> = {
   "hooks.status": (params, ctx) => ctx.brain.hooks.status((params as { recent?: number } | undefined)?.recent),
   ...alertHandlers,
   ...whatsappHandlers,
+  ...deviceHandlers,
 };
 
 /** Sends `log` events to one connection from `cursor` on, every ~250 ms, until it unsubscribes or closes. */

@@ -72,8 +72,8 @@ export function createWsGateway(ctx: GatewayContext): WsGateway {
   const openclaw = openclawSockets({ ctx, conns, sendFrame, sendEvent, closeWith, draining: () => draining });
 
   function handshake(c: Conn, frame: { id: string; method: string; params?: unknown }): void {
-    const asked = frame.params as { minProtocol?: unknown; maxProtocol?: unknown } | undefined;
-    if (frame.method === "connect" && dialectOf(asked?.minProtocol, asked?.maxProtocol) === "openclaw") return openclaw.handshake(c, frame);
+    const asked = frame.params as { minProtocol?: unknown; maxProtocol?: unknown; client?: { id?: unknown } } | undefined;
+    if (frame.method === "connect" && dialectOf(asked?.minProtocol, asked?.maxProtocol, asked?.client?.id) === "openclaw") return openclaw.handshake(c, frame);
     if (frame.method !== "connect") {
       sendError(c, frame.id, "NOT_CONNECTED", "the first request must be connect");
       return closeWith(c, closeCodes.POLICY, "connect first");
@@ -218,7 +218,8 @@ export function createWsGateway(ctx: GatewayContext): WsGateway {
       subs,
       caller: undefined!,
       dialect: "onebrain",
-      nonce: crypto.randomUUID(),
+      // 16 random bytes in hex: protocol 1's documented form; OpenClaw's clients sign whatever nonce they are sent.
+      nonce: crypto.randomBytes(16).toString("hex"),
       origin,
       oc: null,
       ocCaller: null,

@@ -1,6 +1,7 @@
-/** Channels: each channel's state, traffic and credential lease (`channels.status`, every 2 s), linking WhatsApp, failed replies, and the pairing requests. */
+/** Channels: each channel's state, traffic and credential lease (`channels.status`, every 2 s), linking WhatsApp, failed replies, the pairing requests and the devices. */
 import { DASH, ago, show, time } from "../ui/format.ts";
 import { useLink, useNow, useRequest } from "../ui/hooks.ts";
+import { DevicesCard } from "./devices.tsx";
 import { FailedRepliesPanel } from "./failed-replies.tsx";
 import { PairingsPanel } from "./pairings.tsx";
 import type { ChannelState } from "./status-types.ts";
@@ -108,6 +109,7 @@ export function ChannelsPage() {
       )}
       <FailedRepliesPanel />
       <PairingsPanel />
+      <DevicesCard />
     </section>
   );
 }
