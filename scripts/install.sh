@@ -6,7 +6,7 @@
 # tmux (onboard in a terminal), systemd (systemd-analyze, systemd-notify; it is not started) and
 # python3 (a unix datagram socket standing in for NOTIFY_SOCKET), python3-prometheus-client (the official
 # parser reads /metrics) and openssl (a test certificate), and OpenClaw's CLI (npm, into a cache outside
-# the repo). Idempotent; progress on stderr.
+# the repo) with a state dir made by it for the import tests. Idempotent; progress on stderr.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -65,5 +65,14 @@ if $test_tools; then
     (cd "$oc_dir" && npm install --no-audit --no-fund --loglevel=error "openclaw@$oc_version" >&2)
   fi
   echo "install: test tools: $("$oc_dir/node_modules/.bin/openclaw" --version 2>/dev/null | head -n 1)" >&2
+  # A state dir made by that OpenClaw's own CLI and gateway, for the import tests (test/import/):
+  # made once (several minutes), kept by version; a run that did not finish has no `ok` and is made again.
+  oc_state="$(dirname "$oc_dir")/openclaw-state-$oc_version"
+  if [ ! -f "$oc_state/ok" ]; then
+    echo "install: test tools: a state dir made by OpenClaw $oc_version into $oc_state (several minutes, once)" >&2
+    rm -rf "$oc_state"
+    OPENCLAW_BIN="$oc_dir/node_modules/.bin/openclaw" bash scripts/test-tools/make-openclaw-state.sh "$oc_state" >&2 ||
+      echo "install: test tools: making the OpenClaw state dir failed (logs in $oc_state/run/logs); test/import/openclaw-state.test.ts will skip" >&2
+  fi
 fi
 echo "install: done. Start with: npm start   (or: ./bin/onebrain.js gateway)" >&2

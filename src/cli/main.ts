@@ -153,6 +153,19 @@ program
   .option("--json", "print JSON")
   .action(action(() => import("./commands/migrate.ts")));
 
+// Coming over from OpenClaw (docs/openclaw-import.md).
+program
+  .command("import")
+  .description("bring another gateway's settings and history into this brain")
+  .command("openclaw")
+  .description("import an OpenClaw, Clawdbot or Moltbot state dir: settings, agents, sessions, cron jobs, allowlists (its gateway must be stopped)")
+  .option("--from <dir>", "the state dir (or its openclaw.json); default: --profile, then OPENCLAW_STATE_DIR, then ~/.openclaw, ~/.clawdbot")
+  .option("--profile <name>", "after `import`: OpenClaw's profile (~/.openclaw-NAME); before `import` it names this brain")
+  .option("--force", "also replace settings this brain already has")
+  .option("--dry-run", "report exactly what would be imported; write nothing")
+  .option("--json", "print JSON")
+  .action(action(() => import("./commands/import-openclaw.ts")));
+
 program
   .command("onboard")
   .description("first run, step by step: setup, model and key, channels, bind and auth, service, then doctor")

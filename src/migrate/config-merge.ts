@@ -32,6 +32,8 @@ export interface MergeOptions {
   force: boolean;
   /** The other brain's state dir: a path value inside it would point at a dir about to be archived. */
   otherStateDir: string;
+  /** Carry ports and paths over as they are: an import from another gateway (OpenClaw), whose ports and paths the user keeps. */
+  keepLocation?: boolean;
 }
 
 // Ports belong to where a brain runs (its profile, its host), not to its history.
@@ -76,7 +78,7 @@ export function planConfigMerge(mine: Record<string, unknown>, theirs: Record<st
   const walk = (into: Record<string, unknown>, from: Record<string, unknown>, prefix: string): void => {
     for (const [name, value] of Object.entries(from)) {
       const key = prefix ? `${prefix}.${name}` : name;
-      const bound = locationBound(key, value, opts.otherStateDir);
+      const bound = opts.keepLocation ? null : locationBound(key, value, opts.otherStateDir);
       if (bound) {
         plan.skipped.push({ key, reason: bound });
         continue;

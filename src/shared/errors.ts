@@ -208,6 +208,33 @@ export const errorCatalog = {
   },
   WHATSAPP_NOT_LINKED: { exitCode: 93, httpStatus: 409, summary: "No WhatsApp device is linked to this brain: `onebrain channels login whatsapp` links one." },
   WHATSAPP_REFUSED: { exitCode: 94, httpStatus: 403, summary: "WhatsApp refused the linked number (403: banned or restricted); see the WhatsApp app." },
+  IMPORT_SOURCE_NOT_FOUND: {
+    exitCode: 110,
+    httpStatus: 404,
+    summary:
+      "`import openclaw`: no OpenClaw, Clawdbot or Moltbot state dir where it looked (--from, --profile, the *_STATE_DIR variables, ~/.openclaw ...); each place is named.",
+  },
+  IMPORT_SOURCE_RUNNING: {
+    exitCode: 111,
+    httpStatus: 409,
+    summary: "`import openclaw`: the source's gateway is running (its lock names a live process, or something listens on its port); stop it first.",
+  },
+  IMPORT_SOURCE_UNREADABLE: {
+    exitCode: 112,
+    httpStatus: 500,
+    summary: "`import openclaw`: a source database cannot be read (corrupt, not SQLite, or unreadable); nothing was imported.",
+  },
+  IMPORT_SOURCE_TOO_NEW: {
+    exitCode: 113,
+    httpStatus: 500,
+    summary:
+      "`import openclaw`: the source was written by a newer OpenClaw whose layout this onebrain does not understand (the missing table or version is named).",
+  },
+  IMPORT_FAILED: {
+    exitCode: 114,
+    httpStatus: 500,
+    summary: "`import openclaw` could not finish; nothing was imported (the database import is one transaction, the config one atomic write).",
+  },
   PROTOCOL_ERROR: { exitCode: 8, httpStatus: 400, summary: "A peer broke the wire protocol (bad frame, unsupported version)." },
 } as const satisfies Record<string, ErrorSpec>;
 
