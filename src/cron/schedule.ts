@@ -111,7 +111,8 @@ export function describeSchedule(s: Schedule): string {
   return `cron ${s.expr} (${s.tz})`;
 }
 
-function formatInterval(ms: number): string {
+/** Milliseconds in the largest unit that divides them: 3600000 -> "1h". */
+export function formatInterval(ms: number): string {
   for (const [unit, size] of [
     ["d", 86_400_000],
     ["h", 3_600_000],

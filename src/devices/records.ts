@@ -3,13 +3,14 @@
  * a person types them: a whole request or device id, or a unique prefix of at least 6 characters.
  */
 import crypto from "node:crypto";
+import type { DeviceRequestView, DeviceView } from "../protocol/devices.ts";
 import { normalizeScopes, scopesCovered } from "../protocol/openclaw/scopes.ts";
 import type { StoreHandle } from "../store/handle.ts";
 
 /** A request waits this long after the device last asked; then the device must connect again. */
 export const REQUEST_TTL_MS = 5 * 60_000;
 
-export type RequestReason = "not-paired" | "role-upgrade" | "scope-upgrade";
+export type RequestReason = DeviceRequestView["reason"];
 
 /** What a connecting device says about itself. */
 export interface DeviceClaim {
@@ -25,40 +26,11 @@ export interface DeviceClaim {
   remoteIp?: string | undefined;
 }
 
-export interface DeviceRecord {
-  deviceId: string;
-  publicKey: string;
-  displayName: string | null;
-  label: string | null;
-  platform: string | null;
-  deviceFamily: string | null;
-  clientId: string;
-  clientMode: string;
-  roles: string[];
-  scopes: string[];
-  approvedVia: "owner" | "local";
-  remoteIp: string | null;
-  createdAt: number;
-  approvedAt: number;
-  lastSeenAt: number | null;
-}
+/** An approved device as stored: the wire view without its live `connected` (src/protocol/devices.ts). */
+export type DeviceRecord = Omit<DeviceView, "connected">;
 
-export interface DeviceRequest {
-  requestId: string;
-  deviceId: string;
-  publicKey: string;
-  displayName: string | null;
-  platform: string | null;
-  deviceFamily: string | null;
-  clientId: string;
-  clientMode: string;
-  role: string;
-  scopes: string[];
-  reason: RequestReason;
-  remoteIp: string | null;
-  createdAt: number;
-  refreshedAt: number;
-}
+/** A pending request as stored: the wire view without `expiresAt`, which follows from `refreshedAt`. */
+export type DeviceRequest = Omit<DeviceRequestView, "expiresAt">;
 
 type Row = Record<string, string | number | null>;
 const json = (v: unknown): string[] => (typeof v === "string" ? (JSON.parse(v) as string[]) : []);

@@ -9,6 +9,7 @@ import { secretFingerprint } from "./auth.ts";
 import type { GatewayContext } from "./context.ts";
 import { openclawConnect, openclawRequest, type OcIo } from "./openclaw/connection.ts";
 import { openclawEvents } from "./openclaw/events.ts";
+import { anyWaiting } from "./openclaw/runs.ts";
 import { modelCatalog } from "./openclaw/methods/system.ts";
 import type { Conn } from "./ws-conn.ts";
 
@@ -99,12 +100,19 @@ export function openclawSockets(o: SocketSide) {
     }
   }
 
+  const hasOpenclawClient = (): boolean => {
+    for (const c of conns) if (c.oc) return true;
+    return false;
+  };
+
   return {
     handshake,
     dispatch,
     broadcast,
     /** Sends onebrain's event to OpenClaw clients in their shapes (chat runs become `chat` and `agent` events). */
     translate: (event: string, payload: unknown): void => {
+      // Every delta of every run passes here: with no OpenClaw client and nobody waiting, there is nothing to translate.
+      if (!anyWaiting() && !hasOpenclawClient()) return;
       for (const e of openclawEvents(ctx, event, payload)) broadcast(e.event, e.payload, e.scope);
     },
     /** The devices with an OpenClaw socket open now. */

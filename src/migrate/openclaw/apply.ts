@@ -7,6 +7,7 @@
  * never sits in memory whole.
  */
 import { checkJob, CronJobError, insertJob, setPaused, type JobContext } from "../../cron/jobs.ts";
+import { formatInterval } from "../../cron/schedule.ts";
 import { newPairingCode } from "../../channels/pairing.ts";
 import type { StoreHandle } from "../../store/handle.ts";
 import type { CronPlan } from "./cron.ts";
@@ -142,21 +143,9 @@ function importCron(store: StoreHandle, plan: ApplyPlan, L: Ledger): void {
   }
 }
 
-/** Milliseconds in the largest unit that divides them (3600000 -> 1h). */
-function interval(ms: number): string {
-  for (const [unit, size] of [
-    ["d", 86_400_000],
-    ["h", 3_600_000],
-    ["m", 60_000],
-    ["s", 1000],
-  ] as const)
-    if (ms % size === 0) return `${ms / size}${unit}`;
-  return `${ms}ms`;
-}
-
 function describe(p: CronPlan): string {
   if (p.input.at) return `at ${p.input.at}`;
-  if (p.input.every) return `every ${interval(Number(p.input.every.replace("ms", "")))}`;
+  if (p.input.every) return `every ${formatInterval(Number(p.input.every.replace("ms", "")))}`;
   return `cron ${p.input.cron ?? ""} (${p.input.tz ?? "UTC"})`;
 }
 

@@ -19,6 +19,11 @@ export interface RunOutcome {
 
 const waiters = new Map<string, Set<() => void>>();
 
+/** Whether anyone waits for a run's end (the event translation is skipped when nobody listens). */
+export function anyWaiting(): boolean {
+  return waiters.size > 0;
+}
+
 /** Called when a run ends (events.ts sees every run's end): wakes whoever waits for it. */
 export function runEnded(ocRunId: string): void {
   const set = waiters.get(ocRunId);
