@@ -61,7 +61,7 @@ test("wrong-typed and oversized connect params are refused by path, with close 1
   }
   // A wrong secret: refused in OpenClaw's words, not echoed.
   const wrong = await rawConnect({ minProtocol: 4, maxProtocol: 4, client: cli, auth: { token: SECRET } });
-  assert.equal(wrong.res.error?.details?.code, "AUTH_TOKEN_MISMATCH");
+  assert.equal((wrong.res.error?.details as { code?: string } | undefined)?.code, "AUTH_TOKEN_MISMATCH");
   assert.doesNotMatch(JSON.stringify(wrong.res), /SECRET/);
   const log = fs.readFileSync(path.join(gw.stateDir, "logs", "gateway.log"), "utf8");
   assert.doesNotMatch(log, /SECRET/, "the log holds no secret a client sent");
