@@ -62,7 +62,7 @@ gateway
 gateway
   .command("probe")
   .description("connect, handshake and call health; exit 0 only if healthy (for container healthchecks)")
-  .option("--url <url>", "gateway WebSocket URL (default: this brain's loopback URL)")
+  .option("--url <url>", "gateway WebSocket URL (default: this brain's loopback URL); an OpenClaw-family gateway is answered in its protocol")
   .option("--token <token>", "token (default: ONEBRAIN_GATEWAY_TOKEN or the config)")
   .option("--password <password>", "password (default: ONEBRAIN_GATEWAY_PASSWORD or the config)")
   .option("--port <port>", "probe this port on loopback (default: the running gateway's, else the configured one)")
@@ -92,9 +92,13 @@ serviceOptions(gateway.command("restart").description("stop, check the port is f
 
 program
   .command("status")
-  .description("one-screen summary of this brain")
+  .description("one-screen summary of this brain, or with --url of the gateway there (onebrain or OpenClaw)")
   .option("--json", "print JSON")
   .option("--deep", "add every check: config, permissions, port plan overlaps, log file")
+  .option("--url <url>", "a gateway's WebSocket URL: its status over RPC (an OpenClaw, Clawdbot or Moltbot gateway too)")
+  .option("--token <token>", "with --url: its token (default: this brain's)")
+  .option("--password <password>", "with --url: its password (default: this brain's)")
+  .option("--timeout <ms>", "with --url: overall timeout", "3000")
   .action(action(() => import("./commands/status.ts")));
 
 program

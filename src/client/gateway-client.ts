@@ -1,13 +1,15 @@
 /**
  * A small client for protocol v1: connect, answer the challenge with `connect`, then make
  * requests. Used by `gateway probe`, `status` and `health`, and by tests. Every step has a
- * deadline, so a hung gateway gives a clear TIMEOUT instead of a hang.
+ * deadline, so a hung gateway gives a clear TIMEOUT instead of a hang. With `dialect: "openclaw"`
+ * it connects to an OpenClaw gateway as OpenClaw's own CLI does (see ./dialect.ts).
  */
 import { WebSocket } from "ws";
 import { frameText } from "../protocol/raw-data.ts";
 import { OnebrainError } from "../shared/errors.ts";
 import { PROTOCOL_VERSION, type HelloOk, type ResponseFrame, type EventFrame } from "../protocol/frames.ts";
 import { onebrainVersion } from "../shared/version.ts";
+import { connectParams, refusalCode, type ClientDialect } from "./dialect.ts";
 
 export interface ClientOptions {
   url: string;
@@ -21,10 +23,16 @@ export interface ClientOptions {
   mode?: string;
   /** Answer pings automatically (true, like any ws client); false simulates a frozen peer. */
   autoPong?: boolean;
+  /** Whose protocol to speak: onebrain's 1 (the default) or OpenClaw's 3-4. */
+  dialect?: ClientDialect;
+  /** OpenClaw only: the operator scopes to ask for (default operator.read). */
+  scopes?: string[];
 }
 
 export interface GatewayConnection {
+  /** The `hello-ok` payload: onebrain's shape, or OpenClaw's when `dialect` is openclaw. */
   hello: HelloOk;
+  dialect: ClientDialect;
   ws: WebSocket;
   /** Sends a request and resolves with its payload, or rejects with the wire error as an OnebrainError. */
   request<T = unknown>(method: string, params?: unknown, timeoutMs?: number): Promise<T>;
@@ -38,15 +46,7 @@ export interface GatewayConnection {
 }
 
 function wireError(code: string, message: string, retryAfterMs?: number, wire?: Record<string, unknown>): OnebrainError {
-  const mapped =
-    code === "AUTH_FAILED" || code === "AUTH_REQUIRED"
-      ? "AUTH_FAILED"
-      : code === "RATE_LIMITED"
-        ? "RATE_LIMITED"
-        : code === "PROTOCOL_UNSUPPORTED"
-          ? "PROTOCOL_ERROR"
-          : "UNHEALTHY";
-  return new OnebrainError(mapped, message, {
+  return new OnebrainError(refusalCode(code, wire), message, {
     details: { wireCode: code, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}), ...(wire ? { wire } : {}) },
   });
 }
@@ -102,20 +102,26 @@ export function connectGateway(opts: ClientOptions): Promise<GatewayConnection> 
         events.push(frame);
         for (const l of listeners) l(frame);
         if (frame.event === "connect.challenge" && !settled) {
-          request<HelloOk>("connect", {
-            minProtocol: PROTOCOL_VERSION,
-            maxProtocol: PROTOCOL_VERSION,
-            client: { id: opts.clientId ?? "onebrain-cli", version: onebrainVersion(), platform: process.platform, mode: opts.mode ?? "cli" },
-            ...(opts.token || opts.password
-              ? { auth: { ...(opts.token ? { token: opts.token } : {}), ...(opts.password ? { password: opts.password } : {}) } }
-              : {}),
-          }).then(
+          const auth =
+            opts.token || opts.password ? { ...(opts.token ? { token: opts.token } : {}), ...(opts.password ? { password: opts.password } : {}) } : undefined;
+          request<HelloOk>(
+            "connect",
+            connectParams(opts.dialect ?? "onebrain", {
+              protocol: PROTOCOL_VERSION,
+              clientId: opts.clientId,
+              mode: opts.mode,
+              version: onebrainVersion(),
+              auth,
+              scopes: opts.scopes,
+            }),
+          ).then(
             (hello) => {
               if (settled) return;
               settled = true;
               clearTimeout(deadline);
               resolve({
                 hello,
+                dialect: opts.dialect ?? "onebrain",
                 ws,
                 request,
                 events,

@@ -107,3 +107,33 @@ test("two brains answering the same bot fail, and the bot token is never printed
     await Promise.all([c1.stop(), c2.stop()]);
   }
 });
+
+test("an OpenClaw gateway reading this brain's bot from its .env: doctor says to stop it, or to unset this brain's variable", bounded, async () => {
+  const token = "7654322:AAF-doctor-env-bot-token-never-printed";
+  const home = tmpDir();
+  fs.mkdirSync(path.join(home, ".openclaw"), { mode: 0o700 });
+  fs.writeFileSync(path.join(home, ".openclaw", "openclaw.json"), `{ channels: { telegram: { botToken: "\${TG_MAIN}" } } }`, { mode: 0o600 });
+  fs.writeFileSync(path.join(home, ".openclaw", ".env"), `TG_MAIN=${token}\n`, { mode: 0o600 });
+  const claw = await fakeClaw("openclaw", await quietPort(), home);
+  const stateDir = path.join(tmpDir(), "state");
+  writeConfig(stateDir, { gateway: { port: await quietPort() } });
+  try {
+    const { r, report } = await doctorCli([], brainEnv(stateDir, { TELEGRAM_BOT_TOKEN: token }));
+    const brains = check(report, "brains");
+    assert.equal(brains.status, "fail");
+    assert.match(
+      brains.finding,
+      new RegExp(
+        `this brain \\(not running, :\\d+\\) and OpenClaw \\(pid ${claw.pid}.*\\) answer the same bot: TELEGRAM_BOT_TOKEN of the first, channels\\.telegram\\.botToken of the second \\(sha256 [0-9a-f]{12}\\)`,
+      ),
+    );
+    assert.match(
+      brains.fix!,
+      new RegExp(`^Stop OpenClaw \\(pid ${claw.pid}.*\\): \`kill ${claw.pid}\`; \`onebrain import openclaw --from ${home}/\\.openclaw\` then brings`),
+    );
+    assert.match(brains.fix!, /take it out of this brain: unset TELEGRAM_BOT_TOKEN in its environment\.$/);
+    for (const out of [r.stdout, r.stderr]) assert.ok(!out.includes(token) && !out.includes("AAF-doctor-env"), "the token is never printed");
+  } finally {
+    await claw.stop();
+  }
+});

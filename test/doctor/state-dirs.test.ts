@@ -74,7 +74,7 @@ test("lists an OpenClaw state dir with the command that imports it", async () =>
   fs.writeFileSync(path.join(a, ".openclaw", "openclaw.json"), "{}");
   const c = check(await runDoctor({ paths, homes: [a], now, checks: [stateDirsCheck] }), "state-dirs");
   assert.equal(c.status, "ok");
-  assert.match(c.finding, new RegExp(`also ${a}/\\.openclaw \\(OpenClaw, .*\\): \`onebrain migrate --from DIR\` imports it`));
+  assert.match(c.finding, new RegExp(`also ${a}/\\.openclaw \\(OpenClaw, .*\\): \`onebrain import openclaw --from DIR\` imports it`));
 });
 
 test("this brain's port plan fails against another user's recently active brain with the same ports, and warns against a dormant one", async () => {

@@ -127,6 +127,29 @@ test("gateway probe exits 0 on a healthy gateway, 4 when nothing listens and 5 f
   }
 });
 
+test("status --url shows another brain's gateway over RPC alone: its state dir, pipeline and clients; a wrong token exits 5", bounded, async () => {
+  const token = "tok-status-url-0123456789-abc";
+  const gw = track(await startGateway({ config: { gateway: { auth: { token } } } }));
+  const elsewhere = brainEnv(path.join(tmpDir(), "state"));
+  try {
+    const url = `ws://127.0.0.1:${gw.port}`;
+    const s = await cliJson(["status", "--url", url, "--token", token, "--json"], elsewhere);
+    assert.equal(s.code, 0, s.stderr);
+    assert.deepEqual([s.out.gateway.kind, s.out.gateway.protocol], ["onebrain", 1]);
+    assert.equal(s.out.status.stateDir, gw.stateDir);
+    assert.equal(s.out.status.pid, gw.pid);
+    const text = await runCli(["status", "--url", url, "--token", token], elsewhere);
+    assert.equal(text.code, 0);
+    assert.match(text.stdout, new RegExp(`brain +${gw.stateDir}, pid ${gw.pid}`));
+    assert.match(text.stdout, /pipeline +epoch \d+, 0 run\(s\)/);
+    assert.ok(!text.stdout.includes(token));
+    const wrong = await runCli(["status", "--url", url, "--token", "wrong-token-xyz-0123"], elsewhere);
+    assert.equal(wrong.code, 5, wrong.stdout + wrong.stderr);
+  } finally {
+    assert.equal((await gw.stop()).code, 0);
+  }
+});
+
 test("setup makes a private brain with a token, keeps it on a rerun, replaces it with --force, and never prints the token", bounded, async () => {
   const stateDir = path.join(tmpDir(), "state");
   const env = brainEnv(stateDir);

@@ -8,6 +8,7 @@ import { peekStore } from "../../store/peek.ts";
 import type { BrainStatus } from "../../server/context.ts";
 import { brainPaths, type GlobalOptions } from "../brain.ts";
 import { formatDuration, printJson, printLines, rows } from "../output.ts";
+import remoteStatus, { type RemoteOptions } from "./status-remote.ts";
 
 /** `home (default): anthropic/claude-haiku-4-5; work: ...; 2 bindings`. */
 function agentsLine(a: BrainStatus["agents"]): string {
@@ -40,7 +41,8 @@ function failedLine(f: FailedSummary, profile: string | null | undefined): strin
 }
 
 /** The command. */
-export default async function statusCommand(global: GlobalOptions, opts: { json?: boolean; deep?: boolean }): Promise<void> {
+export default async function statusCommand(global: GlobalOptions, opts: RemoteOptions & { deep?: boolean }): Promise<void> {
+  if (opts.url) return remoteStatus(global, opts);
   const paths = brainPaths(global);
   const gw = await gatewayStatus({ paths, timeoutMs: 1500 });
   const checks: CheckResult[] | null = opts.deep

@@ -4,8 +4,9 @@
  * (`~/.onebrain*` of every user) must not be two active copies of the same profile.
  */
 import { plansOverlap, type PortPlan } from "../../paths/ports.ts";
-import { credentialFingerprints, readRawConfig, type CredentialFingerprint } from "./credentials.ts";
-import type { RunningBrain } from "./host-scan.ts";
+import { brainCredentials, CREDENTIAL_ENV, howToStop } from "./bot-credentials.ts";
+import type { CredentialFingerprint } from "./credentials.ts";
+import { readEnviron, type BrainKind, type RunningBrain } from "./host-scan.ts";
 import { KIND_LABEL, runningPlan } from "./running-plan.ts";
 import type { StateDirInfo } from "./state-dirs.ts";
 import { ago, type DoctorCheck, type DoctorContext } from "./types.ts";
@@ -13,6 +14,7 @@ import { ago, type DoctorCheck, type DoctorContext } from "./types.ts";
 const RANGE: Record<string, string> = { gateway: "gateway", browserControl: "browser control", canvas: "canvas", cdp: "cdp" };
 interface Party {
   label: string;
+  kind: BrainKind;
   pid: number | null;
   stateDir: string | null;
   plan: PortPlan | null;
@@ -39,10 +41,11 @@ function parties(ctx: DoctorContext): Party[] {
     selfRunning ||= self;
     out.push({
       label: describeRunning(b, self),
+      kind: b.kind,
       pid: b.pid,
       stateDir: b.stateDir,
       plan: runningPlan(b),
-      credentials: credentialFingerprints(readRawConfig(b.configPath)),
+      credentials: brainCredentials({ ...b, env: readEnviron(b.pid, CREDENTIAL_ENV, ctx.procFs) }),
       isThisBrain: self,
     });
   }
@@ -50,10 +53,12 @@ function parties(ctx: DoctorContext): Party[] {
     const plan = ctx.brain().plan;
     out.unshift({
       label: `this brain (not running${plan ? `, :${plan.base}` : ""})`,
+      kind: "onebrain",
       pid: null,
       stateDir: ctx.paths.stateDir,
       plan,
-      credentials: credentialFingerprints(readRawConfig(ctx.paths.configPath)),
+      // Not running: the variables it would start with are the ones this doctor runs with.
+      credentials: brainCredentials({ kind: "onebrain", configPath: ctx.paths.configPath, stateDir: ctx.paths.stateDir, home: null, env: ctx.env }),
       isThisBrain: true,
     });
   }
@@ -61,8 +66,8 @@ function parties(ctx: DoctorContext): Party[] {
 }
 
 interface Clash {
-  a: string;
-  b: string;
+  a: Party;
+  b: Party;
   kind: "ports" | "credential";
   text: string;
   /** A clash of this brain, or a shared bot anywhere: fail. Two other brains sharing ports: warn. */
@@ -82,26 +87,47 @@ function clashes(list: readonly Party[]): Clash[] {
         const c = o.clashes[0];
         if (c)
           out.push({
-            a: a.label,
-            b: b.label,
+            a,
+            b,
             kind: "ports",
             severe: a.isThisBrain || b.isThisBrain,
             text: `${a.label} and ${b.label} share ports ${c.first === c.last ? c.first : `${c.first}-${c.last}`} (${RANGE[c.a] ?? c.a} of the first, ${RANGE[c.b] ?? c.b} of the second)`,
           });
       }
       const shared = a.credentials.find((x) => b.credentials.some((y) => y.fingerprint === x.fingerprint));
-      if (shared)
+      const theirs = shared && b.credentials.find((y) => y.fingerprint === shared.fingerprint)!;
+      if (shared && theirs)
         out.push({
-          a: a.label,
-          b: b.label,
+          a,
+          b,
           kind: "credential",
           severe: true,
-          text: `${a.label} and ${b.label} answer the same bot: ${shared.path} (sha256 ${shared.fingerprint})`,
+          text: `${a.label} and ${b.label} answer the same bot: ${shared.path}${theirs.path !== shared.path ? ` of the first, ${theirs.path} of the second` : ""} (sha256 ${shared.fingerprint})`,
         });
     }
   }
   // The clashes that decide the status come first in the finding.
-  return out.sort((x, y) => Number(y.severe) - Number(x.severe));
+  // A shared bot (two brains answering every message) before shared ports.
+  return out.sort((x, y) => Number(y.severe) - Number(x.severe) || Number(y.kind === "credential") - Number(x.kind === "credential"));
+}
+
+/**
+ * Which gateway to stop when two answer one bot: the other one when this brain is one of them (an
+ * OpenClaw-family gateway's state comes over with `onebrain import openclaw`), with the command.
+ */
+function sharedBotFix(c: Clash, procRoot: string): string {
+  const mine = c.a.isThisBrain ? c.a : c.b.isThisBrain ? c.b : null;
+  const other = mine === c.a ? c.b : c.a;
+  if (!mine || other.pid === null)
+    return "One bot per brain: keep the channel in one brain (an OpenClaw gateway's state comes over with `onebrain import openclaw --from DIR`, another onebrain's with `onebrain migrate --from DIR`), and stop or reconfigure the other.";
+  const stop = `Stop ${other.label}: ${howToStop(other.pid, procRoot)}`;
+  const bring =
+    other.kind === "onebrain"
+      ? `\`onebrain migrate --from ${other.stateDir ?? "DIR"}\` then folds its history into this brain`
+      : `\`onebrain import openclaw --from ${other.stateDir ?? "DIR"}\` then brings its sessions, allowlists and jobs over`;
+  const path = mine.credentials.find((x) => other.credentials.some((y) => y.fingerprint === x.fingerprint))?.path ?? "";
+  const keep = path.startsWith("channels.") ? `\`onebrain config unset ${path}\`` : `unset ${path} in its environment`;
+  return `${stop}; ${bring}. To keep the bot on ${other.label.replace(/ \(.*$/, "")} instead, take it out of this brain: ${keep}.`;
 }
 
 const list = (items: string[], max = 2) => (items.length > max ? `${items.slice(0, max).join("; ")}; +${items.length - max} more` : items.join("; "));
@@ -116,16 +142,17 @@ export const runningBrainsCheck: DoctorCheck = {
     const hidden = ctx.uid !== 0 && ctx.host().hiddenPids > 0 ? ` (${ctx.host().hiddenPids} processes of other users are hidden: run as root to see them)` : "";
     const details = { brains: ctx.host().brains.map((b) => ({ ...b, owner: undefined })), clashes: found };
     if (found.length) {
-      const cred = found[0]!.kind === "credential";
+      const first = found[0]!;
       return [
         {
           id: "brains",
-          status: found[0]!.severe ? "fail" : "warn",
-          finding: `${found[0]!.text}${found.length > 1 ? `; +${found.length - 1} more clash(es)` : ""}`,
-          fix: cred
-            ? "One bot per brain: keep the channel in one brain (bring the other's history over with `onebrain migrate --from DIR`), and stop or reconfigure the other."
-            : "Give each brain its own ports (`onebrain --profile NAME config set gateway.port N`, a port 128 away from the other), or stop the one you do not need.",
-          details,
+          status: first.severe ? "fail" : "warn",
+          finding: `${first.text}${found.length > 1 ? `; +${found.length - 1} more clash(es)` : ""}`,
+          fix:
+            first.kind === "credential"
+              ? sharedBotFix(first, ctx.procFs.procRoot)
+              : "Give each brain its own ports (`onebrain --profile NAME config set gateway.port N`, a port 128 away from the other), or stop the one you do not need.",
+          details: { ...details, clashes: found.map((c) => ({ a: c.a.label, b: c.b.label, kind: c.kind, text: c.text, severe: c.severe })) },
         },
       ];
     }
@@ -179,7 +206,9 @@ export const stateDirsCheck: DoctorCheck = {
         },
       ];
     }
-    const migrate = foreign.length ? `; also ${foreign.map((d) => describeDir(d, ctx.now)).join(", ")}: \`onebrain migrate --from DIR\` imports it` : "";
+    const migrate = foreign.length
+      ? `; also ${foreign.map((d) => describeDir(d, ctx.now)).join(", ")}: \`onebrain import openclaw --from DIR\` imports it`
+      : "";
     const finding =
       mine.length === 0
         ? `no onebrain state dir in ${scan.homesScanned} home(s)`

@@ -1,6 +1,6 @@
 /**
  * The brains on disk: `~/.onebrain*` in every user's home (and `~/.openclaw`, `~/.clawdbot`,
- * `~/.moltbot`, which `onebrain migrate --from DIR` can import), with size and last activity.
+ * `~/.moltbot`, which `onebrain import openclaw --from DIR` can import), with size and last activity.
  * A home this user cannot read is reported as such, never an error.
  */
 import fs from "node:fs";

@@ -60,6 +60,17 @@ export function envSources(dir: string, config: Record<string, unknown> | null):
   return { origin, values };
 }
 
+/** A token file's content as the gateways read it: a regular file of at most 4 KiB, trimmed; null otherwise. */
+export function readTokenFile(p: string): string | null {
+  try {
+    const st = fs.statSync(p);
+    if (!st.isFile() || st.size > 4096) return null;
+    return fs.readFileSync(p, "utf8").trim() || null;
+  } catch {
+    return null;
+  }
+}
+
 /** The variable a secret value refers to (`${VAR}`, `$VAR`, `{source:"env", id}`), or null for a literal. */
 export function envRef(value: unknown): string | null {
   if (typeof value === "string") {

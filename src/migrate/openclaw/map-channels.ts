@@ -10,7 +10,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { platformOf } from "../../channels/platforms.ts";
 import { takeSecret, otherKeys, sourcePath, type MapContext } from "./context.ts";
-import { envRef, valueOf } from "./env.ts";
+import { envRef, readTokenFile, valueOf } from "./env.ts";
 import { asObject, asText } from "./snapshot.ts";
 
 export interface ChannelAccounts {
@@ -36,16 +36,7 @@ const KNOWN: Record<string, readonly string[]> = {
 };
 
 /** A token file's content (a regular file of at most 4 KiB), or null. */
-function tokenFile(ctx: MapContext, file: string): string | null {
-  const p = sourcePath(ctx, file);
-  try {
-    const st = fs.lstatSync(p);
-    if (!st.isFile() || st.size > 4096) return null;
-    return fs.readFileSync(p, "utf8").trim() || null;
-  } catch {
-    return null;
-  }
-}
+const tokenFile = (ctx: MapContext, file: string): string | null => readTokenFile(sourcePath(ctx, file));
 
 const CREDENTIAL_KEYS = ["botToken", "tokenFile", "token", "appToken", "authDir"];
 
