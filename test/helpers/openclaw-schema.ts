@@ -3,9 +3,12 @@
  * client authors) as a judge of what onebrain sends its clients: a payload that fails here is one
  * an OpenClaw client may reject, whatever our own code thinks of it.
  */
-import * as protocol from "@openclaw/gateway-protocol";
+import * as root from "@openclaw/gateway-protocol";
+import * as schemas from "@openclaw/gateway-protocol/schema";
 import { Value } from "typebox/value";
 
+// The package's root leaves some result schemas out at run time (ModelsListResultSchema); its `/schema` entry has them all.
+const protocol = { ...root, ...schemas };
 type SchemaName = Extract<keyof typeof protocol, `${string}Schema`>;
 
 /**
@@ -17,17 +20,27 @@ const NEWER_THAN_SCHEMA: Partial<Record<SchemaName, string[][]>> = {
   ChannelsStatusResultSchema: [["statusIssues"]],
   HelloOkSchema: [["auth", "method"]],
   AgentEventSchema: [["sessionKey"], ["agentId"], ["sessionId"]],
+  // models.list as the 2026.9.6 gateway answers the Control UI (recorded): `manualSelectionAllowed` per model, `accountSelection`.
+  ModelsListResultSchema: [["models", "*", "manualSelectionAllowed"], ["accountSelection"]],
 };
+
+/** Deletes `path` under `at`; a `*` step goes into every element of an array. */
+function drop(at: unknown, path: readonly string[]): void {
+  if (at === null || typeof at !== "object") return;
+  const [k, ...rest] = path;
+  if (k === "*") {
+    if (Array.isArray(at)) for (const el of at) drop(el, rest);
+    return;
+  }
+  if (rest.length === 0) delete (at as Record<string, unknown>)[k!];
+  else drop((at as Record<string, unknown>)[k!], rest);
+}
 
 function withoutNewer(name: SchemaName, value: unknown): unknown {
   const paths = NEWER_THAN_SCHEMA[name];
   if (!paths || value === null || typeof value !== "object") return value;
-  const copy = structuredClone(value) as Record<string, unknown>;
-  for (const p of paths) {
-    let at: Record<string, unknown> | undefined = copy;
-    for (const k of p.slice(0, -1)) at = at?.[k] as Record<string, unknown> | undefined;
-    if (at) delete at[p.at(-1)!];
-  }
+  const copy = structuredClone(value);
+  for (const p of paths) drop(copy, p);
   return copy;
 }
 

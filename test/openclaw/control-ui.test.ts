@@ -78,6 +78,9 @@ test("the Control UI connects, shows the brain's sessions, sends a chat and show
   await composer.fill("hello from the control ui");
   await page.keyboard.press("Enter");
   await until("the reply shown", async () => (await shown()).includes("echo: hello from the control ui"), 60_000);
+  // The composer's model picker shows the agent's model from onebrain's catalog (models.snapshot).
+  await page.getByText("echo-1", { exact: true }).first().waitFor({ timeout: 10_000 });
+  assert.ok(!(await shown()).includes("No models available"));
   await screenshot(page, "openclaw-control-ui-reply");
 
   // The message went through onebrain's brain: it is in the main session's transcript once.

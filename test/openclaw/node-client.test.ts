@@ -55,6 +55,13 @@ test("health, status and sessions answer in OpenClaw's shapes", async () => {
   assert.deepEqual(schemaErrors("AgentsListResultSchema", agents), []);
   const sessions = (await client.sessions.list()) as { sessions: unknown[]; count: number };
   assert.equal(sessions.count, 0);
+  // The model catalog the Control UI's picker reads: the agent's primary, offered, with its thinking levels.
+  const models = (await client.request("models.list", { view: "configured", agentId: "main" })).payload as { models: Array<Record<string, unknown>> };
+  assert.deepEqual(schemaErrors("ModelsListResultSchema", models), []);
+  assert.deepEqual(
+    models.models.map((m) => [m.provider, m.id, m.manualSelectionAllowed, m.thinkingDefault]),
+    [["fake", "echo-1", true, "off"]],
+  );
 });
 
 test("chatSync returns the agent's reply, and history holds the turn", async () => {

@@ -35,7 +35,11 @@ export function modelCatalog(
       provider: d.provider,
       reasoning: false,
       tags: i === 0 ? ["default"] : ["fallback"],
-      manualSelectionAllowed: false,
+      thinkingLevels: [{ id: "off", label: "off" }],
+      thinkingDefault: "off",
+      // The Control UI's picker lists the models a user may pick; onebrain runs each agent's chain in
+      // order and has no per-session override, so only the primary is offered (as the default).
+      manualSelectionAllowed: i === 0,
       available: true,
     })),
     accountSelection: { kind: "automatic", label: "Automatic account selection" },
