@@ -24,6 +24,7 @@ import { whatsappBench, whatsappResults, type WhatsAppName } from "./whatsapp-be
 import { wsIdle } from "./ws-idle.ts";
 import { browserBench, browserResults, type BrowserName } from "./browser-bench.ts";
 import { alertsBench } from "./alerts-bench.ts";
+import { openclawBench } from "./openclaw-bench.ts";
 
 interface Spec {
   unit: string;
@@ -59,6 +60,7 @@ const SPECS = {
   browser_idle_rss: { unit: "MiB cost", target: 2, openclaw: "not measured" },
   browser_start_to_ready: { unit: "ms cost", target: 20, openclaw: "not measured" },
   alerts_check_ms: { unit: "ms median", target: 5, openclaw: "no watchdog" },
+  openclaw_client_handshake_ms: { unit: "ms", target: 20, openclaw: "measured here too: see openclaw_gateway" },
 } as const satisfies Record<string, Spec>;
 
 type Name = keyof typeof SPECS;
@@ -187,6 +189,30 @@ async function main(): Promise<number> {
       ...(await guarded(["alerts_check_ms"], async () => {
         const r = await alertsBench(Math.max(runs, 15) * 10);
         return [result("alerts_check_ms", r.checkMs, { ...latencyStats(r.checkMs), store_rows: r.rows })];
+      })),
+    );
+  }
+
+  if (only.has("openclaw_client_handshake_ms")) {
+    results.push(
+      ...(await guarded(["openclaw_client_handshake_ms"], async () => {
+        const r = await openclawBench(Math.max(runs, 15) * 2);
+        const oc = r.openclaw;
+        return [
+          result("openclaw_client_handshake_ms", r.onebrain.handshakeMs, {
+            status_round_trip_ms: summarize(r.onebrain.statusMs).median,
+            gateway_rss_mb: round1(r.onebrain.rssMb),
+            openclaw_gateway:
+              "error" in oc
+                ? { error: oc.error }
+                : {
+                    version: oc.version,
+                    handshake_ms: summarize(oc.handshakeMs),
+                    status_round_trip_ms: summarize(oc.statusMs).median,
+                    gateway_rss_mb: round1(oc.rssMb),
+                  },
+          }),
+        ];
       })),
     );
   }

@@ -150,3 +150,29 @@ test(
     );
   },
 );
+
+test("`openclaw devices remove` disconnects the node host, and `openclaw devices reject` turns down its new request", { skip, timeout: SLOW * 2 }, async () => {
+  // A node host that paused for approval waits for its operator to restart it (as against OpenClaw).
+  await stopNode();
+  node = startNode();
+  const restarted = node;
+  await eventually(() => (restarted.log().match(/node host gateway connected/g) ?? []).length === 1, "the approved node host connects", SLOW);
+  await eventually(async () => (await devices()).approved[0]?.connected === true, "and shows as connected", 30_000);
+  const deviceId = (await devices()).approved[0].deviceId as string;
+  const removed = await openclaw(["devices", "remove", deviceId]);
+  assert.ok(JSON.stringify(removed).includes(deviceId), JSON.stringify(removed));
+  assert.deepEqual((await devices()).approved, [], "removed from the brain");
+  const n = node!;
+  await eventually(async () => (await devices()).pending.length === 1, "the node host reconnects and asks again", 60_000).catch((e: Error) => {
+    throw new Error(`${e.message}\n${n.log().slice(-3000)}`);
+  });
+  const asked = (await devices()).pending[0];
+  assert.equal(asked.deviceId, deviceId);
+  await eventually(() => n.log().includes(asked.requestId), "the node host is told of the new request", 30_000);
+
+  const rejected = await openclaw(["devices", "reject", asked.requestId]);
+  assert.ok(JSON.stringify(rejected).includes(asked.requestId), JSON.stringify(rejected));
+  const after = await devices();
+  assert.ok(!after.pending.some((p) => p.requestId === asked.requestId), "the rejected request is gone");
+  assert.deepEqual(after.approved, [], "and nothing was approved");
+});

@@ -26,7 +26,7 @@ export interface RealOpenclaw {
 }
 
 /** Pids whose environment names this state dir. */
-function pidsOf(stateDir: string): number[] {
+export function pidsOf(stateDir: string): number[] {
   const marker = `OPENCLAW_STATE_DIR=${stateDir}`;
   const out: number[] = [];
   for (const d of fs.readdirSync("/proc")) {

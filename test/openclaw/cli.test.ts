@@ -52,13 +52,20 @@ test("openclaw health reports onebrain's agent and session store, exit 0", { ski
   assert.match(r.stdout, /Telegram/);
 });
 
-test("openclaw status and gateway probe reach the gateway", { skip: missing ?? false }, async () => {
+test("openclaw status, status --deep and gateway probe reach the gateway", { skip: missing ?? false }, async () => {
   const status = await oc.run(["status"]);
   assert.equal(status.code, 0, status.stderr);
   assert.match(status.stdout, new RegExp(`ws://127\\.0\\.0\\.1:${gw.port} \\(local loopback\\) · reachable`));
   const probe = await oc.run(["gateway", "probe"]);
   assert.equal(probe.code, 0, probe.stderr);
   assert.match(probe.stdout, /Connect: ok/);
+  // --deep adds channels.status, health {probe:true} and last-heartbeat: its Health table is onebrain's.
+  const deep = await oc.run(["status", "--deep"]);
+  assert.equal(deep.code, 0, deep.stderr);
+  const health = deep.stdout.slice(deep.stdout.lastIndexOf("\nHealth\n"));
+  assert.match(health, /│ Gateway\s+│ reachable\s+│/);
+  assert.match(health, /│ Event loop\s+│ OK\s+│/);
+  assert.match(health, /│ Telegram\s+│/);
 });
 
 test("openclaw gateway call status returns onebrain's status in OpenClaw's shape", { skip: missing ?? false }, async () => {
