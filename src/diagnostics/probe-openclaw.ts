@@ -33,7 +33,8 @@ export interface OpenclawProbe {
 type Obj = Record<string, unknown>;
 const obj = (v: unknown): Obj => (v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Obj) : {});
 const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
-const str = (v: unknown): string | null => (typeof v === "string" ? v : null);
+/** A string the gateway sent, bounded (a hostile gateway's megabyte-long name stays out of the JSON too). */
+const str = (v: unknown, max = 200): string | null => (typeof v === "string" ? v.slice(0, max) : null);
 
 /** One channel account's state in a word: OpenClaw reports running/connected/lifecycle/lastError. */
 function channelState(a: Obj): string {
@@ -93,7 +94,10 @@ async function read(conn: GatewayConnection, withStatus: boolean, timeoutMs: num
       version: str(obj(hello.server).version) ?? "unknown",
       protocol: num(hello.protocol) ?? 0,
       uptimeMs: num(obj(hello.snapshot).uptimeMs),
-      scopes: (Array.isArray(obj(hello.auth).scopes) ? (obj(hello.auth).scopes as unknown[]) : []).filter((s): s is string => typeof s === "string"),
+      scopes: (Array.isArray(obj(hello.auth).scopes) ? (obj(hello.auth).scopes as unknown[]) : [])
+        .slice(0, 20)
+        .filter((s): s is string => typeof s === "string")
+        .map((s) => s.slice(0, 100)),
       channels: channelsOf(health),
       agents,
       sessions: num(sessions.count),

@@ -57,3 +57,10 @@ export function hasControlChars(s: string): boolean {
 export function clip(value: string, max = 200): string {
   return value.length <= max ? value : `${value.slice(0, max)}…[${value.length - max} more chars]`;
 }
+
+/** A string from elsewhere made safe for a terminal line: control characters (escapes, newlines) shown as U+FFFD, then clipped. */
+export function printable(value: string, max = 200): string {
+  let out = "";
+  for (const ch of value.length > max ? value.slice(0, max) : value) out += isControlCode(ch.charCodeAt(0)) ? "\ufffd" : ch;
+  return value.length > max ? `${out}…[${value.length - max} more chars]` : out;
+}

@@ -6,6 +6,7 @@
 import { probeGateway, type ProbeResult } from "../../diagnostics/probe.ts";
 import { gatewayTarget } from "../../diagnostics/target.ts";
 import { errorCatalog, type ErrorCode } from "../../shared/errors.ts";
+import { printable } from "../../shared/text.ts";
 import { brainPaths, type GlobalOptions } from "../brain.ts";
 import { formatDuration, printJson, printLines, rows } from "../output.ts";
 
@@ -79,6 +80,8 @@ export default async function remoteStatus(global: GlobalOptions, opts: RemoteOp
   const r = await probeTarget(global, opts, true, 3000);
   process.exitCode = r.health ? (r.ok ? 0 : 3) : probeExitCode(r);
   if (opts.json) return printJson(r);
-  if (!r.gateway) return printLines([`${r.url}: ${r.error?.message ?? "no answer"}`]);
-  printLines([`${r.url}: answered in ${r.latencyMs} ms`, ...rows(r.gateway.kind === "openclaw" ? openclawRows(r) : onebrainRows(r))]);
+  if (!r.gateway) return printLines([`${printable(r.url)}: ${printable(r.error?.message ?? "no answer", 400)}`]);
+  // Every value came from the gateway: no escape sequence of its reaches the terminal.
+  const shown = (r.gateway.kind === "openclaw" ? openclawRows(r) : onebrainRows(r)).map(([k, v]): [string, string] => [k, printable(v, 400)]);
+  printLines([`${printable(r.url)}: answered in ${r.latencyMs} ms`, ...rows(shown)]);
 }

@@ -60,14 +60,23 @@ export function envSources(dir: string, config: Record<string, unknown> | null):
   return { origin, values };
 }
 
-/** A token file's content as the gateways read it: a regular file of at most 4 KiB, trimmed; null otherwise. */
+/**
+ * A token file's content as the gateways read it: a regular file of at most 4 KiB, trimmed; null
+ * otherwise. At most 4 KiB + 1 is read, whatever the file claims (a /proc file says size 0).
+ */
 export function readTokenFile(p: string): string | null {
+  let fd: number | undefined;
   try {
-    const st = fs.statSync(p);
+    fd = fs.openSync(p, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    const st = fs.fstatSync(fd);
     if (!st.isFile() || st.size > 4096) return null;
-    return fs.readFileSync(p, "utf8").trim() || null;
+    const buf = Buffer.alloc(4097);
+    const n = fs.readSync(fd, buf, 0, buf.length, 0);
+    return n > 4096 ? null : buf.subarray(0, n).toString("utf8").trim() || null;
   } catch {
     return null;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
   }
 }
 
