@@ -5,7 +5,7 @@ import type { GlobalOptions } from "./brain.ts";
 /** A command's handler: the global options, its own options, its arguments. */
 export type Action = (global: GlobalOptions, opts: Record<string, unknown>, args: string[]) => Promise<void> | void;
 
-type Wrap = (load: () => Promise<{ default: Action }>) => (...raw: unknown[]) => Promise<void>;
+export type Wrap = (load: () => Promise<{ default: Action }>) => (...raw: unknown[]) => Promise<void>;
 
 /** Adds the cron, hooks and alerts commands to `program`; `action` wraps each lazily loaded handler. */
 export function automationCommands(program: Command, action: Wrap): void {
