@@ -26,6 +26,9 @@ export interface DeviceClaim {
   remoteIp?: string | undefined;
 }
 
+/** The columns that say which device a claim is, in the order both tables list them (device_id ... client_mode). */
+const whoColumns = (c: DeviceClaim) => [c.deviceId, c.publicKey, c.displayName ?? null, c.platform ?? null, c.deviceFamily ?? null, c.clientId, c.clientMode];
+
 /** An approved device as stored: the wire view without its live `connected` (src/protocol/devices.ts). */
 export type DeviceRecord = Omit<DeviceView, "connected">;
 
@@ -121,22 +124,7 @@ export function requestApproval(store: StoreHandle, claim: DeviceClaim, reason: 
         `INSERT INTO device_requests (request_id, device_id, public_key, display_name, platform, device_family, client_id, client_mode,
            role, scopes, reason, remote_ip, created_at, refreshed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(
-        requestId,
-        claim.deviceId,
-        claim.publicKey,
-        claim.displayName ?? null,
-        claim.platform ?? null,
-        claim.deviceFamily ?? null,
-        claim.clientId,
-        claim.clientMode,
-        claim.role,
-        JSON.stringify(scopes),
-        reason,
-        claim.remoteIp ?? null,
-        now,
-        now,
-      );
+      .run(requestId, ...whoColumns(claim), claim.role, JSON.stringify(scopes), reason, claim.remoteIp ?? null, now, now);
     return { request: toRequest(store.prepare("SELECT * FROM device_requests WHERE request_id = ?").get(requestId) as Row), isNew: true };
   });
 }
@@ -157,21 +145,7 @@ export function approveDevice(store: StoreHandle, claim: DeviceClaim, via: "owne
            device_family = excluded.device_family, client_id = excluded.client_id, client_mode = excluded.client_mode, roles = excluded.roles,
            scopes = excluded.scopes, approved_via = excluded.approved_via, remote_ip = excluded.remote_ip, approved_at = excluded.approved_at`,
       )
-      .run(
-        claim.deviceId,
-        claim.publicKey,
-        claim.displayName ?? null,
-        claim.platform ?? null,
-        claim.deviceFamily ?? null,
-        claim.clientId,
-        claim.clientMode,
-        JSON.stringify(roles),
-        JSON.stringify(scopes),
-        via,
-        claim.remoteIp ?? null,
-        keep?.createdAt ?? now,
-        now,
-      );
+      .run(...whoColumns(claim), JSON.stringify(roles), JSON.stringify(scopes), via, claim.remoteIp ?? null, keep?.createdAt ?? now, now);
     if (!keep) store.prepare("DELETE FROM device_tokens WHERE device_id = ?").run(claim.deviceId);
     store.prepare("DELETE FROM device_requests WHERE device_id = ?").run(claim.deviceId);
     return findDevice(store, claim.deviceId)!;

@@ -4,26 +4,12 @@
  * everywhere else. Commander hands both to the global option, so they are told apart here by
  * where they stand on the command line.
  */
+import { profilesAround } from "../profile-argv.ts";
 
 /** The brain profile and the browser profile from a command line (`--profile X` or `--profile=X`, before or after `browser`). */
 export function splitProfiles(argv: readonly string[]): { brain: string | undefined; browser: string | undefined } {
-  // The first bare word is the command (a --profile value is never it, even one named "browser").
-  let at = -1;
-  for (let i = 0; i < argv.length && at < 0; i++) {
-    if (argv[i] === "--profile") i++;
-    else if (!argv[i]!.startsWith("-")) at = argv[i] === "browser" ? i : argv.length;
-  }
-  if (at === argv.length) at = -1;
-  const find = (part: readonly string[]): string | undefined => {
-    let found: string | undefined;
-    for (let i = 0; i < part.length; i++) {
-      const a = part[i]!;
-      if (a === "--profile" && i + 1 < part.length) found = part[++i];
-      else if (a.startsWith("--profile=")) found = a.slice("--profile=".length);
-    }
-    return found;
-  };
-  return at < 0 ? { brain: find(argv), browser: undefined } : { brain: find(argv.slice(0, at)), browser: find(argv.slice(at + 1)) };
+  const p = profilesAround(argv, "browser");
+  return { brain: p.brain, browser: p.command };
 }
 
 /**

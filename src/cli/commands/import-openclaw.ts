@@ -9,26 +9,13 @@ import { importOpenclaw, type ImportReport } from "../../migrate/openclaw/import
 import { SECTIONS, plural, type ReportItem } from "../../migrate/openclaw/report.ts";
 import { resolvePaths } from "../../paths/paths.ts";
 import { hintProfileOf } from "../brain.ts";
+import { profilesAround } from "../profile-argv.ts";
 import { printJson, printLines, setHintProfile, withProfile } from "../output.ts";
 
 /** The brain profile (before `import`) and OpenClaw's (after it) from a command line. */
 export function splitImportProfiles(argv: readonly string[]): { brain: string | undefined; openclaw: string | undefined } {
-  let at = -1;
-  for (let i = 0; i < argv.length && at < 0; i++) {
-    if (argv[i] === "--profile") i++;
-    else if (!argv[i]!.startsWith("-")) at = argv[i] === "import" ? i : argv.length;
-  }
-  const find = (part: readonly string[]): string | undefined => {
-    let found: string | undefined;
-    for (let i = 0; i < part.length; i++) {
-      const a = part[i]!;
-      if (a === "--profile" && i + 1 < part.length) found = part[++i];
-      else if (a.startsWith("--profile=")) found = a.slice("--profile=".length);
-    }
-    return found;
-  };
-  if (at < 0 || at >= argv.length) return { brain: find(argv), openclaw: undefined };
-  return { brain: find(argv.slice(0, at)), openclaw: find(argv.slice(at + 1)) };
+  const p = profilesAround(argv, "import");
+  return { brain: p.brain, openclaw: p.command };
 }
 
 const MAX_ITEMS = 3;
