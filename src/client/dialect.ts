@@ -4,6 +4,7 @@
  * OpenClaw gateway admits only its own client ids: this client says it is OpenClaw's `cli`, as
  * that CLI's probe does (`cli`/`probe`, 3-4) or its commands do (`cli`/`cli`).
  */
+import { openclawConnectDetailCodes } from "../protocol/openclaw/errors.ts";
 import { OPENCLAW_MIN_PROBE_PROTOCOL, OPENCLAW_PROTOCOL } from "../protocol/openclaw/version.ts";
 import type { ErrorCode } from "../shared/errors.ts";
 
@@ -47,8 +48,9 @@ export function refusalCode(code: string, details?: Record<string, unknown>): Er
   const detail = typeof details?.code === "string" ? details.code : "";
   if (code === "AUTH_FAILED" || code === "AUTH_REQUIRED" || code === "NOT_PAIRED") return "AUTH_FAILED";
   if (code === "RATE_LIMITED" || detail === "AUTH_RATE_LIMITED") return "RATE_LIMITED";
-  if (/^(AUTH_|DEVICE_)/.test(detail) || detail === "CONTROL_UI_DEVICE_IDENTITY_REQUIRED") return "AUTH_FAILED";
   if (code === "PROTOCOL_UNSUPPORTED" || detail === "PROTOCOL_MISMATCH") return "PROTOCOL_ERROR";
+  // Every other connect detail of OpenClaw's (token, password, device proof, pairing) is an auth refusal.
+  if ((openclawConnectDetailCodes as readonly string[]).includes(detail)) return "AUTH_FAILED";
   return "UNHEALTHY";
 }
 
