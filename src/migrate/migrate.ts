@@ -15,7 +15,7 @@ import { lockForMaintenance, type BrainLock } from "../lock/brain-lock.ts";
 import { describeHolder, type LockState } from "../lock/inspect.ts";
 import { expandHome, type BrainPaths } from "../paths/paths.ts";
 import { GatewayLockError, OnebrainError, hasCode } from "../shared/errors.ts";
-import { backupStore, defaultBackupPath, fileStamp } from "../store/backup.ts";
+import { backupBeforeChange, backupStore, fileStamp } from "../store/backup.ts";
 import { openStore } from "../store/db.ts";
 import { planConfigMerge, type SkippedKey } from "./config-merge.ts";
 import { importSessions, type SessionImport } from "./sessions.ts";
@@ -220,9 +220,7 @@ export async function migrateBrain(opts: MigrateOptions): Promise<MigrateReport>
     const sourceDb = path.join(from, "brain.db");
     let sessions: SessionImport | null = null;
     if (fs.existsSync(sourceDb)) {
-      if (!dryRun && (fs.statSync(self.storePath, { throwIfNoEntry: false })?.size ?? 0) > 0) {
-        backup = (await backupStore(self.storePath, defaultBackupPath(self.stateDir, new Date(now)))).out;
-      }
+      if (!dryRun) backup = await backupBeforeChange(self.storePath, self.stateDir, now);
       sessions = await migrateDatabase(self, sourceDb, { force, dryRun, now });
     }
 

@@ -10,6 +10,7 @@ import { OnebrainError } from "../shared/errors.ts";
 import { corruptStoreError, isCorruption, quickCheck } from "./check.ts";
 import { latestVersion, readSchemaVersion } from "./migrate.ts";
 import { migrations } from "./migrations/index.ts";
+import { openStore } from "./db.ts";
 
 /** What `backupStore` wrote. */
 export interface BackupResult {
@@ -48,6 +49,17 @@ export function fileStamp(date: Date): string {
 /** The default backup file: `<stateDir>/backups/brain-YYYYMMDD-HHMMSS.db` (UTC), never an existing one. */
 export function defaultBackupPath(stateDir: string, date = new Date()): string {
   return uniquePath(path.join(stateDir, "backups", `brain-${fileStamp(date)}`), ".db");
+}
+
+/**
+ * The backup an import or migrate takes before it changes this brain (null: no database yet).
+ * A brain.db a killed start left half-made (WAL set, tables missing) gets its schema first, so
+ * what is backed up is a brain and the change can go on.
+ */
+export async function backupBeforeChange(storePath: string, stateDir: string, now: number): Promise<string | null> {
+  if (sizeOf(storePath) === 0) return null;
+  openStore(storePath).close();
+  return (await backupStore(storePath, defaultBackupPath(stateDir, new Date(now)))).out;
 }
 
 function uniquePath(base: string, ext: string): string {

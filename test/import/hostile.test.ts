@@ -137,3 +137,17 @@ test("a failure inside the import undoes all of it: no session, no job, no confi
     ["onebrain.json"],
   );
 });
+
+test("a brain.db left half-made by a killed start (WAL set, no table yet) is completed and imported into, not refused", bounded, async () => {
+  const fx = copyClawdbot();
+  fs.mkdirSync(fx.brain, { recursive: true });
+  const db = new DatabaseSync(path.join(fx.brain, "brain.db"));
+  db.exec("PRAGMA journal_mode=WAL");
+  db.close();
+  assert.ok(fs.statSync(path.join(fx.brain, "brain.db")).size > 0);
+  const r = await importJson([], importEnv(fx.brain, fx.home, { TMPDIR: fx.tmp }));
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.deepEqual(brainRows(fx.brain, "SELECT count(*) AS n FROM sessions"), [{ n: 7 }]);
+  // The backup is of a brain (its schema made), never of the bare file.
+  assert.ok(r.report.backup === null || fs.existsSync(r.report.backup));
+});

@@ -23,7 +23,7 @@ import type { BrainPaths, Env } from "../../paths/paths.ts";
 import type { ProcFs } from "../../proc/process.ts";
 import { GatewayLockError, hasCode, OnebrainError } from "../../shared/errors.ts";
 import { writeFileAtomic } from "../../shared/fs-atomic.ts";
-import { backupStore, defaultBackupPath } from "../../store/backup.ts";
+import { backupBeforeChange, backupStore } from "../../store/backup.ts";
 import { openStore } from "../../store/db.ts";
 import { applyToStore } from "./apply.ts";
 import { planConfig, writeConfig } from "./config-write.ts";
@@ -148,8 +148,7 @@ export async function importOpenclaw(o: ImportOptions): Promise<ImportReport> {
       let written = false;
       const target = dryRun ? await dryRunTarget(o.paths, o.procFs) : null;
       try {
-        if (!target && (fs.statSync(o.paths.storePath, { throwIfNoEntry: false })?.size ?? 0) > 0)
-          backup = (await backupStore(o.paths.storePath, defaultBackupPath(o.paths.stateDir, new Date(now)))).out;
+        if (!target) backup = await backupBeforeChange(o.paths.storePath, o.paths.stateDir, now);
         const store = openStore(target?.file ?? o.paths.storePath);
         try {
           store.transaction(() => {
