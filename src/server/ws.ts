@@ -7,10 +7,9 @@ import crypto from "node:crypto";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, WebSocket, type RawData } from "ws";
 import { closeCodes, type WireErrorCode } from "../protocol/codes.ts";
-import { connectParamsSchema, requestFrameSchema, PROTOCOL_VERSION, type HelloOk } from "../protocol/frames.ts";
-import { METHODS, EVENTS } from "../protocol/methods.ts";
+import { requestFrameSchema } from "../protocol/frames.ts";
+import { METHODS } from "../protocol/methods.ts";
 import { frameText } from "../protocol/raw-data.ts";
-import { checkAccess } from "./http.ts";
 import { secretFingerprint } from "./auth.ts";
 import { clientInfo, type ClientInfo } from "./client.ts";
 import type { GatewayContext } from "./context.ts";
@@ -26,6 +25,7 @@ import { OutboundBudget } from "./ws-outbound.ts";
 import { dialectOf } from "../protocol/openclaw/version.ts";
 import { openclawCloseCodes } from "../protocol/openclaw/errors.ts";
 import { openclawSockets } from "./ws-openclaw.ts";
+import { onebrainHandshake } from "./ws-hello.ts";
 
 export type { WsGateway } from "./ws-conn.ts";
 
@@ -78,55 +78,7 @@ export function createWsGateway(ctx: GatewayContext): WsGateway {
       sendError(c, frame.id, "NOT_CONNECTED", "the first request must be connect");
       return closeWith(c, closeCodes.POLICY, "connect first");
     }
-    const parsed = connectParamsSchema.safeParse(frame.params);
-    if (!parsed.success) {
-      sendError(c, frame.id, "INVALID_REQUEST", `connect params: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
-      return closeWith(c, closeCodes.POLICY, "invalid connect");
-    }
-    const p = parsed.data;
-    if (p.minProtocol > PROTOCOL_VERSION || p.maxProtocol < PROTOCOL_VERSION) {
-      sendError(
-        c,
-        frame.id,
-        "PROTOCOL_UNSUPPORTED",
-        `this gateway speaks protocol ${PROTOCOL_VERSION}; the client asked for ${p.minProtocol}-${p.maxProtocol}`,
-        { details: { serverProtocol: PROTOCOL_VERSION } },
-      );
-      return closeWith(c, closeCodes.PROTOCOL_UNSUPPORTED, "protocol unsupported");
-    }
-    const access = checkAccess(ctx, c.client, p.auth ?? {});
-    if (!access.ok) {
-      if (access.code === "RATE_LIMITED") {
-        sendError(c, frame.id, "RATE_LIMITED", access.message, { retryable: true, retryAfterMs: access.retryAfterMs ?? 1000 });
-        return closeWith(c, closeCodes.RATE_LIMITED, "rate limited");
-      }
-      sendError(c, frame.id, access.code as WireErrorCode, access.message, { retryable: false });
-      return closeWith(c, closeCodes.AUTH_FAILED, access.code === "AUTH_REQUIRED" ? "auth required" : "auth failed");
-    }
-    clearTimeout(c.handshakeTimer);
-    c.handshakeTimer = undefined;
-    c.authed = true;
-    c.secretFp = secretFingerprint(ctx.auth());
-    const w = cfg();
-    const hello: HelloOk = {
-      type: "hello-ok",
-      protocol: PROTOCOL_VERSION,
-      server: { version: ctx.version, connId: c.id, instanceId: ctx.instanceId, host: ctx.paths.profile ?? "default" },
-      features: { methods: [...METHODS], events: [...EVENTS] },
-      snapshot: { uptimeMs: Date.now() - ctx.startedAtMs, stateDir: ctx.paths.stateDir, profile: ctx.paths.profile ?? null },
-      policy: { maxPayload: w.maxPayload, maxBufferedBytes: w.maxBufferedBytes, tickIntervalMs: w.pingIntervalMs },
-    };
-    sendFrame(c, { type: "res", id: frame.id, ok: true, payload: hello });
-    // Probes (healthchecks every few seconds) would drown the log at info level.
-    c.quiet = p.client.mode === "probe";
-    c.clientId = p.client.id;
-    // Rate limited like refusals: a script reconnecting in a loop must not rotate the log away.
-    ctx.logThrottle.log(
-      c.quiet ? "debug" : "info",
-      { conn: c.id, client: c.client.address, clientId: p.client.id, mode: p.client.mode },
-      "client connected",
-      100,
-    );
+    onebrainHandshake({ ctx, sendFrame, sendError, closeWith }, c, frame);
   }
 
   async function dispatch(c: Conn, frame: { id: string; method: string; params?: unknown }): Promise<void> {
