@@ -58,8 +58,23 @@ export function defaultBackupPath(stateDir: string, date = new Date()): string {
  */
 export async function backupBeforeChange(storePath: string, stateDir: string, now: number): Promise<string | null> {
   if (sizeOf(storePath) === 0) return null;
-  openStore(storePath).close();
+  // Only a file without the schema is opened to complete it: a whole brain is not checked twice.
+  if (!hasSchema(storePath)) openStore(storePath).close();
   return (await backupStore(storePath, defaultBackupPath(stateDir, new Date(now)))).out;
+}
+
+/** Whether `file` holds the brain's schema table; false also when it cannot be read (openStore then says why). */
+function hasSchema(file: string): boolean {
+  try {
+    const db = new sqlite.DatabaseSync(file, { readOnly: true });
+    try {
+      return readSchemaVersion(db) !== null;
+    } finally {
+      db.close();
+    }
+  } catch {
+    return false;
+  }
 }
 
 function uniquePath(base: string, ext: string): string {
